@@ -1,0 +1,143 @@
+package astreinte
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a ticket, call or other record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Urgency says whether the caller declared the problem urgent.
+type Urgency string
+
+// Urgency values.
+const (
+	Urgent    Urgency = "urgent"
+	NotUrgent Urgency = "normal"
+)
+
+// Status is where a ticket is in its life.
+type Status string
+
+// Ticket statuses.
+const (
+	StatusNew          Status = "new"
+	StatusAcknowledged Status = "acknowledged"
+	StatusCalledBack   Status = "called_back"
+	StatusResolved     Status = "resolved"
+)
+
+// Case says which calendar case applied when the call came in.
+type Case string
+
+// Calendar cases recorded on tickets and calls.
+const (
+	CaseOpen        Case = "open"         // within opening hours
+	CaseOutOfHours  Case = "out_of_hours" // evenings, nights, weekends
+	CaseHoliday     Case = "holiday"      // public holiday
+	CaseClosure     Case = "closure"      // one-off closure (annual closure, …)
+	CaseForceClosed Case = "forced_closed"
+	CaseForceOpen   Case = "forced_open"
+)
+
+// Open reports whether the case is one where the support desk is open.
+func (c Case) Open() bool { return c == CaseOpen || c == CaseForceOpen }
+
+// Ticket is one voicemail left on a support line.
+type Ticket struct {
+	ID           int64
+	Number       string // human-readable, e.g. 2026-000123
+	CallID       int64  // the call that left it (0 for a repaired recording without a call row)
+	Line         string // the support line's name
+	CallerNumber string // as received (E.164 where the trunk gives it)
+	CallerName   string
+	Urgency      Urgency
+	Case         Case
+	Status       Status
+	Recording    string        // path of the WAV file
+	Duration     time.Duration // length of the recording
+	CreatedAt    time.Time
+	DueAt        time.Time // zero when no due time applies
+	AckedBy      string
+	AckedAt      time.Time
+	ResolvedAt   time.Time
+}
+
+// EventKind names an entry on a ticket's timeline.
+type EventKind string
+
+// Timeline entry kinds.
+const (
+	EventCreated      EventKind = "created"
+	EventPageQueued   EventKind = "page_queued"
+	EventPageSent     EventKind = "page_sent"
+	EventPageFailed   EventKind = "page_failed"
+	EventPageAnswered EventKind = "page_answered"
+	EventEscalated    EventKind = "escalated"
+	EventExhausted    EventKind = "escalation_exhausted"
+	EventAcknowledged EventKind = "acknowledged"
+	EventNote         EventKind = "note"
+	EventCalledBack   EventKind = "called_back"
+	EventResolved     EventKind = "resolved"
+	EventReopened     EventKind = "reopened"
+)
+
+// Event is one entry on a ticket's timeline.
+type Event struct {
+	ID       int64
+	TicketID int64
+	At       time.Time
+	Kind     EventKind
+	Actor    string // who or what did it: a technician's id, "system", "caller"
+	Channel  string // paging channel, when relevant: sip, email, webhook, cli, web
+	Detail   string // free text: the error, the note, the SIP status …
+}
+
+// Call is the record of one inbound call, whatever happened in it.
+type Call struct {
+	ID           int64
+	SIPCallID    string
+	Line         string
+	CallerNumber string
+	CallerName   string
+	Called       string // the Request-URI user that was called
+	Case         Case
+	StartedAt    time.Time
+	AnsweredAt   time.Time // zero if never answered
+	EndedAt      time.Time
+	Outcome      CallOutcome
+	HangupBy     string // "caller", "us", "timeout", "shutdown", ""
+	TicketID     int64  // 0 when no ticket came of it
+}
+
+// CallOutcome is how a call ended.
+type CallOutcome string
+
+// Call outcomes.
+const (
+	OutcomeInProgress   CallOutcome = "in_progress"
+	OutcomeVoicemail    CallOutcome = "voicemail"     // a ticket was created
+	OutcomeNoMessage    CallOutcome = "no_message"    // answered, nothing usable recorded
+	OutcomeCancelled    CallOutcome = "cancelled"     // caller gave up before answer
+	OutcomeRedirected   CallOutcome = "redirected"    // sent to the support desk
+	OutcomeRejected     CallOutcome = "rejected"      // 4xx/5xx before answer
+	OutcomeFailed       CallOutcome = "failed"        // an error on our side
+	OutcomeMediaTimeout CallOutcome = "media_timeout" // no RTP: recording kept if any
+)
+
+// TicketFilter selects tickets for listings.
+type TicketFilter struct {
+	Status  []Status // empty: any
+	Urgency Urgency  // empty: any
+	Search  string   // ticket number or caller number fragment
+	Limit   int      // 0: a sensible default
+}
+
+// TicketService is what user interfaces (CLI, web) need of the ticket store.
+type TicketService interface {
+	Tickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
+	TicketByNumber(ctx context.Context, number string) (Ticket, error)
+	Timeline(ctx context.Context, ticketID int64) ([]Event, error)
+}
