@@ -1,0 +1,81 @@
+package oncall
+
+import "time"
+
+// CalendarOverride forces the support line open or closed until a time,
+// whatever the calendar says. It is set from the CLI and kept in the store.
+type CalendarOverride struct {
+	Open   bool
+	Until  time.Time
+	Reason string
+	SetBy  string
+	SetAt  time.Time
+}
+
+// ShiftOverride replaces one technician by another for a period, in every
+// rotation where the replaced technician would be on call. An empty By means
+// the replaced technician is simply off (which may leave a gap).
+type ShiftOverride struct {
+	ID       int64
+	Replaced string // technician id
+	By       string // technician id, or "" for nobody
+	From     time.Time
+	To       time.Time
+	Note     string
+	SetBy    string
+	SetAt    time.Time
+}
+
+// PageState is the state of one ticket's escalation.
+type PageState string
+
+// Page states.
+const (
+	PageActive    PageState = "active"
+	PageAcked     PageState = "acked"
+	PageExhausted PageState = "exhausted" // every tier, every round, nobody acknowledged
+	PageCancelled PageState = "cancelled" // ticket resolved before anyone acknowledged
+)
+
+// Page is the escalation of one ticket: which step fires next and when.
+// Step counts tiers across rounds: step = round*len(tiers) + tier.
+type Page struct {
+	ID        int64
+	TicketID  int64
+	Policy    string
+	State     PageState
+	Step      int       // the next step to fire
+	NextAt    time.Time // when it fires
+	CreatedAt time.Time
+	AckedBy   string
+	AckedVia  string
+	AckedAt   time.Time
+}
+
+// SendState is the state of one notification in the outbox.
+type SendState string
+
+// Send states.
+const (
+	SendPending SendState = "pending"
+	SendSending SendState = "sending" // claimed by a worker, lease until NextTryAt
+	SendDone    SendState = "done"
+	SendFailed  SendState = "failed" // retries used up
+)
+
+// Send is one notification of one person on one channel for one escalation
+// step: the outbox row. (page, step, channel, person) is unique, so a step
+// replayed after a restart never sends twice.
+type Send struct {
+	ID        int64
+	PageID    int64
+	TicketID  int64
+	Step      int
+	Channel   string // sip, email, webhook, message
+	Person    string // technician id ("" for a policy-wide webhook)
+	State     SendState
+	Attempts  int
+	NextTryAt time.Time
+	LastError string
+	CreatedAt time.Time
+}
