@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/astreinte/astreinte"
+)
+
+const callColumns = `id, sip_call_id, line, caller_number, caller_name, called, calendar_case,
+	started_at, answered_at, ended_at, outcome, hangup_by, ticket_id`
+
+func scanCall(s scanner, c *astreinte.Call) error {
+	return s.Scan(&c.ID, &c.SIPCallID, &c.Line, &c.CallerNumber, &c.CallerName, &c.Called, &c.Case,
+		timeCol{&c.StartedAt}, timeCol{&c.AnsweredAt}, timeCol{&c.EndedAt}, &c.Outcome, &c.HangupBy, idCol{&c.TicketID})
+}
+
+// CreateCall records a new inbound call and sets c.ID. A zero StartedAt is
+// set to the store's clock, an empty Outcome to in_progress.
+func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create call: %w", err)
+	}
+	defer tx.Rollback()
+
+	if c.StartedAt.IsZero() {
+		c.StartedAt = db.now()
+	}
+	if c.Outcome == "" {
+		c.Outcome = astreinte.OutcomeInProgress
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO calls (sip_call_id, line, caller_number, caller_name, called,
+		calendar_case, started_at, answered_at, ended_at, outcome, hangup_by, ticket_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		c.SIPCallID, c.Line, c.CallerNumber, c.CallerName, c.Called, c.Case,
+		ts(c.StartedAt), ts(c.AnsweredAt), ts(c.EndedAt), c.Outcome, c.HangupBy, nullID(c.TicketID),
+	).Scan(&c.ID)
+	if err != nil {
+		return fmt.Errorf("create call: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create call: %w", err)
+	}
+	return nil
+}
+
+// UpdateCall saves what changes during a call: AnsweredAt, EndedAt,
+// Outcome, HangupBy, TicketID and Case. A zero value leaves the stored one
+// as it is, so a caller that did not copy the ticket's ID into
+// the call does not undo the link CreateTicket made. It returns an error
+// wrapping astreinte.ErrNotFound when the call does not exist.
+func (db *DB) UpdateCall(ctx context.Context, c *astreinte.Call) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("update call %d: %w", c.ID, err)
+	}
+	defer tx.Rollback()
+
+	res, err := tx.ExecContext(ctx, `UPDATE calls SET
+		answered_at = COALESCE(?, answered_at),
+		ended_at = COALESCE(?, ended_at),
+		outcome = COALESCE(NULLIF(?, ''), outcome),
+		hangup_by = COALESCE(NULLIF(?, ''), hangup_by),
+		ticket_id = COALESCE(?, ticket_id),
+		calendar_case = COALESCE(NULLIF(?, ''), calendar_case)
+		WHERE id = ?`,
+		ts(c.AnsweredAt), ts(c.EndedAt), c.Outcome, c.HangupBy, nullID(c.TicketID), c.Case, c.ID)
+	if err != nil {
+		return fmt.Errorf("update call %d: %w", c.ID, err)
+	}
+	if ok, err := affected(res); err != nil {
+		return fmt.Errorf("update call %d: %w", c.ID, err)
+	} else if !ok {
+		return fmt.Errorf("update call %d: %w", c.ID, astreinte.ErrNotFound)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("update call %d: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Calls returns the most recent calls, newest first; limit <= 0 means 50.
+func (db *DB) Calls(ctx context.Context, limit int) ([]astreinte.Call, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := db.rdb.QueryContext(ctx, `SELECT `+callColumns+` FROM calls
+		ORDER BY started_at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list calls: %w", err)
+	}
+	defer rows.Close()
+	var calls []astreinte.Call
+	for rows.Next() {
+		var c astreinte.Call
+		if err := scanCall(rows, &c); err != nil {
+			return nil, fmt.Errorf("list calls: %w", err)
+		}
+		calls = append(calls, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list calls: %w", err)
+	}
+	return calls, nil
+}
+
+// CallByID returns one call, or an error wrapping astreinte.ErrNotFound.
+func (db *DB) CallByID(ctx context.Context, id int64) (astreinte.Call, error) {
+	var c astreinte.Call
+	err := scanCall(db.rdb.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id = ?`, id), &c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("call %d: %w", id, astreinte.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("call %d: %w", id, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,320 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/oncall"
+)
+
+// Paging state: one page per escalation (which step fires next, and when)
+// and its outbox of sends. The engine changes a page only from the step it
+// read (AdvancePage), and a send only after claiming it (ClaimSend), so two
+// engines, or one restarted mid-step, neither skip nor repeat a step.
+
+const pageColumns = `id, ticket_id, policy, state, step, next_at, created_at, acked_by, acked_via, acked_at`
+
+func scanPage(s scanner, p *oncall.Page) error {
+	return s.Scan(&p.ID, &p.TicketID, &p.Policy, &p.State, &p.Step, timeCol{&p.NextAt}, timeCol{&p.CreatedAt},
+		&p.AckedBy, &p.AckedVia, timeCol{&p.AckedAt})
+}
+
+const sendColumns = `s.id, s.page_id, s.ticket_id, s.step, s.channel, s.person, s.state, s.attempts,
+	s.next_try_at, s.last_error, s.created_at`
+
+func scanSend(s scanner, x *oncall.Send) error {
+	return s.Scan(&x.ID, &x.PageID, &x.TicketID, &x.Step, &x.Channel, &x.Person, &x.State, &x.Attempts,
+		timeCol{&x.NextTryAt}, &x.LastError, timeCol{&x.CreatedAt})
+}
+
+// DuePages returns the active pages whose next step is due at now, the
+// most overdue first.
+func (db *DB) DuePages(ctx context.Context, now time.Time) ([]oncall.Page, error) {
+	rows, err := db.rdb.QueryContext(ctx, `SELECT `+pageColumns+` FROM pages
+		WHERE state = ? AND next_at <= ? ORDER BY next_at, id`, oncall.PageActive, ts(now))
+	if err != nil {
+		return nil, fmt.Errorf("due pages: %w", err)
+	}
+	defer rows.Close()
+	var pages []oncall.Page
+	for rows.Next() {
+		var p oncall.Page
+		if err := scanPage(rows, &p); err != nil {
+			return nil, fmt.Errorf("due pages: %w", err)
+		}
+		pages = append(pages, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("due pages: %w", err)
+	}
+	return pages, nil
+}
+
+// PageByTicket returns the ticket's most recent page, or an error wrapping
+// astreinte.ErrNotFound when it was never paged for.
+func (db *DB) PageByTicket(ctx context.Context, ticketID int64) (oncall.Page, error) {
+	var p oncall.Page
+	err := scanPage(db.rdb.QueryRowContext(ctx, `SELECT `+pageColumns+` FROM pages
+		WHERE ticket_id = ? ORDER BY id DESC LIMIT 1`, ticketID), &p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("page of ticket %d: %w", ticketID, astreinte.ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("page of ticket %d: %w", ticketID, err)
+	}
+	return p, nil
+}
+
+// AdvancePage fires a step: in one transaction, and only if the page is
+// still active at step fromStep, it moves the page to toStep at nextAt,
+// queues the sends and adds the events. It returns false, changing
+// nothing, when the page has moved on (another engine advanced it, or it
+// was acknowledged or ended).
+//
+// Each send is stored pending with its own Step, Channel and Person; its
+// PageID and TicketID are the page's, its NextTryAt is now when zero. A
+// send whose (page, step, channel, person) is already queued is ignored.
+// An event with TicketID 0 gets the page's ticket.
+func (db *DB) AdvancePage(ctx context.Context, pageID int64, fromStep, toStep int, nextAt time.Time,
+	sends []oncall.Send, events []astreinte.Event) (bool, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("advance page %d: %w", pageID, err)
+	}
+	defer tx.Rollback()
+
+	var ticketID int64
+	err = tx.QueryRowContext(ctx, `UPDATE pages SET step = ?, next_at = ?
+		WHERE id = ? AND state = ? AND step = ? RETURNING ticket_id`,
+		toStep, ts(nextAt), pageID, oncall.PageActive, fromStep).Scan(&ticketID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("advance page %d: %w", pageID, err)
+	}
+	now := db.now()
+	for _, s := range sends {
+		at := s.NextTryAt
+		if at.IsZero() {
+			at = now
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sends (page_id, ticket_id, step, channel, person, state,
+			next_try_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (page_id, step, channel, person) DO NOTHING`,
+			pageID, ticketID, s.Step, s.Channel, s.Person, oncall.SendPending, ts(at), ts(now)); err != nil {
+			return false, fmt.Errorf("advance page %d: send %s to %q: %w", pageID, s.Channel, s.Person, err)
+		}
+	}
+	for _, e := range events {
+		if e.TicketID == 0 {
+			e.TicketID = ticketID
+		}
+		if err := db.insertEvent(ctx, tx, e); err != nil {
+			return false, fmt.Errorf("advance page %d: %w", pageID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("advance page %d: %w", pageID, err)
+	}
+	return true, nil
+}
+
+// EndPage ends an active page as exhausted or cancelled, marks its pending
+// sends done and adds ev (unless its Kind is empty; TicketID 0 means the
+// page's ticket). A page that is no longer active is left as it is,
+// without the event. It returns an error wrapping astreinte.ErrNotFound
+// when the page does not exist.
+func (db *DB) EndPage(ctx context.Context, pageID int64, state oncall.PageState, ev astreinte.Event) error {
+	if state != oncall.PageExhausted && state != oncall.PageCancelled {
+		return fmt.Errorf("end page %d: state %q: want exhausted or cancelled", pageID, state)
+	}
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("end page %d: %w", pageID, err)
+	}
+	defer tx.Rollback()
+
+	var ticketID int64
+	var cur oncall.PageState
+	err = tx.QueryRowContext(ctx, `SELECT ticket_id, state FROM pages WHERE id = ?`, pageID).Scan(&ticketID, &cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("end page %d: %w", pageID, astreinte.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("end page %d: %w", pageID, err)
+	}
+	if cur != oncall.PageActive {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, last_error = ? WHERE page_id = ? AND state = ?`,
+		oncall.SendDone, "cancelled: page "+string(state), pageID, oncall.SendPending); err != nil {
+		return fmt.Errorf("end page %d: sends: %w", pageID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE pages SET state = ? WHERE id = ?`, state, pageID); err != nil {
+		return fmt.Errorf("end page %d: %w", pageID, err)
+	}
+	if ev.Kind != "" {
+		if ev.TicketID == 0 {
+			ev.TicketID = ticketID
+		}
+		if err := db.insertEvent(ctx, tx, ev); err != nil {
+			return fmt.Errorf("end page %d: %w", pageID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("end page %d: %w", pageID, err)
+	}
+	return nil
+}
+
+// DueSends returns up to limit sends to make at now, oldest first: pending
+// ones whose NextTryAt has come, and sending ones whose lease (NextTryAt)
+// has expired because their worker died mid-send. Sends of pages that are
+// no longer active are never due. limit <= 0 means 100.
+func (db *DB) DueSends(ctx context.Context, now time.Time, limit int) ([]oncall.Send, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := db.rdb.QueryContext(ctx, `SELECT `+sendColumns+` FROM sends s JOIN pages p ON p.id = s.page_id
+		WHERE s.state IN (?, ?) AND s.next_try_at <= ? AND p.state = ?
+		ORDER BY s.next_try_at, s.id LIMIT ?`,
+		oncall.SendPending, oncall.SendSending, ts(now), oncall.PageActive, limit)
+	if err != nil {
+		return nil, fmt.Errorf("due sends: %w", err)
+	}
+	return collectSends(rows, "due sends")
+}
+
+// Sends returns the sends of a page, by step.
+func (db *DB) Sends(ctx context.Context, pageID int64) ([]oncall.Send, error) {
+	rows, err := db.rdb.QueryContext(ctx, `SELECT `+sendColumns+` FROM sends s
+		WHERE s.page_id = ? ORDER BY s.step, s.id`, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("sends of page %d: %w", pageID, err)
+	}
+	return collectSends(rows, fmt.Sprintf("sends of page %d", pageID))
+}
+
+func collectSends(rows *sql.Rows, op string) ([]oncall.Send, error) {
+	defer rows.Close()
+	var sends []oncall.Send
+	for rows.Next() {
+		var s oncall.Send
+		if err := scanSend(rows, &s); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		sends = append(sends, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return sends, nil
+}
+
+// ClaimSend leases a due send to the caller until leaseUntil: a pending
+// send whose NextTryAt has come, or a sending one whose lease has expired
+// (both by the store's clock), becomes sending with NextTryAt = leaseUntil
+// and one more attempt. It returns false when the send is not due, another
+// worker holds it, it is finished, or its page is no longer active.
+func (db *DB) ClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (bool, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("claim send %d: %w", id, err)
+	}
+	defer tx.Rollback()
+
+	res, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?, attempts = attempts + 1
+		WHERE id = ? AND state IN (?, ?) AND next_try_at <= ?
+		AND EXISTS (SELECT 1 FROM pages p WHERE p.id = sends.page_id AND p.state = ?)`,
+		oncall.SendSending, ts(leaseUntil), id, oncall.SendPending, oncall.SendSending, ts(db.now()), oncall.PageActive)
+	if err != nil {
+		return false, fmt.Errorf("claim send %d: %w", id, err)
+	}
+	ok, err := affected(res)
+	if err != nil {
+		return false, fmt.Errorf("claim send %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("claim send %d: %w", id, err)
+	}
+	return ok, nil
+}
+
+// FinishSend records the outcome of a claimed send: done, failed (retries
+// used up) or pending again, to be retried at retryAt (now when zero).
+// errText becomes its LastError. A send that is no longer sending (it was
+// finished by a worker that took over its expired lease) keeps its state.
+// ev, when not nil, is added to the timeline either way, since the attempt
+// did happen; TicketID 0 means the send's ticket. It returns an error
+// wrapping astreinte.ErrNotFound when the send does not exist.
+func (db *DB) FinishSend(ctx context.Context, id int64, state oncall.SendState, retryAt time.Time, errText string,
+	ev *astreinte.Event) error {
+	if state != oncall.SendDone && state != oncall.SendFailed && state != oncall.SendPending {
+		return fmt.Errorf("finish send %d: state %q: want done, failed or pending", id, state)
+	}
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("finish send %d: %w", id, err)
+	}
+	defer tx.Rollback()
+
+	var ticketID int64
+	err = tx.QueryRowContext(ctx, `SELECT ticket_id FROM sends WHERE id = ?`, id).Scan(&ticketID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("finish send %d: %w", id, astreinte.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("finish send %d: %w", id, err)
+	}
+	if state == oncall.SendPending && retryAt.IsZero() {
+		retryAt = db.now()
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, last_error = ?,
+		next_try_at = COALESCE(?, next_try_at) WHERE id = ? AND state = ?`,
+		state, errText, ts(retryAt), id, oncall.SendSending); err != nil {
+		return fmt.Errorf("finish send %d: %w", id, err)
+	}
+	if ev != nil {
+		e := *ev
+		if e.TicketID == 0 {
+			e.TicketID = ticketID
+		}
+		if err := db.insertEvent(ctx, tx, e); err != nil {
+			return fmt.Errorf("finish send %d: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("finish send %d: %w", id, err)
+	}
+	return nil
+}
+
+// NextWake returns when the paging engine next has something to do: the
+// earliest next step of an active page, or next try (or lease expiry) of a
+// pending or sending send of an active page. It returns false when there
+// is nothing to wait for.
+func (db *DB) NextWake(ctx context.Context) (time.Time, bool, error) {
+	var t time.Time
+	var s sql.NullString
+	err := db.rdb.QueryRowContext(ctx, `SELECT MIN(at) FROM (
+			SELECT MIN(next_at) AS at FROM pages WHERE state = ?
+			UNION ALL
+			SELECT MIN(s.next_try_at) FROM sends s JOIN pages p ON p.id = s.page_id
+			WHERE s.state IN (?, ?) AND p.state = ?
+		)`, oncall.PageActive, oncall.SendPending, oncall.SendSending, oncall.PageActive).Scan(&s)
+	if err != nil {
+		return t, false, fmt.Errorf("next wake: %w", err)
+	}
+	if !s.Valid {
+		return t, false, nil
+	}
+	if err := (timeCol{&t}).Scan(s.String); err != nil {
+		return t, false, fmt.Errorf("next wake: %w", err)
+	}
+	return t, true, nil
+}

@@ -1,0 +1,428 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/oncall"
+)
+
+// The paging engine's view of the store.
+var _ oncall.PageStore = (*DB)(nil)
+
+// paged creates a ticket with an active page due at t0 and fires its step
+// 0 with one SIP send per person.
+func paged(t testing.TB, db *DB, persons ...string) (astreinte.Ticket, oncall.Page) {
+	t.Helper()
+	ctx := context.Background()
+	tk := createTicket(t, db, astreinte.Ticket{CallerNumber: "+33612345678", Urgency: astreinte.Urgent}, &NewPage{Policy: "p", NextAt: t0})
+	p, err := db.PageByTicket(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sends []oncall.Send
+	for _, person := range persons {
+		sends = append(sends, oncall.Send{Step: 0, Channel: "sip", Person: person})
+	}
+	if len(sends) > 0 {
+		ok, err := db.AdvancePage(ctx, p.ID, 0, 1, t0.Add(5*time.Minute), sends, nil)
+		if err != nil || !ok {
+			t.Fatalf("AdvancePage = %v, %v", ok, err)
+		}
+		p.Step, p.NextAt = 1, t0.Add(5*time.Minute)
+	}
+	return tk, p
+}
+
+// states returns "person:state" for a page's sends.
+func states(t testing.TB, db *DB, pageID int64) []string {
+	t.Helper()
+	sends, err := db.Sends(context.Background(), pageID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range sends {
+		out = append(out, fmt.Sprintf("%s:%s", s.Person, s.State))
+	}
+	return out
+}
+
+func TestAcknowledge(t *testing.T) {
+	db, clk := openTest(t)
+	ctx := context.Background()
+	tk, p := paged(t, db, "alice", "bob", "carol")
+	sends, _ := db.Sends(ctx, p.ID)
+	if ok, err := db.ClaimSend(ctx, sends[0].ID, t0.Add(time.Minute)); err != nil || !ok {
+		t.Fatalf("ClaimSend = %v, %v", ok, err)
+	}
+	clk.Add(10 * time.Second)
+	ackAt := clk.Now()
+
+	ok, err := db.Acknowledge(ctx, tk.ID, "bob", "sip")
+	if err != nil || !ok {
+		t.Fatalf("first Acknowledge = %v, %v; want true", ok, err)
+	}
+	clk.Add(10 * time.Second)
+	ok, err = db.Acknowledge(ctx, tk.ID, "carol", "web")
+	if err != nil || ok {
+		t.Fatalf("second Acknowledge = %v, %v; want false", ok, err)
+	}
+
+	got, _ := db.TicketByID(ctx, tk.ID)
+	if got.Status != astreinte.StatusAcknowledged || got.AckedBy != "bob" || !got.AckedAt.Equal(ackAt) {
+		t.Errorf("ticket: status %s by %q at %v; want acknowledged by bob at %v", got.Status, got.AckedBy, got.AckedAt, ackAt)
+	}
+	gp, _ := db.PageByTicket(ctx, tk.ID)
+	if gp.State != oncall.PageAcked || gp.AckedBy != "bob" || gp.AckedVia != "sip" || !gp.AckedAt.Equal(ackAt) {
+		t.Errorf("page = %+v; want acked by bob via sip at %v", gp, ackAt)
+	}
+	// The send in flight is left to its worker; the pending ones are cancelled.
+	if got, want := states(t, db, p.ID), []string{"alice:sending", "bob:done", "carol:done"}; !slices.Equal(got, want) {
+		t.Errorf("sends %v, want %v", got, want)
+	}
+	all, _ := db.Sends(ctx, p.ID)
+	if all[1].LastError != "cancelled: acknowledged" {
+		t.Errorf("cancelled send's LastError = %q", all[1].LastError)
+	}
+	if due, _ := db.DueSends(ctx, t0.Add(time.Hour), 0); len(due) != 0 {
+		t.Errorf("DueSends after ack = %v, want none (even the expired lease)", due)
+	}
+	if ok, _ := db.ClaimSend(ctx, all[0].ID, t0.Add(2*time.Hour)); ok {
+		t.Error("ClaimSend of an acked page's send succeeded")
+	}
+	want := []string{
+		"created caller  urgent voicemail from +33612345678",
+		"page_queued system  policy p",
+		"acknowledged bob sip paging stopped",
+		"note carol web acknowledgement ignored: already acknowledged by bob",
+	}
+	if got := timeline(t, db, tk.ID); !slices.Equal(got, want) {
+		t.Errorf("timeline:\n got %q\nwant %q", got, want)
+	}
+	if _, err := db.Acknowledge(ctx, 404, "bob", "sip"); !errors.Is(err, astreinte.ErrNotFound) {
+		t.Errorf("Acknowledge(404) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestAcknowledgeConcurrent(t *testing.T) {
+	db, _ := openTest(t)
+	tk, _ := paged(t, db, "alice")
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			ok, err := db.Acknowledge(context.Background(), tk.ID, fmt.Sprint("tech", i), "sip")
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Errorf("%d acknowledgements won, want 1", wins.Load())
+	}
+}
+
+func TestSetStatus(t *testing.T) {
+	db, clk := openTest(t)
+	ctx := context.Background()
+	tk, p := paged(t, db, "alice")
+	steps := []struct {
+		status     astreinte.Status
+		note       string
+		wantErr    bool
+		resolved   bool
+		pageState  oncall.PageState
+		lastEvent  string
+		sendStates []string
+	}{
+		{astreinte.StatusAcknowledged, "", true, false, oncall.PageActive, "page_queued system  policy p", []string{"alice:pending"}},
+		{"bogus", "", true, false, oncall.PageActive, "page_queued system  policy p", []string{"alice:pending"}},
+		{astreinte.StatusResolved, "fixed the NAS", false, true, oncall.PageCancelled, "resolved alice  fixed the NAS", []string{"alice:done"}},
+		{astreinte.StatusResolved, "", false, true, oncall.PageCancelled, "resolved alice  fixed the NAS", []string{"alice:done"}},
+		{astreinte.StatusResolved, "again", false, true, oncall.PageCancelled, "note alice  again", []string{"alice:done"}},
+		{astreinte.StatusNew, "came back", false, false, oncall.PageCancelled, "reopened alice  came back", []string{"alice:done"}},
+		{astreinte.StatusCalledBack, "left a message", false, false, oncall.PageCancelled, "called_back alice  left a message", []string{"alice:done"}},
+	}
+	for i, st := range steps {
+		clk.Add(time.Minute)
+		err := db.SetStatus(ctx, tk.ID, st.status, "alice", st.note)
+		if (err != nil) != st.wantErr {
+			t.Fatalf("step %d: SetStatus(%s) = %v, want error %v", i, st.status, err, st.wantErr)
+		}
+		got, _ := db.TicketByID(ctx, tk.ID)
+		if st.resolved != !got.ResolvedAt.IsZero() {
+			t.Errorf("step %d: ResolvedAt = %v, want set: %v", i, got.ResolvedAt, st.resolved)
+		}
+		if !st.wantErr && got.Status != st.status {
+			t.Errorf("step %d: status %s, want %s", i, got.Status, st.status)
+		}
+		if gp, _ := db.PageByTicket(ctx, tk.ID); gp.State != st.pageState {
+			t.Errorf("step %d: page %s, want %s", i, gp.State, st.pageState)
+		}
+		if tl := timeline(t, db, tk.ID); tl[len(tl)-1] != st.lastEvent {
+			t.Errorf("step %d: last event %q, want %q", i, tl[len(tl)-1], st.lastEvent)
+		}
+		if got := states(t, db, p.ID); !slices.Equal(got, st.sendStates) {
+			t.Errorf("step %d: sends %v, want %v", i, got, st.sendStates)
+		}
+	}
+	if err := db.SetStatus(ctx, 404, astreinte.StatusResolved, "a", ""); !errors.Is(err, astreinte.ErrNotFound) {
+		t.Errorf("SetStatus(404) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestAdvancePage(t *testing.T) {
+	db, clk := openTest(t)
+	ctx := context.Background()
+	tk, p := paged(t, db) // step 0, due at t0
+	if due, err := db.DuePages(ctx, t0.Add(-time.Second)); err != nil || len(due) != 0 {
+		t.Errorf("DuePages before t0 = %v, %v; want none", due, err)
+	}
+	if due, err := db.DuePages(ctx, t0); err != nil || len(due) != 1 || due[0].ID != p.ID {
+		t.Errorf("DuePages at t0 = %v, %v; want the page", due, err)
+	}
+	step0 := []oncall.Send{{Step: 0, Channel: "sip", Person: "alice"}, {Step: 0, Channel: "email", Person: "alice"}}
+	ev := []astreinte.Event{{Kind: astreinte.EventEscalated, Actor: "system", Detail: "tier 1"}}
+	tests := []struct {
+		name      string
+		from, to  int
+		sends     []oncall.Send
+		want      bool
+		wantSends int
+	}{
+		{"fires step 0", 0, 1, step0, true, 2},
+		{"stale fromStep", 0, 1, step0, false, 2},
+		{"step 1 with a replayed send", 1, 2, append(step0[:1:1], oncall.Send{Step: 1, Channel: "sip", Person: "bob"}), true, 3},
+		{"from the future", 5, 6, nil, false, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk.Add(time.Second)
+			ok, err := db.AdvancePage(ctx, p.ID, tt.from, tt.to, t0.Add(time.Duration(tt.to)*time.Minute), tt.sends, ev)
+			if err != nil || ok != tt.want {
+				t.Fatalf("AdvancePage(%d→%d) = %v, %v; want %v", tt.from, tt.to, ok, err, tt.want)
+			}
+			sends, _ := db.Sends(ctx, p.ID)
+			if len(sends) != tt.wantSends {
+				t.Errorf("%d sends, want %d", len(sends), tt.wantSends)
+			}
+			for _, s := range sends {
+				if s.PageID != p.ID || s.TicketID != tk.ID || s.State != oncall.SendPending || s.NextTryAt.IsZero() {
+					t.Errorf("send %+v: want pending, on the page and ticket, with a try time", s)
+				}
+			}
+		})
+	}
+	got, _ := db.PageByTicket(ctx, tk.ID)
+	if got.Step != 2 || !got.NextAt.Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("page at step %d next %v, want step 2 at %v", got.Step, got.NextAt, t0.Add(2*time.Minute))
+	}
+	if n := len(timeline(t, db, tk.ID)); n != 4 {
+		t.Errorf("%d timeline entries, want 4 (created, queued, 2 escalations)", n)
+	}
+
+	// Eight engines race on the same step: one wins.
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			ok, err := db.AdvancePage(ctx, p.ID, 2, 3, t0.Add(3*time.Minute), step0, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Errorf("%d engines advanced step 2, want 1", wins.Load())
+	}
+}
+
+func TestEndPage(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	tk, p := paged(t, db, "alice")
+	ev := astreinte.Event{Kind: astreinte.EventExhausted, Actor: "system", Detail: "nobody answered"}
+	if err := db.EndPage(ctx, p.ID, oncall.PageExhausted, ev); err != nil {
+		t.Fatal(err)
+	}
+	// Ending it again, or acknowledging afterwards, does not change the page.
+	if err := db.EndPage(ctx, p.ID, oncall.PageCancelled, ev); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := db.Acknowledge(ctx, tk.ID, "bob", "web"); err != nil || !ok {
+		t.Errorf("Acknowledge after exhaustion = %v, %v; want true", ok, err)
+	}
+	gp, _ := db.PageByTicket(ctx, tk.ID)
+	if gp.State != oncall.PageExhausted {
+		t.Errorf("page %s, want exhausted", gp.State)
+	}
+	if got := states(t, db, p.ID); !slices.Equal(got, []string{"alice:done"}) {
+		t.Errorf("sends %v, want alice:done", got)
+	}
+	n := 0
+	for _, e := range timeline(t, db, tk.ID) {
+		if e == "escalation_exhausted system  nobody answered" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d exhaustion events, want 1", n)
+	}
+	if err := db.EndPage(ctx, 404, oncall.PageCancelled, ev); !errors.Is(err, astreinte.ErrNotFound) {
+		t.Errorf("EndPage(404) = %v, want ErrNotFound", err)
+	}
+	if err := db.EndPage(ctx, p.ID, oncall.PageAcked, ev); err == nil {
+		t.Error("EndPage(acked) succeeded")
+	}
+}
+
+func TestClaimSend(t *testing.T) {
+	db, clk := openTest(t)
+	ctx := context.Background()
+	tk, p := paged(t, db, "alice")
+	due, err := db.DueSends(ctx, t0, 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("DueSends = %v, %v; want one", due, err)
+	}
+	id := due[0].ID
+	lease := t0.Add(time.Minute)
+	claim := func(want bool) {
+		t.Helper()
+		if ok, err := db.ClaimSend(ctx, id, lease); err != nil || ok != want {
+			t.Errorf("ClaimSend at %v = %v, %v; want %v", clk.Now(), ok, err, want)
+		}
+	}
+	dueAt := func(at time.Time, want int) {
+		t.Helper()
+		if due, err := db.DueSends(ctx, at, 10); err != nil || len(due) != want {
+			t.Errorf("DueSends(%v) = %d sends, %v; want %d", at, len(due), err, want)
+		}
+	}
+
+	claim(true)
+	claim(false) // leased
+	dueAt(t0.Add(30*time.Second), 0)
+	// The worker dies: once the lease has passed the send is due again and
+	// another worker may take it.
+	dueAt(lease, 1)
+	clk.Add(time.Minute)
+	lease = t0.Add(3 * time.Minute)
+	claim(true)
+	s, _ := db.Sends(ctx, p.ID)
+	if s[0].Attempts != 2 || s[0].State != oncall.SendSending || !s[0].NextTryAt.Equal(lease) {
+		t.Errorf("send %+v, want sending, 2 attempts, lease %v", s[0], lease)
+	}
+
+	// A failed attempt, to be retried later.
+	retry := t0.Add(10 * time.Minute)
+	fail := &astreinte.Event{Kind: astreinte.EventPageFailed, Actor: "system", Channel: "sip", Detail: "486 Busy Here"}
+	if err := db.FinishSend(ctx, id, oncall.SendPending, retry, "486 Busy Here", fail); err != nil {
+		t.Fatal(err)
+	}
+	dueAt(retry.Add(-time.Second), 0)
+	claim(false) // not due yet by the store's clock
+	dueAt(retry, 1)
+	clk.Add(9 * time.Minute) // t0+10m
+	lease = t0.Add(11 * time.Minute)
+	claim(true)
+	sent := &astreinte.Event{Kind: astreinte.EventPageSent, Actor: "system", Channel: "sip", Detail: "200 OK"}
+	if err := db.FinishSend(ctx, id, oncall.SendDone, time.Time{}, "", sent); err != nil {
+		t.Fatal(err)
+	}
+	// A late finish from the worker whose lease expired keeps the state but
+	// records what happened.
+	late := &astreinte.Event{Kind: astreinte.EventPageSent, Actor: "system", Channel: "sip", Detail: "late"}
+	if err := db.FinishSend(ctx, id, oncall.SendPending, retry, "", late); err != nil {
+		t.Fatal(err)
+	}
+	s, _ = db.Sends(ctx, p.ID)
+	if s[0].State != oncall.SendDone || s[0].Attempts != 3 || s[0].LastError != "" {
+		t.Errorf("send %+v, want done after 3 attempts", s[0])
+	}
+	dueAt(t0.Add(time.Hour), 0)
+	claim(false)
+	tl := timeline(t, db, tk.ID)
+	if want := []string{"page_failed system sip 486 Busy Here", "page_sent system sip 200 OK", "page_sent system sip late"}; !slices.Equal(tl[2:], want) {
+		t.Errorf("timeline %q, want ending %q", tl, want)
+	}
+	if err := db.FinishSend(ctx, 404, oncall.SendDone, time.Time{}, "", nil); !errors.Is(err, astreinte.ErrNotFound) {
+		t.Errorf("FinishSend(404) = %v, want ErrNotFound", err)
+	}
+	if err := db.FinishSend(ctx, id, oncall.SendSending, time.Time{}, "", nil); err == nil {
+		t.Error("FinishSend(sending) succeeded")
+	}
+}
+
+func TestClaimSendExclusive(t *testing.T) {
+	db, _ := openTest(t)
+	_, p := paged(t, db, "alice")
+	s, _ := db.Sends(context.Background(), p.ID)
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			ok, err := db.ClaimSend(context.Background(), s[0].ID, t0.Add(time.Minute))
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Errorf("%d workers claimed the send, want 1", wins.Load())
+	}
+}
+
+func TestNextWake(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	check := func(want time.Time) {
+		t.Helper()
+		got, ok, err := db.NextWake(ctx)
+		if err != nil || ok != !want.IsZero() || !got.Equal(want) {
+			t.Errorf("NextWake = %v, %v, %v; want %v", got, ok, err, want)
+		}
+	}
+	check(time.Time{})
+	createTicket(t, db, astreinte.Ticket{}, nil) // no page
+	check(time.Time{})
+
+	tk, p := paged(t, db) // step 0 due at t0
+	check(t0)
+	sends := []oncall.Send{{Step: 0, Channel: "sip", Person: "alice", NextTryAt: t0.Add(time.Minute)}}
+	if ok, err := db.AdvancePage(ctx, p.ID, 0, 1, t0.Add(5*time.Minute), sends, nil); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	check(t0.Add(time.Minute)) // the send comes before the next step
+	s, _ := db.Sends(ctx, p.ID)
+	if ok, _ := db.ClaimSend(ctx, s[0].ID, t0.Add(2*time.Minute)); ok {
+		t.Error("claimed a send before it was due")
+	}
+	if _, err := db.db.Exec(`UPDATE sends SET state = 'sending', next_try_at = ?`, ts(t0.Add(2*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	check(t0.Add(2 * time.Minute)) // a lease expiry is a wake-up too
+	if _, err := db.Acknowledge(ctx, tk.ID, "alice", "sip"); err != nil {
+		t.Fatal(err)
+	}
+	check(time.Time{})
+}
