@@ -1,0 +1,242 @@
+package oncall
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// TierConfig is one step of the escalation policy, fed by a rotation or a
+// fixed person (exactly one of the two).
+type TierConfig struct {
+	Name     string `yaml:"name"`     // default "primary", "secondary", then "tier N"
+	Rotation string `yaml:"rotation"` // a rotation's name…
+	Person   string `yaml:"person"`   // …or a person's id
+	Delay    string `yaml:"delay"`    // wait for an acknowledgement before the next tier; default "5m"
+}
+
+// PolicyConfig is the escalation policy: its tiers, paged in order, and how
+// many times the whole list runs (default 2).
+type PolicyConfig struct {
+	Tiers  []TierConfig `yaml:"tiers"`
+	Repeat int          `yaml:"repeat"`
+}
+
+// ScheduleConfig is the "oncall" section of the configuration.
+type ScheduleConfig struct {
+	People     []Person         `yaml:"people"`
+	Rotations  []RotationConfig `yaml:"rotations"`
+	Escalation PolicyConfig     `yaml:"escalation"`
+}
+
+// Escalation defaults.
+const (
+	DefaultDelay  = 5 * time.Minute
+	DefaultRepeat = 2
+)
+
+// Tier is a validated escalation tier.
+type Tier struct {
+	Name     string
+	Rotation string // "" for a fixed person
+	Person   string // "" for a rotation
+	Delay    time.Duration
+}
+
+// Schedule knows the technicians, their rotations and the escalation
+// tiers, and answers who is on call when. It is immutable and safe for
+// concurrent use.
+type Schedule struct {
+	cal       *Calendar
+	people    []Person
+	byID      map[string]Person
+	rotations []*rotation
+	tiers     []Tier
+	repeat    int
+}
+
+// NewSchedule validates cfg against cal (whose zone the rotations' times
+// are in; nil means the default calendar). The error, if any, is a
+// FieldErrors with paths starting with "oncall.".
+func NewSchedule(cfg ScheduleConfig, cal *Calendar) (*Schedule, error) {
+	if cal == nil {
+		var err error
+		if cal, err = NewCalendar(CalendarConfig{}); err != nil {
+			return nil, err
+		}
+	}
+	var errs FieldErrors
+	s := &Schedule{cal: cal, byID: map[string]Person{}, repeat: cfg.Escalation.Repeat}
+
+	firstAt := map[string]int{}
+	for i, p := range cfg.People {
+		path := fmt.Sprintf("oncall.people[%d]", i)
+		p.ID = strings.TrimSpace(p.ID)
+		switch j, dup := firstAt[p.ID]; {
+		case p.ID == "":
+			errs.Add(path+".id", "required")
+			continue
+		case dup:
+			errs.Add(path+".id", "duplicate id %q (also people[%d])", p.ID, j)
+			continue
+		}
+		firstAt[p.ID] = i
+		if p.Name == "" {
+			p.Name = p.ID
+		}
+		switch p.Language {
+		case "":
+			p.Language = "fr"
+		case "fr", "en":
+		default:
+			errs.Add(path+".language", "unknown language %q (want fr or en)", p.Language)
+		}
+		s.people = append(s.people, p)
+		s.byID[p.ID] = p
+	}
+
+	rotAt := map[string]int{}
+	for i, rc := range cfg.Rotations {
+		path := fmt.Sprintf("oncall.rotations[%d]", i)
+		r := &rotation{name: rc.Name, loc: cal.loc, all: rc.Coverage == CoverageAll}
+		ok := true
+		if j, dup := rotAt[rc.Name]; rc.Name == "" || dup {
+			ok = false
+			if rc.Name == "" {
+				errs.Add(path+".name", "required")
+			} else {
+				errs.Add(path+".name", "duplicate name %q (also rotations[%d])", rc.Name, j)
+			}
+		} else {
+			rotAt[rc.Name] = i
+		}
+		if len(rc.Participants) == 0 {
+			errs.Add(path+".participants", "required")
+			ok = false
+		}
+		for j, id := range rc.Participants {
+			if _, known := s.byID[id]; !known {
+				errs.Add(fmt.Sprintf("%s.participants[%d]", path, j), "unknown person %q", id)
+				ok = false
+			}
+			r.people = append(r.people, id)
+		}
+		shift := rc.Shift
+		if shift == "" {
+			shift = "1w"
+		}
+		var err error
+		if r.days, r.dur, err = parseShift(shift); err != nil {
+			errs.Add(path+".shift", "bad shift %q (want e.g. 12h, 1d, 7d or 1w)", rc.Shift)
+			ok = false
+		}
+		if rc.Start == "" {
+			errs.Add(path+".start", "required (first hand-off, e.g. \"2026-01-05 09:00\")")
+			ok = false
+		} else if r.start, _, err = parseDateTime(rc.Start, cal.loc); err != nil { // a date alone: midnight
+			errs.Add(path+".start", "%v", err)
+			ok = false
+		}
+		switch rc.Coverage {
+		case "", CoverageOutOfHours, CoverageAll:
+		default:
+			errs.Add(path+".coverage", "unknown coverage %q (want out_of_hours or all)", rc.Coverage)
+		}
+		if ok {
+			s.rotations = append(s.rotations, r)
+		}
+	}
+
+	tierAt := map[string]int{}
+	for i, tc := range cfg.Escalation.Tiers {
+		path := fmt.Sprintf("oncall.escalation.tiers[%d]", i)
+		t := Tier{Name: tc.Name, Rotation: tc.Rotation, Person: tc.Person, Delay: DefaultDelay}
+		if t.Name == "" {
+			t.Name = defaultTierName(i)
+		}
+		if j, dup := tierAt[t.Name]; dup {
+			errs.Add(path+".name", "duplicate name %q (also tiers[%d])", t.Name, j)
+		}
+		tierAt[t.Name] = i
+		switch {
+		case (tc.Rotation == "") == (tc.Person == ""):
+			errs.Add(path, "set exactly one of rotation or person")
+		case tc.Rotation != "":
+			if _, known := rotAt[tc.Rotation]; !known {
+				errs.Add(path+".rotation", "unknown rotation %q", tc.Rotation)
+			}
+		default:
+			if _, known := s.byID[tc.Person]; !known {
+				errs.Add(path+".person", "unknown person %q", tc.Person)
+			}
+		}
+		if tc.Delay != "" {
+			d, err := time.ParseDuration(tc.Delay)
+			if err != nil || d <= 0 {
+				errs.Add(path+".delay", "bad delay %q (want e.g. 5m)", tc.Delay)
+			}
+			t.Delay = d
+		}
+		s.tiers = append(s.tiers, t)
+	}
+	switch {
+	case s.repeat < 0:
+		errs.Add("oncall.escalation.repeat", "%d: must not be negative", s.repeat)
+	case s.repeat == 0:
+		s.repeat = DefaultRepeat
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func defaultTierName(i int) string {
+	switch i {
+	case 0:
+		return "primary"
+	case 1:
+		return "secondary"
+	}
+	return fmt.Sprintf("tier %d", i+1)
+}
+
+// Calendar returns the calendar the schedule was built with.
+func (s *Schedule) Calendar() *Calendar { return s.cal }
+
+// Person returns the technician with that id.
+func (s *Schedule) Person(id string) (Person, bool) {
+	p, ok := s.byID[id]
+	return p, ok
+}
+
+// People returns every technician, in configuration order.
+func (s *Schedule) People() []Person { return slices.Clone(s.people) }
+
+// Tiers returns the escalation tiers, in paging order.
+func (s *Schedule) Tiers() []Tier { return slices.Clone(s.tiers) }
+
+// Repeat returns how many times the whole escalation policy runs.
+func (s *Schedule) Repeat() int { return s.repeat }
+
+// person resolves an id; an id unknown to the configuration (an override
+// set before a technician left) still pages by id.
+func (s *Schedule) person(id string) Person {
+	if id == "" {
+		return Person{}
+	}
+	if p, ok := s.byID[id]; ok {
+		return p
+	}
+	return Person{ID: id, Name: id, Language: "fr"}
+}
+
+func (s *Schedule) rotation(name string) *rotation {
+	for _, r := range s.rotations {
+		if r.name == name {
+			return r
+		}
+	}
+	return nil
+}
