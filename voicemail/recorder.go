@@ -1,0 +1,346 @@
+package voicemail
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// ErrRecorderClosed is returned by WriteSamples after Close or Discard, and
+// by Close after Discard.
+var ErrRecorderClosed = errors.New("recorder closed")
+
+// recordChunk is how much audio the recorder buffers before writing it: one
+// second, the most a crash can lose.
+const recordChunk = SampleRate * 2 // bytes
+
+// minDBFS floors the levels in Result, so that digital silence logs as a
+// number rather than -Inf.
+const minDBFS = -100
+
+// RecordingMeta describes a recording. NewRecorder writes it beside the WAV as
+// a JSON sidecar (path + ".json"), so that a recording found after a crash
+// can still become a ticket.
+type RecordingMeta struct {
+	CallID       string    `json:"call_id"`            // SIP Call-ID
+	CallRow      int64     `json:"call_row,omitempty"` // the call's row in the store; 0 if none
+	Line         string    `json:"line"`
+	CallerNumber string    `json:"caller_number"`
+	CallerName   string    `json:"caller_name,omitempty"`
+	Urgency      string    `json:"urgency"` // astreinte.Urgency
+	Case         string    `json:"case"`    // astreinte.Case
+	StartedAt    time.Time `json:"started_at"`
+	Lang         string    `json:"lang"`
+}
+
+// Result describes a closed recording.
+type Result struct {
+	Path     string        // the WAV file; its ".part" name if the final rename failed
+	Duration time.Duration // length of the audio in the file
+	Voiced   time.Duration // time above the silence threshold
+	Samples  int64         // samples in the file
+	Peak     float64       // peak level in dBFS (floored at -100)
+	RMS      float64       // RMS level in dBFS (floored at -100)
+}
+
+// recFile is what the recorder needs of its file; *os.File has it, and tests
+// put a failing one in its place.
+type recFile interface {
+	io.Writer
+	io.WriterAt
+	Sync() error
+	Close() error
+	Truncate(size int64) error
+}
+
+// Recorder writes caller audio to a 16-bit mono PCM WAV file at SampleRate
+// and measures it as it goes. It implements the media package's SampleWriter.
+// Its methods are safe for concurrent use: the media reader writes while the
+// call's flow watches Silence.
+//
+// Audio goes to path + ".part" one second at a time from a reused buffer,
+// with the WAV header's sizes brought up to date after each second, so the
+// file is playable at any moment. Close renames it to path; after a crash,
+// RepairRecordings does. The WAV writing is done here rather than with
+// go-audio/wav's Encoder, which allocates once per sample (8000 allocations
+// per second of audio); the format written is the same canonical 44-byte
+// header plus data.
+type Recorder struct {
+	mu      sync.Mutex
+	path    string
+	part    string
+	f       recFile
+	hdr     [wavHeaderSize]byte // the header; also scratch for patching sizes
+	buf     []byte              // pending PCM, up to recordChunk bytes
+	written int64               // PCM bytes in the file
+	samples int64               // samples in the file or buf
+	m       meter
+	err     error // first write error; sticky
+
+	closed    bool
+	discarded bool
+	res       Result
+	closeErr  error
+}
+
+// NewRecorder starts a recording to path. It first writes meta to path +
+// ".json" (mode 0600, synced), then creates path + ".part" (0600) with a WAV
+// header. It refuses to overwrite an existing recording. The directory must
+// exist.
+func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("record %s: %w", path, fs.ErrExist)
+	}
+	js, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", path, err)
+	}
+	side := path + ".json"
+	if err := writeFileSync(side, append(js, '\n')); err != nil {
+		return nil, fmt.Errorf("record %s: write sidecar: %w", path, err)
+	}
+	part := path + ".part"
+	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		os.Remove(side)
+		return nil, fmt.Errorf("record %s: %w", path, err)
+	}
+	r := &Recorder{
+		path: path,
+		part: part,
+		f:    f,
+		buf:  make([]byte, 0, recordChunk),
+		m:    newMeter(DefaultSilenceThreshold),
+	}
+	putWAVHeader(&r.hdr, 0)
+	if _, err := f.Write(r.hdr[:]); err != nil {
+		f.Close()
+		os.Remove(part)
+		os.Remove(side)
+		return nil, fmt.Errorf("record %s: write header: %w", path, err)
+	}
+	return r, nil
+}
+
+// SetThreshold sets the silence threshold, an RMS level in dBFS (e.g. -40),
+// for the frames measured from now on. The default is DefaultSilenceThreshold.
+func (r *Recorder) SetThreshold(dbfs float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m.threshold = dbfsToSumSq(dbfs)
+}
+
+// WriteSamples appends s to the recording. It does not allocate; it writes to
+// the file once a second of audio is buffered. After a write error (disk
+// full…) it returns that error, now and on every later call, and records
+// nothing more; what was written stays, and Close still makes a valid file.
+func (r *Recorder) WriteSamples(s []int16) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed:
+		return ErrRecorderClosed
+	case r.err != nil:
+		return r.err
+	}
+	r.m.add(s)
+	for len(s) > 0 {
+		n := min(len(s), (cap(r.buf)-len(r.buf))/2)
+		b := r.buf[len(r.buf) : len(r.buf)+2*n]
+		for i, v := range s[:n] {
+			binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
+		}
+		r.buf = r.buf[:len(r.buf)+2*n]
+		r.samples += int64(n)
+		s = s[n:]
+		if len(r.buf) == cap(r.buf) {
+			if err := r.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush writes the buffered audio and updates the header; r.mu is held.
+func (r *Recorder) flush() error {
+	if len(r.buf) == 0 {
+		return nil
+	}
+	n, err := r.f.Write(r.buf)
+	if err != nil {
+		// Keep the whole samples of a short write and cut the file after
+		// them, so that the header and the data agree.
+		n -= n % 2
+		r.written += int64(n)
+		r.samples -= int64(len(r.buf)-n) / 2
+		r.buf = r.buf[:0]
+		r.f.Truncate(wavHeaderSize + r.written) // best effort: repair also cuts half samples
+		r.patchHeader()
+		r.err = fmt.Errorf("record %s: %w", r.path, err)
+		return r.err
+	}
+	r.written += int64(n)
+	r.buf = r.buf[:0]
+	// A failed header update is not worth stopping the recording for:
+	// Close tries again and reports it, and RepairRecordings recomputes the
+	// sizes from the file's length.
+	r.patchHeader()
+	return nil
+}
+
+// patchHeader writes the RIFF and data sizes for what is in the file.
+func (r *Recorder) patchHeader() error {
+	size := uint32(min(r.written, math.MaxUint32-wavHeaderSize))
+	binary.LittleEndian.PutUint32(r.hdr[4:8], wavHeaderSize-8+size)
+	binary.LittleEndian.PutUint32(r.hdr[40:44], size)
+	if _, err := r.f.WriteAt(r.hdr[4:8], 4); err != nil {
+		return err
+	}
+	_, err := r.f.WriteAt(r.hdr[40:44], 40)
+	return err
+}
+
+// Silence returns how long the recording has been below the silence
+// threshold, counted in whole 20 ms frames since the last voiced one.
+func (r *Recorder) Silence() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return durationOf(r.m.tail)
+}
+
+// Duration returns the length of the audio recorded so far.
+func (r *Recorder) Duration() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return durationOf(r.samples)
+}
+
+// Voiced returns the total time of the 20 ms frames above the silence
+// threshold so far.
+func (r *Recorder) Voiced() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return durationOf(min(r.m.voiced, r.samples))
+}
+
+// Err returns the write error that stopped the recording, or nil.
+func (r *Recorder) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Close writes what is buffered, brings the header up to date, syncs the
+// file, renames it from path + ".part" to path and syncs the directory. The
+// sidecar stays until RemoveSidecar. It reports every step that failed; even
+// then Result describes the file as it is. Close may be called again and
+// returns the same.
+func (r *Recorder) Close() (Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return r.res, r.closeErr
+	}
+	r.closed = true
+	var errs []error
+	if r.err == nil {
+		if err := r.flush(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := r.patchHeader(); err != nil {
+		errs = append(errs, fmt.Errorf("record %s: write header: %w", r.path, err))
+	}
+	if err := r.f.Sync(); err != nil {
+		errs = append(errs, fmt.Errorf("record %s: sync: %w", r.path, err))
+	}
+	if err := r.f.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("record %s: close: %w", r.path, err))
+	}
+	final := r.part
+	if err := os.Rename(r.part, r.path); err != nil {
+		errs = append(errs, fmt.Errorf("record %s: %w", r.path, err))
+	} else {
+		final = r.path
+		if err := syncDir(filepath.Dir(r.path)); err != nil {
+			errs = append(errs, fmt.Errorf("record %s: %w", r.path, err))
+		}
+	}
+	r.res = Result{
+		Path:     final,
+		Duration: durationOf(r.samples),
+		Voiced:   durationOf(min(r.m.voiced, r.samples)),
+		Samples:  r.samples,
+		Peak:     max(minDBFS, r.m.peakDBFS()),
+		RMS:      max(minDBFS, r.m.rmsDBFS()),
+	}
+	r.closeErr = errors.Join(errs...)
+	return r.res, r.closeErr
+}
+
+// Discard ends the recording and deletes its file, closed or not, and its
+// sidecar: for a message too short or without voice. It may be called more
+// than once; Close after Discard returns ErrRecorderClosed.
+func (r *Recorder) Discard() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.discarded {
+		return nil
+	}
+	if !r.closed {
+		r.f.Close() // the file is deleted: its close error does not matter
+	}
+	r.closed, r.discarded = true, true
+	r.res, r.closeErr = Result{}, ErrRecorderClosed
+	// The audio goes first: a crash in between leaves a sidecar without
+	// audio, which RepairRecordings drops, rather than audio without meta.
+	var errs []error
+	for _, p := range []string{r.part, r.path, r.path + ".json"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// writeFileSync creates path (which must not exist) with data, mode 0600,
+// and syncs it.
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
+// syncDir syncs a directory, making renames and removals in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,317 @@
+package voicemail
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-audio/wav"
+)
+
+var testMeta = RecordingMeta{
+	CallID: "a84b4c76e66710@pc33.example.com", CallRow: 42, Line: "support",
+	CallerNumber: "+33612345678", CallerName: "Jean Dupont", Urgency: "urgent",
+	Case: "out_of_hours", StartedAt: time.Date(2026, 1, 9, 3, 15, 2, 0, time.UTC), Lang: "fr",
+}
+
+// speech returns n samples of noise-like audio at about -20 dBFS RMS,
+// the same for a given seed.
+func speech(n int, seed uint64) []int16 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	s := make([]int16, n)
+	for i := range s {
+		s[i] = int16(r.NormFloat64() * 3277)
+	}
+	return s
+}
+
+// feed writes s to r in pieces of 160 samples, as the media reader does.
+func feed(t testing.TB, r *Recorder, s []int16) {
+	t.Helper()
+	for len(s) > 0 {
+		n := min(160, len(s))
+		if err := r.WriteSamples(s[:n]); err != nil {
+			t.Fatal(err)
+		}
+		s = s[n:]
+	}
+}
+
+// readBack reads a WAV with go-audio/wav, independently of DecodeWAV, and
+// checks it is 8 kHz 16-bit mono.
+func readBack(t *testing.T, path string) []int16 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d := wav.NewDecoder(f)
+	buf, err := d.FullPCMBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.SampleRate != SampleRate || d.NumChans != 1 || d.BitDepth != 16 || d.WavAudioFormat != 1 {
+		t.Fatalf("%s: %d Hz, %d channels, %d bits, format %d", path, d.SampleRate, d.NumChans, d.BitDepth, d.WavAudioFormat)
+	}
+	st, _ := f.Stat()
+	if int64(d.PCMSize) != st.Size()-wavHeaderSize {
+		t.Errorf("%s: data chunk says %d bytes, the file holds %d", path, d.PCMSize, st.Size()-wavHeaderSize)
+	}
+	s := make([]int16, len(buf.Data))
+	for i, v := range buf.Data {
+		s[i] = int16(v)
+	}
+	return s
+}
+
+func TestRecorderRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "msg.wav")
+	r, err := NewRecorder(path, testMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := speech(SampleRate*7/2, 1) // 3.5 s: three whole chunks and a half
+	feed(t, r, in)
+	if d := r.Duration(); d != 3500*time.Millisecond {
+		t.Errorf("Duration() = %v", d)
+	}
+	res, err := r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Result{Path: path, Duration: 3500 * time.Millisecond, Voiced: 3500 * time.Millisecond, Samples: int64(len(in))}
+	if res.Path != want.Path || res.Duration != want.Duration || res.Voiced != want.Voiced || res.Samples != want.Samples {
+		t.Errorf("Result = %+v, want %+v", res, want)
+	}
+	if math.Abs(res.RMS+20) > 0.5 || res.Peak < res.RMS || res.Peak > 0 {
+		t.Errorf("levels: peak %.1f dBFS, RMS %.1f dBFS, want RMS -20", res.Peak, res.RMS)
+	}
+	if got := readBack(t, path); !slices.Equal(got, in) {
+		t.Errorf("read back %d samples, not the %d written", len(got), len(in))
+	}
+	if _, err := os.Stat(path + ".part"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf(".part still there: %v", err)
+	}
+	var meta RecordingMeta
+	b, err := os.ReadFile(path + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &meta); err != nil || meta != testMeta {
+		t.Errorf("sidecar %s, want %+v (%v)", b, testMeta, err)
+	}
+	for _, p := range []string{path, path + ".json"} {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v (%v), want 0600", p, st.Mode().Perm(), err)
+		}
+	}
+	if res2, err := r.Close(); err != nil || res2 != res {
+		t.Errorf("second Close: %+v, %v", res2, err)
+	}
+	if err := r.WriteSamples(in[:160]); !errors.Is(err, ErrRecorderClosed) {
+		t.Errorf("WriteSamples after Close: %v", err)
+	}
+}
+
+func TestRecorderSilence(t *testing.T) {
+	const quiet = 100 // about -50 dBFS RMS: line noise
+	noise := func(n int, level float64) []int16 {
+		r := rand.New(rand.NewPCG(uint64(n), 2))
+		s := make([]int16, n)
+		for i := range s {
+			s[i] = int16(r.NormFloat64() * level)
+		}
+		return s
+	}
+	steps := []struct {
+		name            string
+		threshold       float64 // 0: unchanged
+		audio           []int16
+		silence, voiced time.Duration
+		duration        time.Duration
+	}{
+		{name: "speech", audio: speech(SampleRate, 3), silence: 0, voiced: time.Second, duration: time.Second},
+		{name: "line noise", audio: noise(2*SampleRate, quiet), silence: 2 * time.Second, voiced: time.Second, duration: 3 * time.Second},
+		{name: "speech again", audio: speech(SampleRate/2, 4), silence: 0, voiced: 1500 * time.Millisecond, duration: 3500 * time.Millisecond},
+		{name: "digital silence, odd sizes", audio: make([]int16, 2410), silence: 300 * time.Millisecond, voiced: 1500 * time.Millisecond, duration: 3801250 * time.Microsecond},
+		{name: "noise above a -60 dBFS threshold", threshold: -60, audio: noise(SampleRate/5, quiet), silence: 0, voiced: 1700 * time.Millisecond, duration: 4001250 * time.Microsecond},
+	}
+	r, err := NewRecorder(filepath.Join(t.TempDir(), "msg.wav"), testMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Discard()
+	for _, st := range steps {
+		if st.threshold != 0 {
+			r.SetThreshold(st.threshold)
+		}
+		// Pieces that do not line up with the 20 ms frames.
+		for s := st.audio; len(s) > 0; {
+			n := min(241, len(s))
+			if err := r.WriteSamples(s[:n]); err != nil {
+				t.Fatal(err)
+			}
+			s = s[n:]
+		}
+		if r.Silence() != st.silence || r.Voiced() != st.voiced || r.Duration() != st.duration {
+			t.Errorf("after %s: Silence %v, Voiced %v, Duration %v; want %v, %v, %v", st.name,
+				r.Silence(), r.Voiced(), r.Duration(), st.silence, st.voiced, st.duration)
+		}
+	}
+}
+
+func TestRecorderDiscard(t *testing.T) {
+	for _, closeFirst := range []bool{false, true} {
+		name := map[bool]string{false: "open", true: "closed"}[closeFirst]
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			r, err := NewRecorder(filepath.Join(dir, "msg.wav"), testMeta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			feed(t, r, speech(SampleRate*3/2, 5))
+			if closeFirst {
+				if _, err := r.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.Discard(); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Discard(); err != nil {
+				t.Errorf("second Discard: %v", err)
+			}
+			if left, _ := os.ReadDir(dir); len(left) != 0 {
+				t.Errorf("files left: %v", left)
+			}
+			if _, err := r.Close(); !errors.Is(err, ErrRecorderClosed) {
+				t.Errorf("Close after Discard: %v", err)
+			}
+			if err := r.WriteSamples(make([]int16, 160)); !errors.Is(err, ErrRecorderClosed) {
+				t.Errorf("WriteSamples after Discard: %v", err)
+			}
+		})
+	}
+}
+
+func TestNewRecorderErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "done.wav"), []byte("a recording"))
+	writeFile(t, filepath.Join(dir, "side.wav.json"), []byte("{}"))
+	writeFile(t, filepath.Join(dir, "file"), nil)
+	tests := []struct {
+		name, path string
+		is         error
+	}{
+		{"recording exists", filepath.Join(dir, "done.wav"), fs.ErrExist},
+		{"sidecar exists", filepath.Join(dir, "side.wav"), fs.ErrExist},
+		{"no directory", filepath.Join(dir, "missing", "msg.wav"), fs.ErrNotExist},
+		{"parent is a file", filepath.Join(dir, "file", "msg.wav"), syscall.ENOTDIR},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewRecorder(tt.path, testMeta)
+			if !errors.Is(err, tt.is) {
+				t.Fatalf("got %v, %v; want %v", r, err, tt.is)
+			}
+			if _, err := os.Stat(tt.path + ".part"); !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+				t.Errorf(".part created: %v", err)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "side.wav.json")); string(b) != "{}" {
+		t.Errorf("existing sidecar overwritten: %s", b)
+	}
+}
+
+// fullDisk lets the first room bytes of writes through, then fails with
+// ENOSPC, after a short write.
+type fullDisk struct {
+	*os.File
+	room int
+}
+
+func (f *fullDisk) Write(b []byte) (int, error) {
+	if len(b) <= f.room {
+		f.room -= len(b)
+		return f.File.Write(b)
+	}
+	n, _ := f.File.Write(b[:f.room])
+	f.room = 0
+	return n, &fs.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+}
+
+func TestRecorderDiskFull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "msg.wav")
+	r, err := NewRecorder(path, testMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.f = &fullDisk{File: r.f.(*os.File), room: recordChunk + 101} // one second and 50.5 samples
+	in := speech(3*SampleRate, 6)
+	var werr error
+	for s := in; len(s) > 0 && werr == nil; s = s[160:] {
+		werr = r.WriteSamples(s[:160])
+	}
+	if !errors.Is(werr, syscall.ENOSPC) {
+		t.Fatalf("write error %v, want ENOSPC", werr)
+	}
+	if err := r.WriteSamples(in[:160]); err != werr || r.Err() != werr {
+		t.Errorf("later write: %v, Err() %v; want the same error", err, r.Err())
+	}
+	res, err := r.Close()
+	if err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	const kept = SampleRate + 50
+	if res.Samples != kept || res.Path != path {
+		t.Errorf("Result %+v, want %d samples at %s", res, kept, path)
+	}
+	if got := readBack(t, path); !slices.Equal(got, in[:kept]) {
+		t.Errorf("read back %d samples, want the first %d written", len(got), kept)
+	}
+}
+
+func TestRecorderConcurrentUse(t *testing.T) {
+	r, err := NewRecorder(filepath.Join(t.TempDir(), "msg.wav"), testMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { feed(t, r, speech(2*SampleRate, 7)) })
+	wg.Go(func() {
+		for range 1000 {
+			_, _, _ = r.Silence(), r.Duration(), r.Voiced()
+		}
+	})
+	wg.Wait()
+	if res, err := r.Close(); err != nil || res.Samples != 2*SampleRate {
+		t.Errorf("Close: %+v, %v", res, err)
+	}
+}
+
+func BenchmarkRecorderWriteSamples(b *testing.B) {
+	r, err := NewRecorder(filepath.Join(b.TempDir(), "msg.wav"), testMeta)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	frame := speech(160, 8)
+	b.SetBytes(2 * 160)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.WriteSamples(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
