@@ -1,0 +1,199 @@
+package email
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"net/textproto"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/web"
+)
+
+// message is one page ready to send: header and text, and the recording
+// streamed as an attachment when there is one.
+type message struct {
+	header string // CRLF-terminated fields, without the Content-* ones
+	text   string
+	file   *os.File // nil: no attachment
+	name   string   // attachment file name
+}
+
+// Close releases the recording.
+func (m *message) Close() {
+	if m.file != nil {
+		m.file.Close()
+	}
+}
+
+// compose builds the page for no. The recording is opened now, so that the
+// text can say when it cannot be attached; the message is still sent.
+func (n *Notifier) compose(no oncall.Notice, from, to *mail.Address, now time.Time) *message {
+	t := no.Ticket
+	w := wordsFor(no.Person.Language)
+	loc := n.Cfg.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	m := &message{}
+	var att attachment
+	m.file, att = openRecording(t, n.Cfg.maxAttachment(), w)
+	m.name = att.name
+
+	ackURL, until := "", time.Time{}
+	if n.Cfg.BaseURL != "" && len(n.Cfg.Key) > 0 && no.Person.ID != "" {
+		until = now.Add(n.Cfg.linkTTL())
+		ackURL = web.AckURL(n.Cfg.BaseURL, n.Cfg.Key, t.ID, no.Person.ID, until)
+	}
+	m.text = w.body(no, loc, att, ackURL, until)
+
+	var h strings.Builder
+	field := func(k, v string) { h.WriteString(k + ": " + v + "\r\n") }
+	field("Date", now.In(loc).Format(time.RFC1123Z))
+	field("From", from.String())
+	field("To", to.String())
+	field("Subject", mime.QEncoding.Encode("utf-8", w.subject(t)))
+	field("Message-ID", messageID(t, from.Address))
+	field("MIME-Version", "1.0")
+	field("Auto-Submitted", "auto-generated") // RFC 3834: no auto-replies
+	field("X-Astreinte-Ticket", t.Number)
+	if t.Urgency == astreinte.Urgent {
+		field("X-Priority", "1")
+		field("Importance", "high")
+	}
+	m.header = h.String()
+	return m
+}
+
+// messageID is unique per message: "<2026-000123.<random>@example.com>".
+func messageID(t astreinte.Ticket, from string) string {
+	domain := "astreinte.invalid"
+	if i := strings.LastIndexByte(from, '@'); i >= 0 && i < len(from)-1 {
+		domain = from[i+1:]
+	}
+	return fmt.Sprintf("<%s.%s@%s>", t.Number, strings.ToLower(rand.Text()), domain)
+}
+
+// openRecording opens the ticket's WAV file if it can be attached, and
+// says otherwise why not.
+func openRecording(t astreinte.Ticket, limit int64, w *words) (*os.File, attachment) {
+	if t.Recording == "" {
+		return nil, attachment{note: w.noRecording}
+	}
+	f, err := os.Open(t.Recording)
+	if err != nil {
+		return nil, attachment{note: fmt.Sprintf(w.missing, t.Recording, reason(err))}
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	if err != nil {
+		f.Close()
+		return nil, attachment{note: fmt.Sprintf(w.missing, t.Recording, reason(err))}
+	}
+	if fi.Size() > limit {
+		f.Close()
+		size := fmt.Sprintf("%.1f MB", float64(fi.Size())/1e6)
+		return nil, attachment{note: fmt.Sprintf(w.tooBig, size, t.Recording)}
+	}
+	return f, attachment{name: "ticket-" + t.Number + ".wav"}
+}
+
+// reason is an error without the path that the text already gives.
+func reason(err error) string {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// writeTo writes the whole message: header, then either a plain text body
+// or multipart/mixed with the text and the WAV (base64).
+func (m *message) writeTo(w io.Writer) error {
+	if m.file == nil {
+		if _, err := io.WriteString(w, m.header+textHeader+"\r\n"); err != nil {
+			return err
+		}
+		return writeQP(w, m.text)
+	}
+	mw := multipart.NewWriter(w)
+	if _, err := io.WriteString(w, m.header+
+		"Content-Type: multipart/mixed; boundary=\""+mw.Boundary()+"\"\r\n\r\n"); err != nil {
+		return err
+	}
+	tp, err := mw.CreatePart(textproto.MIMEHeader{
+		"Content-Type":              {"text/plain; charset=utf-8"},
+		"Content-Transfer-Encoding": {"quoted-printable"},
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeQP(tp, m.text); err != nil {
+		return err
+	}
+	ap, err := mw.CreatePart(textproto.MIMEHeader{
+		"Content-Type":              {mime.FormatMediaType("audio/wav", map[string]string{"name": m.name})},
+		"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": m.name})},
+		"Content-Transfer-Encoding": {"base64"},
+	})
+	if err != nil {
+		return err
+	}
+	enc := base64.NewEncoder(base64.StdEncoding, &lineWriter{w: ap})
+	if _, err := io.Copy(enc, m.file); err != nil {
+		return fmt.Errorf("attach %s: %w", m.file.Name(), err)
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	return mw.Close()
+}
+
+const textHeader = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+
+func writeQP(w io.Writer, text string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := io.WriteString(qp, text); err != nil {
+		return err
+	}
+	return qp.Close()
+}
+
+// lineWriter breaks base64 into CRLF-terminated lines of 76 characters
+// (RFC 2045).
+type lineWriter struct {
+	w   io.Writer
+	col int
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k := min(76-l.col, len(p))
+		if _, err := l.w.Write(p[:k]); err != nil {
+			return n, err
+		}
+		n += k
+		l.col += k
+		p = p[k:]
+		if l.col == 76 {
+			if _, err := io.WriteString(l.w, "\r\n"); err != nil {
+				return n, err
+			}
+			l.col = 0
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,160 @@
+package email
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/oncall"
+)
+
+// words are the fixed texts of a page in one language.
+type words struct {
+	urgent, notUrgent, callFrom, hidden            string
+	caller, line, received, message, due, escalate string
+	tierRound                                      string // tier name, round number
+	noRecording, attached, missing, tooBig         string
+	ackLink, orCLI, noLink                         string
+	weekdays                                       [7]string
+	dateTime                                       string // time.Format layout after the weekday
+	colon                                          string // " : " in French
+}
+
+var lang = map[string]*words{
+	"fr": {
+		urgent: "URGENT", notUrgent: "non urgent", callFrom: "appel de", hidden: "numéro masqué",
+		caller: "Appelant", line: "Ligne", received: "Reçu", message: "Message", due: "À traiter avant",
+		escalate: "Astreinte", tierRound: "niveau « %s », tour %d",
+		noRecording: "pas d'enregistrement",
+		attached:    "enregistrement en pièce jointe (%s)",
+		missing:     "enregistrement illisible sur le serveur (%s) : %s",
+		tooBig:      "enregistrement trop volumineux pour être joint (%s) ; il est sur le serveur : %s",
+		ackLink:     "Prendre en charge (lien valable jusqu'au %s) :",
+		orCLI:       "ou : astreinte tickets ack %s",
+		noLink:      "Prendre en charge : astreinte tickets ack %s",
+		weekdays:    [7]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."},
+		dateTime:    "02/01/2006 15:04 MST",
+		colon:       " : ",
+	},
+	"en": {
+		urgent: "URGENT", notUrgent: "not urgent", callFrom: "call from", hidden: "hidden number",
+		caller: "Caller", line: "Line", received: "Received", message: "Message", due: "Due",
+		escalate: "On call", tierRound: "tier %q, round %d",
+		noRecording: "no recording",
+		attached:    "recording attached (%s)",
+		missing:     "recording unreadable on the server (%s): %s",
+		tooBig:      "recording too big to attach (%s); it is on the server: %s",
+		ackLink:     "Acknowledge (link valid until %s):",
+		orCLI:       "or: astreinte tickets ack %s",
+		noLink:      "Acknowledge: astreinte tickets ack %s",
+		weekdays:    [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
+		dateTime:    "2006-01-02 15:04 MST",
+		colon:       ": ",
+	},
+}
+
+// wordsFor returns the texts in the person's language, French by default.
+func wordsFor(language string) *words {
+	if w, ok := lang[strings.ToLower(language)]; ok {
+		return w
+	}
+	return lang["fr"]
+}
+
+func (w *words) when(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	return w.weekdays[t.Weekday()] + " " + t.Format(w.dateTime)
+}
+
+// hiddenNumber reports whether the caller withheld their number (trunks
+// send nothing or a placeholder).
+func hiddenNumber(n string) bool {
+	switch strings.ToLower(strings.TrimSpace(n)) {
+	case "", "anonymous", "unknown", "restricted", "private", "unavailable":
+		return true
+	}
+	return false
+}
+
+// clean replaces control characters (a caller name comes from the
+// outside: it must not add lines to the subject or the text).
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func (w *words) callerOf(t astreinte.Ticket) string {
+	s := clean(t.CallerNumber)
+	if hiddenNumber(s) {
+		s = w.hidden
+	}
+	if name := clean(t.CallerName); name != "" && name != t.CallerNumber {
+		s += " (" + name + ")"
+	}
+	return s
+}
+
+func (w *words) urgency(t astreinte.Ticket) string {
+	if t.Urgency == astreinte.Urgent {
+		return w.urgent
+	}
+	return w.notUrgent
+}
+
+// subject is e.g. "[URGENT] Ticket 2026-000123 — appel de +33612345678".
+func (w *words) subject(t astreinte.Ticket) string {
+	return fmt.Sprintf("[%s] Ticket %s — %s %s", w.urgency(t), t.Number, w.callFrom, w.callerOf(t))
+}
+
+// attachment says what became of the recording.
+type attachment struct {
+	name string // file name in the message; "" when not attached
+	note string // why not, when not
+}
+
+// body is the text part: the facts first, then how to acknowledge.
+func (w *words) body(no oncall.Notice, loc *time.Location, att attachment, ackURL string, linkUntil time.Time) string {
+	t := no.Ticket
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s — Ticket %s\n\n", strings.ToUpper(w.urgency(t)), t.Number)
+	row := func(k, v string) {
+		if v != "" {
+			b.WriteString(k + w.colon + v + "\n")
+		}
+	}
+	row(w.caller, w.callerOf(t))
+	row(w.line, clean(t.Line))
+	if !t.CreatedAt.IsZero() {
+		row(w.received, w.when(t.CreatedAt, loc))
+	}
+	msg := ""
+	if t.Duration > 0 {
+		d := t.Duration.Round(time.Second)
+		msg = fmt.Sprintf("%d min %02d s, ", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	if att.name != "" {
+		msg += fmt.Sprintf(w.attached, att.name)
+	} else {
+		msg += att.note
+	}
+	row(w.message, msg)
+	if !t.DueAt.IsZero() {
+		row(w.due, w.when(t.DueAt, loc))
+	}
+	if no.Tier != "" {
+		row(w.escalate, fmt.Sprintf(w.tierRound, no.Tier, no.Round+1))
+	}
+	b.WriteString("\n")
+	if ackURL != "" {
+		fmt.Fprintf(&b, w.ackLink+"\n%s\n\n", w.when(linkUntil, loc), ackURL)
+		fmt.Fprintf(&b, w.orCLI+"\n", t.Number)
+	} else {
+		fmt.Fprintf(&b, w.noLink+"\n", t.Number)
+	}
+	return b.String()
+}

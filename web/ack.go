@@ -1,0 +1,313 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/astreinte/astreinte"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pageTmpl = template.Must(template.ParseFS(templateFS, "templates/ack.html"))
+
+// AckStore is what the acknowledge pages need of the ticket store.
+type AckStore interface {
+	// TicketByID returns the ticket, or an error wrapping
+	// astreinte.ErrNotFound.
+	TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error)
+	// Acknowledge records that by took the ticket through via and stops
+	// paging; it returns false (and no error) when the ticket was no
+	// longer new, which makes a second acknowledgement harmless.
+	Acknowledge(ctx context.Context, ticketID int64, by, via string) (bool, error)
+}
+
+// Server serves the acknowledge pages. Only Store and Key are required.
+type Server struct {
+	Store AckStore
+	Key   []byte           // link signing key (LoadOrCreateKey)
+	Now   func() time.Time // default time.Now
+	Log   *slog.Logger     // default slog.Default()
+	// OnAck, when set, is called after a ticket was acknowledged here; it
+	// wakes the pager so that pending sends are dropped at once.
+	OnAck func()
+	// Location is the zone of times shown on the pages (default
+	// time.Local).
+	Location *time.Location
+}
+
+// ackVia is the channel recorded for acknowledgements made with a link.
+// Links are sent by email (and webhooks), so the timeline says "email".
+const ackVia = "email"
+
+// Handler returns the HTTP handler: "GET /ack" shows the ticket and an
+// acknowledge button, "POST /ack" acknowledges, "GET /healthz" answers ok.
+// Every response carries restrictive security headers.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ack", s.showAck)
+	mux.HandleFunc("POST /ack", s.postAck)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	return secureHeaders(mux)
+}
+
+func secureHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+func (s *Server) loc() *time.Location {
+	if s.Location != nil {
+		return s.Location
+	}
+	return time.Local
+}
+
+// showAck shows the ticket and a form that POSTs the same signed
+// parameters. It never acknowledges: mail scanners fetch links.
+func (s *Server) showAck(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	id, person, err := VerifyAck(s.Key, q, s.now())
+	if err != nil {
+		s.linkError(w, r, id, err)
+		return
+	}
+	t, ok := s.ticket(w, r, id)
+	if !ok {
+		return
+	}
+	p := page{Ticket: s.view(t)}
+	if t.Status != astreinte.StatusNew {
+		p.Tone = "info"
+		p.FR, p.EN = s.alreadyText(t)
+		s.render(w, http.StatusOK, p)
+		return
+	}
+	p.Person = person
+	for _, k := range []string{"t", "p", "e", "s"} {
+		p.Fields = append(p.Fields, field{k, q.Get(k)})
+	}
+	s.render(w, http.StatusOK, p)
+}
+
+// postAck verifies the signed parameters again and acknowledges.
+func (s *Server) postAck(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.render(w, http.StatusBadRequest, page{Tone: "error",
+			FR: "Requête illisible.", EN: "Unreadable request."})
+		return
+	}
+	id, person, err := VerifyAck(s.Key, r.PostForm, s.now())
+	if err != nil {
+		s.linkError(w, r, id, err)
+		return
+	}
+	log := s.log().With("ticket_id", id, "person", person)
+	changed, err := s.Store.Acknowledge(r.Context(), id, person, ackVia)
+	if errors.Is(err, astreinte.ErrNotFound) {
+		s.render(w, http.StatusNotFound, notFoundPage)
+		return
+	}
+	if err != nil {
+		log.Error("web: acknowledge", "error", err)
+		s.render(w, http.StatusInternalServerError, internalErrorPage)
+		return
+	}
+	if changed {
+		log.Info("ticket acknowledged by link")
+		if s.OnAck != nil {
+			s.OnAck()
+		}
+	}
+	t, ok := s.ticket(w, r, id)
+	if !ok {
+		return
+	}
+	p := page{Ticket: s.view(t), Tone: "ok"}
+	if changed {
+		p.FR = fmt.Sprintf("Ticket %s pris en charge par %s. Les relances d'astreinte sont arrêtées.", t.Number, person)
+		p.EN = fmt.Sprintf("Ticket %s acknowledged by %s. Paging stopped.", t.Number, person)
+	} else {
+		p.Tone = "info"
+		p.FR, p.EN = s.alreadyText(t)
+	}
+	s.render(w, http.StatusOK, p)
+}
+
+// ticket loads a ticket, rendering the error page itself when it cannot.
+func (s *Server) ticket(w http.ResponseWriter, r *http.Request, id int64) (astreinte.Ticket, bool) {
+	t, err := s.Store.TicketByID(r.Context(), id)
+	if errors.Is(err, astreinte.ErrNotFound) {
+		s.render(w, http.StatusNotFound, notFoundPage)
+		return t, false
+	}
+	if err != nil {
+		s.log().Error("web: load ticket", "ticket_id", id, "error", err)
+		s.render(w, http.StatusInternalServerError, internalErrorPage)
+		return t, false
+	}
+	return t, true
+}
+
+// linkError answers 403 for an expired or invalid link, naming the
+// ticket when the link is genuine but expired.
+func (s *Server) linkError(w http.ResponseWriter, r *http.Request, id int64, err error) {
+	s.log().Warn("web: refused acknowledge link", "error", err, "remote", r.RemoteAddr)
+	p := page{Tone: "error", Cmd: "astreinte tickets ack <number>"}
+	if errors.Is(err, ErrLinkExpired) && id > 0 {
+		if t, terr := s.Store.TicketByID(r.Context(), id); terr == nil {
+			p.Ticket = s.view(t)
+			p.Cmd = "astreinte tickets ack " + t.Number
+		}
+	}
+	if errors.Is(err, ErrLinkExpired) {
+		p.FR = "Ce lien de prise en charge a expiré."
+		p.EN = "This acknowledge link has expired."
+	} else {
+		p.FR = "Ce lien de prise en charge n'est pas valable (incomplet ou modifié)."
+		p.EN = "This acknowledge link is not valid (truncated or altered)."
+	}
+	p.FR += " Prenez le ticket en charge depuis le serveur avec la commande ci-dessous."
+	p.EN += " Acknowledge the ticket on the server with the command below."
+	s.render(w, http.StatusForbidden, p)
+}
+
+// alreadyText says who took the ticket and when, in French and English.
+func (s *Server) alreadyText(t astreinte.Ticket) (fr, en string) {
+	at := s.clock(t.AckedAt)
+	switch {
+	case t.AckedBy != "" && at != "":
+		fr = fmt.Sprintf("Ticket %s déjà pris en charge par %s à %s.", t.Number, t.AckedBy, at)
+		en = fmt.Sprintf("Ticket %s already acknowledged by %s at %s.", t.Number, t.AckedBy, at)
+	case t.AckedBy != "":
+		fr = fmt.Sprintf("Ticket %s déjà pris en charge par %s.", t.Number, t.AckedBy)
+		en = fmt.Sprintf("Ticket %s already acknowledged by %s.", t.Number, t.AckedBy)
+	default:
+		fr = fmt.Sprintf("Ticket %s déjà traité (%s).", t.Number, statusFR[t.Status])
+		en = fmt.Sprintf("Ticket %s already handled (%s).", t.Number, statusEN[t.Status])
+	}
+	if t.Status != astreinte.StatusAcknowledged && t.AckedBy != "" {
+		fr += " Statut : " + statusFR[t.Status] + "."
+		en += " Status: " + statusEN[t.Status] + "."
+	}
+	return fr, en
+}
+
+// clock formats an instant as "03:12" when it is today, else "02/01 03:12".
+func (s *Server) clock(at time.Time) string {
+	if at.IsZero() {
+		return ""
+	}
+	at = at.In(s.loc())
+	now := s.now().In(s.loc())
+	if at.Year() == now.Year() && at.YearDay() == now.YearDay() {
+		return at.Format("15:04")
+	}
+	return at.Format("02/01 15:04")
+}
+
+var statusFR = map[astreinte.Status]string{
+	astreinte.StatusNew: "nouveau", astreinte.StatusAcknowledged: "pris en charge",
+	astreinte.StatusCalledBack: "client rappelé", astreinte.StatusResolved: "résolu",
+}
+
+var statusEN = map[astreinte.Status]string{
+	astreinte.StatusNew: "new", astreinte.StatusAcknowledged: "acknowledged",
+	astreinte.StatusCalledBack: "called back", astreinte.StatusResolved: "resolved",
+}
+
+var (
+	notFoundPage = page{Tone: "error",
+		FR: "Ce ticket n'existe pas (ou plus) sur ce serveur.",
+		EN: "This ticket does not exist (any more) on this server."}
+	internalErrorPage = page{Tone: "error",
+		FR:  "Erreur du serveur : réessayez, ou utilisez la commande ci-dessous sur le serveur.",
+		EN:  "Server error: try again, or use the command below on the server.",
+		Cmd: "astreinte tickets ack <number>"}
+)
+
+// page is what the template shows.
+type page struct {
+	Tone   string // "", "ok", "info", "error": the colour of the message
+	FR, EN string // the message, French first
+	Ticket *ticketView
+	Person string  // who the button acknowledges as
+	Fields []field // hidden form fields; no form when empty
+	Cmd    string  // a command to show, when the page cannot help
+}
+
+type field struct{ Name, Value string }
+
+type ticketView struct {
+	Number, CallerNumber, CallerName, Line, Received, Duration string
+	Urgent                                                     bool
+}
+
+func (s *Server) view(t astreinte.Ticket) *ticketView {
+	v := &ticketView{
+		Number: t.Number, CallerNumber: t.CallerNumber, CallerName: t.CallerName, Line: t.Line,
+		Urgent: t.Urgency == astreinte.Urgent,
+	}
+	if hiddenNumber(t.CallerNumber) {
+		v.CallerNumber = "masqué / hidden"
+	}
+	if !t.CreatedAt.IsZero() {
+		v.Received = t.CreatedAt.In(s.loc()).Format("02/01/2006 15:04 MST")
+	}
+	if t.Duration > 0 {
+		d := t.Duration.Round(time.Second)
+		v.Duration = fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return v
+}
+
+func (s *Server) render(w http.ResponseWriter, status int, p page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := pageTmpl.Execute(w, p); err != nil {
+		s.log().Error("web: render", "error", err)
+	}
+}
+
+// hiddenNumber reports whether the caller withheld their number (trunks
+// send nothing or a placeholder).
+func hiddenNumber(n string) bool {
+	switch strings.ToLower(strings.TrimSpace(n)) {
+	case "", "anonymous", "unknown", "restricted", "private", "unavailable":
+		return true
+	}
+	return false
+}
