@@ -1,0 +1,543 @@
+// Package config reads astreinte's YAML configuration: the embedded,
+// commented default (printed by `astreinte config example`) or an admin's
+// file, decoded strictly (unknown keys are errors) and validated with every
+// problem reported at once, each with its line.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/astreinte/astreinte/oncall"
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// Example returns the commented default configuration.
+func Example() []byte { return bytes.Clone(defaultYAML) }
+
+// Config is the whole configuration.
+type Config struct {
+	DataDir  string                `yaml:"data_dir"`
+	Log      Log                   `yaml:"log"`
+	SIP      SIP                   `yaml:"sip"`
+	HTTP     HTTP                  `yaml:"http"`
+	Lines    []Line                `yaml:"lines"`
+	Calendar oncall.CalendarConfig `yaml:"calendar"`
+	OnCall   oncall.ScheduleConfig `yaml:"oncall"`
+	Paging   Paging                `yaml:"paging"`
+	Clock    Clock                 `yaml:"clock"`
+
+	// Source is the file the configuration came from ("" for the default).
+	Source string `yaml:"-"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// SIP configures the SIP endpoint.
+type SIP struct {
+	Listen             string        `yaml:"listen"`
+	Transports         []string      `yaml:"transports"`
+	ExternalIP         string        `yaml:"external_ip"`
+	RTPPorts           string        `yaml:"rtp_ports"`
+	MediaTimeout       time.Duration `yaml:"media_timeout"`
+	FirstPacketTimeout time.Duration `yaml:"first_packet_timeout"`
+	UserAgent          string        `yaml:"user_agent"`
+	DrainTimeout       time.Duration `yaml:"drain_timeout"`
+}
+
+// RTPRange parses RTPPorts ("10000-20000").
+func (s SIP) RTPRange() (int, int, error) {
+	lo, hi, ok := strings.Cut(s.RTPPorts, "-")
+	a, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	b, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if !ok || err1 != nil || err2 != nil || a < 1024 || b > 65535 || b-a < 2 {
+		return 0, 0, fmt.Errorf("%q: want MIN-MAX within 1024-65535, e.g. 10000-20000", s.RTPPorts)
+	}
+	return a, b, nil
+}
+
+// HTTP configures the web listener (acknowledge links, health).
+type HTTP struct {
+	Listen string `yaml:"listen"` // host:port; "off" disables it
+}
+
+// Open actions for a line during opening hours.
+const (
+	OpenVoicemail = "voicemail" // play the in-hours greeting and take a message
+	OpenRedirect  = "redirect"  // 302 to the support desk
+)
+
+// Which tickets start a page.
+const (
+	PageUrgent     = "urgent"       // only tickets the caller said were urgent
+	PageOutOfHours = "out_of_hours" // every ticket left while closed
+	PageNever      = "never"
+)
+
+// Line is one support line: the numbers it answers and how.
+type Line struct {
+	Name           string        `yaml:"name"`
+	Numbers        []string      `yaml:"numbers"`
+	Language       string        `yaml:"language"`
+	PromptsDir     string        `yaml:"prompts_dir"`
+	AnswerAfter    time.Duration `yaml:"answer_after"`
+	OpenAction     string        `yaml:"open_action"`
+	RedirectTo     string        `yaml:"redirect_to"`
+	Page           string        `yaml:"page"`
+	UrgencyTimeout time.Duration `yaml:"urgency_timeout"`
+	Record         Record        `yaml:"record"`
+	Due            Due           `yaml:"due"`
+}
+
+// Record bounds a voicemail.
+type Record struct {
+	MaxLength        time.Duration `yaml:"max_length"`
+	Silence          time.Duration `yaml:"silence"`
+	MinLength        time.Duration `yaml:"min_length"`
+	SilenceThreshold float64       `yaml:"silence_threshold_dbfs"`
+}
+
+// Due sets when a ticket is due, in business days (0: now).
+type Due struct {
+	Urgent int `yaml:"urgent"`
+	Normal int `yaml:"normal"`
+}
+
+// Paging configures how technicians are paged.
+type Paging struct {
+	BaseURL string        `yaml:"base_url"`
+	LinkTTL time.Duration `yaml:"link_ttl"`
+	SIP     SIPPage       `yaml:"sip"`
+	Email   Email         `yaml:"email"`
+	Webhook Webhook       `yaml:"webhook"`
+	Retries int           `yaml:"retries"`
+}
+
+// SIPPage configures SIP call-outs to technicians.
+type SIPPage struct {
+	Enabled     *bool         `yaml:"enabled"`
+	FromUser    string        `yaml:"from_user"`
+	FromDisplay string        `yaml:"from_display"`
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+	Proxy       string        `yaml:"proxy"`
+	Username    string        `yaml:"username"`
+	Password    string        `yaml:"password"`
+	Message     bool          `yaml:"message"` // also send a SIP MESSAGE
+}
+
+// Email configures SMTP paging.
+type Email struct {
+	SMTP     string `yaml:"smtp"` // host:port; empty disables email
+	From     string `yaml:"from"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	TLS      string `yaml:"tls"` // starttls (default: when offered), required, none, implicit
+}
+
+// Webhook configures the JSON webhook.
+type Webhook struct {
+	URL     string        `yaml:"url"`
+	Secret  string        `yaml:"secret"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Clock lets tests run the service at a chosen time.
+type Clock struct {
+	// Now, when set (RFC 3339), makes the service's clock start at that
+	// instant and run on from there. For tests and demonstrations only.
+	Now string `yaml:"now"`
+}
+
+// Problem is one configuration error with its place.
+type Problem struct {
+	Line int
+	Path string
+	Msg  string
+}
+
+// Problems is every error found in a configuration.
+type Problems struct {
+	File string
+	List []Problem
+}
+
+func (p *Problems) Error() string {
+	var b strings.Builder
+	for i, e := range p.List {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		file := p.File
+		if file == "" {
+			file = "(default config)"
+		}
+		if e.Line > 0 {
+			fmt.Fprintf(&b, "%s:%d: ", file, e.Line)
+		} else {
+			fmt.Fprintf(&b, "%s: ", file)
+		}
+		if e.Path != "" {
+			fmt.Fprintf(&b, "%s: ", e.Path)
+		}
+		b.WriteString(e.Msg)
+	}
+	return b.String()
+}
+
+// Default returns the embedded default configuration.
+func Default() (*Config, error) { return Parse(defaultYAML, "") }
+
+// Load reads and validates a configuration file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(b, path)
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+
+// Parse decodes and validates a configuration; file names it in errors.
+func Parse(b []byte, file string) (*Config, error) {
+	probs := &Problems{File: file}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		probs.List = append(probs.List, yamlProblems(err)...)
+		return nil, probs
+	}
+	cfg := &Config{Source: file}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, errEOF) {
+		if err.Error() == "EOF" {
+			// empty file: all defaults
+		} else {
+			probs.List = append(probs.List, yamlProblems(err)...)
+			return nil, probs
+		}
+	}
+	cfg.applyDefaults()
+	for _, fe := range cfg.validate() {
+		probs.List = append(probs.List, Problem{Line: lineOf(&root, fe.Path), Path: fe.Path, Msg: fe.Msg})
+	}
+	if len(probs.List) > 0 {
+		return nil, probs
+	}
+	return cfg, nil
+}
+
+var errEOF = errors.New("EOF")
+
+func yamlProblems(err error) []Problem {
+	var te *yaml.TypeError
+	var out []Problem
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	for _, m := range msgs {
+		m = strings.TrimPrefix(m, "yaml: ")
+		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
+			n, _ := strconv.Atoi(sm[1])
+			out = append(out, Problem{Line: n, Msg: sm[2]})
+			continue
+		}
+		out = append(out, Problem{Msg: m})
+	}
+	return out
+}
+
+func (c *Config) applyDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	s := &c.SIP
+	if s.Listen == "" {
+		s.Listen = "0.0.0.0:5060"
+	}
+	if len(s.Transports) == 0 {
+		s.Transports = []string{"udp", "tcp"}
+	}
+	if s.RTPPorts == "" {
+		s.RTPPorts = "10000-20000"
+	}
+	if s.MediaTimeout == 0 {
+		s.MediaTimeout = 15 * time.Second
+	}
+	if s.FirstPacketTimeout == 0 {
+		s.FirstPacketTimeout = 30 * time.Second
+	}
+	if s.UserAgent == "" {
+		s.UserAgent = "astreinte"
+	}
+	if s.DrainTimeout == 0 {
+		s.DrainTimeout = 4 * time.Minute
+	}
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = "0.0.0.0:8080"
+	}
+	if len(c.Lines) == 0 {
+		c.Lines = []Line{{Name: "support", Numbers: []string{"support"}}}
+	}
+	for i := range c.Lines {
+		l := &c.Lines[i]
+		if l.Language == "" {
+			l.Language = "fr"
+		}
+		if l.OpenAction == "" {
+			l.OpenAction = OpenVoicemail
+		}
+		if l.Page == "" {
+			l.Page = PageUrgent
+		}
+		if l.UrgencyTimeout == 0 {
+			l.UrgencyTimeout = 6 * time.Second
+		}
+		if l.Record.MaxLength == 0 {
+			l.Record.MaxLength = 3 * time.Minute
+		}
+		if l.Record.Silence == 0 {
+			l.Record.Silence = 5 * time.Second
+		}
+		if l.Record.MinLength == 0 {
+			l.Record.MinLength = 2 * time.Second
+		}
+		if l.Record.SilenceThreshold == 0 {
+			l.Record.SilenceThreshold = -40
+		}
+		if l.Due.Normal == 0 {
+			l.Due.Normal = 3
+		}
+	}
+	p := &c.Paging
+	if p.LinkTTL == 0 {
+		p.LinkTTL = 72 * time.Hour
+	}
+	if p.Retries == 0 {
+		p.Retries = 3
+	}
+	if p.SIP.RingTimeout == 0 {
+		p.SIP.RingTimeout = 30 * time.Second
+	}
+	if p.SIP.FromUser == "" {
+		p.SIP.FromUser = "astreinte"
+	}
+	if p.SIP.FromDisplay == "" {
+		p.SIP.FromDisplay = "Astreinte"
+	}
+	if p.Email.TLS == "" {
+		p.Email.TLS = "starttls"
+	}
+	if p.Webhook.Timeout == 0 {
+		p.Webhook.Timeout = 10 * time.Second
+	}
+}
+
+// SIPEnabled reports whether SIP call-outs page technicians (default yes).
+func (p Paging) SIPEnabled() bool { return p.SIP.Enabled == nil || *p.SIP.Enabled }
+
+func (c *Config) validate() oncall.FieldErrors {
+	var errs oncall.FieldErrors
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs.Add("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		errs.Add("log.format", "%q: want text or json", c.Log.Format)
+	}
+	if _, _, err := splitHostPort(c.SIP.Listen); err != nil {
+		errs.Add("sip.listen", "%v", err)
+	}
+	for i, t := range c.SIP.Transports {
+		if t != "udp" && t != "tcp" {
+			errs.Add(fmt.Sprintf("sip.transports[%d]", i), "%q: want udp or tcp", t)
+		}
+	}
+	if c.SIP.ExternalIP != "" {
+		if _, err := netip.ParseAddr(c.SIP.ExternalIP); err != nil {
+			errs.Add("sip.external_ip", "%q is not an IP address", c.SIP.ExternalIP)
+		}
+	}
+	if _, _, err := c.SIP.RTPRange(); err != nil {
+		errs.Add("sip.rtp_ports", "%v", err)
+	}
+	if c.HTTP.Listen != "off" {
+		if _, _, err := splitHostPort(c.HTTP.Listen); err != nil {
+			errs.Add("http.listen", "%v", err)
+		}
+	}
+	seen := map[string]string{}
+	names := map[string]bool{}
+	for i, l := range c.Lines {
+		p := fmt.Sprintf("lines[%d]", i)
+		if l.Name == "" {
+			errs.Add(p+".name", "a line needs a name")
+		} else if names[l.Name] {
+			errs.Add(p+".name", "%q is used by another line", l.Name)
+		}
+		names[l.Name] = true
+		if len(l.Numbers) == 0 {
+			errs.Add(p+".numbers", "a line needs at least one number or user to answer")
+		}
+		for j, n := range l.Numbers {
+			if other, dup := seen[n]; dup {
+				errs.Add(fmt.Sprintf("%s.numbers[%d]", p, j), "%q is already answered by line %q", n, other)
+			}
+			seen[n] = l.Name
+		}
+		if l.Language != "fr" && l.Language != "en" {
+			errs.Add(p+".language", "%q: want fr or en", l.Language)
+		}
+		if l.PromptsDir != "" {
+			if st, err := os.Stat(l.PromptsDir); err != nil || !st.IsDir() {
+				errs.Add(p+".prompts_dir", "%q is not a readable directory", l.PromptsDir)
+			}
+		}
+		switch l.OpenAction {
+		case OpenVoicemail:
+		case OpenRedirect:
+			if !strings.HasPrefix(l.RedirectTo, "sip:") && !strings.HasPrefix(l.RedirectTo, "sips:") && !strings.HasPrefix(l.RedirectTo, "tel:") {
+				errs.Add(p+".redirect_to", "open_action redirect needs a SIP URI here, e.g. sip:desk@pbx.example.com")
+			}
+		default:
+			errs.Add(p+".open_action", "%q: want voicemail or redirect", l.OpenAction)
+		}
+		switch l.Page {
+		case PageUrgent, PageOutOfHours, PageNever:
+		default:
+			errs.Add(p+".page", "%q: want urgent, out_of_hours or never", l.Page)
+		}
+		if l.Record.MaxLength < 10*time.Second || l.Record.MaxLength > time.Hour {
+			errs.Add(p+".record.max_length", "%s: want between 10s and 1h", l.Record.MaxLength)
+		}
+		if l.Record.Silence < time.Second {
+			errs.Add(p+".record.silence", "%s: want at least 1s", l.Record.Silence)
+		}
+		if l.Record.SilenceThreshold >= 0 || l.Record.SilenceThreshold < -90 {
+			errs.Add(p+".record.silence_threshold_dbfs", "%v: want a level in dBFS between -90 and 0, e.g. -40", l.Record.SilenceThreshold)
+		}
+		if l.Due.Urgent < 0 || l.Due.Normal < 0 {
+			errs.Add(p+".due", "business days cannot be negative")
+		}
+	}
+	if c.Paging.Email.SMTP != "" {
+		if _, _, err := splitHostPort(c.Paging.Email.SMTP); err != nil {
+			errs.Add("paging.email.smtp", "%v", err)
+		}
+		if c.Paging.Email.From == "" {
+			errs.Add("paging.email.from", "email paging needs a From address")
+		}
+		switch c.Paging.Email.TLS {
+		case "starttls", "required", "none", "implicit":
+		default:
+			errs.Add("paging.email.tls", "%q: want starttls, required, none or implicit", c.Paging.Email.TLS)
+		}
+	}
+	if u := c.Paging.Webhook.URL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		errs.Add("paging.webhook.url", "%q: want an http:// or https:// URL", u)
+	}
+	if c.Clock.Now != "" {
+		if _, err := time.Parse(time.RFC3339, c.Clock.Now); err != nil {
+			errs.Add("clock.now", "%q: want RFC 3339, e.g. 2026-11-24T03:00:00+01:00", c.Clock.Now)
+		}
+	}
+	cal, err := oncall.NewCalendar(c.Calendar)
+	if err != nil {
+		errs = appendFieldErrors(errs, err)
+	} else if _, err := oncall.NewSchedule(c.OnCall, cal); err != nil {
+		errs = appendFieldErrors(errs, err)
+	}
+	return errs
+}
+
+func appendFieldErrors(errs oncall.FieldErrors, err error) oncall.FieldErrors {
+	var fe oncall.FieldErrors
+	if errors.As(err, &fe) {
+		return append(errs, fe...)
+	}
+	errs.Add("", "%v", err)
+	return errs
+}
+
+func splitHostPort(s string) (string, int, error) {
+	i := strings.LastIndex(s, ":")
+	if i < 0 {
+		return "", 0, fmt.Errorf("%q: want host:port", s)
+	}
+	port, err := strconv.Atoi(s[i+1:])
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("%q: bad port", s)
+	}
+	return s[:i], port, nil
+}
+
+var pathPart = regexp.MustCompile(`^([^\[\]]*)((?:\[\d+\])*)$`)
+var indexPart = regexp.MustCompile(`\[(\d+)\]`)
+
+// lineOf finds the line of a dotted path such as "lines[0].record.silence"
+// in the YAML tree; it returns the deepest line found (0 when none).
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	if path == "" {
+		return 0
+	}
+	for _, seg := range strings.Split(path, ".") {
+		m := pathPart.FindStringSubmatch(seg)
+		if m == nil {
+			return line
+		}
+		if m[1] != "" {
+			if n.Kind != yaml.MappingNode {
+				return line
+			}
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == m[1] {
+					line = n.Content[i].Line
+					n = n.Content[i+1]
+					found = true
+					break
+				}
+			}
+			if !found {
+				return line
+			}
+		}
+		for _, im := range indexPart.FindAllStringSubmatch(m[2], -1) {
+			k, _ := strconv.Atoi(im[1])
+			if n.Kind != yaml.SequenceNode || k >= len(n.Content) {
+				return line
+			}
+			n = n.Content[k]
+			line = n.Line
+		}
+	}
+	return line
+}

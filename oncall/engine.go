@@ -1,0 +1,379 @@
+package oncall
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/astreinte/astreinte"
+)
+
+// Notice is one page to deliver: a ticket, a person, a tier.
+type Notice struct {
+	Ticket astreinte.Ticket
+	Person Person // zero for a policy-wide channel (webhook)
+	Tier   string
+	Step   int
+	Round  int // 0 for the first pass through the tiers
+}
+
+// Result is what a channel learned while delivering a notice.
+type Result struct {
+	Detail string // e.g. "answered, key 1", "250 accepted"
+	Acked  bool   // the person acknowledged on this channel
+	Passed bool   // the person passed to the next tier
+}
+
+// Notifier delivers a notice on one channel. An error means "not delivered:
+// try again" (busy, no answer, SMTP down); its text goes on the timeline.
+type Notifier interface {
+	Notify(ctx context.Context, n Notice) (Result, error)
+}
+
+// PageStore is the durable state the engine works on.
+type PageStore interface {
+	DuePages(ctx context.Context, now time.Time) ([]Page, error)
+	AdvancePage(ctx context.Context, pageID int64, fromStep, toStep int, nextAt time.Time, sends []Send, events []astreinte.Event) (bool, error)
+	EndPage(ctx context.Context, pageID int64, state PageState, ev astreinte.Event) error
+	DueSends(ctx context.Context, now time.Time, limit int) ([]Send, error)
+	ClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (bool, error)
+	FinishSend(ctx context.Context, id int64, state SendState, retryAt time.Time, errText string, ev *astreinte.Event) error
+	NextWake(ctx context.Context) (time.Time, bool, error)
+	PageByTicket(ctx context.Context, ticketID int64) (Page, error)
+	TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error)
+	Acknowledge(ctx context.Context, ticketID int64, by, via string) (bool, error)
+	ShiftOverrides(ctx context.Context, from, to time.Time) ([]ShiftOverride, error)
+	CalendarOverride(ctx context.Context) (*CalendarOverride, error)
+}
+
+// Engine walks escalation policies: it fires each page's next step when it
+// is due, writes one outbox row per person and channel, and delivers them
+// with retries. All state is in the store, so a restart resumes where it was.
+type Engine struct {
+	Store    PageStore
+	Schedule *Schedule
+	// Notifiers by channel name: "sip", "email", "webhook", "message".
+	Notifiers map[string]Notifier
+	// PolicyChannels are channels notified once per step, not per person.
+	PolicyChannels []string
+	Now            func() time.Time
+	Log            *slog.Logger
+	// Retries is how many times a failed send is tried again (default 3).
+	Retries int
+	// Backoff is the wait before the first retry, doubled each time
+	// (default 1 min: a second call within 3 min rings through DND).
+	Backoff time.Duration
+	// Lease is how long a claimed send may run before it is retried,
+	// e.g. after a crash in the middle of a call-out (default 5 min).
+	Lease time.Duration
+	// Workers bounds concurrent deliveries (default 16).
+	Workers int
+	// Poll is the longest sleep between passes (default 30 s).
+	Poll time.Duration
+
+	once    sync.Once
+	trig    chan struct{}
+	wg      sync.WaitGroup
+	slots   chan struct{}
+	running sync.Map // send id → struct{}
+}
+
+func (e *Engine) init() {
+	e.once.Do(func() {
+		e.trig = make(chan struct{}, 1)
+		if e.Now == nil {
+			e.Now = time.Now
+		}
+		if e.Log == nil {
+			e.Log = slog.Default()
+		}
+		if e.Retries == 0 {
+			e.Retries = 3
+		}
+		if e.Backoff == 0 {
+			e.Backoff = time.Minute
+		}
+		if e.Lease == 0 {
+			e.Lease = 5 * time.Minute
+		}
+		if e.Workers == 0 {
+			e.Workers = 16
+		}
+		if e.Poll == 0 {
+			e.Poll = 30 * time.Second
+		}
+		e.slots = make(chan struct{}, e.Workers)
+	})
+}
+
+// Trigger wakes the engine now (a ticket was created or acknowledged).
+func (e *Engine) Trigger() {
+	e.init()
+	select {
+	case e.trig <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes pages until ctx is done, then waits for deliveries in
+// flight (they see ctx cancelled).
+func (e *Engine) Run(ctx context.Context) {
+	e.init()
+	defer e.wg.Wait()
+	for {
+		e.Process(ctx)
+		wait := e.Poll
+		if next, ok, err := e.Store.NextWake(ctx); err == nil && ok {
+			if d := next.Sub(e.Now()); d < wait {
+				wait = max(d, 10*time.Millisecond)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-e.trig:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// Wait blocks until the deliveries started so far have finished.
+func (e *Engine) Wait() { e.wg.Wait() }
+
+// Process runs one pass: fire due steps, start due deliveries.
+func (e *Engine) Process(ctx context.Context) {
+	e.init()
+	now := e.Now()
+	pages, err := e.Store.DuePages(ctx, now)
+	if err != nil {
+		e.Log.Error("paging: due pages", "error", err)
+	}
+	for _, p := range pages {
+		if err := e.fire(ctx, p, now); err != nil {
+			e.Log.Error("paging: step", "page", p.ID, "ticket_id", p.TicketID, "error", err)
+		}
+	}
+	sends, err := e.Store.DueSends(ctx, now, 64)
+	if err != nil {
+		e.Log.Error("paging: due sends", "error", err)
+		return
+	}
+	for _, s := range sends {
+		if _, busy := e.running.Load(s.ID); busy {
+			continue
+		}
+		ok, err := e.Store.ClaimSend(ctx, s.ID, now.Add(e.Lease))
+		if err != nil || !ok {
+			continue
+		}
+		e.running.Store(s.ID, struct{}{})
+		e.wg.Add(1)
+		go func(s Send) {
+			defer e.wg.Done()
+			defer e.running.Delete(s.ID)
+			select {
+			case e.slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-e.slots }()
+			e.deliver(ctx, s)
+		}(s)
+	}
+}
+
+// fire runs the page's next step: the tier's person on all their channels.
+func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
+	tiers := e.Schedule.Tiers()
+	total := len(tiers) * max(e.Schedule.Repeat(), 1)
+	ev := func(kind astreinte.EventKind, detail string) astreinte.Event {
+		return astreinte.Event{TicketID: p.TicketID, At: now, Kind: kind, Actor: "system", Detail: detail}
+	}
+	if len(tiers) == 0 {
+		return e.Store.EndPage(ctx, p.ID, PageExhausted, ev(astreinte.EventExhausted,
+			"nobody to page: no escalation tiers are configured (oncall.escalation.tiers)"))
+	}
+	if p.Step >= total {
+		return e.Store.EndPage(ctx, p.ID, PageExhausted, ev(astreinte.EventExhausted,
+			fmt.Sprintf("nobody acknowledged after %d round(s) of %d tier(s)", max(e.Schedule.Repeat(), 1), len(tiers))))
+	}
+	ti := p.Step % len(tiers)
+	tier := tiers[ti]
+	round := p.Step / len(tiers)
+	ovs, err := e.Store.ShiftOverrides(ctx, now.Add(-24*time.Hour), now.Add(24*time.Hour))
+	if err != nil {
+		return err
+	}
+	calOv, err := e.Store.CalendarOverride(ctx)
+	if err != nil {
+		return err
+	}
+	var person Person
+	for _, oc := range e.Schedule.WhoAt(now, ovs, calOv) {
+		if oc.TierIndex == ti {
+			person = oc.Person
+		}
+	}
+	var sends []Send
+	var events []astreinte.Event
+	kind := astreinte.EventPageQueued
+	if p.Step > 0 {
+		kind = astreinte.EventEscalated
+	}
+	label := fmt.Sprintf("tier %d/%d %s", ti+1, len(tiers), tier.Name)
+	if round > 0 {
+		label += fmt.Sprintf(", round %d", round+1)
+	}
+	if person.ID == "" {
+		events = append(events, ev(kind, label+": nobody on call, next tier"))
+	} else {
+		var chans []string
+		for _, ch := range e.channelsOf(person) {
+			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, Person: person.ID, NextTryAt: now})
+			chans = append(chans, ch)
+		}
+		if len(chans) == 0 {
+			events = append(events, ev(kind, fmt.Sprintf("%s: %s has no channel that can be paged (no sip or email), next tier", label, person.Name)))
+		} else {
+			events = append(events, ev(kind, fmt.Sprintf("%s: paging %s by %s", label, person.Name, strings.Join(chans, ", "))))
+		}
+	}
+	for _, ch := range e.PolicyChannels {
+		if _, ok := e.Notifiers[ch]; ok {
+			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, NextTryAt: now})
+		}
+	}
+	next := now.Add(tier.Delay)
+	if len(sends) == 0 || person.ID == "" {
+		next = now // nobody here: go on to the next tier at once
+	}
+	ok, err := e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step+1, next, sends, events)
+	if err != nil {
+		return err
+	}
+	if ok {
+		e.Log.Info("paging step", "ticket_id", p.TicketID, "step", p.Step, "tier", tier.Name, "person", person.ID, "sends", len(sends))
+		if next.Equal(now) {
+			e.Trigger()
+		}
+	}
+	return nil
+}
+
+func (e *Engine) channelsOf(p Person) []string {
+	var out []string
+	if _, ok := e.Notifiers["sip"]; ok && (p.SIP != "" || p.Phone != "") {
+		out = append(out, "sip")
+	}
+	if _, ok := e.Notifiers["email"]; ok && p.Email != "" {
+		out = append(out, "email")
+	}
+	if _, ok := e.Notifiers["message"]; ok && p.SIP != "" {
+		out = append(out, "message")
+	}
+	return out
+}
+
+// deliver sends one outbox row and records the outcome.
+func (e *Engine) deliver(ctx context.Context, s Send) {
+	log := e.Log.With("ticket_id", s.TicketID, "channel", s.Channel, "person", s.Person, "step", s.Step)
+	t, err := e.Store.TicketByID(ctx, s.TicketID)
+	if err != nil {
+		log.Error("paging: ticket", "error", err)
+		return
+	}
+	n := Notice{Ticket: t, Step: s.Step}
+	if tiers := e.Schedule.Tiers(); len(tiers) > 0 {
+		n.Tier = tiers[s.Step%len(tiers)].Name
+		n.Round = s.Step / len(tiers)
+	}
+	if s.Person != "" {
+		p, ok := e.Schedule.Person(s.Person)
+		if !ok {
+			e.finish(ctx, log, s, SendFailed, time.Time{}, "unknown technician "+s.Person, astreinte.EventPageFailed)
+			return
+		}
+		n.Person = p
+	}
+	notifier := e.Notifiers[s.Channel]
+	if notifier == nil {
+		e.finish(ctx, log, s, SendFailed, time.Time{}, "channel "+s.Channel+" is not configured", astreinte.EventPageFailed)
+		return
+	}
+	res, err := notifier.Notify(ctx, n)
+	if ctx.Err() != nil {
+		// Shutting down: leave the row claimed; its lease expires and it
+		// is delivered after the restart.
+		log.Warn("paging: interrupted by shutdown; will retry after restart")
+		return
+	}
+	who := n.Person.Name
+	if who == "" {
+		who = s.Channel
+	}
+	if err != nil {
+		attempt := s.Attempts + 1 // this delivery (s was read before the claim counted it)
+		if attempt <= e.Retries {
+			retry := e.Now().Add(e.Backoff << (attempt - 1))
+			e.finish(ctx, log, s, SendPending, retry, fmt.Sprintf("%s: %v; retry %d/%d at %s", who, err, attempt, e.Retries, retry.Format("15:04:05")), astreinte.EventPageFailed)
+		} else {
+			e.finish(ctx, log, s, SendFailed, time.Time{}, fmt.Sprintf("%s: %v; giving up on this channel", who, err), astreinte.EventPageFailed)
+		}
+		return
+	}
+	kind := astreinte.EventPageSent
+	if res.Acked || res.Passed {
+		kind = astreinte.EventPageAnswered
+	}
+	e.finish(ctx, log, s, SendDone, time.Time{}, fmt.Sprintf("%s: %s", who, res.Detail), kind)
+	if res.Acked {
+		if _, err := e.Store.Acknowledge(ctx, s.TicketID, s.Person, s.Channel); err != nil {
+			log.Error("paging: acknowledge", "error", err)
+		}
+		log.Info("page acknowledged", "by", s.Person)
+	}
+	if res.Passed {
+		e.pass(ctx, s, who)
+	}
+	e.Trigger()
+}
+
+// pass moves the page on to the next tier now.
+func (e *Engine) pass(ctx context.Context, s Send, who string) {
+	p, err := e.Store.PageByTicket(ctx, s.TicketID)
+	if err != nil || p.State != PageActive || p.Step != s.Step+1 {
+		return
+	}
+	now := e.Now()
+	_, err = e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step, now, nil, []astreinte.Event{{
+		TicketID: s.TicketID, At: now, Kind: astreinte.EventNote, Actor: s.Person, Channel: s.Channel,
+		Detail: who + " passed to the next person"}})
+	if err != nil {
+		e.Log.Error("paging: pass", "error", err)
+	}
+}
+
+func (e *Engine) finish(ctx context.Context, log *slog.Logger, s Send, st SendState, retry time.Time, detail string, kind astreinte.EventKind) {
+	ev := &astreinte.Event{TicketID: s.TicketID, At: e.Now(), Kind: kind, Actor: s.Person, Channel: s.Channel, Detail: detail}
+	if ev.Actor == "" {
+		ev.Actor = "system"
+	}
+	errText := ""
+	if st != SendDone {
+		errText = detail
+	}
+	if err := e.Store.FinishSend(context.WithoutCancel(ctx), s.ID, st, retry, errText, ev); err != nil {
+		log.Error("paging: record outcome", "error", err)
+	}
+	if st == SendDone {
+		log.Info("page delivered", "detail", detail)
+	} else {
+		log.Warn("page not delivered", "detail", detail)
+	}
+}

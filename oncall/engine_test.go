@@ -1,0 +1,254 @@
+package oncall_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/store"
+)
+
+// recorder is a channel that notes who was paged and answers as told.
+type recorder struct {
+	mu     sync.Mutex
+	calls  []string // "alice@00:05"
+	answer func(n oncall.Notice) (oncall.Result, error)
+	start  time.Time
+}
+
+func (r *recorder) Notify(ctx context.Context, n oncall.Notice) (oncall.Result, error) {
+	r.mu.Lock()
+	r.calls = append(r.calls, fmt.Sprintf("%s@%s", n.Person.ID, fmtOffset(time.Since(r.start))))
+	r.mu.Unlock()
+	if r.answer != nil {
+		return r.answer(n)
+	}
+	return oncall.Result{Detail: "delivered"}, nil
+}
+
+func (r *recorder) got() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
+}
+
+func fmtOffset(d time.Duration) string {
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// world is a store, a two-tier schedule and an engine inside a synctest bubble.
+type world struct {
+	db     *store.DB
+	eng    *oncall.Engine
+	rec    *recorder
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newWorld(t *testing.T, dir string, rec *recorder) *world {
+	t.Helper()
+	db, err := store.Open(filepath.Join(dir, "astreinte.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := oncall.NewCalendar(oncall.CalendarConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := oncall.NewSchedule(oncall.ScheduleConfig{
+		People: []oncall.Person{{ID: "alice", Name: "Alice", SIP: "sip:alice@127.0.0.1"}, {ID: "bob", Name: "Bob", SIP: "sip:bob@127.0.0.1"}},
+		Rotations: []oncall.RotationConfig{
+			{Name: "first", Participants: []string{"alice"}, Shift: "1w", Start: "1999-12-27 09:00", Coverage: "all"},
+			{Name: "second", Participants: []string{"bob"}, Shift: "1w", Start: "1999-12-27 09:00", Coverage: "all"},
+		},
+		Escalation: oncall.PolicyConfig{Repeat: 2, Tiers: []oncall.TierConfig{
+			{Name: "primary", Rotation: "first", Delay: "5m"},
+			{Name: "secondary", Rotation: "second", Delay: "5m"},
+		}},
+	}, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Now = time.Now
+	rec.start = time.Now()
+	w := &world{db: db, rec: rec, done: make(chan struct{}), eng: &oncall.Engine{
+		Store: db, Schedule: sched, Notifiers: map[string]oncall.Notifier{"sip": rec},
+		Now: time.Now, Backoff: time.Minute, Retries: 1, Poll: time.Minute, Log: slog.New(slog.DiscardHandler),
+	}}
+	var ctx context.Context
+	ctx, w.cancel = context.WithCancel(context.Background())
+	go func() { defer close(w.done); w.eng.Run(ctx) }()
+	return w
+}
+
+func (w *world) stop() {
+	w.cancel()
+	<-w.done
+	w.db.Close()
+}
+
+func (w *world) urgentTicket(t *testing.T) astreinte.Ticket {
+	t.Helper()
+	tk := &astreinte.Ticket{Line: "support", CallerNumber: "+33612345678", Urgency: astreinte.Urgent,
+		Case: astreinte.CaseOutOfHours, CreatedAt: time.Now(), Duration: 12 * time.Second}
+	if err := w.db.CreateTicket(context.Background(), tk, &store.NewPage{Policy: "default", NextAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	w.eng.Trigger()
+	return *tk
+}
+
+func expectCalls(t *testing.T, r *recorder, want ...string) {
+	t.Helper()
+	if got := r.got(); !slices.Equal(got, want) {
+		t.Fatalf("pages sent:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestEscalationTimeline(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, dir, &recorder{})
+		defer w.stop()
+		tk := w.urgentTicket(t)
+		synctest.Wait()
+		expectCalls(t, w.rec, "alice@00:00") // page at once
+
+		time.Sleep(4*time.Minute + 59*time.Second)
+		synctest.Wait()
+		expectCalls(t, w.rec, "alice@00:00") // nothing before the tier's delay
+
+		time.Sleep(time.Second)
+		synctest.Wait()
+		expectCalls(t, w.rec, "alice@00:00", "bob@05:00") // 5 minutes: next tier
+
+		if ok, err := w.db.Acknowledge(context.Background(), tk.ID, "bob", "cli"); err != nil || !ok {
+			t.Fatalf("ack: %v %v", ok, err)
+		}
+		w.eng.Trigger()
+		time.Sleep(30 * time.Minute)
+		synctest.Wait()
+		expectCalls(t, w.rec, "alice@00:00", "bob@05:00") // ack stops it
+
+		p, err := w.db.PageByTicket(context.Background(), tk.ID)
+		if err != nil || p.State != oncall.PageAcked || p.AckedBy != "bob" {
+			t.Fatalf("page after ack: %+v %v", p, err)
+		}
+	})
+}
+
+func TestEscalationRepeatsThenExhausts(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, dir, &recorder{})
+		defer w.stop()
+		tk := w.urgentTicket(t)
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		expectCalls(t, w.rec, "alice@00:00", "bob@05:00", "alice@10:00", "bob@15:00")
+		p, _ := w.db.PageByTicket(context.Background(), tk.ID)
+		if p.State != oncall.PageExhausted {
+			t.Fatalf("page state %s, want exhausted", p.State)
+		}
+		evs, _ := w.db.Timeline(context.Background(), tk.ID)
+		if last := evs[len(evs)-1]; last.Kind != astreinte.EventExhausted {
+			t.Fatalf("last event %s: %s", last.Kind, last.Detail)
+		}
+	})
+}
+
+func TestAckOnTheChannelStopsEscalation(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{answer: func(n oncall.Notice) (oncall.Result, error) {
+			return oncall.Result{Acked: true, Detail: "answered, acknowledged with key 1"}, nil
+		}}
+		w := newWorld(t, dir, rec)
+		defer w.stop()
+		tk := w.urgentTicket(t)
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		expectCalls(t, w.rec, "alice@00:00")
+		got, _ := w.db.TicketByID(context.Background(), tk.ID)
+		if got.Status != astreinte.StatusAcknowledged || got.AckedBy != "alice" {
+			t.Fatalf("ticket %s by %q", got.Status, got.AckedBy)
+		}
+	})
+}
+
+func TestPassGoesToTheNextTierAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{answer: func(n oncall.Notice) (oncall.Result, error) {
+			if n.Person.ID == "alice" {
+				time.Sleep(40 * time.Second) // the call-out takes a while
+				return oncall.Result{Passed: true, Detail: "passed with key 3"}, nil
+			}
+			return oncall.Result{Acked: true}, nil
+		}}
+		w := newWorld(t, dir, rec)
+		defer w.stop()
+		w.urgentTicket(t)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		expectCalls(t, w.rec, "alice@00:00", "bob@00:40")
+	})
+}
+
+func TestFailedSendIsRetriedThenEscalated(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{answer: func(n oncall.Notice) (oncall.Result, error) {
+			return oncall.Result{}, errors.New("call busy: 486 Busy Here")
+		}}
+		w := newWorld(t, dir, rec)
+		defer w.stop()
+		tk := w.urgentTicket(t)
+		time.Sleep(6 * time.Minute)
+		synctest.Wait()
+		// Retries: 1 → alice twice (at once, +1 min), then bob at 5 min and his retry.
+		expectCalls(t, w.rec, "alice@00:00", "alice@01:00", "bob@05:00", "bob@06:00")
+		evs, _ := w.db.Timeline(context.Background(), tk.ID)
+		failed := 0
+		for _, e := range evs {
+			if e.Kind == astreinte.EventPageFailed {
+				failed++
+			}
+		}
+		if failed != 4 {
+			t.Fatalf("%d page_failed events, want 4", failed)
+		}
+	})
+}
+
+func TestRestartResumesWithoutDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, dir, &recorder{})
+		w.urgentTicket(t)
+		synctest.Wait()
+		expectCalls(t, w.rec, "alice@00:00")
+		w.stop() // the service stops two minutes into the first tier…
+		time.Sleep(7 * time.Minute)
+
+		// …and comes back after the second tier was due: it fires once, now.
+		rec2 := &recorder{}
+		w2 := newWorld(t, dir, rec2)
+		defer w2.stop()
+		synctest.Wait()
+		expectCalls(t, rec2, "bob@00:00")
+		time.Sleep(4 * time.Minute)
+		synctest.Wait()
+		expectCalls(t, rec2, "bob@00:00")
+	})
+}

@@ -1,0 +1,167 @@
+// Package sipcall pages a technician by calling them: it says which ticket
+// and which caller, plays the caller's message, and waits for a key — 1
+// acknowledges, 2 repeats the message, 3 passes to the next person. An
+// answer without a key (a voicemail box, a pocket) is not an acknowledgement.
+package sipcall
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/voicemail"
+)
+
+// Dialer places outbound calls (sip.Server).
+type Dialer interface {
+	Dial(ctx context.Context, target string, opts sip.DialOptions) (*sip.Call, error)
+}
+
+// Notifier calls technicians. It implements oncall.Notifier.
+type Notifier struct {
+	Dialer  Dialer
+	Options sip.DialOptions
+	// Prompts by language ("fr", "en"); the technician's language, else fr.
+	Prompts map[string]*voicemail.Prompts
+	// KeyTimeout is how long to wait for a key after the menu (default 8 s);
+	// the menu is said MenuRepeats times (default 3) before hanging up.
+	KeyTimeout  time.Duration
+	MenuRepeats int
+	// MaxMessage bounds the part of the recording played (default 3 min).
+	MaxMessage time.Duration
+	Log        *slog.Logger
+}
+
+var _ oncall.Notifier = (*Notifier)(nil)
+
+// ErrNoKey means the call was answered but no key was pressed.
+var ErrNoKey = errors.New("answered but no key pressed: not an acknowledgement")
+
+// Target is the URI to call for a person: their SIP URI, or their phone
+// number through the proxy/trunk.
+func (n *Notifier) Target(p oncall.Person) (string, error) {
+	if p.SIP != "" {
+		return p.SIP, nil
+	}
+	if p.Phone != "" && n.Options.Proxy != "" {
+		host := n.Options.Proxy
+		return "sip:" + strings.ReplaceAll(p.Phone, " ", "") + "@" + host, nil
+	}
+	return "", fmt.Errorf("%s has no SIP URI (and no phone number with a paging proxy)", p.Name)
+}
+
+// Notify calls the person and plays the page.
+func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result, error) {
+	target, err := n.Target(no.Person)
+	if err != nil {
+		return oncall.Result{}, err
+	}
+	p := n.Prompts[no.Person.Language]
+	if p == nil {
+		p = n.Prompts["fr"]
+	}
+	if p == nil {
+		return oncall.Result{}, errors.New("no prompts loaded for call-outs")
+	}
+	msg := n.message(no.Ticket.Recording)
+	c, err := n.Dialer.Dial(ctx, target, n.Options)
+	if err != nil {
+		var de *sip.DialError
+		if errors.As(err, &de) {
+			return oncall.Result{}, fmt.Errorf("call %s", strings.TrimPrefix(de.Error(), "call "))
+		}
+		return oncall.Result{}, err
+	}
+	defer c.Close(ctx)
+	pl := voicemail.Player{Ctx: ctx, Call: c, Media: c.Media()}
+	from := p.Must(voicemail.PromptPageHidden)
+	if num := no.Ticket.CallerNumber; num != "" && num != "anonymous" {
+		from = voicemail.Concat(p.Must(voicemail.PromptPageFrom), p.Number(num))
+	}
+	message := p.Must(voicemail.PromptPageNoMessage)
+	if len(msg) > 0 {
+		message = voicemail.Concat(p.Must(voicemail.PromptPageMessage), voicemail.Silence(300*time.Millisecond), msg)
+	}
+	key, err := pl.Play(true, voicemail.Silence(600*time.Millisecond), p.Must(voicemail.PromptPageIntro), p.SpeakTicket(no.Ticket.Number), from)
+	if err == nil && key == 0 {
+		key, err = pl.Play(true, voicemail.Silence(300*time.Millisecond), message, voicemail.Silence(300*time.Millisecond), p.Must(voicemail.PromptPageMenu))
+	}
+	repeats := max(n.MenuRepeats, 1)
+	if n.MenuRepeats == 0 {
+		repeats = 3
+	}
+	timeout := n.KeyTimeout
+	if timeout == 0 {
+		timeout = 8 * time.Second
+	}
+	for tries := 0; err == nil && tries < repeats+2; {
+		if key == 0 {
+			key, err = pl.WaitKey(timeout)
+			if err != nil {
+				break
+			}
+		}
+		switch key {
+		case '1':
+			pl.Play(false, p.Must(voicemail.PromptPageAcked))
+			return oncall.Result{Acked: true, Detail: "answered, acknowledged with key 1"}, nil
+		case '3':
+			pl.Play(false, p.Must(voicemail.PromptPagePassed))
+			return oncall.Result{Passed: true, Detail: "answered, passed to the next person with key 3"}, nil
+		case '2':
+			key, err = pl.Play(true, message, voicemail.Silence(300*time.Millisecond), p.Must(voicemail.PromptPageMenu))
+		default:
+			tries++
+			if tries >= repeats {
+				return oncall.Result{}, ErrNoKey
+			}
+			key, err = pl.Play(true, p.Must(voicemail.PromptPageMenu))
+		}
+	}
+	if errors.Is(err, voicemail.ErrCallEnded) {
+		return oncall.Result{}, errors.New("answered, hung up without pressing a key")
+	}
+	if err != nil {
+		return oncall.Result{}, err
+	}
+	return oncall.Result{}, ErrNoKey
+}
+
+// message reads the caller's recording for playback (nil if unreadable).
+func (n *Notifier) message(path string) []int16 {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		n.log().Warn("call-out: recording unreadable", "path", path, "error", err)
+		return nil
+	}
+	defer f.Close()
+	pcm, err := voicemail.DecodeWAV(f)
+	if err != nil {
+		n.log().Warn("call-out: recording unreadable", "path", path, "error", err)
+		return nil
+	}
+	maxLen := n.MaxMessage
+	if maxLen == 0 {
+		maxLen = 3 * time.Minute
+	}
+	if lim := int(maxLen.Seconds() * 8000); len(pcm) > lim {
+		pcm = pcm[:lim]
+	}
+	return pcm
+}
+
+func (n *Notifier) log() *slog.Logger {
+	if n.Log != nil {
+		return n.Log
+	}
+	return slog.Default()
+}

@@ -1,0 +1,188 @@
+package media
+
+// Recording path: caller audio is placed in a fixed ring by RTP timestamp and
+// flushed to the SampleWriter once it is playoutDelay behind the newest
+// sample, so that late and reordered packets still land in their slot.
+
+const (
+	ringSize     = 1 << 14 // samples in the ring: 2.048 s at 8 kHz
+	ringMask     = ringSize - 1
+	playoutDelay = 800        // samples held back before flushing: 100 ms
+	maxJump      = SampleRate // a timestamp jump beyond 1 s rebases the stream
+	maxPacket    = 2048       // largest payload, in samples, placed in the ring
+)
+
+// jitterBuffer reorders one received audio stream. Positions are sample
+// counts on a 64-bit axis that never wraps; an RTP timestamp maps to
+// refPos + int32(ts-refTS), so 32-bit wrap-around needs no special case.
+// Samples in [tail, head) are pending; everything before tail was flushed.
+// Invariant: filled[i] is false for every slot outside [tail, head).
+type jitterBuffer struct {
+	samples [ringSize]int16
+	filled  [ringSize]bool
+
+	started bool
+	ssrc    uint32
+	refTS   uint32
+	refPos  int64
+	maxSeq  uint16 // highest sequence number seen since the last rebase
+	head    int64
+	tail    int64
+	emitted bool  // samples flushed since the last (re)start
+	frame   int64 // samples per packet, to count lost packets from gaps
+	gapRun  int64 // length of the silence run being flushed
+
+	st  *counters
+	out sink
+}
+
+// sink receives contiguous chunks of flushed audio; the slice is only valid
+// during the call. The Session is the sink of its jitter buffer.
+type sink interface {
+	emit(pcm []int16)
+}
+
+// origin is the first position; far from zero so that a packet placed just
+// before the first one never gives a negative position.
+const origin = 1 << 40
+
+func newJitterBuffer(st *counters, out sink) *jitterBuffer {
+	return &jitterBuffer{st: st, out: out, head: origin, tail: origin, frame: FrameSamples}
+}
+
+// rebase makes the packet (ssrc, seq, ts) continue at the write position.
+func (j *jitterBuffer) rebase(ssrc uint32, seq uint16, ts uint32) {
+	j.ssrc, j.refTS, j.refPos, j.maxSeq = ssrc, ts, j.head, seq
+}
+
+// put places one packet of decoded samples and flushes what is older than
+// the playout delay. Outcomes go to the counters.
+func (j *jitterBuffer) put(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
+	j.place(ssrc, seq, ts, pcm)
+	j.flush(j.head - playoutDelay)
+}
+
+func (j *jitterBuffer) place(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
+	if len(pcm) == 0 {
+		return
+	}
+	if len(pcm) > maxPacket {
+		pcm = pcm[:maxPacket]
+	}
+	n := int64(len(pcm))
+	switch {
+	case !j.started:
+		j.started, j.emitted = true, false
+		j.rebase(ssrc, seq, ts)
+	case ssrc != j.ssrc:
+		j.st.ssrcChanges.Add(1)
+		j.rebase(ssrc, seq, ts)
+	}
+	pos := j.refPos + int64(int32(ts-j.refTS))
+	newer := int16(seq-j.maxSeq) > 0
+	switch {
+	case pos > j.head+maxJump:
+		// The sender paused or lost more than a second: no silence for it.
+		j.st.resyncs.Add(1)
+		j.rebase(ssrc, seq, ts)
+		pos = j.head
+	case pos+n <= j.head && newer:
+		// The timestamps went back while the sequence went on: a restart.
+		j.st.resyncs.Add(1)
+		j.rebase(ssrc, seq, ts)
+		pos = j.head
+	}
+	if newer {
+		j.maxSeq = seq
+	}
+	if pos < j.tail {
+		if !j.emitted && j.tail-pos <= playoutDelay {
+			// Reordered before the first packet, nothing flushed yet.
+			j.st.reordered.Add(1)
+			j.tail = pos
+			j.write(pos, pcm)
+			return
+		}
+		j.st.late.Add(1)
+		if pos+n <= j.tail {
+			return
+		}
+		pcm = pcm[j.tail-pos:] // keep the part that is not flushed yet
+		pos = j.tail
+	}
+	if pos < j.head {
+		if j.filled[pos&ringMask] {
+			j.st.duplicates.Add(1)
+		} else {
+			j.st.reordered.Add(1)
+		}
+	} else {
+		j.frame = n
+	}
+	j.write(pos, pcm)
+}
+
+// write copies pcm into the ring at pos, which is at or after tail; the
+// caller makes sure it does not reach past tail+ringSize.
+func (j *jitterBuffer) write(pos int64, pcm []int16) {
+	end := pos + int64(len(pcm))
+	if end-j.tail > ringSize {
+		// Cannot happen with maxJump+maxPacket+playoutDelay < ringSize, but
+		// the ring must never overwrite pending samples.
+		j.flush(end - ringSize)
+	}
+	for len(pcm) > 0 {
+		i := pos & ringMask
+		c := copy(j.samples[i:], pcm)
+		fill := j.filled[i : i+int64(c)]
+		for k := range fill {
+			fill[k] = true
+		}
+		pcm = pcm[c:]
+		pos += int64(c)
+	}
+	if end > j.head {
+		j.head = end
+	}
+}
+
+// flush hands the samples in [tail, upto) to the sink, with silence in the
+// slots no packet filled, and advances tail.
+func (j *jitterBuffer) flush(upto int64) {
+	for j.tail < upto {
+		i := j.tail & ringMask
+		n := min(upto-j.tail, ringSize-i)
+		chunk := j.samples[i : i+n]
+		fill := j.filled[i : i+n]
+		for k := range chunk {
+			if fill[k] {
+				fill[k] = false
+				if j.gapRun > 0 {
+					j.endGap()
+				}
+				continue
+			}
+			chunk[k] = 0
+			j.gapRun++
+		}
+		j.tail += n
+		j.emitted = true
+		j.out.emit(chunk)
+	}
+}
+
+// flushAll hands every pending sample to the sink and ends any gap in
+// progress.
+func (j *jitterBuffer) flushAll() {
+	j.flush(j.head)
+	if j.gapRun > 0 {
+		j.endGap()
+	}
+}
+
+// endGap counts a finished run of inserted silence.
+func (j *jitterBuffer) endGap() {
+	j.st.silenceSamples.Add(uint64(j.gapRun))
+	j.st.lostPackets.Add(uint64((j.gapRun + j.frame - 1) / j.frame))
+	j.gapRun = 0
+}

@@ -1,0 +1,150 @@
+package media
+
+import (
+	"slices"
+	"testing"
+)
+
+// in is one audio packet for the jitter buffer: a frame of 160 samples of
+// value v (n samples when n > 0).
+type in struct {
+	ssrc uint32
+	seq  uint16
+	ts   uint32
+	v    int16
+	n    int
+}
+
+// stream returns packets i..j (inclusive) of an in-order stream whose
+// frame k has value k.
+func stream(ssrc uint32, seq0 uint16, ts0 uint32, from, to int) []in {
+	var out []in
+	for k := from; k <= to; k++ {
+		out = append(out, in{ssrc, seq0 + uint16(k), ts0 + uint32(k*FrameSamples), int16(k), 0})
+	}
+	return out
+}
+
+func pick(s []in, idx ...int) []in {
+	out := make([]in, len(idx))
+	for i, k := range idx {
+		out[i] = s[k]
+	}
+	return out
+}
+
+func seqVals(from, to int) []int16 {
+	var out []int16
+	for k := from; k <= to; k++ {
+		out = append(out, int16(k))
+	}
+	return out
+}
+
+func TestJitterBuffer(t *testing.T) {
+	const a, b = 0x1111, 0x2222
+	s := stream(a, 100, 5000, 0, 40)
+	restart := stream(a, 100+41, 5000, 41, 45) // timestamps start over, sequence goes on
+	for i := range restart {
+		restart[i].ts -= 41 * FrameSamples
+	}
+	tests := []struct {
+		name string
+		in   []in
+		want []int16 // one value per 20 ms frame
+		st   Stats
+	}{
+		{name: "in order", in: s[1:11], want: seqVals(1, 10)},
+		{name: "duplicate", in: pick(s, 1, 2, 2, 3), want: seqVals(1, 3), st: Stats{Duplicates: 1}},
+		{name: "reordered", in: pick(s, 1, 3, 2, 4), want: seqVals(1, 4), st: Stats{Reordered: 1}},
+		{name: "first two swapped", in: pick(s, 2, 1, 3), want: seqVals(1, 3), st: Stats{Reordered: 1}},
+		{
+			name: "gap", in: pick(s, 1, 2, 4, 5), want: []int16{1, 2, 0, 4, 5},
+			st: Stats{LostPackets: 1, SilenceSamples: FrameSamples},
+		},
+		{
+			name: "gap of ten", in: pick(s, 1, 12, 13), want: append([]int16{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 12, 13),
+			st: Stats{LostPackets: 10, SilenceSamples: 10 * FrameSamples},
+		},
+		{name: "late", in: append(slices.Clone(s[1:11]), s[2]), want: seqVals(1, 10), st: Stats{Late: 1}},
+		{
+			name: "ssrc change continues at the write position",
+			in:   append(slices.Clone(s[1:4]), stream(b, 7, 99999, 1, 3)...),
+			want: []int16{1, 2, 3, 1, 2, 3}, st: Stats{SSRCChanges: 1},
+		},
+		{
+			name: "jump over a second is not filled",
+			in:   append(slices.Clone(s[1:3]), in{a, 103, 5000 + 3*FrameSamples + 5*SampleRate, 3, 0}),
+			want: []int16{1, 2, 3}, st: Stats{Resyncs: 1},
+		},
+		{
+			name: "timestamps restart",
+			in:   append(slices.Clone(s[36:41]), restart...),
+			want: append(seqVals(36, 40), seqVals(41, 45)...), st: Stats{Resyncs: 1},
+		},
+		{
+			name: "straggler from long ago", in: append(slices.Clone(s[20:40]), s[1]),
+			want: seqVals(20, 39), st: Stats{Late: 1},
+		},
+		{name: "timestamp wraps", in: stream(a, 65530, 1<<32-3*FrameSamples-7, 0, 9), want: seqVals(0, 9)},
+		{
+			name: "short packets", in: []in{{a, 1, 0, 1, 80}, {a, 2, 80, 2, 80}, {a, 3, 160, 3, 160}},
+			want: nil, // checked below
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var st counters
+			var rec recorder
+			j := newJitterBuffer(&st, &rec)
+			for _, p := range tc.in {
+				n := p.n
+				if n == 0 {
+					n = FrameSamples
+				}
+				pcm := make([]int16, n)
+				for i := range pcm {
+					pcm[i] = p.v
+				}
+				j.put(p.ssrc, p.seq, p.ts, pcm)
+			}
+			j.flushAll()
+			want := frames(tc.want...)
+			if tc.want == nil {
+				want = slices.Concat(slices.Repeat([]int16{1}, 80), slices.Repeat([]int16{2}, 80), frames(3))
+			}
+			if got := rec.get(); !slices.Equal(got, want) {
+				t.Errorf("recorded %v, want %v", runs(got), runs(want))
+			}
+			if got := st.snapshot(); got != tc.st {
+				t.Errorf("stats %+v, want %+v", got, tc.st)
+			}
+		})
+	}
+}
+
+func TestJitterBufferFlushesBehindPlayout(t *testing.T) {
+	var st counters
+	var rec recorder
+	j := newJitterBuffer(&st, &rec)
+	for k := range 10 {
+		j.put(1, uint16(k), uint32(k*FrameSamples), frames(int16(k+1)))
+		wantLen := max(0, (k+1)*FrameSamples-playoutDelay)
+		if got := len(rec.get()); got != wantLen {
+			t.Fatalf("after packet %d: %d samples flushed, want %d", k, got, wantLen)
+		}
+	}
+	// A long stream goes round the ring many times.
+	for k := 10; k < 10+3*ringSize/FrameSamples; k++ {
+		j.put(1, uint16(k), uint32(k*FrameSamples), frames(int16(k+1)))
+	}
+	j.flushAll()
+	got := rec.get()
+	want := frames(seqVals(1, 10+3*ringSize/FrameSamples)...)
+	if !slices.Equal(got, want) {
+		t.Fatalf("long stream: %d samples, want %d", len(got), len(want))
+	}
+	if s := st.snapshot(); s != (Stats{}) {
+		t.Errorf("stats %+v, want none", s)
+	}
+}

@@ -1,0 +1,181 @@
+package media
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// sender is the state of the writer goroutine: one reused rtp.Packet, one
+// payload buffer and one output buffer. Timestamps come from the frame
+// count, never from the clock.
+type sender struct {
+	pkt     rtp.Packet
+	payload []byte  // FrameSamples encoded samples
+	silence []byte  // FrameSamples encoded zeros
+	frame   []int16 // the last frame of a prompt, padded with silence
+	out     []byte
+	codec   Codec
+	ts0     uint32
+	frames  uint32 // frames elapsed, sent or not
+	mark    bool   // the next packet sent gets the marker bit
+}
+
+func (w *sender) init(c Codec) {
+	w.codec = c
+	w.payload = make([]byte, FrameSamples)
+	w.silence = make([]byte, FrameSamples)
+	for i := range w.silence {
+		w.silence[i] = c.silence()
+	}
+	w.frame = make([]int16, FrameSamples)
+	w.out = make([]byte, 12+FrameSamples)
+	w.pkt.Version = 2
+	w.pkt.PayloadType = uint8(c)
+	w.pkt.SSRC = rand.Uint32()
+	w.pkt.SequenceNumber = uint16(rand.Uint32())
+	w.ts0 = rand.Uint32()
+	w.mark = true
+}
+
+// playRequest is one Play call in the writer's hands. The writer closes done
+// once it has let go of pcm.
+type playRequest struct {
+	ctx  context.Context
+	pcm  []int16
+	off  int
+	err  error
+	done chan struct{}
+}
+
+func (r *playRequest) finish(err error) {
+	r.err = err
+	close(r.done)
+}
+
+// Play sends pcm (8 kHz mono) in 20 ms frames, the last one padded with
+// silence, and returns once the last frame is sent. It returns ctx.Err() at
+// once when ctx is done (the rest is not sent), ErrClosed after Close and
+// ErrMediaTimeout after a media timeout. Concurrent calls play one after the
+// other. pcm must not change until Play returns. While on hold, or before
+// the remote address is known, the frames are consumed at the same pace
+// without being sent.
+func (s *Session) Play(ctx context.Context, pcm []int16) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-s.done:
+		return s.Err()
+	default:
+	}
+	if len(pcm) == 0 {
+		return nil
+	}
+	r := &playRequest{ctx: ctx, pcm: pcm, done: make(chan struct{})}
+	select {
+	case s.plays <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return s.Err()
+	}
+	<-r.done
+	return r.err
+}
+
+// runWriter sends one packet per 20 ms tick until the session stops.
+func (s *Session) runWriter() {
+	t := time.NewTicker(frameDuration)
+	defer t.Stop()
+	var cur *playRequest
+	for {
+		var next chan *playRequest
+		var cancel <-chan struct{}
+		if cur == nil {
+			next = s.plays
+		} else {
+			cancel = cur.ctx.Done()
+		}
+		select {
+		case <-s.done:
+			if cur != nil {
+				cur.finish(s.Err())
+			}
+			return
+		case cur = <-next:
+		case <-cancel:
+			cur.finish(cur.ctx.Err())
+			cur = nil
+		case <-t.C:
+			if cur != nil && cur.ctx.Err() != nil {
+				cur.finish(cur.ctx.Err())
+				cur = nil
+			}
+			if s.tick(cur) {
+				cur.finish(nil)
+				cur = nil
+			}
+		}
+	}
+}
+
+// tick sends the next frame of cur, or silence when cur is nil. It reports
+// whether that was the last frame of cur.
+func (s *Session) tick(cur *playRequest) (last bool) {
+	if cur == nil {
+		s.sendFrame(nil)
+		return false
+	}
+	if cur.off == 0 {
+		s.wr.mark = true
+	}
+	frame := cur.pcm[cur.off:]
+	if len(frame) >= FrameSamples {
+		frame = frame[:FrameSamples]
+	} else {
+		n := copy(s.wr.frame, frame)
+		clear(s.wr.frame[n:])
+		frame = s.wr.frame
+	}
+	cur.off = min(cur.off+FrameSamples, len(cur.pcm))
+	s.sendFrame(frame)
+	return cur.off == len(cur.pcm)
+}
+
+// sendFrame sends one 20 ms frame (nil for silence) and advances the
+// timestamp, whether or not it could send: nothing goes out while on hold
+// or before the remote is known. It does not allocate.
+func (s *Session) sendFrame(frame []int16) {
+	w := &s.wr
+	ts := w.ts0 + w.frames*FrameSamples
+	w.frames++
+	dst, ok := s.sendAddr()
+	if !ok || s.held.Load() {
+		w.mark = true // the first packet after a pause starts a talkspurt
+		return
+	}
+	w.pkt.Payload = w.silence
+	if frame != nil {
+		Encode(w.codec, w.payload, frame)
+		w.pkt.Payload = w.payload
+	}
+	w.pkt.Timestamp = ts
+	w.pkt.Marker = w.mark
+	n, err := w.pkt.MarshalTo(w.out)
+	if err != nil { // cannot happen: out fits a G.711 frame
+		s.log.Debug("rtp marshal", "error", err)
+		return
+	}
+	w.mark = false
+	w.pkt.SequenceNumber++
+	if _, err := s.conn.WriteToUDPAddrPort(w.out[:n], dst); err != nil {
+		if s.st.sendErr.Add(1) == 1 { // once: the count is in Stats
+			s.log.Warn("rtp send failed", "remote", dst, "error", err)
+		}
+		return
+	}
+	s.st.packetsSent.Add(1)
+}

@@ -1,0 +1,323 @@
+package voicemail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/sip/media"
+)
+
+// CallLog records every call, whatever came of it.
+type CallLog interface {
+	CreateCall(ctx context.Context, c *astreinte.Call) error
+	UpdateCall(ctx context.Context, c *astreinte.Call) error
+}
+
+// TicketCreator turns a recorded message into a ticket (and decides whether
+// it pages someone). It sets t.ID, t.Number and t.DueAt.
+type TicketCreator interface {
+	CreateTicket(ctx context.Context, t *astreinte.Ticket) error
+}
+
+// Calendar says which case applies at a time: open, out of hours, holiday…
+type Calendar interface {
+	CaseAt(ctx context.Context, t time.Time) (astreinte.Case, string)
+}
+
+// Line is a support line as the flow uses it.
+type Line struct {
+	config.Line
+	Prompts *Prompts
+}
+
+// Handler answers calls on the support lines. It implements sip.Handler.
+type Handler struct {
+	Lines    map[string]*Line
+	Calls    CallLog
+	Tickets  TicketCreator
+	Calendar Calendar
+	// RecordDir is where recordings are written (dated sub-directories).
+	RecordDir string
+	Now       func() time.Time
+	Log       *slog.Logger
+}
+
+var _ sip.Handler = (*Handler)(nil)
+
+// session is one call going through the flow.
+type session struct {
+	h    *Handler
+	ctx  context.Context
+	c    *sip.Call
+	m    *media.Session
+	line *Line
+	p    *Prompts
+	pl   Player
+	log  *slog.Logger
+	rec  astreinte.Call
+}
+
+// ServeCall runs the caller's flow for one call.
+func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
+	line := h.Lines[c.Line]
+	if line == nil {
+		c.Reject(404, "Not Found")
+		return
+	}
+	s := &session{h: h, ctx: ctx, c: c, line: line, p: line.Prompts, log: c.Log()}
+	now := h.Now()
+	cs, label := h.Calendar.CaseAt(ctx, now)
+	s.rec = astreinte.Call{
+		SIPCallID: c.ID, Line: line.Name, CallerNumber: c.From.User, CallerName: c.From.Display,
+		Called: c.To.User, Case: cs, StartedAt: now, Outcome: astreinte.OutcomeInProgress,
+	}
+	if err := h.Calls.CreateCall(ctx, &s.rec); err != nil {
+		s.log.Error("call log: create", "error", err)
+	}
+	defer s.finishCall()
+	s.log.Info("calendar decision", "case", cs, "label", label)
+
+	if cs.Open() && line.OpenAction == config.OpenRedirect {
+		if err := c.Redirect(line.RedirectTo); err != nil {
+			s.log.Error("redirect", "error", err)
+			s.rec.Outcome = astreinte.OutcomeFailed
+			return
+		}
+		s.rec.Outcome = astreinte.OutcomeRedirected
+		s.log.Info("redirected to the support desk", "to", line.RedirectTo)
+		return
+	}
+	if err := c.Ring(); err != nil {
+		s.ended(err)
+		return
+	}
+	if line.AnswerAfter > 0 {
+		t := time.NewTimer(line.AnswerAfter)
+		select {
+		case <-t.C:
+		case <-c.Done():
+			t.Stop()
+			s.rec.Outcome = astreinte.OutcomeCancelled
+			return
+		case <-ctx.Done():
+			t.Stop()
+			c.Reject(503, "Service Unavailable")
+			s.rec.Outcome = astreinte.OutcomeRejected
+			return
+		}
+	}
+	if err := c.Answer(ctx); err != nil {
+		s.ended(err)
+		return
+	}
+	s.rec.AnsweredAt = h.Now()
+	s.m = c.Media()
+	s.pl = Player{Ctx: ctx, Call: c, Media: s.m}
+	s.run(cs)
+	c.Hangup(ctx) // after the goodbye: our BYE, logged as such
+}
+
+// ended sets the outcome of a call that ended before it was answered.
+func (s *session) ended(err error) {
+	if s.c.EndedBy() == sip.EndedByCancel || errors.Is(err, sip.ErrCallEnded) {
+		s.rec.Outcome = astreinte.OutcomeCancelled
+		return
+	}
+	s.log.Error("answer failed", "error", err)
+	s.rec.Outcome = astreinte.OutcomeFailed
+}
+
+func (s *session) finishCall() {
+	if r := recover(); r != nil {
+		s.log.Error("call flow panicked; call ended", "panic", r)
+		if s.rec.Outcome == astreinte.OutcomeInProgress {
+			s.rec.Outcome = astreinte.OutcomeFailed
+		}
+	}
+	s.rec.EndedAt = s.h.Now()
+	s.rec.HangupBy = s.c.EndedBy()
+	if s.m != nil && s.m.Err() == media.ErrMediaTimeout {
+		s.rec.HangupBy = sip.EndedByTimeout
+		if s.rec.Outcome == astreinte.OutcomeInProgress || s.rec.Outcome == astreinte.OutcomeNoMessage {
+			s.rec.Outcome = astreinte.OutcomeMediaTimeout
+		}
+	}
+	if s.rec.Outcome == astreinte.OutcomeInProgress {
+		s.rec.Outcome = astreinte.OutcomeNoMessage
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+	defer cancel()
+	if s.rec.ID != 0 {
+		if err := s.h.Calls.UpdateCall(ctx, &s.rec); err != nil {
+			s.log.Error("call log: update", "error", err)
+		}
+	}
+	s.log.Info("call ended", "outcome", s.rec.Outcome, "hangup_by", s.rec.HangupBy, "ticket_id", s.rec.TicketID)
+}
+
+// run is the answered part of the flow.
+func (s *session) run(cs astreinte.Case) {
+	urgency := astreinte.NotUrgent
+	var key rune
+	var err error
+	switch {
+	case cs.Open():
+		_, err = s.pl.Play(false, s.p.Must(PromptGreetingOpen))
+	default:
+		greeting := PromptGreetingClosed
+		if cs == astreinte.CaseHoliday || cs == astreinte.CaseClosure {
+			greeting = PromptGreetingHoliday
+		}
+		// A key pressed during the greeting answers the menu at once.
+		key, err = s.pl.Play(true, s.p.Must(greeting), Silence(300*time.Millisecond), s.p.Must(PromptMenuUrgency))
+		if err == nil && key == 0 {
+			key, err = s.pl.WaitKey(s.line.UrgencyTimeout)
+		}
+		if key == '1' {
+			urgency = astreinte.Urgent
+		}
+	}
+	if err != nil {
+		return
+	}
+	keyName := "none"
+	if key != 0 {
+		keyName = string(key)
+	}
+	s.log.Info("urgency chosen", "urgency", urgency, "key", keyName)
+	if _, err := s.pl.Play(false, s.p.Must(PromptRecordInstructions), s.p.Must(PromptBeep)); err != nil {
+		return
+	}
+	s.record(cs, urgency)
+}
+
+// recordingPath is data/recordings/2026/11/23/031502-<call id>.wav.
+func (s *session) recordingPath(now time.Time) string {
+	id := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s.c.ID)
+	if len(id) > 40 {
+		id = id[:40]
+	}
+	return filepath.Join(s.h.RecordDir, now.Format("2006/01/02"), now.Format("150405")+"-"+id+".wav")
+}
+
+// record takes the message until #, silence, the maximum length, hang-up,
+// media timeout or shutdown, then makes the ticket and tells the caller.
+func (s *session) record(cs astreinte.Case, urgency astreinte.Urgency) {
+	now := s.h.Now()
+	path := s.recordingPath(now)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		s.log.Error("recording directory", "error", err)
+		s.fail()
+		return
+	}
+	rec, err := NewRecorder(path, RecordingMeta{
+		CallID: s.c.ID, Line: s.line.Name, CallerNumber: s.c.From.User, CallerName: s.c.From.Display,
+		Urgency: string(urgency), Case: string(cs), StartedAt: now, Lang: s.p.Lang(), CallRow: s.rec.ID,
+	})
+	if err != nil {
+		s.log.Error("cannot record", "error", err)
+		s.fail()
+		return
+	}
+	rec.SetThreshold(s.line.Record.SilenceThreshold)
+	s.pl.DrainKeys()
+	s.m.SetRecorder(rec)
+	reason := s.waitMessageEnd(rec)
+	s.m.SetRecorder(nil)
+	res, err := rec.Close()
+	if err != nil {
+		s.log.Error("closing the recording", "error", err, "path", path)
+	}
+	s.log.Info("message recorded", "end", reason, "duration", res.Duration, "voiced", res.Voiced, "stats", fmt.Sprintf("%+v", s.m.Stats()))
+	up := reason != "hangup" && reason != "timeout" && reason != "shutdown"
+
+	if res.Duration < s.line.Record.MinLength && res.Voiced < 300*time.Millisecond {
+		if err := rec.Discard(); err != nil {
+			s.log.Warn("discarding an empty message", "error", err)
+		}
+		s.rec.Outcome = astreinte.OutcomeNoMessage
+		if up {
+			s.pl.Play(false, s.p.Must(PromptNoMessage), s.p.Must(PromptGoodbye))
+		}
+		return
+	}
+	t := &astreinte.Ticket{
+		CallID: s.rec.ID, Line: s.line.Name, CallerNumber: s.c.From.User, CallerName: s.c.From.Display,
+		Urgency: urgency, Case: cs, Status: astreinte.StatusNew, Recording: res.Path, Duration: res.Duration,
+		CreatedAt: s.h.Now(),
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+	defer cancel()
+	if err := s.h.Tickets.CreateTicket(ctx, t); err != nil {
+		// The WAV and its sidecar stay on disk: the ticket is created at
+		// the next start-up by the repair pass. The caller is still thanked.
+		s.log.Error("ticket not created; kept for the start-up repair", "error", err, "path", res.Path)
+		s.rec.Outcome = astreinte.OutcomeFailed
+		if up {
+			s.pl.Play(false, s.p.Must(PromptSaved), s.p.Must(PromptGoodbye))
+		}
+		return
+	}
+	if err := RemoveSidecar(res.Path); err != nil {
+		s.log.Warn("sidecar not removed", "error", err)
+	}
+	s.rec.Outcome = astreinte.OutcomeVoicemail
+	s.rec.TicketID = t.ID
+	s.log.Info("ticket created", "ticket", t.Number, "urgency", t.Urgency)
+	if up {
+		after := PromptNormalCallback
+		if urgency == astreinte.Urgent {
+			after = PromptUrgentCallback
+		}
+		s.pl.Play(false, s.p.Must(PromptSavedTicket), s.p.SpeakTicket(t.Number),
+			Silence(300*time.Millisecond), s.p.Must(after), s.p.Must(PromptGoodbye))
+	}
+}
+
+// waitMessageEnd blocks until the message is over and says why.
+func (s *session) waitMessageEnd(rec *Recorder) string {
+	maxT := time.NewTimer(s.line.Record.MaxLength)
+	defer maxT.Stop()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case k := <-s.m.DTMF():
+			if k == '#' {
+				return "pound"
+			}
+		case <-tick.C:
+			if rec.Silence() >= s.line.Record.Silence && rec.Duration() >= s.line.Record.Silence {
+				return "silence"
+			}
+		case <-maxT.C:
+			return "max_length"
+		case <-s.c.Done():
+			return "hangup"
+		case <-s.m.Done():
+			return "timeout"
+		case <-s.ctx.Done():
+			return "shutdown"
+		}
+	}
+}
+
+// fail tells the caller something went wrong and ends the call cleanly.
+func (s *session) fail() {
+	s.rec.Outcome = astreinte.OutcomeFailed
+	s.pl.Play(false, s.p.Must(PromptError))
+}
