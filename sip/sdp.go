@@ -63,6 +63,9 @@ func (m Media) Held() bool {
 // parseSDP negotiates a received offer or answer: the first audio stream
 // with a non-zero port carrying PCMU or PCMA, in the peer's order of preference.
 func parseSDP(body []byte) (Media, error) {
+	if len(body) == 0 {
+		return Media{}, fmt.Errorf("%w: empty body", ErrBadSDP)
+	}
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(string(body)); err != nil {
 		return Media{}, fmt.Errorf("%w: %v", ErrBadSDP, err)

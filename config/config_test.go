@@ -1,0 +1,91 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	cfg, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Lines) != 1 || cfg.Lines[0].Numbers[0] != "support" || cfg.SIP.Listen != "0.0.0.0:5060" {
+		t.Fatalf("default: %+v", cfg)
+	}
+	if lo, hi, err := cfg.SIP.RTPRange(); err != nil || lo != 10000 || hi != 20000 {
+		t.Fatalf("rtp range %d-%d %v", lo, hi, err)
+	}
+	if cfg.Lines[0].Record.MaxLength != 3*time.Minute || cfg.Lines[0].Language != "fr" {
+		t.Fatalf("line defaults: %+v", cfg.Lines[0])
+	}
+}
+
+func TestEmptyFileGetsDefaults(t *testing.T) {
+	cfg, err := Parse([]byte("# nothing\n"), "empty.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != "./data" || len(cfg.Lines) != 1 || cfg.Lines[0].UrgencyTimeout == 0 {
+		t.Fatalf("defaults not applied: %+v", cfg)
+	}
+}
+
+func TestProblemsHaveLines(t *testing.T) {
+	yaml := `data_dir: /tmp/x
+sip:
+  listen: 127.0.0.1
+  rtp_ports: 20000-10000
+lines:
+  - name: support
+    numbers: [support]
+    language: de
+    open_action: redirect
+  - name: support
+    numbers: [support]
+calendar:
+  timezone: Europe/Pariss
+`
+	_, err := Parse([]byte(yaml), "bad.yaml")
+	var p *Problems
+	if !errors.As(err, &p) {
+		t.Fatalf("want *Problems, got %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"bad.yaml:3: sip.listen:",
+		"bad.yaml:4: sip.rtp_ports:",
+		"bad.yaml:8: lines[0].language: \"de\"",
+		"lines[0].redirect_to: open_action redirect needs a SIP URI",
+		"bad.yaml:10: lines[1].name: \"support\" is used by another line",
+		"lines[1].numbers[0]: \"support\" is already answered by line \"support\"",
+		"bad.yaml:13: calendar.timezone:",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in:\n%s", want, msg)
+		}
+	}
+}
+
+func TestUnknownKeyAndBadTypes(t *testing.T) {
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"unknown key", "sip:\n  lisen: 1.2.3.4:5060\n", "bad.yaml:2: field lisen not found"},
+		{"bad duration", "lines:\n  - name: a\n    numbers: [a]\n    answer_after: soon\n", "bad.yaml:4:"},
+		{"not yaml", "sip: [\n", "bad.yaml:"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), "bad.yaml")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestExampleIsTheDefault(t *testing.T) {
+	if _, err := Parse(Example(), "example"); err != nil {
+		t.Fatal(err)
+	}
+}
