@@ -17,7 +17,8 @@ import (
 // read deadline; writes are recorded.
 type fakeConn struct {
 	in      chan datagram
-	discard bool // drop writes instead of recording them (benchmarks)
+	discard bool  // drop writes instead of recording them (benchmarks)
+	readErr error // returned by every read when set
 
 	mu       sync.Mutex
 	deadline time.Time
@@ -40,6 +41,9 @@ func newFakeConn() *fakeConn {
 }
 
 func (f *fakeConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
+	if f.readErr != nil {
+		return 0, netip.AddrPort{}, f.readErr
+	}
 	for {
 		f.mu.Lock()
 		d, wake := f.deadline, f.wake

@@ -122,8 +122,7 @@ func (j *jitterBuffer) place(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
 	j.write(pos, pcm)
 }
 
-// write copies pcm into the ring at pos, which is at or after tail; the
-// caller makes sure it does not reach past tail+ringSize.
+// write copies pcm into the ring at pos, which is at or after tail.
 func (j *jitterBuffer) write(pos int64, pcm []int16) {
 	end := pos + int64(len(pcm))
 	if end-j.tail > ringSize {

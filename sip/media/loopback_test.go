@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -151,5 +152,32 @@ func TestLoopback(t *testing.T) {
 	}
 	if st := s.Stats(); st.PacketsSent < 2 || st.SendErrors != 0 {
 		t.Errorf("sent %d packets, %d errors", st.PacketsSent, st.SendErrors)
+	}
+}
+
+// TestLoopbackMediaTimeout checks the read deadline of a real socket: the
+// caller stops sending, the media times out and its audio is all recorded.
+func TestLoopbackMediaTimeout(t *testing.T) {
+	local, caller := listenLoopback(t), listenLoopback(t)
+	s, err := NewSession(Config{Conn: local, Remote: addrOf(caller), Codec: PCMA, MediaTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var rec recorder
+	s.SetRecorder(&rec)
+	for k := range 3 {
+		caller.WriteToUDPAddrPort(pkt(8, false, uint16(k), uint32(k*FrameSamples), 1, frameOf(0x33)), s.LocalAddr())
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no media timeout")
+	}
+	if !errors.Is(s.Err(), ErrMediaTimeout) {
+		t.Errorf("Err() = %v, want ErrMediaTimeout", s.Err())
+	}
+	if got, want := rec.get(), tone(3*FrameSamples, AlawDecode(0x33)); !slices.Equal(got, want) {
+		t.Errorf("recorded %v, want %v", runs(got), runs(want))
 	}
 }

@@ -34,7 +34,9 @@ var ErrClosed = errors.New("media: session closed")
 var ErrMediaTimeout = errors.New("media: no RTP received (media timeout)")
 
 // SampleWriter receives decoded caller audio: 8 kHz mono samples, gaps already
-// filled with silence. The slice is only valid during the call.
+// filled with silence. The slice is only valid during the call. It runs on
+// the reader goroutine (or in SetRecorder and Close), so it must not block
+// for long nor call SetRecorder.
 type SampleWriter interface {
 	WriteSamples(s []int16) error
 }
@@ -247,6 +249,8 @@ func (s *Session) SetRecorder(w SampleWriter) {
 	s.jb.flushAll()
 	s.rec = w
 }
+
+var _ sink = (*Session)(nil)
 
 // emit hands flushed audio to the recorder; recMu is held. A recorder that
 // fails is dropped: its owner got the error back and keeps what it wrote.

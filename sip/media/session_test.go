@@ -244,3 +244,15 @@ func TestDTMFChannel(t *testing.T) {
 		t.Errorf("stats %+v: want %d events, 5 dropped", st, dtmfQueue+5)
 	}
 }
+
+func TestReaderGivesUpAfterErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fc := newFakeConn()
+		fc.readErr = errors.New("network is down")
+		s := startFake(t, fc, Config{Codec: PCMU, Remote: peer})
+		<-s.Done()
+		if err := s.Err(); err == nil || !errors.Is(err, fc.readErr) {
+			t.Errorf("Err() = %v, want the read error", err)
+		}
+	})
+}

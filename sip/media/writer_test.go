@@ -209,3 +209,41 @@ func TestPlayConcurrentAndClose(t *testing.T) {
 		}
 	})
 }
+
+func TestStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fc := newFakeConn()
+		s := startFake(t, fc, Config{Remote: peer, Codec: PCMU})
+		start := time.Now()
+		done := s.Start(t.Context(), tone(3*FrameSamples, 1000))
+		if time.Since(start) != 0 {
+			t.Error("Start blocked with nothing playing")
+		}
+		<-done
+		if d := time.Since(start); d != 60*time.Millisecond {
+			t.Errorf("prompt done after %v, want 60ms", d)
+		}
+		// Cancelling the context stops the prompt at once (barge-in).
+		ctx, cancel := context.WithCancel(t.Context())
+		done = s.Start(ctx, tone(10*SampleRate, 1000))
+		time.Sleep(110 * time.Millisecond)
+		cancel()
+		synctest.Wait()
+		select {
+		case <-done:
+		default:
+			t.Error("prompt still playing after cancel")
+		}
+		time.Sleep(100 * time.Millisecond)
+		payload, _ := kinds(fc.packets(t), 0xFF)
+		if want := "ppp" + "ppppp" + "....."; payload != want { // 3 frames, then 5 before the cancel
+			t.Errorf("payloads %q, want %q", payload, want)
+		}
+		s.Close()
+		select {
+		case <-s.Start(t.Context(), tone(10, 1)):
+		default:
+			t.Error("Start after Close: channel not closed")
+		}
+	})
+}
