@@ -61,6 +61,7 @@ type Call struct {
 	neg       Media
 	ackBody   []byte
 	media     *media.Session
+	earlyKeys []rune // INFO DTMF that arrived before the media started
 	lastSDP   []byte
 	answered  atomic.Bool
 	finalSent atomic.Bool
@@ -170,8 +171,11 @@ func (c *Call) Answer(ctx context.Context) error {
 	default:
 	}
 	neg := Media{}
-	if c.offer != nil {
-		neg = *c.offer
+	c.mu.Lock()
+	offer := c.offer // a re-INVITE racing the ACK may have replaced it
+	c.mu.Unlock()
+	if offer != nil {
+		neg = *offer
 	} else {
 		c.mu.Lock()
 		ack := c.ackBody
@@ -212,7 +216,12 @@ func (c *Call) startMedia(neg Media) error {
 	c.neg = neg
 	c.media = sess
 	c.conn = nil // owned by the session now
+	early := c.earlyKeys
+	c.earlyKeys = nil
 	c.mu.Unlock()
+	for _, k := range early {
+		sess.InjectDTMF(k)
+	}
 	c.log.Debug("media started", "codec", neg.Codec, "remote", neg.Remote, "dtmf_pt", neg.DTMFType, "local", sess.LocalAddr())
 	return nil
 }
@@ -225,6 +234,9 @@ func (c *Call) Hangup(ctx context.Context) error {
 		case <-c.Done():
 			return
 		default:
+		}
+		if c.srv.hardCtx.Err() != nil {
+			c.setEndedBy(EndedByShutdown) // the service is stopping, not a decision of the flow
 		}
 		c.setEndedBy(EndedByUs)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -263,4 +275,20 @@ func (c *Call) release() {
 
 func allowHeader() sip.Header {
 	return sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE")
+}
+
+// injectKey hands a key from SIP INFO to the media session, or keeps it
+// until the session starts when the INFO overtook our handling of the ACK.
+func (c *Call) injectKey(k rune) {
+	c.mu.Lock()
+	m := c.media
+	if m == nil {
+		if len(c.earlyKeys) < 16 {
+			c.earlyKeys = append(c.earlyKeys, k)
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	m.InjectDTMF(k)
 }

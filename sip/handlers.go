@@ -294,10 +294,8 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	respond(tx, req, sip.StatusOK, "OK")
-	if m := c.Media(); m != nil {
-		m.InjectDTMF(key)
-		c.log.Debug("dtmf from INFO", "key", string(key))
-	}
+	c.injectKey(key)
+	c.log.Debug("dtmf from INFO", "key", string(key))
 }
 
 // parseDTMFRelay reads "Signal=5\r\nDuration=160".
