@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"regexp"
@@ -332,6 +333,9 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	p := &c.Paging
+	if p.BaseURL == "" {
+		p.BaseURL = defaultBaseURL(c.HTTP.Listen)
+	}
 	if p.LinkTTL == 0 {
 		p.LinkTTL = 72 * time.Hour
 	}
@@ -353,6 +357,26 @@ func (c *Config) applyDefaults() {
 	if p.Webhook.Timeout == 0 {
 		p.Webhook.Timeout = 10 * time.Second
 	}
+}
+
+// defaultBaseURL is where acknowledge links point when paging.base_url is
+// not set: the web listener, named by this machine's host name when it
+// listens on every address. Empty when the web listener is off.
+func defaultBaseURL(listen string) string {
+	if listen == "off" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return ""
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "localhost"
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // SIPEnabled reports whether SIP call-outs page technicians (default yes).

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,31 @@ func TestUnknownKeyAndBadTypes(t *testing.T) {
 func TestExampleIsTheDefault(t *testing.T) {
 	if _, err := Parse(Example(), "example"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDefaultBaseURL(t *testing.T) {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "localhost"
+	}
+	for _, tt := range []struct{ listen, want string }{
+		{"127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"0.0.0.0:8080", "http://" + host + ":8080"},
+		{":9000", "http://" + host + ":9000"},
+		{"[::]:8080", "http://" + host + ":8080"},
+		{"[::1]:8080", "http://[::1]:8080"},
+		{"off", ""},
+	} {
+		if got := defaultBaseURL(tt.listen); got != tt.want {
+			t.Errorf("defaultBaseURL(%q) = %q, want %q", tt.listen, got, tt.want)
+		}
+	}
+	c, err := Parse([]byte("http:\n  listen: 127.0.0.1:8181\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Paging.BaseURL != "http://127.0.0.1:8181" {
+		t.Errorf("base_url %q derived from http.listen", c.Paging.BaseURL)
 	}
 }

@@ -24,6 +24,7 @@ type baresip struct {
 	dir    string
 	snd    string // where sndfile writes dump-*-dec.wav (heard) and -enc.wav (said)
 	user   string
+	port   int // its SIP port on 127.0.0.1
 	conn   net.Conn
 	events chan bsEvent
 	mu     sync.Mutex
@@ -47,16 +48,17 @@ type bsEvent struct {
 func startBaresip(t *testing.T, user, mic string) *baresip {
 	t.Helper()
 	requirePeer(t, "baresip")
-	dir := filepath.Join(testDir(t), "baresip")
+	dir := filepath.Join(testDir(t), "baresip-"+user)
 	snd := filepath.Join(dir, "snd")
 	if err := os.MkdirAll(snd, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	ctrl := freeTCPPort(t)
+	sipPort := freeSIPPort(t)
 	lo, hi := rtpRange(t)
 	cfg := strings.Join([]string{
 		"poll_method poll",
-		fmt.Sprintf("sip_listen 127.0.0.1:%d", freeSIPPort(t)),
+		fmt.Sprintf("sip_listen 127.0.0.1:%d", sipPort),
 		"net_interface 127.0.0.1",
 		"audio_source aufile," + mic,
 		"audio_srate 8000",
@@ -77,7 +79,7 @@ func startBaresip(t *testing.T, user, mic string) *baresip {
 	writeFile(t, filepath.Join(dir, "accounts"), []byte(fmt.Sprintf("<sip:%s@127.0.0.1>;regint=0;audio_codecs=PCMU,PCMA\n", user)))
 	writeFile(t, filepath.Join(dir, "contacts"), nil)
 
-	b := &baresip{t: t, dir: dir, snd: snd, user: user, events: make(chan bsEvent, 256)}
+	b := &baresip{t: t, dir: dir, snd: snd, user: user, port: sipPort, events: make(chan bsEvent, 256)}
 	// -t: quit on its own after 3 minutes whatever happens.
 	b.p = startProc(t, 4*time.Minute, dir, "baresip", syscall.SIGTERM, "baresip", "-f", dir, "-t", "180")
 	deadline := time.Now().Add(15 * time.Second)

@@ -35,6 +35,9 @@ type service struct {
 	cfg      map[string]any
 	p        *proc
 	restarts int
+	// startedWall is when the current process was started: with clock.now
+	// set, the service's clock reads clock.now plus the time since then.
+	startedWall time.Time
 }
 
 // baseConfig is the configuration every test starts from: out of hours
@@ -103,13 +106,7 @@ func startAstreinte(t *testing.T, overrides map[string]any) *service {
 		}
 		s.cfg[k] = v
 	}
-	b, err := yaml.Marshal(s.cfg)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	if err := os.WriteFile(s.cfgPath, b, 0o600); err != nil {
-		t.Fatalf("config: %v", err)
-	}
+	s.writeConfig()
 	t.Cleanup(func() {
 		if t.Failed() {
 			s.report()
@@ -122,6 +119,43 @@ func startAstreinte(t *testing.T, overrides map[string]any) *service {
 	})
 	s.start()
 	return s
+}
+
+// writeConfig writes s.cfg to the configuration file.
+func (s *service) writeConfig() {
+	s.t.Helper()
+	b, err := yaml.Marshal(s.cfg)
+	if err != nil {
+		s.t.Fatalf("config: %v", err)
+	}
+	if err := os.WriteFile(s.cfgPath, b, 0o600); err != nil {
+		s.t.Fatalf("config: %v", err)
+	}
+}
+
+// clock is the service's idea of now: clock.now plus the time since the
+// process started, or the wall clock when clock.now is not set.
+func (s *service) clock() time.Time {
+	c, _ := s.cfg["clock"].(map[string]any)
+	v, _ := c["now"].(string)
+	if v == "" {
+		return time.Now()
+	}
+	start, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		s.t.Fatalf("clock.now %q: %v", v, err)
+	}
+	return start.Add(time.Since(s.startedWall))
+}
+
+// keepClock makes the next start's clock go on from this one's, as the
+// real clock would across a restart.
+func (s *service) keepClock() {
+	s.t.Helper()
+	if c, ok := s.cfg["clock"].(map[string]any); ok && c["now"] != nil && c["now"] != "" {
+		c["now"] = s.clock().Format(time.RFC3339Nano)
+		s.writeConfig()
+	}
 }
 
 // mergeInto merges src into dst, recursing into maps.
@@ -148,6 +182,7 @@ func (s *service) start() {
 	if s.restarts > 0 {
 		label = fmt.Sprintf("astreinte-%d", s.restarts)
 	}
+	s.startedWall = time.Now()
 	s.p = startProc(t, 15*time.Minute, s.dir, label, syscall.SIGTERM, astreinteBin, "serve", "--config", s.cfgPath)
 	s.logPath = s.p.out
 	deadline := time.Now().Add(20 * time.Second)
@@ -190,6 +225,7 @@ func (s *service) restart() {
 			s.t.Errorf("astreinte exited with status %d on SIGTERM before restart", code)
 		}
 	}
+	s.keepClock()
 	s.restarts++
 	s.start()
 }

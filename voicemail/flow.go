@@ -123,6 +123,9 @@ func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 	s.m = c.Media()
 	s.pl = Player{Ctx: ctx, Call: c, Media: s.m}
 	s.run(cs)
+	// A moment of silence lets the caller's jitter buffer play the end of
+	// the goodbye out before our BYE tears the call down.
+	s.pl.Play(false, Silence(HangupTail))
 	c.Hangup(ctx) // after the goodbye: our BYE, logged as such
 }
 

@@ -13,6 +13,10 @@ import (
 // timed out or the service is stopping.
 var ErrCallEnded = errors.New("call ended")
 
+// HangupTail is the silence sent after the last prompt and before our BYE:
+// without it a phone's jitter buffer loses the end of the prompt.
+const HangupTail = 400 * time.Millisecond
+
 // Player plays prompts on a call and reads its keys, from the call's own
 // goroutine: one select covers playback, keys, hang-up, media timeout and
 // shutdown, so no extra goroutine is needed.

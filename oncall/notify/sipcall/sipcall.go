@@ -109,10 +109,10 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 		}
 		switch key {
 		case '1':
-			pl.Play(false, p.Must(voicemail.PromptPageAcked))
+			pl.Play(false, p.Must(voicemail.PromptPageAcked), voicemail.Silence(voicemail.HangupTail))
 			return oncall.Result{Acked: true, Detail: "answered, acknowledged with key 1"}, nil
 		case '3':
-			pl.Play(false, p.Must(voicemail.PromptPagePassed))
+			pl.Play(false, p.Must(voicemail.PromptPagePassed), voicemail.Silence(voicemail.HangupTail))
 			return oncall.Result{Passed: true, Detail: "answered, passed to the next person with key 3"}, nil
 		case '2':
 			key, err = pl.Play(true, message, voicemail.Silence(300*time.Millisecond), p.Must(voicemail.PromptPageMenu))
