@@ -143,7 +143,7 @@ func readWAV(path string) (pcm []int16, rate int, err error) {
 }
 
 // readWAV8k reads a WAV and insists on 8 kHz.
-func readWAV8k(t *testing.T, path string) []int16 {
+func readWAV8k(t testing.TB, path string) []int16 {
 	t.Helper()
 	pcm, rate, err := readWAV(path)
 	if err != nil {
@@ -157,12 +157,12 @@ func readWAV8k(t *testing.T, path string) []int16 {
 
 // prompt reads one of astreinte's prompts (the reference for what a caller
 // must hear).
-func prompt(t *testing.T, lang, name string) []int16 {
+func prompt(t testing.TB, lang, name string) []int16 {
 	t.Helper()
 	return readWAV8k(t, filepath.Join(promptsDir, lang, name+".wav"))
 }
 
-func promptLen(t *testing.T, lang, name string) time.Duration {
+func promptLen(t testing.TB, lang, name string) time.Duration {
 	t.Helper()
 	return durationOf(len(prompt(t, lang, name)))
 }
@@ -547,7 +547,7 @@ func TestAnalysisSelfCheck(t *testing.T) {
 
 // --- Small I/O helpers -----------------------------------------------------
 
-func writeFile(t *testing.T, path string, b []byte) {
+func writeFile(t testing.TB, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)

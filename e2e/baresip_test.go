@@ -19,7 +19,7 @@ import (
 // baresip is a baresip user agent driven over ctrl_tcp: its microphone is a
 // WAV file, what it hears is dumped by the sndfile module.
 type baresip struct {
-	t      *testing.T
+	t      testing.TB
 	p      *proc
 	dir    string
 	snd    string // where sndfile writes dump-*-dec.wav (heard) and -enc.wav (said)
@@ -45,7 +45,7 @@ type bsEvent struct {
 
 // startBaresip starts baresip as sip:user@127.0.0.1 with mic (an 8 kHz mono
 // WAV, long enough for the whole call: baresip hangs up when it ends).
-func startBaresip(t *testing.T, user, mic string) *baresip {
+func startBaresip(t testing.TB, user, mic string) *baresip {
 	t.Helper()
 	requirePeer(t, "baresip")
 	dir := filepath.Join(testDir(t), "baresip-"+user)

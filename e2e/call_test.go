@@ -17,13 +17,13 @@ const menuPause = 300 * time.Millisecond // between greeting_closed and menu_urg
 
 // closedBeepEnd is when, after the answer, the beep ends out of hours when
 // the caller presses no key.
-func closedBeepEnd(t *testing.T, urgencyTimeout time.Duration) time.Duration {
+func closedBeepEnd(t testing.TB, urgencyTimeout time.Duration) time.Duration {
 	return promptLen(t, "fr", "greeting_closed") + menuPause + promptLen(t, "fr", "menu_urgency") +
 		urgencyTimeout + promptLen(t, "fr", "record_instructions") + promptLen(t, "fr", "beep")
 }
 
 // openBeepEnd is when the beep ends in opening hours.
-func openBeepEnd(t *testing.T) time.Duration {
+func openBeepEnd(t testing.TB) time.Duration {
 	return promptLen(t, "fr", "greeting_open") + promptLen(t, "fr", "record_instructions") + promptLen(t, "fr", "beep")
 }
 
@@ -46,7 +46,7 @@ func messageAudio(beepEnd time.Duration) []int16 {
 // logRecordingStart says when astreinte started recording compared with
 // when its prompts alone would have it start: seconds of difference mean a
 // starved host stretched the prompts.
-func logRecordingStart(t *testing.T, rec *recordingWatch, invite time.Time, expected time.Duration) {
+func logRecordingStart(t testing.TB, rec *recordingWatch, invite time.Time, expected time.Duration) {
 	t.Helper()
 	at := rec.started()
 	if at.IsZero() {
@@ -61,7 +61,7 @@ func logRecordingStart(t *testing.T, rec *recordingWatch, invite time.Time, expe
 const ringTime = 500 * time.Millisecond // answer_after in the base config
 
 // oneTicket waits for the call to end and returns its only ticket.
-func oneTicket(t *testing.T, svc *service) (ticketRow, callRow) {
+func oneTicket(t testing.TB, svc *service) (ticketRow, callRow) {
 	t.Helper()
 	cs := svc.waitCalls(20*time.Second, allEnded(1))
 	if len(cs) != 1 {
@@ -75,7 +75,7 @@ func oneTicket(t *testing.T, svc *service) (ticketRow, callRow) {
 }
 
 // checkTicket compares a ticket's fields with want (empty: not checked).
-func checkTicket(t *testing.T, got ticketRow, want ticketRow) {
+func checkTicket(t testing.TB, got ticketRow, want ticketRow) {
 	t.Helper()
 	check := func(field, g, w string) {
 		if w != "" && g != w {
@@ -90,7 +90,7 @@ func checkTicket(t *testing.T, got ticketRow, want ticketRow) {
 }
 
 // checkCall compares a call row's outcome and hang-up side.
-func checkCall(t *testing.T, c callRow, outcome, hangupBy string) {
+func checkCall(t testing.TB, c callRow, outcome, hangupBy string) {
 	t.Helper()
 	if c.Outcome != outcome {
 		t.Errorf("call %d: outcome %q, want %q", c.ID, c.Outcome, outcome)
@@ -102,7 +102,7 @@ func checkCall(t *testing.T, c callRow, outcome, hangupBy string) {
 
 // checkRecordingPattern reads a ticket's WAV and wants at least min whole
 // tone patterns in it; it returns the recording.
-func checkRecordingPattern(t *testing.T, tk ticketRow, min int) []int16 {
+func checkRecordingPattern(t testing.TB, tk ticketRow, min int) []int16 {
 	t.Helper()
 	if tk.Recording == "" {
 		t.Fatalf("ticket %s has no recording", tk.Number)
@@ -124,7 +124,7 @@ func checkRecordingPattern(t *testing.T, tk ticketRow, min int) []int16 {
 }
 
 // checkHeard wants ref (a prompt) in what the caller heard.
-func checkHeard(t *testing.T, heard []int16, lang, name string) float64 {
+func checkHeard(t testing.TB, heard []int16, lang, name string) float64 {
 	t.Helper()
 	peak, lag := ncc(heard, prompt(t, lang, name))
 	t.Logf("caller heard %s: correlation %.3f at %.2fs", name, peak, durationOf(lag).Seconds())
@@ -475,7 +475,7 @@ func TestConcurrentCalls_SIPp(t *testing.T) {
 }
 
 // maxOverlap is the largest number of calls in progress at once.
-func maxOverlap(t *testing.T, cs []callRow) int {
+func maxOverlap(t testing.TB, cs []callRow) int {
 	type edge struct {
 		at    time.Time
 		delta int

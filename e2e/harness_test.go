@@ -106,7 +106,7 @@ var peerPackages = map[string]string{
 // requirePeer skips the test when a peer program is missing, or fails it
 // when CI=true: on CI a missing peer is a broken machine, not a reason to
 // pass silently.
-func requirePeer(t *testing.T, name string) {
+func requirePeer(t testing.TB, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err == nil {
 		return
@@ -124,7 +124,7 @@ func requirePeer(t *testing.T, name string) {
 // --- Ports -----------------------------------------------------------------
 
 // freeSIPPort returns a port free on 127.0.0.1 for both UDP and TCP.
-func freeSIPPort(t *testing.T) int {
+func freeSIPPort(t testing.TB) int {
 	t.Helper()
 	for range 50 {
 		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
@@ -145,7 +145,7 @@ func freeSIPPort(t *testing.T) int {
 }
 
 // freeTCPPort returns a TCP port free on 127.0.0.1.
-func freeTCPPort(t *testing.T) int {
+func freeTCPPort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -157,7 +157,7 @@ func freeTCPPort(t *testing.T) int {
 
 // freeUDPPort returns a UDP port free on 127.0.0.1; with media, an even
 // port p with p+1 to p+3 free too (SIPp binds -mp and -mp+2, RTCP takes +1).
-func freeUDPPort(t *testing.T, media bool) int {
+func freeUDPPort(t testing.TB, media bool) int {
 	t.Helper()
 	for range 100 {
 		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
@@ -199,7 +199,7 @@ func freeUDPPort(t *testing.T, media bool) int {
 // that parallel tests and peers never share one.
 var rtpSlot atomic.Int32
 
-func rtpRange(t *testing.T) (lo, hi int) {
+func rtpRange(t testing.TB) (lo, hi int) {
 	t.Helper()
 	n := int(rtpSlot.Add(1)-1) % 120
 	lo = 20000 + n*100
@@ -221,7 +221,7 @@ type proc struct {
 
 // startProc starts name with args in dir, output to dir/<label>.out.
 // Cleanup sends stopSig to its PID, waits up to 10 s, then kills it.
-func startProc(t *testing.T, timeout time.Duration, dir, label string, stopSig syscall.Signal, name string, args ...string) *proc {
+func startProc(t testing.TB, timeout time.Duration, dir, label string, stopSig syscall.Signal, name string, args ...string) *proc {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -304,7 +304,7 @@ var testDirs sync.Map // test name → working directory
 
 // testDir is the test's working directory (one per test, shared by its
 // helpers). On failure its content is copied to e2e/artifacts/<test>/.
-func testDir(t *testing.T) string {
+func testDir(t testing.TB) string {
 	t.Helper()
 	if d, ok := testDirs.Load(t.Name()); ok {
 		return d.(string)

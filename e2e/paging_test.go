@@ -65,7 +65,7 @@ func pagingOverrides(people []tech, rotations []any, tiers []any, mail *mailSink
 
 // leaveMessageSIPp has a SIPp caller (not urgent) hang up three seconds
 // into the message; it returns when SIPp is done.
-func leaveMessageSIPp(t *testing.T, svc *service, caller string) {
+func leaveMessageSIPp(t testing.TB, svc *service, caller string) {
 	t.Helper()
 	beepEnd := closedBeepEnd(t, 5*time.Second)
 	stream := writeCallerStream(t, callerAudio(beepEnd+300*time.Millisecond, 3, 10*time.Second), false)
@@ -249,7 +249,7 @@ func TestPageEscalates_SIPp(t *testing.T) {
 	}
 }
 
-func testPageEscalates(t *testing.T, phoneScenario, why string) {
+func testPageEscalates(t testing.TB, phoneScenario, why string) {
 	requirePeer(t, "sipp")
 	mail := startMailSink(t)
 	var svc *service
@@ -436,7 +436,7 @@ type sippUAS struct {
 }
 
 // startSIPpUAS runs a SIPp UAS scenario from testdata on a free port.
-func startSIPpUAS(t *testing.T, scenarioFile string) *sippUAS {
+func startSIPpUAS(t testing.TB, scenarioFile string) *sippUAS {
 	t.Helper()
 	requirePeer(t, "sipp")
 	dir := testDir(t)
@@ -469,7 +469,7 @@ func (u *sippUAS) invites() int {
 }
 
 // eventTime is when the first event of kind happened.
-func eventTime(t *testing.T, evs []eventRow, kind string) time.Time {
+func eventTime(t testing.TB, evs []eventRow, kind string) time.Time {
 	t.Helper()
 	for _, e := range evs {
 		if e.Kind == kind {

@@ -22,7 +22,7 @@ type capture struct {
 
 // startCapture captures the UDP packets matching filter (a BPF expression)
 // into a pcap file, returning once tshark is capturing.
-func startCapture(t *testing.T, filter string) *capture {
+func startCapture(t testing.TB, filter string) *capture {
 	t.Helper()
 	requirePeer(t, "tshark")
 	dir := testDir(t)
@@ -49,7 +49,7 @@ func startCapture(t *testing.T, filter string) *capture {
 }
 
 // stop ends the capture and returns the RTP packets in it.
-func (c *capture) stop(t *testing.T) []rtpPacket {
+func (c *capture) stop(t testing.TB) []rtpPacket {
 	t.Helper()
 	c.p.stop(syscall.SIGINT, 10*time.Second)
 	pkts, err := readPcapRTP(c.path)

@@ -24,7 +24,7 @@ import (
 
 // service is one astreinte process with its configuration and data.
 type service struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string // the test's working directory
 	cfgPath  string
 	dataDir  string
@@ -80,7 +80,7 @@ const (
 // merged in; the key "line" merges into the first line) and starts the
 // service, returning once it logged "astreinte ready". Cleanup stops it with
 // SIGTERM; on failure it prints its log and the CLI's tickets and calls.
-func startAstreinte(t *testing.T, overrides map[string]any) *service {
+func startAstreinte(t testing.TB, overrides map[string]any) *service {
 	t.Helper()
 	dir := testDir(t)
 	lo, hi := rtpRange(t)

@@ -150,7 +150,7 @@ func decodePart(cte string, r io.Reader) ([]byte, error) {
 }
 
 // startMailSink starts an SMTP server on a free loopback port.
-func startMailSink(t *testing.T) *mailSink {
+func startMailSink(t testing.TB) *mailSink {
 	t.Helper()
 	s := &mailSink{}
 	srv := smtp.NewServer(mailBackend{s})
@@ -252,7 +252,7 @@ type hookPost struct {
 
 // startHookSink starts an HTTP receiver; clock is astreinte's clock (the
 // signed timestamp is checked against it with a five-minute tolerance).
-func startHookSink(t *testing.T, secret string, clock func() time.Time) *hookSink {
+func startHookSink(t testing.TB, secret string, clock func() time.Time) *hookSink {
 	t.Helper()
 	h := &hookSink{secret: secret, clock: clock}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -36,7 +36,7 @@ func offerG711(alawFirst bool) (formats, rtpmaps string) {
 }
 
 // writeScenario renders testdata/name with sc into the test's directory.
-func writeScenario(t *testing.T, name string, sc scenario) string {
+func writeScenario(t testing.TB, name string, sc scenario) string {
 	t.Helper()
 	if sc.Caller == "" {
 		sc.Caller = "0612345678"
@@ -59,7 +59,7 @@ func writeScenario(t *testing.T, name string, sc scenario) string {
 
 // writeCallerStream writes pcm as headerless G.711 for rtp_stream and
 // returns the rtp_stream argument (file, loop forever, payload type).
-func writeCallerStream(t *testing.T, pcm []int16, alaw bool) string {
+func writeCallerStream(t testing.TB, pcm []int16, alaw bool) string {
 	t.Helper()
 	name, pt := "caller.ulaw", 0
 	if alaw {
@@ -72,7 +72,7 @@ func writeCallerStream(t *testing.T, pcm []int16, alaw bool) string {
 
 // sipp is one SIPp run.
 type sipp struct {
-	t    *testing.T
+	t    testing.TB
 	p    *proc
 	dir  string
 	name string
@@ -89,7 +89,7 @@ type sippOptions struct {
 
 // startSIPp runs a SIPp UAC with the scenario file against svc, in the
 // foreground (no -bg), traces in the test's directory.
-func startSIPp(t *testing.T, svc *service, scenarioPath string, o sippOptions) *sipp {
+func startSIPp(t testing.TB, svc *service, scenarioPath string, o sippOptions) *sipp {
 	t.Helper()
 	requirePeer(t, "sipp")
 	if o.service == "" {
@@ -148,7 +148,7 @@ func (s *sipp) wait(d time.Duration) int {
 }
 
 // runSIPp runs a scenario to its end and returns the exit status.
-func runSIPp(t *testing.T, svc *service, scenarioPath string, o sippOptions) int {
+func runSIPp(t testing.TB, svc *service, scenarioPath string, o sippOptions) int {
 	t.Helper()
 	s := startSIPp(t, svc, scenarioPath, o)
 	timeout := o.timeout

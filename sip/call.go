@@ -66,6 +66,7 @@ type Call struct {
 	answered  atomic.Bool
 	finalSent atomic.Bool
 	endedBy   atomic.Pointer[string]
+	endedAt   atomic.Int64 // unix ns, set with endedBy
 	hangOnce  sync.Once
 }
 
@@ -97,7 +98,21 @@ func (c *Call) EndedBy() string {
 	}
 }
 
-func (c *Call) setEndedBy(side string) { c.endedBy.CompareAndSwap(nil, &side) }
+func (c *Call) setEndedBy(side string) {
+	if c.endedBy.CompareAndSwap(nil, &side) {
+		c.endedAt.Store(c.srv.now().UnixNano())
+	}
+}
+
+// EndedAt is when the call ended: the BYE received or decided, the CANCEL,
+// the rejection. Zero while the call is up, and when it ended otherwise
+// (transaction timeout, media timeout): the caller then uses its own clock.
+func (c *Call) EndedAt() time.Time {
+	if ns := c.endedAt.Load(); ns != 0 {
+		return time.Unix(0, ns).In(time.UTC)
+	}
+	return time.Time{}
+}
 
 // Media is the call's RTP session, nil before Answer.
 func (c *Call) Media() *media.Session {

@@ -61,6 +61,8 @@ type Config struct {
 	Handler Handler
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Now is the clock calls are timed with (default time.Now).
+	Now func() time.Time
 }
 
 // Stats is a snapshot of the server's activity.
@@ -110,6 +112,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "astreinte"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -315,6 +320,8 @@ func (s *Server) callFor(req *sip.Request) *Call {
 	}
 	return nil
 }
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
 
 // safeServe runs the handler with a recover so that one panicking call
 // never takes the others down; the call is then hung up by the caller of

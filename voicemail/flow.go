@@ -146,7 +146,12 @@ func (s *session) finishCall() {
 			s.rec.Outcome = astreinte.OutcomeFailed
 		}
 	}
-	s.rec.EndedAt = s.h.Now()
+	// When the call ended, not when we finished writing down its message:
+	// the hang-up is the moment a technician's page is measured from.
+	s.rec.EndedAt = s.c.EndedAt()
+	if s.rec.EndedAt.IsZero() {
+		s.rec.EndedAt = s.h.Now()
+	}
 	s.rec.HangupBy = s.c.EndedBy()
 	if s.m != nil && s.m.Err() == media.ErrMediaTimeout {
 		s.rec.HangupBy = sip.EndedByTimeout

@@ -163,7 +163,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	a.sip, err = sip.NewServer(sip.Config{
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
-		UserAgent: cfg.SIP.UserAgent, Handler: h, Logger: log,
+		UserAgent: cfg.SIP.UserAgent, Handler: h, Logger: log, Now: e.now,
 		Lines: func(user string) (string, bool) { l, ok := numbers[user]; return l, ok },
 	})
 	if err != nil {
