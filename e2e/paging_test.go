@@ -483,3 +483,44 @@ func eventTime(t testing.TB, evs []eventRow, kind string) time.Time {
 	t.Fatalf("no %s event:\n%s", kind, timeline(evs))
 	return time.Time{}
 }
+
+// TestPageBySIPMessage_SIPp: with paging.sip.message on and call-outs off,
+// the technician's phone (SIPp) receives a SIP MESSAGE with the ticket, the
+// caller and a link to acknowledge.
+func TestPageBySIPMessage_SIPp(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	phone := startSIPpUAS(t, "uas_text.xml")
+	people := []tech{{"alice", "Alice Martin", fmt.Sprintf("sip:alice@127.0.0.1:%d", phone.port), ""}}
+	tiers := []any{map[string]any{"name": "primary", "person": "alice", "delay": "10m"}}
+	o := pagingOverrides(people, nil, tiers, nil, nil, "out_of_hours")
+	o["paging"].(map[string]any)["sip"] = map[string]any{"enabled": false, "message": true}
+	svc := startAstreinte(t, o)
+	leaveMessageSIPp(t, svc, "0622222222")
+
+	tk, ok := svc.waitTicket(10 * time.Second)
+	if !ok {
+		t.Fatal("no ticket")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var evs []eventRow
+	for time.Now().Before(deadline) {
+		if evs = svc.events(tk.ID); hasEvent(evs, "page_sent", "alice", "message", "delivered") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !hasEvent(evs, "page_sent", "alice", "message", "delivered") {
+		t.Fatalf("no SIP MESSAGE delivered on the timeline:\n%s", timeline(evs))
+	}
+	b, _ := os.ReadFile(filepath.Join(phone.dir, phone.name+"_messages.log"))
+	log := string(b)
+	for _, want := range []string{"MESSAGE sip:alice@127.0.0.1", "Ticket " + tk.Number, "0622222222", "/ack?"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the MESSAGE the phone received lacks %q:\n%s", want, tail(log, 40))
+		}
+	}
+	if phone.invites() != 0 {
+		t.Errorf("call-outs are off, yet the phone got %d INVITE(s)", phone.invites())
+	}
+}

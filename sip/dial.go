@@ -136,7 +136,7 @@ func (s *Server) Dial(ctx context.Context, target string, opts DialOptions) (*Ca
 	}
 	c := &Call{
 		ID: dlg.InviteRequest.CallID().Value(), To: Party{User: uri.User, URI: uri.String()},
-		From: Party{User: opts.FromUser, Display: opts.FromDisplay}, StartedAt: time.Now(),
+		From: Party{User: opts.FromUser, Display: opts.FromDisplay}, StartedAt: s.now(),
 		srv: s, log: log, cli: dlg, dlg: &dlg.Dialog, conn: conn, local: local, contact: contact,
 	}
 	c.finalSent.Store(true)

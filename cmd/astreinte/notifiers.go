@@ -35,14 +35,6 @@ func addNotifiers(e *env, eng *oncall.Engine, log *slog.Logger) error {
 			Timeout: cfg.Webhook.Timeout, BaseURL: cfg.BaseURL, Key: key, LinkTTL: cfg.LinkTTL, Now: e.now}
 		eng.PolicyChannels = append(eng.PolicyChannels, "webhook")
 	}
-	var chans []string
-	for ch := range eng.Notifiers {
-		chans = append(chans, ch)
-	}
-	log.Info("paging channels", "channels", chans, "tiers", len(e.sched.Tiers()), "people", len(e.sched.People()))
-	if len(e.sched.Tiers()) == 0 {
-		log.Warn("no escalation tiers configured (oncall.escalation.tiers): urgent tickets will not page anyone")
-	}
 	return nil
 }
 

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/notify/sipcall"
+	"github.com/astreinte/astreinte/oncall/notify/sipmessage"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/voicemail"
 )
@@ -48,8 +51,29 @@ func newPager(e *env, log *slog.Logger) (*pager, error) {
 	if err := addNotifiers(e, eng, log); err != nil {
 		return nil, err
 	}
+	if cfg.SIP.Message {
+		eng.Notifiers["message"] = &sipmessage.Notifier{
+			Sender: senderFunc(func(ctx context.Context, target, text string, o sip.DialOptions) error {
+				return p.sip.SendMessage(ctx, target, text, o)
+			}),
+			Options: sip.DialOptions{FromUser: cfg.SIP.FromUser, FromDisplay: cfg.SIP.FromDisplay,
+				Proxy: cfg.SIP.Proxy, Username: cfg.SIP.Username, Password: cfg.SIP.Password},
+			BaseURL: cfg.BaseURL, Key: e.ackKey, LinkTTL: cfg.LinkTTL, Location: e.cal.Location(), Now: e.now,
+		}
+	}
+	chans := slices.Sorted(maps.Keys(eng.Notifiers))
+	log.Info("paging channels", "channels", chans, "tiers", len(e.sched.Tiers()), "people", len(e.sched.People()))
+	if len(e.sched.Tiers()) == 0 {
+		log.Warn("no escalation tiers configured (oncall.escalation.tiers): urgent tickets will not page anyone")
+	}
 	p.engine = eng
 	return p, nil
+}
+
+type senderFunc func(ctx context.Context, target, text string, o sip.DialOptions) error
+
+func (f senderFunc) SendMessage(ctx context.Context, target, text string, o sip.DialOptions) error {
+	return f(ctx, target, text, o)
 }
 
 type dialerFunc func(ctx context.Context, target string, o sip.DialOptions) (*sip.Call, error)

@@ -1,0 +1,98 @@
+// Package sipmessage pages a technician with a SIP MESSAGE (RFC 3428): a
+// short text to their SIP URI, which a softphone or desk phone shows at
+// once, with the facts and a link to acknowledge. It complements the
+// call-out; it never acknowledges by itself.
+package sipmessage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/web"
+)
+
+// Sender sends a SIP MESSAGE (sip.Server).
+type Sender interface {
+	SendMessage(ctx context.Context, target, text string, opts sip.DialOptions) error
+}
+
+// Notifier sends pages as SIP MESSAGEs. It implements oncall.Notifier.
+type Notifier struct {
+	Sender  Sender
+	Options sip.DialOptions
+	// BaseURL and Key make the acknowledge link (none without them).
+	BaseURL  string
+	Key      []byte
+	LinkTTL  time.Duration // default 72 h
+	Location *time.Location
+	Now      func() time.Time
+}
+
+var _ oncall.Notifier = (*Notifier)(nil)
+
+// Notify sends the page to the person's SIP URI.
+func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result, error) {
+	if no.Person.SIP == "" {
+		return oncall.Result{}, errors.New(no.Person.Name + " has no SIP URI")
+	}
+	if err := n.Sender.SendMessage(ctx, no.Person.SIP, n.Text(no), n.Options); err != nil {
+		return oncall.Result{}, err
+	}
+	return oncall.Result{Detail: "message delivered to " + no.Person.SIP}, nil
+}
+
+// Text is the message: urgency, ticket, caller, when, how long, and how to
+// acknowledge, in the technician's language.
+func (n *Notifier) Text(no oncall.Notice) string {
+	t := no.Ticket
+	loc := n.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	en := no.Person.Language == "en"
+	urg, from, at, msg, ack, cli := "NON URGENT", "appel de", "à", "message de", "Prendre en charge :", "ou : astreinte tickets ack "
+	if t.Urgency == astreinte.Urgent {
+		urg = "URGENT"
+	}
+	if en {
+		urg, from, at, msg, ack, cli = "NOT URGENT", "call from", "at", "message of", "Acknowledge:", "or: astreinte tickets ack "
+		if t.Urgency == astreinte.Urgent {
+			urg = "URGENT"
+		}
+	}
+	caller := t.CallerNumber
+	if caller == "" || caller == "anonymous" {
+		caller = map[bool]string{false: "numéro masqué", true: "hidden number"}[en]
+	}
+	if t.CallerName != "" {
+		caller += " (" + t.CallerName + ")"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s — Ticket %s, %s %s", urg, t.Number, from, caller)
+	if !t.CreatedAt.IsZero() {
+		fmt.Fprintf(&b, " %s %s", at, t.CreatedAt.In(loc).Format("15:04"))
+	}
+	if t.Duration > 0 {
+		fmt.Fprintf(&b, ", %s %s", msg, t.Duration.Round(time.Second))
+	}
+	b.WriteString(".\n")
+	if n.BaseURL != "" && len(n.Key) > 0 && no.Person.ID != "" {
+		ttl := n.LinkTTL
+		if ttl == 0 {
+			ttl = 72 * time.Hour
+		}
+		now := time.Now
+		if n.Now != nil {
+			now = n.Now
+		}
+		fmt.Fprintf(&b, "%s %s\n", ack, web.AckURL(n.BaseURL, n.Key, t.ID, no.Person.ID, now().Add(ttl)))
+	}
+	b.WriteString(cli + t.Number)
+	return b.String()
+}

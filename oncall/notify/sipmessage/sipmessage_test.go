@@ -1,0 +1,94 @@
+package sipmessage
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/web"
+)
+
+type sent struct{ target, text string }
+
+type senderFunc func(ctx context.Context, target, text string, o sip.DialOptions) error
+
+func (f senderFunc) SendMessage(ctx context.Context, target, text string, o sip.DialOptions) error {
+	return f(ctx, target, text, o)
+}
+
+func TestNotify(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 24, 2, 1, 0, 0, time.UTC)
+	key := []byte("0123456789abcdef0123456789abcdef")
+	var got []sent
+	n := &Notifier{
+		Sender: senderFunc(func(_ context.Context, target, text string, _ sip.DialOptions) error {
+			got = append(got, sent{target, text})
+			return nil
+		}),
+		BaseURL: "https://astreinte.example.com/", Key: key, Location: paris, Now: func() time.Time { return now },
+	}
+	tk := astreinte.Ticket{ID: 7, Number: "2026-000007", Urgency: astreinte.Urgent, CallerNumber: "0612345678",
+		CallerName: "Dupont SARL", CreatedAt: time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC), Duration: 83 * time.Second}
+	tests := []struct {
+		lang string
+		want []string
+	}{
+		{"fr", []string{"URGENT — Ticket 2026-000007, appel de 0612345678 (Dupont SARL) à 03:00, message de 1m23s.", "Prendre en charge : https://astreinte.example.com/ack?", "ou : astreinte tickets ack 2026-000007"}},
+		{"en", []string{"URGENT — Ticket 2026-000007, call from 0612345678 (Dupont SARL) at 03:00, message of 1m23s.", "Acknowledge: https://astreinte.example.com/ack?", "or: astreinte tickets ack 2026-000007"}},
+	}
+	for _, tt := range tests {
+		got = nil
+		res, err := n.Notify(context.Background(), oncall.Notice{Ticket: tk, Person: oncall.Person{ID: "alice", Name: "Alice", SIP: "sip:alice@pbx", Language: tt.lang}})
+		if err != nil || res.Acked || !strings.Contains(res.Detail, "sip:alice@pbx") {
+			t.Fatalf("%s: %+v %v", tt.lang, res, err)
+		}
+		if len(got) != 1 || got[0].target != "sip:alice@pbx" {
+			t.Fatalf("%s: sent %+v", tt.lang, got)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got[0].text, w) {
+				t.Errorf("%s: %q missing from\n%s", tt.lang, w, got[0].text)
+			}
+		}
+		// The link acknowledges ticket 7 for alice.
+		i := strings.Index(got[0].text, "/ack?")
+		q, err := url.ParseQuery(strings.Fields(got[0].text[i+5:])[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, person, err := web.VerifyAck(key, q, now)
+		if err != nil || id != 7 || person != "alice" {
+			t.Errorf("%s: link verifies as %d %q %v", tt.lang, id, person, err)
+		}
+	}
+
+	// Hidden caller, not urgent, no link configured.
+	got = nil
+	n2 := &Notifier{Sender: n.Sender, Location: paris}
+	tk2 := astreinte.Ticket{Number: "2026-000008", Urgency: astreinte.NotUrgent, CallerNumber: "anonymous"}
+	if _, err := n2.Notify(context.Background(), oncall.Notice{Ticket: tk2, Person: oncall.Person{ID: "bob", SIP: "sip:bob@pbx"}}); err != nil {
+		t.Fatal(err)
+	}
+	if txt := got[0].text; !strings.HasPrefix(txt, "NON URGENT — Ticket 2026-000008, appel de numéro masqué.") || strings.Contains(txt, "/ack?") {
+		t.Errorf("text:\n%s", txt)
+	}
+
+	// No SIP URI, and a refusal: errors, so the engine retries then escalates.
+	if _, err := n.Notify(context.Background(), oncall.Notice{Ticket: tk, Person: oncall.Person{ID: "carol", Name: "Carol"}}); err == nil {
+		t.Error("no SIP URI: want an error")
+	}
+	n.Sender = senderFunc(func(context.Context, string, string, sip.DialOptions) error { return errors.New("480 Temporarily Unavailable") })
+	if _, err := n.Notify(context.Background(), oncall.Notice{Ticket: tk, Person: oncall.Person{ID: "alice", SIP: "sip:alice@pbx"}}); err == nil || !strings.Contains(err.Error(), "480") {
+		t.Errorf("refused: %v", err)
+	}
+}
