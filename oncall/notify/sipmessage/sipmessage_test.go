@@ -87,7 +87,9 @@ func TestNotify(t *testing.T) {
 	if _, err := n.Notify(context.Background(), oncall.Notice{Ticket: tk, Person: oncall.Person{ID: "carol", Name: "Carol"}}); err == nil {
 		t.Error("no SIP URI: want an error")
 	}
-	n.Sender = senderFunc(func(context.Context, string, string, sip.DialOptions) error { return errors.New("480 Temporarily Unavailable") })
+	n.Sender = senderFunc(func(context.Context, string, string, sip.DialOptions) error {
+		return errors.New("480 Temporarily Unavailable")
+	})
 	if _, err := n.Notify(context.Background(), oncall.Notice{Ticket: tk, Person: oncall.Person{ID: "alice", SIP: "sip:alice@pbx"}}); err == nil || !strings.Contains(err.Error(), "480") {
 		t.Errorf("refused: %v", err)
 	}
