@@ -37,6 +37,10 @@ func why(st State) string {
 	return s
 }
 
+// Why says why support is open or closed, as a technician reads it:
+// "opening hours", "holiday: Noël", "forced closed: team meeting".
+func (st State) Why() string { return why(st) }
+
 // clock formats t in loc, with the year if it is not ref's.
 func clock(t time.Time, loc *time.Location, ref time.Time) string {
 	if t.IsZero() {

@@ -189,11 +189,7 @@ func cmdCalendar(ctx context.Context, args []string, stdout io.Writer) error {
 		if st.Open {
 			state = "OPEN"
 		}
-		fmt.Fprintf(stdout, "%s: %s (%s", fmtTime(t, loc), state, st.Reason)
-		if st.Label != "" {
-			fmt.Fprintf(stdout, ": %s", st.Label)
-		}
-		fmt.Fprintf(stdout, ") until %s\n", fmtTime(st.Until, loc))
+		fmt.Fprintf(stdout, "%s: %s (%s) until %s\n", fmtTime(t, loc), state, st.Why(), fmtTime(st.Until, loc))
 	case "force":
 		if len(pos) != 2 {
 			return exitError{2, "usage: astreinte calendar force open|closed --until TIME [--reason TEXT] | astreinte calendar force clear"}
