@@ -232,8 +232,8 @@ func TestPageAcknowledgedByKey_Baresip(t *testing.T) {
 }
 
 // TestPageEscalates_SIPp: the technician on call does not acknowledge, her
-// phone (SIPp) being busy (486) or ringing unanswered until astreinte gives
-// up; after the tier's delay the page goes to tier 2 (bob, by email), who
+// phone (SIPp) being busy (486), ringing unanswered until astreinte gives
+// up, or answered by a voicemail box that never presses a key; after the tier's delay the page goes to tier 2 (bob, by email), who
 // acknowledges with the email's link. Alice's pending retry is cancelled.
 func TestPageEscalates_SIPp(t *testing.T) {
 	for _, tt := range []struct {
@@ -241,6 +241,7 @@ func TestPageEscalates_SIPp(t *testing.T) {
 	}{
 		{"busy", "uas_busy.xml", "486"},
 		{"no answer", "uas_ringing.xml", "not answered within 3s"},
+		{"voicemail box", "uas_voicemail.xml", "hung up without pressing a key"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

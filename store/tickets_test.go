@@ -312,3 +312,25 @@ func TestAddEvent(t *testing.T) {
 		t.Errorf("TicketByID(404): %v, want ErrNotFound", err)
 	}
 }
+
+// TicketByRecording is how start-up repair tells a recording that already
+// has its ticket from one a crash left without.
+func TestTicketByRecording(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+	a := createTicket(t, db, astreinte.Ticket{CreatedAt: at, Recording: "/data/recordings/2026/11/24/a.wav", CallerNumber: "0612345678"}, nil)
+	createTicket(t, db, astreinte.Ticket{CreatedAt: at, Recording: "/data/recordings/2026/11/24/b.wav"}, nil)
+	got, err := db.TicketByRecording(ctx, "/data/recordings/2026/11/24/a.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != a.ID || got.Number != a.Number || got.CallerNumber != "0612345678" {
+		t.Errorf("got %+v, want ticket %s", got, a.Number)
+	}
+	for _, p := range []string{"/data/recordings/2026/11/24/c.wav", "/data/recordings/2026/11/24/a.wav.part", ""} {
+		if _, err := db.TicketByRecording(ctx, p); !errors.Is(err, astreinte.ErrNotFound) {
+			t.Errorf("%q: want ErrNotFound, got %v", p, err)
+		}
+	}
+}
