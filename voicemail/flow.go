@@ -302,14 +302,15 @@ func (s *session) waitMessageEnd(rec *Recorder) string {
 	defer maxT.Stop()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	var q quietWatch
 	for {
 		select {
 		case k := <-s.m.DTMF():
 			if k == '#' {
 				return "pound"
 			}
-		case <-tick.C:
-			if rec.Silence() >= s.line.Record.Silence && rec.Duration() >= s.line.Record.Silence {
+		case now := <-tick.C:
+			if q.ended(now, rec.Duration(), rec.Silence(), s.line.Record.Silence) {
 				return "silence"
 			}
 		case <-maxT.C:
@@ -322,6 +323,33 @@ func (s *session) waitMessageEnd(rec *Recorder) string {
 			return "shutdown"
 		}
 	}
+}
+
+// quietWatch decides when the caller has been quiet long enough to end the
+// message. Quiet is the recording's trailing silence plus the time nothing
+// at all arrived: a phone with silence suppression stops sending while its
+// user says nothing, and that silence must end the message too.
+type quietWatch struct {
+	last   time.Duration // recording length at the last growth
+	grewAt time.Time
+}
+
+// stallGrace is how long the recording may not grow before it counts as
+// quiet: the receive path holds 100 ms back, packets come every 20 ms.
+const stallGrace = 300 * time.Millisecond
+
+// ended is called on every tick with the recording's length and trailing
+// silence; limit is the configured silence.
+func (q *quietWatch) ended(now time.Time, length, trailing, limit time.Duration) bool {
+	if q.grewAt.IsZero() || length != q.last {
+		q.last, q.grewAt = length, now
+	}
+	quiet, heard := trailing, length
+	if stalled := now.Sub(q.grewAt); stalled > stallGrace {
+		quiet += stalled
+		heard += stalled
+	}
+	return quiet >= limit && heard >= limit
 }
 
 // fail tells the caller something went wrong and ends the call cleanly.

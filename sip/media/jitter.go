@@ -7,9 +7,10 @@ package media
 const (
 	ringSize     = 1 << 14 // samples in the ring: 2.048 s at 8 kHz
 	ringMask     = ringSize - 1
-	playoutDelay = 800        // samples held back before flushing: 100 ms
-	maxJump      = SampleRate // a timestamp jump beyond 1 s rebases the stream
-	maxPacket    = 2048       // largest payload, in samples, placed in the ring
+	playoutDelay = 800             // samples held back before flushing: 100 ms
+	maxJump      = SampleRate      // a timestamp jump beyond 1 s rebases the stream…
+	maxPause     = 30 * SampleRate // …unless it is a pause in sending up to 30 s
+	maxPacket    = 2048            // largest payload, in samples, placed in the ring
 )
 
 // jitterBuffer reorders one received audio stream. Positions are sample
@@ -81,8 +82,13 @@ func (j *jitterBuffer) place(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
 	pos := j.refPos + int64(int32(ts-j.refTS))
 	newer := int16(seq-j.maxSeq) > 0
 	switch {
+	case pos > j.head+maxJump && seq == j.maxSeq+1 && pos-j.head <= maxPause:
+		// The next packet after more than a second: the sender stopped
+		// during a pause (silence suppression, RFC 3551 §4.1). The pause
+		// lasted; keep it as silence instead of closing it up.
+		j.pause(pos - j.head)
 	case pos > j.head+maxJump:
-		// The sender paused or lost more than a second: no silence for it.
+		// More than a second lost, or a long pause: no silence for it.
 		j.st.resyncs.Add(1)
 		j.rebase(ssrc, seq, ts)
 		pos = j.head
@@ -177,6 +183,24 @@ func (j *jitterBuffer) flushAll() {
 	if j.gapRun > 0 {
 		j.endGap()
 	}
+}
+
+// zeros is the silence handed out for pauses; sinks only read it.
+var zeros [FrameSamples * 10]int16
+
+// pause flushes what is pending and hands n samples of silence to the sink,
+// moving the write position on by n.
+func (j *jitterBuffer) pause(n int64) {
+	j.flushAll()
+	j.st.paused.Add(uint64(n))
+	for left := n; left > 0; {
+		c := min(left, int64(len(zeros)))
+		j.out.emit(zeros[:c])
+		left -= c
+	}
+	j.head += n
+	j.tail = j.head
+	j.emitted = true
 }
 
 // endGap counts a finished run of inserted silence.

@@ -73,8 +73,28 @@ func TestJitterBuffer(t *testing.T) {
 			want: []int16{1, 2, 3, 1, 2, 3}, st: Stats{SSRCChanges: 1},
 		},
 		{
-			name: "jump over a second is not filled",
+			// Silence suppression: the sequence goes on, the timestamp
+			// jumps 5 s. The pause is kept as 5 s of silence.
+			name: "pause in sending is kept",
 			in:   append(slices.Clone(s[1:3]), in{a, 103, 5000 + 3*FrameSamples + 5*SampleRate, 3, 0}),
+			want: append(append([]int16{1, 2}, make([]int16, 5*SampleRate/FrameSamples)...), 3), st: Stats{Paused: 5 * SampleRate},
+		},
+		{
+			name: "pause then reordering and loss",
+			in: []in{s[1], s[2], {a, 103, 5000 + 3*FrameSamples + 2*SampleRate, 3, 0},
+				{a, 105, 5000 + 5*FrameSamples + 2*SampleRate, 5, 0}, {a, 104, 5000 + 4*FrameSamples + 2*SampleRate, 4, 0},
+				{a, 107, 5000 + 7*FrameSamples + 2*SampleRate, 7, 0}},
+			want: append(append([]int16{1, 2}, make([]int16, 2*SampleRate/FrameSamples)...), 3, 4, 5, 0, 7),
+			st:   Stats{Paused: 2 * SampleRate, Reordered: 1, LostPackets: 1, SilenceSamples: FrameSamples},
+		},
+		{
+			name: "over a second lost is not filled",
+			in:   append(slices.Clone(s[1:3]), in{a, 103 + 100, 5000 + 103*FrameSamples, 3, 0}),
+			want: []int16{1, 2, 3}, st: Stats{Resyncs: 1},
+		},
+		{
+			name: "a pause over 30 s is not filled",
+			in:   append(slices.Clone(s[1:3]), in{a, 103, 5000 + 3*FrameSamples + 31*SampleRate, 3, 0}),
 			want: []int16{1, 2, 3}, st: Stats{Resyncs: 1},
 		},
 		{

@@ -355,6 +355,7 @@ type Stats struct {
 	SilenceSamples  uint64 // samples of silence inserted in the recording for the gaps
 	SSRCChanges     uint64 // times the audio SSRC changed (the recording continued without a gap)
 	Resyncs         uint64 // timestamp jumps (over 1 s, or backwards) that rebased the recording
+	Paused          uint64 // samples of silence kept for pauses in the caller's sending (silence suppression)
 	ForeignSource   uint64 // packets ignored because they came from another address than the latched one
 	BadPackets      uint64 // packets that were not RTP version 2 or had an unknown payload type
 	DTMFEvents      uint64 // key presses reported (from RTP and InjectDTMF), dropped ones included
@@ -364,7 +365,7 @@ type Stats struct {
 
 type counters struct {
 	packetsSent, packetsReceived, duplicates, reordered, late   atomic.Uint64
-	lostPackets, silenceSamples, ssrcChanges, resyncs           atomic.Uint64
+	lostPackets, silenceSamples, ssrcChanges, resyncs, paused   atomic.Uint64
 	foreignSource, badPackets, dtmfEvents, dtmfDropped, sendErr atomic.Uint64
 }
 
@@ -382,6 +383,7 @@ func (c *counters) snapshot() Stats {
 		SilenceSamples:  c.silenceSamples.Load(),
 		SSRCChanges:     c.ssrcChanges.Load(),
 		Resyncs:         c.resyncs.Load(),
+		Paused:          c.paused.Load(),
 		ForeignSource:   c.foreignSource.Load(),
 		BadPackets:      c.badPackets.Load(),
 		DTMFEvents:      c.dtmfEvents.Load(),
