@@ -137,6 +137,40 @@ func checkHeard(t testing.TB, heard []int16, lang, name string) float64 {
 
 func sleepUntil(t time.Time) { time.Sleep(time.Until(t)) }
 
+// messageCallHeard has a SIPp caller (PCMA first when alaw, else PCMU)
+// leave messageAudio(beepEnd) and wait for astreinte's BYE, while a capture
+// on lo keeps what astreinte sent: the caller's ear.
+func messageCallHeard(t *testing.T, svc *service, rec *recordingWatch, beepEnd time.Duration, alaw bool) []rtpPacket {
+	t.Helper()
+	stream := writeCallerStream(t, messageAudio(beepEnd), alaw)
+	formats, maps := offerG711(alaw)
+	sc := writeScenario(t, "uac_message.xml", scenario{Formats: formats, RTPMaps: maps, Stream: stream})
+	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
+	invite := time.Now()
+	runSIPp(t, svc, sc, sippOptions{})
+	pkts := capt.stop(t)
+	logRecordingStart(t, rec, invite, ringTime+beepEnd)
+	t.Logf("astreinte's sending fell at most %s behind real time", playbackLag(pkts))
+	return pkts
+}
+
+// startLongMessage starts an in-hours SIPp caller who talks on and on (the
+// pattern over and over: whatever is recorded holds whole ones) and waits
+// for astreinte's BYE; it returns once astreinte started recording.
+func startLongMessage(t *testing.T, svc *service, rec *recordingWatch) (*sipp, time.Time) {
+	t.Helper()
+	beepEnd := openBeepEnd(t)
+	stream := writeCallerStream(t, callerAudio(beepEnd-time.Second, 20, 10*time.Second), false)
+	formats, maps := offerG711(false)
+	sc := writeScenario(t, "uac_message.xml", scenario{Formats: formats, RTPMaps: maps, Stream: stream, ByeTimeoutMS: 90000})
+	caller := startSIPp(t, svc, sc, sippOptions{timeout: 120 * time.Second})
+	recStart, ok := rec.wait(beepEnd + 30*time.Second)
+	if !ok {
+		t.Fatal("no recording started")
+	}
+	return caller, recStart
+}
+
 // TestOutOfHoursUrgentMessage_Baresip: a caller at night hears the closed
 // greeting, presses 1 during the menu, talks after the beep, presses #, and
 // astreinte hangs up after giving the ticket number.
@@ -210,17 +244,7 @@ func TestOutOfHoursNotUrgent_SIPp(t *testing.T) {
 	svc := startAstreinte(t, nil)
 	rec := svc.watchRecording()
 
-	beepEnd := closedBeepEnd(t, 5*time.Second)
-	stream := writeCallerStream(t, messageAudio(beepEnd), true)
-	formats, maps := offerG711(true)
-	sc := writeScenario(t, "uac_message.xml", scenario{Formats: formats, RTPMaps: maps, Stream: stream})
-
-	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
-	invite := time.Now()
-	runSIPp(t, svc, sc, sippOptions{})
-	pkts := capt.stop(t)
-	logRecordingStart(t, rec, invite, ringTime+beepEnd)
-	t.Logf("astreinte's sending fell at most %s behind real time", playbackLag(pkts))
+	pkts := messageCallHeard(t, svc, rec, closedBeepEnd(t, 5*time.Second), true)
 
 	tk, call := oneTicket(t, svc)
 	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0612345678", Case: "out_of_hours"})
@@ -314,16 +338,7 @@ func TestInHoursMessage(t *testing.T) {
 	svc := startAstreinte(t, map[string]any{"clock": map[string]any{"now": inHours}})
 	rec := svc.watchRecording()
 
-	beepEnd := openBeepEnd(t)
-	stream := writeCallerStream(t, messageAudio(beepEnd), false)
-	formats, maps := offerG711(false)
-	sc := writeScenario(t, "uac_message.xml", scenario{Formats: formats, RTPMaps: maps, Stream: stream})
-	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
-	invite := time.Now()
-	runSIPp(t, svc, sc, sippOptions{})
-	pkts := capt.stop(t)
-	logRecordingStart(t, rec, invite, ringTime+beepEnd)
-	t.Logf("astreinte's sending fell at most %s behind real time", playbackLag(pkts))
+	pkts := messageCallHeard(t, svc, rec, openBeepEnd(t), false)
 
 	tk, call := oneTicket(t, svc)
 	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", Case: "open"})
@@ -387,18 +402,7 @@ func TestSIGTERMDuringRecording(t *testing.T) {
 		"sip":   map[string]any{"drain_timeout": "2s"},
 	})
 	rec := svc.watchRecording()
-	beepEnd := openBeepEnd(t)
-	// The pattern over and over: what is recorded holds whole ones
-	// whenever the recording starts.
-	stream := writeCallerStream(t, callerAudio(beepEnd-time.Second, 20, 10*time.Second), false)
-	formats, maps := offerG711(false)
-	sc := writeScenario(t, "uac_message.xml", scenario{Formats: formats, RTPMaps: maps, Stream: stream, ByeTimeoutMS: 90000})
-	caller := startSIPp(t, svc, sc, sippOptions{timeout: 120 * time.Second})
-
-	recStart, ok := rec.wait(beepEnd + 30*time.Second)
-	if !ok {
-		t.Fatal("no recording started")
-	}
+	caller, recStart := startLongMessage(t, svc, rec)
 	part := rec.path
 	sleepUntil(recStart.Add(3500 * time.Millisecond))
 	code := svc.stop(20 * time.Second)
@@ -511,16 +515,7 @@ func TestKill9DuringRecordingRecovered(t *testing.T) {
 	requirePeer(t, "sipp")
 	svc := startAstreinte(t, map[string]any{"clock": map[string]any{"now": inHours}})
 	rec := svc.watchRecording()
-	beepEnd := openBeepEnd(t)
-	stream := writeCallerStream(t, callerAudio(beepEnd-time.Second, 20, 10*time.Second), false)
-	formats, maps := offerG711(false)
-	sc := writeScenario(t, "uac_message.xml", scenario{Formats: formats, RTPMaps: maps, Stream: stream, ByeTimeoutMS: 90000})
-	caller := startSIPp(t, svc, sc, sippOptions{timeout: 120 * time.Second})
-
-	recStart, ok := rec.wait(beepEnd + 30*time.Second)
-	if !ok {
-		t.Fatal("no recording started")
-	}
+	caller, recStart := startLongMessage(t, svc, rec)
 	sleepUntil(recStart.Add(7 * time.Second))
 	svc.kill9()
 	caller.p.stop(syscall.SIGTERM, 5*time.Second) // the caller gives up: nobody answers any more

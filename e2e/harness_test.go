@@ -356,6 +356,22 @@ func copyTree(src, dst string, max int64) error {
 
 // --- Small helpers ---------------------------------------------------------
 
+// poll calls get every 50 ms until done accepts what it returned or d has
+// passed; it returns the last value and whether done accepted it.
+func poll[T any](d time.Duration, get func() T, done func(T) bool) (T, bool) {
+	deadline := time.Now().Add(d)
+	for {
+		v := get()
+		if done(v) {
+			return v, true
+		}
+		if time.Now().After(deadline) {
+			return v, false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // waitFileSuffix waits until a file whose path ends with suffix exists
 // under root.
 func waitFileSuffix(root, suffix string, d time.Duration) (string, bool) {

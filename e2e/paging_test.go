@@ -464,9 +464,13 @@ func startSIPpUAS(t testing.TB, scenarioFile string) *sippUAS {
 }
 
 // invites counts the INVITEs the UAS received.
-func (u *sippUAS) invites() int {
+func (u *sippUAS) invites() int { return u.received("INVITE") }
+
+// received counts the requests of method the UAS received (its message
+// trace; a UAS sends no requests in these scenarios but BYE).
+func (u *sippUAS) received(method string) int {
 	b, _ := os.ReadFile(filepath.Join(u.dir, u.name+"_messages.log"))
-	return strings.Count(string(b), "INVITE sip:")
+	return strings.Count(string(b), "\n"+method+" sip:")
 }
 
 // eventTime is when the first event of kind happened.
@@ -523,5 +527,50 @@ func TestPageBySIPMessage_SIPp(t *testing.T) {
 	}
 	if phone.invites() != 0 {
 		t.Errorf("call-outs are off, yet the phone got %d INVITE(s)", phone.invites())
+	}
+}
+
+// TestAckWhileRinging_SIPp: the technician's phone (SIPp) is ringing when
+// someone acknowledges from the CLI: astreinte cancels the call within
+// seconds instead of letting it ring out, and does not call again.
+func TestAckWhileRinging_SIPp(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	phone := startSIPpUAS(t, "uas_ringing.xml")
+	people := []tech{{"alice", "Alice Martin", fmt.Sprintf("sip:alice@127.0.0.1:%d", phone.port), ""}}
+	tiers := []any{map[string]any{"name": "primary", "person": "alice", "delay": "10m"}}
+	o := pagingOverrides(people, nil, tiers, nil, nil, "out_of_hours")
+	o["paging"].(map[string]any)["sip"] = map[string]any{"enabled": true, "ring_timeout": "60s"}
+	svc := startAstreinte(t, o)
+	leaveMessageSIPp(t, svc, "0633333333")
+	tk, ok := svc.waitTicket(10 * time.Second)
+	if !ok {
+		t.Fatal("no ticket")
+	}
+	if _, ok := poll(20*time.Second, phone.invites, func(n int) bool { return n > 0 }); !ok {
+		t.Fatal("alice's phone did not ring")
+	}
+	ackAt := time.Now()
+	if out, err := svc.cli("tickets", "ack", tk.Number, "--by", "bob"); err != nil {
+		t.Fatalf("tickets ack: %v\n%s", err, out)
+	}
+	if _, ok := poll(15*time.Second, func() int { return phone.received("CANCEL") }, func(n int) bool { return n > 0 }); !ok {
+		t.Fatalf("the ringing call was not cancelled after the acknowledgement; timeline:\n%s", timeline(svc.events(tk.ID)))
+	}
+	t.Logf("ringing call cancelled %s after the CLI acknowledged", time.Since(ackAt).Round(100*time.Millisecond))
+	evs, _ := poll(5*time.Second, func() []eventRow { return svc.events(tk.ID) }, func(evs []eventRow) bool {
+		return hasEvent(evs, "note", "alice", "sip", "acknowledged elsewhere")
+	})
+	if !hasEvent(evs, "note", "alice", "sip", "acknowledged elsewhere") {
+		t.Errorf("the timeline should say the call was stopped:\n%s", timeline(evs))
+	}
+	time.Sleep(2 * time.Second)
+	if n := phone.invites(); n != 1 {
+		t.Errorf("alice's phone rang %d times, want once", n)
+	}
+	for _, s := range svc.sends(tk.ID) {
+		if s.State == "pending" || s.State == "sending" {
+			t.Errorf("a send is still %s after the acknowledgement: %+v", s.State, s)
+		}
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +23,20 @@ import (
 
 // The receiving ends of paging: a real SMTP server and a webhook receiver,
 // both in the test process on 127.0.0.1.
+
+// serveUntilCleanup runs serve(ln) until the test ends, then closes it and
+// waits for it; on failure it calls report first.
+func serveUntilCleanup(t testing.TB, ln net.Listener, serve func(net.Listener) error, closeFn func() error, report func()) {
+	done := make(chan struct{})
+	go func() { defer close(done); _ = serve(ln) }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			report()
+		}
+		closeFn()
+		<-done
+	})
+}
 
 // --- SMTP ------------------------------------------------------------------
 
@@ -164,15 +177,9 @@ func startMailSink(t testing.TB) *mailSink {
 		t.Fatal(err)
 	}
 	s.addr = ln.Addr().String()
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-		if t.Failed() {
-			for _, m := range s.all() {
-				t.Logf("==== mail to %v at %s: %s ====\n%s", m.to, m.at.Format("15:04:05.000"), m.subject, m.text)
-			}
+	serveUntilCleanup(t, ln, srv.Serve, srv.Close, func() {
+		for _, m := range s.all() {
+			t.Logf("==== mail to %v at %s: %s ====\n%s", m.to, m.at.Format("15:04:05.000"), m.subject, m.text)
 		}
 	})
 	return s
@@ -200,17 +207,7 @@ func (s *mailSink) to(addr string) []mailMsg {
 
 // waitTo waits until n messages reached addr.
 func (s *mailSink) waitTo(addr string, n int, d time.Duration) ([]mailMsg, bool) {
-	deadline := time.Now().Add(d)
-	for {
-		ms := s.to(addr)
-		if len(ms) >= n {
-			return ms, true
-		}
-		if time.Now().After(deadline) {
-			return ms, false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return poll(d, func() []mailMsg { return s.to(addr) }, func(ms []mailMsg) bool { return len(ms) >= n })
 }
 
 // --- Webhook ---------------------------------------------------------------
@@ -261,15 +258,9 @@ func startHookSink(t testing.TB, secret string, clock func() time.Time) *hookSin
 	}
 	h.url = "http://" + ln.Addr().String() + "/astreinte"
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-		if t.Failed() {
-			for _, p := range h.all() {
-				t.Logf("==== webhook at %s (verify: %v) ====\n%s", p.at.Format("15:04:05.000"), p.verifyErr, p.body)
-			}
+	serveUntilCleanup(t, ln, srv.Serve, srv.Close, func() {
+		for _, p := range h.all() {
+			t.Logf("==== webhook at %s (verify: %v) ====\n%s", p.at.Format("15:04:05.000"), p.verifyErr, p.body)
 		}
 	})
 	return h
@@ -309,17 +300,7 @@ func (h *hookSink) all() []hookPost {
 
 // wait waits until n posts arrived.
 func (h *hookSink) wait(n int, d time.Duration) ([]hookPost, bool) {
-	deadline := time.Now().Add(d)
-	for {
-		ps := h.all()
-		if len(ps) >= n {
-			return ps, true
-		}
-		if time.Now().After(deadline) {
-			return ps, false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return poll(d, h.all, func(ps []hookPost) bool { return len(ps) >= n })
 }
 
 // --- The timeline ----------------------------------------------------------
@@ -411,16 +392,11 @@ func (s *service) pageState(ticketID int64) (state string, step int) {
 
 // waitTicket waits for the first ticket to exist.
 func (s *service) waitTicket(d time.Duration) (ticketRow, bool) {
-	deadline := time.Now().Add(d)
-	for {
-		if ts := s.tickets(); len(ts) > 0 {
-			return ts[0], true
-		}
-		if time.Now().After(deadline) {
-			return ticketRow{}, false
-		}
-		time.Sleep(50 * time.Millisecond)
+	ts, ok := poll(d, s.tickets, func(ts []ticketRow) bool { return len(ts) > 0 })
+	if !ok {
+		return ticketRow{}, false
 	}
+	return ts[0], true
 }
 
 // hasEvent reports whether the timeline has an event of kind whose actor,
@@ -440,10 +416,4 @@ func timeline(evs []eventRow) string {
 		b.WriteString("  " + e.String() + "\n")
 	}
 	return b.String()
-}
-
-// atoi is strconv.Atoi for test data known to be numeric.
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
 }

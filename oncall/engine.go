@@ -18,6 +18,10 @@ type Notice struct {
 	Tier   string
 	Step   int
 	Round  int // 0 for the first pass through the tiers
+	// Stop is closed when the ticket is acknowledged (or closed) elsewhere
+	// while this notice is being delivered: a channel still trying to reach
+	// the person, a phone still ringing, should give up. Nil never closes.
+	Stop <-chan struct{}
 }
 
 // Result is what a channel learned while delivering a notice.
@@ -78,8 +82,30 @@ type Engine struct {
 	trig    chan struct{}
 	wg      sync.WaitGroup
 	slots   chan struct{}
-	running sync.Map // send id → struct{}
+	running sync.Map // send id → *inflight
 }
+
+// inflight is a delivery in progress.
+type inflight struct {
+	ticketID int64
+	stop     chan struct{}
+	once     sync.Once
+}
+
+func (f *inflight) halt() { f.once.Do(func() { close(f.stop) }) }
+
+func (f *inflight) halted() bool {
+	select {
+	case <-f.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// inflightPoll is how often deliveries in progress check that their ticket
+// still wants paging (it may be acknowledged from the CLI, another process).
+const inflightPoll = 2 * time.Second
 
 func (e *Engine) init() {
 	e.once.Do(func() {
@@ -126,6 +152,9 @@ func (e *Engine) Run(ctx context.Context) {
 	for {
 		e.Process(ctx)
 		wait := e.Poll
+		if e.busy() {
+			wait = min(wait, inflightPoll)
+		}
 		if next, ok, err := e.Store.NextWake(ctx); err == nil && ok {
 			if d := next.Sub(e.Now()); d < wait {
 				wait = max(d, 10*time.Millisecond)
@@ -159,6 +188,7 @@ func (e *Engine) Process(ctx context.Context) {
 			e.Log.Error("paging: step", "page", p.ID, "ticket_id", p.TicketID, "error", err)
 		}
 	}
+	e.haltAcknowledged(ctx)
 	sends, err := e.Store.DueSends(ctx, now, 64)
 	if err != nil {
 		e.Log.Error("paging: due sends", "error", err)
@@ -172,7 +202,8 @@ func (e *Engine) Process(ctx context.Context) {
 		if err != nil || !ok {
 			continue
 		}
-		e.running.Store(s.ID, struct{}{})
+		f := &inflight{ticketID: s.TicketID, stop: make(chan struct{})}
+		e.running.Store(s.ID, f)
 		e.wg.Add(1)
 		go func(s Send) {
 			defer e.wg.Done()
@@ -183,9 +214,42 @@ func (e *Engine) Process(ctx context.Context) {
 				return
 			}
 			defer func() { <-e.slots }()
-			e.deliver(ctx, s)
+			e.deliver(ctx, s, f)
 		}(s)
 	}
+}
+
+// busy reports whether deliveries are in progress.
+func (e *Engine) busy() bool {
+	busy := false
+	e.running.Range(func(any, any) bool { busy = true; return false })
+	return busy
+}
+
+// haltAcknowledged tells the deliveries in progress for tickets that no
+// longer want paging (acknowledged by someone else, on another channel or
+// from the CLI) to give up.
+func (e *Engine) haltAcknowledged(ctx context.Context) {
+	status := map[int64]astreinte.Status{}
+	e.running.Range(func(_, v any) bool {
+		f := v.(*inflight)
+		if f.halted() {
+			return true
+		}
+		st, ok := status[f.ticketID]
+		if !ok {
+			t, err := e.Store.TicketByID(ctx, f.ticketID)
+			if err != nil {
+				return true
+			}
+			st = t.Status
+			status[f.ticketID] = st
+		}
+		if st != astreinte.StatusNew {
+			f.halt()
+		}
+		return true
+	})
 }
 
 // fire runs the page's next step: the tier's person on all their channels.
@@ -281,14 +345,14 @@ func (e *Engine) channelsOf(p Person) []string {
 }
 
 // deliver sends one outbox row and records the outcome.
-func (e *Engine) deliver(ctx context.Context, s Send) {
+func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 	log := e.Log.With("ticket_id", s.TicketID, "channel", s.Channel, "person", s.Person, "step", s.Step)
 	t, err := e.Store.TicketByID(ctx, s.TicketID)
 	if err != nil {
 		log.Error("paging: ticket", "error", err)
 		return
 	}
-	n := Notice{Ticket: t, Step: s.Step}
+	n := Notice{Ticket: t, Step: s.Step, Stop: f.stop}
 	if tiers := e.Schedule.Tiers(); len(tiers) > 0 {
 		n.Tier = tiers[s.Step%len(tiers)].Name
 		n.Round = s.Step / len(tiers)
@@ -316,6 +380,11 @@ func (e *Engine) deliver(ctx context.Context, s Send) {
 	who := n.Person.Name
 	if who == "" {
 		who = s.Channel
+	}
+	if err != nil && f.halted() {
+		// Acknowledged elsewhere while this one was trying: no retry.
+		e.finish(ctx, log, s, SendDone, time.Time{}, fmt.Sprintf("%s: stopped, the ticket was acknowledged meanwhile (%v)", who, err), astreinte.EventNote)
+		return
 	}
 	if err != nil {
 		attempt := s.Attempts + 1 // this delivery (s was read before the claim counted it)

@@ -252,3 +252,52 @@ func TestRestartResumesWithoutDuplicates(t *testing.T) {
 		expectCalls(t, rec2, "bob@00:00")
 	})
 }
+
+// A phone still ringing when someone acknowledges elsewhere (here from the
+// CLI, which only writes the database) stops ringing within seconds, and the
+// send is not retried.
+func TestAckElsewhereStopsARingingCall(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var gaveUp time.Duration
+		start := time.Now()
+		rec := &recorder{answer: func(n oncall.Notice) (oncall.Result, error) {
+			select {
+			case <-n.Stop:
+				mu.Lock()
+				gaveUp = time.Since(start)
+				mu.Unlock()
+				return oncall.Result{}, errors.New("call cancelled")
+			case <-time.After(30 * time.Second):
+				return oncall.Result{}, errors.New("not answered within 30s")
+			}
+		}}
+		w := newWorld(t, dir, rec)
+		defer w.stop()
+		tk := w.urgentTicket(t)
+		time.Sleep(10 * time.Second)
+		if ok, err := w.db.Acknowledge(context.Background(), tk.ID, "bob", "cli"); err != nil || !ok {
+			t.Fatalf("ack: %v %v", ok, err)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		expectCalls(t, w.rec, "alice@00:00")
+		mu.Lock()
+		defer mu.Unlock()
+		if gaveUp == 0 || gaveUp > 13*time.Second {
+			t.Fatalf("the ringing call gave up at %s, want within a few seconds of the ack at 00:10", gaveUp)
+		}
+		evs, _ := w.db.Timeline(context.Background(), tk.ID)
+		found := false
+		for _, e := range evs {
+			found = found || (e.Kind == astreinte.EventNote && e.Channel == "sip" && e.Actor == "alice")
+			if e.Kind == astreinte.EventPageFailed {
+				t.Errorf("a stopped call is not a failure to retry: %s", e.Detail)
+			}
+		}
+		if !found {
+			t.Errorf("the timeline should say the call was stopped: %+v", evs)
+		}
+	})
+}

@@ -70,7 +70,23 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 		return oncall.Result{}, errors.New("no prompts loaded for call-outs")
 	}
 	msg := n.message(no.Ticket.Recording)
-	c, err := n.Dialer.Dial(ctx, target, n.Options)
+	// While it rings, the call gives up if the ticket is acknowledged
+	// elsewhere; once answered it plays out (pressing 1 then is harmless).
+	ringCtx, stopRinging := context.WithCancel(ctx)
+	if no.Stop != nil {
+		go func() {
+			select {
+			case <-no.Stop:
+				stopRinging()
+			case <-ringCtx.Done():
+			}
+		}()
+	}
+	c, err := n.Dialer.Dial(ringCtx, target, n.Options)
+	stopRinging()
+	if err != nil && ctx.Err() == nil && ringCtx.Err() != nil {
+		return oncall.Result{}, errors.New("stopped ringing: the ticket was acknowledged elsewhere")
+	}
 	if err != nil {
 		var de *sip.DialError
 		if errors.As(err, &de) {
