@@ -533,3 +533,38 @@ func TestKill9DuringRecordingRecovered(t *testing.T) {
 	checkTicket(t, ts[0], ticketRow{Status: "new", Line: "support", CallerNumber: "0612345678", Case: "open"})
 	checkRecordingPattern(t, ts[0], 1)
 }
+
+// TestCallOverTCP_SIPp: the whole call over SIP on TCP (astreinte listens on
+// UDP and TCP on the same port); astreinte's BYE goes back over TCP.
+func TestCallOverTCP_SIPp(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	svc := startAstreinte(t, nil)
+	beepEnd := closedBeepEnd(t, 5*time.Second)
+	stream := writeCallerStream(t, messageAudio(beepEnd), false)
+	formats, maps := offerG711(false)
+	sc := writeScenario(t, "uac_message.xml", scenario{Caller: "0644444444", Formats: formats, RTPMaps: maps, Stream: stream,
+		ContactParams: ";transport=tcp"})
+	runSIPp(t, svc, sc, sippOptions{tcp: true})
+	tk, call := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0644444444", Case: "out_of_hours"})
+	checkCall(t, call, "voicemail", "us")
+	checkRecordingPattern(t, tk, 2)
+}
+
+// TestCallThroughProxy_SIPp: a call relayed by a proxy (two Vias, a
+// Record-Route): the 200 OK keeps the Vias and the Record-Route, astreinte's
+// BYE carries the route (SIPp checks all three), and the ticket is made.
+func TestCallThroughProxy_SIPp(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	svc := startAstreinte(t, nil)
+	beepEnd := closedBeepEnd(t, 5*time.Second)
+	stream := writeCallerStream(t, messageAudio(beepEnd), false)
+	formats, maps := offerG711(false)
+	sc := writeScenario(t, "uac_proxied.xml", scenario{Caller: "0655555555", Formats: formats, RTPMaps: maps, Stream: stream})
+	runSIPp(t, svc, sc, sippOptions{})
+	tk, call := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0655555555", Case: "out_of_hours"})
+	checkCall(t, call, "voicemail", "us")
+}

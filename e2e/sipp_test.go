@@ -21,6 +21,7 @@ type scenario struct {
 	HangupAfterMS int    // 0: wait for astreinte's BYE
 	ByeTimeoutMS  int    // how long to wait for it
 	Status        int    // the final response expected (uac_rejected)
+	ContactParams string // appended to the Contact URI (uac_message)
 }
 
 // offerG711 is an offer of PCMA and PCMU (in that order when alawFirst)
@@ -84,6 +85,7 @@ type sippOptions struct {
 	calls   int    // -m (default 1)
 	limit   int    // -l
 	rate    int    // -r
+	tcp     bool   // -t t1: one TCP connection
 	timeout time.Duration
 }
 
@@ -126,6 +128,9 @@ func startSIPp(t testing.TB, svc *service, scenarioPath string, o sippOptions) *
 	}
 	if o.rate > 0 {
 		args = append(args, "-r", fmt.Sprint(o.rate))
+	}
+	if o.tcp {
+		args = append(args, "-t", "t1")
 	}
 	args = append(args, svc.target())
 	s.p = startProc(t, o.timeout+30*time.Second, dir, name+"_sipp", syscall.SIGTERM, "sipp", args...)
