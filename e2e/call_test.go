@@ -568,3 +568,26 @@ func TestCallThroughProxy_SIPp(t *testing.T) {
 	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0655555555", Case: "out_of_hours"})
 	checkCall(t, call, "voicemail", "us")
 }
+
+// TestHolidayCall_SIPp: on Christmas Day at 10:00 (a Friday, open hours on
+// any other Friday) the line is closed for the holiday: the caller hears
+// the holiday greeting, then the out-of-hours menu; the ticket says why.
+func TestHolidayCall_SIPp(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	requirePeer(t, "tshark")
+	svc := startAstreinte(t, map[string]any{"clock": map[string]any{"now": "2026-12-25T10:00:00+01:00"}})
+	rec := svc.watchRecording()
+	beepEnd := closedBeepEnd(t, 5*time.Second) - promptLen(t, "fr", "greeting_closed") + promptLen(t, "fr", "greeting_holiday")
+	pkts := messageCallHeard(t, svc, rec, beepEnd, false)
+
+	tk, call := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0612345678", Case: "holiday"})
+	checkCall(t, call, "voicemail", "us")
+	heard := heardAudio(pkts)
+	checkHeard(t, heard, "fr", "greeting_holiday")
+	checkHeard(t, heard, "fr", "menu_urgency")
+	if out, err := svc.cli("tickets", "show", tk.Number); err != nil || !strings.Contains(out, "holiday") {
+		t.Errorf("tickets show should say the holiday applied (err=%v):\n%s", err, out)
+	}
+}
