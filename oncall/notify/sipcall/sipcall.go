@@ -40,8 +40,9 @@ type Notifier struct {
 
 var _ oncall.Notifier = (*Notifier)(nil)
 
-// ErrNoKey means the call was answered but no key was pressed.
-var ErrNoKey = errors.New("answered but no key pressed: not an acknowledgement")
+// ErrNoKey means the call was answered but 1 was not pressed (no key, or
+// other keys until the menu was said MenuRepeats times).
+var ErrNoKey = errors.New("answered but key 1 not pressed: not an acknowledgement")
 
 // Target is the URI to call for a person: their SIP URI, or their phone
 // number through the proxy/trunk.
@@ -84,7 +85,7 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 	}
 	c, err := n.Dialer.Dial(ringCtx, target, n.Options)
 	stopRinging()
-	if err != nil && ctx.Err() == nil && ringCtx.Err() != nil {
+	if err != nil && ctx.Err() == nil && closed(no.Stop) {
 		return oncall.Result{}, errors.New("stopped ringing: the ticket was acknowledged elsewhere")
 	}
 	if err != nil {
@@ -147,6 +148,16 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 		return oncall.Result{}, err
 	}
 	return oncall.Result{}, ErrNoKey
+}
+
+// closed reports whether ch is closed (false for nil).
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // message reads the caller's recording for playback (nil if unreadable).
