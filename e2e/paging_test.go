@@ -574,3 +574,37 @@ func TestAckWhileRinging_SIPp(t *testing.T) {
 		}
 	}
 }
+
+// TestPageThroughTrunkWithDigest_SIPp: a technician known by phone number
+// only is called through the configured trunk (SIPp), which challenges the
+// INVITE (401); astreinte answers with its digest credentials and the trunk,
+// having checked them and the number, says busy. A wrong password would get
+// 403 instead: the timeline tells which.
+func TestPageThroughTrunkWithDigest_SIPp(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	trunk := startSIPpUAS(t, "uas_trunk_auth.xml")
+	people := []tech{{"carol", "Carol Petit", "", ""}}
+	o := pagingOverrides(nil, nil, []any{map[string]any{"name": "primary", "person": "carol", "delay": "10m"}}, nil, nil, "out_of_hours")
+	o["oncall"].(map[string]any)["people"] = []any{map[string]any{"id": people[0].id, "name": people[0].name, "phone": "06 00 00 00 03"}}
+	o["paging"].(map[string]any)["sip"] = map[string]any{"enabled": true, "ring_timeout": "10s",
+		"proxy": fmt.Sprintf("127.0.0.1:%d", trunk.port), "username": "tech", "password": "s3cret"}
+	svc := startAstreinte(t, o)
+	leaveMessageSIPp(t, svc, "0666666666")
+	tk, ok := svc.waitTicket(10 * time.Second)
+	if !ok {
+		t.Fatal("no ticket")
+	}
+	evs, ok := poll(20*time.Second, func() []eventRow { return svc.events(tk.ID) }, func(evs []eventRow) bool {
+		return hasEvent(evs, "page_failed", "carol", "sip", "")
+	})
+	if !ok {
+		t.Fatalf("no outcome for the call-out through the trunk:\n%s", timeline(evs))
+	}
+	if !hasEvent(evs, "page_failed", "carol", "sip", "486") {
+		t.Errorf("the trunk should have accepted the digest and said busy (486); timeline:\n%s", timeline(evs))
+	}
+	if n := trunk.invites(); n != 2 {
+		t.Errorf("the trunk saw %d INVITEs, want 2 (challenged, then with credentials)", n)
+	}
+}
