@@ -56,6 +56,15 @@ func (j *jitterBuffer) rebase(ssrc uint32, seq uint16, ts uint32) {
 	j.ssrc, j.refTS, j.refPos, j.maxSeq = ssrc, ts, j.head, seq
 }
 
+// noteSeq takes the sequence number of a packet that carries no audio
+// (comfort noise) on the current stream, so that the next audio packet
+// after a pause is seen as following on, not as a loss.
+func (j *jitterBuffer) noteSeq(ssrc uint32, seq uint16) {
+	if j.started && ssrc == j.ssrc && int16(seq-j.maxSeq) > 0 {
+		j.maxSeq = seq
+	}
+}
+
 // put places one packet of decoded samples and flushes what is older than
 // the playout delay. Outcomes go to the counters.
 func (j *jitterBuffer) put(ssrc uint32, seq uint16, ts uint32, pcm []int16) {

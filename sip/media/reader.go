@@ -108,6 +108,10 @@ func (s *Session) receive(b []byte, src netip.AddrPort) {
 		return
 	}
 	pt := b[1] & 0x7F
+	if pt == ptComfortNoise {
+		s.comfortNoise(b, src)
+		return
+	}
 	audio := pt == uint8(s.codec)
 	event := s.dtmfPT != 0 && pt == s.dtmfPT
 	p := &s.rd.pkt
@@ -128,11 +132,7 @@ func (s *Session) receive(b []byte, src netip.AddrPort) {
 		return
 	}
 	s.st.packetsReceived.Add(1)
-	s.lastRx.Store(int64(s.since()))
-	if !s.gotFirst.Load() {
-		s.gotFirst.Store(true)
-		s.setDeadline(s.since() + s.mediaTimeout) // from now on, the media timeout applies
-	}
+	s.alive()
 	if event {
 		if r, ok := s.rd.det.observe(p.SSRC, p.Timestamp, ev); ok {
 			s.deliverDTMF(r)
@@ -144,5 +144,35 @@ func (s *Session) receive(b []byte, src netip.AddrPort) {
 	Decode(s.codec, pcm, payload)
 	s.recMu.Lock()
 	s.jb.put(p.SSRC, p.SequenceNumber, p.Timestamp, pcm)
+	s.recMu.Unlock()
+}
+
+// ptComfortNoise is RFC 3389 comfort noise, the static payload type 13.
+const ptComfortNoise = 13
+
+// alive notes that the caller's RTP flows: it holds the media timeout off.
+func (s *Session) alive() {
+	s.lastRx.Store(int64(s.since()))
+	if !s.gotFirst.Load() {
+		s.gotFirst.Store(true)
+		s.setDeadline(s.since() + s.mediaTimeout) // from now on, the media timeout applies
+	}
+}
+
+// comfortNoise takes an RFC 3389 packet: a phone with silence suppression
+// sends one now and then while its user says nothing. It keeps the call
+// alive and its sequence number tells the recording that the pause is a
+// pause, not a loss; the noise itself is recorded as silence.
+func (s *Session) comfortNoise(b []byte, src netip.AddrPort) {
+	if !s.accept(unmap(src)) {
+		s.st.foreignSource.Add(1)
+		return
+	}
+	s.st.comfortNoise.Add(1)
+	s.alive()
+	seq := uint16(b[2])<<8 | uint16(b[3])
+	ssrc := uint32(b[8])<<24 | uint32(b[9])<<16 | uint32(b[10])<<8 | uint32(b[11])
+	s.recMu.Lock()
+	s.jb.noteSeq(ssrc, seq)
 	s.recMu.Unlock()
 }

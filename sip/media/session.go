@@ -356,6 +356,7 @@ type Stats struct {
 	SSRCChanges     uint64 // times the audio SSRC changed (the recording continued without a gap)
 	Resyncs         uint64 // timestamp jumps (over 1 s, or backwards) that rebased the recording
 	Paused          uint64 // samples of silence kept for pauses in the caller's sending (silence suppression)
+	ComfortNoise    uint64 // RFC 3389 packets: keep the call alive, recorded as silence
 	ForeignSource   uint64 // packets ignored because they came from another address than the latched one
 	BadPackets      uint64 // packets that were not RTP version 2 or had an unknown payload type
 	DTMFEvents      uint64 // key presses reported (from RTP and InjectDTMF), dropped ones included
@@ -366,6 +367,7 @@ type Stats struct {
 type counters struct {
 	packetsSent, packetsReceived, duplicates, reordered, late   atomic.Uint64
 	lostPackets, silenceSamples, ssrcChanges, resyncs, paused   atomic.Uint64
+	comfortNoise                                                atomic.Uint64
 	foreignSource, badPackets, dtmfEvents, dtmfDropped, sendErr atomic.Uint64
 }
 
@@ -384,6 +386,7 @@ func (c *counters) snapshot() Stats {
 		SSRCChanges:     c.ssrcChanges.Load(),
 		Resyncs:         c.resyncs.Load(),
 		Paused:          c.paused.Load(),
+		ComfortNoise:    c.comfortNoise.Load(),
 		ForeignSource:   c.foreignSource.Load(),
 		BadPackets:      c.badPackets.Load(),
 		DTMFEvents:      c.dtmfEvents.Load(),

@@ -256,3 +256,48 @@ func TestReaderGivesUpAfterErrors(t *testing.T) {
 		}
 	})
 }
+
+// A phone with silence suppression: 10 frames of speech, then comfort noise
+// (RFC 3389) once a second for 20 s while its user says nothing, then speech
+// again. The media timeout (3 s) does not end the call, and the recording
+// keeps the 20 s pause as silence between the two bursts.
+func TestComfortNoiseKeepsTheCallAndThePause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fc := newFakeConn()
+		s := startFake(t, fc, Config{Codec: PCMU, Remote: peer, MediaTimeout: 3 * time.Second})
+		var rec recorder
+		s.SetRecorder(&rec)
+		start := time.Now()
+		feed(fc, peer, 7, 1, 1000, 10, UlawEncode(500))
+		// 10 frames sent: the next timestamp is 1000+1600. Comfort noise
+		// carries on the sequence and the clock.
+		seq, ts := uint16(11), uint32(1000+10*FrameSamples)
+		for range 20 {
+			fc.in <- datagram{pkt(ptComfortNoise, false, seq, ts, 7, []byte{0x40}), peer}
+			seq++
+			time.Sleep(time.Second)
+			ts += SampleRate
+		}
+		select {
+		case <-s.Done():
+			t.Fatalf("the call timed out at %s despite comfort noise", time.Since(start))
+		default:
+		}
+		// Speech again: the next sequence number, the timestamp of now.
+		feed(fc, peer, 7, seq, ts, 10, UlawEncode(500))
+		<-s.Done()
+		st := s.Stats()
+		if st.ComfortNoise != 20 || st.Resyncs != 0 || st.LostPackets != 0 {
+			t.Errorf("stats %+v: want 20 comfort noise packets, no resync, no loss", st)
+		}
+		speech := tone(10*FrameSamples, UlawDecode(UlawEncode(500)))
+		pause := int(ts - (1000 + 10*FrameSamples))
+		want := slices.Concat(speech, make([]int16, pause), speech)
+		if got := rec.get(); !slices.Equal(got, want) {
+			t.Errorf("recorded %v, want %v", runs(got), runs(want))
+		}
+		if err := s.Err(); !errors.Is(err, ErrMediaTimeout) {
+			t.Errorf("Err() = %v, want the media timeout after the last speech", err)
+		}
+	})
+}
