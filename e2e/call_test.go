@@ -591,3 +591,30 @@ func TestHolidayCall_SIPp(t *testing.T) {
 		t.Errorf("tickets show should say the holiday applied (err=%v):\n%s", err, out)
 	}
 }
+
+// TestSymmetricRTP_SIPp: a caller behind NAT advertises an address and port
+// in its SDP (127.0.0.2:9, where nothing listens) that are not where its RTP
+// comes from. astreinte answers to where the RTP really comes from: the
+// caller hears the prompts, and its message is recorded.
+func TestSymmetricRTP_SIPp(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	requirePeer(t, "tshark")
+	svc := startAstreinte(t, nil)
+	beepEnd := closedBeepEnd(t, 5*time.Second)
+	stream := writeCallerStream(t, messageAudio(beepEnd), false)
+	formats, maps := offerG711(false)
+	sc := writeScenario(t, "uac_message.xml", scenario{Caller: "0677777777", Formats: formats, RTPMaps: maps, Stream: stream,
+		SDPAddr: "127.0.0.2", SDPPort: 9})
+	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and dst host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
+	runSIPp(t, svc, sc, sippOptions{})
+	pkts := capt.stop(t)
+
+	tk, call := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0677777777", Case: "out_of_hours"})
+	checkCall(t, call, "voicemail", "us")
+	checkRecordingPattern(t, tk, 2)
+	heard := heardAudio(pkts)
+	checkHeard(t, heard, "fr", "menu_urgency")
+	checkHeard(t, heard, "fr", "normal_callback")
+}

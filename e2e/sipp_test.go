@@ -22,6 +22,8 @@ type scenario struct {
 	ByeTimeoutMS  int    // how long to wait for it
 	Status        int    // the final response expected (uac_rejected)
 	ContactParams string // appended to the Contact URI (uac_message)
+	SDPAddr       string // c= address instead of SIPp's media address (uac_message)
+	SDPPort       int    // m= port instead of SIPp's media port (uac_message)
 }
 
 // offerG711 is an offer of PCMA and PCMU (in that order when alawFirst)
