@@ -6,6 +6,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/x509"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -148,6 +149,9 @@ type Email struct {
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
 	TLS      string `yaml:"tls"` // starttls (default: when offered), required, none, implicit
+	// CAFile is a PEM file of the certificates to trust for the SMTP
+	// server (a relay with a private CA); empty: the system's roots.
+	CAFile string `yaml:"ca_file"`
 }
 
 // Webhook configures the JSON webhook.
@@ -359,6 +363,19 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// LoadCAFile reads a PEM bundle of trusted certificates.
+func LoadCAFile(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
+
 // defaultBaseURL is where acknowledge links point when paging.base_url is
 // not set: the web listener, named by this machine's host name when it
 // listens on every address. Empty when the web listener is off.
@@ -478,6 +495,11 @@ func (c *Config) validate() oncall.FieldErrors {
 		case "starttls", "required", "none", "implicit":
 		default:
 			errs.Add("paging.email.tls", "%q: want starttls, required, none or implicit", c.Paging.Email.TLS)
+		}
+		if f := c.Paging.Email.CAFile; f != "" {
+			if _, err := LoadCAFile(f); err != nil {
+				errs.Add("paging.email.ca_file", "%v", err)
+			}
 		}
 	}
 	if u := c.Paging.Webhook.URL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,21 @@ func TestDefaultBaseURL(t *testing.T) {
 	}
 	if c.Paging.BaseURL != "http://127.0.0.1:8181" {
 		t.Errorf("base_url %q derived from http.listen", c.Paging.BaseURL)
+	}
+}
+
+func TestEmailCAFile(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	os.WriteFile(notPEM, []byte("hello"), 0o600)
+	for _, tt := range []struct{ file, want string }{
+		{filepath.Join(dir, "missing.pem"), "no such file"},
+		{notPEM, "no PEM certificate"},
+	} {
+		y := "paging:\n  email:\n    smtp: smtp.example.com:587\n    from: a@example.com\n    ca_file: " + tt.file + "\n"
+		_, err := Parse([]byte(y), "t.yaml")
+		if err == nil || !strings.Contains(err.Error(), "paging.email.ca_file") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ca_file %s: %v", tt.file, err)
+		}
 	}
 }

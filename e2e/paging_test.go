@@ -355,7 +355,9 @@ func testPageEscalates(t testing.TB, phoneScenario, why string) {
 func TestPageResumesAfterKill9(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
-	mail := startMailSink(t)
+	// The SMTP relay wants STARTTLS (its certificate from a private CA that
+	// paging.email.ca_file trusts) and a login.
+	mail := startSecureMailSink(t, "astreinte", "relay-s3cret")
 	var svc *service
 	hook := startHookSink(t, hookSecret, func() time.Time { return svc.clock() })
 	people := []tech{
@@ -366,7 +368,10 @@ func TestPageResumesAfterKill9(t *testing.T) {
 		map[string]any{"name": "primary", "person": "alice", "delay": "8s"},
 		map[string]any{"name": "secondary", "person": "bob", "delay": "10m"},
 	}
-	svc = startAstreinte(t, pagingOverrides(people, nil, tiers, mail, hook, "out_of_hours"))
+	o := pagingOverrides(people, nil, tiers, mail, hook, "out_of_hours")
+	o["paging"].(map[string]any)["email"] = map[string]any{"smtp": mail.addr, "from": "astreinte@e2e.test",
+		"tls": "required", "ca_file": mail.caFile, "username": mail.user, "password": mail.password}
+	svc = startAstreinte(t, o)
 	leaveMessageSIPp(t, svc, "0611111111")
 
 	if _, ok := mail.waitTo("alice@e2e.test", 1, 20*time.Second); !ok {
@@ -392,6 +397,9 @@ func TestPageResumesAfterKill9(t *testing.T) {
 	}
 	if n := len(mail.to("bob@e2e.test")); n != 1 {
 		t.Errorf("bob got %d emails, want 1", n)
+	}
+	if mail.logins() < 2 {
+		t.Errorf("%d logins over TLS, want one per email", mail.logins())
 	}
 	steps := map[int]int{}
 	for _, p := range hook.all() {

@@ -2,22 +2,32 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"mime"
 	"mime/multipart"
 	"net"
 	"net/http"
 	"net/mail"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/astreinte/astreinte/oncall/notify/webhook"
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -40,11 +50,17 @@ func serveUntilCleanup(t testing.TB, ln net.Listener, serve func(net.Listener) e
 
 // --- SMTP ------------------------------------------------------------------
 
-// mailSink is an SMTP server that keeps every message it accepts.
+// mailSink is an SMTP server that keeps every message it accepts. Made
+// with startSecureMailSink it offers STARTTLS with its own CA (caFile) and
+// takes mail only after AUTH PLAIN with user and password, over TLS.
 type mailSink struct {
-	addr string
-	mu   sync.Mutex
-	msgs []mailMsg
+	addr     string
+	caFile   string
+	user     string
+	password string
+	mu       sync.Mutex
+	msgs     []mailMsg
+	authed   int // successful logins
 }
 
 // mailMsg is one accepted message, parsed.
@@ -61,17 +77,45 @@ type mailMsg struct {
 
 type mailBackend struct{ s *mailSink }
 
-func (b mailBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
-	return &mailSession{s: b.s}, nil
+func (b mailBackend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &mailSession{s: b.s, conn: c}, nil
 }
 
 type mailSession struct {
-	s    *mailSink
-	from string
-	to   []string
+	s      *mailSink
+	conn   *smtp.Conn
+	authed bool
+	from   string
+	to     []string
+}
+
+func (m *mailSession) AuthMechanisms() []string {
+	if m.s.user == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (m *mailSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if _, tlsOn := m.conn.TLSConnectionState(); !tlsOn {
+			return errors.New("credentials in clear")
+		}
+		if user != m.s.user || pass != m.s.password {
+			return smtp.ErrAuthFailed
+		}
+		m.authed = true
+		m.s.mu.Lock()
+		m.s.authed++
+		m.s.mu.Unlock()
+		return nil
+	}), nil
 }
 
 func (m *mailSession) Mail(from string, _ *smtp.MailOptions) error {
+	if m.s.user != "" && !m.authed {
+		return smtp.ErrAuthRequired
+	}
 	m.from = from
 	return nil
 }
@@ -165,10 +209,38 @@ func decodePart(cte string, r io.Reader) ([]byte, error) {
 // startMailSink starts an SMTP server on a free loopback port.
 func startMailSink(t testing.TB) *mailSink {
 	t.Helper()
-	s := &mailSink{}
+	return serveMail(t, &mailSink{}, nil)
+}
+
+// startSecureMailSink starts an SMTP server that offers STARTTLS with a
+// certificate from a CA of its own (written to caFile) and requires AUTH.
+func startSecureMailSink(t testing.TB, user, password string) *mailSink {
+	t.Helper()
+	s := &mailSink{user: user, password: password, caFile: filepath.Join(testDir(t), "smtp-ca.pem")}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "e2e smtp"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, s.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return serveMail(t, s, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+}
+
+func serveMail(t testing.TB, s *mailSink, tlsCfg *tls.Config) *mailSink {
+	t.Helper()
 	srv := smtp.NewServer(mailBackend{s})
+	srv.TLSConfig = tlsCfg
 	srv.Domain = "sink.e2e.test"
-	srv.AllowInsecureAuth = true
 	srv.ReadTimeout = 30 * time.Second
 	srv.WriteTimeout = 30 * time.Second
 	srv.MaxMessageBytes = 50 << 20
@@ -416,4 +488,11 @@ func timeline(evs []eventRow) string {
 		b.WriteString("  " + e.String() + "\n")
 	}
 	return b.String()
+}
+
+// logins counts the successful AUTHs (over TLS).
+func (s *mailSink) logins() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authed
 }

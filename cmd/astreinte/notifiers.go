@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/notify/email"
 	"github.com/astreinte/astreinte/oncall/notify/webhook"
@@ -25,9 +27,17 @@ func addNotifiers(e *env, eng *oncall.Engine, log *slog.Logger) error {
 	}
 	e.ackKey = key
 	if cfg.Email.SMTP != "" {
+		var tlsCfg *tls.Config
+		if cfg.Email.CAFile != "" {
+			pool, err := config.LoadCAFile(cfg.Email.CAFile)
+			if err != nil {
+				return fmt.Errorf("paging.email.ca_file: %w", err)
+			}
+			tlsCfg = &tls.Config{RootCAs: pool}
+		}
 		eng.Notifiers["email"] = &email.Notifier{Now: e.now, Cfg: email.Config{
 			Addr: cfg.Email.SMTP, From: cfg.Email.From, Username: cfg.Email.Username, Password: cfg.Email.Password,
-			TLS: cfg.Email.TLS, BaseURL: cfg.BaseURL, Key: key, LinkTTL: cfg.LinkTTL, Location: e.cal.Location(),
+			TLS: cfg.Email.TLS, TLSConfig: tlsCfg, BaseURL: cfg.BaseURL, Key: key, LinkTTL: cfg.LinkTTL, Location: e.cal.Location(),
 		}}
 	}
 	if cfg.Webhook.URL != "" {
