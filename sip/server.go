@@ -152,12 +152,15 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		return fmt.Errorf("sip: user agent: %w", err)
 	}
 	s.ua = ua
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(s.log.With("component", "sipgo")))
+	// sipgo's transport layer logs through the package default.
+	sip.SetDefaultLogger(stackLogger(s.log))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(stackLogger(s.log)))
 	if err != nil {
 		return fmt.Errorf("sip: server: %w", err)
 	}
 	s.srv = srv
-	s.client, err = sipgo.NewClient(ua, sipgo.WithClientHostname(s.advertisedHost()), sipgo.WithClientPort(s.listenPort))
+	s.client, err = sipgo.NewClient(ua, sipgo.WithClientHostname(s.advertisedHost()), sipgo.WithClientPort(s.listenPort),
+		sipgo.WithClientLogger(stackLogger(s.log)))
 	if err != nil {
 		return fmt.Errorf("sip: client: %w", err)
 	}

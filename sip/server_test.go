@@ -279,3 +279,42 @@ func TestDrainRefusesNewCalls(t *testing.T) {
 		t.Fatalf("OPTIONS while draining: %s", res.StartLine())
 	}
 }
+
+// Bad datagrams on the SIP port (RFC 4475 in spirit): garbage, truncated
+// requests, missing mandatory headers, a lying Content-Length. The server
+// answers what it can with 400, drops the rest, and keeps serving.
+func TestMalformedSIPIsSurvived(t *testing.T) {
+	p := newPeer(t, answerAndWait)
+	conn, err := net.Dial("udp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msgs := []string{
+		"\x00\x01\x02\x03 garbage",
+		"INVITE sip:support@127.0.0.1 SIP/2.0\r\n", // truncated
+		"INVITE sip:support@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-bad1\r\nContent-Length: 0\r\n\r\n", // no From, To, Call-ID, CSeq
+		"INVITE sip:support@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-bad2\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n" +
+			"To: <sip:support@127.0.0.1>\r\nCall-ID: bad2\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: 9000\r\n\r\nv=0\r\n", // lying length
+		"INVITE sip:support@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-bad3\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n" +
+			"To: <sip:support@127.0.0.1>\r\nCall-ID: bad3\r\nCSeq: notanumber INVITE\r\nContent-Length: 0\r\n\r\n", // bad CSeq
+		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-stray\r\nCall-ID: stray\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", // stray response
+		strings.Repeat("A", 60000),
+	}
+	for _, m := range msgs {
+		if _, err := conn.Write([]byte(m)); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	// Still serving.
+	res := p.do(sip.NewRequest(sip.OPTIONS, p.uri("support")))
+	if res.StatusCode != 200 {
+		t.Fatalf("OPTIONS after bad input: %s", res.StartLine())
+	}
+	select {
+	case c := <-p.calls:
+		t.Fatalf("a malformed INVITE became a call: %+v", c)
+	default:
+	}
+}
