@@ -147,20 +147,21 @@ func NewServer(cfg Config) (*Server, error) {
 // ListenAndServe binds the configured transports and serves until ctx is
 // done. Bind errors are returned at once.
 func (s *Server) ListenAndServe(ctx context.Context) error {
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(s.cfg.UserAgent))
+	stackLog := stackLogger(s.log)
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(s.cfg.UserAgent),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(stackLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(stackLog)))
 	if err != nil {
 		return fmt.Errorf("sip: user agent: %w", err)
 	}
 	s.ua = ua
-	// sipgo's transport layer logs through the package default.
-	sip.SetDefaultLogger(stackLogger(s.log))
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(stackLogger(s.log)))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(stackLog))
 	if err != nil {
 		return fmt.Errorf("sip: server: %w", err)
 	}
 	s.srv = srv
 	s.client, err = sipgo.NewClient(ua, sipgo.WithClientHostname(s.advertisedHost()), sipgo.WithClientPort(s.listenPort),
-		sipgo.WithClientLogger(stackLogger(s.log)))
+		sipgo.WithClientLogger(stackLog))
 	if err != nil {
 		return fmt.Errorf("sip: client: %w", err)
 	}
