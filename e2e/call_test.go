@@ -135,6 +135,14 @@ func checkHeard(t testing.TB, heard []int16, lang, name string) float64 {
 	return peak
 }
 
+// checkHeardAll checks that each prompt was heard.
+func checkHeardAll(t *testing.T, heard []int16, lang string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		checkHeard(t, heard, lang, n)
+	}
+}
+
 func sleepUntil(t time.Time) { time.Sleep(time.Until(t)) }
 
 // messageCallHeard has a SIPp caller (PCMA first when alaw, else PCMU)
@@ -230,9 +238,7 @@ func TestOutOfHoursUrgentMessage_Baresip(t *testing.T) {
 	checkRecordingPattern(t, tk, 1)
 
 	heard := b.heard()
-	checkHeard(t, heard, "fr", "greeting_closed")
-	checkHeard(t, heard, "fr", "record_instructions")
-	checkHeard(t, heard, "fr", "urgent_callback")
+	checkHeardAll(t, heard, "fr", "greeting_closed", "record_instructions", "urgent_callback")
 }
 
 // TestOutOfHoursNotUrgent_SIPp: no key pressed → not urgent. SIPp offers
@@ -262,9 +268,7 @@ func TestOutOfHoursNotUrgent_SIPp(t *testing.T) {
 	t.Logf("RTP from astreinte: %d audio packets, gap median %s, mean %s, p95 %s, max %s",
 		pc.packets, pc.median, pc.mean, pc.p95, pc.max)
 	heard := heardAudio(pkts)
-	checkHeard(t, heard, "fr", "greeting_closed")
-	checkHeard(t, heard, "fr", "menu_urgency")
-	checkHeard(t, heard, "fr", "normal_callback")
+	checkHeardAll(t, heard, "fr", "greeting_closed", "menu_urgency", "normal_callback")
 }
 
 // TestCancelBeforeAnswer_SIPp: the caller gives up while it rings.
@@ -357,8 +361,7 @@ func TestInHoursMessage(t *testing.T) {
 		t.Errorf("astreinte should send PCMU (offered first): RTP payload types seen %v", types)
 	}
 	heard := heardAudio(pkts)
-	checkHeard(t, heard, "fr", "greeting_open")
-	checkHeard(t, heard, "fr", "record_instructions")
+	checkHeardAll(t, heard, "fr", "greeting_open", "record_instructions")
 	if peak, _ := ncc(heard, prompt(t, "fr", "menu_urgency")); peak > 0.5 {
 		t.Errorf("the urgency menu was played in opening hours (correlation %.3f)", peak)
 	}
@@ -585,8 +588,7 @@ func TestHolidayCall_SIPp(t *testing.T) {
 	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0612345678", Case: "holiday"})
 	checkCall(t, call, "voicemail", "us")
 	heard := heardAudio(pkts)
-	checkHeard(t, heard, "fr", "greeting_holiday")
-	checkHeard(t, heard, "fr", "menu_urgency")
+	checkHeardAll(t, heard, "fr", "greeting_holiday", "menu_urgency")
 	if out, err := svc.cli("tickets", "show", tk.Number); err != nil || !strings.Contains(out, "holiday") {
 		t.Errorf("tickets show should say the holiday applied (err=%v):\n%s", err, out)
 	}
@@ -615,6 +617,5 @@ func TestSymmetricRTP_SIPp(t *testing.T) {
 	checkCall(t, call, "voicemail", "us")
 	checkRecordingPattern(t, tk, 2)
 	heard := heardAudio(pkts)
-	checkHeard(t, heard, "fr", "menu_urgency")
-	checkHeard(t, heard, "fr", "normal_callback")
+	checkHeardAll(t, heard, "fr", "menu_urgency", "normal_callback")
 }

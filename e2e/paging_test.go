@@ -193,8 +193,7 @@ func TestPageAcknowledgedByKey_Baresip(t *testing.T) {
 		t.Errorf("page state %s, want acked", st)
 	}
 	heard := phone.heard()
-	checkHeard(t, heard, "fr", "page_intro")
-	checkHeard(t, heard, "fr", "page_acked")
+	checkHeardAll(t, heard, "fr", "page_intro", "page_acked")
 
 	// The email, sent at the same time as the call.
 	msgs, ok := mail.waitTo("alice@e2e.test", 1, 20*time.Second)
