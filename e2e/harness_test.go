@@ -13,6 +13,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -123,80 +124,83 @@ func requirePeer(t testing.TB, name string) {
 
 // --- Ports -----------------------------------------------------------------
 
-// freeSIPPort returns a port free on 127.0.0.1 for both UDP and TCP.
-func freeSIPPort(t testing.TB) int {
+// Ports for the processes the tests start come from 12000-19999, below the
+// kernel's ephemeral range (32768+, see /proc/sys/net/ipv4/ip_local_port_range)
+// and the RTP slots (20000+). A listener on port 0 (the tests' own SMTP and
+// webhook receivers) never gets one of them, and the counter never hands
+// one out twice, so a port checked free stays free until its process binds
+// it, whatever runs in parallel.
+const (
+	portBase  = 12000
+	portSpan  = 8000
+	portTries = 200
+)
+
+var nextPort atomic.Int32
+
+// takePorts returns the first of n consecutive ports, the first one a
+// multiple of align, all free on 127.0.0.1 for UDP (and TCP with tcp).
+func takePorts(t testing.TB, n, align int, tcp bool) int {
 	t.Helper()
-	for range 50 {
-		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("free port: %v", err)
+	for range portTries {
+		first := portBase + int(nextPort.Add(int32(n+align-1))-int32(n+align-1))%portSpan
+		if r := first % align; r != 0 {
+			first += align - r
 		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			l.Close()
-			u.Close()
-			return port
+		if first+n > portBase+portSpan {
+			continue
 		}
-		u.Close()
+		if portsFree(first, n, tcp) {
+			return first
+		}
 	}
-	t.Fatal("no port free on both UDP and TCP after 50 tries")
+	t.Fatalf("no %d free port(s) in %d-%d after %d tries", n, portBase, portBase+portSpan-1, portTries)
 	return 0
 }
 
-// freeTCPPort returns a TCP port free on 127.0.0.1.
-func freeTCPPort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+// portsFree checks by binding that ports first..first+n-1 are free.
+func portsFree(first, n int, tcp bool) bool {
+	var held []io.Closer
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for p := first; p < first+n; p++ {
+		u, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			return false
+		}
+		held = append(held, u)
+		if tcp {
+			l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				return false
+			}
+			held = append(held, l)
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return true
 }
+
+// freeSIPPort returns a port free on 127.0.0.1 for both UDP and TCP.
+func freeSIPPort(t testing.TB) int { return takePorts(t, 1, 1, true) }
+
+// freeTCPPort returns a TCP port free on 127.0.0.1.
+func freeTCPPort(t testing.TB) int { return takePorts(t, 1, 1, true) }
 
 // freeUDPPort returns a UDP port free on 127.0.0.1; with media, an even
 // port p with p+1 to p+3 free too (SIPp binds -mp and -mp+2, RTCP takes +1).
 func freeUDPPort(t testing.TB, media bool) int {
-	t.Helper()
-	for range 100 {
-		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("free port: %v", err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		if !media {
-			u.Close()
-			return port
-		}
-		if port%2 == 0 && port+3 <= 65535 {
-			var held []net.PacketConn
-			ok := true
-			for q := port + 1; q <= port+3; q++ {
-				v, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", q))
-				if err != nil {
-					ok = false
-					break
-				}
-				held = append(held, v)
-			}
-			for _, v := range held {
-				v.Close()
-			}
-			if ok {
-				u.Close()
-				return port
-			}
-		}
-		u.Close()
+	if media {
+		return takePorts(t, 4, 2, false)
 	}
-	t.Fatal("no free UDP media ports after 100 tries")
-	return 0
+	return takePorts(t, 1, 1, false)
 }
 
 // rtpSlot hands out RTP port ranges of 100 ports in 20000-31999, below the
-// kernel's ephemeral range (32768+) where freeUDPPort's ports come from, so
-// that parallel tests and peers never share one.
+// kernel's ephemeral range (32768+) and above takePorts' range, so that
+// parallel tests and peers never share one.
 var rtpSlot atomic.Int32
 
 func rtpRange(t testing.TB) (lo, hi int) {
