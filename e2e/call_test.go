@@ -127,9 +127,9 @@ func checkRecordingPattern(t testing.TB, tk ticketRow, min int) []int16 {
 func checkHeard(t testing.TB, heard []int16, lang, name string) float64 {
 	t.Helper()
 	peak, lag := ncc(heard, prompt(t, lang, name))
-	t.Logf("caller heard %s: correlation %.3f at %.2fs", name, peak, durationOf(lag).Seconds())
+	t.Logf("heard %s: correlation %.3f at %.2fs", name, peak, durationOf(lag).Seconds())
 	if peak < 0.6 {
-		t.Errorf("the caller did not hear %s/%s: correlation peak %.3f (want > 0.6) in %.1fs of audio",
+		t.Errorf("not heard: %s/%s: correlation peak %.3f (want > 0.6) in %.1fs of audio",
 			lang, name, peak, durationOf(len(heard)).Seconds())
 	}
 	return peak

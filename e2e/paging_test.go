@@ -151,10 +151,19 @@ func TestPageAcknowledgedByKey_Baresip(t *testing.T) {
 	if !ok {
 		t.Fatal("the page call was not established")
 	}
-	// She listens to "urgent call, ticket number …" then presses 1.
-	intro := promptLen(t, "fr", "page_intro") + time.Second
-	if !phone.waitHeard(intro, intro+20*time.Second) {
-		t.Fatalf("the technician heard only %s", phone.heardSoFar())
+	tk, ok := svc.waitTicket(5 * time.Second)
+	if !ok {
+		t.Fatal("no ticket")
+	}
+	// She listens to "urgent call, ticket number 1, from 0612345678", the
+	// caller's message, and presses 1 early in the menu that follows.
+	message := readWAV8k(t, tk.Recording)
+	menuAt := 600*time.Millisecond + promptLen(t, "fr", "page_intro") + spokenDigits(t, "1") +
+		promptLen(t, "fr", "page_from") + spokenDigits(t, "0612345678") + 300*time.Millisecond +
+		promptLen(t, "fr", "page_message") + 300*time.Millisecond + durationOf(len(message)) + 300*time.Millisecond
+	pressAt := menuAt + 1500*time.Millisecond
+	if !phone.waitHeard(pressAt, pressAt+20*time.Second) {
+		t.Fatalf("the technician heard only %s, want %s", phone.heardSoFar(), pressAt)
 	}
 	if err := phone.command("sndcode", "1"); err != nil {
 		t.Fatal(err)
@@ -164,13 +173,9 @@ func TestPageAcknowledgedByKey_Baresip(t *testing.T) {
 		t.Fatal("astreinte did not end the page call after key 1")
 	}
 	t.Logf("page call: answered, key 1 after %.1fs, closed by astreinte %.1fs after the answer (%s)",
-		intro.Seconds(), closed.at.Sub(answered.at).Seconds(), closed.Param)
+		pressAt.Seconds(), closed.at.Sub(answered.at).Seconds(), closed.Param)
 	phone.quit()
 
-	tk, ok := svc.waitTicket(5 * time.Second)
-	if !ok {
-		t.Fatal("no ticket")
-	}
 	checkTicket(t, tk, ticketRow{Urgency: "urgent", Line: "support", CallerNumber: "0612345678", Case: "out_of_hours"})
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -193,7 +198,13 @@ func TestPageAcknowledgedByKey_Baresip(t *testing.T) {
 		t.Errorf("page state %s, want acked", st)
 	}
 	heard := phone.heard()
-	checkHeardAll(t, heard, "fr", "page_intro", "page_acked")
+	checkHeardAll(t, heard, "fr", "page_intro", "page_from", "page_message", "page_acked")
+	// The caller's own message, played to the technician.
+	if peak, lag := ncc(heard, message); peak < 0.6 {
+		t.Errorf("the technician did not hear the caller's message: correlation %.3f", peak)
+	} else {
+		t.Logf("technician heard the caller's message: correlation %.3f at %.2fs", peak, durationOf(lag).Seconds())
+	}
 
 	// The email, sent at the same time as the call.
 	msgs, ok := mail.waitTo("alice@e2e.test", 1, 20*time.Second)
@@ -478,6 +489,19 @@ func (u *sippUAS) invites() int { return u.received("INVITE") }
 func (u *sippUAS) received(method string) int {
 	b, _ := os.ReadFile(filepath.Join(u.dir, u.name+"_messages.log"))
 	return strings.Count(string(b), "\n"+method+" sip:")
+}
+
+// spokenDigits is how long astreinte takes to say digits (voicemail's
+// Number: the digit prompts 120 ms apart).
+func spokenDigits(t *testing.T, digits string) time.Duration {
+	var d time.Duration
+	for i, c := range digits {
+		if i > 0 {
+			d += 120 * time.Millisecond
+		}
+		d += promptLen(t, "fr", "digit_"+string(c))
+	}
+	return d
 }
 
 // eventTime is when the first event of kind happened.
