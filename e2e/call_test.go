@@ -619,3 +619,31 @@ func TestSymmetricRTP_SIPp(t *testing.T) {
 	heard := heardAudio(pkts)
 	checkHeardAll(t, heard, "fr", "menu_urgency", "normal_callback")
 }
+
+// TestOutOfHoursUrgent_SIPp2833: SIPp presses 1 with RFC 2833 events (the
+// key press pcap SIPp ships) during the menu: the ticket is urgent and the
+// caller hears the urgent callback promise.
+func TestOutOfHoursUrgent_SIPp2833(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	requirePeer(t, "tshark")
+	svc := startAstreinte(t, nil)
+	rec := svc.watchRecording()
+	keyAt := promptLen(t, "fr", "greeting_closed") + menuPause + 1500*time.Millisecond
+	beepEnd := keyAt + promptLen(t, "fr", "record_instructions") + promptLen(t, "fr", "beep")
+	stream := writeCallerStream(t, messageAudio(beepEnd), false)
+	formats, maps := offerG711(false)
+	sc := writeScenario(t, "uac_message.xml", scenario{Caller: "0688888888", Formats: formats, RTPMaps: maps, Stream: stream,
+		DTMFPcap: dtmfPcap(t, '1'), DTMFAtMS: int(keyAt / time.Millisecond)})
+	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
+	invite := time.Now()
+	runSIPp(t, svc, sc, sippOptions{})
+	pkts := capt.stop(t)
+	logRecordingStart(t, rec, invite, ringTime+beepEnd)
+
+	tk, call := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "urgent", Status: "new", Line: "support", CallerNumber: "0688888888", Case: "out_of_hours"})
+	checkCall(t, call, "voicemail", "us")
+	checkRecordingPattern(t, tk, 2)
+	checkHeardAll(t, heardAudio(pkts), "fr", "greeting_closed", "record_instructions", "urgent_callback")
+}

@@ -24,6 +24,21 @@ type scenario struct {
 	ContactParams string // appended to the Contact URI (uac_message)
 	SDPAddr       string // c= address instead of SIPp's media address (uac_message)
 	SDPPort       int    // m= port instead of SIPp's media port (uac_message)
+	DTMFPcap      string // an RFC 2833 key press to play (uac_message)…
+	DTMFAtMS      int    // …this long after the answer
+}
+
+// dtmfPcap is the RFC 2833 press of key that SIPp ships (payload type 101).
+func dtmfPcap(t *testing.T, key byte) string {
+	t.Helper()
+	p := fmt.Sprintf("/usr/share/sip-tester/dtmf_2833_%c.pcap", key)
+	if !fileExists(p) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s missing: apt-get install -y sip-tester", p)
+		}
+		t.Skipf("%s missing: apt-get install -y sip-tester", p)
+	}
+	return p
 }
 
 // offerG711 is an offer of PCMA and PCMU (in that order when alawFirst)
