@@ -639,3 +639,46 @@ func TestPageThroughTrunkWithDigest_SIPp(t *testing.T) {
 		t.Errorf("the trunk saw %d INVITEs, want 2 (challenged, then with credentials)", n)
 	}
 }
+
+// TestOncallTestPage: `astreinte oncall test alice`, run next to the
+// service, pages her now with a test ticket on each channel and reports:
+// her phone (SIPp) is busy, her email is accepted; nothing is stored.
+func TestOncallTestPage(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	mail := startMailSink(t)
+	phone := startSIPpUAS(t, "uas_busy.xml")
+	people := []tech{{"alice", "Alice Martin", fmt.Sprintf("sip:alice@127.0.0.1:%d", phone.port), "alice@e2e.test"}}
+	tiers := []any{map[string]any{"name": "primary", "person": "alice", "delay": "10m"}}
+	svc := startAstreinte(t, pagingOverrides(people, nil, tiers, mail, nil, "urgent"))
+
+	out, err := svc.cli("oncall", "test", "alice")
+	t.Logf("astreinte oncall test alice:\n%s", out)
+	if err == nil {
+		t.Errorf("a busy phone should make the test page fail:\n%s", out)
+	}
+	for _, want := range []string{"Test page to Alice Martin", "sip", "FAILED", "486", "email", "OK", "accepted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q missing from the report:\n%s", want, out)
+		}
+	}
+	if phone.invites() != 1 {
+		t.Errorf("the phone got %d INVITE(s), want 1", phone.invites())
+	}
+	msgs, ok := mail.waitTo("alice@e2e.test", 1, 5*time.Second)
+	if !ok || !strings.Contains(msgs[0].subject, "0000-000000") {
+		t.Fatalf("test email: %d message(s)", len(msgs))
+	}
+	if strings.Contains(msgs[0].text, "/ack?") {
+		t.Errorf("a test page has no acknowledge link:\n%s", msgs[0].text)
+	}
+	if out, err := svc.cli("oncall", "test", "alice", "--channel", "email"); err != nil || !strings.Contains(out, "OK") {
+		t.Errorf("email only (err=%v):\n%s", err, out)
+	}
+	if out, err := svc.cli("oncall", "test", "nobody"); err == nil || !strings.Contains(out, "unknown technician") {
+		t.Errorf("unknown technician (err=%v):\n%s", err, out)
+	}
+	if ts := svc.tickets(); len(ts) != 0 {
+		t.Errorf("a test page stored %d ticket(s)", len(ts))
+	}
+}

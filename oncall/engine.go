@@ -298,7 +298,7 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 		events = append(events, ev(kind, label+": nobody on call, next tier"))
 	} else {
 		var chans []string
-		for _, ch := range e.channelsOf(person) {
+		for _, ch := range e.ChannelsOf(person) {
 			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, Person: person.ID, NextTryAt: now})
 			chans = append(chans, ch)
 		}
@@ -330,7 +330,9 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 	return nil
 }
 
-func (e *Engine) channelsOf(p Person) []string {
+// ChannelsOf lists the configured channels that can reach p, in the order
+// they are paged.
+func (e *Engine) ChannelsOf(p Person) []string {
 	var out []string
 	if _, ok := e.Notifiers["sip"]; ok && (p.SIP != "" || p.Phone != "") {
 		out = append(out, "sip")

@@ -21,6 +21,7 @@ func cmdOncall(ctx context.Context, args []string, stdout io.Writer) error {
 	from := fs.String("from", "", "start")
 	to := fs.String("to", "", "end")
 	note := fs.String("note", "", "note")
+	channel := fs.String("channel", "", "only this channel (oncall test)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return exitError{2, err.Error()}
@@ -71,8 +72,13 @@ func cmdOncall(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	case "override", "overrides":
 		return cmdOverride(ctx, e, pos[1:], stdout, *replace, *by, *from, *to, *note)
+	case "test":
+		if len(pos) != 2 {
+			return exitError{2, "usage: astreinte oncall test ID [--channel sip|email|message|webhook]"}
+		}
+		return cmdTestPage(ctx, e, pos[1], *channel, stdout)
 	default:
-		return exitError{2, fmt.Sprintf("astreinte oncall: unknown subcommand %q (who, schedule, check, override)", pos[0])}
+		return exitError{2, fmt.Sprintf("astreinte oncall: unknown subcommand %q (who, schedule, check, override, test)", pos[0])}
 	}
 	return nil
 }

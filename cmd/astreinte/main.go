@@ -35,6 +35,7 @@ Usage:
   astreinte oncall check [--weeks 8]         list out-of-hours gaps (exit 1 if any)
   astreinte oncall override add --replace ID [--by ID] --from TIME --to TIME [--note TEXT]
   astreinte oncall override list | remove ID
+  astreinte oncall test ID [--channel C]     page ID now with a test ticket, on each channel, and report
   astreinte calendar [--days 14]             open/closed periods with holiday names
   astreinte calendar at TIME                 open or closed at TIME, and why
   astreinte calendar force open|closed --until TIME [--reason TEXT]
