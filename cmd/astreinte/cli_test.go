@@ -7,6 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/store"
 )
 
 // The CLI a technician uses at 3 am, run in-process on a real SQLite file:
@@ -165,5 +170,44 @@ func TestTicketsOnEmptyDatabaseAndConfigCheck(t *testing.T) {
 	out.Reset()
 	if code := run(context.Background(), []string{"config", "example"}, nil, &out, &out); code != 0 || !strings.Contains(out.String(), "oncall:") {
 		t.Errorf("config example: exit %d", code)
+	}
+}
+
+// tickets play hands the recording to the first audio player on PATH; a
+// stand-in player (a script) notes what it was given.
+func TestTicketsPlay(t *testing.T) {
+	c := newCLI(t, "2026-11-16 09:00")
+	c.want([]string{"tickets"}) // creates the database
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "msg.wav")
+	os.WriteFile(wav, []byte("RIFF"), 0o600)
+	cfg, err := config.Load(c.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(cfg.DataDir, "astreinte.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &astreinte.Ticket{Line: "support", CallerNumber: "0612345678", Urgency: astreinte.Urgent, Case: astreinte.CaseOutOfHours,
+		Recording: wav, Duration: 42 * time.Second, CreatedAt: time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)}
+	if err := db.CreateTicket(context.Background(), tk, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	bin := t.TempDir()
+	got := filepath.Join(dir, "played")
+	os.WriteFile(filepath.Join(bin, "aplay"), []byte("#!/bin/sh\necho \"$@\" > "+got+"\n"), 0o755)
+	t.Setenv("PATH", bin)
+	t.Setenv("ASTREINTE_PLAYER", "")
+	c.want([]string{"tickets", "play", tk.Number}, "Playing ticket "+tk.Number, "0612345678", "42s", "aplay")
+	if b, _ := os.ReadFile(got); !strings.Contains(string(b), wav) {
+		t.Errorf("the player was given %q, want the recording %s", b, wav)
+	}
+
+	t.Setenv("PATH", t.TempDir())
+	if out, code := c.run("tickets", "play", tk.Number); code != 1 || !strings.Contains(out, "no audio player found") || !strings.Contains(out, wav) {
+		t.Errorf("no player: exit %d\n%s", code, out)
 	}
 }

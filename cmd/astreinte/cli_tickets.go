@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/user"
 	"strings"
 	"text/tabwriter"
@@ -105,10 +106,46 @@ func cmdTickets(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "Note added to ticket %s.\n", t.Number)
+	case "play", "listen":
+		return playRecording(ctx, t, stdout)
 	default:
 		return exitError{2, fmt.Sprintf("astreinte tickets: unknown action %q", pos[0])}
 	}
 	return nil
+}
+
+// players are tried in order to listen to a recording on this machine.
+var players = [][]string{
+	{"paplay"}, {"aplay", "-q"}, {"play", "-q"}, {"ffplay", "-nodisp", "-autoexit", "-loglevel", "error"}, {"mpv", "--really-quiet"},
+}
+
+// playRecording plays a ticket's message with the first audio player found
+// ($ASTREINTE_PLAYER first), or says where the file is when there is none.
+func playRecording(ctx context.Context, t astreinte.Ticket, w io.Writer) error {
+	if t.Recording == "" {
+		return exitError{1, fmt.Sprintf("ticket %s has no recording", t.Number)}
+	}
+	if _, err := os.Stat(t.Recording); err != nil {
+		return exitError{1, fmt.Sprintf("ticket %s: recording %s: %v", t.Number, t.Recording, err)}
+	}
+	cands := players
+	if p := strings.Fields(os.Getenv("ASTREINTE_PLAYER")); len(p) > 0 {
+		cands = append([][]string{p}, players...)
+	}
+	for _, c := range cands {
+		bin, err := exec.LookPath(c[0])
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(w, "Playing ticket %s (%s, %s) with %s…\n", t.Number, caller(t.CallerNumber, t.CallerName), t.Duration.Round(time.Second), c[0])
+		cmd := exec.CommandContext(ctx, bin, append(c[1:], t.Recording)...)
+		cmd.Stdout, cmd.Stderr = w, w
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s %s: %w", c[0], t.Recording, err)
+		}
+		return nil
+	}
+	return exitError{1, fmt.Sprintf("no audio player found (paplay, aplay, play, ffplay, mpv; or set ASTREINTE_PLAYER); the message is %s", t.Recording)}
 }
 
 func loginName() string {

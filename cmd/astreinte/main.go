@@ -24,6 +24,7 @@ Usage:
   astreinte tickets [--status S] [--urgent] [--search TEXT] [--all]
                                              list tickets (open ones by default)
   astreinte tickets show N                   one ticket with its timeline and recording
+  astreinte tickets play N                   listen to its message (paplay, aplay, play…)
   astreinte tickets ack N [--by NAME]        acknowledge (stops the paging)
   astreinte tickets callback N [--note TEXT] note that the caller was called back
   astreinte tickets resolve N [--note TEXT]  resolve
