@@ -537,22 +537,34 @@ func TestKill9DuringRecordingRecovered(t *testing.T) {
 	checkRecordingPattern(t, ts[0], 1)
 }
 
+// closedMessageScenario renders a caller scenario from testdata for a call
+// out of hours with no key: PCMU first, the caller talks from a second
+// before the beep (messageAudio) and waits for astreinte's BYE.
+func closedMessageScenario(t *testing.T, file string, sc scenario) string {
+	t.Helper()
+	sc.Stream = writeCallerStream(t, messageAudio(closedBeepEnd(t, 5*time.Second)), false)
+	sc.Formats, sc.RTPMaps = offerG711(false)
+	return writeScenario(t, file, sc)
+}
+
+// checkClosedMessage checks the one ticket and call such a call leaves.
+func checkClosedMessage(t *testing.T, svc *service, caller string) {
+	t.Helper()
+	tk, call := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: caller, Case: "out_of_hours"})
+	checkCall(t, call, "voicemail", "us")
+	checkRecordingPattern(t, tk, 2)
+}
+
 // TestCallOverTCP_SIPp: the whole call over SIP on TCP (astreinte listens on
 // UDP and TCP on the same port); astreinte's BYE goes back over TCP.
 func TestCallOverTCP_SIPp(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
 	svc := startAstreinte(t, nil)
-	beepEnd := closedBeepEnd(t, 5*time.Second)
-	stream := writeCallerStream(t, messageAudio(beepEnd), false)
-	formats, maps := offerG711(false)
-	sc := writeScenario(t, "uac_message.xml", scenario{Caller: "0644444444", Formats: formats, RTPMaps: maps, Stream: stream,
-		ContactParams: ";transport=tcp"})
+	sc := closedMessageScenario(t, "uac_message.xml", scenario{Caller: "0644444444", ContactParams: ";transport=tcp"})
 	runSIPp(t, svc, sc, sippOptions{tcp: true})
-	tk, call := oneTicket(t, svc)
-	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0644444444", Case: "out_of_hours"})
-	checkCall(t, call, "voicemail", "us")
-	checkRecordingPattern(t, tk, 2)
+	checkClosedMessage(t, svc, "0644444444")
 }
 
 // TestCallThroughProxy_SIPp: a call relayed by a proxy (two Vias, a
@@ -562,14 +574,9 @@ func TestCallThroughProxy_SIPp(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
 	svc := startAstreinte(t, nil)
-	beepEnd := closedBeepEnd(t, 5*time.Second)
-	stream := writeCallerStream(t, messageAudio(beepEnd), false)
-	formats, maps := offerG711(false)
-	sc := writeScenario(t, "uac_proxied.xml", scenario{Caller: "0655555555", Formats: formats, RTPMaps: maps, Stream: stream})
+	sc := closedMessageScenario(t, "uac_proxied.xml", scenario{Caller: "0655555555"})
 	runSIPp(t, svc, sc, sippOptions{})
-	tk, call := oneTicket(t, svc)
-	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0655555555", Case: "out_of_hours"})
-	checkCall(t, call, "voicemail", "us")
+	checkClosedMessage(t, svc, "0655555555")
 }
 
 // TestHolidayCall_SIPp: on Christmas Day at 10:00 (a Friday, open hours on
@@ -603,19 +610,11 @@ func TestSymmetricRTP_SIPp(t *testing.T) {
 	requirePeer(t, "sipp")
 	requirePeer(t, "tshark")
 	svc := startAstreinte(t, nil)
-	beepEnd := closedBeepEnd(t, 5*time.Second)
-	stream := writeCallerStream(t, messageAudio(beepEnd), false)
-	formats, maps := offerG711(false)
-	sc := writeScenario(t, "uac_message.xml", scenario{Caller: "0677777777", Formats: formats, RTPMaps: maps, Stream: stream,
-		SDPAddr: "127.0.0.2", SDPPort: 9})
+	sc := closedMessageScenario(t, "uac_message.xml", scenario{Caller: "0677777777", SDPAddr: "127.0.0.2", SDPPort: 9})
 	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and dst host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
 	runSIPp(t, svc, sc, sippOptions{})
 	pkts := capt.stop(t)
-
-	tk, call := oneTicket(t, svc)
-	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0677777777", Case: "out_of_hours"})
-	checkCall(t, call, "voicemail", "us")
-	checkRecordingPattern(t, tk, 2)
+	checkClosedMessage(t, svc, "0677777777")
 	heard := heardAudio(pkts)
 	checkHeardAll(t, heard, "fr", "menu_urgency", "normal_callback")
 }
