@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/oncall"
 	"gopkg.in/yaml.v3"
 )
@@ -35,7 +37,7 @@ type Config struct {
 	SIP      SIP                   `yaml:"sip"`
 	HTTP     HTTP                  `yaml:"http"`
 	Lines    []Line                `yaml:"lines"`
-	Calendar oncall.CalendarConfig `yaml:"calendar"`
+	Calendar calendar.Config       `yaml:"calendar"`
 	OnCall   oncall.ScheduleConfig `yaml:"oncall"`
 	Paging   Paging                `yaml:"paging"`
 	Clock    Clock                 `yaml:"clock"`
@@ -399,8 +401,8 @@ func defaultBaseURL(listen string) string {
 // SIPEnabled reports whether SIP call-outs page technicians (default yes).
 func (p Paging) SIPEnabled() bool { return p.SIP.Enabled == nil || *p.SIP.Enabled }
 
-func (c *Config) validate() oncall.FieldErrors {
-	var errs oncall.FieldErrors
+func (c *Config) validate() astreinte.FieldErrors {
+	var errs astreinte.FieldErrors
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -510,7 +512,7 @@ func (c *Config) validate() oncall.FieldErrors {
 			errs.Add("clock.now", "%q: want RFC 3339, e.g. 2026-11-24T03:00:00+01:00", c.Clock.Now)
 		}
 	}
-	cal, err := oncall.NewCalendar(c.Calendar)
+	cal, err := calendar.New(c.Calendar)
 	if err != nil {
 		errs = appendFieldErrors(errs, err)
 	} else if _, err := oncall.NewSchedule(c.OnCall, cal); err != nil {
@@ -519,8 +521,8 @@ func (c *Config) validate() oncall.FieldErrors {
 	return errs
 }
 
-func appendFieldErrors(errs oncall.FieldErrors, err error) oncall.FieldErrors {
-	var fe oncall.FieldErrors
+func appendFieldErrors(errs astreinte.FieldErrors, err error) astreinte.FieldErrors {
+	var fe astreinte.FieldErrors
 	if errors.As(err, &fe) {
 		return append(errs, fe...)
 	}

@@ -57,7 +57,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	moduleRoot = root
-	promptsDir = filepath.Join(root, "voicemail", "prompts")
+	promptsDir = filepath.Join(root, "audio", "prompts")
 	tmp, err := os.MkdirTemp("", "astreinte-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)

@@ -568,7 +568,8 @@ func TestAckWhileRinging_SIPp(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
 	phone := startSIPpUAS(t, "uas_ringing.xml")
-	people := []tech{{"alice", "Alice Martin", fmt.Sprintf("sip:alice@127.0.0.1:%d", phone.port), ""}}
+	// Bob, on nobody's tier, acknowledges from the CLI while alice's phone rings.
+	people := []tech{{"alice", "Alice Martin", fmt.Sprintf("sip:alice@127.0.0.1:%d", phone.port), ""}, {"bob", "Bob Durand", "", ""}}
 	tiers := []any{map[string]any{"name": "primary", "person": "alice", "delay": "10m"}}
 	o := pagingOverrides(people, nil, tiers, nil, nil, "out_of_hours")
 	o["paging"].(map[string]any)["sip"] = map[string]any{"enabled": true, "ring_timeout": "60s"}

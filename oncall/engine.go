@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/calendar"
 )
 
 // Notice is one page to deliver: a ticket, a person, a tier.
@@ -35,6 +38,22 @@ type Result struct {
 // try again" (busy, no answer, SMTP down); its text goes on the timeline.
 type Notifier interface {
 	Notify(ctx context.Context, n Notice) (Result, error)
+	// Reaches reports whether the channel can page p (p has the address
+	// it needs). A channel paged once per step for nobody in particular
+	// (a webhook, listed in Engine.PolicyChannels) reaches no one.
+	Reaches(p Person) bool
+}
+
+// Acknowledger records that a person took a ticket through a channel and
+// stops its paging (tickets.Service); false when it was no longer new.
+type Acknowledger interface {
+	Acknowledge(ctx context.Context, ticketID int64, by, via string) (bool, error)
+}
+
+// AckLinks makes the link a person follows to acknowledge a ticket (a
+// signed URL); "" when there is none to give.
+type AckLinks interface {
+	AckURL(ticketID int64, person string) (url string, expires time.Time)
 }
 
 // PageStore is the durable state the engine works on.
@@ -48,9 +67,8 @@ type PageStore interface {
 	NextWake(ctx context.Context) (time.Time, bool, error)
 	PageByTicket(ctx context.Context, ticketID int64) (Page, error)
 	TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error)
-	Acknowledge(ctx context.Context, ticketID int64, by, via string) (bool, error)
 	ShiftOverrides(ctx context.Context, from, to time.Time) ([]ShiftOverride, error)
-	CalendarOverride(ctx context.Context) (*CalendarOverride, error)
+	CalendarOverride(ctx context.Context) (*calendar.Override, error)
 }
 
 // Engine walks escalation policies: it fires each page's next step when it
@@ -59,8 +77,13 @@ type PageStore interface {
 type Engine struct {
 	Store    PageStore
 	Schedule *Schedule
+	// Tickets takes the acknowledgements made on a channel (key 1).
+	Tickets Acknowledger
 	// Notifiers by channel name: "sip", "email", "webhook", "message".
 	Notifiers map[string]Notifier
+	// Order is the order a person's channels are paged in; channels not
+	// listed come after, by name.
+	Order []string
 	// PolicyChannels are channels notified once per step, not per person.
 	PolicyChannels []string
 	Now            func() time.Time
@@ -333,15 +356,22 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 // ChannelsOf lists the configured channels that can reach p, in the order
 // they are paged.
 func (e *Engine) ChannelsOf(p Person) []string {
+	names := slices.Sorted(maps.Keys(e.Notifiers))
+	slices.SortStableFunc(names, func(a, b string) int {
+		ia, ib := slices.Index(e.Order, a), slices.Index(e.Order, b)
+		if ia < 0 {
+			ia = len(e.Order)
+		}
+		if ib < 0 {
+			ib = len(e.Order)
+		}
+		return ia - ib
+	})
 	var out []string
-	if _, ok := e.Notifiers["sip"]; ok && (p.SIP != "" || p.Phone != "") {
-		out = append(out, "sip")
-	}
-	if _, ok := e.Notifiers["email"]; ok && p.Email != "" {
-		out = append(out, "email")
-	}
-	if _, ok := e.Notifiers["message"]; ok && p.SIP != "" {
-		out = append(out, "message")
+	for _, ch := range names {
+		if e.Notifiers[ch].Reaches(p) {
+			out = append(out, ch)
+		}
 	}
 	return out
 }
@@ -404,7 +434,7 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 	}
 	e.finish(ctx, log, s, SendDone, time.Time{}, fmt.Sprintf("%s: %s", who, res.Detail), kind)
 	if res.Acked {
-		if _, err := e.Store.Acknowledge(ctx, s.TicketID, s.Person, s.Channel); err != nil {
+		if _, err := e.Tickets.Acknowledge(ctx, s.TicketID, s.Person, s.Channel); err != nil {
 			log.Error("paging: acknowledge", "error", err)
 		}
 		log.Info("page acknowledged", "by", s.Person)

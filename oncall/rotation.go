@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/astreinte/astreinte/calendar"
 )
 
 // Person is a technician who can be paged.
@@ -91,7 +93,7 @@ func (r *rotation) index(t time.Time) (int, bool) {
 	}
 	var k int
 	if r.days > 0 {
-		k = daysBetween(dateOf(r.start), dateOf(t.In(r.loc))) / r.days
+		k = calendar.DaysBetween(r.start, t.In(r.loc)) / r.days
 	} else {
 		k = int(t.Sub(r.start) / r.dur)
 	}

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/calendar"
 )
 
 // TierConfig is one step of the escalation policy, fed by a rotation or a
@@ -48,7 +51,7 @@ type Tier struct {
 // tiers, and answers who is on call when. It is immutable and safe for
 // concurrent use.
 type Schedule struct {
-	cal       *Calendar
+	cal       *calendar.Calendar
 	people    []Person
 	byID      map[string]Person
 	rotations []*rotation
@@ -58,15 +61,15 @@ type Schedule struct {
 
 // NewSchedule validates cfg against cal (whose zone the rotations' times
 // are in; nil means the default calendar). The error, if any, is a
-// FieldErrors with paths starting with "oncall.".
-func NewSchedule(cfg ScheduleConfig, cal *Calendar) (*Schedule, error) {
+// astreinte.FieldErrors with paths starting with "oncall.".
+func NewSchedule(cfg ScheduleConfig, cal *calendar.Calendar) (*Schedule, error) {
 	if cal == nil {
 		var err error
-		if cal, err = NewCalendar(CalendarConfig{}); err != nil {
+		if cal, err = calendar.New(calendar.Config{}); err != nil {
 			return nil, err
 		}
 	}
-	var errs FieldErrors
+	var errs astreinte.FieldErrors
 	s := &Schedule{cal: cal, byID: map[string]Person{}, repeat: cfg.Escalation.Repeat}
 
 	firstAt := map[string]int{}
@@ -99,7 +102,7 @@ func NewSchedule(cfg ScheduleConfig, cal *Calendar) (*Schedule, error) {
 	rotAt := map[string]int{}
 	for i, rc := range cfg.Rotations {
 		path := fmt.Sprintf("oncall.rotations[%d]", i)
-		r := &rotation{name: rc.Name, loc: cal.loc, all: rc.Coverage == CoverageAll}
+		r := &rotation{name: rc.Name, loc: cal.Location(), all: rc.Coverage == CoverageAll}
 		ok := true
 		if j, dup := rotAt[rc.Name]; rc.Name == "" || dup {
 			ok = false
@@ -134,7 +137,7 @@ func NewSchedule(cfg ScheduleConfig, cal *Calendar) (*Schedule, error) {
 		if rc.Start == "" {
 			errs.Add(path+".start", "required (first hand-off, e.g. \"2026-01-05 09:00\")")
 			ok = false
-		} else if r.start, _, err = parseDateTime(rc.Start, cal.loc); err != nil { // a date alone: midnight
+		} else if r.start, _, err = calendar.ParseDateTime(rc.Start, cal.Location()); err != nil { // a date alone: midnight
 			errs.Add(path+".start", "%v", err)
 			ok = false
 		}
@@ -203,7 +206,7 @@ func defaultTierName(i int) string {
 }
 
 // Calendar returns the calendar the schedule was built with.
-func (s *Schedule) Calendar() *Calendar { return s.cal }
+func (s *Schedule) Calendar() *calendar.Calendar { return s.cal }
 
 // Person returns the technician with that id.
 func (s *Schedule) Person(id string) (Person, bool) {

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/calendar"
 )
 
 func testPeople() []Person {
@@ -16,7 +19,7 @@ func testPeople() []Person {
 	}
 }
 
-func newTestSchedule(t *testing.T, cal *Calendar) *Schedule {
+func newTestSchedule(t *testing.T, cal *calendar.Calendar) *Schedule {
 	t.Helper()
 	s, err := NewSchedule(ScheduleConfig{
 		People: testPeople(),
@@ -37,7 +40,7 @@ func newTestSchedule(t *testing.T, cal *Calendar) *Schedule {
 }
 
 func TestScheduleDefaults(t *testing.T) {
-	s := newTestSchedule(t, newCal(t, CalendarConfig{}))
+	s := newTestSchedule(t, newCal(t, calendar.Config{}))
 	want := []Tier{
 		{Name: "primary", Rotation: "astreinte", Delay: 5 * time.Minute},
 		{Name: "secondary", Rotation: "jour", Delay: 10 * time.Minute},
@@ -81,7 +84,7 @@ func shiftStrings(shifts []Shift, rotation string) []string {
 }
 
 func TestShifts(t *testing.T) {
-	s := newTestSchedule(t, newCal(t, CalendarConfig{}))
+	s := newTestSchedule(t, newCal(t, calendar.Config{}))
 	o1 := ShiftOverride{ID: 1, Replaced: "alice", By: "carol", From: pt("2026-03-29 12:00"), To: pt("2026-03-30 12:00"), SetAt: pt("2026-03-20 10:00")}
 	o2 := ShiftOverride{ID: 2, Replaced: "bob", By: "carol", From: pt("2026-03-29 12:00"), To: pt("2026-03-30 12:00"), SetAt: pt("2026-03-20 10:00")}
 	o3 := ShiftOverride{ID: 3, Replaced: "alice", By: "dave", From: pt("2026-03-28 12:00"), To: pt("2026-03-29 18:00"), SetAt: pt("2026-03-21 10:00")}
@@ -136,7 +139,7 @@ func TestShifts(t *testing.T) {
 }
 
 func TestWhoAt(t *testing.T) {
-	cal := newCal(t, CalendarConfig{})
+	cal := newCal(t, calendar.Config{})
 	s := newTestSchedule(t, cal)
 	weekend := ShiftOverride{ID: 7, Replaced: "alice", By: "carol", From: pt("2026-03-28 09:00"), To: pt("2026-03-30 12:00"), SetAt: pt("2026-03-20 10:00")}
 	type who struct {
@@ -147,7 +150,7 @@ func TestWhoAt(t *testing.T) {
 		name  string
 		at    time.Time
 		ovs   []ShiftOverride
-		calOv *CalendarOverride
+		calOv *calendar.Override
 		want  []who // primary, secondary, manager
 	}{
 		{"weeknight", pt("2026-03-25 20:00"), nil, nil, []who{
@@ -161,7 +164,7 @@ func TestWhoAt(t *testing.T) {
 			{"dave", time.Time{}, time.Time{}},
 		}},
 		{"forced closed during the day: on-call covers", pt("2026-03-25 10:00"), nil,
-			&CalendarOverride{Until: pt("2026-03-25 11:00"), SetAt: pt("2026-03-25 09:45")}, []who{
+			&calendar.Override{Until: pt("2026-03-25 11:00"), SetAt: pt("2026-03-25 09:45")}, []who{
 				{"alice", pt("2026-03-25 09:45"), pt("2026-03-25 11:00")},
 				{"bob", pt("2026-03-25 08:00"), pt("2026-03-25 20:00")},
 				{"dave", time.Time{}, time.Time{}},
@@ -216,7 +219,7 @@ func gapStrings(gaps []Gap) string {
 }
 
 func TestGaps(t *testing.T) {
-	cal := newCal(t, CalendarConfig{})
+	cal := newCal(t, calendar.Config{})
 	s := newTestSchedule(t, cal)
 	fixed, err := NewSchedule(ScheduleConfig{People: testPeople(), Escalation: PolicyConfig{Tiers: []TierConfig{{Name: "manager", Person: "dave"}}}}, cal)
 	if err != nil {
@@ -231,7 +234,7 @@ func TestGaps(t *testing.T) {
 		s        *Schedule
 		from, to time.Time
 		ovs      []ShiftOverride
-		calOv    *CalendarOverride
+		calOv    *calendar.Override
 		want     []string
 	}{
 		{"none", s, pt("2026-03-23 09:00"), pt("2026-04-23 09:00"), nil, nil, nil},
@@ -242,7 +245,7 @@ func TestGaps(t *testing.T) {
 			[]ShiftOverride{{Replaced: "alice", From: pt("2026-03-25 10:00"), To: pt("2026-03-25 12:00")}}, nil, nil},
 		{"same, support forced closed", s, pt("2026-03-23 09:00"), pt("2026-03-30 09:00"),
 			[]ShiftOverride{{Replaced: "alice", From: pt("2026-03-25 10:00"), To: pt("2026-03-25 12:00")}},
-			&CalendarOverride{Until: pt("2026-03-25 11:00")}, []string{"primary 03-25 10:00→03-25 11:00"}},
+			&calendar.Override{Until: pt("2026-03-25 11:00")}, []string{"primary 03-25 10:00→03-25 11:00"}},
 		{"over a weekend and two overrides, merged", s, pt("2026-03-23 09:00"), pt("2026-03-30 09:00"),
 			[]ShiftOverride{
 				{Replaced: "alice", From: pt("2026-03-27 17:00"), To: pt("2026-03-28 12:00")},
@@ -302,9 +305,9 @@ func TestNewScheduleErrors(t *testing.T) {
 		`oncall.escalation.repeat: -1: must not be negative`,
 	}
 	_, err := NewSchedule(cfg, nil)
-	var fe FieldErrors
+	var fe astreinte.FieldErrors
 	if !errors.As(err, &fe) {
-		t.Fatalf("error %v is not FieldErrors", err)
+		t.Fatalf("error %v is not astreinte.FieldErrors", err)
 	}
 	if got := err.Error(); got != strings.Join(want, "\n") {
 		t.Errorf("errors:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))

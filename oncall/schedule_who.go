@@ -3,6 +3,8 @@ package oncall
 import (
 	"slices"
 	"time"
+
+	"github.com/astreinte/astreinte/calendar"
 )
 
 // OnCall is who answers for one escalation tier at an instant.
@@ -37,8 +39,8 @@ type Gap struct {
 // calendar override (it decides when out_of_hours rotations count). A tier
 // with nobody (support open for an out_of_hours rotation, before a
 // rotation's start, an override by nobody) has an empty Person.
-func (s *Schedule) WhoAt(t time.Time, ovs []ShiftOverride, calOv *CalendarOverride) []OnCall {
-	var st *State
+func (s *Schedule) WhoAt(t time.Time, ovs []ShiftOverride, calOv *calendar.Override) []OnCall {
+	var st *calendar.State
 	out := make([]OnCall, 0, len(s.tiers))
 	for i, tier := range s.tiers {
 		oc := OnCall{Tier: tier.Name, TierIndex: i, Rotation: tier.Rotation}
@@ -130,7 +132,7 @@ func (s *Schedule) Shifts(from, to time.Time, ovs []ShiftOverride) []Shift {
 // on-call technician is needed) and the first tier has nobody: before its
 // rotation starts, or where an override replaces its technician by nobody.
 // Adjacent stretches are merged. With no tier at all, all closed time is a gap.
-func (s *Schedule) Gaps(from, to time.Time, ovs []ShiftOverride, calOv *CalendarOverride) []Gap {
+func (s *Schedule) Gaps(from, to time.Time, ovs []ShiftOverride, calOv *calendar.Override) []Gap {
 	if !to.After(from) {
 		return nil
 	}

@@ -2,16 +2,6 @@ package oncall
 
 import "time"
 
-// CalendarOverride forces the support line open or closed until a time,
-// whatever the calendar says. It is set from the CLI and kept in the store.
-type CalendarOverride struct {
-	Open   bool
-	Until  time.Time
-	Reason string
-	SetBy  string
-	SetAt  time.Time
-}
-
 // ShiftOverride replaces one technician by another for a period, in every
 // rotation where the replaced technician would be on call. An empty By means
 // the replaced technician is simply off (which may leave a gap).

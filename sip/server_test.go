@@ -306,15 +306,37 @@ func TestMalformedSIPIsSurvived(t *testing.T) {
 			t.Fatalf("write: %v", err)
 		}
 	}
-	time.Sleep(200 * time.Millisecond)
-	// Still serving.
+	// Still serving. The UDP listener reads datagrams in order, so once
+	// this OPTIONS is answered every bad datagram above has been read.
 	res := p.do(sip.NewRequest(sip.OPTIONS, p.uri("support")))
 	if res.StatusCode != 200 {
 		t.Fatalf("OPTIONS after bad input: %s", res.StartLine())
 	}
-	select {
-	case c := <-p.calls:
-		t.Fatalf("a malformed INVITE became a call: %+v", c)
-	default:
+	// A good call made now is the first call the handler sees: none of
+	// the malformed INVITEs, dispatched earlier, became a call.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d, err := p.dialog.Invite(ctx, p.uri("support"), p.offer("0", "sendrecv"), sip.NewHeader("Content-Type", "application/sdp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("a good call after bad input: %v", err)
+	}
+	c := <-p.calls
+	if want := d.InviteRequest.CallID().Value(); c.ID != want {
+		t.Fatalf("the first call handled is %q, not the good one %q: a malformed INVITE became a call", c.ID, want)
+	}
+	if err := d.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-p.ended; got != EndedByCaller {
+		t.Errorf("good call ended by %q, want the caller", got)
+	}
+	if n := len(p.calls); n != 0 {
+		t.Fatalf("%d more call(s) handled after the good one", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/oncall"
 )
 
@@ -94,7 +95,7 @@ func (db *DB) DeleteShiftOverride(ctx context.Context, id int64) error {
 
 // SetCalendarOverride replaces the calendar override. A zero Until keeps it
 // until cleared; a zero SetAt is the store's clock.
-func (db *DB) SetCalendarOverride(ctx context.Context, o oncall.CalendarOverride) error {
+func (db *DB) SetCalendarOverride(ctx context.Context, o calendar.Override) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("set calendar override: %w", err)
@@ -117,8 +118,8 @@ func (db *DB) SetCalendarOverride(ctx context.Context, o oncall.CalendarOverride
 // CalendarOverride returns the calendar override, or nil when there is
 // none. It is returned even when its Until has passed: whether it still
 // applies is the calendar's decision, at the time it is given.
-func (db *DB) CalendarOverride(ctx context.Context) (*oncall.CalendarOverride, error) {
-	var o oncall.CalendarOverride
+func (db *DB) CalendarOverride(ctx context.Context) (*calendar.Override, error) {
+	var o calendar.Override
 	err := db.rdb.QueryRowContext(ctx, `SELECT open, until_at, reason, set_by, set_at FROM calendar_override WHERE id = 1`).
 		Scan(&o.Open, timeCol{&o.Until}, &o.Reason, &o.SetBy, timeCol{&o.SetAt})
 	if errors.Is(err, sql.ErrNoRows) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/oncall"
 )
 
@@ -80,7 +81,7 @@ func TestShiftOverrides(t *testing.T) {
 func TestCalendarOverride(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
-	get := func() *oncall.CalendarOverride {
+	get := func() *calendar.Override {
 		t.Helper()
 		o, err := db.CalendarOverride(ctx)
 		if err != nil {
@@ -91,7 +92,7 @@ func TestCalendarOverride(t *testing.T) {
 	if o := get(); o != nil {
 		t.Fatalf("CalendarOverride on a new database = %+v, want nil", o)
 	}
-	tests := []oncall.CalendarOverride{
+	tests := []calendar.Override{
 		{Open: false, Until: t0.Add(48 * time.Hour), Reason: "inventory", SetBy: "alice", SetAt: t0.Add(-time.Minute)},
 		{Open: true, Reason: "incident", SetBy: "bob"}, // until cleared; set now
 	}

@@ -11,21 +11,18 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/sip/media"
 )
 
-// CallLog records every call, whatever came of it.
-type CallLog interface {
-	CreateCall(ctx context.Context, c *astreinte.Call) error
-	UpdateCall(ctx context.Context, c *astreinte.Call) error
-}
-
-// TicketCreator turns a recorded message into a ticket (and decides whether
-// it pages someone). It sets t.ID, t.Number and t.DueAt.
-type TicketCreator interface {
-	CreateTicket(ctx context.Context, t *astreinte.Ticket) error
+// Tickets records every call, whatever came of it, and turns a recorded
+// message into a ticket (tickets.Service). Create sets t.ID, t.Number and
+// t.DueAt and decides whether the ticket pages someone.
+type Tickets interface {
+	StartCall(ctx context.Context, c *astreinte.Call) error
+	EndCall(ctx context.Context, c *astreinte.Call) error
+	Create(ctx context.Context, t *astreinte.Ticket) error
 }
 
 // Calendar says which case applies at a time: open, out of hours, holiday…
@@ -35,15 +32,30 @@ type Calendar interface {
 
 // Line is a support line as the flow uses it.
 type Line struct {
-	config.Line
-	Prompts *Prompts
+	Name    string
+	Prompts *audio.Prompts
+	// AnswerAfter lets the phone ring this long before answering.
+	AnswerAfter time.Duration
+	// RedirectTo, when set, sends callers to the support desk while
+	// support is open instead of taking a message.
+	RedirectTo string
+	// UrgencyTimeout is how long the urgency menu waits for a key.
+	UrgencyTimeout time.Duration
+	Record         Limits
+}
+
+// Limits bound a message.
+type Limits struct {
+	MaxLength        time.Duration // the message is cut here
+	Silence          time.Duration // this much quiet ends it
+	MinLength        time.Duration // shorter and unvoiced: no message
+	SilenceThreshold float64       // dBFS below which a frame is quiet
 }
 
 // Handler answers calls on the support lines. It implements sip.Handler.
 type Handler struct {
 	Lines    map[string]*Line
-	Calls    CallLog
-	Tickets  TicketCreator
+	Tickets  Tickets
 	Calendar Calendar
 	// RecordDir is where recordings are written (dated sub-directories).
 	RecordDir string
@@ -60,8 +72,8 @@ type session struct {
 	c    *sip.Call
 	m    *media.Session
 	line *Line
-	p    *Prompts
-	pl   Player
+	p    *audio.Prompts
+	pl   audio.Player
 	log  *slog.Logger
 	rec  astreinte.Call
 }
@@ -80,13 +92,13 @@ func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 		SIPCallID: c.ID, Line: line.Name, CallerNumber: c.From.User, CallerName: c.From.Display,
 		Called: c.To.User, Case: cs, StartedAt: now, Outcome: astreinte.OutcomeInProgress,
 	}
-	if err := h.Calls.CreateCall(ctx, &s.rec); err != nil {
+	if err := h.Tickets.StartCall(ctx, &s.rec); err != nil {
 		s.log.Error("call log: create", "error", err)
 	}
 	defer s.finishCall()
 	s.log.Info("calendar decision", "case", cs, "label", label)
 
-	if cs.Open() && line.OpenAction == config.OpenRedirect {
+	if cs.Open() && line.RedirectTo != "" {
 		if err := c.Redirect(line.RedirectTo); err != nil {
 			s.log.Error("redirect", "error", err)
 			s.rec.Outcome = astreinte.OutcomeFailed
@@ -121,11 +133,11 @@ func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 	}
 	s.rec.AnsweredAt = h.Now()
 	s.m = c.Media()
-	s.pl = Player{Ctx: ctx, Call: c, Media: s.m}
+	s.pl = audio.Player{Ctx: ctx, Call: c, Media: s.m}
 	s.run(cs)
 	// A moment of silence lets the caller's jitter buffer play the end of
 	// the goodbye out before our BYE tears the call down.
-	s.pl.Play(false, Silence(HangupTail))
+	s.pl.Play(false, audio.Silence(audio.HangupTail))
 	c.Hangup(ctx) // after the goodbye: our BYE, logged as such
 }
 
@@ -165,7 +177,7 @@ func (s *session) finishCall() {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
 	if s.rec.ID != 0 {
-		if err := s.h.Calls.UpdateCall(ctx, &s.rec); err != nil {
+		if err := s.h.Tickets.EndCall(ctx, &s.rec); err != nil {
 			s.log.Error("call log: update", "error", err)
 		}
 	}
@@ -179,14 +191,14 @@ func (s *session) run(cs astreinte.Case) {
 	var err error
 	switch {
 	case cs.Open():
-		_, err = s.pl.Play(false, s.p.Must(PromptGreetingOpen))
+		_, err = s.pl.Play(false, s.p.Must(audio.PromptGreetingOpen))
 	default:
-		greeting := PromptGreetingClosed
+		greeting := audio.PromptGreetingClosed
 		if cs == astreinte.CaseHoliday || cs == astreinte.CaseClosure {
-			greeting = PromptGreetingHoliday
+			greeting = audio.PromptGreetingHoliday
 		}
 		// A key pressed during the greeting answers the menu at once.
-		key, err = s.pl.Play(true, s.p.Must(greeting), Silence(300*time.Millisecond), s.p.Must(PromptMenuUrgency))
+		key, err = s.pl.Play(true, s.p.Must(greeting), audio.Silence(300*time.Millisecond), s.p.Must(audio.PromptMenuUrgency))
 		if err == nil && key == 0 {
 			key, err = s.pl.WaitKey(s.line.UrgencyTimeout)
 		}
@@ -202,7 +214,7 @@ func (s *session) run(cs astreinte.Case) {
 		keyName = string(key)
 	}
 	s.log.Info("urgency chosen", "urgency", urgency, "key", keyName)
-	if _, err := s.pl.Play(false, s.p.Must(PromptRecordInstructions), s.p.Must(PromptBeep)); err != nil {
+	if _, err := s.pl.Play(false, s.p.Must(audio.PromptRecordInstructions), s.p.Must(audio.PromptBeep)); err != nil {
 		return
 	}
 	s.record(cs, urgency)
@@ -259,7 +271,7 @@ func (s *session) record(cs astreinte.Case, urgency astreinte.Urgency) {
 		}
 		s.rec.Outcome = astreinte.OutcomeNoMessage
 		if up {
-			s.pl.Play(false, s.p.Must(PromptNoMessage), s.p.Must(PromptGoodbye))
+			s.pl.Play(false, s.p.Must(audio.PromptNoMessage), s.p.Must(audio.PromptGoodbye))
 		}
 		return
 	}
@@ -270,13 +282,13 @@ func (s *session) record(cs astreinte.Case, urgency astreinte.Urgency) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
-	if err := s.h.Tickets.CreateTicket(ctx, t); err != nil {
+	if err := s.h.Tickets.Create(ctx, t); err != nil {
 		// The WAV and its sidecar stay on disk: the ticket is created at
 		// the next start-up by the repair pass. The caller is still thanked.
 		s.log.Error("ticket not created; kept for the start-up repair", "error", err, "path", res.Path)
 		s.rec.Outcome = astreinte.OutcomeFailed
 		if up {
-			s.pl.Play(false, s.p.Must(PromptSaved), s.p.Must(PromptGoodbye))
+			s.pl.Play(false, s.p.Must(audio.PromptSaved), s.p.Must(audio.PromptGoodbye))
 		}
 		return
 	}
@@ -287,12 +299,12 @@ func (s *session) record(cs astreinte.Case, urgency astreinte.Urgency) {
 	s.rec.TicketID = t.ID
 	s.log.Info("ticket created", "ticket", t.Number, "urgency", t.Urgency)
 	if up {
-		after := PromptNormalCallback
+		after := audio.PromptNormalCallback
 		if urgency == astreinte.Urgent {
-			after = PromptUrgentCallback
+			after = audio.PromptUrgentCallback
 		}
-		s.pl.Play(false, s.p.Must(PromptSavedTicket), s.p.SpeakTicket(t.Number),
-			Silence(300*time.Millisecond), s.p.Must(after), s.p.Must(PromptGoodbye))
+		s.pl.Play(false, s.p.Must(audio.PromptSavedTicket), s.p.SpeakTicket(t.Number),
+			audio.Silence(300*time.Millisecond), s.p.Must(after), s.p.Must(audio.PromptGoodbye))
 	}
 }
 
@@ -355,5 +367,5 @@ func (q *quietWatch) ended(now time.Time, length, trailing, limit time.Duration)
 // fail tells the caller something went wrong and ends the call cleanly.
 func (s *session) fail() {
 	s.rec.Outcome = astreinte.OutcomeFailed
-	s.pl.Play(false, s.p.Must(PromptError))
+	s.pl.Play(false, s.p.Must(audio.PromptError))
 }

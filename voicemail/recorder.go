@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/astreinte/astreinte/audio"
 )
 
 // ErrRecorderClosed is returned by WriteSamples after Close or Discard, and
@@ -20,7 +22,7 @@ var ErrRecorderClosed = errors.New("recorder closed")
 
 // recordChunk is how much audio the recorder buffers before writing it: one
 // second, the most a crash can lose.
-const recordChunk = SampleRate * 2 // bytes
+const recordChunk = audio.SampleRate * 2 // bytes
 
 // minDBFS floors the levels in Result, so that digital silence logs as a
 // number rather than -Inf.
@@ -78,10 +80,10 @@ type Recorder struct {
 	path    string
 	part    string
 	f       recFile
-	hdr     [wavHeaderSize]byte // the header; also scratch for patching sizes
-	buf     []byte              // pending PCM, up to recordChunk bytes
-	written int64               // PCM bytes in the file
-	samples int64               // samples in the file or buf
+	hdr     [audio.WAVHeaderSize]byte // the header; also scratch for patching sizes
+	buf     []byte                    // pending PCM, up to recordChunk bytes
+	written int64                     // PCM bytes in the file
+	samples int64                     // samples in the file or buf
 	m       meter
 	err     error // first write error; sticky
 
@@ -120,7 +122,7 @@ func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
 		buf:  make([]byte, 0, recordChunk),
 		m:    newMeter(DefaultSilenceThreshold),
 	}
-	putWAVHeader(&r.hdr, 0)
+	audio.PutWAVHeader(&r.hdr, 0)
 	if _, err := f.Write(r.hdr[:]); err != nil {
 		f.Close()
 		os.Remove(part)
@@ -183,7 +185,7 @@ func (r *Recorder) flush() error {
 		r.written += int64(n)
 		r.samples -= int64(len(r.buf)-n) / 2
 		r.buf = r.buf[:0]
-		r.f.Truncate(wavHeaderSize + r.written) // best effort: repair also cuts half samples
+		r.f.Truncate(audio.WAVHeaderSize + r.written) // best effort: repair also cuts half samples
 		r.patchHeader()
 		r.err = fmt.Errorf("record %s: %w", r.path, err)
 		return r.err
@@ -199,8 +201,8 @@ func (r *Recorder) flush() error {
 
 // patchHeader writes the RIFF and data sizes for what is in the file.
 func (r *Recorder) patchHeader() error {
-	size := uint32(min(r.written, math.MaxUint32-wavHeaderSize))
-	binary.LittleEndian.PutUint32(r.hdr[4:8], wavHeaderSize-8+size)
+	size := uint32(min(r.written, math.MaxUint32-audio.WAVHeaderSize))
+	binary.LittleEndian.PutUint32(r.hdr[4:8], audio.WAVHeaderSize-8+size)
 	binary.LittleEndian.PutUint32(r.hdr[40:44], size)
 	if _, err := r.f.WriteAt(r.hdr[4:8], 4); err != nil {
 		return err
@@ -214,14 +216,14 @@ func (r *Recorder) patchHeader() error {
 func (r *Recorder) Silence() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return durationOf(r.m.tail)
+	return audio.DurationOf(r.m.tail)
 }
 
 // Duration returns the length of the audio recorded so far.
 func (r *Recorder) Duration() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return durationOf(r.samples)
+	return audio.DurationOf(r.samples)
 }
 
 // Voiced returns the total time of the 20 ms frames above the silence
@@ -229,7 +231,7 @@ func (r *Recorder) Duration() time.Duration {
 func (r *Recorder) Voiced() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return durationOf(min(r.m.voiced, r.samples))
+	return audio.DurationOf(min(r.m.voiced, r.samples))
 }
 
 // Err returns the write error that stopped the recording, or nil.
@@ -277,8 +279,8 @@ func (r *Recorder) Close() (Result, error) {
 	}
 	r.res = Result{
 		Path:     final,
-		Duration: durationOf(r.samples),
-		Voiced:   durationOf(min(r.m.voiced, r.samples)),
+		Duration: audio.DurationOf(r.samples),
+		Voiced:   audio.DurationOf(min(r.m.voiced, r.samples)),
 		Samples:  r.samples,
 		Peak:     max(minDBFS, r.m.peakDBFS()),
 		RMS:      max(minDBFS, r.m.rmsDBFS()),

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/astreinte/astreinte/audio"
 	"github.com/go-audio/wav"
 )
 
@@ -60,12 +61,12 @@ func readBack(t *testing.T, path string) []int16 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.SampleRate != SampleRate || d.NumChans != 1 || d.BitDepth != 16 || d.WavAudioFormat != 1 {
+	if d.SampleRate != audio.SampleRate || d.NumChans != 1 || d.BitDepth != 16 || d.WavAudioFormat != 1 {
 		t.Fatalf("%s: %d Hz, %d channels, %d bits, format %d", path, d.SampleRate, d.NumChans, d.BitDepth, d.WavAudioFormat)
 	}
 	st, _ := f.Stat()
-	if int64(d.PCMSize) != st.Size()-wavHeaderSize {
-		t.Errorf("%s: data chunk says %d bytes, the file holds %d", path, d.PCMSize, st.Size()-wavHeaderSize)
+	if int64(d.PCMSize) != st.Size()-audio.WAVHeaderSize {
+		t.Errorf("%s: data chunk says %d bytes, the file holds %d", path, d.PCMSize, st.Size()-audio.WAVHeaderSize)
 	}
 	s := make([]int16, len(buf.Data))
 	for i, v := range buf.Data {
@@ -80,7 +81,7 @@ func TestRecorderRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := speech(SampleRate*7/2, 1) // 3.5 s: three whole chunks and a half
+	in := speech(audio.SampleRate*7/2, 1) // 3.5 s: three whole chunks and a half
 	feed(t, r, in)
 	if d := r.Duration(); d != 3500*time.Millisecond {
 		t.Errorf("Duration() = %v", d)
@@ -140,11 +141,11 @@ func TestRecorderSilence(t *testing.T) {
 		silence, voiced time.Duration
 		duration        time.Duration
 	}{
-		{name: "speech", audio: speech(SampleRate, 3), silence: 0, voiced: time.Second, duration: time.Second},
-		{name: "line noise", audio: noise(2*SampleRate, quiet), silence: 2 * time.Second, voiced: time.Second, duration: 3 * time.Second},
-		{name: "speech again", audio: speech(SampleRate/2, 4), silence: 0, voiced: 1500 * time.Millisecond, duration: 3500 * time.Millisecond},
+		{name: "speech", audio: speech(audio.SampleRate, 3), silence: 0, voiced: time.Second, duration: time.Second},
+		{name: "line noise", audio: noise(2*audio.SampleRate, quiet), silence: 2 * time.Second, voiced: time.Second, duration: 3 * time.Second},
+		{name: "speech again", audio: speech(audio.SampleRate/2, 4), silence: 0, voiced: 1500 * time.Millisecond, duration: 3500 * time.Millisecond},
 		{name: "digital silence, odd sizes", audio: make([]int16, 2410), silence: 300 * time.Millisecond, voiced: 1500 * time.Millisecond, duration: 3801250 * time.Microsecond},
-		{name: "noise above a -60 dBFS threshold", threshold: -60, audio: noise(SampleRate/5, quiet), silence: 0, voiced: 1700 * time.Millisecond, duration: 4001250 * time.Microsecond},
+		{name: "noise above a -60 dBFS threshold", threshold: -60, audio: noise(audio.SampleRate/5, quiet), silence: 0, voiced: 1700 * time.Millisecond, duration: 4001250 * time.Microsecond},
 	}
 	r, err := NewRecorder(filepath.Join(t.TempDir(), "msg.wav"), testMeta)
 	if err != nil {
@@ -164,7 +165,7 @@ func TestRecorderSilence(t *testing.T) {
 			s = s[n:]
 		}
 		if r.Silence() != st.silence || r.Voiced() != st.voiced || r.Duration() != st.duration {
-			t.Errorf("after %s: Silence %v, Voiced %v, Duration %v; want %v, %v, %v", st.name,
+			t.Errorf("after %s: audio.Silence %v, Voiced %v, Duration %v; want %v, %v, %v", st.name,
 				r.Silence(), r.Voiced(), r.Duration(), st.silence, st.voiced, st.duration)
 		}
 	}
@@ -179,7 +180,7 @@ func TestRecorderDiscard(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			feed(t, r, speech(SampleRate*3/2, 5))
+			feed(t, r, speech(audio.SampleRate*3/2, 5))
 			if closeFirst {
 				if _, err := r.Close(); err != nil {
 					t.Fatal(err)
@@ -258,7 +259,7 @@ func TestRecorderDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.f = &fullDisk{File: r.f.(*os.File), room: recordChunk + 101} // one second and 50.5 samples
-	in := speech(3*SampleRate, 6)
+	in := speech(3*audio.SampleRate, 6)
 	var werr error
 	for s := in; len(s) > 0 && werr == nil; s = s[160:] {
 		werr = r.WriteSamples(s[:160])
@@ -273,7 +274,7 @@ func TestRecorderDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	const kept = SampleRate + 50
+	const kept = audio.SampleRate + 50
 	if res.Samples != kept || res.Path != path {
 		t.Errorf("Result %+v, want %d samples at %s", res, kept, path)
 	}
@@ -288,14 +289,14 @@ func TestRecorderConcurrentUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { feed(t, r, speech(2*SampleRate, 7)) })
+	wg.Go(func() { feed(t, r, speech(2*audio.SampleRate, 7)) })
 	wg.Go(func() {
 		for range 1000 {
 			_, _, _ = r.Silence(), r.Duration(), r.Voiced()
 		}
 	})
 	wg.Wait()
-	if res, err := r.Close(); err != nil || res.Samples != 2*SampleRate {
+	if res, err := r.Close(); err != nil || res.Samples != 2*audio.SampleRate {
 		t.Errorf("Close: %+v, %v", res, err)
 	}
 }
@@ -313,5 +314,12 @@ func BenchmarkRecorderWriteSamples(b *testing.B) {
 		if err := r.WriteSamples(frame); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/astreinte/astreinte/audio"
 )
 
 // Recovered is a recording found by RepairRecordings that may lack a ticket.
@@ -149,8 +151,8 @@ func patchSizes(path string) error {
 		return err
 	}
 	size := st.Size()
-	if size < wavHeaderSize {
-		return fmt.Errorf("%w: %d bytes is too short to hold a WAV header", ErrInvalidWAV, size)
+	if size < audio.WAVHeaderSize {
+		return fmt.Errorf("%w: %d bytes is too short to hold a WAV header", audio.ErrInvalidWAV, size)
 	}
 	dataOff, blockAlign, err := findData(f, size)
 	if err != nil {
@@ -159,7 +161,7 @@ func patchSizes(path string) error {
 	dataLen := size - dataOff
 	dataLen -= dataLen % int64(blockAlign)
 	if dataOff+dataLen > math.MaxUint32 {
-		return fmt.Errorf("%w: %d bytes is too long for a WAV file", ErrInvalidWAV, size)
+		return fmt.Errorf("%w: %d bytes is too long for a WAV file", audio.ErrInvalidWAV, size)
 	}
 	if dataOff+dataLen != size {
 		if err := f.Truncate(dataOff + dataLen); err != nil {
@@ -190,7 +192,7 @@ func findData(r io.ReaderAt, size int64) (dataOff int64, blockAlign int, err err
 		return 0, 0, err
 	}
 	if string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
-		return 0, 0, ErrNotWAV
+		return 0, 0, audio.ErrNotWAV
 	}
 	for off := int64(12); off+8 <= size; {
 		if _, err := r.ReadAt(b[:8], off); err != nil {
@@ -200,24 +202,24 @@ func findData(r io.ReaderAt, size int64) (dataOff int64, blockAlign int, err err
 		switch string(b[:4]) {
 		case "fmt ":
 			if n < 16 || off+8+16 > size {
-				return 0, 0, fmt.Errorf("%w: short fmt chunk", ErrInvalidWAV)
+				return 0, 0, fmt.Errorf("%w: short fmt chunk", audio.ErrInvalidWAV)
 			}
 			if _, err := r.ReadAt(b[:16], off+8); err != nil {
 				return 0, 0, err
 			}
 			blockAlign = int(binary.LittleEndian.Uint16(b[12:14]))
 			if blockAlign == 0 {
-				return 0, 0, fmt.Errorf("%w: block align 0", ErrInvalidWAV)
+				return 0, 0, fmt.Errorf("%w: block align 0", audio.ErrInvalidWAV)
 			}
 		case "data":
 			if blockAlign == 0 {
-				return 0, 0, fmt.Errorf("%w: data chunk before fmt chunk", ErrInvalidWAV)
+				return 0, 0, fmt.Errorf("%w: data chunk before fmt chunk", audio.ErrInvalidWAV)
 			}
 			return off + 8, blockAlign, nil
 		}
 		off += 8 + n + n&1
 	}
-	return 0, 0, fmt.Errorf("%w: no data chunk", ErrInvalidWAV)
+	return 0, 0, fmt.Errorf("%w: no data chunk", audio.ErrInvalidWAV)
 }
 
 // recovered describes the recording at wav: meta from its sidecar, duration
@@ -232,13 +234,13 @@ func recovered(wav string, closed bool) (Recovered, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, fmt.Errorf("repair %s: sidecar: %w", wav, err))
 	}
-	s, err := decodeWAVFile(wav)
+	s, err := audio.DecodeWAVFile(wav)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("repair %s: %w", wav, err))
 	}
 	m := newMeter(DefaultSilenceThreshold)
 	m.add(s)
-	rec.Duration = durationOf(m.total)
-	rec.Voiced = durationOf(m.voiced)
+	rec.Duration = audio.DurationOf(m.total)
+	rec.Voiced = audio.DurationOf(m.voiced)
 	return rec, errors.Join(errs...)
 }

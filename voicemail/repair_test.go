@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/astreinte/astreinte/audio"
 )
 
 // crash records in, then drops the recorder as a killed process would: the
@@ -25,16 +27,16 @@ func crash(t *testing.T, path string, meta RecordingMeta, in []int16) {
 }
 
 func TestRepairAfterCrash(t *testing.T) {
-	in := speech(SampleRate*7/2, 11) // 3.5 s: 3 s flushed, 0.5 s buffered and lost
+	in := speech(audio.SampleRate*7/2, 11) // 3.5 s: 3 s flushed, 0.5 s buffered and lost
 	tests := []struct {
 		name  string
 		after func(t *testing.T, part string) // what else the crash left
 		want  []int16
 	}{
-		{"killed", nil, in[:3*SampleRate]},
+		{"killed", nil, in[:3*audio.SampleRate]},
 		{"killed in the middle of a write, half a sample", func(t *testing.T, part string) {
 			appendTo(t, part, []byte{0x12, 0x34, 0x56})
-		}, append(slices.Clone(in[:3*SampleRate]), 0x3412)},
+		}, append(slices.Clone(in[:3*audio.SampleRate]), 0x3412)},
 		{"header sizes never written", func(t *testing.T, part string) {
 			f, err := os.OpenFile(part, os.O_RDWR, 0)
 			if err != nil {
@@ -43,7 +45,7 @@ func TestRepairAfterCrash(t *testing.T) {
 			defer f.Close()
 			f.WriteAt([]byte{42, 0, 0, 0}, 4) // go-audio/wav's placeholder
 			f.WriteAt([]byte{0, 0, 0, 0}, 40)
-		}, in[:3*SampleRate]},
+		}, in[:3*audio.SampleRate]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,7 +62,7 @@ func TestRepairAfterCrash(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := int64(len(tt.want))
-			want := Recovered{Path: path, Meta: testMeta, Duration: durationOf(n), Voiced: durationOf(n - n%meterFrame)}
+			want := Recovered{Path: path, Meta: testMeta, Duration: audio.DurationOf(n), Voiced: audio.DurationOf(n - n%meterFrame)}
 			if len(found) != 1 || found[0] != want {
 				t.Fatalf("found %+v, want %+v", found, want)
 			}
@@ -91,8 +93,8 @@ func TestRepairRecordingsMixed(t *testing.T) {
 	dir := t.TempDir()
 	sub := filepath.Join(dir, "2026", "01", "10")
 	os.MkdirAll(sub, 0o700)
-	voice := speech(2*SampleRate, 12)
-	silent := make([]int16, 2*SampleRate)
+	voice := speech(2*audio.SampleRate, 12)
+	silent := make([]int16, 2*audio.SampleRate)
 	path := func(name string) string { return filepath.Join(dir, name) }
 
 	crash(t, path("a-crashed.wav"), testMeta, voice)
@@ -104,12 +106,12 @@ func TestRepairRecordingsMixed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	feed(t, closed, voice[:SampleRate])
+	feed(t, closed, voice[:audio.SampleRate])
 	if _, err := closed.Close(); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, path("e-orphan.wav.json"), []byte(`{"call_id":"e"}`))
-	writeFile(t, path("f-done.wav"), rawWAV(tagPCM, 8000, 16, 1, false, make([]byte, 800)))
+	writeFile(t, path("f-done.wav"), pcmWAV(make([]byte, 800)))
 	writeFile(t, path("g-not-ours.json"), []byte(`{}`))
 	writeFile(t, path("h-junk.wav.part"), []byte(strings.Repeat("not a wav ", 10)))
 	crash(t, filepath.Join(sub, "i-nested.wav"), testMeta, voice)
@@ -154,7 +156,7 @@ func TestRepairRecordingsMissingDir(t *testing.T) {
 func TestRepairedHeader(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.wav")
-	crash(t, path, testMeta, speech(SampleRate*3/2, 13))
+	crash(t, path, testMeta, speech(audio.SampleRate*3/2, 13))
 	appendTo(t, path+".part", []byte{1})
 	if _, err := RepairRecordings(dir); err != nil {
 		t.Fatal(err)
@@ -164,7 +166,7 @@ func TestRepairedHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	le := binary.LittleEndian
-	if len(b) != wavHeaderSize+recordChunk || le.Uint32(b[4:]) != uint32(len(b)-8) || le.Uint32(b[40:]) != recordChunk {
+	if len(b) != audio.WAVHeaderSize+recordChunk || le.Uint32(b[4:]) != uint32(len(b)-8) || le.Uint32(b[40:]) != recordChunk {
 		t.Errorf("file of %d bytes, RIFF size %d, data size %d", len(b), le.Uint32(b[4:]), le.Uint32(b[40:]))
 	}
 }
@@ -179,4 +181,11 @@ func appendTo(t *testing.T, path string, b []byte) {
 	if _, err := f.Write(b); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pcmWAV is a finished 16-bit mono WAV at audio.SampleRate holding data.
+func pcmWAV(data []byte) []byte {
+	var h [audio.WAVHeaderSize]byte
+	audio.PutWAVHeader(&h, uint32(len(data)))
+	return append(h[:], data...)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/acklink"
 )
 
 //go:embed templates/*.html
@@ -19,26 +20,23 @@ var templateFS embed.FS
 
 var pageTmpl = template.Must(template.ParseFS(templateFS, "templates/ack.html"))
 
-// AckStore is what the acknowledge pages need of the ticket store.
-type AckStore interface {
-	// TicketByID returns the ticket, or an error wrapping
+// Tickets is what the acknowledge pages need of the tickets service.
+type Tickets interface {
+	// ByID returns the ticket, or an error wrapping
 	// astreinte.ErrNotFound.
-	TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error)
+	ByID(ctx context.Context, id int64) (astreinte.Ticket, error)
 	// Acknowledge records that by took the ticket through via and stops
 	// paging; it returns false (and no error) when the ticket was no
 	// longer new, which makes a second acknowledgement harmless.
 	Acknowledge(ctx context.Context, ticketID int64, by, via string) (bool, error)
 }
 
-// Server serves the acknowledge pages. Only Store and Key are required.
+// Server serves the acknowledge pages. Only Tickets and Key are required.
 type Server struct {
-	Store AckStore
-	Key   []byte           // link signing key (LoadOrCreateKey)
-	Now   func() time.Time // default time.Now
-	Log   *slog.Logger     // default slog.Default()
-	// OnAck, when set, is called after a ticket was acknowledged here; it
-	// wakes the pager so that pending sends are dropped at once.
-	OnAck func()
+	Tickets Tickets
+	Key     []byte           // link signing key (acklink.LoadOrCreateKey)
+	Now     func() time.Time // default time.Now
+	Log     *slog.Logger     // default slog.Default()
 	// Location is the zone of times shown on the pages (default
 	// time.Local).
 	Location *time.Location
@@ -99,7 +97,7 @@ func (s *Server) loc() *time.Location {
 // parameters. It never acknowledges: mail scanners fetch links.
 func (s *Server) showAck(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	id, person, err := VerifyAck(s.Key, q, s.now())
+	id, person, err := acklink.VerifyAck(s.Key, q, s.now())
 	if err != nil {
 		s.linkError(w, r, id, err)
 		return
@@ -130,13 +128,13 @@ func (s *Server) postAck(w http.ResponseWriter, r *http.Request) {
 			FR: "Requête illisible.", EN: "Unreadable request."})
 		return
 	}
-	id, person, err := VerifyAck(s.Key, r.PostForm, s.now())
+	id, person, err := acklink.VerifyAck(s.Key, r.PostForm, s.now())
 	if err != nil {
 		s.linkError(w, r, id, err)
 		return
 	}
 	log := s.log().With("ticket_id", id, "person", person)
-	changed, err := s.Store.Acknowledge(r.Context(), id, person, ackVia)
+	changed, err := s.Tickets.Acknowledge(r.Context(), id, person, ackVia)
 	if errors.Is(err, astreinte.ErrNotFound) {
 		s.render(w, http.StatusNotFound, notFoundPage)
 		return
@@ -148,9 +146,6 @@ func (s *Server) postAck(w http.ResponseWriter, r *http.Request) {
 	}
 	if changed {
 		log.Info("ticket acknowledged by link")
-		if s.OnAck != nil {
-			s.OnAck()
-		}
 	}
 	t, ok := s.ticket(w, r, id)
 	if !ok {
@@ -169,7 +164,7 @@ func (s *Server) postAck(w http.ResponseWriter, r *http.Request) {
 
 // ticket loads a ticket, rendering the error page itself when it cannot.
 func (s *Server) ticket(w http.ResponseWriter, r *http.Request, id int64) (astreinte.Ticket, bool) {
-	t, err := s.Store.TicketByID(r.Context(), id)
+	t, err := s.Tickets.ByID(r.Context(), id)
 	if errors.Is(err, astreinte.ErrNotFound) {
 		s.render(w, http.StatusNotFound, notFoundPage)
 		return t, false
@@ -187,13 +182,13 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request, id int64) (astre
 func (s *Server) linkError(w http.ResponseWriter, r *http.Request, id int64, err error) {
 	s.log().Warn("web: refused acknowledge link", "error", err, "remote", r.RemoteAddr)
 	p := page{Tone: "error", Cmd: "astreinte tickets ack <number>"}
-	if errors.Is(err, ErrLinkExpired) && id > 0 {
-		if t, terr := s.Store.TicketByID(r.Context(), id); terr == nil {
+	if errors.Is(err, acklink.ErrLinkExpired) && id > 0 {
+		if t, terr := s.Tickets.ByID(r.Context(), id); terr == nil {
 			p.Ticket = s.view(t)
 			p.Cmd = "astreinte tickets ack " + t.Number
 		}
 	}
-	if errors.Is(err, ErrLinkExpired) {
+	if errors.Is(err, acklink.ErrLinkExpired) {
 		p.FR = "Ce lien de prise en charge a expiré."
 		p.EN = "This acknowledge link has expired."
 	} else {

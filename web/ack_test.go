@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -12,11 +13,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/acklink"
 )
 
 // fakeStore keeps tickets in memory with the store's acknowledge rule:
@@ -28,7 +29,7 @@ type fakeStore struct {
 	now     time.Time
 }
 
-func (f *fakeStore) TicketByID(_ context.Context, id int64) (astreinte.Ticket, error) {
+func (f *fakeStore) ByID(_ context.Context, id int64) (astreinte.Ticket, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t, ok := f.tickets[id]
@@ -62,7 +63,7 @@ func (f *fakeStore) ackCalls() []string {
 
 func (f *fakeStore) ackCount() int { return len(f.ackCalls()) }
 
-func newTestServer(t *testing.T) (*fakeStore, *httptest.Server, *atomic.Int32) {
+func newTestServer(t *testing.T) (*fakeStore, *httptest.Server) {
 	t.Helper()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
@@ -74,17 +75,16 @@ func newTestServer(t *testing.T) (*fakeStore, *httptest.Server, *atomic.Int32) {
 			Urgency: astreinte.Urgent, Status: astreinte.StatusNew, Duration: 83 * time.Second, CreatedAt: now.Add(-8 * time.Minute)},
 		124: {ID: 124, Number: "2026-000124", Urgency: astreinte.NotUrgent, Status: astreinte.StatusNew, CreatedAt: now},
 	}}
-	onAck := new(atomic.Int32)
-	s := &Server{Store: st, Key: testKey, Now: func() time.Time { return now }, Location: paris,
-		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		OnAck: func() { onAck.Add(1) }}
+	s := &Server{Tickets: st, Key: testKey, Now: func() time.Time { return now }, Location: paris,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return st, ts, onAck
+	return st, ts
 }
 
 func link(ts *httptest.Server, id int64, person string, exp time.Time) string {
-	return AckURL(ts.URL, testKey, id, person, exp)
+	return acklink.AckURL(ts.URL, testKey, id, person, exp)
 }
 
 func do(t *testing.T, method, u string, form url.Values) (int, http.Header, string) {
@@ -126,7 +126,7 @@ func formOf(t *testing.T, page string) url.Values {
 func TestAckPages(t *testing.T) {
 	later := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
 	t.Run("GET shows the ticket and does not acknowledge", func(t *testing.T) {
-		st, ts, _ := newTestServer(t)
+		st, ts := newTestServer(t)
 		code, _, body := do(t, "GET", link(ts, 123, "alice", later), nil)
 		if code != http.StatusOK {
 			t.Fatalf("status %d\n%s", code, body)
@@ -142,29 +142,23 @@ func TestAckPages(t *testing.T) {
 		}
 	})
 	t.Run("POST acknowledges once, then says already", func(t *testing.T) {
-		st, ts, onAck := newTestServer(t)
+		st, ts := newTestServer(t)
 		_, _, page := do(t, "GET", link(ts, 123, "alice", later), nil)
 		form := formOf(t, page)
 		code, _, body := do(t, "POST", ts.URL+"/ack", form)
 		if code != http.StatusOK || !strings.Contains(body, "Ticket 2026-000123 acknowledged by alice") {
 			t.Fatalf("first POST: %d\n%s", code, body)
 		}
-		if n := onAck.Load(); n != 1 {
-			t.Errorf("OnAck called %d times, want 1", n)
-		}
 		code, _, body = do(t, "POST", ts.URL+"/ack", form)
 		if code != http.StatusOK || !strings.Contains(body, "already acknowledged by alice at 03:12") {
 			t.Fatalf("second POST: %d\n%s", code, body)
-		}
-		if n := onAck.Load(); n != 1 {
-			t.Errorf("OnAck called %d times after a repeat, want 1", n)
 		}
 		if got := st.ackCalls(); len(got) != 2 || got[0] != "alice email" {
 			t.Errorf("Acknowledge calls = %q", got)
 		}
 	})
 	t.Run("someone else was first", func(t *testing.T) {
-		st, ts, _ := newTestServer(t)
+		st, ts := newTestServer(t)
 		if _, err := st.Acknowledge(context.Background(), 123, "bob", "sip"); err != nil {
 			t.Fatal(err)
 		}
@@ -172,14 +166,14 @@ func TestAckPages(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, "already acknowledged by bob at 03:12") || strings.Contains(body, "<form") {
 			t.Fatalf("GET: %d\n%s", code, body)
 		}
-		q, _ := url.ParseQuery(SignAck(testKey, 123, "alice", later))
+		q, _ := url.ParseQuery(acklink.SignAck(testKey, 123, "alice", later))
 		code, _, body = do(t, "POST", ts.URL+"/ack", q)
 		if code != http.StatusOK || !strings.Contains(body, "already acknowledged by bob at 03:12") {
 			t.Fatalf("POST: %d\n%s", code, body)
 		}
 	})
 	t.Run("refused links", func(t *testing.T) {
-		st, ts, _ := newTestServer(t)
+		st, ts := newTestServer(t)
 		tampered := strings.Replace(link(ts, 124, "alice", later), "t=124", "t=123", 1)
 		expired := link(ts, 123, "alice", st.now.Add(-time.Minute))
 		tests := []struct {
@@ -191,7 +185,7 @@ func TestAckPages(t *testing.T) {
 			{"GET no params", "GET", ts.URL + "/ack", []string{"not valid"}},
 			{"POST tampered", "POST", tampered, []string{"not valid"}},
 			{"POST expired", "POST", expired, []string{"expired"}},
-			{"GET other key", "GET", AckURL(ts.URL, []byte("another key entirely, 32 bytes!!"), 123, "alice", later), []string{"not valid"}},
+			{"GET other key", "GET", acklink.AckURL(ts.URL, []byte("another key entirely, 32 bytes!!"), 123, "alice", later), []string{"not valid"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -217,14 +211,14 @@ func TestAckPages(t *testing.T) {
 		}
 	})
 	t.Run("query string alone does not acknowledge a POST", func(t *testing.T) {
-		st, ts, _ := newTestServer(t)
+		st, ts := newTestServer(t)
 		code, _, _ := do(t, "POST", link(ts, 123, "alice", later), url.Values{})
 		if code != http.StatusForbidden || st.ackCount() != 0 {
 			t.Fatalf("status %d, %d acknowledgements", code, st.ackCount())
 		}
 	})
 	t.Run("unknown ticket", func(t *testing.T) {
-		_, ts, _ := newTestServer(t)
+		_, ts := newTestServer(t)
 		code, _, _ := do(t, "GET", link(ts, 999, "alice", later), nil)
 		if code != http.StatusNotFound {
 			t.Fatalf("status %d, want 404", code)
@@ -233,7 +227,7 @@ func TestAckPages(t *testing.T) {
 }
 
 func TestHeadersAndHealth(t *testing.T) {
-	_, ts, _ := newTestServer(t)
+	_, ts := newTestServer(t)
 	later := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
 	want := map[string]string{
 		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
@@ -256,3 +250,5 @@ func TestHeadersAndHealth(t *testing.T) {
 		t.Fatalf("healthz: %d %q", code, body)
 	}
 }
+
+var testKey = bytes.Repeat([]byte{7}, acklink.KeySize)

@@ -1,55 +1,36 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/store"
+	"github.com/astreinte/astreinte/tickets"
 )
 
-// env is what every command works with: the configuration, the store, the
-// calendar and the schedule, and the clock.
+// env is what every command works with, built in dependency order from the
+// configuration: the clock, the store, the calendar (with its manual
+// override), the on-call schedule and the tickets service.
 type env struct {
-	cfg   *config.Config
-	db    *store.DB
-	cal   *oncall.Calendar
-	sched *oncall.Schedule
-	now   func() time.Time
-	// ackKey signs acknowledge links (set by serve).
-	ackKey []byte
+	cfg     *config.Config
+	now     func() time.Time
+	db      *store.DB
+	cal     calendar.Live
+	sched   *oncall.Schedule
+	tickets *tickets.Service
 }
 
-// newFlags makes a flag set with the common --config flag.
-func newFlags(name string) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	path := fs.String("config", os.Getenv("ASTREINTE_CONFIG"), "configuration file")
-	return fs, path
-}
-
-// parseFlags parses args allowing flags after positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%v (see astreinte help)", err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
+// configFlag declares the --config flag every command reading the
+// configuration has.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", os.Getenv("ASTREINTE_CONFIG"), "configuration `file` (default: $ASTREINTE_CONFIG, else built in)")
 }
 
 func loadConfig(path string) (*config.Config, error) {
@@ -59,25 +40,18 @@ func loadConfig(path string) (*config.Config, error) {
 	return config.Load(path)
 }
 
+// openEnv loads the configuration at path and opens what it names.
 func openEnv(path string) (*env, error) {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(filepath.Join(cfg.DataDir, "astreinte.db"))
-	if err != nil {
-		return nil, err
-	}
-	e, err := newEnv(cfg, db)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return e, nil
+	return newEnv(cfg)
 }
 
-func newEnv(cfg *config.Config, db *store.DB) (*env, error) {
-	cal, err := oncall.NewCalendar(cfg.Calendar)
+func newEnv(cfg *config.Config) (*env, error) {
+	now := clockOf(cfg.Clock)
+	cal, err := calendar.New(cfg.Calendar)
 	if err != nil {
 		return nil, err
 	}
@@ -85,17 +59,48 @@ func newEnv(cfg *config.Config, db *store.DB) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
-	if cfg.Clock.Now != "" {
-		start, _ := time.Parse(time.RFC3339, cfg.Clock.Now)
-		wall := time.Now()
-		now = func() time.Time { return start.Add(time.Since(wall)) }
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	db, err := store.Open(filepath.Join(cfg.DataDir, "astreinte.db"))
+	if err != nil {
+		return nil, err
 	}
 	db.Now = now
-	return &env{cfg: cfg, db: db, cal: cal, sched: sched, now: now}, nil
+	svc := tickets.New(db, cal, tickets.Options{Lines: linePolicies(cfg), DefaultLine: defaultLine(cfg), Now: now})
+	return &env{cfg: cfg, now: now, db: db, cal: calendar.Live{Calendar: cal, Overrides: db}, sched: sched, tickets: svc}, nil
+}
+
+// clockOf is time.Now, or a clock started at the configured instant (for
+// tests and demonstrations).
+func clockOf(c config.Clock) func() time.Time {
+	if c.Now == "" {
+		return time.Now
+	}
+	start, _ := time.Parse(time.RFC3339, c.Now) // validated with the configuration
+	wall := time.Now()
+	return func() time.Time { return start.Add(time.Since(wall)) }
+}
+
+// linePolicies are the lines' promises as the tickets service takes them.
+func linePolicies(cfg *config.Config) map[string]tickets.Policy {
+	out := map[string]tickets.Policy{}
+	for _, l := range cfg.Lines {
+		out[l.Name] = tickets.Policy{DueUrgent: l.Due.Urgent, DueNormal: l.Due.Normal, Page: l.Page}
+	}
+	return out
+}
+
+func defaultLine(cfg *config.Config) string {
+	if len(cfg.Lines) > 0 {
+		return cfg.Lines[0].Name
+	}
+	return ""
 }
 
 func (e *env) Close() error { return e.db.Close() }
+
+func (e *env) location() *time.Location { return e.cal.Location() }
 
 // parseTime reads "2026-11-24 03:00" (calendar zone), "2026-11-24",
 // RFC 3339, "now", or "+2h" / "-30m" relative to now.
@@ -114,43 +119,9 @@ func (e *env) parseTime(s string) (time.Time, error) {
 		return t, nil
 	}
 	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, e.cal.Location()); err == nil {
+		if t, err := time.ParseInLocation(layout, s, e.location()); err == nil {
 			return t, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("time %q: want \"2026-11-24 03:00\", RFC 3339, now or +2h", s)
-}
-
-// caseAt maps the calendar state (with the manual override) to a ticket case.
-func (e *env) caseAt(ctx context.Context, t time.Time) (astreinte.Case, string) {
-	ov, err := e.db.CalendarOverride(ctx)
-	if err != nil {
-		ov = nil
-	}
-	st := e.cal.StateAt(t, ov)
-	return caseOf(st), st.Label
-}
-
-func caseOf(st oncall.State) astreinte.Case {
-	switch st.Reason {
-	case oncall.ReasonForcedOpen:
-		return astreinte.CaseForceOpen
-	case oncall.ReasonForcedClosed:
-		return astreinte.CaseForceClosed
-	case oncall.ReasonHoliday:
-		return astreinte.CaseHoliday
-	case oncall.ReasonClosure:
-		return astreinte.CaseClosure
-	}
-	if st.Open {
-		return astreinte.CaseOpen
-	}
-	return astreinte.CaseOutOfHours
-}
-
-// calendarAdapter gives the voicemail flow the calendar's decision.
-type calendarAdapter struct{ e *env }
-
-func (a calendarAdapter) CaseAt(ctx context.Context, t time.Time) (astreinte.Case, string) {
-	return a.e.caseAt(ctx, t)
 }

@@ -36,7 +36,6 @@ const (
 const (
 	DefaultTimeout       = 30 * time.Second
 	DefaultMaxAttachment = 10 << 20
-	DefaultLinkTTL       = 24 * time.Hour
 )
 
 // Config says how to reach the SMTP server and what to put in pages. Only
@@ -51,11 +50,9 @@ type Config struct {
 	// localhost (net/smtp refuses).
 	TLS       string
 	TLSConfig *tls.Config // optional: roots, ServerName (default: Addr's host)
-	// BaseURL and Key make the acknowledge link; without either the page
-	// only gives the CLI command.
-	BaseURL string
-	Key     []byte
-	LinkTTL time.Duration // how long the link works (default 24 h)
+	// Links makes the acknowledge link; without it the page only gives
+	// the CLI command.
+	Links oncall.AckLinks
 	// Location is the zone of times in the text (default time.Local).
 	Location *time.Location
 	// Timeout bounds the whole exchange (default 30 s).
@@ -79,13 +76,6 @@ func (c *Config) maxAttachment() int64 {
 	return DefaultMaxAttachment
 }
 
-func (c *Config) linkTTL() time.Duration {
-	if c.LinkTTL > 0 {
-		return c.LinkTTL
-	}
-	return DefaultLinkTTL
-}
-
 // Notifier sends pages by email. It implements oncall.Notifier.
 type Notifier struct {
 	Cfg Config
@@ -93,6 +83,9 @@ type Notifier struct {
 }
 
 var _ oncall.Notifier = (*Notifier)(nil)
+
+// Reaches reports whether p has an email address.
+func (n *Notifier) Reaches(p oncall.Person) bool { return p.Email != "" }
 
 func (n *Notifier) now() time.Time {
 	if n.Now != nil {

@@ -29,8 +29,8 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/acklink"
 	"github.com/astreinte/astreinte/oncall"
-	"github.com/astreinte/astreinte/web"
 )
 
 // received is one message as the test server got it.
@@ -171,7 +171,7 @@ func (l smtpLog) Printf(f string, v ...any) { l.t.Logf("smtp server: "+f, v...) 
 func (l smtpLog) Println(v ...any)          { l.t.Log(append([]any{"smtp server:"}, v...)...) }
 
 var (
-	key   = bytes.Repeat([]byte{3}, web.KeySize)
+	key   = bytes.Repeat([]byte{3}, acklink.KeySize)
 	now   = time.Date(2026, 3, 2, 2, 4, 30, 0, time.UTC) // 03:04 in Paris
 	paris = mustLoad("Europe/Paris")
 )
@@ -338,7 +338,7 @@ func TestNotifyDelivers(t *testing.T) {
 			addr, clientTLS := startSMTP(t, tt.server, be)
 			n := &Notifier{Now: func() time.Time { return now }, Cfg: Config{
 				Addr: addr, From: "Astreinte <astreinte@example.com>", TLS: tt.tls, TLSConfig: clientTLS,
-				Username: be.user, Password: be.pass, BaseURL: "https://astreinte.example.com", Key: key,
+				Username: be.user, Password: be.pass, Links: &acklink.Links{BaseURL: "https://astreinte.example.com", Key: key, TTL: 24 * time.Hour, Now: func() time.Time { return now }},
 				Location: paris, MaxAttachment: tt.max, Timeout: 10 * time.Second,
 			}}
 			no := notice(t, tt.lang, tt.wav)
@@ -381,7 +381,7 @@ func TestNotifyDelivers(t *testing.T) {
 			if err != nil || u.Host != "astreinte.example.com" {
 				t.Fatalf("ack link %q (%v) in:\n%s", u, err, p.text)
 			}
-			id, person, err := web.VerifyAck(key, u.Query(), now.Add(23*time.Hour))
+			id, person, err := acklink.VerifyAck(key, u.Query(), now.Add(23*time.Hour))
 			if err != nil || id != 123 || person != "alice" {
 				t.Errorf("VerifyAck = %d, %q, %v", id, person, err)
 			}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/oncall"
-	"github.com/astreinte/astreinte/web"
 )
 
 // message is one page ready to send: header and text, and the recording
@@ -52,9 +51,8 @@ func (n *Notifier) compose(no oncall.Notice, from, to *mail.Address, now time.Ti
 	m.name = att.name
 
 	ackURL, until := "", time.Time{}
-	if n.Cfg.BaseURL != "" && len(n.Cfg.Key) > 0 && no.Person.ID != "" {
-		until = now.Add(n.Cfg.linkTTL())
-		ackURL = web.AckURL(n.Cfg.BaseURL, n.Cfg.Key, t.ID, no.Person.ID, until)
+	if n.Cfg.Links != nil {
+		ackURL, until = n.Cfg.Links.AckURL(t.ID, no.Person.ID)
 	}
 	m.text = w.body(no, loc, att, ackURL, until)
 

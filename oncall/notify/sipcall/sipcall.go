@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
-	"github.com/astreinte/astreinte/voicemail"
 )
 
 // Dialer places outbound calls (sip.Server).
@@ -28,7 +28,7 @@ type Notifier struct {
 	Dialer  Dialer
 	Options sip.DialOptions
 	// Prompts by language ("fr", "en"); the technician's language, else fr.
-	Prompts map[string]*voicemail.Prompts
+	Prompts map[string]*audio.Prompts
 	// KeyTimeout is how long to wait for a key after the menu (default 8 s);
 	// the menu is said MenuRepeats times (default 3) before hanging up.
 	KeyTimeout  time.Duration
@@ -39,6 +39,9 @@ type Notifier struct {
 }
 
 var _ oncall.Notifier = (*Notifier)(nil)
+
+// Reaches reports whether p has a SIP URI or a phone number to call.
+func (n *Notifier) Reaches(p oncall.Person) bool { return p.SIP != "" || p.Phone != "" }
 
 // ErrNoKey means the call was answered but 1 was not pressed (no key, or
 // other keys until the menu was said MenuRepeats times).
@@ -96,18 +99,18 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 		return oncall.Result{}, err
 	}
 	defer c.Close(ctx)
-	pl := voicemail.Player{Ctx: ctx, Call: c, Media: c.Media()}
-	from := p.Must(voicemail.PromptPageHidden)
+	pl := audio.Player{Ctx: ctx, Call: c, Media: c.Media()}
+	from := p.Must(audio.PromptPageHidden)
 	if num := no.Ticket.CallerNumber; num != "" && num != "anonymous" {
-		from = voicemail.Concat(p.Must(voicemail.PromptPageFrom), p.Number(num))
+		from = audio.Concat(p.Must(audio.PromptPageFrom), p.Number(num))
 	}
-	message := p.Must(voicemail.PromptPageNoMessage)
+	message := p.Must(audio.PromptPageNoMessage)
 	if len(msg) > 0 {
-		message = voicemail.Concat(p.Must(voicemail.PromptPageMessage), voicemail.Silence(300*time.Millisecond), msg)
+		message = audio.Concat(p.Must(audio.PromptPageMessage), audio.Silence(300*time.Millisecond), msg)
 	}
-	key, err := pl.Play(true, voicemail.Silence(600*time.Millisecond), p.Must(voicemail.PromptPageIntro), p.SpeakTicket(no.Ticket.Number), from)
+	key, err := pl.Play(true, audio.Silence(600*time.Millisecond), p.Must(audio.PromptPageIntro), p.SpeakTicket(no.Ticket.Number), from)
 	if err == nil && key == 0 {
-		key, err = pl.Play(true, voicemail.Silence(300*time.Millisecond), message, voicemail.Silence(300*time.Millisecond), p.Must(voicemail.PromptPageMenu))
+		key, err = pl.Play(true, audio.Silence(300*time.Millisecond), message, audio.Silence(300*time.Millisecond), p.Must(audio.PromptPageMenu))
 	}
 	repeats := max(n.MenuRepeats, 1)
 	if n.MenuRepeats == 0 {
@@ -126,22 +129,22 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 		}
 		switch key {
 		case '1':
-			pl.Play(false, p.Must(voicemail.PromptPageAcked), voicemail.Silence(voicemail.HangupTail))
+			pl.Play(false, p.Must(audio.PromptPageAcked), audio.Silence(audio.HangupTail))
 			return oncall.Result{Acked: true, Detail: "answered, acknowledged with key 1"}, nil
 		case '3':
-			pl.Play(false, p.Must(voicemail.PromptPagePassed), voicemail.Silence(voicemail.HangupTail))
+			pl.Play(false, p.Must(audio.PromptPagePassed), audio.Silence(audio.HangupTail))
 			return oncall.Result{Passed: true, Detail: "answered, passed to the next person with key 3"}, nil
 		case '2':
-			key, err = pl.Play(true, message, voicemail.Silence(300*time.Millisecond), p.Must(voicemail.PromptPageMenu))
+			key, err = pl.Play(true, message, audio.Silence(300*time.Millisecond), p.Must(audio.PromptPageMenu))
 		default:
 			tries++
 			if tries >= repeats {
 				return oncall.Result{}, ErrNoKey
 			}
-			key, err = pl.Play(true, p.Must(voicemail.PromptPageMenu))
+			key, err = pl.Play(true, p.Must(audio.PromptPageMenu))
 		}
 	}
-	if errors.Is(err, voicemail.ErrCallEnded) {
+	if errors.Is(err, audio.ErrCallEnded) {
 		return oncall.Result{}, errors.New("answered, hung up without pressing a key")
 	}
 	if err != nil {
@@ -171,7 +174,7 @@ func (n *Notifier) message(path string) []int16 {
 		return nil
 	}
 	defer f.Close()
-	pcm, err := voicemail.DecodeWAV(f)
+	pcm, err := audio.DecodeWAV(f)
 	if err != nil {
 		n.log().Warn("call-out: recording unreadable", "path", path, "error", err)
 		return nil

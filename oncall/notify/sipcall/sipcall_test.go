@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
-	"github.com/astreinte/astreinte/voicemail"
 	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
 )
@@ -120,11 +120,11 @@ func newNotifier(t *testing.T) *Notifier {
 	go func() { defer close(done); srv.ListenAndServe(ctx) }()
 	<-srv.Ready()
 	t.Cleanup(func() { cancel(); <-done })
-	fr, err := voicemail.LoadPrompts("fr", "")
+	fr, err := audio.LoadPrompts("fr", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Notifier{Dialer: srv, Prompts: map[string]*voicemail.Prompts{"fr": fr},
+	return &Notifier{Dialer: srv, Prompts: map[string]*audio.Prompts{"fr": fr},
 		Options: sip.DialOptions{RingTimeout: 3 * time.Second}, KeyTimeout: time.Second, MenuRepeats: 1,
 		Log: slog.New(slog.DiscardHandler)}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
-	"github.com/astreinte/astreinte/web"
 )
 
 // Sender sends a SIP MESSAGE (sip.Server).
@@ -26,15 +25,15 @@ type Sender interface {
 type Notifier struct {
 	Sender  Sender
 	Options sip.DialOptions
-	// BaseURL and Key make the acknowledge link (none without them).
-	BaseURL  string
-	Key      []byte
-	LinkTTL  time.Duration // default 72 h
+	// Links makes the acknowledge link (none when nil).
+	Links    oncall.AckLinks
 	Location *time.Location
-	Now      func() time.Time
 }
 
 var _ oncall.Notifier = (*Notifier)(nil)
+
+// Reaches reports whether p has a SIP URI to send the message to.
+func (n *Notifier) Reaches(p oncall.Person) bool { return p.SIP != "" }
 
 // Notify sends the page to the person's SIP URI.
 func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result, error) {
@@ -82,16 +81,10 @@ func (n *Notifier) Text(no oncall.Notice) string {
 		fmt.Fprintf(&b, ", %s %s", msg, t.Duration.Round(time.Second))
 	}
 	b.WriteString(".\n")
-	if n.BaseURL != "" && len(n.Key) > 0 && no.Person.ID != "" {
-		ttl := n.LinkTTL
-		if ttl == 0 {
-			ttl = 72 * time.Hour
+	if n.Links != nil {
+		if u, _ := n.Links.AckURL(t.ID, no.Person.ID); u != "" {
+			fmt.Fprintf(&b, "%s %s\n", ack, u)
 		}
-		now := time.Now
-		if n.Now != nil {
-			now = n.Now
-		}
-		fmt.Fprintf(&b, "%s %s\n", ack, web.AckURL(n.BaseURL, n.Key, t.ID, no.Person.ID, now().Add(ttl)))
 	}
 	b.WriteString(cli + t.Number)
 	return b.String()

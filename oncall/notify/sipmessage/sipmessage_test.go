@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/acklink"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
-	"github.com/astreinte/astreinte/web"
 )
 
 type sent struct{ target, text string }
@@ -35,7 +35,7 @@ func TestNotify(t *testing.T) {
 			got = append(got, sent{target, text})
 			return nil
 		}),
-		BaseURL: "https://astreinte.example.com/", Key: key, Location: paris, Now: func() time.Time { return now },
+		Links: &acklink.Links{BaseURL: "https://astreinte.example.com/", Key: key, Now: func() time.Time { return now }}, Location: paris,
 	}
 	tk := astreinte.Ticket{ID: 7, Number: "2026-000007", Urgency: astreinte.Urgent, CallerNumber: "0612345678",
 		CallerName: "Dupont SARL", CreatedAt: time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC), Duration: 83 * time.Second}
@@ -66,7 +66,7 @@ func TestNotify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, person, err := web.VerifyAck(key, q, now)
+		id, person, err := acklink.VerifyAck(key, q, now)
 		if err != nil || id != 7 || person != "alice" {
 			t.Errorf("%s: link verifies as %d %q %v", tt.lang, id, person, err)
 		}

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte/oncall"
-	"github.com/astreinte/astreinte/web"
 )
 
 // Version is the version of the JSON document, sent as "version".
@@ -31,7 +30,6 @@ const Version = 1
 // Defaults for the zero Notifier.
 const (
 	DefaultTimeout = 10 * time.Second
-	DefaultLinkTTL = 24 * time.Hour
 )
 
 // HTTP headers of a webhook request.
@@ -52,15 +50,17 @@ type Notifier struct {
 	// redirects, so that a moved endpoint shows as an error).
 	Client  *http.Client
 	Timeout time.Duration // per attempt (default 10 s)
-	// BaseURL and Key make the acknowledge link (ack_url) for notices
-	// that name a person.
-	BaseURL string
-	Key     []byte
-	LinkTTL time.Duration    // default 24 h
-	Now     func() time.Time // default time.Now
+	// Links makes the acknowledge link (ack_url) for notices that name a
+	// person (none when nil).
+	Links oncall.AckLinks
+	Now   func() time.Time // default time.Now
 }
 
 var _ oncall.Notifier = (*Notifier)(nil)
+
+// Reaches is false for everyone: the webhook is posted once per escalation
+// step for the policy (Engine.PolicyChannels), not per person.
+func (n *Notifier) Reaches(oncall.Person) bool { return false }
 
 // Payload is the JSON document posted (version 1).
 type Payload struct {
@@ -137,12 +137,8 @@ func (n *Notifier) NewPayload(no oncall.Notice, now time.Time, delivery string) 
 	}
 	if no.Person.ID != "" {
 		p.Person = &Person{ID: no.Person.ID, Name: no.Person.Name, Email: no.Person.Email, SIP: no.Person.SIP}
-		if n.BaseURL != "" && len(n.Key) > 0 {
-			ttl := n.LinkTTL
-			if ttl <= 0 {
-				ttl = DefaultLinkTTL
-			}
-			p.AckURL = web.AckURL(n.BaseURL, n.Key, t.ID, no.Person.ID, now.Add(ttl))
+		if n.Links != nil {
+			p.AckURL, _ = n.Links.AckURL(t.ID, no.Person.ID)
 		}
 	}
 	return p

@@ -16,13 +16,13 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/acklink"
 	"github.com/astreinte/astreinte/oncall"
-	"github.com/astreinte/astreinte/web"
 )
 
 var (
 	secret = []byte("webhook secret")
-	key    = bytes.Repeat([]byte{5}, web.KeySize)
+	key    = bytes.Repeat([]byte{5}, acklink.KeySize)
 	now    = time.Date(2026, 3, 2, 2, 4, 30, 0, time.UTC)
 )
 
@@ -77,8 +77,8 @@ func TestNotifyDelivers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts, got := endpoint(t, tt.status, "")
-			n := &Notifier{URL: ts.URL + "/hook/t0k3n", Secret: string(secret), BaseURL: "https://astreinte.example.com",
-				Key: key, Now: func() time.Time { return now }}
+			n := &Notifier{URL: ts.URL + "/hook/t0k3n", Secret: string(secret), Links: &acklink.Links{BaseURL: "https://astreinte.example.com", Key: key, TTL: 24 * time.Hour, Now: func() time.Time { return now }},
+				Now: func() time.Time { return now }}
 			res, err := n.Notify(context.Background(), notice(tt.person))
 			if err != nil {
 				t.Fatalf("Notify: %v", err)
@@ -129,7 +129,7 @@ func TestNotifyDelivers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if id, who, err := web.VerifyAck(key, u.Query(), now.Add(time.Hour)); err != nil || id != 123 || who != "alice" {
+			if id, who, err := acklink.VerifyAck(key, u.Query(), now.Add(time.Hour)); err != nil || id != 123 || who != "alice" {
 				t.Errorf("ack_url %s: %d %q %v", p.AckURL, id, who, err)
 			}
 		})

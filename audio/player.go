@@ -1,0 +1,95 @@
+package audio
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/sip/media"
+)
+
+// ErrCallEnded is returned by Player when the other side hung up, the media
+// timed out or the service is stopping.
+var ErrCallEnded = errors.New("call ended")
+
+// HangupTail is the silence sent after the last prompt and before our BYE:
+// without it a phone's jitter buffer loses the end of the prompt.
+const HangupTail = 400 * time.Millisecond
+
+// Player plays prompts on a call and reads its keys, from the call's own
+// goroutine: one select covers playback, keys, hang-up, media timeout and
+// shutdown, so no extra goroutine is needed.
+type Player struct {
+	Ctx   context.Context
+	Call  *sip.Call
+	Media *media.Session
+}
+
+// Play sends the prompts in order. With interrupt, the first key pressed
+// stops the playback and is returned (pending keys are dropped first).
+func (p Player) Play(interrupt bool, parts ...[]int16) (rune, error) {
+	if interrupt {
+		p.DrainKeys()
+	}
+	for _, pcm := range parts {
+		if len(pcm) == 0 {
+			continue
+		}
+		if k, err := p.play(interrupt, pcm); k != 0 || err != nil {
+			return k, err
+		}
+	}
+	return 0, nil
+}
+
+func (p Player) play(interrupt bool, pcm []int16) (rune, error) {
+	ctx, stop := context.WithCancel(p.Ctx)
+	defer stop() // a prompt interrupted by a key or a hang-up stops at once
+	done := p.Media.Start(ctx, pcm)
+	for {
+		select {
+		case <-done:
+			return 0, nil
+		case k := <-p.Media.DTMF():
+			if interrupt {
+				return k, nil
+			}
+		case <-p.Call.Done():
+			return 0, ErrCallEnded
+		case <-p.Media.Done():
+			return 0, ErrCallEnded
+		case <-p.Ctx.Done():
+			return 0, ErrCallEnded
+		}
+	}
+}
+
+// DrainKeys drops keys pressed so far.
+func (p Player) DrainKeys() {
+	for {
+		select {
+		case <-p.Media.DTMF():
+		default:
+			return
+		}
+	}
+}
+
+// WaitKey waits for one key press; 0 when none came within d.
+func (p Player) WaitKey(d time.Duration) (rune, error) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case k := <-p.Media.DTMF():
+		return k, nil
+	case <-t.C:
+		return 0, nil
+	case <-p.Call.Done():
+		return 0, ErrCallEnded
+	case <-p.Media.Done():
+		return 0, ErrCallEnded
+	case <-p.Ctx.Done():
+		return 0, ErrCallEnded
+	}
+}

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/voicemail"
+	"github.com/astreinte/astreinte/web"
+)
+
+func serveCommand() *command {
+	return &command{
+		name: "serve", short: "run the service: answer the support lines, record messages, page the on-call technician",
+		long: `SIGTERM drains (new calls get 503, calls in progress finish within
+sip.drain_timeout); SIGINT, or a second signal, ends the calls now, keeping
+their recordings.`,
+		setup: func(fs *flag.FlagSet) runner {
+			cfgPath := configFlag(fs)
+			return func(ctx context.Context, s stdio, _ []string) error { return serve(ctx, *cfgPath, s.err) }
+		},
+	}
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level)) // validated with the configuration
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(ctx context.Context, cfgPath string, stderr io.Writer) error {
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	slog.SetDefault(log)
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+
+	a, err := newApp(runCtx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	errc := make(chan error, 1)
+	go func() { errc <- a.sip.ListenAndServe(runCtx) }()
+	select {
+	case <-a.sip.Ready():
+	case err := <-errc:
+		return err
+	}
+	a.start(runCtx)
+	log.Info("astreinte ready", "sip", a.sip.Addr(), "data", cfg.DataDir, "lines", len(cfg.Lines), "config", orDefault(cfg.Source))
+
+	var sig os.Signal
+	select {
+	case sig = <-sigs:
+	case err := <-errc:
+		if err != nil {
+			return err
+		}
+	case <-ctx.Done():
+	}
+	drain := cfg.SIP.DrainTimeout
+	if sig == syscall.SIGINT {
+		drain = 0
+	}
+	log.Info("shutting down", "signal", fmt.Sprint(sig), "drain", drain, "calls", a.sip.Stats().ActiveCalls)
+	dctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	go func() {
+		select {
+		case <-sigs:
+			log.Warn("second signal: ending calls now")
+			cancel()
+		case <-dctx.Done():
+		}
+	}()
+	err = a.sip.Shutdown(dctx)
+	stopRun()
+	a.wait()
+	if err != nil {
+		log.Error("shutdown", "error", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func orDefault(s string) string {
+	if s == "" {
+		return "built-in default"
+	}
+	return s
+}
+
+// app is the running service.
+type app struct {
+	env    *env
+	log    *slog.Logger
+	sip    *sip.Server
+	engine *oncall.Engine
+	http   *httpServer
+	wg     sync.WaitGroup
+}
+
+// newApp builds the service in dependency order: store, calendar and
+// tickets (env); recordings left by a crash made into tickets; the
+// caller's flow and the SIP server that hands it calls; the paging
+// channels (which place calls through that server) and the engine; the
+// web listener.
+func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
+	e, err := newEnv(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	recs := filepath.Join(cfg.DataDir, "recordings")
+	if _, err := voicemail.Recover(ctx, recs, e.tickets, e.now, log); err != nil {
+		log.Error("start-up repair of recordings", "error", err)
+	}
+	lines, numbers, err := flowLines(cfg)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi, _ := cfg.SIP.RTPRange() // validated with the configuration
+	var ext netip.Addr
+	if cfg.SIP.ExternalIP != "" {
+		ext, _ = netip.ParseAddr(cfg.SIP.ExternalIP)
+	}
+	flow := &voicemail.Handler{Lines: lines, Tickets: e.tickets, Calendar: e.cal, RecordDir: recs, Now: e.now, Log: log}
+	srv, err := sip.NewServer(sip.Config{
+		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
+		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
+		UserAgent: cfg.SIP.UserAgent, Handler: flow, Logger: log, Now: e.now,
+		Lines: func(user string) (string, bool) { l, ok := numbers[user]; return l, ok },
+	})
+	if err != nil {
+		return nil, err
+	}
+	links, err := ackLinks(e)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := newChannels(e, srv, links)
+	if err != nil {
+		return nil, err
+	}
+	eng := newEngine(e, ch, log)
+	logChannels(log, e, eng, ch)
+	h, err := startHTTP(e, log, &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location()})
+	if err != nil {
+		return nil, err
+	}
+	return &app{env: e, log: log, sip: srv, engine: eng, http: h}, nil
+}
+
+// flowLines gives each configured line its prompts, and maps the numbers
+// answered to the lines.
+func flowLines(cfg *config.Config) (map[string]*voicemail.Line, map[string]string, error) {
+	lines := map[string]*voicemail.Line{}
+	numbers := map[string]string{}
+	for _, l := range cfg.Lines {
+		p, err := audio.LoadPrompts(l.Language, l.PromptsDir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %s: %w", l.Name, err)
+		}
+		vl := &voicemail.Line{Name: l.Name, Prompts: p, AnswerAfter: l.AnswerAfter, UrgencyTimeout: l.UrgencyTimeout,
+			Record: voicemail.Limits{MaxLength: l.Record.MaxLength, Silence: l.Record.Silence, MinLength: l.Record.MinLength,
+				SilenceThreshold: l.Record.SilenceThreshold}}
+		if l.OpenAction == config.OpenRedirect {
+			vl.RedirectTo = l.RedirectTo
+		}
+		lines[l.Name] = vl
+		for _, n := range l.Numbers {
+			numbers[n] = l.Name
+		}
+	}
+	return lines, numbers, nil
+}
+
+func logChannels(log *slog.Logger, e *env, eng *oncall.Engine, ch channels) {
+	var names []string
+	for _, n := range append(append([]string{}, channelOrder...), ch.policy...) {
+		if _, ok := ch.notifiers[n]; ok {
+			names = append(names, n)
+		}
+	}
+	log.Info("paging channels", "channels", names, "tiers", len(e.sched.Tiers()), "people", len(e.sched.People()))
+	if len(e.sched.Tiers()) == 0 {
+		log.Warn("no escalation tiers configured (oncall.escalation.tiers): urgent tickets will not page anyone")
+	}
+	for _, p := range e.sched.People() {
+		if len(eng.ChannelsOf(p)) == 0 {
+			log.Warn("technician cannot be paged: no configured channel reaches them", "person", p.ID)
+		}
+	}
+}
+
+func (a *app) start(ctx context.Context) {
+	a.wg.Go(func() { a.engine.Run(ctx) })
+}
+
+func (a *app) wait() { a.wg.Wait() }
+
+func (a *app) close() {
+	a.http.shutdown()
+	a.env.Close()
+}
+
+// httpServer serves the web pages (acknowledge links) and /healthz.
+type httpServer struct {
+	srv  *http.Server
+	ln   net.Listener
+	done chan struct{}
+}
+
+func startHTTP(e *env, log *slog.Logger, ws *web.Server) (*httpServer, error) {
+	if e.cfg.HTTP.Listen == "off" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", e.cfg.HTTP.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("http listen %s: %w", e.cfg.HTTP.Listen, err)
+	}
+	h := &httpServer{ln: ln, done: make(chan struct{}), srv: &http.Server{
+		Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}}
+	go func() {
+		defer close(h.done)
+		if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http", "error", err)
+		}
+	}()
+	log.Info("http listening", "addr", ln.Addr().String())
+	return h, nil
+}
+
+func (h *httpServer) shutdown() {
+	if h == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h.srv.Shutdown(ctx)
+	<-h.done
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/astreinte/astreinte/acklink"
+	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/oncall/notify/email"
+	"github.com/astreinte/astreinte/oncall/notify/sipcall"
+	"github.com/astreinte/astreinte/oncall/notify/sipmessage"
+	"github.com/astreinte/astreinte/oncall/notify/webhook"
+	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/tickets"
+)
+
+// ackLinks is the acknowledge-link component every notifier and the web
+// listener share, its key kept in the data directory.
+func ackLinks(e *env) (*acklink.Links, error) {
+	key, err := acklink.LoadOrCreateKey(filepath.Join(e.cfg.DataDir, "ack.key"))
+	if err != nil {
+		return nil, fmt.Errorf("acknowledge link key: %w", err)
+	}
+	return &acklink.Links{BaseURL: e.cfg.Paging.BaseURL, Key: key, TTL: e.cfg.Paging.LinkTTL, Now: e.now}, nil
+}
+
+// channels are the configured paging channels.
+type channels struct {
+	notifiers map[string]oncall.Notifier
+	policy    []string // paged once per step, not per person
+}
+
+// channelOrder is the order a person's channels are paged in: the phone
+// first (it wakes people), then email, then the text message.
+var channelOrder = []string{"sip", "email", "message"}
+
+// newChannels builds the configured notifiers. srv places the SIP
+// call-outs and messages (nil: no SIP channel); links makes acknowledge
+// links (nil: none).
+func newChannels(e *env, srv *sip.Server, links oncall.AckLinks) (channels, error) {
+	cfg := e.cfg.Paging
+	ch := channels{notifiers: map[string]oncall.Notifier{}}
+	opts := sip.DialOptions{FromUser: cfg.SIP.FromUser, FromDisplay: cfg.SIP.FromDisplay, RingTimeout: cfg.SIP.RingTimeout,
+		Proxy: cfg.SIP.Proxy, Username: cfg.SIP.Username, Password: cfg.SIP.Password}
+	if cfg.SIPEnabled() && srv != nil {
+		prompts := map[string]*audio.Prompts{}
+		for _, lang := range []string{"fr", "en"} {
+			p, err := audio.LoadPrompts(lang, "")
+			if err != nil {
+				return ch, err
+			}
+			prompts[lang] = p
+		}
+		ch.notifiers["sip"] = &sipcall.Notifier{Dialer: srv, Options: opts, Prompts: prompts, Log: e.logger()}
+	}
+	if cfg.SIP.Message && srv != nil {
+		mo := opts
+		mo.RingTimeout = 0
+		ch.notifiers["message"] = &sipmessage.Notifier{Sender: srv, Options: mo, Links: links, Location: e.location()}
+	}
+	if cfg.Email.SMTP != "" {
+		var tlsCfg *tls.Config
+		if cfg.Email.CAFile != "" {
+			pool, err := config.LoadCAFile(cfg.Email.CAFile)
+			if err != nil {
+				return ch, fmt.Errorf("paging.email.ca_file: %w", err)
+			}
+			tlsCfg = &tls.Config{RootCAs: pool}
+		}
+		ch.notifiers["email"] = &email.Notifier{Now: e.now, Cfg: email.Config{
+			Addr: cfg.Email.SMTP, From: cfg.Email.From, Username: cfg.Email.Username, Password: cfg.Email.Password,
+			TLS: cfg.Email.TLS, TLSConfig: tlsCfg, Links: links, Location: e.location(),
+		}}
+	}
+	if cfg.Webhook.URL != "" {
+		ch.notifiers["webhook"] = &webhook.Notifier{URL: cfg.Webhook.URL, Secret: cfg.Webhook.Secret,
+			Timeout: cfg.Webhook.Timeout, Links: links, Now: e.now}
+		ch.policy = append(ch.policy, "webhook")
+	}
+	return ch, nil
+}
+
+// newEngine is the escalation engine over the store, taking
+// acknowledgements through the tickets service; it wakes on every change.
+func newEngine(e *env, ch channels, log *slog.Logger) *oncall.Engine {
+	eng := &oncall.Engine{
+		Store: e.db, Schedule: e.sched, Tickets: e.tickets, Notifiers: ch.notifiers, PolicyChannels: ch.policy,
+		Order: channelOrder, Now: e.now, Log: log.With("component", "pager"), Retries: e.cfg.Paging.Retries,
+	}
+	e.tickets.Subscribe(func(tickets.Change) { eng.Trigger() })
+	return eng
+}
+
+// logger is the default logger (set by serve; discards for other commands
+// until they set one).
+func (e *env) logger() *slog.Logger { return slog.Default() }

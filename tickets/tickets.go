@@ -1,0 +1,294 @@
+// Package tickets is the one place where tickets and calls change: the
+// caller's flow records calls and turns messages into tickets here (due
+// time, paging decision), technicians acknowledge, note, call back, resolve
+// and reopen here from the CLI, the web pages and the pager's key 1, and
+// the recordings recovered after a crash become tickets here. Every change
+// is announced to subscribers (the pager wakes, pages refresh).
+package tickets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/store"
+)
+
+// Store is the durable state of tickets and calls (store.DB).
+type Store interface {
+	CreateTicket(ctx context.Context, t *astreinte.Ticket, page *store.NewPage) error
+	TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error)
+	TicketByNumber(ctx context.Context, number string) (astreinte.Ticket, error)
+	TicketByRecording(ctx context.Context, path string) (astreinte.Ticket, error)
+	Tickets(ctx context.Context, f astreinte.TicketFilter) ([]astreinte.Ticket, error)
+	Timeline(ctx context.Context, ticketID int64) ([]astreinte.Event, error)
+	Acknowledge(ctx context.Context, ticketID int64, by, via string) (bool, error)
+	SetStatus(ctx context.Context, ticketID int64, s astreinte.Status, actor, note string) error
+	AddEvent(ctx context.Context, e astreinte.Event) error
+	CreateCall(ctx context.Context, c *astreinte.Call) error
+	UpdateCall(ctx context.Context, c *astreinte.Call) error
+	Calls(ctx context.Context, limit int) ([]astreinte.Call, error)
+}
+
+// BusinessDays moves a time forward by working days (calendar.Calendar).
+type BusinessDays interface {
+	AddBusinessDays(t time.Time, n int) time.Time
+}
+
+// Which tickets of a line page the on-call technician.
+const (
+	PageUrgent     = "urgent"       // only tickets the caller said were urgent
+	PageOutOfHours = "out_of_hours" // every ticket left while closed, and urgent ones
+	PageNever      = "never"
+)
+
+// Policy is what a line promises: when its tickets are due, in business
+// days (0: at once), and which of them page someone.
+type Policy struct {
+	DueUrgent int
+	DueNormal int
+	Page      string // PageUrgent, PageOutOfHours or PageNever
+}
+
+// ChangeKind says what happened to a ticket.
+type ChangeKind string
+
+// Changes announced to subscribers.
+const (
+	Created      ChangeKind = "created"
+	Acknowledged ChangeKind = "acknowledged"
+	Noted        ChangeKind = "noted"
+	StatusSet    ChangeKind = "status"
+)
+
+// Change is one ticket's change, as subscribers hear of it.
+type Change struct {
+	Kind     ChangeKind
+	TicketID int64
+	Number   string
+	Paging   bool // a page was queued with the ticket
+}
+
+// Service is the tickets service. Build it with New.
+type Service struct {
+	store       Store
+	days        BusinessDays
+	lines       map[string]Policy
+	defaultLine string
+	now         func() time.Time
+	log         *slog.Logger
+
+	mu   sync.Mutex
+	next int
+	subs map[int]func(Change)
+}
+
+// Options are what New needs besides the store and the calendar.
+type Options struct {
+	// Lines maps each line's name to its policy; a ticket of a line not
+	// listed gets the zero Policy (due at once, never pages).
+	Lines map[string]Policy
+	// DefaultLine names the line of a recovered recording that lost its
+	// metadata.
+	DefaultLine string
+	Now         func() time.Time // default time.Now
+	Log         *slog.Logger     // default slog.Default()
+}
+
+// New returns the service over st, with due times counted on days.
+func New(st Store, days BusinessDays, o Options) *Service {
+	s := &Service{store: st, days: days, lines: o.Lines, defaultLine: o.DefaultLine,
+		now: o.Now, log: o.Log, subs: map[int]func(Change){}}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s
+}
+
+// Subscribe calls f after every change, on the goroutine that made it; f
+// must return quickly (wake something, queue an event). The returned
+// function unsubscribes.
+func (s *Service) Subscribe(f func(Change)) (cancel func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.next
+	s.next++
+	s.subs[id] = f
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.subs, id)
+	}
+}
+
+func (s *Service) announce(c Change) {
+	s.mu.Lock()
+	fs := make([]func(Change), 0, len(s.subs))
+	for _, f := range s.subs {
+		fs = append(fs, f)
+	}
+	s.mu.Unlock()
+	for _, f := range fs {
+		f(c)
+	}
+}
+
+// Plan sets t's due time from its line's policy and says whether it pages
+// someone. It does not store anything.
+func (s *Service) Plan(t *astreinte.Ticket) (pages bool) {
+	p := s.lines[t.Line]
+	days := p.DueNormal
+	if t.Urgency == astreinte.Urgent {
+		days = p.DueUrgent
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now()
+	}
+	t.DueAt = t.CreatedAt
+	if days > 0 {
+		t.DueAt = s.days.AddBusinessDays(t.CreatedAt, days)
+	}
+	switch p.Page {
+	case PageUrgent:
+		return t.Urgency == astreinte.Urgent
+	case PageOutOfHours:
+		return t.Urgency == astreinte.Urgent || !t.Case.Open()
+	}
+	return false
+}
+
+// Create makes a ticket of a finished message: it sets the due time,
+// decides whether it pages, and stores it with its page in one
+// transaction (t gets its ID and Number); then subscribers hear of it.
+func (s *Service) Create(ctx context.Context, t *astreinte.Ticket) error {
+	var page *store.NewPage
+	if s.Plan(t) {
+		page = &store.NewPage{Policy: "default", NextAt: t.CreatedAt}
+	}
+	if t.Status == "" {
+		t.Status = astreinte.StatusNew
+	}
+	if err := s.store.CreateTicket(ctx, t, page); err != nil {
+		return err
+	}
+	s.announce(Change{Kind: Created, TicketID: t.ID, Number: t.Number, Paging: page != nil})
+	return nil
+}
+
+// Recover makes the ticket of a recording found after an interruption (a
+// crash, a power cut), unless one was already made for it: it returns
+// false then. t carries what the recording's metadata said; a missing line
+// is the default line, a missing urgency normal.
+func (s *Service) Recover(ctx context.Context, t *astreinte.Ticket) (bool, error) {
+	if _, err := s.store.TicketByRecording(ctx, t.Recording); err == nil {
+		return false, nil
+	} else if !errors.Is(err, astreinte.ErrNotFound) {
+		return false, fmt.Errorf("recovered recording %s: %w", t.Recording, err)
+	}
+	if t.Urgency == "" {
+		t.Urgency = astreinte.NotUrgent
+	}
+	if t.Line == "" {
+		t.Line = s.defaultLine
+	}
+	if err := s.Create(ctx, t); err != nil {
+		return false, fmt.Errorf("recovered recording %s: %w", t.Recording, err)
+	}
+	if err := s.store.AddEvent(ctx, astreinte.Event{TicketID: t.ID, At: s.now(), Kind: astreinte.EventNote, Actor: "system",
+		Detail: "recording recovered at start-up after an interruption"}); err != nil {
+		s.log.Warn("recovered recording: timeline note", "ticket", t.Number, "error", err)
+	}
+	return true, nil
+}
+
+// Acknowledge records that by took ticket id through via (sip, email, web,
+// cli…) and stops its paging. It returns false when the ticket was no
+// longer new: a second acknowledgement is harmless and only noted.
+func (s *Service) Acknowledge(ctx context.Context, id int64, by, via string) (bool, error) {
+	changed, err := s.store.Acknowledge(ctx, id, by, via)
+	if err != nil {
+		return false, err
+	}
+	s.announce(Change{Kind: Acknowledged, TicketID: id})
+	return changed, nil
+}
+
+// Note adds a note to the ticket's timeline.
+func (s *Service) Note(ctx context.Context, id int64, actor, text string) error {
+	if text == "" {
+		return errors.New("empty note")
+	}
+	if err := s.store.AddEvent(ctx, astreinte.Event{TicketID: id, At: s.now(), Kind: astreinte.EventNote,
+		Actor: actor, Detail: text}); err != nil {
+		return err
+	}
+	s.announce(Change{Kind: Noted, TicketID: id})
+	return nil
+}
+
+// CalledBack records that the caller was called back, with an optional
+// note; paging stops.
+func (s *Service) CalledBack(ctx context.Context, id int64, actor, note string) error {
+	return s.setStatus(ctx, id, astreinte.StatusCalledBack, actor, note)
+}
+
+// Resolve closes the ticket; paging stops.
+func (s *Service) Resolve(ctx context.Context, id int64, actor, note string) error {
+	return s.setStatus(ctx, id, astreinte.StatusResolved, actor, note)
+}
+
+// Reopen makes the ticket new again (paging does not restart).
+func (s *Service) Reopen(ctx context.Context, id int64, actor, note string) error {
+	return s.setStatus(ctx, id, astreinte.StatusNew, actor, note)
+}
+
+func (s *Service) setStatus(ctx context.Context, id int64, st astreinte.Status, actor, note string) error {
+	if err := s.store.SetStatus(ctx, id, st, actor, note); err != nil {
+		return err
+	}
+	s.announce(Change{Kind: StatusSet, TicketID: id})
+	return nil
+}
+
+// List returns the tickets f selects, newest first.
+func (s *Service) List(ctx context.Context, f astreinte.TicketFilter) ([]astreinte.Ticket, error) {
+	return s.store.Tickets(ctx, f)
+}
+
+// ByNumber returns the ticket numbered number ("2026-000123"), or an error
+// wrapping astreinte.ErrNotFound.
+func (s *Service) ByNumber(ctx context.Context, number string) (astreinte.Ticket, error) {
+	return s.store.TicketByNumber(ctx, number)
+}
+
+// ByID returns the ticket, or an error wrapping astreinte.ErrNotFound.
+func (s *Service) ByID(ctx context.Context, id int64) (astreinte.Ticket, error) {
+	return s.store.TicketByID(ctx, id)
+}
+
+// Timeline returns the ticket's events, oldest first.
+func (s *Service) Timeline(ctx context.Context, id int64) ([]astreinte.Event, error) {
+	return s.store.Timeline(ctx, id)
+}
+
+// StartCall records a call as it comes in (c gets its ID).
+func (s *Service) StartCall(ctx context.Context, c *astreinte.Call) error {
+	return s.store.CreateCall(ctx, c)
+}
+
+// EndCall records how a call ended.
+func (s *Service) EndCall(ctx context.Context, c *astreinte.Call) error {
+	return s.store.UpdateCall(ctx, c)
+}
+
+// Calls returns the latest calls, newest first.
+func (s *Service) Calls(ctx context.Context, limit int) ([]astreinte.Call, error) {
+	return s.store.Calls(ctx, limit)
+}
