@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -136,7 +137,15 @@ const (
 	portTries = 200
 )
 
-var nextPort atomic.Int32
+// nextPort and rtpSlot start at a random place in their range, so that
+// test processes running side by side (several checkouts on one machine)
+// rarely start on the same ports: a capture filtered on one test's ports
+// then holds that test's packets only.
+var nextPort = func() *atomic.Int32 {
+	var n atomic.Int32
+	n.Store(int32(rand.IntN(portSpan)))
+	return &n
+}()
 
 // takePorts returns the first of n consecutive ports, the first one a
 // multiple of align, all free on 127.0.0.1 for UDP (and TCP with tcp).
@@ -201,7 +210,11 @@ func freeUDPPort(t testing.TB, media bool) int {
 // rtpSlot hands out RTP port ranges of 100 ports in 20000-31999, below the
 // kernel's ephemeral range (32768+) and above takePorts' range, so that
 // parallel tests and peers never share one.
-var rtpSlot atomic.Int32
+var rtpSlot = func() *atomic.Int32 {
+	var n atomic.Int32
+	n.Store(int32(rand.IntN(120)))
+	return &n
+}()
 
 func rtpRange(t testing.TB) (lo, hi int) {
 	t.Helper()
