@@ -9,25 +9,15 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/calendar"
+	"github.com/astreinte/astreinte/calendar/calendartest"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/store"
 )
 
-var paris = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
-func pt(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, paris)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+var (
+	paris = calendartest.Paris
+	pt    = calendartest.At
+)
 
 // newService is the service over a real SQLite file and the default
 // calendar (Mon–Fri 09:00–18:00, Paris, French holidays).

@@ -2,37 +2,17 @@ package main
 
 import (
 	"testing"
-	"time"
 
 	"github.com/astreinte/astreinte/calendar"
+	"github.com/astreinte/astreinte/calendar/calendartest"
 	"github.com/astreinte/astreinte/oncall"
 )
 
-var paris = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
-// pt parses "2006-01-02 15:04" as Paris wall-clock time.
-func pt(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, paris)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
-func newCal(t *testing.T, cfg calendar.Config) *calendar.Calendar {
-	t.Helper()
-	c, err := calendar.New(cfg)
-	if err != nil {
-		t.Fatalf("calendar.New: %v", err)
-	}
-	return c
-}
+var (
+	paris  = calendartest.Paris
+	pt     = calendartest.At
+	newCal = calendartest.New
+)
 
 func newTestSchedule(t *testing.T, cal *calendar.Calendar) *oncall.Schedule {
 	t.Helper()
