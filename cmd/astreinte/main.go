@@ -41,6 +41,7 @@ Usage:
   astreinte calendar at TIME                 open or closed at TIME, and why
   astreinte calendar force open|closed --until TIME [--reason TEXT]
   astreinte calendar force clear
+  astreinte status [--json]                  the running service: trunk registrations, calls in progress
 
 Every command takes --config FILE (default: $ASTREINTE_CONFIG, else the
 built-in configuration). TIME is "2026-11-24 03:00" in the calendar's time
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdOncall(ctx, args[1:], stdout)
 	case "calendar":
 		err = cmdCalendar(ctx, args[1:], stdout)
+	case "status":
+		err = cmdStatus(ctx, args[1:], stdout) // cli_status.go
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

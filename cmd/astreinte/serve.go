@@ -63,6 +63,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	app.start(runCtx)
+	ops := startOperations(runCtx, cfg, app.sip, log) // trunks.go: registrations, SIGHUP, status socket
+	defer ops.close()
 	log.Info("astreinte ready", "sip", app.sip.Addr(), "data", cfg.DataDir, "lines", len(cfg.Lines), "config", orDefault(cfg.Source))
 
 	var sig os.Signal
@@ -131,7 +133,6 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	}
 	a := &app{env: e, log: log, recs: filepath.Join(cfg.DataDir, "recordings")}
 	lines := map[string]*voicemail.Line{}
-	numbers := map[string]string{}
 	for _, l := range cfg.Lines {
 		p, err := voicemail.LoadPrompts(l.Language, l.PromptsDir)
 		if err != nil {
@@ -139,9 +140,6 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 			return nil, fmt.Errorf("line %s: %w", l.Name, err)
 		}
 		lines[l.Name] = &voicemail.Line{Line: l, Prompts: p}
-		for _, n := range l.Numbers {
-			numbers[n] = l.Name
-		}
 	}
 	a.pager, err = newPager(e, log)
 	if err != nil {
@@ -164,7 +162,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
 		UserAgent: cfg.SIP.UserAgent, Handler: h, Logger: log, Now: e.now,
-		Lines: func(user string) (string, bool) { l, ok := numbers[user]; return l, ok },
+		Lines: lineMatcher(cfg), CalledHeader: cfg.Trunks.CalledHeader, TLS: sipTLS(cfg), // trunks.go
 	})
 	if err != nil {
 		db.Close()
