@@ -236,8 +236,17 @@ func (s *Server) newRegistration(t Trunk, after func(time.Duration) <-chan time.
 
 func (r *registration) snapshot() RegState {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.state
+	st := r.state
+	r.mu.Unlock()
+	if st.Status == RegRegistered && !st.Expires.IsZero() && r.s.now().After(st.Expires) {
+		// The refresh is still unanswered (a registrar gone silent: Timer
+		// F is 32 s) and the binding has lapsed: say so now.
+		st.Status, st.Since = RegFailed, st.Expires
+		if st.LastError == "" {
+			st.LastError = "the registration expired, its refresh is unanswered"
+		}
+	}
+	return st
 }
 
 // run registers, then refreshes or retries until ctx is done, then
