@@ -142,6 +142,7 @@ type SIPPage struct {
 	Username    string        `yaml:"username"`
 	Password    string        `yaml:"password"`
 	Message     bool          `yaml:"message"` // also send a SIP MESSAGE
+	Trunk       string        `yaml:"trunk"`   // place call-outs through this trunk (config/trunks.go)
 }
 
 // Email configures SMTP paging.

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/astreinte/astreinte/oncall"
@@ -89,6 +90,25 @@ func (c *Config) trunkDefaults() {
 			t.RetryMax = 5 * time.Minute
 		}
 	}
+	// Paging through a trunk: its registrar as the outbound proxy, its
+	// credentials for the digest challenge, its account as caller ID
+	// (carriers refuse a From that is not the account) unless set.
+	if ps := &c.Paging.SIP; ps.Trunk != "" {
+		for _, t := range tr.Register {
+			if t.Name != ps.Trunk {
+				continue
+			}
+			if ps.Proxy == "" {
+				ps.Proxy = net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
+			}
+			if ps.Username == "" && ps.Password == "" {
+				ps.Username, ps.Password = t.AuthUsername, t.Password
+			}
+			if ps.FromUser == "" || ps.FromUser == "astreinte" {
+				ps.FromUser = t.Username
+			}
+		}
+	}
 	if s := &c.SIP.TLS; s.Enabled() && s.Listen == "" {
 		host, _, err := net.SplitHostPort(c.SIP.Listen)
 		if err == nil {
@@ -99,7 +119,7 @@ func (c *Config) trunkDefaults() {
 
 func (c *Config) validateTrunks(errs *oncall.FieldErrors) {
 	tr := c.Trunks
-	if _, ok := phone.E164("+33493918009", tr.Region); !ok || len(tr.Region) != 2 {
+	if !phone.ValidRegion(tr.Region) {
 		errs.Add("trunks.region", "%q: want a two-letter region code such as FR, BE, CH", tr.Region)
 	}
 	names := map[string]bool{}
@@ -131,11 +151,18 @@ func (c *Config) validateTrunks(errs *oncall.FieldErrors) {
 			errs.Add(p+".retry_min", "want retry_min ≥ 100ms and retry_max ≥ retry_min")
 		}
 	}
+	if name := c.Paging.SIP.Trunk; name != "" && !names[name] {
+		errs.Add("paging.sip.trunk", "%q is not a trunk in trunks.register", name)
+	}
 	// Two lines answering one number written two ways.
+	region := tr.Region
+	if !phone.ValidRegion(region) {
+		region = phone.DefaultRegion
+	}
 	seen := map[string]string{}
 	for i, l := range c.Lines {
 		for j, n := range l.Numbers {
-			e, ok := phone.E164(n, tr.Region)
+			e, ok := phone.E164(n, region)
 			if !ok {
 				continue
 			}

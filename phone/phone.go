@@ -106,3 +106,10 @@ func clean(s string) (digits string, plus, ok bool) {
 	}
 	return digits, plus, true
 }
+
+// ValidRegion reports whether region is a region code numbers can be read
+// in ("FR", "BE", "CH"…).
+func ValidRegion(region string) bool {
+	_, ok := phonenumbers.GetSupportedRegions()[region]
+	return ok
+}

@@ -90,3 +90,11 @@ func TestDirectoryLookup(t *testing.T) {
 		})
 	}
 }
+
+func TestValidRegion(t *testing.T) {
+	for r, want := range map[string]bool{"FR": true, "BE": true, "CH": true, "US": true, "XX": false, "fr": false, "": false, "FRA": false} {
+		if got := ValidRegion(r); got != want {
+			t.Errorf("ValidRegion(%q) = %v, want %v", r, got, want)
+		}
+	}
+}

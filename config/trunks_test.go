@@ -1,0 +1,99 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTrunksDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(`
+lines:
+  - name: support
+    numbers: ["0493918009"]
+trunks:
+  called_header: P-Called-Party-ID
+  register:
+    - name: ovh
+      host: sip.example.net
+      username: "0033493918009"
+      password: secret
+    - name: pbx
+      host: 192.0.2.10
+      transport: tls
+      username: astreinte
+      auth_username: "1001"
+      password: p
+      domain: pbx.example.com
+      expiry: 1h
+paging:
+  sip:
+    trunk: ovh
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := cfg.Trunks
+	if tr.Region != "FR" || tr.CalledHeader != "P-Called-Party-ID" {
+		t.Errorf("region %q, called header %q", tr.Region, tr.CalledHeader)
+	}
+	ovh, pbx := tr.Register[0], tr.Register[1]
+	if ovh.Port != 5060 || ovh.Transport != "udp" || ovh.Domain != "sip.example.net" || ovh.AuthUsername != "0033493918009" ||
+		ovh.Expiry != 10*time.Minute || ovh.RetryMin != 5*time.Second || ovh.RetryMax != 5*time.Minute {
+		t.Errorf("ovh defaults: %+v", ovh)
+	}
+	if pbx.Port != 5061 || pbx.Domain != "pbx.example.com" || pbx.AuthUsername != "1001" || pbx.Expiry != time.Hour {
+		t.Errorf("pbx: %+v", pbx)
+	}
+	ps := cfg.Paging.SIP
+	if ps.Proxy != "sip.example.net:5060" || ps.Username != "0033493918009" || ps.Password != "secret" || ps.FromUser != "0033493918009" {
+		t.Errorf("paging through the trunk: proxy %q user %q password %q from %q", ps.Proxy, ps.Username, ps.Password, ps.FromUser)
+	}
+}
+
+func TestTrunksProblems(t *testing.T) {
+	_, err := Parse([]byte(`sip:
+  tls:
+    cert_file: /nonexistent/sip.crt
+lines:
+  - name: support
+    numbers: ["0493918009"]
+  - name: other
+    numbers: ["+33 4 93 91 80 09"]
+trunks:
+  region: XX
+  register:
+    - name: ovh
+      transport: sctp
+      port: 70000
+      expiry: 5s
+    - name: ovh
+      host: h
+      username: u
+paging:
+  sip:
+    trunk: nope
+`), "bad.yaml")
+	var p *Problems
+	if !errors.As(err, &p) {
+		t.Fatalf("want *Problems, got %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`trunks.region: "XX"`,
+		"trunks.register[0].host: the registrar's host is required",
+		"trunks.register[0].username: the account's user name is required",
+		`trunks.register[0].transport: "sctp": want udp, tcp or tls`,
+		"trunks.register[0].port: 70000",
+		"trunks.register[0].expiry: 5s",
+		`bad.yaml:16: trunks.register[1].name: "ovh" is used by another trunk`,
+		`lines[1].numbers[0]: "+33 4 93 91 80 09" is +33493918009, already answered by line "support"`,
+		"sip.tls: SIP over TLS needs both cert_file and key_file",
+		`paging.sip.trunk: "nope" is not a trunk`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in:\n%s", want, msg)
+		}
+	}
+}
