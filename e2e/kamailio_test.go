@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -128,15 +131,15 @@ func (k *kamailio) answers() bool {
 }
 
 // trunkOverrides configures astreinte's line for the DID (written the
-// national way) and its registration with k.
-func trunkOverrides(k *kamailio) map[string]any {
+// national way) and its registration with k over transport.
+func trunkOverrides(k *kamailio, transport string) map[string]any {
 	return map[string]any{
 		"line": map[string]any{"numbers": []any{"support", "0493918009"}},
 		"trunks": map[string]any{
 			"region":        "FR",
 			"called_header": "P-Called-Party-ID",
 			"register": []any{map[string]any{
-				"name": "carrier", "host": "127.0.0.1", "port": k.cfg.Port, "transport": "udp",
+				"name": "carrier", "host": "127.0.0.1", "port": k.cfg.Port, "transport": transport,
 				"username": k.cfg.User, "password": k.cfg.Password,
 				"expiry": "60s", "retry_min": "500ms", "retry_max": "2s",
 			}},
@@ -208,9 +211,9 @@ func TestTrunkCallThroughKamailio_SIPp(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
 	requirePeer(t, "tshark")
-	k := startKamailio(t, kamailioConfig{Port: freeUDPPort(t, false), User: "astreinte-e2e", Password: "Tr0nc-" + fmt.Sprint(time.Now().UnixNano()%100000),
+	k := startKamailio(t, kamailioConfig{Port: freeSIPPort(t), User: "astreinte-e2e", Password: "Tr0nc-" + fmt.Sprint(time.Now().UnixNano()%100000),
 		Algorithm: "SHA-256", MaxExpires: 10, DID: did})
-	svc := startAstreinte(t, trunkOverrides(k))
+	svc := startAstreinte(t, trunkOverrides(k, "udp"))
 	st, ok := svc.waitRegistration(20*time.Second, registered)
 	if !ok {
 		t.Fatalf("not registered with kamailio within 20s: %+v", st)
@@ -230,7 +233,7 @@ func TestTrunkCallThroughKamailio_SIPp(t *testing.T) {
 	text, ok := poll(30*time.Second, func() string {
 		out, _ := svc.cli("status")
 		return out
-	}, func(out string) bool { return strings.Contains(out, "Calls in progress: 1") })
+	}, func(out string) bool { return strings.Contains(out, "Calls in progress: 1") && strings.Contains(out, "answered") })
 	if !ok {
 		t.Errorf("astreinte status never showed the call in progress:\n%s", text)
 	}
@@ -239,12 +242,15 @@ func TestTrunkCallThroughKamailio_SIPp(t *testing.T) {
 			t.Errorf("astreinte status during the call lacks %q:\n%s", want, text)
 		}
 	}
+	if strings.Contains(text, "registered  ") && !regexp.MustCompile(`10s +([1-9]|10)s `).MatchString(text) {
+		t.Errorf("astreinte status should show the 10s granted and the seconds left:\n%s", text)
+	}
 	t.Logf("astreinte status during the call:\n%s", text)
 
 	if code := caller.wait(150 * time.Second); code != 0 {
 		t.Errorf("sipp exited with status %d (0: the call went through the scenario)", code)
 	}
-	pkts := capt.stop(t)
+	pkts := toPort(capt.stop(t), sippMediaPort(t, sc))
 	logRecordingStart(t, rec, invite, ringTime+beepEnd)
 	checkHeardAll(t, heardAudio(pkts), "fr", "greeting_closed", "menu_urgency")
 	checkClosedMessage(t, svc, "0611111111")
@@ -257,16 +263,17 @@ func TestTrunkCallThroughKamailio_SIPp(t *testing.T) {
 	}
 }
 
-// TestTrunkRegistrarRestart_Kamailio: Kamailio (MD5 digest) goes away; the
-// registration lapses and the status says so; Kamailio comes back on the
-// same port with no registrations; astreinte ends registered again without
-// a restart, and a call through it reaches the line.
+// TestTrunkRegistrarRestart_Kamailio: astreinte registers over TCP
+// (MD5 digest); Kamailio goes away (the connection drops, the refresh
+// fails) and the status says so; Kamailio comes back on the same port with
+// no registrations; astreinte ends registered again without a restart,
+// and a call through it (Kamailio to astreinte over TCP) reaches the line.
 func TestTrunkRegistrarRestart_Kamailio(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
-	k := startKamailio(t, kamailioConfig{Port: freeUDPPort(t, false), User: "astreinte-e2e", Password: "md5-pass",
+	k := startKamailio(t, kamailioConfig{Port: freeSIPPort(t), User: "astreinte-e2e", Password: "md5-pass",
 		Algorithm: "MD5", MaxExpires: 6, DID: did})
-	svc := startAstreinte(t, trunkOverrides(k))
+	svc := startAstreinte(t, trunkOverrides(k, "tcp"))
 	if st, ok := svc.waitRegistration(20*time.Second, registered); !ok {
 		t.Fatalf("not registered with kamailio within 20s: %+v", st)
 	}
@@ -303,4 +310,33 @@ func TestTrunkRegistrarRestart_Kamailio(t *testing.T) {
 	if len(calls) != 1 || calls[0].Line != "support" || calls[0].CallerNumber != "0622222222" {
 		t.Errorf("calls after the registrar's restart: %+v", calls)
 	}
+}
+
+// sippMediaPort is the audio port SIPp offered in the scenario's INVITE
+// (from its message trace).
+func sippMediaPort(t *testing.T, scenarioPath string) uint16 {
+	t.Helper()
+	name := strings.TrimSuffix(filepath.Base(scenarioPath), ".xml")
+	b, err := os.ReadFile(filepath.Join(testDir(t), name+"_messages.log"))
+	if err != nil {
+		t.Fatalf("sipp trace: %v", err)
+	}
+	m := regexp.MustCompile(`m=audio (\d+) `).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("no m=audio in SIPp's trace")
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return uint16(n)
+}
+
+// toPort keeps the packets sent to port: the capture's port range is
+// this test's, but other programs on the machine may use it too.
+func toPort(pkts []rtpPacket, port uint16) []rtpPacket {
+	var out []rtpPacket
+	for _, p := range pkts {
+		if p.dst.Port() == port {
+			out = append(out, p)
+		}
+	}
+	return out
 }

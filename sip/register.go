@@ -401,7 +401,7 @@ func (r *registration) do(ctx context.Context, expiry time.Duration) (*sip.Respo
 		req := r.request(expiry, auth)
 		res, err := r.s.client.Do(ctx, req)
 		if err != nil {
-			return nil, fmt.Errorf("no answer from the registrar: %w", err)
+			return nil, fmt.Errorf("registrar unreachable or silent: %w", err)
 		}
 		if res.StatusCode != sip.StatusUnauthorized && res.StatusCode != sip.StatusProxyAuthRequired {
 			return res, nil

@@ -32,3 +32,7 @@ func (s *Server) Calls() []CallInfo {
 	sort.Slice(out, func(i, j int) bool { return out[i].StartedAt.Before(out[j].StartedAt) })
 	return out
 }
+
+// Now is the server's clock (Config.Now): the time registrations are
+// stamped with.
+func (s *Server) Now() time.Time { return s.now() }

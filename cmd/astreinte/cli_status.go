@@ -61,7 +61,7 @@ type statusReport struct {
 func (src statusSource) report() statusReport {
 	st := src.SIP.Stats()
 	r := statusReport{
-		At: time.Now(), SIP: src.SIP.Addr(), TLS: src.SIP.TLSAddr(),
+		At: src.SIP.Now(), SIP: src.SIP.Addr(), TLS: src.SIP.TLSAddr(),
 		Registrations: src.SIP.Registrations(), Calls: src.SIP.Calls(),
 		TotalCalls: st.TotalCalls, Rejected: st.Rejected,
 	}
