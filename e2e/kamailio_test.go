@@ -233,7 +233,9 @@ func TestTrunkCallThroughKamailio_SIPp(t *testing.T) {
 	text, ok := poll(30*time.Second, func() string {
 		out, _ := svc.cli("status")
 		return out
-	}, func(out string) bool { return strings.Contains(out, "Calls in progress: 1") && strings.Contains(out, "answered") })
+	}, func(out string) bool {
+		return strings.Contains(out, "Calls in progress: 1") && strings.Contains(out, "answered")
+	})
 	if !ok {
 		t.Errorf("astreinte status never showed the call in progress:\n%s", text)
 	}
