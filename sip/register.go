@@ -64,6 +64,10 @@ type RegState struct {
 	Expires   time.Time     `json:"expires,omitzero"`     // end of the current binding
 	NextTry   time.Time     `json:"next_try,omitzero"`    // next refresh or retry
 	Failures  int           `json:"failures,omitempty"`   // consecutive failed attempts
+	// Remote is where the registrar's last 2xx came from (ip:port): the
+	// address calls through this trunk arrive from, for an admission
+	// check that trusts registered trunks.
+	Remote string `json:"remote,omitempty"`
 }
 
 // regTimeout bounds one REGISTER transaction (Timer F is 64×T1 = 32 s).
@@ -297,6 +301,7 @@ func (r *registration) outcome(res *sip.Response, err error, asked time.Duration
 			r.state.Granted = granted
 			r.state.Expires = now.Add(granted)
 			r.state.Failures = 0
+			r.state.Remote = res.Source()
 			logged := r.logChange("registered", r.log.Info, "trunk registered", "granted", granted, "asked", asked)
 			r.mu.Unlock()
 			if !logged {

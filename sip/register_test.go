@@ -321,6 +321,9 @@ func TestRegisterDigestChallenges(t *testing.T) {
 			if st.Granted != time.Duration(tt.granted)*time.Second {
 				t.Errorf("granted %s, want %ds", st.Granted, tt.granted)
 			}
+			if st.Remote != reg.addr.String() {
+				t.Errorf("remote %q, want the registrar's %s", st.Remote, reg.addr)
+			}
 			// The refresh is timed on the granted expiry, not the asked one.
 			tm := timers.next()
 			if tm.d != tt.wantWait {
@@ -551,4 +554,38 @@ func TestBackoffBounds(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRegisterLapsedBindingShowsFailed: a refresh left unanswered past the
+// granted expiry shows as failed at once, not after the transaction's
+// 32 s timeout.
+func TestRegisterLapsedBindingShowsFailed(t *testing.T) {
+	reg := newRegistrarPeer(t)
+	tr := reg.trunk()
+	reg.setAnswer(func(req *sip.Request) *sip.Response { return ok(req, 2) })
+	now := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv := newRegServer(t, nil)
+	srv.cfg.Now = clock
+	timers := newFakeTimers(t)
+	if err := srv.startRegistrations(context.Background(), []Trunk{tr}, timers.after); err != nil {
+		t.Fatal(err)
+	}
+	reg.next()
+	st := waitState(t, srv, RegRegistered)
+	if !st.Expires.Equal(now.Add(2 * time.Second)) {
+		t.Errorf("expires %s, want %s", st.Expires, now.Add(2*time.Second))
+	}
+	reg.setAnswer(nil) // the registrar goes silent
+	timers.next().fire()
+	reg.next()
+	mu.Lock()
+	now = now.Add(3 * time.Second)
+	mu.Unlock()
+	st = srv.Registrations()[0]
+	if st.Status != RegFailed || !strings.Contains(st.LastError, "expired") || !st.Since.Equal(now.Add(-time.Second)) {
+		t.Errorf("after the binding lapsed: %+v", st)
+	}
+	reg.setAnswer(func(req *sip.Request) *sip.Response { return ok(req, 0) }) // answers the un-REGISTER
 }
