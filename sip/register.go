@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -170,6 +172,9 @@ type registration struct {
 	dest    string // host:port
 	tp      string // UDP, TCP, TLS
 	contact sip.ContactHeader
+	// laddr, for UDP, makes the REGISTER leave from our listening socket,
+	// so that a NAT maps the port calls come to; nil when unusable.
+	laddr *sip.Addr
 
 	mu       sync.Mutex
 	state    RegState
@@ -234,6 +239,11 @@ func (s *Server) newRegistration(t Trunk, after func(time.Duration) <-chan time.
 		r.contact.Address.UriParams = sip.NewParams()
 		r.contact.Address.UriParams.Add("transport", t.Transport)
 	}
+	if t.Transport == "udp" && slices.Contains(s.cfg.Transports, "udp") {
+		if ip := net.ParseIP(s.listenHost); ip != nil {
+			r.laddr = &sip.Addr{IP: ip, Port: s.listenPort}
+		}
+	}
 	r.state = RegState{Trunk: t.Name, Registrar: dest + "/" + t.Transport, AOR: r.aor.String(), Status: RegStarting, Since: s.now()}
 	return r, nil
 }
@@ -257,6 +267,13 @@ func (r *registration) snapshot() RegState {
 // removes the binding.
 func (r *registration) run(ctx context.Context) {
 	expiry := r.t.Expiry
+	if r.laddr != nil {
+		// The listener's read loop has just started: give the transport
+		// a moment to hold it, so the first REGISTER leaves from it too.
+		for i := 0; i < 100 && !r.listenerPooled(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	for {
 		res, err := r.do(ctx, expiry)
 		if ctx.Err() != nil {
@@ -405,6 +422,14 @@ func (r *registration) do(ctx context.Context, expiry time.Duration) (*sip.Respo
 	for range 3 {
 		req := r.request(expiry, auth)
 		res, err := r.s.client.Do(ctx, req)
+		if err != nil && r.laddr != nil && errors.Is(err, syscall.EADDRINUSE) {
+			// The transport did not find our listening socket: send
+			// from a socket of its own from now on.
+			r.log.Debug("REGISTER cannot leave from the listening socket", "error", err)
+			r.laddr = nil
+			req = r.request(expiry, auth)
+			res, err = r.s.client.Do(ctx, req)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("registrar unreachable or silent: %w", err)
 		}
@@ -423,10 +448,25 @@ func (r *registration) do(ctx context.Context, expiry time.Duration) (*sip.Respo
 	return nil, errors.New("the registrar keeps challenging")
 }
 
+// listenerPooled reports whether the transport holds our UDP listening
+// socket yet (it adds it once its read loop starts); without it a request
+// given that local address would try to bind it again.
+func (r *registration) listenerPooled() bool {
+	c, err := r.s.ua.TransportLayer().GetConnection("udp", r.laddr.String())
+	if err != nil || c == nil {
+		return false
+	}
+	_, _ = c.TryClose() // GetConnection took a reference; a listener is never closed by it
+	return true
+}
+
 func (r *registration) request(expiry time.Duration, auth sip.Header) *sip.Request {
 	req := sip.NewRequest(sip.REGISTER, r.ruri)
 	req.SetTransport(r.tp)
 	req.SetDestination(r.dest)
+	if r.laddr != nil && r.listenerPooled() {
+		req.Laddr = *r.laddr
+	}
 	from := &sip.FromHeader{Address: r.aor, Params: sip.NewParams()}
 	from.Params.Add("tag", r.fromTag)
 	to := &sip.ToHeader{Address: r.aor}

@@ -321,6 +321,9 @@ func TestRegisterDigestChallenges(t *testing.T) {
 			if st.Granted != time.Duration(tt.granted)*time.Second {
 				t.Errorf("granted %s, want %ds", st.Granted, tt.granted)
 			}
+			if src := first.Source(); src != srv.Addr() {
+				t.Errorf("REGISTER left from %s, want the listening socket %s (what a NAT must map)", src, srv.Addr())
+			}
 			if st.Remote != reg.addr.String() {
 				t.Errorf("remote %q, want the registrar's %s", st.Remote, reg.addr)
 			}
