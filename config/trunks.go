@@ -53,6 +53,10 @@ type SIPTLS struct {
 	Listen   string `yaml:"listen"`
 	CertFile string `yaml:"cert_file"` // PEM certificate chain
 	KeyFile  string `yaml:"key_file"`  // PEM private key
+	// CAFile is a PEM file of the certificates to trust when astreinte
+	// connects over TLS (a trunk with transport tls and a private CA);
+	// empty: the system's roots. It does not turn the listener on.
+	CAFile string `yaml:"ca_file"`
 }
 
 // Enabled reports whether SIP over TLS is configured.
@@ -170,6 +174,11 @@ func (c *Config) validateTrunks(errs *oncall.FieldErrors) {
 				errs.Add(fmt.Sprintf("lines[%d].numbers[%d]", i, j), "%q is %s, already answered by line %q", n, e, other)
 			}
 			seen[e] = l.Name
+		}
+	}
+	if f := c.SIP.TLS.CAFile; f != "" {
+		if _, err := LoadCAFile(f); err != nil {
+			errs.Add("sip.tls.ca_file", "%v", err)
 		}
 	}
 	if s := c.SIP.TLS; s.Enabled() || s.KeyFile != "" {

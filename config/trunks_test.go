@@ -56,6 +56,7 @@ func TestTrunksProblems(t *testing.T) {
 	_, err := Parse([]byte(`sip:
   tls:
     cert_file: /nonexistent/sip.crt
+    ca_file: /nonexistent/ca.pem
 lines:
   - name: support
     numbers: ["0493918009"]
@@ -87,9 +88,10 @@ paging:
 		`trunks.register[0].transport: "sctp": want udp, tcp or tls`,
 		"trunks.register[0].port: 70000",
 		"trunks.register[0].expiry: 5s",
-		`bad.yaml:16: trunks.register[1].name: "ovh" is used by another trunk`,
+		`bad.yaml:17: trunks.register[1].name: "ovh" is used by another trunk`,
 		`lines[1].numbers[0]: "+33 4 93 91 80 09" is +33493918009, already answered by line "support"`,
 		"sip.tls: SIP over TLS needs both cert_file and key_file",
+		"sip.tls.ca_file: open /nonexistent/ca.pem",
 		`paging.sip.trunk: "nope" is not a trunk`,
 	} {
 		if !strings.Contains(msg, want) {

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -198,14 +199,19 @@ func (l *logRecords) count(level slog.Level, msg string) int {
 // by fake timers.
 func newRegServer(t *testing.T, logs *logRecords) *Server {
 	t.Helper()
+	return newRegServerWith(t, logs, nil)
+}
+
+func newRegServerWith(t *testing.T, logs *logRecords, tlsClient *tls.Config) *Server {
+	t.Helper()
 	var h slog.Handler = slog.DiscardHandler
 	if logs != nil {
 		h = logs
 	}
 	srv, err := NewServer(Config{
-		Listen: "127.0.0.1:0", Transports: []string{"udp"}, RTPMin: 40200, RTPMax: 40300,
+		Listen: "127.0.0.1:0", Transports: []string{"udp", "tcp"}, RTPMin: 40200, RTPMax: 40300,
 		Logger: slog.New(h), Lines: func(string) (string, bool) { return "", false },
-		Handler: HandlerFunc(func(context.Context, *Call) {}),
+		Handler: HandlerFunc(func(context.Context, *Call) {}), TLSClient: tlsClient,
 	})
 	if err != nil {
 		t.Fatal(err)

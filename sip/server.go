@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,6 +63,9 @@ type Config struct {
 	CalledHeader string
 	// TLS, when set, adds a SIP over TLS listener (tls.go).
 	TLS *TLSConfig
+	// TLSClient configures outgoing TLS connections (a trunk over TLS
+	// with a private CA); nil: the system's roots.
+	TLSClient *tls.Config
 	// Handler serves answered calls.
 	Handler Handler
 	// Logger defaults to slog.Default().
@@ -156,7 +160,7 @@ func NewServer(cfg Config) (*Server, error) {
 // done. Bind errors are returned at once.
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	stackLog := stackLogger(s.log)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(s.cfg.UserAgent),
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(s.cfg.UserAgent), sipgo.WithUserAgenTLSConfig(s.cfg.TLSClient),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(stackLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(stackLog)))
 	if err != nil {

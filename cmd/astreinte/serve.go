@@ -162,7 +162,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
 		UserAgent: cfg.SIP.UserAgent, Handler: h, Logger: log, Now: e.now,
-		Lines: lineMatcher(cfg), CalledHeader: cfg.Trunks.CalledHeader, TLS: sipTLS(cfg), // trunks.go
+		Lines: lineMatcher(cfg), CalledHeader: cfg.Trunks.CalledHeader, TLS: sipTLS(cfg), TLSClient: sipTLSClient(cfg), // trunks.go
 	})
 	if err != nil {
 		db.Close()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -35,6 +36,19 @@ func sipTLS(cfg *config.Config) *sip.TLSConfig {
 		return nil
 	}
 	return &sip.TLSConfig{Listen: t.Listen, CertFile: t.CertFile, KeyFile: t.KeyFile}
+}
+
+// sipTLSClient is the TLS client configuration for outgoing connections:
+// nil (the system's roots) unless sip.tls.ca_file is set.
+func sipTLSClient(cfg *config.Config) *tls.Config {
+	if cfg.SIP.TLS.CAFile == "" {
+		return nil
+	}
+	pool, err := config.LoadCAFile(cfg.SIP.TLS.CAFile) // checked by config validation
+	if err != nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 // sipTrunks converts the configured registrations.
