@@ -64,7 +64,13 @@ func (s *Server) listenTLS(errc chan<- error) error {
 	l.addr = ln.Addr().String()
 	s.tls = l
 	s.tlsPort = ln.Addr().(*net.TCPAddr).Port
-	go func() { errc <- s.srv.ServeTLS(ln) }()
+	go func() {
+		err := s.srv.ServeTLS(ln)
+		select {
+		case errc <- err:
+		default: // ListenAndServe already returned: nobody reads errc
+		}
+	}()
 	s.listeners = append(s.listeners, ln.Close)
 	s.log.Info("sip listening on tls", "addr", ln.Addr().String(), "cert_expires", certExpiry(c))
 	return nil
