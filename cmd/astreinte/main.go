@@ -41,7 +41,8 @@ Usage:
   astreinte calendar at TIME                 open or closed at TIME, and why
   astreinte calendar force open|closed --until TIME [--reason TEXT]
   astreinte calendar force clear
-  astreinte status [--json]                  the running service: trunk registrations, calls in progress
+  astreinte status [--json]                  the running service: trunk registrations, calls in
+                                             progress (exit 1: not running, or a trunk not registered)
 
 Every command takes --config FILE (default: $ASTREINTE_CONFIG, else the
 built-in configuration). TIME is "2026-11-24 03:00" in the calendar's time
