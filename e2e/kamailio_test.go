@@ -30,6 +30,8 @@ type kamailioConfig struct {
 	Algorithm  string // MD5 or SHA-256
 	MaxExpires int
 	DID        string
+	TechNumber string // optional: a number the account may call out to…
+	TechPort   int    // …relayed to 127.0.0.1:TechPort
 }
 
 // kamailio is one Kamailio process.
@@ -341,4 +343,49 @@ func toPort(pkts []rtpPacket, port uint16) []rtpPacket {
 		}
 	}
 	return out
+}
+
+// TestPageThroughKamailioTrunk_SIPp: paging.sip.trunk names the registered
+// trunk, so a call-out to a technician known by phone number only goes to
+// Kamailio with the trunk's account: Kamailio challenges the INVITE (407),
+// checks the credentials and that From is the account, and relays it to
+// the technician's phone (SIPp, busy): the timeline says 486, which only
+// the phone could have answered.
+func TestPageThroughKamailioTrunk_SIPp(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	phone := startSIPpUAS(t, "uas_busy.xml")
+	k := startKamailio(t, kamailioConfig{Port: freeSIPPort(t), User: "0033493918009", Password: "page-pass",
+		Algorithm: "MD5", MaxExpires: 60, DID: did, TechNumber: "0600000003", TechPort: phone.port})
+	o := pagingOverrides(nil, nil, []any{map[string]any{"name": "primary", "person": "carol", "delay": "10m"}}, nil, nil, "out_of_hours")
+	o["oncall"].(map[string]any)["people"] = []any{map[string]any{"id": "carol", "name": "Carol Petit", "phone": "06 00 00 00 03"}}
+	o["paging"].(map[string]any)["sip"] = map[string]any{"enabled": true, "ring_timeout": "10s", "trunk": "carrier"}
+	tr := trunkOverrides(k, "udp")
+	o["trunks"] = tr["trunks"]
+	mergeInto(o["line"].(map[string]any), tr["line"].(map[string]any))
+	svc := startAstreinte(t, o)
+	if st, ok := svc.waitRegistration(20*time.Second, registered); !ok {
+		t.Fatalf("not registered with kamailio within 20s: %+v", st)
+	}
+	leaveMessageSIPp(t, svc, "0677777777")
+	tk, ok := svc.waitTicket(10 * time.Second)
+	if !ok {
+		t.Fatal("no ticket")
+	}
+	evs, ok := poll(30*time.Second, func() []eventRow { return svc.events(tk.ID) }, func(evs []eventRow) bool {
+		return hasEvent(evs, "page_failed", "carol", "sip", "")
+	})
+	if !ok {
+		t.Fatalf("no outcome for the call-out through the trunk:\n%s", timeline(evs))
+	}
+	if !hasEvent(evs, "page_failed", "carol", "sip", "486") {
+		t.Errorf("the phone behind the trunk should have said busy (486); timeline:\n%s", timeline(evs))
+	}
+	if n := phone.invites(); n != 1 {
+		t.Errorf("the technician's phone got %d INVITE(s), want 1", n)
+	}
+	if out := k.p.output(); !strings.Contains(out, "INVITE to 0600000003 from 0033493918009: challenged") ||
+		!strings.Contains(out, "call out to 0600000003 relayed") {
+		t.Errorf("kamailio should have challenged the call-out, then relayed it:\n%s", tail(out, 20))
+	}
 }
