@@ -23,6 +23,21 @@ const DefaultRegion = "FR"
 // ("33493918009"), they are read as international. Anything else (a user
 // name such as "support") gives "", false.
 func E164(s, region string) (string, bool) {
+	n, ok := e164(s, region)
+	// For numbers the metadata does not know, formatting may drop a
+	// national prefix left after the country code ("+20 0…"): format
+	// again until the result stands, so that equal numbers compare equal.
+	for i := 0; ok && i < 20; i++ { // each pass drops a digit: E.164 has at most 15
+		again, ok2 := format(n, "ZZ", false)
+		if !ok2 || again == n {
+			break
+		}
+		n = again
+	}
+	return n, ok
+}
+
+func e164(s, region string) (string, bool) {
 	if region == "" {
 		region = DefaultRegion
 	}

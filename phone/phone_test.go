@@ -1,6 +1,9 @@
 package phone
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestE164(t *testing.T) {
 	tests := []struct {
@@ -97,4 +100,30 @@ func TestValidRegion(t *testing.T) {
 			t.Errorf("ValidRegion(%q) = %v, want %v", r, got, want)
 		}
 	}
+}
+
+// FuzzE164: any called user from the network: no panic, and a number
+// found is E.164 and stays itself when read again.
+func FuzzE164(f *testing.F) {
+	for _, s := range []string{"+33493918009", "0493918009", "33493918009", "0033 4 93 91 80 09", "tel:+33-4-93-91-80-09",
+		"sip:+33493918009@x;user=phone", "support", "", "+", "00", "+999999999999999999", "0(((", "+33 (0)4"} {
+		f.Add(s, "FR")
+	}
+	f.Add("025123456", "BE")
+	f.Add("5551234", "US")
+	f.Fuzz(func(t *testing.T, s, region string) {
+		n, ok := E164(s, region)
+		if !ok {
+			if n != "" {
+				t.Fatalf("E164(%q) = %q but not ok", s, n)
+			}
+			return
+		}
+		if len(n) < 2 || n[0] != '+' || strings.Trim(n[1:], "0123456789") != "" {
+			t.Fatalf("E164(%q, %q) = %q: not E.164", s, region, n)
+		}
+		if again, ok := E164(n, region); !ok || again != n {
+			t.Fatalf("E164(%q) = %q, read again %q, %v", s, n, again, ok)
+		}
+	})
 }

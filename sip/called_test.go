@@ -72,3 +72,17 @@ func TestAddressUser(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCalledUsers: any INVITE's called-number places: no panic.
+func FuzzCalledUsers(f *testing.F) {
+	for _, s := range []string{`<sip:+33493918009@example.net;user=phone>`, `<tel:+33493918009>`, `"x" <sips:a@b:5061>;tag=1`,
+		`sip:33493918009@x`, `<`, `<tel:`, `tel:;`, ``, `<sip:@>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		u := addressUser(v)
+		if len(u) > len(v) {
+			t.Fatalf("addressUser(%q) = %q: longer than its input", v, u)
+		}
+	})
+}
