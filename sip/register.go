@@ -363,7 +363,7 @@ func (r *registration) outcome(res *sip.Response, err error, asked time.Duration
 	if status == RegRejected {
 		lvl = r.log.Error
 	}
-	if !r.logChange(fmt.Sprintf("%s/%d", status, code), lvl, "trunk registration failed", "status", status, "error", msg, "retry_in", wait.Round(time.Millisecond)) {
+	if !r.logChange(fmt.Sprintf("%s/%d", status, code), lvl, "trunk registration failed", "status", r.state.Status, "error", msg, "retry_in", wait.Round(time.Millisecond)) {
 		r.log.Debug("trunk registration failed again", "error", msg, "failures", r.attempts, "retry_in", wait.Round(time.Millisecond))
 	}
 	return wait, asked
