@@ -289,6 +289,9 @@ func TestTrunkRegistrarRestart_Kamailio(t *testing.T) {
 		t.Fatalf("the status still says registered %s after the registrar went away: %+v", time.Since(down).Round(time.Second), st)
 	}
 	t.Logf("%s after the registrar went away: %s (%s)", time.Since(down).Round(time.Second), st.Registrations[0].Status, st.Registrations[0].LastError)
+	if out, err := svc.cli("status"); err == nil || !strings.Contains(out, "not registered: carrier") {
+		t.Errorf("astreinte status should exit 1 naming the trunk down (err %v):\n%s", err, out)
+	}
 
 	k.start()
 	back := time.Now()
