@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -142,7 +143,17 @@ func (c *Config) validateTrunks(errs *oncall.FieldErrors) {
 		if t.Port < 1 || t.Port > 65535 {
 			errs.Add(p+".port", "%d: want 1-65535", t.Port)
 		}
-		if t.Transport != "udp" && t.Transport != "tcp" && t.Transport != "tls" {
+		switch t.Transport {
+		case "udp", "tcp":
+			// Calls come back to our contact on the same transport.
+			if !slices.Contains(c.SIP.Transports, t.Transport) {
+				errs.Add(p+".transport", "%s: add %s to sip.transports, the registrar sends calls to it", t.Transport, t.Transport)
+			}
+		case "tls":
+			if !c.SIP.TLS.Enabled() {
+				errs.Add(p+".transport", "tls: configure sip.tls (cert_file, key_file), the registrar sends calls to it")
+			}
+		default:
 			errs.Add(p+".transport", "%q: want udp, tcp or tls", t.Transport)
 		}
 		if t.Username == "" {
