@@ -598,3 +598,46 @@ func TestRegisterLapsedBindingShowsFailed(t *testing.T) {
 	}
 	reg.setAnswer(func(req *sip.Request) *sip.Response { return ok(req, 0) }) // answers the un-REGISTER
 }
+
+// TestRegisterStaleNonce: credentials on an expired nonce get 401 with
+// stale=true; astreinte answers the new challenge instead of giving up
+// (emiago/sipgo#329).
+func TestRegisterStaleNonce(t *testing.T) {
+	reg := newRegistrarPeer(t)
+	tr := reg.trunk()
+	n := 0
+	reg.setAnswer(func(req *sip.Request) *sip.Response {
+		n++
+		switch n {
+		case 1:
+			return challenge(req, sip.StatusUnauthorized, false, "MD5")
+		case 2:
+			if _, err := checkDigest(req, "Authorization", tr.Username, tr.Password); err != nil {
+				return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
+			}
+			return challenge(req, sip.StatusUnauthorized, true, "MD5")
+		}
+		if _, err := checkDigest(req, "Authorization", tr.Username, tr.Password); err != nil {
+			return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
+		}
+		return ok(req, 120)
+	})
+	srv := newRegServer(t, nil)
+	timers := newFakeTimers(t)
+	if err := srv.startRegistrations(context.Background(), []Trunk{tr}, timers.after); err != nil {
+		t.Fatal(err)
+	}
+	reg.next()
+	second := reg.next()
+	third := reg.next()
+	st := waitState(t, srv, RegRegistered)
+	if st.Failures != 0 || st.Granted != 2*time.Minute {
+		t.Errorf("state %+v", st)
+	}
+	c2, _ := digest.ParseCredentials(second.GetHeader("Authorization").Value())
+	c3, _ := digest.ParseCredentials(third.GetHeader("Authorization").Value())
+	if c2 == nil || c3 == nil || c2.Nonce == c3.Nonce {
+		t.Error("the retry after stale=true should answer the new nonce")
+	}
+	reg.setAnswer(func(req *sip.Request) *sip.Response { return ok(req, 0) })
+}
