@@ -41,6 +41,7 @@ type Config struct {
 	OnCall   oncall.ScheduleConfig `yaml:"oncall"`
 	Paging   Paging                `yaml:"paging"`
 	Clock    Clock                 `yaml:"clock"`
+	Trunks   Trunks                `yaml:"trunks"` // config/trunks.go
 
 	// Source is the file the configuration came from ("" for the default).
 	Source string `yaml:"-"`
@@ -62,6 +63,7 @@ type SIP struct {
 	FirstPacketTimeout time.Duration `yaml:"first_packet_timeout"`
 	UserAgent          string        `yaml:"user_agent"`
 	DrainTimeout       time.Duration `yaml:"drain_timeout"`
+	TLS                SIPTLS        `yaml:"tls"` // config/trunks.go
 }
 
 // RTPRange parses RTPPorts ("10000-20000").
@@ -142,6 +144,7 @@ type SIPPage struct {
 	Username    string        `yaml:"username"`
 	Password    string        `yaml:"password"`
 	Message     bool          `yaml:"message"` // also send a SIP MESSAGE
+	Trunk       string        `yaml:"trunk"`   // place call-outs through this trunk (config/trunks.go)
 }
 
 // Email configures SMTP paging.
@@ -363,6 +366,7 @@ func (c *Config) applyDefaults() {
 	if p.Webhook.Timeout == 0 {
 		p.Webhook.Timeout = 10 * time.Second
 	}
+	c.trunkDefaults()
 }
 
 // LoadCAFile reads a PEM bundle of trusted certificates.
@@ -512,6 +516,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 			errs.Add("clock.now", "%q: want RFC 3339, e.g. 2026-11-24T03:00:00+01:00", c.Clock.Now)
 		}
 	}
+	c.validateTrunks(&errs)
 	cal, err := calendar.New(c.Calendar)
 	if err != nil {
 		errs = appendFieldErrors(errs, err)

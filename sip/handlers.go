@@ -45,16 +45,12 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	respond(tx, req, sip.StatusOK, "OK", allowHeader(), sip.NewHeader("Accept", "application/sdp"))
 }
 
-// lineFor matches the Request-URI user, then the To user.
+// lineFor matches the configured called-number header, then the
+// Request-URI user, then the To user (calledUsers, called.go).
 func (s *Server) lineFor(req *sip.Request) (string, string, bool) {
-	if u := req.Recipient.User; u != "" {
+	for _, u := range calledUsers(req, s.cfg.CalledHeader) {
 		if l, ok := s.cfg.Lines(u); ok {
 			return l, u, true
-		}
-	}
-	if to := req.To(); to != nil && to.Address.User != "" {
-		if l, ok := s.cfg.Lines(to.Address.User); ok {
-			return l, to.Address.User, true
 		}
 	}
 	return "", req.Recipient.User, false
@@ -99,7 +95,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		offer = &m
 	}
-	ua := &sipgo.DialogUA{Client: s.client, ContactHDR: s.contactFor(req.Source()), RewriteContact: true}
+	ua := &sipgo.DialogUA{Client: s.client, ContactHDR: s.contactForReq(req), RewriteContact: true}
 	sess, err := ua.ReadInvite(req, tx)
 	if err != nil {
 		reject(sip.StatusBadRequest, "Bad Request: "+oneLine(err.Error()))

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,14 @@ type Config struct {
 	UserAgent string
 	// Lines maps a called user to a line.
 	Lines LineMatcher
+	// CalledHeader names a header carrying the called number (e.g.
+	// P-Called-Party-ID), looked at before the Request-URI and To.
+	CalledHeader string
+	// TLS, when set, adds a SIP over TLS listener (tls.go).
+	TLS *TLSConfig
+	// TLSClient configures outgoing TLS connections (a trunk over TLS
+	// with a private CA); nil: the system's roots.
+	TLSClient *tls.Config
 	// Handler serves answered calls.
 	Handler Handler
 	// Logger defaults to slog.Default().
@@ -94,6 +103,9 @@ type Server struct {
 	hardCtx    context.Context
 	listeners  []func() error
 	ready      chan struct{}
+	reg        *registrar   // trunk registrations (register.go)
+	tls        *tlsListener // SIP over TLS (tls.go)
+	tlsPort    int
 }
 
 // NewServer checks cfg and prepares the user agent. Call ListenAndServe.
@@ -148,7 +160,7 @@ func NewServer(cfg Config) (*Server, error) {
 // done. Bind errors are returned at once.
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	stackLog := stackLogger(s.log)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(s.cfg.UserAgent),
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(s.cfg.UserAgent), sipgo.WithUserAgenTLSConfig(s.cfg.TLSClient),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(stackLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(stackLog)))
 	if err != nil {
@@ -192,6 +204,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 			return fmt.Errorf("sip: unknown transport %q (udp or tcp)", tr)
 		}
 	}
+	if err := s.listenTLS(errc); err != nil {
+		return err
+	}
 	s.log.Info("sip listening", "addr", s.Addr(), "transports", strings.Join(s.cfg.Transports, ","),
 		"rtp", fmt.Sprintf("%d-%d", s.cfg.RTPMin, s.cfg.RTPMax))
 	close(s.ready)
@@ -225,6 +240,7 @@ func (s *Server) Stats() Stats {
 // closes the listeners.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	s.stopRegistrations()
 	done := make(chan struct{})
 	go func() { s.active.Wait(); close(done) }()
 	var err error

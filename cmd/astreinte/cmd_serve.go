@@ -76,6 +76,8 @@ func serve(ctx context.Context, cfgPath string, stderr io.Writer) error {
 		return err
 	}
 	a.start(runCtx)
+	ops := startOperations(runCtx, cfg, a.sip, log) // trunks.go: registrations, SIGHUP, status socket
+	defer ops.close()
 	log.Info("astreinte ready", "sip", a.sip.Addr(), "data", cfg.DataDir, "lines", len(cfg.Lines), "config", orDefault(cfg.Source))
 
 	var sig os.Signal
@@ -148,7 +150,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	if _, err := voicemail.Recover(ctx, recs, e.tickets, e.now, log); err != nil {
 		log.Error("start-up repair of recordings", "error", err)
 	}
-	lines, numbers, err := flowLines(cfg)
+	lines, err := flowLines(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +164,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
 		UserAgent: cfg.SIP.UserAgent, Handler: flow, Logger: log, Now: e.now,
-		Lines: func(user string) (string, bool) { l, ok := numbers[user]; return l, ok },
+		Lines: lineMatcher(cfg), CalledHeader: cfg.Trunks.CalledHeader, TLS: sipTLS(cfg), TLSClient: sipTLSClient(cfg),
 	})
 	if err != nil {
 		return nil, err
@@ -184,15 +186,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	return &app{env: e, log: log, sip: srv, engine: eng, http: h}, nil
 }
 
-// flowLines gives each configured line its prompts, and maps the numbers
-// answered to the lines.
-func flowLines(cfg *config.Config) (map[string]*voicemail.Line, map[string]string, error) {
+// flowLines gives each configured line its prompts.
+func flowLines(cfg *config.Config) (map[string]*voicemail.Line, error) {
 	lines := map[string]*voicemail.Line{}
-	numbers := map[string]string{}
 	for _, l := range cfg.Lines {
 		p, err := audio.LoadPrompts(l.Language, l.PromptsDir)
 		if err != nil {
-			return nil, nil, fmt.Errorf("line %s: %w", l.Name, err)
+			return nil, fmt.Errorf("line %s: %w", l.Name, err)
 		}
 		vl := &voicemail.Line{Name: l.Name, Prompts: p, AnswerAfter: l.AnswerAfter, UrgencyTimeout: l.UrgencyTimeout,
 			Record: voicemail.Limits{MaxLength: l.Record.MaxLength, Silence: l.Record.Silence, MinLength: l.Record.MinLength,
@@ -201,11 +201,8 @@ func flowLines(cfg *config.Config) (map[string]*voicemail.Line, map[string]strin
 			vl.RedirectTo = l.RedirectTo
 		}
 		lines[l.Name] = vl
-		for _, n := range l.Numbers {
-			numbers[n] = l.Name
-		}
 	}
-	return lines, numbers, nil
+	return lines, nil
 }
 
 func logChannels(log *slog.Logger, e *env, eng *oncall.Engine, ch channels) {

@@ -49,7 +49,7 @@ type command struct {
 // commands lists every command in the order the help shows them.
 func commands() []*command {
 	return []*command{
-		serveCommand(),
+		serveCommand(), statusCommand(),
 		ticketsCommand(), ticketShowCommand(), ticketPlayCommand(), ticketAckCommand(), ticketCallbackCommand(),
 		ticketResolveCommand(), ticketReopenCommand(), ticketNoteCommand(), ticketExportCommand(),
 		callsCommand(),
