@@ -66,6 +66,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.total.Add(1)
+	release, ok := s.admit(req, tx) // before any work: guard.go
+	if !ok {
+		s.rejected.Add(1)
+		return
+	}
+	defer release()
 	log := s.log.With("call_id", callID(req), "from", fromUser(req), "src", req.Source())
 	reject := func(code int, reason string, hdrs ...sip.Header) {
 		s.rejected.Add(1)
@@ -107,10 +113,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	conn, err := s.ports.Listen()
 	if err != nil {
-		log.Error("no RTP port for the call", "error", err)
-		s.rejected.Add(1)
-		_ = sess.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
-		sess.Close()
+		s.noRTPPort(sess, req, err)
 		return
 	}
 	c := &Call{
@@ -138,6 +141,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.Hangup(ctx)
 	c.release()
+	s.callEnded(c)
 }
 
 func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {

@@ -63,6 +63,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock calls are timed with (default time.Now).
 	Now func() time.Time
+	// Guard, when set, admits new calls and bounds each source (guard.go).
+	Guard *Guard
 }
 
 // Stats is a snapshot of the server's activity.
@@ -94,6 +96,7 @@ type Server struct {
 	hardCtx    context.Context
 	listeners  []func() error
 	ready      chan struct{}
+	media      mediaTotals
 }
 
 // NewServer checks cfg and prepares the user agent. Call ListenAndServe.
@@ -147,9 +150,9 @@ func NewServer(cfg Config) (*Server, error) {
 // ListenAndServe binds the configured transports and serves until ctx is
 // done. Bind errors are returned at once.
 func (s *Server) ListenAndServe(ctx context.Context) error {
-	stackLog := stackLogger(s.log)
+	stackLog := s.stackLog()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(s.cfg.UserAgent),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(stackLog)),
+		sipgo.WithUserAgentTransportLayerOptions(append(s.guardOptions(ctx), sip.WithTransportLayerLogger(stackLog))...),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(stackLog)))
 	if err != nil {
 		return fmt.Errorf("sip: user agent: %w", err)
