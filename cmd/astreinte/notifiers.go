@@ -48,14 +48,14 @@ func addNotifiers(e *env, eng *oncall.Engine, log *slog.Logger) error {
 	return nil
 }
 
-// httpServer serves acknowledge links and /healthz.
+// httpServer serves acknowledge links, /healthz, /readyz and /metrics.
 type httpServer struct {
 	srv  *http.Server
 	ln   net.Listener
 	done chan struct{}
 }
 
-func startHTTP(e *env, log *slog.Logger, onAck func()) (*httpServer, error) {
+func startHTTP(e *env, log *slog.Logger, onAck func(), wrap func(http.Handler) http.Handler) (*httpServer, error) {
 	if e.cfg.HTTP.Listen == "off" {
 		return nil, nil
 	}
@@ -65,7 +65,7 @@ func startHTTP(e *env, log *slog.Logger, onAck func()) (*httpServer, error) {
 		return nil, fmt.Errorf("http listen %s: %w", e.cfg.HTTP.Listen, err)
 	}
 	h := &httpServer{ln: ln, done: make(chan struct{}), srv: &http.Server{
-		Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		Handler: wrap(ws.Handler()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}

@@ -114,6 +114,7 @@ type app struct {
 	recs  string
 	pager *pager
 	http  *httpServer
+	ops   *ops // guard, metrics, health: ops.go
 }
 
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
@@ -156,6 +157,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	if cfg.SIP.ExternalIP != "" {
 		ext, _ = netip.ParseAddr(cfg.SIP.ExternalIP)
 	}
+	a.ops = newOps(cfg, log, e.now)
 	h := &voicemail.Handler{
 		Lines: lines, Calls: db, Tickets: a, Calendar: calendarAdapter{e},
 		RecordDir: a.recs, Now: e.now, Log: log,
@@ -163,7 +165,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	a.sip, err = sip.NewServer(sip.Config{
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
-		UserAgent: cfg.SIP.UserAgent, Handler: h, Logger: log, Now: e.now,
+		UserAgent: cfg.SIP.UserAgent, Handler: h, Logger: log, Now: e.now, Guard: a.ops.guard,
 		Lines: func(user string) (string, bool) { l, ok := numbers[user]; return l, ok },
 	})
 	if err != nil {
@@ -171,7 +173,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	a.pager.sip = a.sip
-	a.http, err = startHTTP(e, log, a.pager.trigger)
+	if err := a.ops.startMetrics(a.sip, db.Path()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.http, err = startHTTP(e, log, a.pager.trigger, a.ops.handler)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -179,10 +185,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	return a, nil
 }
 
-func (a *app) start(ctx context.Context) { a.pager.start(ctx) }
+func (a *app) start(ctx context.Context) { a.pager.start(ctx); a.ops.run(ctx) }
 func (a *app) wait()                     { a.pager.wait() }
 func (a *app) close() {
 	a.http.shutdown()
+	a.ops.close()
 	a.env.Close()
 }
 
