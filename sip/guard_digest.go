@@ -123,6 +123,15 @@ func (g *Guard) checkNonce(nonce string, src netip.Addr) (fresh, valid bool) {
 	return age >= -time.Minute && age <= nonceTTL, true
 }
 
+// parseNonceTime is the time a nonce says it was made (zero if unreadable).
+func parseNonceTime(nonce string) time.Time {
+	b, err := base64.RawURLEncoding.DecodeString(nonce)
+	if err != nil || len(b) != 24 {
+		return time.Time{}
+	}
+	return time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
+}
+
 func (g *Guard) nonceMAC(ts []byte, src netip.Addr) []byte {
 	m := hmac.New(sha256.New, g.nonceKey[:])
 	m.Write(ts)
