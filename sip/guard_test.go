@@ -81,6 +81,12 @@ func startGuarded(t *testing.T, gc GuardConfig) *guarded {
 		default:
 			close(g.hold)
 		}
+		// Calls still finishing (their final response acknowledged) end
+		// before Shutdown: the server's WaitGroup wants its Add before Wait.
+		deadline := time.Now().Add(5 * time.Second)
+		for g.guard.ActiveCalls() > 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
 		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
 		defer c()
 		srv.Shutdown(sctx)
@@ -479,4 +485,103 @@ func TestGuardThrottlesStackParseErrors(t *testing.T) {
 	if rr := g.guard.RecentRefusals(); len(rr) == 0 || rr[0].Source.String() != "127.0.0.2" || rr[0].Count != 50 {
 		t.Errorf("recent refusals: %+v", rr)
 	}
+}
+
+func TestNoRTPPortIs503(t *testing.T) {
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	g := NewGuard(GuardConfig{Trusted: loopback1, Logger: log, RetryAfter: 9 * time.Second})
+	hold := make(chan struct{})
+	// One even port: room for one call.
+	srv, err := NewServer(Config{
+		Listen: "127.0.0.1:0", Transports: []string{"udp"}, RTPMin: 40400, RTPMax: 40401,
+		Logger: log, Guard: g,
+		Lines: func(user string) (string, bool) { return "support", user == "support" },
+		Handler: HandlerFunc(func(ctx context.Context, c *Call) {
+			select {
+			case <-hold:
+			case <-c.Done():
+			}
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.ListenAndServe(ctx)
+	<-srv.Ready()
+	defer func() {
+		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		defer c()
+		srv.Shutdown(sctx)
+	}()
+	p := newRawPeer(t, "127.0.0.1", srv.Addr())
+	first := p.request("INVITE", "test")
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.Stats().ActiveCalls != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("first call not in progress")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	res := p.final(p.request("INVITE", "test"))
+	if res.StatusCode != sip.StatusServiceUnavailable || res.GetHeader("Retry-After") == nil || res.GetHeader("Retry-After").Value() != "9" {
+		t.Fatalf("second call with no RTP port left: %d %v, want 503 with Retry-After: 9", res.StatusCode, res.GetHeader("Retry-After"))
+	}
+	waitCount(t, g, RefusedRTPPorts, 1)
+	// Its slot under the caps is freed once the 503 is acknowledged.
+	deadline = time.Now().Add(5 * time.Second)
+	for g.ActiveCalls() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the refused call still holds a slot: %d active", g.ActiveCalls())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(hold)
+	if res := p.final(first); res.StatusCode != sip.StatusTemporarilyUnavailable {
+		t.Errorf("first call: %d", res.StatusCode)
+	}
+	for g.ActiveCalls() > 0 && time.Now().Before(deadline.Add(5*time.Second)) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestGuardClosesScannerTCP(t *testing.T) {
+	g := NewGuard(GuardConfig{Trusted: loopback1, Logger: slog.New(slog.DiscardHandler), ScannerUserAgents: []string{"sipvicious"}})
+	srv, err := NewServer(Config{
+		Listen: "127.0.0.1:0", Transports: []string{"udp", "tcp"}, RTPMin: 40500, RTPMax: 40510,
+		Logger: slog.New(slog.DiscardHandler), Guard: g,
+		Lines:   func(user string) (string, bool) { return "support", user == "support" },
+		Handler: HandlerFunc(func(ctx context.Context, c *Call) {}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.ListenAndServe(ctx)
+	<-srv.Ready()
+	defer func() {
+		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		defer c()
+		srv.Shutdown(sctx)
+	}()
+	c, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	la := c.LocalAddr().String()
+	fmt.Fprintf(c, "OPTIONS sip:support@%s SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=z9hG4bK-scan\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:support@x>\r\n"+
+		"Call-ID: scan-tcp\r\nCSeq: 1 OPTIONS\r\nUser-Agent: sipvicious 0.3\r\nContent-Length: 0\r\n\r\n", srv.Addr(), la)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := c.Read(make([]byte, 1024))
+	if err == nil {
+		t.Fatalf("the scanner got %d bytes of answer over TCP", n)
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the scanner's TCP connection was left open")
+	}
+	waitCount(t, g, RefusedScanner, 1)
 }
