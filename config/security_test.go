@@ -135,3 +135,13 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSecurityTrustNobody(t *testing.T) {
+	cfg, err := Parse([]byte("security:\n  trusted: []\n  refuse: drop\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Security.WithDefaults().TrustedPrefixes(); len(got) != 0 {
+		t.Fatalf("trusted: [] gave %v, want no trusted network", got)
+	}
+}

@@ -489,6 +489,25 @@ func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction) (release func
 	return s.cfg.Guard.admitInvite(req, tx)
 }
 
+// strangerDropped drops an out-of-dialog request other than INVITE
+// (OPTIONS, MESSAGE, …) from outside the trusted networks and trunks when
+// the guard is set to drop: a scanner probing with OPTIONS learns nothing.
+// With refuse: reject such requests are answered as usual (a remote PBX
+// with an account keeps qualifying us with OPTIONS).
+func (s *Server) strangerDropped(req *sip.Request) bool {
+	g := s.cfg.Guard
+	if g == nil || !g.cfg.Drop {
+		return false
+	}
+	src := addrOf(req.Source())
+	if g.trusted(src) {
+		return false
+	}
+	g.count(RefusedUntrusted, src)
+	g.log.Info("sip request refused", "src", src, "reason", RefusedUntrusted, "status", 0, "method", string(req.Method))
+	return true
+}
+
 // noRTPPort answers an INVITE when the RTP port range is exhausted: 503
 // with Retry-After, counted, logged through the throttle.
 func (s *Server) noRTPPort(sess *sipgo.DialogServerSession, req *sip.Request, err error) {

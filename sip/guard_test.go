@@ -240,12 +240,20 @@ func TestGuardDropIsSilent(t *testing.T) {
 	p := newRawPeer(t, "127.0.0.2", g.srv.Addr())
 	p.request("INVITE", "test")
 	waitCount(t, g.guard, RefusedUntrusted, 1)
-	// The refusal is counted after it would have been answered, so the
-	// first response now is the OPTIONS' own.
-	opt := p.request("OPTIONS", "test")
-	res := p.final(opt)
-	if res.StatusCode != sip.StatusOK {
-		t.Fatalf("OPTIONS: %d", res.StatusCode)
+	// A stranger's OPTIONS is dropped too: nothing tells a scanner that
+	// something listens.
+	p.request("OPTIONS", "test")
+	waitCount(t, g.guard, RefusedUntrusted, 2)
+	// A refusal is counted after its answer is written, so an answer, had
+	// there been one, is already in the stranger's socket buffer.
+	p.conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, err := p.conn.Read(make([]byte, 2048)); err == nil {
+		t.Fatalf("the stranger got an answer (%d bytes)", n)
+	}
+	// A trusted peer's OPTIONS is still answered.
+	trusted := newRawPeer(t, "127.0.0.1", g.srv.Addr())
+	if res := trusted.final(trusted.request("OPTIONS", "test")); res.StatusCode != sip.StatusOK {
+		t.Fatalf("trusted OPTIONS: %d", res.StatusCode)
 	}
 }
 

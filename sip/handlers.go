@@ -25,6 +25,9 @@ func (s *Server) routes() {
 	s.srv.OnInfo(s.onInfo)
 	s.srv.OnUpdate(s.onUpdate)
 	s.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		if s.strangerDropped(req) { // guard.go
+			return
+		}
 		respond(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed", allowHeader())
 	})
 }
@@ -38,6 +41,9 @@ func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if s.strangerDropped(req) { // guard.go
+		return
+	}
 	if s.draining.Load() {
 		respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "60"))
 		return
