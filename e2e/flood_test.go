@@ -335,3 +335,59 @@ func TestMetricsAfterCallAndRefusal_SIPp(t *testing.T) {
 		t.Errorf("the refusal is not in the log")
 	}
 }
+
+// TestDigestAccountCallsIn_SIPp: a remote PBX outside the trusted networks
+// (SIPp on 127.0.0.2) is challenged, authenticates as a configured account
+// (SIPp's own MD5 digest) and its call is answered; with a wrong password
+// it is refused.
+func TestDigestAccountCallsIn_SIPp(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	const password = "correct horse battery staple"
+	svc := startAstreinte(t, guardedConfig(map[string]any{
+		"accounts": []any{map[string]any{"username": "pbx-lyon", "password": password}},
+	}))
+	sc, err := filepath.Abs(filepath.Join("testdata", "uac_digest.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(label, pw string) int {
+		dir := testDir(t)
+		args := []string{"-sf", sc, "-s", "support", "-i", "127.0.0.2", "-mi", "127.0.0.2",
+			"-p", fmt.Sprint(freeUDPPort(t, false)), "-mp", fmt.Sprint(freeUDPPort(t, true)),
+			"-ci", "127.0.0.1", "-cp", fmt.Sprint(freeUDPPort(t, false)),
+			"-au", "pbx-lyon", "-ap", pw, "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error",
+			"-trace_msg", "-message_file", filepath.Join(dir, label+"_messages.log"), svc.target()}
+		p := startProc(t, 60*time.Second, dir, label, syscall.SIGTERM, "sipp", args...)
+		code, ok := p.wait(45 * time.Second)
+		if !ok {
+			t.Fatalf("%s: SIPp did not end", label)
+		}
+		return code
+	}
+	if code := run("digest_ok", password); code != 0 {
+		msgs, _ := os.ReadFile(filepath.Join(testDir(t), "digest_ok_messages.log"))
+		t.Fatalf("the authenticated call failed (SIPp exit %d):\n%s", code, tail(string(msgs), 60))
+	}
+	cs := svc.waitCalls(20*time.Second, allEnded(1))
+	if len(cs) != 1 || cs[0].CallerNumber != "pbx" || !cs[0].AnsweredAt.Valid {
+		t.Fatalf("calls after the authenticated call: %+v", cs)
+	}
+	if !strings.Contains(svc.log(), "account=pbx-lyon") {
+		t.Errorf("the authentication is not in the log")
+	}
+	if code := run("digest_wrong", "wrong password!!"); code == 0 {
+		t.Fatal("a wrong password got through")
+	}
+	m, ok := poll(10*time.Second, svc.metrics, func(m map[string]float64) bool { return refused(m, "auth_failed") == 1 })
+	if !ok {
+		t.Fatalf("refusals: %v, want one auth_failed", refusedByReason(m))
+	}
+	// Each attempt was first challenged.
+	if n := refused(m, "unauthenticated"); n != 2 {
+		t.Errorf("%v challenges (401), want 2", n)
+	}
+	if n := len(svc.calls()); n != 1 {
+		t.Errorf("%d calls in the log, want only the authenticated one", n)
+	}
+}

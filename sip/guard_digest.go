@@ -79,15 +79,16 @@ func (g *Guard) checkDigest(req *sip.Request, src netip.Addr) (user string, v au
 	return cred.Username, authOK, false
 }
 
-// sameTarget reports whether the digest-uri names the Request-URI's user
-// and host, so that credentials computed for one target are not taken for
-// another.
+// sameTarget reports whether the digest-uri names the Request-URI's host
+// (and its user, when it names one), so that credentials computed for
+// another server are not taken here. Some clients (SIPp) put only the host
+// in the digest-uri.
 func sameTarget(uri string, recipient sip.Uri) bool {
 	var u sip.Uri
 	if err := sip.ParseUri(uri, &u); err != nil {
 		return false
 	}
-	return u.User == recipient.User && strings.EqualFold(u.Host, recipient.Host)
+	return strings.EqualFold(u.Host, recipient.Host) && (u.User == "" || u.User == recipient.User)
 }
 
 // challenges are the WWW-Authenticate headers of a 401: MD5 first, which

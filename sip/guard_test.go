@@ -593,3 +593,21 @@ func TestGuardClosesScannerTCP(t *testing.T) {
 	}
 	waitCount(t, g, RefusedScanner, 1)
 }
+
+func TestDigestURITarget(t *testing.T) {
+	rcpt := sip.Uri{Scheme: "sip", User: "support", Host: "192.0.2.10", Port: 5060}
+	for _, tc := range []struct {
+		uri  string
+		want bool
+	}{
+		{"sip:support@192.0.2.10:5060", true},
+		{"sip:192.0.2.10:5060", true}, // SIPp's form
+		{"sip:support@192.0.2.99", false},
+		{"sip:sales@192.0.2.10", false},
+		{"not a uri", false},
+	} {
+		if got := sameTarget(tc.uri, rcpt); got != tc.want {
+			t.Errorf("sameTarget(%q) = %v, want %v", tc.uri, got, tc.want)
+		}
+	}
+}
