@@ -334,6 +334,9 @@ func TestMetricsAfterCallAndRefusal_SIPp(t *testing.T) {
 	if !strings.Contains(svc.log(), `reason=untrusted`) {
 		t.Errorf("the refusal is not in the log")
 	}
+	if code, body := svc.get("/status/refusals"); code != 200 || !strings.Contains(body, `"source":"127.0.0.2","reason":"untrusted","count":1`) {
+		t.Errorf("/status/refusals: %d %s", code, body)
+	}
 }
 
 // TestDigestAccountCallsIn_SIPp: a remote PBX outside the trusted networks

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -39,8 +40,31 @@ func Handler(m *Metrics, h *Health, next http.Handler) http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /readyz", h)
+	if m != nil && m.opts.Guard != nil {
+		mux.HandleFunc("GET /status/refusals", m.serveRefusals)
+	}
 	mux.Handle("/", next)
 	return mux
+}
+
+// refusalJSON is one recently refused source in /status/refusals.
+type refusalJSON struct {
+	At     time.Time `json:"at"`
+	Source string    `json:"source"`
+	Reason string    `json:"reason"`
+	Count  uint64    `json:"count"`
+}
+
+// serveRefusals lists the last refused sources, most recent first, as JSON
+// (for `astreinte status`).
+func (m *Metrics) serveRefusals(w http.ResponseWriter, r *http.Request) {
+	out := []refusalJSON{}
+	for _, x := range m.opts.Guard.RecentRefusals() {
+		out = append(out, refusalJSON{At: x.At.UTC(), Source: x.Source.String(), Reason: string(x.Reason), Count: x.Count})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 // ServeHTTP answers 200 "ready" or 503 with the failing checks.

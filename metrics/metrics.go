@@ -31,6 +31,7 @@ type SIPStats interface {
 type GuardStats interface {
 	Refused() map[sip.RefuseReason]uint64
 	SuppressedLogLines() uint64
+	RecentRefusals() []sip.Refusal
 }
 
 // Counts reads the call log and paging tables, at scrape time.

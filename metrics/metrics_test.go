@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,6 +30,9 @@ func (fakeGuard) Refused() map[sip.RefuseReason]uint64 {
 	return map[sip.RefuseReason]uint64{sip.RefusedUntrusted: 5, sip.RefusedScanner: 0}
 }
 func (fakeGuard) SuppressedLogLines() uint64 { return 11 }
+func (fakeGuard) RecentRefusals() []sip.Refusal {
+	return []sip.Refusal{{At: time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC), Source: netip.MustParseAddr("203.0.113.9"), Reason: sip.RefusedScanner, Count: 40}}
+}
 
 func scrape(t *testing.T, h http.Handler, path string) (int, string) {
 	t.Helper()
@@ -106,6 +110,10 @@ func TestMetricsFromAStore(t *testing.T) {
 	}
 	if strings.Contains(body, `outcome="in_progress"`) {
 		t.Errorf("calls in progress counted as ended:\n%s", body)
+	}
+	if code, body := scrape(t, mux, "/status/refusals"); code != 200 ||
+		strings.TrimSpace(body) != `[{"at":"2026-11-24T02:00:00Z","source":"203.0.113.9","reason":"scanner","count":40}]` {
+		t.Errorf("/status/refusals: %d %s", code, body)
 	}
 	if _, body := scrape(t, mux, "/ack"); body != "next" {
 		t.Errorf("other paths not handed on: %q", body)
