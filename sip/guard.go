@@ -239,6 +239,20 @@ func (g *Guard) count(r RefuseReason, src netip.Addr) {
 	g.recent = append(g.recent, Refusal{At: now, Source: src, Reason: r, Count: 1})
 }
 
+// logRefusal logs a refusal through the throttle, deciding before the
+// record is built: a flood's suppressed lines cost no allocation.
+func (g *Guard) logRefusal(l slog.Level, msg string, src netip.Addr, r RefuseReason, attrs ...slog.Attr) {
+	h := g.cfg.Logger.Handler()
+	ctx := context.Background()
+	if !h.Enabled(ctx, l) || !g.throttle.admit(throttleKey{src: src, msg: msg}, l, h) {
+		return
+	}
+	rec := slog.NewRecord(time.Now(), l, msg, 0)
+	rec.AddAttrs(slog.String("src", src.String()), slog.String("reason", string(r)))
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec)
+}
+
 // trusted reports whether a is in the trusted networks or is a trunk.
 func (g *Guard) trusted(a netip.Addr) bool {
 	for _, p := range g.cfg.Trusted {
@@ -272,7 +286,7 @@ func (g *Guard) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error
 	}
 	if !g.reqs.allow(src, g.cfg.Now()) {
 		g.count(RefusedRequestRate, src)
-		g.log.Warn("sip traffic dropped: past the request rate", "src", src, "reason", RefusedRequestRate)
+		g.logRefusal(slog.LevelWarn, "sip traffic dropped: past the request rate", src, RefusedRequestRate)
 		if udp {
 			return nil, nil
 		}
@@ -281,7 +295,7 @@ func (g *Guard) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error
 	if len(g.scanners) > 0 && !bytes.HasPrefix(data, []byte("SIP/")) {
 		if ua := userAgent(data); ua != nil && g.isScanner(ua) {
 			g.count(RefusedScanner, src)
-			g.log.Warn("sip traffic dropped: scanner", "src", src, "reason", RefusedScanner, "user_agent", string(ua))
+			g.logRefusal(slog.LevelWarn, "sip traffic dropped: scanner", src, RefusedScanner, slog.String("user_agent", string(ua)))
 			if udp {
 				return nil, nil
 			}
@@ -413,7 +427,7 @@ func (g *Guard) admitInvite(req *sip.Request, tx sip.ServerTransaction) (release
 			respond(tx, req, code, reason, hdrs...)
 		}
 		g.count(r, src) // after the answer: a counted refusal has been answered
-		g.log.Info("sip request refused", "src", src, "reason", r, "status", code, "method", string(req.Method))
+		g.logRefusal(slog.LevelInfo, "sip request refused", src, r, slog.Int("status", code), slog.String("method", string(req.Method)))
 	}
 	user := ""
 	if !g.trusted(src) {
@@ -504,7 +518,7 @@ func (s *Server) strangerDropped(req *sip.Request) bool {
 		return false
 	}
 	g.count(RefusedUntrusted, src)
-	g.log.Info("sip request refused", "src", src, "reason", RefusedUntrusted, "status", 0, "method", string(req.Method))
+	g.logRefusal(slog.LevelInfo, "sip request refused", src, RefusedUntrusted, slog.Int("status", 0), slog.String("method", string(req.Method)))
 	return true
 }
 
