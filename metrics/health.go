@@ -21,6 +21,9 @@ type Health struct {
 	// Registered, when set, returns an error while a configured trunk is
 	// not registered (hook for the trunk code).
 	Registered func() error
+	// Draining, when set, reports that the service is stopping: not ready
+	// for new calls (sip.Server.Draining).
+	Draining func() bool
 	// Metrics, when set, records the probe's latency.
 	Metrics *Metrics
 
@@ -94,6 +97,9 @@ func (h *Health) Check(ctx context.Context) []string {
 		default:
 			out = append(out, "sip: not listening yet")
 		}
+	}
+	if h.Draining != nil && h.Draining() {
+		out = append(out, "sip: draining, new calls get 503")
 	}
 	if h.Probe != nil {
 		if err := h.probe(ctx); err != nil {

@@ -127,6 +127,7 @@ func TestReadyzFailures(t *testing.T) {
 	notYet := make(chan struct{})
 	h := &Health{
 		SIPReady:   notYet,
+		Draining:   func() bool { return true },
 		Probe:      func(context.Context) (time.Duration, error) { return 0, errors.New("disk full") },
 		Registered: func() error { return errors.New("trunk ovh: 403 Forbidden") },
 	}
@@ -134,7 +135,7 @@ func TestReadyzFailures(t *testing.T) {
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz: %d", code)
 	}
-	for _, want := range []string{"sip: not listening", "database: disk full", "trunks: trunk ovh: 403"} {
+	for _, want := range []string{"sip: not listening", "sip: draining", "database: disk full", "trunks: trunk ovh: 403"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/readyz lacks %q:\n%s", want, body)
 		}

@@ -538,6 +538,9 @@ func (s *Server) noRTPPort(sess *sipgo.DialogServerSession, req *sip.Request, er
 	sess.Close()
 }
 
+// Draining reports whether Shutdown has begun (new calls get 503).
+func (s *Server) Draining() bool { return s.draining.Load() }
+
 // MediaTotals are RTP counters summed over the calls that ended.
 type MediaTotals struct {
 	Received, Lost, Late uint64

@@ -76,7 +76,7 @@ func (o *ops) startMetrics(srv *sip.Server, dbPath string) error {
 			}
 			return o.Registrations()
 		}})
-	o.health = &metrics.Health{SIPReady: srv.Ready(), Probe: db.ProbeWrite, Metrics: o.metrics,
+	o.health = &metrics.Health{SIPReady: srv.Ready(), Draining: srv.Draining, Probe: db.ProbeWrite, Metrics: o.metrics,
 		Registered: func() error {
 			if o.Registered == nil {
 				return nil
