@@ -247,6 +247,11 @@ func TestTortureAndBrokenInput(t *testing.T) {
 	// connections, …); the levels are taken after it.
 	leaveMessageSIPp(t, svc, "before")
 	svc.waitCalls(20*time.Second, allEnded(1))
+	// /readyz opens the write probe's database connection, which the
+	// service also opens on its own every 15 s.
+	if code, body := svc.get("/readyz"); code != 200 {
+		t.Fatalf("/readyz: %d %s", code, body)
+	}
 	g0, f0 := svc.levels()
 
 	// 1. RFC 4475, over UDP and over TCP (one connection per message).
