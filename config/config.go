@@ -41,7 +41,8 @@ type Config struct {
 	OnCall   oncall.ScheduleConfig `yaml:"oncall"`
 	Paging   Paging                `yaml:"paging"`
 	Clock    Clock                 `yaml:"clock"`
-	Trunks   Trunks                `yaml:"trunks"` // config/trunks.go
+	Trunks   Trunks                `yaml:"trunks"`   // config/trunks.go
+	Security Security              `yaml:"security"` // who may call in, limits: see security.go
 
 	// Source is the file the configuration came from ("" for the default).
 	Source string `yaml:"-"`

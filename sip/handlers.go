@@ -25,6 +25,9 @@ func (s *Server) routes() {
 	s.srv.OnInfo(s.onInfo)
 	s.srv.OnUpdate(s.onUpdate)
 	s.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		if s.strangerDropped(req) { // guard.go
+			return
+		}
 		respond(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed", allowHeader())
 	})
 }
@@ -38,6 +41,9 @@ func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if s.strangerDropped(req) { // guard.go
+		return
+	}
 	if s.draining.Load() {
 		respond(tx, req, sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "60"))
 		return
@@ -62,6 +68,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.total.Add(1)
+	release, ok := s.admit(req, tx) // before any work: guard.go
+	if !ok {
+		s.rejected.Add(1)
+		return
+	}
+	defer release()
 	log := s.log.With("call_id", callID(req), "from", fromUser(req), "src", req.Source())
 	reject := func(code int, reason string, hdrs ...sip.Header) {
 		s.rejected.Add(1)
@@ -103,10 +115,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	conn, err := s.ports.Listen()
 	if err != nil {
-		log.Error("no RTP port for the call", "error", err)
-		s.rejected.Add(1)
-		_ = sess.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
-		sess.Close()
+		s.noRTPPort(sess, req, err)
 		return
 	}
 	c := &Call{
@@ -134,6 +143,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.Hangup(ctx)
 	c.release()
+	s.callEnded(c)
 }
 
 func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {

@@ -72,6 +72,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock calls are timed with (default time.Now).
 	Now func() time.Time
+	// Guard, when set, admits new calls and bounds each source (guard.go).
+	Guard *Guard
 }
 
 // Stats is a snapshot of the server's activity.
@@ -106,6 +108,7 @@ type Server struct {
 	reg        *registrar   // trunk registrations (register.go)
 	tls        *tlsListener // SIP over TLS (tls.go)
 	tlsPort    int
+	media      mediaTotals
 }
 
 // NewServer checks cfg and prepares the user agent. Call ListenAndServe.
@@ -159,9 +162,9 @@ func NewServer(cfg Config) (*Server, error) {
 // ListenAndServe binds the configured transports and serves until ctx is
 // done. Bind errors are returned at once.
 func (s *Server) ListenAndServe(ctx context.Context) error {
-	stackLog := stackLogger(s.log)
+	stackLog := s.stackLog()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(s.cfg.UserAgent), sipgo.WithUserAgenTLSConfig(s.cfg.TLSClient),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(stackLog)),
+		sipgo.WithUserAgentTransportLayerOptions(append(s.guardOptions(ctx), sip.WithTransportLayerLogger(stackLog))...),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(stackLog)))
 	if err != nil {
 		return fmt.Errorf("sip: user agent: %w", err)

@@ -76,7 +76,7 @@ func serve(ctx context.Context, cfgPath string, stderr io.Writer) error {
 		return err
 	}
 	a.start(runCtx)
-	ops := startOperations(runCtx, cfg, a.sip, log) // trunks.go: registrations, SIGHUP, status socket
+	ops := startOperations(runCtx, cfg, a.sip, a.ops.refusedSources, log) // trunks.go: registrations, SIGHUP, status socket
 	defer ops.close()
 	log.Info("astreinte ready", "sip", a.sip.Addr(), "data", cfg.DataDir, "lines", len(cfg.Lines), "config", orDefault(cfg.Source))
 
@@ -128,6 +128,7 @@ type app struct {
 	sip    *sip.Server
 	engine *oncall.Engine
 	http   *httpServer
+	ops    *ops
 	wg     sync.WaitGroup
 }
 
@@ -159,16 +160,26 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	if cfg.SIP.ExternalIP != "" {
 		ext, _ = netip.ParseAddr(cfg.SIP.ExternalIP)
 	}
+	guard := newOps(cfg, log, e.now) // ops.go: who may call in, limits, metrics, health
 	flow := &voicemail.Handler{Lines: lines, Tickets: e.tickets, Calendar: e.cal, RecordDir: recs, Now: e.now, Log: log}
 	srv, err := sip.NewServer(sip.Config{
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
-		UserAgent: cfg.SIP.UserAgent, Handler: flow, Logger: log, Now: e.now,
+		UserAgent: cfg.SIP.UserAgent, Handler: flow, Logger: log, Now: e.now, Guard: guard.guard,
 		Lines: lineMatcher(cfg), CalledHeader: cfg.Trunks.CalledHeader, TLS: sipTLS(cfg), TLSClient: sipTLSClient(cfg),
 	})
 	if err != nil {
 		return nil, err
 	}
+	guard.connectTrunks(srv)
+	if err := guard.startMetrics(srv, e.db.Path()); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			guard.close()
+		}
+	}()
 	links, err := ackLinks(e)
 	if err != nil {
 		return nil, err
@@ -179,11 +190,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	}
 	eng := newEngine(e, ch, log)
 	logChannels(log, e, eng, ch)
-	h, err := startHTTP(e, log, &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location()})
+	ws := &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location()}
+	h, err := startHTTP(e, log, guard.handler(ws.Handler()))
 	if err != nil {
 		return nil, err
 	}
-	return &app{env: e, log: log, sip: srv, engine: eng, http: h}, nil
+	return &app{env: e, log: log, sip: srv, engine: eng, http: h, ops: guard}, nil
 }
 
 // flowLines gives each configured line its prompts.
@@ -225,23 +237,26 @@ func logChannels(log *slog.Logger, e *env, eng *oncall.Engine, ch channels) {
 
 func (a *app) start(ctx context.Context) {
 	a.wg.Go(func() { a.engine.Run(ctx) })
+	a.ops.run(ctx)
 }
 
 func (a *app) wait() { a.wg.Wait() }
 
 func (a *app) close() {
 	a.http.shutdown()
+	a.ops.close()
 	a.env.Close()
 }
 
-// httpServer serves the web pages (acknowledge links) and /healthz.
+// httpServer serves the web pages (acknowledge links), /healthz, /readyz
+// and /metrics.
 type httpServer struct {
 	srv  *http.Server
 	ln   net.Listener
 	done chan struct{}
 }
 
-func startHTTP(e *env, log *slog.Logger, ws *web.Server) (*httpServer, error) {
+func startHTTP(e *env, log *slog.Logger, handler http.Handler) (*httpServer, error) {
 	if e.cfg.HTTP.Listen == "off" {
 		return nil, nil
 	}
@@ -250,7 +265,7 @@ func startHTTP(e *env, log *slog.Logger, ws *web.Server) (*httpServer, error) {
 		return nil, fmt.Errorf("http listen %s: %w", e.cfg.HTTP.Listen, err)
 	}
 	h := &httpServer{ln: ln, done: make(chan struct{}), srv: &http.Server{
-		Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}

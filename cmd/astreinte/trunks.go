@@ -75,7 +75,7 @@ type operations struct {
 // startOperations starts the registrations, the SIGHUP reload and the
 // status socket; close stops the last two (the registrations are removed
 // by the SIP server's Shutdown).
-func startOperations(ctx context.Context, cfg *config.Config, srv *sip.Server, log *slog.Logger) *operations {
+func startOperations(ctx context.Context, cfg *config.Config, srv *sip.Server, refused func() []RefusedSource, log *slog.Logger) *operations {
 	if err := srv.StartRegistrations(ctx, sipTrunks(cfg)); err != nil {
 		log.Error("trunk registrations", "error", err)
 	}
@@ -95,7 +95,7 @@ func startOperations(ctx context.Context, cfg *config.Config, srv *sip.Server, l
 		}
 	}()
 	ops := &operations{}
-	st, err := startStatus(cfg, statusSource{SIP: srv}, log)
+	st, err := startStatus(cfg, statusSource{SIP: srv, RefusedSources: refused}, log)
 	if err != nil {
 		log.Error("status socket", "error", err)
 	}
