@@ -157,3 +157,45 @@ func TestParse(t *testing.T) {
 		t.Errorf("FormatCents(-5) = %q", got)
 	}
 }
+
+func TestPeriod(t *testing.T) {
+	day := 24 * time.Hour
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	dec := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	jan := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	created := dec.Add(-2 * day)
+
+	// 20 minutes in November, 20 in December: one half-hour each month
+	// (40 minutes in all is two half-hours).
+	es := []Entry{{created.Add(time.Hour), 20 * time.Minute}, {dec.Add(time.Hour), 20 * time.Minute}}
+	spans := Spans(created, nil, nil, 0)
+	n, ok1 := Period(isp, es, spans, nil, nov, dec)
+	d, ok2 := Period(isp, es, spans, nil, dec, jan)
+	if !ok1 || !ok2 || n.Units != 1 || d.Units != 1 || n.HT+d.HT != 6000 || n.TTC+d.TTC != 7176 {
+		t.Errorf("across months: Nov %+v, Dec %+v; want one half-hour each, 60.00 € HT in all", n, d)
+	}
+	// 10 + 10 minutes: one half-hour in all, billed in November only.
+	es = []Entry{{created.Add(time.Hour), 10 * time.Minute}, {dec.Add(time.Hour), 10 * time.Minute}}
+	d, _ = Period(isp, es, spans, nil, dec, jan)
+	if d.Units != 0 || d.HT != 0 || d.Worked != 10*time.Minute {
+		t.Errorf("a half-hour started in November is not billed again in December: %+v", d)
+	}
+	// A quote of one hour caps three hours' work.
+	es = []Entry{{dec.Add(time.Hour), 3 * time.Hour}}
+	d, _ = Period(isp, es, spans, &Quote{Time: time.Hour}, dec, jan)
+	if !d.Capped || d.HT != 6000 || d.TTC != 7176 {
+		t.Errorf("quote cap: %+v", d)
+	}
+	// Warranty: resolved 2 December, reopened the 5th; the work after the
+	// reopening is not billed.
+	resolved, reopened := dec.Add(day), dec.Add(4*day)
+	es = []Entry{{dec.Add(time.Hour), 50 * time.Minute}, {reopened.Add(time.Hour), 40 * time.Minute}}
+	spans = Spans(created, []time.Time{resolved}, []time.Time{reopened}, 7*day)
+	d, _ = Period(tickets, es, spans, nil, dec, jan)
+	if d.Units != 1 || d.Warranty != 40*time.Minute || d.Worked != 50*time.Minute || d.HT != 9000 {
+		t.Errorf("warranty: %+v; want one unit billed, 40 min under warranty", d)
+	}
+	if _, ok := Period(tickets, es, spans, nil, nov, dec); ok {
+		t.Error("no work in November, yet a line")
+	}
+}

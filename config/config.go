@@ -42,6 +42,8 @@ type Config struct {
 	Paging   Paging                `yaml:"paging"`
 	Clock    Clock                 `yaml:"clock"`
 
+	Customers Customers `yaml:"customers"` // contracts and customer matching (contracts.go)
+
 	// Source is the file the configuration came from ("" for the default).
 	Source string `yaml:"-"`
 }
@@ -512,6 +514,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 			errs.Add("clock.now", "%q: want RFC 3339, e.g. 2026-11-24T03:00:00+01:00", c.Clock.Now)
 		}
 	}
+	errs = append(errs, c.validateCustomers()...)
 	cal, err := calendar.New(c.Calendar)
 	if err != nil {
 		errs = appendFieldErrors(errs, err)
