@@ -40,6 +40,10 @@ type Policy struct {
 	VAT int64
 	// QuoteCap makes an accepted quote the most that is billed.
 	QuoteCap bool
+	// QuoteRequired bills only work under an accepted quote: the rest is
+	// the free support the agreement includes (advice, analysis of faults
+	// of the provider's equipment, maintenance, updates).
+	QuoteRequired bool
 }
 
 // Count is how many units (half-hours, tickets…) worked takes: every started
@@ -81,6 +85,9 @@ func VATOn(ht, bp int64) int64 { return divRound(ht*bp, 10000) }
 type Quote struct {
 	AmountHT int64         // cents; 0 when given in time
 	Time     time.Duration // 0 when given as an amount
+	// Flat makes AmountHT a fixed price, whatever the time spent (a
+	// "forfait"); it is due once work has started.
+	Flat bool
 }
 
 // CapHT is the quote's amount before tax under p.
@@ -107,16 +114,31 @@ type Amount struct {
 	Capped bool
 	// Uncapped is the HT the time alone would have cost.
 	Uncapped int64
+	// Free says the work is not billed: the contract bills only under an
+	// accepted quote and there is none.
+	Free bool
+	// Flat says the accepted quote's fixed price was billed.
+	Flat bool
 }
 
 // Bill prices worked time under p, with an accepted quote (nil: none).
 // With the cap on, the price is never more than the quote, and when the
-// actual time costs less than the quote, the actual time is billed.
+// actual time costs less than the quote, the actual time is billed. A flat
+// quote is its amount once work has started. Without an accepted quote, a
+// policy requiring one bills nothing (free support).
 func Bill(p Policy, worked time.Duration, accepted *Quote) Amount {
 	a := Amount{Worked: worked, Units: Count(worked, p.Unit)}
 	a.Uncapped = p.HT(a.Units)
 	a.HT = a.Uncapped
-	if accepted != nil && p.QuoteCap {
+	switch {
+	case accepted != nil && accepted.Flat:
+		a.HT, a.Flat = 0, true
+		if worked > 0 {
+			a.HT = accepted.AmountHT
+		}
+	case accepted == nil && p.QuoteRequired:
+		a.HT, a.Free = 0, true
+	case accepted != nil && p.QuoteCap:
 		if c := accepted.CapHT(p); c < a.HT {
 			a.HT, a.Capped = c, true
 		}

@@ -9,6 +9,9 @@ import (
 // due, VAT 19.6 %, never more than the accepted quote.
 var isp = Policy{Mode: Hourly, Rate: 6000, Unit: 30 * time.Minute, VAT: 1960, QuoteCap: true}
 
+// ispQuoted bills only work under an accepted quote.
+var ispQuoted = Policy{Mode: Hourly, Rate: 6000, Unit: 30 * time.Minute, VAT: 1960, QuoteCap: true, QuoteRequired: true}
+
 // tickets is the second agreement: units of one hour (the price is ours).
 var tickets = Policy{Mode: Units, Rate: 9000, Unit: time.Hour, VAT: 2000}
 
@@ -66,6 +69,11 @@ func TestBill(t *testing.T) {
 		{"VAT rounds half up: 0.05 € at 19.6 %", Policy{Mode: Units, Rate: 5, Unit: time.Hour, VAT: 1960}, time.Minute, nil, 1, 5, 1, 6, false, 5},
 		{"VAT rounds down below half: 0.02 € at 19.6 %", Policy{Mode: Units, Rate: 2, Unit: time.Hour, VAT: 1960}, time.Minute, nil, 1, 2, 0, 2, false, 2},
 		{"hourly rate not divisible: 0.99 €/h, half-hour is 0.50", Policy{Mode: Hourly, Rate: 99, Unit: 30 * time.Minute}, time.Minute, nil, 1, 50, 0, 50, false, 50},
+		{"flat quote: its amount whatever the time", isp, 5 * time.Hour, &Quote{AmountHT: 15000, Flat: true}, 10, 15000, 2940, 17940, false, 30000},
+		{"flat quote, less time: still its amount", isp, 10 * time.Minute, &Quote{AmountHT: 15000, Flat: true}, 1, 15000, 2940, 17940, false, 3000},
+		{"flat quote, no work yet: nothing", isp, 0, &Quote{AmountHT: 15000, Flat: true}, 0, 0, 0, 0, false, 0},
+		{"quote required, none: free support", ispQuoted, time.Hour, nil, 2, 0, 0, 0, false, 6000},
+		{"quote required and accepted: billed", ispQuoted, time.Hour, q(0, 2*time.Hour), 2, 6000, 1176, 7176, false, 6000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := Bill(tc.p, tc.worked, tc.quote)

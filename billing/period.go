@@ -17,6 +17,8 @@ type Line struct {
 	VAT      int64         // cents
 	TTC      int64         // cents
 	Capped   bool          // the accepted quote limits the ticket's price
+	Free     bool          // free support: the contract bills only under an accepted quote
+	Flat     bool          // the accepted quote's fixed price
 }
 
 // Period bills a ticket's work done in [from, to). The ticket is priced as
@@ -54,5 +56,9 @@ func Period(p Policy, entries []Entry, spans []Span, accepted *Quote, from, to t
 	l.Units = a1.Units - a0.Units
 	l.HT, l.VAT, l.TTC = a1.HT-a0.HT, a1.VAT-a0.VAT, a1.TTC-a0.TTC
 	l.Capped = a1.Capped && l.Worked > 0
+	l.Free, l.Flat = a1.Free, a1.Flat
+	if l.Free {
+		l.Units = 0
+	}
 	return l, ok
 }

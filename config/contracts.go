@@ -50,6 +50,9 @@ type ContractBilling struct {
 	Unit     time.Duration `yaml:"unit"`      // units: the length of one unit (60m)
 	VAT      string        `yaml:"vat"`       // percent, e.g. "19.6"
 	QuoteCap bool          `yaml:"quote_cap"` // an accepted quote is the most billed
+	// QuoteRequired bills only work under an accepted quote; the rest is
+	// free support.
+	QuoteRequired bool `yaml:"quote_required"`
 }
 
 // ContractDue is when requests are due, in business days, per channel; an
@@ -80,7 +83,7 @@ func (k Contract) policy(name string) (customers.Contract, []string) {
 	if err != nil {
 		probs = append(probs, "billing.vat: "+err.Error())
 	}
-	bp := billing.Policy{Mode: k.Billing.Mode, Rate: rate, VAT: vat, QuoteCap: k.Billing.QuoteCap}
+	bp := billing.Policy{Mode: k.Billing.Mode, Rate: rate, VAT: vat, QuoteCap: k.Billing.QuoteCap, QuoteRequired: k.Billing.QuoteRequired}
 	switch k.Billing.Mode {
 	case billing.Hourly:
 		bp.Unit = k.Billing.Rounding

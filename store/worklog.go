@@ -32,11 +32,15 @@ type Quote struct {
 	TicketID  int64
 	AmountHT  int64
 	Duration  time.Duration
+	Flat      bool // AmountHT is a fixed price
 	State     string
 	SetAt     time.Time
 	SetBy     string
 	DecidedAt time.Time
 }
+
+// ErrQuoteAccepted is returned when changing a quote the customer accepted.
+var ErrQuoteAccepted = errors.New("the quote was accepted: it cannot change")
 
 // Confirmation is when and by whom the customer's confirmation was noted.
 type Confirmation struct {
@@ -94,7 +98,8 @@ func (db *DB) WorkLog(ctx context.Context, ticketID int64) ([]Work, error) {
 }
 
 // SetQuote gives a ticket its quote (replacing a previous one, which must
-// not have been accepted), proposed, with its timeline entry.
+// not have been accepted: ErrQuoteAccepted), proposed, with its timeline
+// entry.
 func (db *DB) SetQuote(ctx context.Context, q Quote, detail string) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -102,16 +107,20 @@ func (db *DB) SetQuote(ctx context.Context, q Quote, detail string) error {
 	}
 	defer tx.Rollback()
 	now := db.now()
-	_, err = tx.ExecContext(ctx, `INSERT INTO quotes (ticket_id, amount_ht, duration_s, state, set_at, set_by)
-		VALUES (?, ?, ?, 'proposed', ?, ?)
+	res, err := tx.ExecContext(ctx, `INSERT INTO quotes (ticket_id, amount_ht, duration_s, flat, state, set_at, set_by)
+		VALUES (?, ?, ?, ?, 'proposed', ?, ?)
 		ON CONFLICT (ticket_id) DO UPDATE SET amount_ht = excluded.amount_ht, duration_s = excluded.duration_s,
-		state = 'proposed', set_at = excluded.set_at, set_by = excluded.set_by, decided_at = NULL`,
-		q.TicketID, q.AmountHT, int64(q.Duration/time.Second), ts(now), q.SetBy)
+		flat = excluded.flat, state = 'proposed', set_at = excluded.set_at, set_by = excluded.set_by, decided_at = NULL
+		WHERE quotes.state <> 'accepted'`,
+		q.TicketID, q.AmountHT, int64(q.Duration/time.Second), q.Flat, ts(now), q.SetBy)
 	if err != nil {
 		if isConstraint(err) {
 			return fmt.Errorf("quote for ticket %d: %w", q.TicketID, astreinte.ErrNotFound)
 		}
 		return fmt.Errorf("quote for ticket %d: %w", q.TicketID, err)
+	}
+	if ok, err := affected(res); err != nil || !ok {
+		return fmt.Errorf("quote for ticket %d: %w", q.TicketID, errors.Join(err, ErrQuoteAccepted))
 	}
 	if err := db.insertEvent(ctx, tx, astreinte.Event{TicketID: q.TicketID, At: now, Kind: astreinte.EventQuote,
 		Actor: q.SetBy, Detail: detail}); err != nil {
@@ -124,8 +133,8 @@ func (db *DB) SetQuote(ctx context.Context, q Quote, detail string) error {
 func (db *DB) QuoteOf(ctx context.Context, ticketID int64) (Quote, error) {
 	q := Quote{TicketID: ticketID}
 	var secs int64
-	err := db.rdb.QueryRowContext(ctx, `SELECT amount_ht, duration_s, state, set_at, set_by, decided_at FROM quotes
-		WHERE ticket_id = ?`, ticketID).Scan(&q.AmountHT, &secs, &q.State, timeCol{&q.SetAt}, &q.SetBy, timeCol{&q.DecidedAt})
+	err := db.rdb.QueryRowContext(ctx, `SELECT amount_ht, duration_s, flat, state, set_at, set_by, decided_at FROM quotes
+		WHERE ticket_id = ?`, ticketID).Scan(&q.AmountHT, &secs, &q.Flat, &q.State, timeCol{&q.SetAt}, &q.SetBy, timeCol{&q.DecidedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return q, fmt.Errorf("quote for ticket %d: %w", ticketID, astreinte.ErrNotFound)
 	}

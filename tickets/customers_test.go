@@ -19,7 +19,7 @@ import (
 // the agreement states none).
 var testContracts = map[string]customers.Contract{
 	"isp": {Name: "isp", OnCall: true,
-		Billing: billing.Policy{Mode: billing.Hourly, Rate: 6000, Unit: 30 * time.Minute, VAT: 1960, QuoteCap: true}},
+		Billing: billing.Policy{Mode: billing.Hourly, Rate: 6000, Unit: 30 * time.Minute, VAT: 1960, QuoteCap: true, QuoteRequired: true}},
 	"tickets": {Name: "tickets", OnCall: false,
 		Billing:  billing.Policy{Mode: billing.Units, Rate: 9000, Unit: time.Hour, VAT: 2000},
 		Due:      map[astreinte.Channel]int{astreinte.ChannelPhone: 3, astreinte.ChannelEmail: 2},
@@ -196,9 +196,10 @@ func TestLedgerTicketsContract(t *testing.T) {
 	}
 }
 
-// TestLedgerISPContract is the first agreement: 60 € HT an hour, every
-// started half-hour due, never more than the accepted quote, the actual
-// time when below.
+// TestLedgerISPContract is the first agreement: work that costs is quoted
+// (the rest is free support); 60 € HT an hour, every started half-hour
+// due, never more than the accepted quote, the actual time when below; or
+// the quote's fixed price.
 func TestLedgerISPContract(t *testing.T) {
 	svc, db, clk := newContractService(t, false)
 	ctx := context.Background()
@@ -210,26 +211,28 @@ func TestLedgerISPContract(t *testing.T) {
 		}
 		return tk
 	}
-	over, under, plain := mk(), mk(), mk()
+	over, under, plain, free, flat, refused := mk(), mk(), mk(), mk(), mk(), mk()
 	clk.t = pt("2026-12-02 10:00")
-	if err := l.SetQuote(ctx, *over, 0, time.Hour, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.SetQuote(ctx, *under, 24000, 0, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	for _, tk := range []*astreinte.Ticket{over, under} {
-		if err := l.DecideQuote(ctx, *tk, true, "alice"); err != nil {
+	for _, q := range []struct {
+		tk     *astreinte.Ticket
+		amount int64
+		d      time.Duration
+		flat   bool
+	}{{over, 0, time.Hour, false}, {under, 24000, 0, false}, {plain, 10000, 0, false}, {flat, 15000, 0, true}, {refused, 5000, 0, false}} {
+		if err := l.SetQuote(ctx, *q.tk, q.amount, q.d, q.flat, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.DecideQuote(ctx, *q.tk, q.tk != refused, "alice"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := l.SetQuote(ctx, *over, 100, 0, "alice"); err == nil {
-		t.Error("an accepted quote was changed")
+	if err := l.SetQuote(ctx, *over, 100, 0, false, "alice"); !errors.Is(err, store.ErrQuoteAccepted) {
+		t.Errorf("an accepted quote was changed: %v", err)
 	}
 	for _, w := range []struct {
 		tk *astreinte.Ticket
 		d  time.Duration
-	}{{over, 3 * time.Hour}, {under, 31 * time.Minute}, {plain, 30 * time.Minute}} {
+	}{{over, 3 * time.Hour}, {under, 31 * time.Minute}, {plain, 30 * time.Minute}, {free, 2 * time.Hour}, {flat, 10 * time.Minute}, {refused, time.Hour}} {
 		if _, err := l.AddWork(ctx, *w.tk, w.d, "alice", ""); err != nil {
 			t.Fatal(err)
 		}
@@ -240,22 +243,25 @@ func TestLedgerISPContract(t *testing.T) {
 	}
 	want := map[int64]struct {
 		units, ht, vat, ttc int64
-		capped              bool
+		capped, free        bool
 	}{
-		over.ID:  {6, 6000, 1176, 7176, true},  // 3 h of work, quote 1 h: 1 h billed
-		under.ID: {2, 6000, 1176, 7176, false}, // 31 min, quote 240 €: two half-hours
-		plain.ID: {1, 3000, 588, 3588, false},  // 30 min: 35.88 € TTC
+		over.ID:    {6, 6000, 1176, 7176, true, false},    // 3 h of work, quote 1 h: 1 h billed
+		under.ID:   {2, 6000, 1176, 7176, false, false},   // 31 min, quote 240 €: two half-hours
+		plain.ID:   {1, 3000, 588, 3588, false, false},    // 30 min: 35.88 € TTC
+		free.ID:    {0, 0, 0, 0, false, true},             // no quote: free support
+		flat.ID:    {1, 15000, 2940, 17940, false, false}, // fixed price
+		refused.ID: {0, 0, 0, 0, false, true},             // refused quote: nothing billed
 	}
-	if len(st.Lines) != 3 {
+	if len(st.Lines) != 6 {
 		t.Fatalf("lines %+v", st.Lines)
 	}
 	for _, ln := range st.Lines {
 		w := want[ln.Ticket.ID]
-		if ln.Units != w.units || ln.HT != w.ht || ln.VAT != w.vat || ln.TTC != w.ttc || ln.Capped != w.capped {
+		if ln.Units != w.units || ln.HT != w.ht || ln.VAT != w.vat || ln.TTC != w.ttc || ln.Capped != w.capped || ln.Free != w.free {
 			t.Errorf("ticket %s: %+v, want %+v", ln.Ticket.Number, ln.Line, w)
 		}
 	}
-	if st.HT != 15000 || st.VAT != 2940 || st.TTC != 17940 {
-		t.Errorf("totals %d/%d/%d, want 15000/2940/17940", st.HT, st.VAT, st.TTC)
+	if st.HT != 30000 || st.VAT != 5880 || st.TTC != 35880 {
+		t.Errorf("totals %d/%d/%d, want 30000/5880/35880", st.HT, st.VAT, st.TTC)
 	}
 }

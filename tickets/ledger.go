@@ -132,19 +132,19 @@ func (l *Ledger) Confirm(ctx context.Context, t astreinte.Ticket, by, note strin
 
 // SetQuote proposes a quote for t: an amount before tax in cents, or a
 // time priced at the contract's rate.
-func (l *Ledger) SetQuote(ctx context.Context, t astreinte.Ticket, amountHT int64, d time.Duration, by string) error {
+func (l *Ledger) SetQuote(ctx context.Context, t astreinte.Ticket, amountHT int64, d time.Duration, flat bool, by string) error {
 	if (amountHT > 0) == (d > 0) {
 		return errors.New("quote: give an amount or a time, not both")
 	}
-	if q, err := l.st.QuoteOf(ctx, t.ID); err == nil && q.State == store.QuoteAccepted {
-		return fmt.Errorf("ticket %s: its quote was accepted: it cannot change", t.Number)
+	if flat && amountHT == 0 {
+		return errors.New("quote: a fixed price is an amount")
 	}
-	detail := "quote proposed: " + QuoteText(amountHT, d)
+	detail := "quote proposed: " + QuoteText(amountHT, d, flat)
 	if c, ok := l.contract(t); ok && d > 0 {
 		detail += fmt.Sprintf(" (%s € HT)", billing.FormatCents(billing.Quote{Time: d}.CapHT(c.Billing)))
 	}
-	if err := l.st.SetQuote(ctx, store.Quote{TicketID: t.ID, AmountHT: amountHT, Duration: d, SetBy: by}, detail); err != nil {
-		return err
+	if err := l.st.SetQuote(ctx, store.Quote{TicketID: t.ID, AmountHT: amountHT, Duration: d, Flat: flat, SetBy: by}, detail); err != nil {
+		return fmt.Errorf("ticket %s: %w", t.Number, err)
 	}
 	l.s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number})
 	return nil
@@ -160,17 +160,21 @@ func (l *Ledger) DecideQuote(ctx context.Context, t astreinte.Ticket, accepted b
 	if accepted {
 		word = "accepted"
 	}
-	if err := l.st.DecideQuote(ctx, t.ID, accepted, by, "quote "+word+" by the customer: "+QuoteText(q.AmountHT, q.Duration)); err != nil {
+	if err := l.st.DecideQuote(ctx, t.ID, accepted, by, "quote "+word+" by the customer: "+QuoteText(q.AmountHT, q.Duration, q.Flat)); err != nil {
 		return err
 	}
 	l.s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number})
 	return nil
 }
 
-// QuoteText writes a quote: "120.00 € HT" or "2h0m0s of work".
-func QuoteText(amountHT int64, d time.Duration) string {
+// QuoteText writes a quote: "at most 120.00 € HT", "120.00 € HT fixed
+// price" or "2h0m0s of work".
+func QuoteText(amountHT int64, d time.Duration, flat bool) string {
+	if flat {
+		return billing.FormatCents(amountHT) + " € HT fixed price"
+	}
 	if amountHT > 0 {
-		return billing.FormatCents(amountHT) + " € HT"
+		return "at most " + billing.FormatCents(amountHT) + " € HT"
 	}
 	return d.String() + " of work"
 }
@@ -246,7 +250,7 @@ func (l *Ledger) Statement(ctx context.Context, customer string, from, to time.T
 		spans := billing.Spans(t.CreatedAt, resolved, reopened, c.Warranty)
 		var quote *billing.Quote
 		if q, err := l.st.QuoteOf(ctx, t.ID); err == nil && q.State == store.QuoteAccepted {
-			quote = &billing.Quote{AmountHT: q.AmountHT, Time: q.Duration}
+			quote = &billing.Quote{AmountHT: q.AmountHT, Time: q.Duration, Flat: q.Flat}
 		} else if err != nil && !errors.Is(err, astreinte.ErrNotFound) {
 			return st, err
 		}

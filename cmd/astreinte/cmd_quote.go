@@ -17,6 +17,7 @@ func quoteSetCommand() *command {
 		setup: func(fs *flag.FlagSet) runner {
 			amount := fs.String("amount", "", "amount before tax in `euros` (e.g. 120.00)")
 			hours := fs.String("hours", "", "estimated `time` (2h, 1h30m, 1:30 or minutes), priced at the contract's rate")
+			flat := fs.Bool("flat", false, "the amount is a fixed price (forfait), whatever the time spent; without it, it is a cap")
 			actor := actorFlag(fs)
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, args []string) error {
 				if (*amount == "") == (*hours == "") {
@@ -41,7 +42,7 @@ func quoteSetCommand() *command {
 				if err != nil {
 					return err
 				}
-				if err := e.ledger().SetQuote(ctx, t, cents, d, by); err != nil {
+				if err := e.ledger().SetQuote(ctx, t, cents, d, *flat, by); err != nil {
 					return exitError{1, fmt.Sprintf("astreinte quote set: %v", err)}
 				}
 				fmt.Fprintf(s.out, "Ticket %s: quote proposed to the customer.\n", t.Number)

@@ -85,6 +85,12 @@ func writeStatement(w io.Writer, st tickets.Statement, name string, loc *time.Lo
 		if l.Capped {
 			notes = append(notes, "capped by the accepted quote")
 		}
+		if l.Flat {
+			notes = append(notes, "fixed price (accepted quote)")
+		}
+		if l.Free {
+			notes = append(notes, "free support (no accepted quote)")
+		}
 		if l.Warranty > 0 {
 			notes = append(notes, fmt.Sprintf("%s under warranty, not billed", l.Warranty))
 		}

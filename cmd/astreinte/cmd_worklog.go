@@ -28,6 +28,9 @@ func billingSummary(k customers.Contract) string {
 		s = fmt.Sprintf("hourly %s € HT/h, every started %s due", billing.FormatCents(b.Rate), b.Unit)
 	}
 	s += fmt.Sprintf(", VAT %s %%", billing.FormatCents(b.VAT))
+	if b.QuoteRequired {
+		s += ", only quoted work billed"
+	}
 	if b.QuoteCap {
 		s += ", capped by an accepted quote"
 	}
@@ -165,7 +168,7 @@ func showRequester(ctx context.Context, w io.Writer, e *env, t astreinte.Ticket)
 	if u, err := e.ledger().Usage(ctx, t); err == nil && (u.Total > 0 || u.Quote != nil || !u.Confirmed.At.IsZero()) {
 		fmt.Fprintf(tw, "  Work\t%s\n", usageText(u))
 		if q := u.Quote; q != nil {
-			fmt.Fprintf(tw, "  Quote\t%s, %s\n", tickets.QuoteText(q.AmountHT, q.Duration), q.State)
+			fmt.Fprintf(tw, "  Quote\t%s, %s\n", tickets.QuoteText(q.AmountHT, q.Duration, q.Flat), q.State)
 		}
 	}
 	tw.Flush()

@@ -19,7 +19,7 @@ customers:
   contracts:
     isp:
       on_call: true
-      billing: {mode: hourly, rate: "60.00", rounding: 30m, vat: "19.6", quote_cap: true}
+      billing: {mode: hourly, rate: "60.00", rounding: 30m, vat: "19.6", quote_cap: true, quote_required: true}
     tickets:
       on_call: false
       billing: {mode: units, unit: 60m, rate: "90.00", vat: "20"}
@@ -71,7 +71,7 @@ func TestCustomersImportListShowEditRemove(t *testing.T) {
 	c.want([]string{"customers", "list"}, "C001", "+33493918009 +33612345678", "C002", "tickets")
 	c.want([]string{"customers", "show", "C002"}, "Sondages & Co", "no on-call", "units of 1h0m0s at 90.00 € HT", "email due in 2 business day(s)",
 		"confirmation above 2 units", "warranty 168h0m0s")
-	c.want([]string{"customers", "show", "C001"}, "on-call included", "hourly 60.00 € HT/h, every started 30m0s due, VAT 19.60 %, capped by an accepted quote")
+	c.want([]string{"customers", "show", "C001"}, "on-call included", "hourly 60.00 € HT/h, every started 30m0s due, VAT 19.60 %, only quoted work billed, capped by an accepted quote")
 	c.want([]string{"customers", "add", "C004", "--name", "Nouveau", "--contract", "isp", "--phones", "+44 20 7946 0958"}, "Customer C004 (Nouveau) added")
 	if out, code := c.run("customers", "add", "C005", "--name", "X", "--contract", "gold"); code != 2 || !strings.Contains(out, "isp, tickets") {
 		t.Errorf("unknown contract: exit %d\n%s", code, out)
@@ -138,12 +138,21 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	if out, code := c.run("quote", "refuse", "2026-000002"); code != 1 || !strings.Contains(out, "no proposed quote") {
 		t.Errorf("refusing an accepted quote: exit %d\n%s", code, out)
 	}
-	// And 30 minutes on another ticket: 35.88 € TTC.
+	// And 30 minutes on another quoted ticket: 35.88 € TTC.
 	out, _ = c.runIn(mail("admin@heberge.test", "DNS", "Zone."), "mail-in")
 	if !strings.Contains(out, "2026-000003") {
 		t.Fatalf("third ticket: %s", out)
 	}
+	c.want([]string{"quote", "set", "2026-000003", "--amount", "100", "--by", "alice"})
+	c.want([]string{"quote", "accept", "2026-000003", "--by", "alice"})
 	c.want([]string{"worklog", "add", "2026-000003", "30", "--by", "alice"})
+	c.want([]string{"tickets", "show", "2026-000003"}, "at most 100.00 € HT, accepted", "1 billed period(s) of 30m0s")
+	// Advice, unquoted: free support.
+	out, _ = c.runIn(mail("admin@heberge.test", "Question", "Comment configurer SPF ?"), "mail-in")
+	if !strings.Contains(out, "2026-000004") {
+		t.Fatalf("fourth ticket: %s", out)
+	}
+	c.want([]string{"worklog", "add", "2026-000004", "1h", "--by", "alice"})
 
 	c.want([]string{"statement", "C002", "--month", "2026-11"}, "Statement for customer C002 Sondages & Co, November 2026",
 		"2026-000001", "3 × 1h0m0s", "270.00", "54.00", "324.00")
@@ -152,6 +161,9 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 		t.Errorf("CSV statement:\n%s", out)
 	}
 	out = c.want([]string{"statement", "C001", "--month", "2026-11"}, "capped by the accepted quote", "35.88")
+	if l := lineWith(out, "2026-000004"); !strings.Contains(l, "free support (no accepted quote)") || !strings.Contains(l, "0.00") {
+		t.Errorf("unquoted advice should be free: %q", l)
+	}
 	if l := lineWith(out, "TOTAL"); !strings.Contains(l, "90.00") || !strings.Contains(l, "17.64") || !strings.Contains(l, "107.64") {
 		t.Errorf("C001 total: 60.00 (capped) + 30.00 HT = 90.00 HT, 17.64 VAT, 107.64 TTC; got %q\n%s", l, out)
 	}

@@ -44,11 +44,13 @@ CREATE TABLE worklog (
 );
 CREATE INDEX worklog_ticket ON worklog (ticket_id, at);
 
--- One quote per ticket: an amount before tax in cents, or a time.
+-- One quote per ticket: an amount before tax in cents (a cap, or a fixed
+-- price when flat), or a time.
 CREATE TABLE quotes (
 	ticket_id   INTEGER PRIMARY KEY REFERENCES tickets (id) ON DELETE CASCADE,
 	amount_ht   INTEGER NOT NULL DEFAULT 0,
 	duration_s  INTEGER NOT NULL DEFAULT 0,
+	flat        INTEGER NOT NULL DEFAULT 0, -- amount_ht is a fixed price
 	state       TEXT    NOT NULL DEFAULT 'proposed' CHECK (state IN ('proposed', 'accepted', 'refused')),
 	set_at      TEXT    NOT NULL,
 	set_by      TEXT    NOT NULL DEFAULT '',
