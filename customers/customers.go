@@ -78,6 +78,12 @@ func NormalizePhone(s, region string) (string, error) {
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
+// ValidRegion says whether region is a country code phone numbers know
+// (FR, BE, GB…).
+func ValidRegion(region string) bool {
+	return phonenumbers.GetCountryCodeForRegion(strings.ToUpper(region)) != 0
+}
+
 // NormalizeEmail returns the bare address, lower case.
 func NormalizeEmail(s string) (string, error) {
 	a, err := mail.ParseAddress(strings.TrimSpace(s))
