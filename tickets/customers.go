@@ -106,3 +106,13 @@ func (s *Service) due(t *astreinte.Ticket, n int, nextOpen bool) {
 		t.DueAt = s.days.AddBusinessDays(t.CreatedAt, n)
 	}
 }
+
+// Preview is what Create would decide for t, without storing anything: it
+// identifies the requester (t gets its customer, contract, channel and the
+// unverified mark), sets t's due time and says whether it would page. The
+// caller's flow can tell the caller what will happen before the message is
+// recorded (a technician is woken, or the call back is due at t.DueAt).
+func (s *Service) Preview(ctx context.Context, t *astreinte.Ticket) (pages bool) {
+	_ = s.identify(ctx, t) // never fails: an unknown requester stays unidentified
+	return s.Plan(t)
+}

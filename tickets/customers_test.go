@@ -112,6 +112,12 @@ func TestCreateFollowsTheContract(t *testing.T) {
 			if !got.DueAt.Equal(pt(tc.due)) {
 				t.Errorf("due %s, want %s", got.DueAt.In(paris).Format("Mon 2006-01-02 15:04"), tc.due)
 			}
+			// Preview tells the same before anything is stored.
+			pre := &astreinte.Ticket{Line: "support", Channel: tc.channel, CallerNumber: tc.from, Urgency: tc.urgency,
+				Case: astreinte.CaseOutOfHours, CreatedAt: got.CreatedAt}
+			if pages := svc.Preview(context.Background(), pre); pages != tc.pages || !pre.DueAt.Equal(got.DueAt) || pre.Customer != tc.customer {
+				t.Errorf("Preview: pages %v due %s customer %q; Create: %v %s %q", pages, pre.DueAt, pre.Customer, tc.pages, got.DueAt, got.Customer)
+			}
 		})
 	}
 }
