@@ -271,3 +271,28 @@ func TestLedgerISPContract(t *testing.T) {
 		t.Errorf("totals %d/%d/%d, want 30000/5880/35880", st.HT, st.VAT, st.TTC)
 	}
 }
+
+// brokenDirectory fails every lookup, as a database error would.
+type brokenDirectory struct{ *customers.Directory }
+
+func (brokenDirectory) Identify(context.Context, astreinte.Channel, string) (customers.Customer, error) {
+	return customers.Customer{}, errors.New("disk I/O error")
+}
+
+// TestLookupFailureKeepsTheMessage: a message is never lost because the
+// customer lookup failed; it is stored unidentified.
+func TestLookupFailureKeepsTheMessage(t *testing.T) {
+	svc, db, _ := newContractService(t, true)
+	svc.customers = brokenDirectory{&customers.Directory{Contracts: testContracts, UnidentifiedOnCall: true}}
+	tk := &astreinte.Ticket{Line: "support", CallerNumber: "0612345678", Urgency: astreinte.Urgent, Case: astreinte.CaseOutOfHours}
+	if err := svc.Create(context.Background(), tk); err != nil {
+		t.Fatalf("Create with a failing lookup: %v", err)
+	}
+	got, err := db.TicketByID(context.Background(), tk.ID)
+	if err != nil || got.Customer != "" || !got.Unverified {
+		t.Errorf("ticket %+v, %v; want it stored, unidentified, unverified", got, err)
+	}
+	if _, err := db.PageByTicket(context.Background(), tk.ID); err != nil {
+		t.Errorf("unidentified callers page here (unidentified.on_call): %v", err)
+	}
+}
