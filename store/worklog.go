@@ -196,6 +196,41 @@ func (db *DB) Confirm(ctx context.Context, ticketID int64, actor, note string) e
 	return tx.Commit()
 }
 
+// Waive marks a ticket as not billed, for the reason given (a non-empty
+// reason), with its timeline entry.
+func (db *DB) Waive(ctx context.Context, ticketID int64, actor, reason string) error {
+	if reason == "" {
+		return errors.New("waive: a reason is needed")
+	}
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE tickets SET waived = ? WHERE id = ?`, reason, ticketID)
+	if err != nil {
+		return err
+	}
+	if ok, err := affected(res); err != nil || !ok {
+		return fmt.Errorf("ticket %d: %w", ticketID, errors.Join(err, astreinte.ErrNotFound))
+	}
+	if err := db.insertEvent(ctx, tx, astreinte.Event{TicketID: ticketID, At: db.now(), Kind: astreinte.EventNote,
+		Actor: actor, Detail: "not billed: " + reason}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Waived returns why a ticket is not billed ("" when it is).
+func (db *DB) Waived(ctx context.Context, ticketID int64) (string, error) {
+	var s string
+	err := db.rdb.QueryRowContext(ctx, `SELECT waived FROM tickets WHERE id = ?`, ticketID).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("ticket %d: %w", ticketID, astreinte.ErrNotFound)
+	}
+	return s, err
+}
+
 // ConfirmationOf returns when the customer confirmed (zero At: never).
 func (db *DB) ConfirmationOf(ctx context.Context, ticketID int64) (Confirmation, error) {
 	var c Confirmation

@@ -217,14 +217,15 @@ func TestLedgerISPContract(t *testing.T) {
 		}
 		return tk
 	}
-	over, under, plain, free, flat, refused := mk(), mk(), mk(), mk(), mk(), mk()
+	over, under, plain, free, flat, refused, waived := mk(), mk(), mk(), mk(), mk(), mk(), mk()
 	clk.t = pt("2026-12-02 10:00")
 	for _, q := range []struct {
 		tk     *astreinte.Ticket
 		amount int64
 		d      time.Duration
 		flat   bool
-	}{{over, 0, time.Hour, false}, {under, 24000, 0, false}, {plain, 10000, 0, false}, {flat, 15000, 0, true}, {refused, 5000, 0, false}} {
+	}{{over, 0, time.Hour, false}, {under, 24000, 0, false}, {plain, 10000, 0, false}, {flat, 15000, 0, true}, {refused, 5000, 0, false},
+		{waived, 0, 2 * time.Hour, false}} {
 		if err := l.SetQuote(ctx, *q.tk, q.amount, q.d, q.flat, "alice"); err != nil {
 			t.Fatal(err)
 		}
@@ -238,10 +239,13 @@ func TestLedgerISPContract(t *testing.T) {
 	for _, w := range []struct {
 		tk *astreinte.Ticket
 		d  time.Duration
-	}{{over, 3 * time.Hour}, {under, 31 * time.Minute}, {plain, 30 * time.Minute}, {free, 2 * time.Hour}, {flat, 10 * time.Minute}, {refused, time.Hour}} {
+	}{{over, 3 * time.Hour}, {under, 31 * time.Minute}, {plain, 30 * time.Minute}, {free, 2 * time.Hour}, {flat, 10 * time.Minute}, {refused, time.Hour}, {waived, time.Hour}} {
 		if _, err := l.AddWork(ctx, *w.tk, w.d, "alice", ""); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := l.Waive(ctx, *waived, "alice", "could not be solved"); err != nil {
+		t.Fatal(err)
 	}
 	st, err := l.Statement(ctx, "C001", pt("2026-12-01 00:00"), pt("2027-01-01 00:00"))
 	if err != nil {
@@ -257,14 +261,18 @@ func TestLedgerISPContract(t *testing.T) {
 		free.ID:    {0, 0, 0, 0, false, true},             // no quote: free support
 		flat.ID:    {1, 15000, 2940, 17940, false, false}, // fixed price
 		refused.ID: {0, 0, 0, 0, false, true},             // refused quote: nothing billed
+		waived.ID:  {0, 0, 0, 0, false, false},            // waived: nothing billed
 	}
-	if len(st.Lines) != 6 {
+	if len(st.Lines) != 7 {
 		t.Fatalf("lines %+v", st.Lines)
 	}
 	for _, ln := range st.Lines {
 		w := want[ln.Ticket.ID]
 		if ln.Units != w.units || ln.HT != w.ht || ln.VAT != w.vat || ln.TTC != w.ttc || ln.Capped != w.capped || ln.Free != w.free {
 			t.Errorf("ticket %s: %+v, want %+v", ln.Ticket.Number, ln.Line, w)
+		}
+		if (ln.Ticket.ID == waived.ID) != (ln.Unbillable == "waived: could not be solved") {
+			t.Errorf("ticket %s: unbillable %q", ln.Ticket.Number, ln.Unbillable)
 		}
 	}
 	if st.HT != 30000 || st.VAT != 5880 || st.TTC != 35880 {

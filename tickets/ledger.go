@@ -22,6 +22,8 @@ type LedgerStore interface {
 	Confirm(ctx context.Context, ticketID int64, actor, note string) error
 	ConfirmationOf(ctx context.Context, ticketID int64) (store.Confirmation, error)
 	TicketsOfCustomer(ctx context.Context, number string) ([]astreinte.Ticket, error)
+	Waive(ctx context.Context, ticketID int64, actor, reason string) error
+	Waived(ctx context.Context, ticketID int64) (string, error)
 }
 
 // Ledger is the money side of tickets: the work log with the contract's
@@ -130,6 +132,16 @@ func (l *Ledger) Confirm(ctx context.Context, t astreinte.Ticket, by, note strin
 	return nil
 }
 
+// Waive makes t not billed at all, for reason (the second agreement
+// cancels a ticket the support could not solve by email).
+func (l *Ledger) Waive(ctx context.Context, t astreinte.Ticket, by, reason string) error {
+	if err := l.st.Waive(ctx, t.ID, by, reason); err != nil {
+		return err
+	}
+	l.s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number})
+	return nil
+}
+
 // SetQuote proposes a quote for t: an amount before tax in cents, or a
 // time priced at the contract's rate.
 func (l *Ledger) SetQuote(ctx context.Context, t astreinte.Ticket, amountHT int64, d time.Duration, flat bool, by string) error {
@@ -184,7 +196,8 @@ type StatementLine struct {
 	Ticket   astreinte.Ticket
 	Contract customers.Contract
 	billing.Line
-	// Unbillable says why the ticket could not be priced ("" when it was).
+	// Unbillable says why the ticket is not priced ("" when it is): waived,
+	// or its contract is missing from the configuration.
 	Unbillable string
 }
 
@@ -229,7 +242,7 @@ func (l *Ledger) Statement(ctx context.Context, customer string, from, to time.T
 			}
 			if in > 0 {
 				st.Lines = append(st.Lines, StatementLine{Ticket: t, Line: billing.Line{Worked: in},
-					Unbillable: fmt.Sprintf("contract %q is not in the configuration", t.Contract)})
+					Unbillable: fmt.Sprintf("not priced: contract %q is not in the configuration", t.Contract)})
 				st.Worked += in
 			}
 			continue
@@ -256,6 +269,18 @@ func (l *Ledger) Statement(ctx context.Context, customer string, from, to time.T
 		}
 		line, ok := billing.Period(c.Billing, entries, spans, quote, from, to)
 		if !ok {
+			continue
+		}
+		waived, err := l.st.Waived(ctx, t.ID)
+		if err != nil {
+			return st, err
+		}
+		if waived != "" {
+			line.Worked += line.Warranty
+			line.Warranty = 0
+			st.Lines = append(st.Lines, StatementLine{Ticket: t, Contract: c, Line: billing.Line{Worked: line.Worked},
+				Unbillable: "waived: " + waived})
+			st.Worked += line.Worked
 			continue
 		}
 		st.Lines = append(st.Lines, StatementLine{Ticket: t, Contract: c, Line: line})

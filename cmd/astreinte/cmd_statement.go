@@ -95,7 +95,7 @@ func writeStatement(w io.Writer, st tickets.Statement, name string, loc *time.Lo
 			notes = append(notes, fmt.Sprintf("%s under warranty, not billed", l.Warranty))
 		}
 		if l.Unbillable != "" {
-			notes = append(notes, "not priced: "+l.Unbillable)
+			notes = append(notes, l.Unbillable)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", l.Ticket.Number, orDash(l.Ticket.Contract), l.Worked, units(l),
 			billing.FormatCents(l.HT), billing.FormatCents(l.VAT), billing.FormatCents(l.TTC), joinOr(notes, ""))

@@ -140,6 +140,28 @@ func ticketConfirmCommand() *command {
 		}, 1)
 }
 
+func ticketWaiveCommand() *command {
+	return ticketAction("waive", []string{"cancel"}, "do not bill the ticket at all (e.g. cancelled: not solved by email), with the reason",
+		func(fs *flag.FlagSet) func(context.Context, *env, stdio, astreinte.Ticket, []string) error {
+			actor := actorFlag(fs)
+			note := fs.String("note", "", "the `reason` (required)")
+			return func(ctx context.Context, e *env, s stdio, t astreinte.Ticket, _ []string) error {
+				if strings.TrimSpace(*note) == "" {
+					return usageError("astreinte tickets waive: say why with --note")
+				}
+				by, err := actor(e)
+				if err != nil {
+					return err
+				}
+				if err := e.ledger().Waive(ctx, t, by, *note); err != nil {
+					return err
+				}
+				fmt.Fprintf(s.out, "Ticket %s will not be billed.\n", t.Number)
+				return nil
+			}
+		}, 1)
+}
+
 // showRequester writes who a ticket is from, for tickets show: the
 // customer or "unidentified", the channel, and the unverified rule.
 func showRequester(ctx context.Context, w io.Writer, e *env, t astreinte.Ticket) {

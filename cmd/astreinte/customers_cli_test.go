@@ -153,6 +153,18 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 		t.Fatalf("fourth ticket: %s", out)
 	}
 	c.want([]string{"worklog", "add", "2026-000004", "1h", "--by", "alice"})
+	// A quoted job that could not be done: waived.
+	out, _ = c.runIn(mail("admin@heberge.test", "Restauration", "Restaurer la base."), "mail-in")
+	if !strings.Contains(out, "2026-000005") {
+		t.Fatalf("fifth ticket: %s", out)
+	}
+	c.want([]string{"quote", "set", "2026-000005", "--amount", "500", "--flat", "--by", "alice"})
+	c.want([]string{"quote", "accept", "2026-000005", "--by", "alice"})
+	c.want([]string{"worklog", "add", "2026-000005", "2h", "--by", "alice"})
+	if out, code := c.run("tickets", "waive", "2026-000005"); code != 2 {
+		t.Errorf("waive without a reason: exit %d\n%s", code, out)
+	}
+	c.want([]string{"tickets", "waive", "2026-000005", "--by", "alice", "--note", "backup unreadable"}, "will not be billed")
 
 	c.want([]string{"statement", "C002", "--month", "2026-11"}, "Statement for customer C002 Sondages & Co, November 2026",
 		"2026-000001", "3 × 1h0m0s", "270.00", "54.00", "324.00")
@@ -163,6 +175,9 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	out = c.want([]string{"statement", "C001", "--month", "2026-11"}, "capped by the accepted quote", "35.88")
 	if l := lineWith(out, "2026-000004"); !strings.Contains(l, "free support (no accepted quote)") || !strings.Contains(l, "0.00") {
 		t.Errorf("unquoted advice should be free: %q", l)
+	}
+	if l := lineWith(out, "2026-000005"); !strings.Contains(l, "waived: backup unreadable") || !strings.Contains(l, "0.00") {
+		t.Errorf("waived ticket: %q", l)
 	}
 	if l := lineWith(out, "TOTAL"); !strings.Contains(l, "90.00") || !strings.Contains(l, "17.64") || !strings.Contains(l, "107.64") {
 		t.Errorf("C001 total: 60.00 (capped) + 30.00 HT = 90.00 HT, 17.64 VAT, 107.64 TTC; got %q\n%s", l, out)

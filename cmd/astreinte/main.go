@@ -59,7 +59,7 @@ func commands() []*command {
 		configCheckCommand(), configExampleCommand(),
 		versionCommand(),
 		customersListCommand(), customersShowCommand(), customersAddCommand(), customersEditCommand(), customersRemoveCommand(), customersImportCommand(),
-		worklogAddCommand(), ticketConfirmCommand(),
+		worklogAddCommand(), ticketConfirmCommand(), ticketWaiveCommand(),
 		quoteSetCommand(), quoteAcceptCommand(), quoteRefuseCommand(),
 		statementCommand(),
 		mailInCommand(),

@@ -32,6 +32,9 @@ ALTER TABLE tickets ADD COLUMN unverified INTEGER NOT NULL DEFAULT 0;
 -- When the customer confirmed work beyond the contract's threshold.
 ALTER TABLE tickets ADD COLUMN confirmed_at TEXT;
 ALTER TABLE tickets ADD COLUMN confirmed_by TEXT NOT NULL DEFAULT '';
+-- Why the ticket is not billed at all (e.g. cancelled: the problem could
+-- not be solved by email); '' when it is billed as its contract says.
+ALTER TABLE tickets ADD COLUMN waived TEXT NOT NULL DEFAULT '';
 CREATE INDEX tickets_customer ON tickets (customer, created_at);
 
 CREATE TABLE worklog (
