@@ -76,6 +76,10 @@ type Ticket struct {
 	// phone request): sensitive requests are only taken through the
 	// authenticated ticket system.
 	Unverified bool
+	// Paged says a page was queued with the ticket when it was made (set
+	// by the tickets service's Create, not stored): the caller can be told
+	// a technician is being woken, or when the call back is due (DueAt).
+	Paged bool `json:"-"`
 }
 
 // Channel is how a request reached the support desk.

@@ -102,7 +102,7 @@ func TestCreateFollowsTheContract(t *testing.T) {
 				t.Errorf("stored ticket: customer %q contract %q unverified %v channel %q; want %q %q true %q",
 					got.Customer, got.Contract, got.Unverified, got.Channel, tc.customer, tc.contract, tc.channel)
 			}
-			if len(heard) != 1 || heard[0].Paging != tc.pages {
+			if len(heard) != 1 || heard[0].Paging != tc.pages || tk.Paged != tc.pages {
 				t.Errorf("paging %+v, want %v", heard, tc.pages)
 			}
 			_, err = db.PageByTicket(context.Background(), tk.ID)

@@ -180,7 +180,7 @@ func (s *Service) Create(ctx context.Context, t *astreinte.Ticket) error {
 		return err
 	}
 	var page *store.NewPage
-	if s.Plan(t) {
+	if t.Paged = s.Plan(t); t.Paged {
 		page = &store.NewPage{Policy: "default", NextAt: t.CreatedAt}
 	}
 	if t.Status == "" {
