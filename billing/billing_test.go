@@ -207,3 +207,22 @@ func TestPeriod(t *testing.T) {
 		t.Error("no work in November, yet a line")
 	}
 }
+
+func FuzzParseCents(f *testing.F) {
+	for _, s := range []string{"60", "60.00", "71,76", "0.5", "-1", "1e3", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseCents(s)
+		if err != nil {
+			return
+		}
+		if c < 0 {
+			t.Fatalf("ParseCents(%q) = %d", s, c)
+		}
+		// What it reads, it writes back the same amount.
+		if back, err := ParseCents(FormatCents(c)); err != nil || back != c {
+			t.Fatalf("ParseCents(%q) = %d, written %q, read back %d, %v", s, c, FormatCents(c), back, err)
+		}
+	})
+}

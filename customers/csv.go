@@ -63,15 +63,18 @@ func ParseCSV(r io.Reader, region string, known func(contract string) bool) ([]C
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				bad = append(bad, RowError{pe.Line, pe.Err.Error()})
-				continue
+				if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
+					continue
+				}
+				break
 			}
 			return nil, err
 		}
+		line, _ := cr.FieldPos(0) // only after a record was read
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])

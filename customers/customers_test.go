@@ -70,3 +70,24 @@ func TestParseCSV(t *testing.T) {
 		t.Errorf("header without phones: %v", err)
 	}
 }
+
+func FuzzParseCSV(f *testing.F) {
+	f.Add("number,name,phones,contract\nC1,A,0493918009;+33612345678,isp\n")
+	f.Add("number,name,phones,contract,emails\n\"C,1\",\"A\"\"B\",,tickets,a@b.c\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		cs, err := ParseCSV(strings.NewReader(s), "FR", known)
+		if err != nil && cs != nil {
+			t.Fatal("customers returned with an error: half an import")
+		}
+		for _, c := range cs {
+			if c.Number == "" || c.Name == "" || !known(c.Contract) {
+				t.Fatalf("accepted %+v", c)
+			}
+			for _, p := range c.Phones {
+				if !strings.HasPrefix(p, "+") {
+					t.Fatalf("phone %q not E.164", p)
+				}
+			}
+		}
+	})
+}
