@@ -129,6 +129,12 @@ func (d *Directory) Identify(ctx context.Context, channel astreinte.Channel, fro
 	return d.Store.CustomerByPhone(ctx, e164)
 }
 
+// ByNumber returns the customer with that number, or an error wrapping
+// astreinte.ErrNotFound.
+func (d *Directory) ByNumber(ctx context.Context, number string) (Customer, error) {
+	return d.Store.CustomerByNumber(ctx, strings.TrimSpace(number))
+}
+
 // Contract returns the named contract.
 func (d *Directory) Contract(name string) (Contract, bool) {
 	c, ok := d.Contracts[name]

@@ -12,6 +12,7 @@ import (
 // (customers.Directory).
 type Customers interface {
 	Identify(ctx context.Context, channel astreinte.Channel, from string) (customers.Customer, error)
+	ByNumber(ctx context.Context, number string) (customers.Customer, error)
 	Contract(name string) (customers.Contract, bool)
 	OnCallForUnidentified() bool
 }
@@ -19,7 +20,9 @@ type Customers interface {
 // identify marks every phone or email request unverified and, with a
 // customer directory, matches the caller ID (phone) or the sender (email)
 // to a customer: t gets the customer and its contract, or stays
-// unidentified. A ticket already naming its customer keeps it.
+// unidentified. A ticket already naming its customer (a number typed on
+// the keypad) keeps it and gets its contract; an unknown number is
+// dropped and the caller ID tried.
 func (s *Service) identify(ctx context.Context, t *astreinte.Ticket) error {
 	if t.Channel == "" {
 		t.Channel = astreinte.ChannelPhone
@@ -29,7 +32,13 @@ func (s *Service) identify(ctx context.Context, t *astreinte.Ticket) error {
 		return nil
 	}
 	if t.Customer != "" {
-		return nil
+		c, err := s.customers.ByNumber(ctx, t.Customer)
+		if err == nil {
+			t.Customer, t.Contract = c.Number, c.Contract
+			return nil
+		}
+		s.log.Warn("the ticket names no known customer: identified by its sender instead", "customer", t.Customer, "error", err)
+		t.Customer, t.Contract = "", ""
 	}
 	from := t.CallerNumber
 	c, err := s.customers.Identify(ctx, t.Channel, from)
@@ -105,6 +114,16 @@ func (s *Service) due(t *astreinte.Ticket, n int, nextOpen bool) {
 	if n > 0 || nextOpen {
 		t.DueAt = s.days.AddBusinessDays(t.CreatedAt, n)
 	}
+}
+
+// CustomerByNumber returns the customer with that number (typed on the
+// keypad, say), or an error wrapping astreinte.ErrNotFound, also when no
+// customers are configured.
+func (s *Service) CustomerByNumber(ctx context.Context, number string) (customers.Customer, error) {
+	if s.customers == nil {
+		return customers.Customer{}, customers.ErrNoCustomer
+	}
+	return s.customers.ByNumber(ctx, number)
 }
 
 // Preview is what Create would decide for t, without storing anything: it

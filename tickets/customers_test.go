@@ -122,6 +122,38 @@ func TestCreateFollowsTheContract(t *testing.T) {
 	}
 }
 
+// TestTypedCustomerNumber: a customer number typed on the keypad names the
+// customer (and its contract) whatever the caller ID; an unknown one is
+// dropped and the caller ID tried.
+func TestTypedCustomerNumber(t *testing.T) {
+	svc, _, _ := newContractService(t, false)
+	ctx := context.Background()
+	if c, err := svc.CustomerByNumber(ctx, "C001"); err != nil || c.Contract != "isp" {
+		t.Fatalf("CustomerByNumber: %+v, %v", c, err)
+	}
+	if _, err := svc.CustomerByNumber(ctx, "C999"); !errors.Is(err, astreinte.ErrNotFound) {
+		t.Errorf("unknown number: %v", err)
+	}
+	typed := &astreinte.Ticket{Line: "support", Customer: "C001", CallerNumber: "0611111111", Urgency: astreinte.Urgent, Case: astreinte.CaseOutOfHours}
+	if err := svc.Create(ctx, typed); err != nil {
+		t.Fatal(err)
+	}
+	if typed.Customer != "C001" || typed.Contract != "isp" || !typed.Paged {
+		t.Errorf("typed C001 from an unknown phone: %+v; want isp, paged", typed)
+	}
+	wrong := &astreinte.Ticket{Line: "support", Customer: "C999", CallerNumber: "0698765432", Urgency: astreinte.Urgent, Case: astreinte.CaseOutOfHours}
+	if err := svc.Create(ctx, wrong); err != nil {
+		t.Fatal(err)
+	}
+	if wrong.Customer != "C002" || wrong.Contract != "tickets" || wrong.Paged {
+		t.Errorf("unknown typed number from C002's phone: %+v; want C002 by caller ID, not paged", wrong)
+	}
+	plain, _ := newService(t, nil)
+	if _, err := plain.CustomerByNumber(ctx, "C001"); !errors.Is(err, astreinte.ErrNotFound) {
+		t.Errorf("without customers: %v", err)
+	}
+}
+
 // TestWithoutCustomersLinesDecide: with no customer directory, every
 // caller is treated as the line says (the behaviour before contracts), and
 // phone tickets are still unverified.
