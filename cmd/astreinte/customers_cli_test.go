@@ -82,6 +82,11 @@ func TestCustomersImportListShowEditRemove(t *testing.T) {
 	c.want([]string{"customers", "edit", "C004", "--contract", "tickets", "--notes", "VIP"}, "updated")
 	c.want([]string{"customers", "show", "C004"}, "Nouveau", "tickets", "+442079460958", "VIP")
 	c.want([]string{"customers", "remove", "C004"}, "removed")
+	// From standard input, re-importing updates.
+	if out, code := c.runIn("number,name,phones,contract\nC001,Hébergé SAS,0493918009,isp\n", "customers", "import", "-"); code != 0 || !strings.Contains(out, "0 customer(s) added, 1 updated") {
+		t.Errorf("import from stdin: exit %d\n%s", code, out)
+	}
+	c.want([]string{"customers", "show", "C001"}, "Hébergé SAS")
 	if _, code := c.run("customers", "show", "C004"); code != 1 {
 		t.Error("a removed customer is still shown")
 	}
