@@ -63,7 +63,37 @@ type Ticket struct {
 	AckedBy      string
 	AckedAt      time.Time
 	ResolvedAt   time.Time
+
+	// Channel is how the request came: phone (a voicemail) or email.
+	Channel Channel
+	// Customer is the customer number the request was matched to; empty:
+	// unidentified.
+	Customer string
+	// Contract is the customer's contract when the ticket was made: its
+	// due times, paging and billing apply to the ticket.
+	Contract string
+	// Unverified marks a request whose author was not authenticated (every
+	// phone request): sensitive requests are only taken through the
+	// authenticated ticket system.
+	Unverified bool
+	// Paged says a page was queued with the ticket when it was made (set
+	// by the tickets service's Create, not stored): the caller can be told
+	// a technician is being woken, or when the call back is due (DueAt).
+	Paged bool `json:"-"`
 }
+
+// Channel is how a request reached the support desk.
+type Channel string
+
+// Channels.
+const (
+	ChannelPhone Channel = "phone"
+	ChannelEmail Channel = "email"
+)
+
+// UnverifiedRule is what the technician is told on an unverified ticket.
+const UnverifiedRule = "unverified request (phone or email): no sensitive request " +
+	"(account changes, passwords, personal data) is carried out unless it comes through the authenticated ticket system"
 
 // EventKind names an entry on a ticket's timeline.
 type EventKind string
@@ -82,6 +112,10 @@ const (
 	EventCalledBack   EventKind = "called_back"
 	EventResolved     EventKind = "resolved"
 	EventReopened     EventKind = "reopened"
+	EventWork         EventKind = "work"      // time spent, in the work log
+	EventQuote        EventKind = "quote"     // a quote set, accepted or refused
+	EventConfirmed    EventKind = "confirmed" // the customer confirmed work beyond the threshold
+	EventEmail        EventKind = "email"     // an email from the requester
 )
 
 // Event is one entry on a ticket's timeline.

@@ -44,6 +44,8 @@ type Config struct {
 	Trunks   Trunks                `yaml:"trunks"`   // config/trunks.go
 	Security Security              `yaml:"security"` // who may call in, limits: see security.go
 
+	Customers Customers `yaml:"customers"` // contracts and customer matching (contracts.go)
+
 	// Source is the file the configuration came from ("" for the default).
 	Source string `yaml:"-"`
 }
@@ -518,6 +520,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 		}
 	}
 	c.validateTrunks(&errs)
+	errs = append(errs, c.validateCustomers()...)
 	cal, err := calendar.New(c.Calendar)
 	if err != nil {
 		errs = appendFieldErrors(errs, err)

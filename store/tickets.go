@@ -23,13 +23,14 @@ type NewPage struct {
 }
 
 const ticketColumns = `id, number, call_id, line, caller_number, caller_name, urgency, calendar_case,
-	status, recording, duration_ms, created_at, due_at, acked_by, acked_at, resolved_at`
+	status, recording, duration_ms, created_at, due_at, acked_by, acked_at, resolved_at,
+	channel, customer, contract, unverified`
 
 func scanTicket(s scanner, t *astreinte.Ticket) error {
 	var ms int64
 	err := s.Scan(&t.ID, &t.Number, idCol{&t.CallID}, &t.Line, &t.CallerNumber, &t.CallerName, &t.Urgency, &t.Case,
 		&t.Status, &t.Recording, &ms, timeCol{&t.CreatedAt}, timeCol{&t.DueAt}, &t.AckedBy, timeCol{&t.AckedAt},
-		timeCol{&t.ResolvedAt})
+		timeCol{&t.ResolvedAt}, &t.Channel, &t.Customer, &t.Contract, &t.Unverified)
 	t.Duration = time.Duration(ms) * time.Millisecond
 	return err
 }
@@ -72,10 +73,11 @@ func (db *DB) CreateTicket(ctx context.Context, t *astreinte.Ticket, page *NewPa
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO tickets (year, seq, number, call_id, line, caller_number,
 		caller_name, urgency, calendar_case, status, recording, duration_ms, created_at, due_at, acked_by,
-		acked_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		acked_at, resolved_at, channel, customer, contract, unverified)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		year, seq, number, nullID(t.CallID), t.Line, t.CallerNumber, t.CallerName, t.Urgency, t.Case, t.Status,
 		t.Recording, t.Duration.Milliseconds(), ts(t.CreatedAt), ts(t.DueAt), t.AckedBy, ts(t.AckedAt),
-		ts(t.ResolvedAt)).Scan(&id)
+		ts(t.ResolvedAt), t.Channel, t.Customer, t.Contract, t.Unverified).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("create ticket %s: %w", number, err)
 	}
@@ -122,7 +124,7 @@ func createdDetail(t *astreinte.Ticket) string {
 	if t.Urgency == astreinte.Urgent {
 		b.WriteString("urgent ")
 	}
-	b.WriteString("voicemail from ")
+	b.WriteString(requestKind(t) + " from ")
 	switch {
 	case t.CallerNumber != "" && t.CallerName != "":
 		fmt.Fprintf(&b, "%s (%s)", t.CallerNumber, t.CallerName)

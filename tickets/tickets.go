@@ -81,6 +81,7 @@ type Service struct {
 	defaultLine string
 	now         func() time.Time
 	log         *slog.Logger
+	customers   Customers
 
 	mu   sync.Mutex
 	next int
@@ -97,12 +98,15 @@ type Options struct {
 	DefaultLine string
 	Now         func() time.Time // default time.Now
 	Log         *slog.Logger     // default slog.Default()
+	// Customers, when set, matches requests to customers and makes their
+	// contracts decide due times and paging (customers.go).
+	Customers Customers
 }
 
 // New returns the service over st, with due times counted on days.
 func New(st Store, days BusinessDays, o Options) *Service {
 	s := &Service{store: st, days: days, lines: o.Lines, defaultLine: o.DefaultLine,
-		now: o.Now, log: o.Log, subs: map[int]func(Change){}}
+		now: o.Now, log: o.Log, subs: map[int]func(Change){}, customers: o.Customers}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -155,21 +159,28 @@ func (s *Service) Plan(t *astreinte.Ticket) (pages bool) {
 	if days > 0 {
 		t.DueAt = s.days.AddBusinessDays(t.CreatedAt, days)
 	}
+	linePages := false
 	switch p.Page {
 	case PageUrgent:
-		return t.Urgency == astreinte.Urgent
+		linePages = t.Urgency == astreinte.Urgent
 	case PageOutOfHours:
-		return t.Urgency == astreinte.Urgent || !t.Case.Open()
+		linePages = t.Urgency == astreinte.Urgent || !t.Case.Open()
 	}
-	return false
+	if pages, ok := s.planByContract(t, p, linePages); ok {
+		return pages
+	}
+	return linePages
 }
 
 // Create makes a ticket of a finished message: it sets the due time,
 // decides whether it pages, and stores it with its page in one
 // transaction (t gets its ID and Number); then subscribers hear of it.
 func (s *Service) Create(ctx context.Context, t *astreinte.Ticket) error {
+	if err := s.identify(ctx, t); err != nil {
+		return err
+	}
 	var page *store.NewPage
-	if s.Plan(t) {
+	if t.Paged = s.Plan(t); t.Paged {
 		page = &store.NewPage{Policy: "default", NextAt: t.CreatedAt}
 	}
 	if t.Status == "" {

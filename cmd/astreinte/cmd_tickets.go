@@ -132,6 +132,7 @@ func ticketShowCommand() *command {
 				return writeJSON(s.out, out)
 			}
 			showTicket(s.out, t, evs, e.location())
+			showRequester(ctx, s.out, e, t)
 			return nil
 		}
 	}, 1)

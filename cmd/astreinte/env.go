@@ -67,7 +67,8 @@ func newEnv(cfg *config.Config) (*env, error) {
 		return nil, err
 	}
 	db.Now = now
-	svc := tickets.New(db, cal, tickets.Options{Lines: linePolicies(cfg), DefaultLine: defaultLine(cfg), Now: now})
+	svc := tickets.New(db, cal, tickets.Options{Lines: linePolicies(cfg), DefaultLine: defaultLine(cfg), Now: now,
+		Customers: customerDirectory(cfg, db)})
 	return &env{cfg: cfg, now: now, db: db, cal: calendar.Live{Calendar: cal, Overrides: db}, sched: sched, tickets: svc}, nil
 }
 

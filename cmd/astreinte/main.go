@@ -58,6 +58,11 @@ func commands() []*command {
 		calendarCommand(), calendarAtCommand(), calendarForceCommand(), calendarClearCommand(),
 		configCheckCommand(), configExampleCommand(),
 		versionCommand(),
+		customersListCommand(), customersShowCommand(), customersAddCommand(), customersEditCommand(), customersRemoveCommand(), customersImportCommand(),
+		worklogAddCommand(), ticketConfirmCommand(), ticketWaiveCommand(),
+		quoteSetCommand(), quoteAcceptCommand(), quoteRefuseCommand(),
+		statementCommand(),
+		mailInCommand(),
 	}
 }
 

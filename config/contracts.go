@@ -1,0 +1,155 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/billing"
+	"github.com/astreinte/astreinte/customers"
+)
+
+// Customers configures who the callers are and what they are owed: the
+// contracts (the support agreements as named policies) and how callers
+// who are no known customer are treated.
+type Customers struct {
+	// Region is the country of phone numbers written without a country
+	// code (ISO 3166, e.g. FR).
+	Region string `yaml:"region"`
+	// Unidentified is the treatment of callers matched to no customer.
+	Unidentified Unidentified `yaml:"unidentified"`
+	// Contracts by name.
+	Contracts map[string]Contract `yaml:"contracts"`
+}
+
+// Unidentified says what callers matched to no customer get.
+type Unidentified struct {
+	// OnCall lets them wake the on-call technician (as the line's page
+	// setting says); otherwise they are called back on the next business
+	// day.
+	OnCall bool `yaml:"on_call"`
+}
+
+// Contract is one support agreement.
+type Contract struct {
+	Label        string          `yaml:"label"`
+	OnCall       bool            `yaml:"on_call"`
+	Billing      ContractBilling `yaml:"billing"`
+	Due          ContractDue     `yaml:"due"`
+	Warranty     time.Duration   `yaml:"warranty"`
+	ConfirmAbove int             `yaml:"confirm_above"`
+}
+
+// ContractBilling is how a contract bills time. Amounts are strings with
+// at most two decimals ("60.00"), read into cents: never floating point.
+type ContractBilling struct {
+	Mode     string        `yaml:"mode"`      // hourly or units
+	Rate     string        `yaml:"rate"`      // € HT per hour (hourly) or per unit (units)
+	Rounding time.Duration `yaml:"rounding"`  // hourly: every started rounding is due (30m)
+	Unit     time.Duration `yaml:"unit"`      // units: the length of one unit (60m)
+	VAT      string        `yaml:"vat"`       // percent, e.g. "19.6"
+	QuoteCap bool          `yaml:"quote_cap"` // an accepted quote is the most billed
+	// QuoteRequired bills only work under an accepted quote; the rest is
+	// free support.
+	QuoteRequired bool `yaml:"quote_required"`
+}
+
+// ContractDue is when requests are due, in business days, per channel; an
+// unset channel follows the line's due setting.
+type ContractDue struct {
+	Phone *int `yaml:"phone"`
+	Email *int `yaml:"email"`
+}
+
+// ContractPolicies returns the contracts as the customers package takes
+// them. The configuration must have been validated.
+func (c *Config) ContractPolicies() map[string]customers.Contract {
+	out := map[string]customers.Contract{}
+	for name, k := range c.Customers.Contracts {
+		p, _ := k.policy(name)
+		out[name] = p
+	}
+	return out
+}
+
+func (k Contract) policy(name string) (customers.Contract, []string) {
+	var probs []string
+	rate, err := billing.ParseCents(k.Billing.Rate)
+	if err != nil {
+		probs = append(probs, "billing.rate: "+err.Error())
+	}
+	vat, err := billing.ParseBasisPoints(k.Billing.VAT)
+	if err != nil {
+		probs = append(probs, "billing.vat: "+err.Error())
+	}
+	bp := billing.Policy{Mode: k.Billing.Mode, Rate: rate, VAT: vat, QuoteCap: k.Billing.QuoteCap, QuoteRequired: k.Billing.QuoteRequired}
+	switch k.Billing.Mode {
+	case billing.Hourly:
+		bp.Unit = k.Billing.Rounding
+		if bp.Unit < time.Minute || bp.Unit > time.Hour || time.Hour%bp.Unit != 0 {
+			probs = append(probs, fmt.Sprintf("billing.rounding: %s: want a divisor of an hour, e.g. 30m", k.Billing.Rounding))
+		}
+	case billing.Units:
+		bp.Unit = k.Billing.Unit
+		if bp.Unit < time.Minute {
+			probs = append(probs, fmt.Sprintf("billing.unit: %s: want at least 1m, e.g. 60m", k.Billing.Unit))
+		}
+	default:
+		probs = append(probs, fmt.Sprintf("billing.mode: %q: want hourly or units", k.Billing.Mode))
+	}
+	p := customers.Contract{Name: name, Label: k.Label, OnCall: k.OnCall, Billing: bp,
+		Due: map[astreinte.Channel]int{}, Warranty: k.Warranty, ConfirmAbove: k.ConfirmAbove}
+	if k.Due.Phone != nil {
+		p.Due[astreinte.ChannelPhone] = *k.Due.Phone
+	}
+	if k.Due.Email != nil {
+		p.Due[astreinte.ChannelEmail] = *k.Due.Email
+	}
+	for ch, d := range p.Due {
+		if d < 0 {
+			probs = append(probs, fmt.Sprintf("due.%s: business days cannot be negative", ch))
+		}
+	}
+	if k.Warranty < 0 {
+		probs = append(probs, "warranty: cannot be negative")
+	}
+	if k.ConfirmAbove < 0 {
+		probs = append(probs, "confirm_above: cannot be negative")
+	}
+	return p, probs
+}
+
+// validateCustomers checks the customers section.
+func (c *Config) validateCustomers() astreinte.FieldErrors {
+	var errs astreinte.FieldErrors
+	if c.Customers.Region == "" { // the default, set here to keep it beside its check
+		c.Customers.Region = "FR"
+	}
+	if !customers.ValidRegion(c.Customers.Region) {
+		errs.Add("customers.region", "%q: want a country code such as FR", c.Customers.Region)
+	}
+	names := make([]string, 0, len(c.Customers.Contracts))
+	for n := range c.Customers.Contracts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		_, probs := c.Customers.Contracts[n].policy(n)
+		for _, p := range probs {
+			path, msg, _ := cut2(p)
+			errs.Add("customers.contracts."+n+"."+path, "%s", msg)
+		}
+	}
+	return errs
+}
+
+// cut2 splits "path: message".
+func cut2(s string) (string, string, bool) {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == ':' && s[i+1] == ' ' {
+			return s[:i], s[i+2:], true
+		}
+	}
+	return "", s, false
+}
