@@ -297,10 +297,18 @@ socket_drops() {
 		for pid in "$@"; do
 			ls -l "/proc/$pid/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p'
 		done
-	} | awk 'NR==FNR {own[$1]=1; next} FNR > 1 && ($10 in own) {print $10, $NF}' - /proc/net/udp /proc/net/udp6 2>/dev/null
+	} | awk 'NR==FNR {own[$1]=1; next} FNR > 1 && ($10 in own) {split($2, a, ":"); print $10, $NF, a[2]}' - /proc/net/udp /proc/net/udp6 2>/dev/null
 }
 # sum_max_drops FILE: sum over sockets of the highest drop count seen.
-sum_max_drops() { awk '{if ($2 > m[$1]) m[$1] = $2} END {s=0; for (k in m) s += m[k]; print s+0}' "$1"; }
+# With a second argument, only sockets whose port (hex, as in /proc/net/udp)
+# is listed in that file (in: those; out: the others).
+sum_max_drops() {
+	if [ $# -eq 3 ]; then
+		awk -v want=$3 'NR==FNR {p[$1]=1; next} (($3 in p) == (want == "in")) {if ($2 > m[$1]) m[$1] = $2} END {s=0; for (k in m) s += m[k]; print s+0}' "$2" "$1"
+		return
+	fi
+	awk '{if ($2 > m[$1]) m[$1] = $2} END {s=0; for (k in m) s += m[k]; print s+0}' "$1"
+}
 
 # sampler OUT SECS PID...: every second for at most SECS seconds (or until
 # $WORK/stop-sampler exists): time, astreinte CPU ticks, RSS kB, threads or
@@ -330,6 +338,7 @@ start_sipp() {
 	cp=$PORT
 	take_port 4
 	mp=$PORT
+	printf '%04X\n%04X\n' "$mp" $((mp + 2)) >>"$WORK/media-ports"
 	sipp -sf "$WORK/uac_hold.xml" -i 127.0.0.1 -mi 127.0.0.1 -ci 127.0.0.1 -cp "$cp" \
 		-p "$p" -mp "$mp" -s "$svc" -m "$calls" -l "$limit" -r "$rate" -d "$hold" \
 		-nostdin -timeout "${timeout}s" -timeout_error -max_retrans 3 \
@@ -477,7 +486,8 @@ concurrency_run() {
 	row "$GLABEL idle → peak (per call)" "$idle_g → $pg ($(awk -v a=$idle_g -v b=$pg -v n=$N 'BEGIN{printf "%.2f", (b-a)/n}') per call)"
 	row "open files idle → peak (per call)" "$idle_fd → $pfd ($(awk -v a=$idle_fd -v b=$pfd -v n=$N 'BEGIN{printf "%.2f", (b-a)/n}') per call)"
 	row "UDP receive-buffer drops at astreinte's sockets" "$(sum_max_drops "$WORK/conc.samples.drops") (over $(awk '{print $1}' "$WORK/conc.samples.drops" | sort -u | wc -l) sockets)"
-	row "UDP receive-buffer drops at SIPp's sockets" "$(sum_max_drops "$WORK/conc.samples.sippdrops")"
+	row "UDP receive-buffer drops at SIPp's SIP sockets" "$(sum_max_drops "$WORK/conc.samples.sippdrops" "$WORK/media-ports" out)"
+	row "… at SIPp's media ports (SIPp 3.6.1 never reads them without -rtp_echo: astreinte's packets past a full buffer, not a limit)" "$(sum_max_drops "$WORK/conc.samples.sippdrops" "$WORK/media-ports" in)"
 	"$REPORT" rtp "$WORK/rtp.pcap" >>"$ROWS" || row "RTP sample" "capture unreadable"
 	sqlite3 -separator '|' "$WORK/data/astreinte.db" \
 		"SELECT c.sip_call_id, t.recording, t.duration_ms FROM tickets t JOIN calls c ON c.id = t.call_id WHERE t.line = 'bench'" \
