@@ -148,7 +148,8 @@ func wavSamples(path string) (int64, error) {
 type callsReport struct {
 	calls, hungUp, reached, messages, tickets, wavs int
 	lenRatios, pktRatios                            []float64
-	short                                           int // recordings under 98 % of the audio sent
+	short                                           int // recordings missing over 100 ms of the audio sent
+	maxMissing                                      time.Duration
 	lost, silence, late                             uint64
 	wavErrors                                       int
 }
@@ -201,7 +202,9 @@ func analyzeCalls(calls map[string]*callLog, tickets []ticketRow, prelude, minMs
 		r.wavs++
 		ratio := float64(n) / (window.Seconds() * 8000)
 		r.lenRatios = append(r.lenRatios, ratio)
-		if ratio < 0.98 {
+		missing := window - time.Duration(n)*time.Second/8000
+		r.maxMissing = max(r.maxMissing, missing)
+		if missing > 100*time.Millisecond {
 			r.short++
 		}
 	}

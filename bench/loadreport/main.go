@@ -88,13 +88,13 @@ func run(args []string, w io.Writer) error {
 		fmt.Fprintf(w, "| calls seen by astreinte / hung up by the caller / reached the beep | %d / %d / %d |\n", r.calls, r.hungUp, r.reached)
 		fmt.Fprintf(w, "| messages left / tickets created | %d / %d |\n", r.messages, r.tickets)
 		if len(r.pktRatios) > 0 {
-			fmt.Fprintf(w, "| RTP received by astreinte ÷ sent by the caller, min / median | %.3f / %.3f |\n",
+			fmt.Fprintf(w, "| RTP received by astreinte ÷ sent by the caller (estimated from the call's length), min / median | %.3f / %.3f |\n",
 				r.pktRatios[0], r.pktRatios[len(r.pktRatios)/2])
 			fmt.Fprintf(w, "| packets lost / late / silence filled in recordings | %d / %d / %d samples |\n", r.lost, r.late, r.silence)
 		}
 		if len(r.lenRatios) > 0 {
-			fmt.Fprintf(w, "| WAV length ÷ audio sent after the beep, min / median (WAVs < 98 %%) | %.3f / %.3f (%d of %d) |\n",
-				r.lenRatios[0], r.lenRatios[len(r.lenRatios)/2], r.short, r.wavs)
+			fmt.Fprintf(w, "| WAV length ÷ audio sent after the beep, min / median; most missing; WAVs missing > 100 ms | %.3f / %.3f; %s ms; %d of %d |\n",
+				r.lenRatios[0], r.lenRatios[len(r.lenRatios)/2], ms(r.maxMissing), r.short, r.wavs)
 		}
 		if r.wavErrors > 0 {
 			fmt.Fprintf(w, "| unreadable WAVs | %d |\n", r.wavErrors)
