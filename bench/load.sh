@@ -541,6 +541,22 @@ setup_run() {
 [ $RUN_CONC = 1 ] && concurrency_run
 [ $RUN_SETUP = 1 ] && setup_run
 
+# What astreinte itself complained about during the runs.
+if [ -s "$ALOG" ]; then
+	{
+		echo
+		echo "### astreinte's log"
+		echo
+		echo "| level | lines (most frequent message) |"
+		echo "|---|---|"
+		for lvl in ERROR WARN; do
+			n=$(grep -c "\"level\":\"$lvl\"" "$ALOG")
+			top=$(grep "\"level\":\"$lvl\"" "$ALOG" | sed -n 's/.*"msg":"\([^"]*\)".*/\1/p' | sort | uniq -c | sort -rn | head -1 | sed 's/^ *//')
+			echo "| $lvl | $n${top:+ ($top)} |"
+		done
+	} >>"$ROWS"
+fi
+
 # --- Table --------------------------------------------------------------------
 
 {
