@@ -74,7 +74,8 @@ func TestAnalyzeSIP(t *testing.T) {
 	ds := []datagram{
 		{at: t0, srcPort: 5061, dstPort: port, payload: msg("INVITE sip:bench@127.0.0.1 SIP/2.0", "a", "1 INVITE")},
 		{at: t0.Add(500 * time.Millisecond), srcPort: 5061, dstPort: port, payload: msg("INVITE sip:bench@127.0.0.1 SIP/2.0", "a", "1 INVITE")}, // retransmission
-		{at: t0.Add(time.Millisecond), srcPort: port, dstPort: 5061, payload: msg("SIP/2.0 100 Trying", "a", "1 INVITE")},
+		{at: t0.Add(100 * time.Microsecond), srcPort: port, dstPort: 5061, payload: msg("SIP/2.0 100 Trying", "a", "1 INVITE")},
+		{at: t0.Add(time.Millisecond), srcPort: port, dstPort: 5061, payload: msg("SIP/2.0 180 Ringing", "a", "1 INVITE")},
 		{at: t0.Add(1500 * time.Microsecond), srcPort: port, dstPort: 5061, payload: msg("SIP/2.0 200 OK", "a", "1 INVITE")},
 		{at: t0.Add(10 * time.Millisecond), srcPort: 5061, dstPort: port, payload: msg("INVITE sip:bench@127.0.0.1 SIP/2.0", "b", "1 INVITE")},
 		{at: t0.Add(11 * time.Millisecond), srcPort: port, dstPort: 5061, payload: msg("SIP/2.0 200 OK", "b", "2 BYE")}, // not the INVITE's
@@ -83,6 +84,9 @@ func TestAnalyzeSIP(t *testing.T) {
 	s := analyzeSIP(ds, port)
 	if s.invites != 2 || s.answered != 1 || s.p50 != 1500*time.Microsecond || s.maxTime != 1500*time.Microsecond {
 		t.Fatalf("%+v; want 2 INVITEs, 1 answered in 1.5 ms", s)
+	}
+	if s.ringing[0] != time.Millisecond || s.answer[0] != 500*time.Microsecond {
+		t.Errorf("INVITE→180 %v, 180→200 %v; want 1ms, 500µs", s.ringing[0], s.answer[0])
 	}
 }
 

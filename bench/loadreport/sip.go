@@ -11,13 +11,16 @@ import (
 type setupTiming struct {
 	invites, answered      int
 	p50, p95, p99, maxTime time.Duration
+	// INVITE → 180 Ringing and 180 → 200, p50 and p99: where the time to
+	// answer goes (astreinte rings once the call log row is written).
+	ringing, answer [2]time.Duration
 }
 
 // analyzeSIP pairs each Call-ID's first INVITE sent to port with the first
 // 200 OK to it (CSeq INVITE) coming back from port.
 func analyzeSIP(ds []datagram, port uint16) setupTiming {
 	type call struct {
-		invite, ok time.Time
+		invite, ringing, ok time.Time
 	}
 	calls := map[string]*call{}
 	for _, d := range ds {
@@ -39,6 +42,8 @@ func analyzeSIP(ds []datagram, port uint16) setupTiming {
 				c = &call{invite: d.at}
 				calls[id] = c
 			}
+		case d.srcPort == port && strings.HasPrefix(first, "SIP/2.0 180") && c != nil && c.ringing.IsZero():
+			c.ringing = d.at
 		case d.srcPort == port && strings.HasPrefix(first, "SIP/2.0 200") &&
 			strings.HasSuffix(strings.ToUpper(headers["cseq"]), "INVITE"):
 			if c != nil && c.ok.IsZero() {
@@ -47,9 +52,15 @@ func analyzeSIP(ds []datagram, port uint16) setupTiming {
 		}
 	}
 	var res setupTiming
-	var lat []time.Duration
+	var lat, ringing, answer []time.Duration
 	for _, c := range calls {
 		res.invites++
+		if !c.ringing.IsZero() {
+			ringing = append(ringing, c.ringing.Sub(c.invite))
+			if !c.ok.IsZero() {
+				answer = append(answer, c.ok.Sub(c.ringing))
+			}
+		}
 		if !c.ok.IsZero() {
 			res.answered++
 			lat = append(lat, c.ok.Sub(c.invite))
@@ -59,6 +70,15 @@ func analyzeSIP(ds []datagram, port uint16) setupTiming {
 		slices.Sort(lat)
 		res.p50, res.p95, res.p99 = pct(lat, 0.50), pct(lat, 0.95), pct(lat, 0.99)
 		res.maxTime = lat[len(lat)-1]
+	}
+	for _, x := range []struct {
+		d   []time.Duration
+		out *[2]time.Duration
+	}{{ringing, &res.ringing}, {answer, &res.answer}} {
+		if len(x.d) > 0 {
+			slices.Sort(x.d)
+			x.out[0], x.out[1] = pct(x.d, 0.50), pct(x.d, 0.99)
+		}
 	}
 	return res
 }
