@@ -364,6 +364,9 @@ wait_pids() {
 	return 1
 }
 
+# calls_up: calls astreinte took and has not ended yet, from its log.
+calls_up() { echo $(($(grep -c '"msg":"incoming call"' "$ALOG") - $(grep -c '"msg":"call ended"' "$ALOG"))); }
+
 # wait_calls_ended COUNT SECS: until COUNT more "call ended" lines than at
 # the mark, or SECS.
 wait_calls_ended() {
@@ -436,13 +439,13 @@ concurrency_run() {
 	sleep "$capat"
 	local s_n=$((SAMPLE < N ? SAMPLE : N))
 	start_capture "$WORK/rtp.pcap" "udp and src portrange $RTP_LO-$((RTP_LO + 2 * s_n - 1))" "$CAPTURE_SECS"
-	# Calls up: astreinte's UDP sockets but its SIP one, before and after.
+	# Calls up, from astreinte's log, before and after.
 	local up0 up1
-	up0=$(($(socket_drops "$APID" | wc -l) - 1))
+	up0=$(calls_up)
 	local tcap=$(date +%s.%N) ccap=$(cpu_ticks "$APID")
 	wait_pids $((CAPTURE_SECS + 10)) "$CAP_PID"
 	local tcap1=$(date +%s.%N) ccap1=$(cpu_ticks "$APID")
-	up1=$(($(socket_drops "$APID" | wc -l) - 1))
+	up1=$(calls_up)
 	wait_pids "$timeout" "${pids[@]}"
 	wait_calls_ended $((mark + N)) 15
 	t1=$(date +%s.%N)
