@@ -394,6 +394,15 @@ start_capture() {
 	return 1
 }
 
+# call_rows LINE: every call of the line with its ticket's recording, if any.
+call_rows() {
+	sqlite3 -separator '|' "$WORK/data/astreinte.db" \
+		"SELECT c.sip_call_id, COALESCE(t.recording, ''), COALESCE(t.duration_ms, 0), COALESCE(c.answered_at, '')
+		 FROM calls c LEFT JOIN tickets t ON t.call_id = c.id WHERE c.line = '$1'"
+}
+# births: each recording's creation time (when recording started).
+births() { find "$WORK/data/recordings" -name '*.wav' -exec stat -c '%n|%w' {} + 2>/dev/null; }
+
 ROWS=$WORK/rows.md
 : >"$ROWS"
 row() { echo "| $1 | $2 |" >>"$ROWS"; }
@@ -498,10 +507,9 @@ concurrency_run() {
 	row "UDP receive-buffer drops at SIPp's SIP sockets" "$(sum_max_drops "$WORK/conc.samples.sippdrops" "$WORK/media-ports" out)"
 	row "… at SIPp's media ports (SIPp 3.6.1 never reads them without -rtp_echo: astreinte's packets past a full buffer, not a limit)" "$(sum_max_drops "$WORK/conc.samples.sippdrops" "$WORK/media-ports" in)"
 	"$REPORT" rtp "$WORK/rtp.pcap" >>"$ROWS" || row "RTP sample" "capture unreadable"
-	sqlite3 -separator '|' "$WORK/data/astreinte.db" \
-		"SELECT c.sip_call_id, t.recording, t.duration_ms FROM tickets t JOIN calls c ON c.id = t.call_id WHERE t.line = 'bench'" \
-		>"$WORK/conc.tickets" || row "tickets" "sqlite3 failed"
-	"$REPORT" calls "$WORK/conc.log" "$WORK/conc.tickets" "$PRELUDE_LONG" 300ms >>"$ROWS" || row "recordings" "analysis failed"
+	call_rows bench >"$WORK/conc.calls" || row "calls" "sqlite3 failed"
+	births >"$WORK/conc.births"
+	"$REPORT" calls "$WORK/conc.log" "$WORK/conc.calls" "$WORK/conc.births" "$PRELUDE_LONG" 300ms >>"$ROWS" || row "recordings" "analysis failed"
 }
 
 # --- Set-up run ---------------------------------------------------------------
@@ -541,10 +549,9 @@ setup_run() {
 	} >>"$ROWS"
 	"$REPORT" sipp "$total" "${stats[@]}" >>"$ROWS" || row "SIPp statistics" "unreadable"
 	"$REPORT" sip "$WORK/sip.pcap" "$SIP_PORT" >>"$ROWS" || row "INVITE→200" "capture unreadable"
-	sqlite3 -separator '|' "$WORK/data/astreinte.db" \
-		"SELECT c.sip_call_id, t.recording, t.duration_ms FROM tickets t JOIN calls c ON c.id = t.call_id WHERE t.line = 'quick'" \
-		>"$WORK/setup.tickets" || row "tickets" "sqlite3 failed"
-	"$REPORT" calls "$WORK/setup.log" "$WORK/setup.tickets" "$PRELUDE_SHORT" 300ms >>"$ROWS" || row "recordings" "analysis failed"
+	call_rows quick >"$WORK/setup.calls" || row "calls" "sqlite3 failed"
+	births >"$WORK/setup.births"
+	"$REPORT" calls "$WORK/setup.log" "$WORK/setup.calls" "$WORK/setup.births" "$PRELUDE_SHORT" 300ms >>"$ROWS" || row "recordings" "analysis failed"
 }
 
 [ $RUN_CONC = 1 ] && concurrency_run

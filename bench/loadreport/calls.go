@@ -76,28 +76,52 @@ func readCallLog(path string) (map[string]*callLog, error) {
 	return calls, sc.Err()
 }
 
-// ticketRow is one line of `sqlite3 -separator '|'`: Call-ID, recording
-// path, duration in ms.
-type ticketRow struct {
+// callRow is one line of `sqlite3 -separator '|'` over the calls table
+// joined with the tickets: Call-ID, recording path and duration in ms (empty
+// and 0 without a ticket), answered_at (RFC 3339, empty if never answered).
+type callRow struct {
 	callID, path string
 	ms           int64
+	answered     time.Time
 }
 
-func readTickets(path string) ([]ticketRow, error) {
+func readCallRows(path string) ([]callRow, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var rows []ticketRow
+	var rows []callRow
 	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		f := strings.Split(l, "|")
-		if len(f) != 3 {
+		if len(f) != 4 {
 			continue
 		}
 		n, _ := strconv.ParseInt(f[2], 10, 64)
-		rows = append(rows, ticketRow{f[0], f[1], n})
+		at, _ := time.Parse(time.RFC3339Nano, f[3])
+		rows = append(rows, callRow{f[0], f[1], n, at})
 	}
 	return rows, nil
+}
+
+// readBirths reads `stat -c '%n|%w'` lines: each recording's creation time,
+// which is when astreinte started recording (the .part file is created
+// just before the recorder is attached, and renamed at the end).
+func readBirths(path string) (map[string]time.Time, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Time{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		name, at, ok := strings.Cut(l, "|")
+		if !ok {
+			continue
+		}
+		if t, err := time.Parse("2006-01-02 15:04:05.999999999 -0700", at); err == nil {
+			out[name] = t
+		}
+	}
+	return out, nil
 }
 
 // wavSamples returns the number of 16-bit mono samples in a WAV file's
@@ -150,20 +174,27 @@ type callsReport struct {
 	lenRatios, pktRatios                            []float64
 	short                                           int // recordings missing over 100 ms of the audio sent
 	maxMissing                                      time.Duration
-	lost, silence, late                             uint64
-	wavErrors                                       int
+	// beepToRecord is, per recording, the time from the end of the beep
+	// (estimated from the log) to the recording's start (its file's
+	// creation): caller audio in between is not recorded.
+	beepToRecord        []time.Duration
+	lost, silence, late uint64
+	wavErrors           int
 }
 
-// analyzeCalls: prelude is the time from "urgency chosen" to the start of
-// recording (record instructions + beep); minMsg the audio after the beep
-// that counts as a message left.
-func analyzeCalls(calls map[string]*callLog, tickets []ticketRow, prelude, minMsg time.Duration) callsReport {
+// analyzeCalls: prelude is the time from "urgency chosen" to the end of
+// the beep (record instructions + beep); minMsg the audio after the beep
+// that counts as a message left. A recording's start is its file's
+// creation time when births has it, else the estimated end of the beep.
+func analyzeCalls(calls map[string]*callLog, rows []callRow, births map[string]time.Time, prelude, minMsg time.Duration) callsReport {
 	var r callsReport
-	byID := map[string]ticketRow{}
-	for _, t := range tickets {
+	byID := map[string]callRow{}
+	for _, t := range rows {
 		byID[t.callID] = t
+		if t.path != "" {
+			r.tickets++
+		}
 	}
-	r.tickets = len(tickets)
 	for id, c := range calls {
 		if c.incoming.IsZero() {
 			continue
@@ -173,11 +204,15 @@ func analyzeCalls(calls map[string]*callLog, tickets []ticketRow, prelude, minMs
 			continue
 		}
 		r.hungUp++
-		if c.stats != nil && !c.incoming.IsZero() {
-			sent := float64(c.hungUp.Sub(c.incoming)) / float64(20*time.Millisecond)
+		row := byID[id]
+		if c.stats != nil && !row.answered.IsZero() {
+			// The caller streams from the answer (its ACK) to its BYE.
+			sent := float64(c.hungUp.Sub(row.answered)) / float64(20*time.Millisecond)
 			if sent > 10 {
 				r.pktRatios = append(r.pktRatios, float64(c.stats["PacketsReceived"])/sent)
 			}
+		}
+		if c.stats != nil {
 			r.lost += c.stats["LostPackets"]
 			r.silence += c.stats["SilenceSamples"]
 			r.late += c.stats["Late"]
@@ -186,22 +221,29 @@ func analyzeCalls(calls map[string]*callLog, tickets []ticketRow, prelude, minMs
 			continue
 		}
 		r.reached++
-		window := c.hungUp.Sub(c.urgency.Add(prelude))
-		if window >= minMsg {
+		beepEnd := c.urgency.Add(prelude)
+		if c.hungUp.Sub(beepEnd) >= minMsg {
 			r.messages++
 		}
-		t, ok := byID[id]
-		if !ok || t.path == "" || window <= 0 {
+		if row.path == "" {
 			continue
 		}
-		n, err := wavSamples(t.path)
+		start := beepEnd
+		if b, ok := births[row.path]; ok {
+			start = b
+			r.beepToRecord = append(r.beepToRecord, b.Sub(beepEnd))
+		}
+		window := c.hungUp.Sub(start)
+		if window <= 0 {
+			continue
+		}
+		n, err := wavSamples(row.path)
 		if err != nil {
 			r.wavErrors++
 			continue
 		}
 		r.wavs++
-		ratio := float64(n) / (window.Seconds() * 8000)
-		r.lenRatios = append(r.lenRatios, ratio)
+		r.lenRatios = append(r.lenRatios, float64(n)/(window.Seconds()*8000))
 		missing := window - time.Duration(n)*time.Second/8000
 		r.maxMissing = max(r.maxMissing, missing)
 		if missing > 100*time.Millisecond {
@@ -210,5 +252,6 @@ func analyzeCalls(calls map[string]*callLog, tickets []ticketRow, prelude, minMs
 	}
 	slices.Sort(r.lenRatios)
 	slices.Sort(r.pktRatios)
+	slices.Sort(r.beepToRecord)
 	return r
 }

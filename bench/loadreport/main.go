@@ -5,7 +5,7 @@
 //
 //	loadreport rtp CAPTURE.pcap                      RTP gaps and RFC 3550 jitter per stream
 //	loadreport sip CAPTURE.pcap PORT                 INVITE → 200 OK per call
-//	loadreport calls LOG TICKETS PRELUDE MINMSG      recordings and packets per call
+//	loadreport calls LOG CALLS BIRTHS PRELUDE MINMSG recordings and packets per call
 //	loadreport sipp WANTED STAT.csv...               calls placed, successful, failed
 package main
 
@@ -67,14 +67,14 @@ func run(args []string, w io.Writer) error {
 				ms(s.ringing[0]), ms(s.ringing[1]), ms(s.answer[0]), ms(s.answer[1]))
 		}
 	case "calls":
-		if len(args) != 5 {
-			return fmt.Errorf("usage: loadreport calls LOG TICKETS PRELUDE MINMSG")
+		if len(args) != 6 {
+			return fmt.Errorf("usage: loadreport calls LOG CALLS BIRTHS PRELUDE MINMSG")
 		}
-		prelude, err := time.ParseDuration(args[3])
+		prelude, err := time.ParseDuration(args[4])
 		if err != nil {
 			return err
 		}
-		minMsg, err := time.ParseDuration(args[4])
+		minMsg, err := time.ParseDuration(args[5])
 		if err != nil {
 			return err
 		}
@@ -82,21 +82,29 @@ func run(args []string, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		tickets, err := readTickets(args[2])
+		rows, err := readCallRows(args[2])
 		if err != nil {
 			return err
 		}
-		r := analyzeCalls(calls, tickets, prelude, minMsg)
+		births, err := readBirths(args[3])
+		if err != nil {
+			return err
+		}
+		r := analyzeCalls(calls, rows, births, prelude, minMsg)
 		fmt.Fprintf(w, "| calls seen by astreinte / hung up by the caller / reached the beep | %d / %d / %d |\n", r.calls, r.hungUp, r.reached)
 		fmt.Fprintf(w, "| messages left / tickets created | %d / %d |\n", r.messages, r.tickets)
 		if len(r.pktRatios) > 0 {
-			fmt.Fprintf(w, "| RTP received by astreinte ÷ sent by the caller (estimated from the call's length), min / median | %.3f / %.3f |\n",
+			fmt.Fprintf(w, "| RTP received by astreinte ÷ sent by the caller (answer to BYE at 50/s), min / median | %.3f / %.3f |\n",
 				r.pktRatios[0], r.pktRatios[len(r.pktRatios)/2])
 			fmt.Fprintf(w, "| packets lost / late / silence filled in recordings | %d / %d / %d samples |\n", r.lost, r.late, r.silence)
 		}
 		if len(r.lenRatios) > 0 {
-			fmt.Fprintf(w, "| WAV length ÷ audio sent after the beep, min / median; most missing; WAVs missing > 100 ms | %.3f / %.3f; %s ms; %d of %d |\n",
+			fmt.Fprintf(w, "| WAV length ÷ audio sent while recording, min / median; most missing; WAVs missing > 100 ms | %.3f / %.3f; %s ms; %d of %d |\n",
 				r.lenRatios[0], r.lenRatios[len(r.lenRatios)/2], ms(r.maxMissing), r.short, r.wavs)
+		}
+		if b := r.beepToRecord; len(b) > 0 {
+			fmt.Fprintf(w, "| end of beep → recording starts (caller audio lost), p50 / p99 / max | %s / %s / %s ms |\n",
+				ms(pct(b, 0.5)), ms(pct(b, 0.99)), ms(b[len(b)-1]))
 		}
 		if r.wavErrors > 0 {
 			fmt.Fprintf(w, "| unreadable WAVs | %d |\n", r.wavErrors)
