@@ -32,6 +32,7 @@ SAMPLE=20      # calls whose RTP is captured for the timing figures
 CAPTURE_SECS=5 # length of that capture
 RUN_CONC=1
 RUN_SETUP=1
+PROFILE=0
 KEEP=0
 OUT=""
 
@@ -48,6 +49,7 @@ usage: bench/load.sh [options]
   --only-conc     skip the set-up run
   --only-setup    skip the concurrency run
   --smoke         5 calls held 12 s, set-up run of 5 calls: checks the script
+  --profile       perf record astreinte during the plateau (needs perf): top functions
   --keep          keep the working directory (logs, captures, recordings)
   -o FILE         also write the table to FILE
 env: ASTREINTE_BIN=/path/to/astreinte   benchmark that binary instead of building one
@@ -67,6 +69,7 @@ while [ $# -gt 0 ]; do
 	--only-setup) RUN_CONC=0; shift ;;
 	--smoke) N=5; HOLD=12; CRATE=5; RATE=5; SETUP_SECS=1; SAMPLE=5; CAPTURE_SECS=3; shift ;;
 	--keep) KEEP=1; shift ;;
+	--profile) PROFILE=1; shift ;;
 	-o) OUT=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "load.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -91,6 +94,7 @@ for tool in sipp:sip-tester sox:sox tshark:tshark sqlite3:sqlite3 ss:iproute2 cu
 	command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 command -v go >/dev/null 2>&1 || missing+=("golang (Go 1.24+ from go.dev)")
+[ $PROFILE = 1 ] && ! command -v perf >/dev/null 2>&1 && missing+=(linux-perf)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "load.sh: missing tools. Install them with:" >&2
 	echo "  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections" >&2
@@ -452,7 +456,13 @@ concurrency_run() {
 	local up0 up1
 	up0=$(calls_up)
 	local tcap=$(date +%s.%N) ccap=$(cpu_ticks "$APID")
-	wait_pids $((CAPTURE_SECS + 10)) "$CAP_PID"
+	local perfpid=""
+	if [ $PROFILE = 1 ]; then
+		perf record -F 499 -g -p "$APID" -o "$WORK/perf.data" -- sleep "$CAPTURE_SECS" >"$WORK/perf.out" 2>&1 &
+		perfpid=$!
+		PIDS+=("$perfpid")
+	fi
+	wait_pids $((CAPTURE_SECS + 10)) "$CAP_PID" $perfpid
 	local tcap1=$(date +%s.%N) ccap1=$(cpu_ticks "$APID")
 	up1=$(calls_up)
 	wait_pids "$timeout" "${pids[@]}"
@@ -507,6 +517,30 @@ concurrency_run() {
 	row "UDP receive-buffer drops at SIPp's SIP sockets" "$(sum_max_drops "$WORK/conc.samples.sippdrops" "$WORK/media-ports" out)"
 	row "… at SIPp's media ports (SIPp 3.6.1 never reads them without -rtp_echo: astreinte's packets past a full buffer, not a limit)" "$(sum_max_drops "$WORK/conc.samples.sippdrops" "$WORK/media-ports" in)"
 	"$REPORT" rtp "$WORK/rtp.pcap" >>"$ROWS" || row "RTP sample" "capture unreadable"
+	if [ $PROFILE = 1 ] && [ -s "$WORK/perf.data" ]; then
+		perf report -i "$WORK/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null |
+			grep -E '^ +[0-9.]+%' >"$WORK/perf-symbols.txt"
+		{
+			echo
+			echo "Where astreinte's CPU went at the plateau (perf, $(grep -o '[0-9]* samples' "$WORK/perf.out"), self time):"
+			echo
+			echo '```'
+			awk '{p=$1; sub("%","",p); sym=$3
+				if ($2 == "[k]") c = "kernel: syscalls, scheduler, UDP"
+				else if (sym ~ /^runtime\./ || sym ~ /^internal\/runtime/ || sym ~ /^sync/) c = "Go runtime: scheduler, channels, timers, GC"
+				else if (sym ~ /sip\/media/) c = "sip/media: RTP, jitter buffer, G.711"
+				else if (sym ~ /^net\.|internal\/poll|^syscall/) c = "net, poll, syscall wrappers"
+				else if (sym ~ /voicemail/) c = "voicemail: recorder, WAV"
+				else c = "other: sipgo, sqlite, logging, vdso"
+				t[c] += p} END {for (k in t) printf "%5.1f%%  %s\n", t[k], k}' "$WORK/perf-symbols.txt" | sort -rn
+			echo
+			awk '{printf "%7s  %s %s\n", $1, $2, $3}' "$WORK/perf-symbols.txt" | head -12
+			echo '```'
+			echo
+			echo "| measure | value |"
+			echo "|---|---|"
+		} >>"$ROWS"
+	fi
 	call_rows bench >"$WORK/conc.calls" || row "calls" "sqlite3 failed"
 	births >"$WORK/conc.births"
 	"$REPORT" calls "$WORK/conc.log" "$WORK/conc.calls" "$WORK/conc.births" "$PRELUDE_LONG" 300ms >>"$ROWS" || row "recordings" "analysis failed"
