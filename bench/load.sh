@@ -93,7 +93,7 @@ missing=()
 for tool in sipp:sip-tester sox:sox tshark:tshark sqlite3:sqlite3 ss:iproute2 curl:curl; do
 	command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
-command -v go >/dev/null 2>&1 || missing+=("golang (Go 1.24+ from go.dev)")
+command -v go >/dev/null 2>&1 || missing+=("golang (the Go version in go.mod, from go.dev)")
 [ $PROFILE = 1 ] && ! command -v perf >/dev/null 2>&1 && missing+=(linux-perf)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "load.sh: missing tools. Install them with:" >&2
