@@ -93,12 +93,17 @@ missing=()
 for tool in sipp:sip-tester sox:sox tshark:tshark sqlite3:sqlite3 ss:iproute2 curl:curl; do
 	command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
-command -v go >/dev/null 2>&1 || missing+=("golang (the Go version in go.mod, from go.dev)")
 [ $PROFILE = 1 ] && ! command -v perf >/dev/null 2>&1 && missing+=(linux-perf)
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "load.sh: missing tools. Install them with:" >&2
-	echo "  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections" >&2
-	echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+nogo=0
+command -v go >/dev/null 2>&1 || nogo=1
+if [ ${#missing[@]} -gt 0 ] || [ $nogo = 1 ]; then
+	echo "load.sh: missing tools." >&2
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "Install them with (Debian):" >&2
+		echo "  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections" >&2
+		echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	fi
+	[ $nogo = 1 ] && echo "Install Go (the version go.mod names) from https://go.dev/dl/ and put it on PATH." >&2
 	exit 2
 fi
 if [ "$(id -u)" != 0 ] && ! dumpcap -D >/dev/null 2>&1; then
