@@ -157,8 +157,8 @@ NEXT_PORT=$((61000 + (RANDOM % 1000) * 2))
 # take_port K: sets PORT to the first of K consecutive free ports (not in a
 # $(...) subshell, which would lose TAKEN and NEXT_PORT).
 take_port() {
-	local k=$1 try p ok i
-	for try in $(seq 400); do
+	local k=$1 p ok i
+	for _ in $(seq 400); do
 		p=$NEXT_PORT
 		NEXT_PORT=$((NEXT_PORT + k + (k % 2)))
 		[ $NEXT_PORT -gt 64990 ] && NEXT_PORT=61000
@@ -207,9 +207,9 @@ BEEP=0.4
 # From "urgency chosen" to the start of recording: instructions + beep.
 PRELUDE_LONG=$(awk -v b=$BEEP 'BEGIN{print (0.5+b)*1000 "ms"}')
 PRELUDE_SHORT=$(awk -v b=$BEEP 'BEGIN{print (0.2+b)*1000 "ms"}')
-# Answer to the beep's end, with urgency_timeout 500ms / 300ms.
-TO_BEEP_LONG=7.2  # 5.2 + 0.3 (silence) + 0.3 + 0.5 + 0.5 + 0.4
-TO_BEEP_SHORT=1.9 # 0.5 + 0.3 + 0.2 + 0.3 + 0.2 + 0.4
+# The beep ends 7.2 s after the answer on the bench line (5.2 + 0.3 of
+# silence + 0.3 + 0.5 urgency_timeout + 0.5 + 0.4), 1.9 s on the quick line
+# (0.5 + 0.3 + 0.2 + 0.3 + 0.2 + 0.4).
 # The caller: a sweep, well above the -40 dBFS silence threshold, as
 # headerless µ-law for SIPp's rtp_stream (looped until the BYE).
 sox -n -r 8000 -c 1 -t ul "$WORK/caller.ulaw" synth 10 sine 300-1200 vol 0.5 || die "sox failed"
@@ -460,7 +460,9 @@ concurrency_run() {
 	# Calls up, from astreinte's log, before and after.
 	local up0 up1
 	up0=$(calls_up)
-	local tcap=$(date +%s.%N) ccap=$(cpu_ticks "$APID")
+	local tcap ccap
+	tcap=$(date +%s.%N)
+	ccap=$(cpu_ticks "$APID")
 	local perfpid=""
 	if [ $PROFILE = 1 ]; then
 		perf record -F 499 -g -p "$APID" -o "$WORK/perf.data" -- sleep "$CAPTURE_SECS" >"$WORK/perf.out" 2>&1 &
@@ -468,7 +470,9 @@ concurrency_run() {
 		PIDS+=("$perfpid")
 	fi
 	wait_pids $((CAPTURE_SECS + 10)) "$CAP_PID" $perfpid
-	local tcap1=$(date +%s.%N) ccap1=$(cpu_ticks "$APID")
+	local tcap1 ccap1
+	tcap1=$(date +%s.%N)
+	ccap1=$(cpu_ticks "$APID")
 	up1=$(calls_up)
 	wait_pids "$timeout" "${pids[@]}"
 	wait_calls_ended $((mark + N)) 15
@@ -503,7 +507,7 @@ concurrency_run() {
 	local sipp_s busy_s
 	sipp_s=$(awk -v t=$CLK_TCK '{if ($2 > m[$1]) m[$1] = $2} END {s = 0; for (k in m) s += m[k]; print s / t}' "$WORK/conc.samples.sippcpu")
 	busy_s=$(awk -v a=$busy0 -v b=$busy1 -v t=$CLK_TCK 'BEGIN{print (b-a)/t}')
-	row "machine CPU during the run ($(nproc) cores)" "$(awk -v b=$busy_s -v w=$wall -v n=$(nproc) 'BEGIN{printf "%.0f", 100*b/(w*n)}') % busy: astreinte $(fmtn "$cpu_s" '%.1f') s, SIPp $(fmtn "$sipp_s" '%.1f') s, everything else $(awk -v b=$busy_s -v a=$cpu_s -v s=$sipp_s 'BEGIN{x=b-a-s; if (x<0) x=0; printf "%.1f", x}') s (tshark, the sampler, other users)"
+	row "machine CPU during the run ($(nproc) cores)" "$(awk -v b=$busy_s -v w=$wall -v n="$(nproc)" 'BEGIN{printf "%.0f", 100*b/(w*n)}') % busy: astreinte $(fmtn "$cpu_s" '%.1f') s, SIPp $(fmtn "$sipp_s" '%.1f') s, everything else $(awk -v b=$busy_s -v a=$cpu_s -v s=$sipp_s 'BEGIN{x=b-a-s; if (x<0) x=0; printf "%.1f", x}') s (tshark, the sampler, other users)"
 	# Plateau: every call up, none hung up yet (the capture window).
 	local pcpu pwall
 	pcpu=$(awk -v a=$ccap -v b=$ccap1 -v t=$CLK_TCK 'BEGIN{print (b-a)/t}')
