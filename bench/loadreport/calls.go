@@ -16,11 +16,11 @@ import (
 
 // callLog is one call's timeline from astreinte's JSON log.
 type callLog struct {
-	incoming, urgency, hungUp time.Time
-	recorded                  bool
-	duration, voiced          time.Duration
-	stats                     map[string]uint64
-	ticket                    bool
+	incoming, urgency, hungUp, ended time.Time
+	recorded                         bool
+	duration, voiced                 time.Duration
+	stats                            map[string]uint64
+	ticket                           bool
 }
 
 var statField = regexp.MustCompile(`(\w+):(\d+)`)
@@ -61,6 +61,8 @@ func readCallLog(path string) (map[string]*callLog, error) {
 			c.urgency = rec.Time
 		case "remote hung up":
 			c.hungUp = rec.Time
+		case "call ended":
+			c.ended = rec.Time
 		case "message recorded":
 			c.recorded = true
 			c.duration, c.voiced = time.Duration(rec.Duration), time.Duration(rec.Voiced)
@@ -200,11 +202,19 @@ func analyzeCalls(calls map[string]*callLog, rows []callRow, births map[string]t
 			continue
 		}
 		r.calls++
+		row := byID[id]
 		if c.hungUp.IsZero() {
+			// Ended by astreinte (media timeout, a failure): whatever was
+			// recorded still counts as a message left.
+			if !c.urgency.IsZero() && !c.ended.IsZero() {
+				r.reached++
+				if c.ended.Sub(c.urgency.Add(prelude)) >= minMsg {
+					r.messages++
+				}
+			}
 			continue
 		}
 		r.hungUp++
-		row := byID[id]
 		if c.stats != nil && !row.answered.IsZero() {
 			// The caller streams from the answer (its ACK) to its BYE.
 			sent := float64(c.hungUp.Sub(row.answered)) / float64(20*time.Millisecond)

@@ -139,3 +139,65 @@ func TestPcapAndWAV(t *testing.T) {
 		t.Fatalf("wavSamples = %d, %v; want 8000", n, err)
 	}
 }
+
+func TestAnalyzeCalls(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
+	// Call a: answered at 0, beep ends at 1 s (urgency chosen at 0.4 s +
+	// 0.6 s prelude), caller hangs up at 4 s: 3 s to record, the WAV has
+	// 2.8 s (200 ms missing). Call b: ended by astreinte at 3 s (media
+	// timeout), 2 s after its beep, its WAV complete.
+	log := `{"time":"` + at(0) + `","msg":"incoming call","call_id":"a"}
+{"time":"` + at(400*time.Millisecond) + `","msg":"urgency chosen","call_id":"a"}
+{"time":"` + at(4*time.Second) + `","msg":"remote hung up","call_id":"a"}
+{"time":"` + at(4*time.Second) + `","msg":"message recorded","call_id":"a","duration":2800000000,"voiced":2800000000,"stats":"{PacketsSent:200 PacketsReceived:200 LostPackets:1 SilenceSamples:160 Late:0}"}
+{"time":"` + at(0) + `","msg":"incoming call","call_id":"b"}
+{"time":"` + at(400*time.Millisecond) + `","msg":"urgency chosen","call_id":"b"}
+{"time":"` + at(3*time.Second) + `","msg":"call ended","call_id":"b"}
+{"time":"` + at(0) + `","msg":"incoming call","call_id":"x","dir":"out"}
+`
+	wav := func(name string, samples int) string {
+		var w []byte
+		w = append(w, "RIFF\x00\x00\x00\x00WAVEfmt "...)
+		w = binary.LittleEndian.AppendUint32(w, 16)
+		w = append(w, 1, 0, 1, 0)
+		w = binary.LittleEndian.AppendUint32(w, 8000)
+		w = binary.LittleEndian.AppendUint32(w, 16000)
+		w = append(w, 2, 0, 16, 0)
+		w = append(w, "data"...)
+		w = binary.LittleEndian.AppendUint32(w, uint32(2*samples))
+		w = append(w, make([]byte, 2*samples)...)
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, w, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	wa, wb := wav("a.wav", 22400), wav("b.wav", 16000)
+	logPath := filepath.Join(dir, "log")
+	if err := os.WriteFile(logPath, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	calls, err := readCallLog(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []callRow{{"a", wa, 2800, t0}, {"b", wb, 2000, t0}}
+	births := map[string]time.Time{wa: t0.Add(1010 * time.Millisecond)}
+	r := analyzeCalls(calls, rows, births, 600*time.Millisecond, 300*time.Millisecond)
+	if r.calls != 2 || r.hungUp != 1 || r.reached != 2 || r.messages != 2 || r.tickets != 2 {
+		t.Fatalf("calls %d hung up %d reached %d messages %d tickets %d; want 2 1 2 2 2", r.calls, r.hungUp, r.reached, r.messages, r.tickets)
+	}
+	// Only call a's WAV is checked (b was not hung up by the caller): it
+	// started 10 ms after the beep and misses 2.99 s − 2.8 s = 190 ms.
+	if r.wavs != 1 || r.short != 1 || r.maxMissing != 190*time.Millisecond {
+		t.Errorf("wavs %d short %d most missing %v; want 1, 1, 190ms", r.wavs, r.short, r.maxMissing)
+	}
+	if len(r.beepToRecord) != 1 || r.beepToRecord[0] != 10*time.Millisecond {
+		t.Errorf("beep → recording %v; want [10ms]", r.beepToRecord)
+	}
+	if r.lost != 1 || r.silence != 160 || len(r.pktRatios) != 1 || r.pktRatios[0] != 1 {
+		t.Errorf("lost %d silence %d packet ratios %v; want 1, 160, [1]", r.lost, r.silence, r.pktRatios)
+	}
+}
