@@ -600,6 +600,11 @@ setup_run() {
 [ $RUN_CONC = 1 ] && concurrency_run
 [ $RUN_SETUP = 1 ] && setup_run
 
+if ! kill -0 "$APID" 2>/dev/null; then
+	wait "$APID"
+	row "**astreinte exited during the run**" "status $?; the end of its log: $(tail -c 300 "$ALOG" | tr '\n|' ' /')"
+fi
+
 # What astreinte itself complained about during the runs.
 if [ -s "$ALOG" ]; then
 	{
