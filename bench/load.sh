@@ -20,6 +20,10 @@
 # and the working directory is removed at exit (--keep keeps it).
 set -uo pipefail
 
+# The whole script is one block, read before it runs: editing this file
+# while a benchmark runs cannot change what that benchmark does.
+{
+
 # --- Options ------------------------------------------------------------------
 
 N=200          # concurrency run: calls
@@ -108,6 +112,16 @@ if [ ${#missing[@]} -gt 0 ] || [ $nogo = 1 ]; then
 fi
 if [ "$(id -u)" != 0 ] && ! dumpcap -D >/dev/null 2>&1; then
 	die "tshark cannot capture on lo as $(id -un): run as root or add yourself to the wireshark group"
+fi
+
+# --- One benchmark at a time ----------------------------------------------------
+
+# Two benchmarks at once share the cores and measure each other: wait for the
+# other one (up to 15 minutes).
+exec 9>>/tmp/astreinte-bench.lock
+if ! flock -n 9; then
+	echo "load.sh: another bench/load.sh is running; waiting for it (up to 15 min)" >&2
+	flock -w 900 9 || { echo "load.sh: still running after 15 min; giving up" >&2; exit 1; }
 fi
 
 # --- Working directory and clean-up ------------------------------------------
@@ -221,9 +235,22 @@ SIP_PORT=$PORT
 take_port 1
 HTTP_PORT=$PORT
 MAXCALLS=$((N > RATE * 4 ? N : RATE * 4))
-RTP_LO=40000
-RTP_HI=$((RTP_LO + 2 * MAXCALLS + 400))
-[ $RTP_HI -le 65000 ] || die "too many calls for one RTP range"
+# The RTP range: a block free of UDP sockets, picked at random between 33000
+# and 61000 (away from the e2e tests' 20000-31999 and sip's unit tests'
+# 40000-40100), so that astreinte does not share ports with anything else.
+RTP_SPAN=$((2 * MAXCALLS + 400))
+[ $RTP_SPAN -le 27000 ] || die "too many calls for one RTP range"
+RTP_LO=""
+for base in $(seq 33000 500 $((61000 - RTP_SPAN)) | shuf); do
+	[ $base -le 40100 ] && [ $((base + RTP_SPAN)) -ge 40000 ] && continue
+	busy=0
+	for ((p = base; p <= base + RTP_SPAN; p++)); do
+		[ -n "${TAKEN[$p]:-}" ] && busy=1 && break
+	done
+	[ $busy = 0 ] && RTP_LO=$base && break
+done
+[ -n "$RTP_LO" ] || die "no free block of $RTP_SPAN UDP ports for RTP in 33000-61000"
+RTP_HI=$((RTP_LO + RTP_SPAN))
 MAXLEN=$((HOLD + 60))
 CFG=$WORK/astreinte.yaml
 cat >"$CFG" <<EOF
@@ -636,3 +663,4 @@ if grep -q '"level":"ERROR"' "$ALOG"; then
 	log "astreinte logged errors: $(grep -c '"level":"ERROR"' "$ALOG") (first: $(grep -m1 '"level":"ERROR"' "$ALOG" | cut -c1-300))"
 fi
 exit 0
+}
