@@ -346,6 +346,15 @@ sum_max_drops() {
 	awk '{if ($2 > m[$1]) m[$1] = $2} END {s=0; for (k in m) s += m[k]; print s+0}' "$1"
 }
 
+# other_benchmarks: PIDs of other astreinte load benchmarks running now (an
+# astreinte serving a bench/load.sh configuration that is not ours).
+other_benchmarks() {
+	local p
+	for p in $(pgrep -f 'astreinte-bench\.[A-Za-z0-9]+/astreinte\.yaml' 2>/dev/null); do
+		[ "$p" != "$APID" ] && echo "$p"
+	done
+}
+
 # sampler OUT SECS PID...: every second for at most SECS seconds (or until
 # $WORK/stop-sampler exists): time, astreinte CPU ticks, RSS kB, threads or
 # goroutines, open files; drops per socket to OUT.drops and OUT.sippdrops.
@@ -358,6 +367,7 @@ sampler() {
 		socket_drops "$APID" >>"$out.drops"
 		[ $# -gt 0 ] && socket_drops "$@" >>"$out.sippdrops"
 		for p in "$@"; do echo "$p $(cpu_ticks "$p")"; done >>"$out.sippcpu"
+		other_benchmarks >>"$WORK/others"
 		sleep 1
 	done
 }
@@ -605,7 +615,9 @@ setup_run() {
 		pids+=("$SIPP_PID")
 		stats+=("$WORK/setup$i-stat.csv")
 	done
+	other_benchmarks >>"$WORK/others"
 	wait_pids $((SETUP_SECS + 70)) "${pids[@]}"
+	other_benchmarks >>"$WORK/others"
 	wait_calls_ended $((mark + total)) 15
 	stop_pid "$cap"
 	sleep 0.5 # the last tickets' commits
@@ -654,6 +666,11 @@ fi
 	echo "## astreinte load benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
 	echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r), $(go version | awk '{print $3}'); load average before the run: $LOADAVG."
+	others=$( { other_benchmarks; cat "$WORK/others" 2>/dev/null; } | sort -un | tr '\n' ' ')
+	if [ -n "$others" ]; then
+		echo "**Another astreinte benchmark ran at the same time (astreinte pid $others): these figures measure both.**"
+		echo
+	fi
 	echo "Binary: ${ASTREINTE_BIN:-built from $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "$REPO")}. Goroutines: $([ $PPROF = 1 ] && echo "from /debug/pprof" || echo "no pprof endpoint, OS threads shown instead")."
 	cat "$ROWS"
 } >"$WORK/table.md"
