@@ -117,7 +117,8 @@ fi
 # --- One benchmark at a time ----------------------------------------------------
 
 # Two benchmarks at once share the cores and measure each other: wait for the
-# other one (up to 15 minutes).
+# other one (up to 15 minutes). The processes started below do not inherit
+# the lock (9>&-), so it ends with this script.
 exec 9>>/tmp/astreinte-bench.lock
 if ! flock -n 9; then
 	echo "load.sh: another bench/load.sh is running; waiting for it (up to 15 min)" >&2
@@ -295,7 +296,7 @@ EOF
 # --- astreinte ---------------------------------------------------------------
 
 ALOG=$WORK/astreinte.log
-"$BIN" serve --config "$CFG" >"$ALOG" 2>&1 &
+"$BIN" serve --config "$CFG" >"$ALOG" 2>&1 9>&- &
 APID=$!
 PIDS+=("$APID")
 for i in $(seq 200); do
@@ -390,7 +391,7 @@ start_sipp() {
 		-nostdin -timeout "${timeout}s" -timeout_error -max_retrans 3 \
 		-trace_err -error_file "$WORK/$name-errors.log" \
 		-trace_stat -stf "$WORK/$name-stat.csv" -fd 1 \
-		"127.0.0.1:$SIP_PORT" >"$WORK/$name.out" 2>&1 &
+		"127.0.0.1:$SIP_PORT" >"$WORK/$name.out" 2>&1 9>&- &
 	SIPP_PID=$!
 	PIDS+=("$SIPP_PID")
 }
@@ -428,7 +429,7 @@ wait_calls_ended() {
 # once the capture is running. Sets CAP_PID.
 start_capture() {
 	local file=$1 filter=$2 secs=$3 i
-	tshark -i lo -q -F pcap -w "$file" -f "$filter" -a "duration:$secs" >"$file.out" 2>&1 &
+	tshark -i lo -q -F pcap -w "$file" -f "$filter" -a "duration:$secs" >"$file.out" 2>&1 9>&- &
 	CAP_PID=$!
 	PIDS+=("$CAP_PID")
 	for i in $(seq 100); do
@@ -485,7 +486,7 @@ concurrency_run() {
 		pids+=("$SIPP_PID")
 		stats+=("$WORK/conc$i-stat.csv")
 	done
-	sampler "$WORK/conc.samples" "$timeout" "${pids[@]}" &
+	sampler "$WORK/conc.samples" "$timeout" "${pids[@]}" 9>&- &
 	local spid=$!
 	PIDS+=("$spid")
 	# The RTP sample: the first calls' ports, captured once all calls are up.
@@ -502,7 +503,7 @@ concurrency_run() {
 	ccap=$(cpu_ticks "$APID")
 	local perfpid=""
 	if [ $PROFILE = 1 ]; then
-		perf record -F 499 -g -p "$APID" -o "$WORK/perf.data" -- sleep "$CAPTURE_SECS" >"$WORK/perf.out" 2>&1 &
+		perf record -F 499 -g -p "$APID" -o "$WORK/perf.data" -- sleep "$CAPTURE_SECS" >"$WORK/perf.out" 2>&1 9>&- &
 		perfpid=$!
 		PIDS+=("$perfpid")
 	fi
