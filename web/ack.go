@@ -1,8 +1,6 @@
 package web
 
 import (
-	"context"
-	"embed"
 	"errors"
 	"fmt"
 	"html/template"
@@ -15,62 +13,11 @@ import (
 	"github.com/astreinte/astreinte/acklink"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
 var pageTmpl = template.Must(template.ParseFS(templateFS, "templates/ack.html"))
-
-// Tickets is what the acknowledge pages need of the tickets service.
-type Tickets interface {
-	// ByID returns the ticket, or an error wrapping
-	// astreinte.ErrNotFound.
-	ByID(ctx context.Context, id int64) (astreinte.Ticket, error)
-	// Acknowledge records that by took the ticket through via and stops
-	// paging; it returns false (and no error) when the ticket was no
-	// longer new, which makes a second acknowledgement harmless.
-	Acknowledge(ctx context.Context, ticketID int64, by, via string) (bool, error)
-}
-
-// Server serves the acknowledge pages. Only Tickets and Key are required.
-type Server struct {
-	Tickets Tickets
-	Key     []byte           // link signing key (acklink.LoadOrCreateKey)
-	Now     func() time.Time // default time.Now
-	Log     *slog.Logger     // default slog.Default()
-	// Location is the zone of times shown on the pages (default
-	// time.Local).
-	Location *time.Location
-}
 
 // ackVia is the channel recorded for acknowledgements made with a link.
 // Links are sent by email (and webhooks), so the timeline says "email".
 const ackVia = "email"
-
-// Handler returns the HTTP handler: "GET /ack" shows the ticket and an
-// acknowledge button, "POST /ack" acknowledges, "GET /healthz" answers ok.
-// Every response carries restrictive security headers.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ack", s.showAck)
-	mux.HandleFunc("POST /ack", s.postAck)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	return secureHeaders(mux)
-}
-
-func secureHeaders(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Cache-Control", "no-store")
-		h.ServeHTTP(w, r)
-	})
-}
 
 func (s *Server) now() time.Time {
 	if s.Now != nil {

@@ -177,7 +177,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	}
 	eng := newEngine(e, ch, log)
 	logChannels(log, e, eng, ch)
-	h, err := startHTTP(e, log, &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location()})
+	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log))
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +257,7 @@ func startHTTP(e *env, log *slog.Logger, ws *web.Server) (*httpServer, error) {
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}
+	h.srv.RegisterOnShutdown(ws.CloseStreams)
 	go func() {
 		defer close(h.done)
 		if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

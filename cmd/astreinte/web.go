@@ -1,0 +1,26 @@
+package main
+
+import (
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/astreinte/astreinte/accounts"
+	"github.com/astreinte/astreinte/acklink"
+	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/web"
+)
+
+// newWebServer builds the web pages and API over the env: the tickets
+// service, the accounts in the store, the schedule and its overrides, the
+// SIP server's figures and the paging channels.
+func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, log *slog.Logger) *web.Server {
+	var names []string
+	for n := range ch.notifiers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location(),
+		Service: e.tickets, Accounts: accounts.New(e.db, e.now, log), Schedule: e.sched, Overrides: e.db,
+		SIP: srv, Channels: names, SecureCookies: strings.HasPrefix(e.cfg.Paging.BaseURL, "https://")}
+}
