@@ -269,8 +269,11 @@ func (s *Service) TokenBySecret(ctx context.Context, secret string) (Token, erro
 	if err != nil {
 		return Token{}, err
 	}
-	if err := s.store.TouchToken(ctx, t.ID, s.now()); err != nil {
+	now := s.now()
+	if err := s.store.TouchToken(ctx, t.ID, now); err != nil {
 		s.log.Warn("api token: last use", "token", t.Name, "error", err)
+	} else if t.LastUsed.Before(now.Add(-time.Minute)) {
+		t.LastUsed = now
 	}
 	return t, nil
 }

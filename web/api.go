@@ -72,9 +72,9 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/tickets/{number}/{action}", s.api(s.apiAction))
 	mux.HandleFunc("GET /api/oncall", s.api(s.apiOnCall))
 	mux.HandleFunc("GET /api/calls", s.api(s.apiCalls))
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/api/", s.api(func(w http.ResponseWriter, r *http.Request, _ accounts.Token) {
 		apiFail(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
-	})
+	}))
 }
 
 // tokenActor is who an API token acts as on tickets.
