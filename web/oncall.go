@@ -107,7 +107,7 @@ func (s *Server) oncallPage(w http.ResponseWriter, r *http.Request, u *who) {
 			To: s.clock(o.To), Note: o.Note, Set: o.SetBy})
 	}
 	s.renderPage(w, http.StatusOK, "oncall", &view{Title: "Astreinte", Nav: "oncall", User: u,
-		Flash: r.URL.Query().Get("done"), Data: d})
+		Flash: doneMessages[r.URL.Query().Get("done")], Data: d})
 }
 
 // nextMorning is 08:00 the next day: the usual end of a night's on-call.

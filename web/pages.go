@@ -235,7 +235,20 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 			Channel: e.Channel, Detail: s.localDetail(e)})
 	}
 	s.renderPage(w, http.StatusOK, "ticket", &view{Title: "Ticket " + t.Number, Nav: "tickets", User: u,
-		Flash: r.URL.Query().Get("done"), Data: d})
+		Flash: doneMessages[r.URL.Query().Get("done")], Data: d})
+}
+
+// doneMessages say what a button did, after its redirect.
+var doneMessages = map[string]string{
+	"acknowledge": "Pris en charge : les relances sont arrêtées. / Acknowledged: paging stopped.",
+	"already":     "Déjà pris en charge. / Already acknowledged.",
+	"note":        "Note ajoutée. / Note added.",
+	"callback":    "Rappel noté. / Callback recorded.",
+	"resolve":     "Ticket résolu. / Ticket resolved.",
+	"reopen":      "Ticket rouvert. / Ticket reopened.",
+	"taken":       "Vous êtes d'astreinte. / You are on call.",
+	"added":       "Remplacement ajouté. / Override added.",
+	"removed":     "Remplacement supprimé. / Override removed.",
 }
 
 // ticketAction runs one of the ticket's buttons, as the logged-in user.
@@ -328,8 +341,28 @@ func (s *Server) serveRecording(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Cache-Control", "private, max-age=3600")
-	s.log().Info("web: recording", "ticket", t.Number, "range", r.Header.Get("Range"), "size", st.Size())
-	http.ServeContent(w, r, t.Number+".wav", st.ModTime(), f)
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	http.ServeContent(sw, r, t.Number+".wav", st.ModTime(), f)
+	s.log().Info("web: recording", "ticket", t.Number, "range", r.Header.Get("Range"), "status", sw.status,
+		"bytes", sw.n, "size", st.Size())
+}
+
+// statusWriter notes the status and length of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.n += int64(n)
+	return n, err
 }
 
 // long formats an instant in the calendar's zone, with its day.

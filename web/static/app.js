@@ -8,6 +8,12 @@
   if (!list && !ticket || !window.EventSource) return;
   var es = new EventSource("/events");
   var pending = false;
+  // A button was pressed: its page comes next, no reload may cancel it.
+  var submitting = false;
+  document.addEventListener("submit", function () { submitting = true; });
+  // The page says whether it is live (the header shows a dot).
+  es.onopen = function () { document.body.dataset.live = "on"; };
+  es.onerror = function () { document.body.dataset.live = "off"; };
   function refreshList() {
     if (pending) return;
     pending = true;
@@ -31,7 +37,7 @@
     var d = {};
     try { d = JSON.parse(ev.data); } catch (e) { return; }
     if (list) { refreshList(); return; }
-    if (ticket && d.number === ticket.dataset.number) {
+    if (ticket && d.number === ticket.dataset.number && !submitting) {
       var typing = Array.prototype.some.call(document.querySelectorAll("textarea,input[type=text]"), function (el) { return el.value !== ""; });
       var audio = document.getElementById("recording");
       if (!typing && (!audio || audio.paused)) location.reload();
