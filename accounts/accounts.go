@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -107,6 +108,9 @@ type Service struct {
 	SessionLength time.Duration
 	// Cost is the bcrypt cost (default bcrypt.DefaultCost).
 	Cost int
+
+	dummyOnce sync.Once
+	dummyHash []byte
 }
 
 // New returns the service over st; now is the clock (nil: time.Now).
@@ -178,9 +182,15 @@ func (s *Service) RemoveUser(ctx context.Context, name string) error {
 	return s.store.RemoveUser(ctx, name)
 }
 
-// dummyHash is compared against when the user does not exist, so that a
-// wrong name takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("astreinte-no-such-user"), bcrypt.DefaultCost)
+// dummy is the hash compared against when the user does not exist, so
+// that a wrong name takes as long as a wrong password (made once, at the
+// service's cost).
+func (s *Service) dummy() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("astreinte-no-such-user"), s.Cost)
+	})
+	return s.dummyHash
+}
 
 // Login checks name and password from addr and opens a session: it
 // returns the cookie value (secret) and the session. After too many
@@ -195,7 +205,7 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (strin
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", Session{}, User{}, err
 	}
-	hash := dummyHash
+	hash := s.dummy()
 	if err == nil {
 		hash = []byte(u.PasswordHash)
 	}
