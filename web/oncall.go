@@ -302,7 +302,14 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request, u *who) {
 	s.renderPage(w, http.StatusOK, "calls", &view{Title: "Appels", Nav: "calls", User: u, Data: rows})
 }
 
+type channelRow struct {
+	Name, State, When, Error, Ticket, Person string
+	Attempts                                 int
+	Failed                                   bool
+}
+
 type statusData struct {
+	Results              []channelRow
 	SIP                  bool
 	Addr                 string
 	Active               int64
@@ -313,6 +320,16 @@ type statusData struct {
 
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, u *who) {
 	d := statusData{Channels: s.Channels, Now: s.long(s.now()), Zone: s.loc().String()}
+	if s.Paging != nil {
+		rs, err := s.Paging.ChannelResults(r.Context())
+		if err != nil {
+			s.log().Error("web: status: channel results", "error", err)
+		}
+		for _, c := range rs {
+			d.Results = append(d.Results, channelRow{Name: c.Channel, State: c.State, When: s.clock(c.CreatedAt),
+				Error: c.LastError, Ticket: c.Ticket, Person: c.Person, Attempts: c.Attempts, Failed: c.State == "failed" || c.LastError != ""})
+		}
+	}
 	if s.SIP != nil {
 		st := s.SIP.Stats()
 		d.SIP, d.Addr, d.Active, d.Total, d.Rejected = true, s.SIP.Addr(), st.ActiveCalls, st.TotalCalls, st.Rejected

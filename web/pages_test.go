@@ -96,7 +96,7 @@ func newApp(t *testing.T) *app {
 		}
 	}
 	s := &Server{Tickets: a.svc, Key: testKey, Now: a.clock, Log: log, Location: paris, Service: a.svc,
-		Accounts: a.acc, Schedule: sched, Overrides: db, Channels: []string{"email", "sip"}}
+		Accounts: a.acc, Schedule: sched, Overrides: db, Channels: []string{"email", "sip"}, Paging: db}
 	a.ts = httptest.NewServer(s.Handler())
 	t.Cleanup(func() { s.CloseStreams(); a.ts.Close() })
 	return a

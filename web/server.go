@@ -15,6 +15,7 @@ import (
 	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
 )
 
@@ -49,6 +50,11 @@ type SIPStatus interface {
 	Stats() sip.Stats
 }
 
+// PagingStatus is the latest result of each paging channel (store.DB).
+type PagingStatus interface {
+	ChannelResults(ctx context.Context) ([]store.ChannelResult, error)
+}
+
 // Server serves the acknowledge pages and, when Service and Accounts are
 // set, the technicians' pages and the JSON API. Only Tickets and Key are
 // required.
@@ -67,6 +73,7 @@ type Server struct {
 	Overrides Overrides         // shift overrides (with Schedule)
 	SIP       SIPStatus         // the status page (optional)
 	Channels  []string          // paging channels configured, for the status page
+	Paging    PagingStatus      // their latest results (optional)
 	// SecureCookies marks cookies Secure: set it when the pages are
 	// served over HTTPS (TLS here, or base_url https behind a proxy).
 	SecureCookies bool

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/tickets"
 )
 
@@ -259,7 +260,35 @@ func TestCallsAndStatus(t *testing.T) {
 		}
 	}
 	_, page = b.do("GET", "/status", nil)
-	if !strings.Contains(page, "email, sip") {
+	if !strings.Contains(page, "email, sip") || !strings.Contains(page, "Aucune alerte envoyée") {
 		t.Errorf("status page lacks the channels:\n%s", page)
+	}
+	// An urgent ticket pages (support line policy): its email fails.
+	tk := a.ticket("+33622222222", astreinte.Urgent, 0)
+	ctx := context.Background()
+	pg, err := a.db.PageByTicket(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := oncall.Send{PageID: pg.ID, TicketID: tk.ID, Step: 0, Channel: "email", Person: "bob", State: oncall.SendPending,
+		NextTryAt: a.clock()}
+	if ok, err := a.db.AdvancePage(ctx, pg.ID, pg.Step, pg.Step+1, a.clock().Add(time.Hour), []oncall.Send{send}, nil); err != nil || !ok {
+		t.Fatalf("advance page: %v %v", ok, err)
+	}
+	sends, err := a.db.DueSends(ctx, a.clock(), 10)
+	if err != nil || len(sends) != 1 {
+		t.Fatalf("due sends %v %v", sends, err)
+	}
+	if _, err := a.db.ClaimSend(ctx, sends[0].ID, a.clock().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.db.FinishSend(ctx, sends[0].ID, oncall.SendFailed, time.Time{}, "smtp: 550 no such user", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, page = b.do("GET", "/status", nil)
+	for _, want := range []string{"<strong>email</strong> · failed → bob", tk.Number, "smtp: 550 no such user"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("status page lacks %q", want)
+		}
 	}
 }

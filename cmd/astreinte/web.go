@@ -22,5 +22,5 @@ func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, lo
 	slices.Sort(names)
 	return &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location(),
 		Service: e.tickets, Accounts: accounts.New(e.db, e.now, log), Schedule: e.sched, Overrides: e.db,
-		SIP: srv, Channels: names, SecureCookies: strings.HasPrefix(e.cfg.Paging.BaseURL, "https://")}
+		SIP: srv, Channels: names, Paging: e.db, SecureCookies: strings.HasPrefix(e.cfg.Paging.BaseURL, "https://")}
 }
