@@ -136,13 +136,22 @@ func browse[T any](t *testing.T, ctx context.Context, con *consoleLog, what stri
 // TestBrowserNight_SIPp is a technician's night on a phone: she logs in,
 // a caller leaves a message (SIPp) and the ticket appears in her open list
 // without a reload; on the ticket's page the recording loads (answered
-// with 206 to range requests), she acknowledges it and the ticket says so.
+// with 206 to range requests), she acknowledges it and the ticket says so;
+// then she takes the on-call from Bob until the morning.
 func TestBrowserNight_SIPp(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
 	exe := requireChromium(t)
 	svc := startAstreinte(t, map[string]any{
-		"oncall": map[string]any{"people": []any{map[string]any{"id": "alice", "name": "Alice Martin", "email": "alice@e2e.test"}}},
+		"oncall": map[string]any{
+			"people": []any{
+				map[string]any{"id": "alice", "name": "Alice Martin", "email": "alice@e2e.test"},
+				map[string]any{"id": "bob", "name": "Bob Durand", "email": "bob@e2e.test"},
+			},
+			// Bob has this week's nights (Monday 23 November 09:00 on).
+			"rotations":  []any{map[string]any{"name": "nights", "participants": []any{"bob", "alice"}, "shift": "1w", "start": "2026-11-23 09:00"}},
+			"escalation": map[string]any{"tiers": []any{map[string]any{"name": "primary", "rotation": "nights"}}},
+		},
 	})
 	listen := svc.cfg["http"].(map[string]any)["listen"].(string)
 	base := "http://" + listen
@@ -229,6 +238,30 @@ func TestBrowserNight_SIPp(t *testing.T) {
 		t.Errorf("message after acknowledging: %q", msg)
 	}
 	screenshot(t, ctx, "3-ticket-acknowledged.png")
+
+	// The on-call page: Bob has the night; Alice takes it until 08:00.
+	browse(t, ctx, con, "on-call page", 20*time.Second, chromedp.Steps(
+		chromedp.Click(chromedp.CSS(`.top nav a[href="/oncall"]`)),
+		chromedp.WaitVisible(chromedp.ID("take")),
+	))
+	if now := browse(t, ctx, con, "on call now", 5*time.Second, chromedp.Text(chromedp.ID("now"))); !strings.Contains(now, "Bob Durand") {
+		t.Errorf("on call before: %q", now)
+	}
+	screenshot(t, ctx, "4-oncall.png")
+	browse(t, ctx, con, "take the on-call", 20*time.Second, chromedp.Steps(
+		chromedp.Click(chromedp.CSS("#take button")),
+		chromedp.WaitVisible(chromedp.CSS("main .msg")),
+	))
+	if now := browse(t, ctx, con, "on call now", 5*time.Second, chromedp.Text(chromedp.ID("now"))); !strings.Contains(now, "Alice Martin") ||
+		!strings.Contains(now, "until 09:00") {
+		t.Errorf("on call after taking it: %q", now)
+	}
+	screenshot(t, ctx, "5-oncall-taken.png")
+	// (The CLI's clock starts at clock.now when it starts: ask about the service's now.)
+	if out, err := svc.cli("oncall", "who", "--at", svc.clock().Add(time.Second).Format(time.RFC3339)); err != nil ||
+		!strings.Contains(out, "Alice Martin") {
+		t.Errorf("oncall who after taking it on the web: %v\n%s", err, out)
+	}
 
 	out, err := svc.cli("tickets", "show", tk.Number, "--json")
 	if err != nil {

@@ -38,6 +38,7 @@ type oncallData struct {
 	Overrides []overrideRow
 	People    []oncall.Person
 	CanTake   bool
+	OnCall    bool // the user is on call now for the first tier
 	Person    string
 	Default   string // datetime-local value proposed for "until"
 	Zone      string
@@ -77,9 +78,17 @@ func (s *Server) oncallPage(w http.ResponseWriter, r *http.Request, u *who) {
 		return
 	}
 	d := oncallData{People: s.Schedule.People(), Person: u.User.Person, Zone: s.loc().String(),
-		CanTake: u.User.Person != "" && len(s.Schedule.Tiers()) > 0,
-		Default: nextMorning(now.In(s.loc())).Format("2006-01-02T15:04")}
+		CanTake: u.User.Person != "" && len(s.Schedule.Tiers()) > 0}
+	// "I take it until" proposes the end of the first tier's current turn
+	// (support opening, a hand-off), else the next 08:00.
+	until := nextMorning(now.In(s.loc()))
 	for _, oc := range s.Schedule.WhoAt(now, ovs, calOv) {
+		if oc.TierIndex == 0 && oc.Until.After(now) && oc.Until.Before(now.Add(horizon)) {
+			until = oc.Until
+		}
+		if oc.TierIndex == 0 && oc.Person.ID != "" && oc.Person.ID == u.User.Person {
+			d.OnCall = true // the form would replace her by herself
+		}
 		row := onCallRow{Tier: oc.Tier, Person: personName(oc.Person), Nobody: oc.Person.ID == "",
 			Override: oc.Override != nil}
 		if !oc.Until.IsZero() {
@@ -87,6 +96,7 @@ func (s *Server) oncallPage(w http.ResponseWriter, r *http.Request, u *who) {
 		}
 		d.Now = append(d.Now, row)
 	}
+	d.Default = until.In(s.loc()).Format("2006-01-02T15:04")
 	for _, sh := range s.Schedule.Shifts(now, end, ovs) {
 		d.Shifts = append(d.Shifts, shiftRow{Rotation: sh.Rotation, Person: personName(sh.Person),
 			From: s.clock(sh.From), To: s.clock(sh.To), Override: sh.Override != nil, Nobody: sh.Person.ID == "",
@@ -110,9 +120,13 @@ func (s *Server) oncallPage(w http.ResponseWriter, r *http.Request, u *who) {
 		Flash: doneMessages[r.URL.Query().Get("done")], Data: d})
 }
 
-// nextMorning is 08:00 the next day: the usual end of a night's on-call.
+// nextMorning is the next 08:00: the usual end of a night's on-call.
 func nextMorning(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day()+1, 8, 0, 0, 0, t.Location())
+	m := time.Date(t.Year(), t.Month(), t.Day(), 8, 0, 0, 0, t.Location())
+	if !m.After(t) {
+		m = time.Date(t.Year(), t.Month(), t.Day()+1, 8, 0, 0, 0, t.Location())
+	}
+	return m
 }
 
 // parseLocal reads a datetime-local form value in the calendar's zone.

@@ -210,8 +210,9 @@ func TestOnCallPage(t *testing.T) {
 		t.Fatalf("override %+v", o)
 	}
 	_, page = b.do("GET", "/oncall", nil)
-	if !strings.Contains(page, "<strong>primary</strong> :\nAlice") {
-		t.Errorf("alice not on call now:\n%s", page)
+	if !strings.Contains(page, "<strong>primary</strong> :\nAlice") || !strings.Contains(page, `id="mine"`) ||
+		strings.Contains(page, `action="/oncall/take"`) {
+		t.Errorf("alice not on call now, or still offered to take it:\n%s", page)
 	}
 	// A technician cannot remove it; an admin can.
 	del := "/oncall/overrides/" + itoa(o.ID) + "/delete"
