@@ -258,13 +258,17 @@ func startHTTP(e *env, log *slog.Logger, ws *web.Server) (*httpServer, error) {
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}
 	h.srv.RegisterOnShutdown(ws.CloseStreams)
+	if err := serveTLS(h, e.cfg.HTTP); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	go func() {
 		defer close(h.done)
-		if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := h.srv.Serve(h.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http", "error", err)
 		}
 	}()
-	log.Info("http listening", "addr", ln.Addr().String())
+	log.Info("http listening", "addr", ln.Addr().String(), "tls", e.cfg.HTTP.TLSCert != "")
 	return h, nil
 }
 
