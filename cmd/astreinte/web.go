@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/astreinte/astreinte/accounts"
-	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/acklink"
+	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/web"
 )
