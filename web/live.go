@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -13,10 +14,11 @@ import (
 // data {"kind","number"}): the list page reloads its rows on each.
 func (s *Server) events(w http.ResponseWriter, r *http.Request, u *who) {
 	rc := http.NewResponseController(w)
-	// The server's write timeout would end the stream; this one lives as
-	// long as the page.
-	if err := rc.SetWriteDeadline(time.Time{}); err != nil {
-		s.log().Debug("web: events: write deadline", "error", err)
+	// The server's read and write timeouts would end the stream (an
+	// expired read deadline cancels the request); this one lives as long
+	// as the page.
+	if err := errors.Join(rc.SetReadDeadline(time.Time{}), rc.SetWriteDeadline(time.Time{})); err != nil {
+		s.log().Debug("web: events: deadlines", "error", err)
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")

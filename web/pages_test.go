@@ -52,7 +52,7 @@ func (a *app) advance(d time.Duration) {
 	a.now = a.now.Add(d)
 }
 
-func newApp(t *testing.T) *app {
+func newApp(t *testing.T, server ...func(*http.Server)) *app {
 	t.Helper()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
@@ -97,7 +97,11 @@ func newApp(t *testing.T) *app {
 	}
 	s := &Server{Tickets: a.svc, Key: testKey, Now: a.clock, Log: log, Location: paris, Service: a.svc,
 		Accounts: a.acc, Schedule: sched, Overrides: db, Channels: []string{"email", "sip"}, Paging: db}
-	a.ts = httptest.NewServer(s.Handler())
+	a.ts = httptest.NewUnstartedServer(s.Handler())
+	for _, f := range server {
+		f(a.ts.Config)
+	}
+	a.ts.Start()
 	t.Cleanup(func() { s.CloseStreams(); a.ts.Close() })
 	return a
 }

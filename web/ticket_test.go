@@ -141,8 +141,11 @@ func TestTimelineZone(t *testing.T) {
 	}
 }
 
+// TestLiveEvents: a change reaches an open stream, also after the server's
+// read and write timeouts (which end ordinary requests) have passed.
 func TestLiveEvents(t *testing.T) {
-	a := newApp(t)
+	const timeout = 300 * time.Millisecond
+	a := newApp(t, func(s *http.Server) { s.ReadTimeout, s.WriteTimeout = timeout, timeout })
 	b := a.browser()
 	b.mustLogin("alice")
 	req, _ := http.NewRequest("GET", a.ts.URL+"/events", nil)
@@ -164,6 +167,7 @@ func TestLiveEvents(t *testing.T) {
 			break
 		}
 	}
+	time.Sleep(3 * timeout) // past the server's deadlines: the stream must still carry the change
 	tk := a.ticket("+33699999999", astreinte.Urgent, 0)
 	var ev, data string
 	for data == "" {

@@ -12,7 +12,11 @@
   var submitting = false;
   document.addEventListener("submit", function () { submitting = true; });
   // The page says whether it is live (the header shows a dot).
-  es.onopen = function () { document.body.dataset.live = "on"; };
+  es.onopen = function () {
+    // Back after a cut: what changed meanwhile was not heard.
+    if (document.body.dataset.live === "off" && list) refreshList();
+    document.body.dataset.live = "on";
+  };
   es.onerror = function () { document.body.dataset.live = "off"; };
   function refreshList() {
     if (pending) return;
