@@ -263,6 +263,26 @@ func TestBrowserNight_SIPp(t *testing.T) {
 		t.Errorf("oncall who after taking it on the web: %v\n%s", err, out)
 	}
 
+	// The calls: the SIPp call left the message.
+	browse(t, ctx, con, "calls page", 20*time.Second, chromedp.Steps(
+		chromedp.Click(chromedp.CSS(`.top nav a[href="/calls"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".call-row")),
+	))
+	if calls := browse(t, ctx, con, "calls", 5*time.Second, chromedp.Text(chromedp.CSS("main .list"))); !strings.Contains(calls, "0612345678") ||
+		!strings.Contains(calls, "message / voicemail") || !strings.Contains(calls, tk.Number) {
+		t.Errorf("calls page: %q", calls)
+	}
+	screenshot(t, ctx, "6-calls.png")
+	// The status: SIP listening on the service's address, nothing in progress.
+	browse(t, ctx, con, "status page", 20*time.Second, chromedp.Steps(
+		chromedp.Click(chromedp.CSS(`.top nav a[href="/status"]`)),
+		chromedp.WaitVisible(chromedp.ID("active")),
+	))
+	if st := browse(t, ctx, con, "status", 5*time.Second, chromedp.Text(chromedp.CSS("main dl"))); !strings.Contains(st, "listening "+svc.target()) {
+		t.Errorf("status page: %q", st)
+	}
+	screenshot(t, ctx, "7-status.png")
+
 	out, err := svc.cli("tickets", "show", tk.Number, "--json")
 	if err != nil {
 		t.Fatalf("tickets show: %v\n%s", err, out)
