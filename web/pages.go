@@ -39,14 +39,17 @@ var funcs = template.FuncMap{
 	"statusEN": func(s astreinte.Status) string { return statusEN[s] },
 	"caseWord": func(c astreinte.Case) string { return caseWords[c] },
 	"hidden":   hiddenNumber,
-	"telHref": func(n string) template.URL {
-		return template.URL("tel:" + strings.Map(func(r rune) rune {
-			if r == '+' || r >= '0' && r <= '9' || r == '*' || r == '#' {
-				return r
-			}
-			return -1
-		}, n))
-	},
+	"telHref":  telURL,
+}
+
+// telURL is a tel: link to a number, keeping only what a dialler takes.
+func telURL(n string) template.URL {
+	return template.URL("tel:" + strings.Map(func(r rune) rune {
+		if r == '+' || r >= '0' && r <= '9' || r == '*' || r == '#' {
+			return r
+		}
+		return -1
+	}, n))
 }
 
 var caseWords = map[astreinte.Case]string{
@@ -323,6 +326,11 @@ func (s *Server) serveRecording(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.serveFile(w, r, t)
+}
+
+// serveFile serves t's recording.
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t astreinte.Ticket) {
 	if t.Recording == "" {
 		http.Error(w, "no recording / pas d'enregistrement", http.StatusNotFound)
 		return

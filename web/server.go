@@ -109,6 +109,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ack", s.showAck)
 	mux.HandleFunc("POST /ack", s.postAck)
+	mux.HandleFunc("GET /ack/recording", s.ackRecording)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

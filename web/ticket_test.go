@@ -5,12 +5,14 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/acklink"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/tickets"
 )
@@ -295,5 +297,34 @@ func TestCallsAndStatus(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("status page lacks %q", want)
 		}
+	}
+}
+
+// TestAckLinkPage: the email's link shows the recording (through the same
+// signed parameters), a tel: link and the way to the ticket's page.
+func TestAckLinkPage(t *testing.T) {
+	a := newApp(t)
+	tk := a.ticket("+33612345678", astreinte.Urgent, time.Minute)
+	link := acklink.AckURL(a.ts.URL, testKey, tk.ID, "alice", a.clock().Add(time.Hour))
+	b := a.browser() // not logged in: the link is enough
+	resp, page := b.do("GET", strings.TrimPrefix(link, a.ts.URL), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("ack page: %d", resp.StatusCode)
+	}
+	src := regexp.MustCompile(`<audio id="recording" controls preload="metadata" src="([^"]+)"`).FindStringSubmatch(page)
+	if src == nil || !strings.Contains(page, `href="tel:+33612345678"`) || !strings.Contains(page, `href="tickets/`+tk.Number+`"`) {
+		t.Fatalf("ack page lacks the player, the tel: link or the ticket link:\n%s", page)
+	}
+	resp, body := b.do("GET", "/"+src[1], nil, "Range", "bytes=0-99")
+	if resp.StatusCode != http.StatusPartialContent || len(body) != 100 {
+		t.Fatalf("recording through the link: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	resp, _ = b.do("GET", "/"+strings.Replace(src[1], "p=alice", "p=bob", 1), nil)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("altered link: %d", resp.StatusCode)
+	}
+	a.advance(2 * time.Hour)
+	if resp, _ = b.do("GET", "/"+src[1], nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("expired link: %d", resp.StatusCode)
 	}
 }
