@@ -28,7 +28,7 @@ import (
 // app is the web server over a real SQLite store, the real tickets
 // service, accounts and schedule, on a clock the test moves.
 type app struct {
-	t    *testing.T
+	t    testing.TB
 	ts   *httptest.Server
 	db   *store.DB
 	svc  *tickets.Service
@@ -52,7 +52,7 @@ func (a *app) advance(d time.Duration) {
 	a.now = a.now.Add(d)
 }
 
-func newApp(t *testing.T, server ...func(*http.Server)) *app {
+func newApp(t testing.TB, server ...func(*http.Server)) *app {
 	t.Helper()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
@@ -167,7 +167,7 @@ func (b *browser) do(method, path string, form url.Values, hdr ...string) (*http
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfRE.FindStringSubmatch(page)
 	if m == nil {
