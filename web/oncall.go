@@ -277,4 +277,3 @@ func (s *Server) oncallDelete(w http.ResponseWriter, r *http.Request, u *who) {
 	s.log().Info("web: override removed", "by", u.User.Name, "id", id)
 	http.Redirect(w, r, "/oncall?done=removed", http.StatusSeeOther)
 }
-
