@@ -138,8 +138,10 @@ func browse[T any](t *testing.T, ctx context.Context, con *consoleLog, what stri
 // without a reload; on the ticket's page the recording loads (answered
 // with 206 to range requests), she acknowledges it and the ticket says so;
 // then she takes the on-call from Bob until the morning.
+//
+// It does not run in parallel: Chromium takes a core, and the other tests
+// judge recorded audio and timing, which a loaded machine spoils.
 func TestBrowserNight_SIPp(t *testing.T) {
-	t.Parallel()
 	requirePeer(t, "sipp")
 	exe := requireChromium(t)
 	svc := startAstreinte(t, map[string]any{
