@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -284,6 +286,42 @@ func TestBrowserNight_SIPp(t *testing.T) {
 		t.Errorf("status page: %q", st)
 	}
 	screenshot(t, ctx, "7-status.png")
+
+	// The JSON API with a token made by the CLI: the same ticket, as the CLI prints it.
+	cmd = exec.Command(astreinteBin, "tokens", "add", "helpdesk", "--person", "alice", "--config", svc.cfgPath)
+	tokOut, err := cmd.Output()
+	token := strings.TrimSpace(string(tokOut))
+	if err != nil || !strings.HasPrefix(token, "ast_") {
+		t.Fatalf("tokens add: %v %q", err, tokOut)
+	}
+	apiGet := func(path string, hdr ...string) (int, string) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := apiGet("/api/tickets?filter=mine"); code != 200 || !strings.Contains(body, `"number": "`+tk.Number+`"`) ||
+		!strings.Contains(body, `"acked_by": "alice"`) {
+		t.Errorf("GET /api/tickets: %d %s", code, body)
+	}
+	if code, body := apiGet("/api/tickets/"+tk.Number+"/recording", "Range", "bytes=0-43"); code != http.StatusPartialContent ||
+		len(body) != 44 || !strings.HasPrefix(body, "RIFF") {
+		t.Errorf("GET recording with a range: %d, %d bytes", code, len(body))
+	}
+	req, _ := http.NewRequest("GET", base+"/api/tickets", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous API request: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 
 	out, err := svc.cli("tickets", "show", tk.Number, "--json")
 	if err != nil {
