@@ -83,6 +83,10 @@ func (s SIP) RTPRange() (int, int, error) {
 // HTTP configures the web listener (acknowledge links, health).
 type HTTP struct {
 	Listen string `yaml:"listen"` // host:port; "off" disables it
+	// TLSCert and TLSKey are PEM files (certificate chain, private key):
+	// set both to serve HTTPS on Listen.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 }
 
 // Open actions for a line during opening hours.
@@ -347,6 +351,9 @@ func (c *Config) applyDefaults() {
 	p := &c.Paging
 	if p.BaseURL == "" {
 		p.BaseURL = defaultBaseURL(c.HTTP.Listen)
+		if c.HTTP.TLSCert != "" {
+			p.BaseURL = "https" + strings.TrimPrefix(p.BaseURL, "http")
+		}
 	}
 	if p.LinkTTL == 0 {
 		p.LinkTTL = 72 * time.Hour
@@ -433,6 +440,9 @@ func (c *Config) validate() astreinte.FieldErrors {
 	}
 	if _, _, err := c.SIP.RTPRange(); err != nil {
 		errs.Add("sip.rtp_ports", "%v", err)
+	}
+	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
+		errs.Add("http.tls_cert", "set both tls_cert and tls_key, or neither")
 	}
 	if c.HTTP.Listen != "off" {
 		if _, _, err := splitHostPort(c.HTTP.Listen); err != nil {

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 GO=$(bash scripts/setup.sh | tail -n 1)
 export PATH="$(dirname "$GO"):$PATH"
 
-peers=(sipp baresip sox espeak-ng tshark kamailio)
+peers=(sipp baresip sox espeak-ng tshark kamailio chromium)
 missing=()
 for p in "${peers[@]}"; do command -v "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -17,10 +17,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 		export DEBIAN_FRONTEND=noninteractive
 		echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 		apt-get update -q
-		apt-get install -y -q --no-install-recommends sip-tester baresip-core sox libsox-fmt-all espeak-ng tshark kamailio
+		apt-get install -y -q --no-install-recommends sip-tester baresip-core sox libsox-fmt-all espeak-ng tshark kamailio chromium
 	else
 		echo "test: missing ${missing[*]}; install them with:" >&2
-		echo "  sudo apt-get install -y sip-tester baresip-core sox libsox-fmt-all espeak-ng tshark kamailio" >&2
+		echo "  sudo apt-get install -y sip-tester baresip-core sox libsox-fmt-all espeak-ng tshark kamailio chromium" >&2
 		[ "${CI:-}" = true ] && exit 1
 	fi
 fi
@@ -32,7 +32,7 @@ echo "== go vet"
 "$GO" vet ./...
 echo "== unit tests (race detector)"
 "$GO" test -race -count=1 -timeout 15m $("$GO" list ./... | grep -v /e2e)
-echo "== end-to-end tests (built binary, SIPp, baresip, Kamailio)"
+echo "== end-to-end tests (built binary, SIPp, baresip, Kamailio, Chromium)"
 set +e
 "$GO" test -count=1 -timeout 25m -v ./e2e/ 2>&1 | tee /tmp/astreinte-e2e.log | grep --line-buffered -E '^\s*(--- |PASS|FAIL|ok|panic)|e2e:'
 status=${PIPESTATUS[0]}

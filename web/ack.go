@@ -1,13 +1,12 @@
 package web
 
 import (
-	"context"
-	"embed"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -15,62 +14,11 @@ import (
 	"github.com/astreinte/astreinte/acklink"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
 var pageTmpl = template.Must(template.ParseFS(templateFS, "templates/ack.html"))
-
-// Tickets is what the acknowledge pages need of the tickets service.
-type Tickets interface {
-	// ByID returns the ticket, or an error wrapping
-	// astreinte.ErrNotFound.
-	ByID(ctx context.Context, id int64) (astreinte.Ticket, error)
-	// Acknowledge records that by took the ticket through via and stops
-	// paging; it returns false (and no error) when the ticket was no
-	// longer new, which makes a second acknowledgement harmless.
-	Acknowledge(ctx context.Context, ticketID int64, by, via string) (bool, error)
-}
-
-// Server serves the acknowledge pages. Only Tickets and Key are required.
-type Server struct {
-	Tickets Tickets
-	Key     []byte           // link signing key (acklink.LoadOrCreateKey)
-	Now     func() time.Time // default time.Now
-	Log     *slog.Logger     // default slog.Default()
-	// Location is the zone of times shown on the pages (default
-	// time.Local).
-	Location *time.Location
-}
 
 // ackVia is the channel recorded for acknowledgements made with a link.
 // Links are sent by email (and webhooks), so the timeline says "email".
 const ackVia = "email"
-
-// Handler returns the HTTP handler: "GET /ack" shows the ticket and an
-// acknowledge button, "POST /ack" acknowledges, "GET /healthz" answers ok.
-// Every response carries restrictive security headers.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ack", s.showAck)
-	mux.HandleFunc("POST /ack", s.postAck)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	return secureHeaders(mux)
-}
-
-func secureHeaders(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Cache-Control", "no-store")
-		h.ServeHTTP(w, r)
-	})
-}
 
 func (s *Server) now() time.Time {
 	if s.Now != nil {
@@ -107,6 +55,7 @@ func (s *Server) showAck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := page{Ticket: s.view(t)}
+	s.ackExtras(&p, t, q)
 	if t.Status != astreinte.StatusNew {
 		p.Tone = "info"
 		p.FR, p.EN = s.alreadyText(t)
@@ -152,6 +101,7 @@ func (s *Server) postAck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := page{Ticket: s.view(t), Tone: "ok"}
+	s.ackExtras(&p, t, r.PostForm)
 	if changed {
 		p.FR = fmt.Sprintf("Ticket %s pris en charge par %s. Les relances d'astreinte sont arrêtées.", t.Number, person)
 		p.EN = fmt.Sprintf("Ticket %s acknowledged by %s. Paging stopped.", t.Number, person)
@@ -160,6 +110,37 @@ func (s *Server) postAck(w http.ResponseWriter, r *http.Request) {
 		p.FR, p.EN = s.alreadyText(t)
 	}
 	s.render(w, http.StatusOK, p)
+}
+
+// ackExtras gives the page the recording (through the same signed link)
+// and, when the technicians' pages are served, a link to the ticket there.
+func (s *Server) ackExtras(p *page, t astreinte.Ticket, q url.Values) {
+	if t.Recording != "" {
+		signed := url.Values{}
+		for _, k := range []string{"t", "p", "e", "s"} {
+			signed.Set(k, q.Get(k))
+		}
+		p.Recording = "ack/recording?" + signed.Encode()
+	}
+	if s.Service != nil {
+		p.Open = "tickets/" + t.Number
+	}
+}
+
+// ackRecording serves the recording to whoever holds a valid acknowledge
+// link for its ticket (the email's reader), with range requests.
+func (s *Server) ackRecording(w http.ResponseWriter, r *http.Request) {
+	id, _, err := acklink.VerifyAck(s.Key, r.URL.Query(), s.now())
+	if err != nil {
+		s.log().Warn("web: refused recording link", "error", err, "remote", r.RemoteAddr)
+		http.Error(w, "invalid or expired link / lien invalide ou expiré", http.StatusForbidden)
+		return
+	}
+	t, ok := s.ticket(w, r, id)
+	if !ok {
+		return
+	}
+	s.serveFile(w, r, t)
 }
 
 // ticket loads a ticket, rendering the error page itself when it cannot.
@@ -262,12 +243,16 @@ type page struct {
 	Person string  // who the button acknowledges as
 	Fields []field // hidden form fields; no form when empty
 	Cmd    string  // a command to show, when the page cannot help
+	// Recording is the player's address (signed like the page's link);
+	// Open the ticket's page among the technicians' pages.
+	Recording, Open string
 }
 
 type field struct{ Name, Value string }
 
 type ticketView struct {
 	Number, CallerNumber, CallerName, Line, Received, Duration string
+	Tel                                                        template.URL // "" for a hidden number
 	Urgent                                                     bool
 }
 
@@ -278,6 +263,8 @@ func (s *Server) view(t astreinte.Ticket) *ticketView {
 	}
 	if hiddenNumber(t.CallerNumber) {
 		v.CallerNumber = "masqué / hidden"
+	} else {
+		v.Tel = telURL(t.CallerNumber)
 	}
 	if !t.CreatedAt.IsZero() {
 		v.Received = t.CreatedAt.In(s.loc()).Format("02/01/2006 15:04 MST")

@@ -230,7 +230,7 @@ func TestHeadersAndHealth(t *testing.T) {
 	_, ts := newTestServer(t)
 	later := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
 	want := map[string]string{
-		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+		"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self';",
 		"X-Content-Type-Options":  "nosniff",
 		"Referrer-Policy":         "no-referrer",
 		"X-Frame-Options":         "DENY",

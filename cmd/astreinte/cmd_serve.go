@@ -190,8 +190,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	}
 	eng := newEngine(e, ch, log)
 	logChannels(log, e, eng, ch)
-	ws := &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location()}
-	h, err := startHTTP(e, log, guard.handler(ws.Handler()))
+	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), guard.handler)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +255,8 @@ type httpServer struct {
 	done chan struct{}
 }
 
-func startHTTP(e *env, log *slog.Logger, handler http.Handler) (*httpServer, error) {
+// startHTTP serves ws behind wrap (the operations endpoints).
+func startHTTP(e *env, log *slog.Logger, ws *web.Server, wrap func(http.Handler) http.Handler) (*httpServer, error) {
 	if e.cfg.HTTP.Listen == "off" {
 		return nil, nil
 	}
@@ -265,17 +265,22 @@ func startHTTP(e *env, log *slog.Logger, handler http.Handler) (*httpServer, err
 		return nil, fmt.Errorf("http listen %s: %w", e.cfg.HTTP.Listen, err)
 	}
 	h := &httpServer{ln: ln, done: make(chan struct{}), srv: &http.Server{
-		Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		Handler: wrap(ws.Handler()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}
+	h.srv.RegisterOnShutdown(ws.CloseStreams)
+	if err := serveTLS(h, e.cfg.HTTP); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	go func() {
 		defer close(h.done)
-		if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := h.srv.Serve(h.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http", "error", err)
 		}
 	}()
-	log.Info("http listening", "addr", ln.Addr().String())
+	log.Info("http listening", "addr", ln.Addr().String(), "tls", e.cfg.HTTP.TLSCert != "")
 	return h, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/tickets"
 )
 
 func ticketsCommand() *command {
@@ -56,7 +57,7 @@ func ticketsCommand() *command {
 					return err
 				}
 				if *asJSON {
-					return writeJSON(s.out, ticketsJSON(ts))
+					return writeJSON(s.out, tickets.ListJSON(ts, e.now()))
 				}
 				writeTickets(s.out, ts, e.location())
 				return nil
@@ -127,9 +128,7 @@ func ticketShowCommand() *command {
 				return err
 			}
 			if *asJSON {
-				out := ticketJSON(t)
-				out.Timeline = evs
-				return writeJSON(s.out, out)
+				return writeJSON(s.out, tickets.ToJSON(t, evs, e.now()))
 			}
 			showTicket(s.out, t, evs, e.location())
 			showRequester(ctx, s.out, e, t)
@@ -324,7 +323,7 @@ func ticketExportCommand() *command {
 					}
 				}
 				if *format == "json" {
-					return writeJSON(s.out, ticketsJSON(ts))
+					return writeJSON(s.out, tickets.ListJSON(ts, e.now()))
 				}
 				return writeTicketsCSV(s.out, ts, e.location())
 			}
@@ -427,25 +426,6 @@ func writeTicketsCSV(w io.Writer, ts []astreinte.Ticket, loc *time.Location) err
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// ticketOut is a ticket as the CLI prints it in JSON.
-type ticketOut struct {
-	astreinte.Ticket
-	DurationSeconds float64           `json:"DurationSeconds"`
-	Timeline        []astreinte.Event `json:",omitempty"`
-}
-
-func ticketJSON(t astreinte.Ticket) ticketOut {
-	return ticketOut{Ticket: t, DurationSeconds: t.Duration.Seconds()}
-}
-
-func ticketsJSON(ts []astreinte.Ticket) []ticketOut {
-	out := make([]ticketOut, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, ticketJSON(t))
-	}
-	return out
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -41,8 +41,8 @@ func newCustomersCLI(t *testing.T) *cli {
 	return c
 }
 
-// runIn runs a command with stdin.
-func (c *cli) runIn(stdin string, args ...string) (string, int) {
+// runStdin runs a command with stdin; stdout and stderr together.
+func (c *cli) runStdin(stdin string, args ...string) (string, int) {
 	c.t.Helper()
 	var out bytes.Buffer
 	code := run(context.Background(), append(args, "--config", c.cfg), strings.NewReader(stdin), &out, &out)
@@ -83,7 +83,7 @@ func TestCustomersImportListShowEditRemove(t *testing.T) {
 	c.want([]string{"customers", "show", "C004"}, "Nouveau", "tickets", "+442079460958", "VIP")
 	c.want([]string{"customers", "remove", "C004"}, "removed")
 	// From standard input, re-importing updates.
-	if out, code := c.runIn("number,name,phones,contract\nC001,Hébergé SAS,0493918009,isp\n", "customers", "import", "-"); code != 0 || !strings.Contains(out, "0 customer(s) added, 1 updated") {
+	if out, code := c.runStdin("number,name,phones,contract\nC001,Hébergé SAS,0493918009,isp\n", "customers", "import", "-"); code != 0 || !strings.Contains(out, "0 customer(s) added, 1 updated") {
 		t.Errorf("import from stdin: exit %d\n%s", code, out)
 	}
 	c.want([]string{"customers", "show", "C001"}, "Hébergé SAS")
@@ -104,13 +104,13 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	// Tuesday 24 November 03:00: an email from the tickets customer is due
 	// in 2 business days (counted from the opening at 09:00: Wednesday
 	// evening, the same amount of open time).
-	out, code := c.runIn(mail("Client <client@sondages.test>", "Quotas cassés", "Les quotas ne marchent plus."), "mail-in")
+	out, code := c.runStdin(mail("Client <client@sondages.test>", "Quotas cassés", "Les quotas ne marchent plus."), "mail-in")
 	if code != 0 || !strings.Contains(out, "Ticket 2026-000001 made from client@sondages.test (customer C002), due Wed 25 Nov 18:00") {
 		t.Fatalf("mail-in: exit %d\n%s", code, out)
 	}
 	c.want([]string{"tickets", "show", "2026-000001"}, "C002 Sondages & Co, contract tickets", "Channel", "email", "UNVERIFIED",
 		"passwords", "Quotas cassés", "Les quotas ne marchent plus.")
-	if out, code := c.runIn("not a message", "mail-in"); code != 65 {
+	if out, code := c.runStdin("not a message", "mail-in"); code != 65 {
 		t.Errorf("garbage on stdin: exit %d, want 65\n%s", code, out)
 	}
 
@@ -126,14 +126,14 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	c.want([]string{"tickets", "show", "2026-000001"}, "Work", "3 unit(s)", "confirmed")
 
 	// The customer answers on the ticket: the email is added to it.
-	out, code = c.runIn(mail("client@sondages.test", "Re: [2026-000001] Quotas cassés", "Merci !"), "mail-in")
+	out, code = c.runStdin(mail("client@sondages.test", "Re: [2026-000001] Quotas cassés", "Merci !"), "mail-in")
 	if code != 0 || !strings.Contains(out, "added to ticket 2026-000001") {
 		t.Fatalf("reply: exit %d\n%s", code, out)
 	}
 
 	// The ISP customer: a quote of one hour, accepted, caps three hours' work.
 	c.want([]string{"tickets", "confirm", "2026-000001"})
-	out, code = c.runIn(mail("admin@heberge.test", "Migration", "Migrer le site."), "mail-in")
+	out, code = c.runStdin(mail("admin@heberge.test", "Migration", "Migrer le site."), "mail-in")
 	if code != 0 || !strings.Contains(out, "Ticket 2026-000002") || !strings.Contains(out, "customer C001") {
 		t.Fatalf("isp mail-in: exit %d\n%s", code, out)
 	}
@@ -144,7 +144,7 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 		t.Errorf("refusing an accepted quote: exit %d\n%s", code, out)
 	}
 	// And 30 minutes on another quoted ticket: 35.88 € TTC.
-	out, _ = c.runIn(mail("admin@heberge.test", "DNS", "Zone."), "mail-in")
+	out, _ = c.runStdin(mail("admin@heberge.test", "DNS", "Zone."), "mail-in")
 	if !strings.Contains(out, "2026-000003") {
 		t.Fatalf("third ticket: %s", out)
 	}
@@ -153,13 +153,13 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	c.want([]string{"worklog", "add", "2026-000003", "30", "--by", "alice"})
 	c.want([]string{"tickets", "show", "2026-000003"}, "at most 100.00 € HT, accepted", "1 billed period(s) of 30m0s")
 	// Advice, unquoted: free support.
-	out, _ = c.runIn(mail("admin@heberge.test", "Question", "Comment configurer SPF ?"), "mail-in")
+	out, _ = c.runStdin(mail("admin@heberge.test", "Question", "Comment configurer SPF ?"), "mail-in")
 	if !strings.Contains(out, "2026-000004") {
 		t.Fatalf("fourth ticket: %s", out)
 	}
 	c.want([]string{"worklog", "add", "2026-000004", "1h", "--by", "alice"})
 	// A quoted job that could not be done: waived.
-	out, _ = c.runIn(mail("admin@heberge.test", "Restauration", "Restaurer la base."), "mail-in")
+	out, _ = c.runStdin(mail("admin@heberge.test", "Restauration", "Restaurer la base."), "mail-in")
 	if !strings.Contains(out, "2026-000005") {
 		t.Fatalf("fifth ticket: %s", out)
 	}

@@ -57,6 +57,8 @@ func commands() []*command {
 		overrideAddCommand(), overrideListCommand(), overrideRemoveCommand(), oncallTestCommand(),
 		calendarCommand(), calendarAtCommand(), calendarForceCommand(), calendarClearCommand(),
 		configCheckCommand(), configExampleCommand(),
+		usersListCommand(), usersAddCommand(), usersRemoveCommand(), usersPasswdCommand(),
+		tokensListCommand(), tokensAddCommand(), tokensRemoveCommand(),
 		versionCommand(),
 		customersListCommand(), customersShowCommand(), customersAddCommand(), customersEditCommand(), customersRemoveCommand(), customersImportCommand(),
 		worklogAddCommand(), ticketConfirmCommand(), ticketWaiveCommand(),

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/astreinte/astreinte/accounts"
+	"github.com/astreinte/astreinte/acklink"
+	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/web"
+)
+
+// newWebServer builds the web pages and API over the env: the tickets
+// service, the accounts in the store, the schedule and its overrides, the
+// SIP server's figures and the paging channels.
+func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, log *slog.Logger) *web.Server {
+	var names []string
+	for n := range ch.notifiers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location(),
+		Service: e.tickets, Accounts: accounts.New(e.db, e.now, log), Schedule: e.sched, Overrides: e.db,
+		SIP: srv, Channels: names, Paging: e.db, SecureCookies: e.cfg.HTTP.TLSCert != "" || strings.HasPrefix(e.cfg.Paging.BaseURL, "https://")}
+}
+
+// serveTLS makes h's listener speak HTTPS when the configuration names a
+// certificate and key; they are loaded now, so a bad file stops the start.
+func serveTLS(h *httpServer, c config.HTTP) error {
+	if c.TLSCert == "" {
+		return nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+	if err != nil {
+		return fmt.Errorf("http.tls_cert: %w", err)
+	}
+	h.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	h.ln = tls.NewListener(h.ln, h.srv.TLSConfig)
+	return nil
+}

@@ -1,0 +1,78 @@
+package tickets
+
+import (
+	"time"
+
+	"github.com/astreinte/astreinte"
+)
+
+// JSON is a ticket as the JSON API and `astreinte tickets --json` print
+// it: snake_case names, times in RFC 3339 (UTC), absent times omitted.
+type JSON struct {
+	Number          string      `json:"number"`
+	Status          string      `json:"status"`
+	Urgency         string      `json:"urgency"`
+	Case            string      `json:"case"`
+	Line            string      `json:"line"`
+	CallerNumber    string      `json:"caller_number"`
+	CallerName      string      `json:"caller_name"`
+	CreatedAt       time.Time   `json:"created_at"`
+	DueAt           *time.Time  `json:"due_at,omitempty"`
+	Overdue         bool        `json:"overdue"`
+	AckedBy         string      `json:"acked_by,omitempty"`
+	AckedAt         *time.Time  `json:"acked_at,omitempty"`
+	ResolvedAt      *time.Time  `json:"resolved_at,omitempty"`
+	DurationSeconds float64     `json:"duration_seconds"`
+	Recording       string      `json:"recording,omitempty"` // the WAV file's path on the server
+	Timeline        []EventJSON `json:"timeline,omitempty"`
+}
+
+// EventJSON is one timeline entry in JSON.
+type EventJSON struct {
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	Actor   string    `json:"actor,omitempty"`
+	Channel string    `json:"channel,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// Overdue reports whether t is past its due time at now and nobody has
+// called the caller back or resolved it yet.
+func Overdue(t astreinte.Ticket, now time.Time) bool {
+	if t.DueAt.IsZero() || (t.Status != astreinte.StatusNew && t.Status != astreinte.StatusAcknowledged) {
+		return false
+	}
+	return now.After(t.DueAt)
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// ToJSON gives t (with its timeline, if evs is not nil) in its JSON shape
+// at now.
+func ToJSON(t astreinte.Ticket, evs []astreinte.Event, now time.Time) JSON {
+	j := JSON{Number: t.Number, Status: string(t.Status), Urgency: string(t.Urgency), Case: string(t.Case),
+		Line: t.Line, CallerNumber: t.CallerNumber, CallerName: t.CallerName, CreatedAt: t.CreatedAt.UTC(),
+		DueAt: optTime(t.DueAt), Overdue: Overdue(t, now), AckedBy: t.AckedBy, AckedAt: optTime(t.AckedAt),
+		ResolvedAt: optTime(t.ResolvedAt), DurationSeconds: t.Duration.Round(time.Millisecond).Seconds(),
+		Recording: t.Recording}
+	for _, e := range evs {
+		j.Timeline = append(j.Timeline, EventJSON{At: e.At.UTC(), Kind: string(e.Kind), Actor: e.Actor,
+			Channel: e.Channel, Detail: e.Detail})
+	}
+	return j
+}
+
+// ListJSON gives tickets in their JSON shape at now (never nil: "[]").
+func ListJSON(ts []astreinte.Ticket, now time.Time) []JSON {
+	out := make([]JSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, ToJSON(t, nil, now))
+	}
+	return out
+}

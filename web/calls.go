@@ -1,0 +1,81 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/astreinte/astreinte"
+)
+
+type callRow struct {
+	C                     astreinte.Call
+	When, Length, Outcome string
+	Ticket                string
+}
+
+var outcomeWords = map[astreinte.CallOutcome]string{
+	astreinte.OutcomeInProgress: "en cours / in progress", astreinte.OutcomeVoicemail: "message / voicemail",
+	astreinte.OutcomeNoMessage: "sans message / no message", astreinte.OutcomeCancelled: "raccroché avant / cancelled",
+	astreinte.OutcomeRedirected: "redirigé / redirected", astreinte.OutcomeRejected: "rejeté / rejected",
+	astreinte.OutcomeFailed: "échec / failed", astreinte.OutcomeMediaTimeout: "pas de son / no audio",
+}
+
+func (s *Server) callsPage(w http.ResponseWriter, r *http.Request, u *who) {
+	calls, err := s.Service.Calls(r.Context(), 100)
+	if err != nil {
+		s.pageError(w, u, http.StatusInternalServerError, err)
+		return
+	}
+	var rows []callRow
+	for _, c := range calls {
+		row := callRow{C: c, When: s.clock(c.StartedAt), Outcome: outcomeWords[c.Outcome]}
+		if row.Outcome == "" {
+			row.Outcome = string(c.Outcome)
+		}
+		if !c.EndedAt.IsZero() {
+			row.Length = c.EndedAt.Sub(c.StartedAt).Round(time.Second).String()
+		}
+		if c.TicketID != 0 {
+			if t, err := s.Service.ByID(r.Context(), c.TicketID); err == nil {
+				row.Ticket = t.Number
+			}
+		}
+		rows = append(rows, row)
+	}
+	s.renderPage(w, http.StatusOK, "calls", &view{Title: "Appels", Nav: "calls", User: u, Data: rows})
+}
+
+type channelRow struct {
+	Name, State, When, Error, Ticket, Person string
+	Attempts                                 int
+	Failed                                   bool
+}
+
+type statusData struct {
+	Results              []channelRow
+	SIP                  bool
+	Addr                 string
+	Active               int64
+	Total, Rejected      uint64
+	Channels             []string
+	Now, Zone, OpenState string
+}
+
+func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, u *who) {
+	d := statusData{Channels: s.Channels, Now: s.long(s.now()), Zone: s.loc().String()}
+	if s.Paging != nil {
+		rs, err := s.Paging.ChannelResults(r.Context())
+		if err != nil {
+			s.log().Error("web: status: channel results", "error", err)
+		}
+		for _, c := range rs {
+			d.Results = append(d.Results, channelRow{Name: c.Channel, State: c.State, When: s.clock(c.CreatedAt),
+				Error: c.LastError, Ticket: c.Ticket, Person: c.Person, Attempts: c.Attempts, Failed: c.State == "failed" || c.LastError != ""})
+		}
+	}
+	if s.SIP != nil {
+		st := s.SIP.Stats()
+		d.SIP, d.Addr, d.Active, d.Total, d.Rejected = true, s.SIP.Addr(), st.ActiveCalls, st.TotalCalls, st.Rejected
+	}
+	s.renderPage(w, http.StatusOK, "status", &view{Title: "État", Nav: "status", User: u, Data: d})
+}

@@ -1,0 +1,427 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/tickets"
+)
+
+// view is what every page template gets.
+type view struct {
+	Title string
+	Nav   string // the current tab: tickets, oncall, calls, status
+	User  *who
+	CSRF  string
+	Flash string
+	Data  any
+}
+
+var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status"}
+
+var pageTmpls = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, n := range pageNames {
+		m[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS,
+			"templates/layout.html", "templates/"+n+".html"))
+	}
+	return m
+}()
+
+var funcs = template.FuncMap{
+	"statusFR": func(s astreinte.Status) string { return statusFR[s] },
+	"statusEN": func(s astreinte.Status) string { return statusEN[s] },
+	"caseWord": func(c astreinte.Case) string { return caseWords[c] },
+	"hidden":   hiddenNumber,
+	"telHref":  telURL,
+}
+
+// telURL is a tel: link to a number, keeping only what a dialler takes.
+func telURL(n string) template.URL {
+	return template.URL("tel:" + strings.Map(func(r rune) rune {
+		if r == '+' || r >= '0' && r <= '9' || r == '*' || r == '#' {
+			return r
+		}
+		return -1
+	}, n))
+}
+
+var caseWords = map[astreinte.Case]string{
+	astreinte.CaseOpen: "heures ouvrées / open hours", astreinte.CaseOutOfHours: "hors heures / out of hours",
+	astreinte.CaseHoliday: "jour férié / holiday", astreinte.CaseClosure: "fermeture / closure",
+	astreinte.CaseForceClosed: "fermé (forcé) / forced closed", astreinte.CaseForceOpen: "ouvert (forcé) / forced open",
+}
+
+func (s *Server) renderPage(w http.ResponseWriter, status int, name string, v *view) {
+	if v.User != nil && v.CSRF == "" {
+		v.CSRF = v.User.Sess.CSRF
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := pageTmpls[name].Execute(w, v); err != nil {
+		s.log().Error("web: render", "page", name, "error", err)
+	}
+}
+
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/tickets", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /login", s.showLogin)
+	mux.HandleFunc("POST /login", s.postLogin)
+	mux.HandleFunc("POST /logout", s.page(s.postLogout))
+	mux.HandleFunc("GET /tickets", s.page(s.ticketsPage))
+	mux.HandleFunc("GET /tickets/{number}", s.page(s.ticketPage))
+	mux.HandleFunc("GET /tickets/{number}/recording", s.page(func(w http.ResponseWriter, r *http.Request, _ *who) {
+		s.serveRecording(w, r)
+	}))
+	mux.HandleFunc("POST /tickets/{number}/{action}", s.page(s.ticketAction))
+	mux.HandleFunc("GET /events", s.page(s.events))
+	mux.HandleFunc("GET /calls", s.page(s.callsPage))
+	mux.HandleFunc("GET /status", s.page(s.statusPage))
+	mux.HandleFunc("GET /oncall", s.page(s.oncallPage))
+	mux.HandleFunc("POST /oncall/take", s.page(s.oncallTake))
+	mux.HandleFunc("POST /oncall/overrides", s.page(s.oncallAdd))
+	mux.HandleFunc("POST /oncall/overrides/{id}/delete", s.page(s.oncallDelete))
+}
+
+// Ticket list filters.
+const (
+	filterOpen   = "open"
+	filterUrgent = "urgent"
+	filterMine   = "mine"
+	filterAll    = "all"
+)
+
+var openStatuses = []astreinte.Status{astreinte.StatusNew, astreinte.StatusAcknowledged, astreinte.StatusCalledBack}
+
+// listFilter turns the list's query (f, q) into a store filter; mine is
+// the actor whose tickets "mine" keeps.
+func listFilter(f, q string) (astreinte.TicketFilter, string, error) {
+	tf := astreinte.TicketFilter{Search: strings.TrimSpace(q), Limit: 200}
+	switch f {
+	case "", filterOpen, filterMine:
+		tf.Status = openStatuses
+	case filterUrgent:
+		tf.Status, tf.Urgency = openStatuses, astreinte.Urgent
+	case filterAll:
+	default:
+		return tf, "", errors.New("filter: want open, urgent, mine or all")
+	}
+	if f == "" {
+		f = filterOpen
+	}
+	return tf, f, nil
+}
+
+type ticketRow struct {
+	T       astreinte.Ticket
+	When    string
+	Due     string
+	Overdue bool
+}
+
+type ticketsData struct {
+	Filter, Query string
+	Filters       []filterTab
+	Rows          []ticketRow
+}
+
+type filterTab struct{ Key, FR, EN string }
+
+var filterTabs = []filterTab{{filterOpen, "Ouverts", "Open"}, {filterUrgent, "Urgents", "Urgent"},
+	{filterMine, "Les miens", "Mine"}, {filterAll, "Tous", "All"}}
+
+// listTickets returns the tickets of a filter, newest first; "mine" keeps
+// those the actor took.
+func (s *Server) listTickets(r *http.Request, f, q, actor string) ([]astreinte.Ticket, string, error) {
+	tf, f, err := listFilter(f, q)
+	if err != nil {
+		return nil, f, err
+	}
+	ts, err := s.Service.List(r.Context(), tf)
+	if err != nil {
+		return nil, f, err
+	}
+	if f == filterMine {
+		mine := ts[:0]
+		for _, t := range ts {
+			if t.AckedBy == actor {
+				mine = append(mine, t)
+			}
+		}
+		ts = mine
+	}
+	return ts, f, nil
+}
+
+func (s *Server) ticketsPage(w http.ResponseWriter, r *http.Request, u *who) {
+	q := r.URL.Query()
+	ts, f, err := s.listTickets(r, q.Get("f"), q.Get("q"), u.User.Actor())
+	if err != nil {
+		s.pageError(w, u, http.StatusBadRequest, err)
+		return
+	}
+	now := s.now()
+	d := ticketsData{Filter: f, Query: q.Get("q"), Filters: filterTabs}
+	for _, t := range ts {
+		d.Rows = append(d.Rows, ticketRow{T: t, When: s.clock(t.CreatedAt), Due: s.clock(t.DueAt),
+			Overdue: tickets.Overdue(t, now)})
+	}
+	s.renderPage(w, http.StatusOK, "tickets", &view{Title: "Tickets", Nav: "tickets", User: u, Data: d})
+}
+
+func (s *Server) pageError(w http.ResponseWriter, u *who, status int, err error) {
+	msg := err.Error()
+	if status >= 500 {
+		s.log().Error("web: page", "error", err)
+		msg = "Erreur du serveur. / Server error."
+	}
+	s.renderPage(w, status, "status", &view{Title: "Erreur", User: u, Flash: msg})
+}
+
+type eventRow struct {
+	When, Kind, Actor, Channel, Detail string
+}
+
+type ticketData struct {
+	T                         astreinte.Ticket
+	Received, Due, Acked      string
+	Duration, Zone            string
+	Overdue, HasRecording     bool
+	Events                    []eventRow
+	CanAck, CanClose, CanOpen bool
+}
+
+// ticketByNumber loads the ticket named in the path, answering 404 itself.
+func (s *Server) ticketByNumber(w http.ResponseWriter, r *http.Request) (astreinte.Ticket, bool) {
+	t, err := s.Service.ByNumber(r.Context(), r.PathValue("number"))
+	if errors.Is(err, astreinte.ErrNotFound) {
+		http.Error(w, "no such ticket / ticket inconnu", http.StatusNotFound)
+		return t, false
+	}
+	if err != nil {
+		s.log().Error("web: ticket", "number", r.PathValue("number"), "error", err)
+		http.Error(w, "server error", http.StatusInternalServerError)
+		return t, false
+	}
+	return t, true
+}
+
+func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
+	t, ok := s.ticketByNumber(w, r)
+	if !ok {
+		return
+	}
+	evs, err := s.Service.Timeline(r.Context(), t.ID)
+	if err != nil {
+		s.pageError(w, u, http.StatusInternalServerError, err)
+		return
+	}
+	d := ticketData{T: t, Received: s.long(t.CreatedAt), Due: s.long(t.DueAt), Acked: s.long(t.AckedAt),
+		Overdue: tickets.Overdue(t, s.now()), HasRecording: t.Recording != "", Zone: s.loc().String(),
+		CanAck:   t.Status == astreinte.StatusNew,
+		CanClose: t.Status != astreinte.StatusResolved,
+		CanOpen:  t.Status == astreinte.StatusResolved || t.Status == astreinte.StatusCalledBack,
+	}
+	if v := s.view(t); v.Duration != "" {
+		d.Duration = v.Duration
+	}
+	for _, e := range evs {
+		d.Events = append(d.Events, eventRow{When: s.long(e.At), Kind: string(e.Kind), Actor: e.Actor,
+			Channel: e.Channel, Detail: s.localDetail(e)})
+	}
+	s.renderPage(w, http.StatusOK, "ticket", &view{Title: "Ticket " + t.Number, Nav: "tickets", User: u,
+		Flash: doneMessages[r.URL.Query().Get("done")], Data: d})
+}
+
+// doneMessages say what a button did, after its redirect.
+var doneMessages = map[string]string{
+	"acknowledge": "Pris en charge : les relances sont arrêtées. / Acknowledged: paging stopped.",
+	"already":     "Déjà pris en charge. / Already acknowledged.",
+	"note":        "Note ajoutée. / Note added.",
+	"callback":    "Rappel noté. / Callback recorded.",
+	"resolve":     "Ticket résolu. / Ticket resolved.",
+	"reopen":      "Ticket rouvert. / Ticket reopened.",
+	"taken":       "Vous êtes d'astreinte. / You are on call.",
+	"added":       "Remplacement ajouté. / Override added.",
+	"removed":     "Remplacement supprimé. / Override removed.",
+}
+
+// ticketAction runs one of the ticket's buttons, as the logged-in user.
+func (s *Server) ticketAction(w http.ResponseWriter, r *http.Request, u *who) {
+	t, ok := s.ticketByNumber(w, r)
+	if !ok {
+		return
+	}
+	note := strings.TrimSpace(r.PostForm.Get("note"))
+	done, err := s.act(r, t, r.PathValue("action"), u.User.Actor(), note)
+	var ae actionError
+	if errors.As(err, &ae) {
+		http.Error(w, ae.msg, ae.status)
+		return
+	}
+	if err != nil {
+		s.log().Error("web: ticket action", "ticket", t.Number, "action", r.PathValue("action"), "error", err)
+		http.Error(w, "server error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/tickets/"+t.Number+"?done="+done, http.StatusSeeOther)
+}
+
+type actionError struct {
+	status int
+	msg    string
+}
+
+func (e actionError) Error() string { return e.msg }
+
+// act does action on t as actor through the tickets service; it returns a
+// word saying what was done ("acknowledged", "already", "noted"…).
+func (s *Server) act(r *http.Request, t astreinte.Ticket, action, actor, note string) (string, error) {
+	ctx := r.Context()
+	svc := s.Service
+	log := s.log().With("ticket", t.Number, "actor", actor, "action", action)
+	var err error
+	switch action {
+	case "acknowledge":
+		var changed bool
+		changed, err = svc.Acknowledge(ctx, t.ID, actor, "web")
+		if err == nil && !changed {
+			return "already", nil
+		}
+		if err == nil && note != "" {
+			err = svc.Note(ctx, t.ID, actor, note)
+		}
+	case "note":
+		if note == "" {
+			return "", actionError{http.StatusBadRequest, "empty note / note vide"}
+		}
+		err = svc.Note(ctx, t.ID, actor, note)
+	case "callback":
+		err = svc.CalledBack(ctx, t.ID, actor, note)
+	case "resolve":
+		err = svc.Resolve(ctx, t.ID, actor, note)
+	case "reopen":
+		err = svc.Reopen(ctx, t.ID, actor, note)
+	default:
+		return "", actionError{http.StatusNotFound, "unknown action " + action}
+	}
+	if err != nil {
+		return "", err
+	}
+	log.Info("ticket changed from the web")
+	return action, nil
+}
+
+// serveRecording serves the ticket's WAV with range requests (seeking).
+func (s *Server) serveRecording(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.ticketByNumber(w, r)
+	if !ok {
+		return
+	}
+	s.serveFile(w, r, t)
+}
+
+// serveFile serves t's recording.
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t astreinte.Ticket) {
+	if t.Recording == "" {
+		http.Error(w, "no recording / pas d'enregistrement", http.StatusNotFound)
+		return
+	}
+	f, err := os.Open(t.Recording)
+	if err != nil {
+		s.log().Error("web: recording", "ticket", t.Number, "error", err)
+		http.Error(w, "recording unavailable / enregistrement indisponible", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		http.Error(w, "server error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "audio/wav")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	http.ServeContent(sw, r, t.Number+".wav", st.ModTime(), f)
+	s.log().Info("web: recording", "ticket", t.Number, "range", r.Header.Get("Range"), "status", sw.status,
+		"bytes", sw.n, "size", st.Size())
+}
+
+// statusWriter notes the status and length of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.n += int64(n)
+	return n, err
+}
+
+// long formats an instant in the calendar's zone, with its day.
+func (s *Server) long(at time.Time) string {
+	if at.IsZero() {
+		return ""
+	}
+	return at.In(s.loc()).Format("Mon 02/01/2006 15:04:05 MST")
+}
+
+// clockRE finds the clock time the paging engine writes in a failure's
+// detail ("retry 1/3 at 10:26:25"), formatted in the engine's zone.
+var clockRE = regexp.MustCompile(`\bat (\d{2}):(\d{2}):(\d{2})\b`)
+
+// localDetail shows the clock times in an event's detail in the calendar's
+// zone. The engine formats a retry time in its own clock's zone (often
+// UTC); the retry is shortly after the event, so the zone is the one (UTC,
+// the process's, the calendar's) that puts the time closest after the
+// event's own instant.
+func (s *Server) localDetail(e astreinte.Event) string {
+	if e.Kind != astreinte.EventPageFailed {
+		return e.Detail
+	}
+	return clockRE.ReplaceAllStringFunc(e.Detail, func(m string) string {
+		var h, mi, se int
+		p := clockRE.FindStringSubmatch(m)
+		h, mi, se = atoi(p[1]), atoi(p[2]), atoi(p[3])
+		var best time.Time
+		for _, z := range []*time.Location{time.UTC, time.Local, s.loc(), e.At.Location()} {
+			a := e.At.In(z)
+			for day := -1; day <= 1; day++ {
+				c := time.Date(a.Year(), a.Month(), a.Day()+day, h, mi, se, 0, z)
+				if c.Before(e.At.Add(-time.Second)) {
+					continue
+				}
+				if best.IsZero() || c.Before(best) {
+					best = c
+				}
+			}
+		}
+		if best.IsZero() {
+			return m
+		}
+		return "at " + best.In(s.loc()).Format("15:04:05 MST")
+	})
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
