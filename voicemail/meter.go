@@ -35,7 +35,13 @@ type meter struct {
 	total     int64  // samples measured
 	sumSq     uint64 // sum of squares of all samples (no overflow before 500 h)
 	peak      int32  // largest absolute sample value
+	run       int    // voiced frames in a row, up to onsetFrames
+	onsets    int64  // times speech started: onsetFrames voiced frames in a row after a quiet one
 }
+
+// onsetFrames is how many voiced 20 ms frames in a row make speech start
+// (barge-in): 160 ms, longer than a click or a key's tone leaking through.
+const onsetFrames = 8
 
 func newMeter(thresholdDBFS float64) meter {
 	return meter{threshold: dbfsToSumSq(thresholdDBFS)}
@@ -58,8 +64,15 @@ func (m *meter) add(s []int16) {
 			if m.frameSq > m.threshold {
 				m.voiced += meterFrame
 				m.tail = 0
+				if m.run < onsetFrames {
+					m.run++
+					if m.run == onsetFrames {
+						m.onsets++
+					}
+				}
 			} else {
 				m.tail += meterFrame
+				m.run = 0
 			}
 			m.sumSq += m.frameSq
 			m.frameSq, m.frameN = 0, 0
@@ -82,3 +95,6 @@ func (m *meter) rmsDBFS() float64 {
 	sum := float64(m.sumSq + m.frameSq)
 	return 10 * math.Log10(sum/float64(m.total)/(32768*32768))
 }
+
+// newMeterAt is a fresh meter with a threshold already converted.
+func newMeterAt(threshold uint64) meter { return meter{threshold: threshold} }

@@ -158,6 +158,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		ext, _ = netip.ParseAddr(cfg.SIP.ExternalIP)
 	}
 	flow := &voicemail.Handler{Lines: lines, Tickets: e.tickets, Calendar: e.cal, RecordDir: recs, Now: e.now, Log: log}
+	onCall := wireCaller(e, flow)
 	srv, err := sip.NewServer(sip.Config{
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
@@ -176,6 +177,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		return nil, err
 	}
 	eng := newEngine(e, ch, log)
+	onCall.bind(eng)
 	logChannels(log, e, eng, ch)
 	h, err := startHTTP(e, log, &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location()})
 	if err != nil {
@@ -197,6 +199,7 @@ func flowLines(cfg *config.Config) (map[string]*voicemail.Line, map[string]strin
 		vl := &voicemail.Line{Name: l.Name, Prompts: p, AnswerAfter: l.AnswerAfter, UrgencyTimeout: l.UrgencyTimeout,
 			Record: voicemail.Limits{MaxLength: l.Record.MaxLength, Silence: l.Record.Silence, MinLength: l.Record.MinLength,
 				SilenceThreshold: l.Record.SilenceThreshold}}
+		callerLine(l, vl)
 		if l.OpenAction == config.OpenRedirect {
 			vl.RedirectTo = l.RedirectTo
 		}

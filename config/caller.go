@@ -1,0 +1,48 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/astreinte/astreinte"
+	"github.com/nyaruka/phonenumbers"
+)
+
+// What a call that ends without a message becomes, out of hours, from a
+// number that can be called back (LineCaller.MissedCalls).
+const (
+	MissedTicket = "ticket" // a "missed call, no message" ticket
+	MissedPage   = "page"   // the same ticket, urgent: it pages
+	MissedIgnore = "ignore" // only the call log
+)
+
+// LineCaller holds a line's options for its callers: the country its
+// numbers are read in, and what a missed call becomes. Its fields sit in
+// the line's own YAML mapping.
+type LineCaller struct {
+	// Country is the ISO 3166 code numbers without a country code are read
+	// in (callers' IDs, numbers typed for a callback), e.g. FR.
+	Country string `yaml:"country"`
+	// MissedCalls: ticket (default), page or ignore.
+	MissedCalls string `yaml:"missed_calls"`
+}
+
+func (l *LineCaller) setDefaults() {
+	if l.Country == "" {
+		l.Country = "FR"
+	}
+	l.Country = strings.ToUpper(l.Country)
+	if l.MissedCalls == "" {
+		l.MissedCalls = MissedTicket
+	}
+}
+
+func (l LineCaller) validate(path string, errs *astreinte.FieldErrors) {
+	if phonenumbers.GetCountryCodeForRegion(l.Country) == 0 {
+		errs.Add(path+".country", "%q: want a country code such as FR, BE, CH, GB", l.Country)
+	}
+	switch l.MissedCalls {
+	case MissedTicket, MissedPage, MissedIgnore:
+	default:
+		errs.Add(path+".missed_calls", "%q: want ticket, page or ignore", l.MissedCalls)
+	}
+}
