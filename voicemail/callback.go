@@ -46,10 +46,11 @@ func (s *session) callbackNumber() (string, bool) {
 			}
 			return callerID, false
 		}
+		if typed == "" { // nothing typed: the caller does not want to
+			return callerID, false
+		}
 		if !ok {
-			if typed != "" {
-				s.log.Info("callback number not valid", "typed", typed)
-			}
+			s.log.Info("callback number not valid", "typed", typed)
 			if _, err := s.pl.Play(false, s.p.Must(audio.PromptCallbackInvalid)); err != nil {
 				return callerID, false
 			}

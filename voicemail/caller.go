@@ -83,7 +83,7 @@ func (s *session) run(cs astreinte.Case) {
 		"message_at", messageAt, "stats", fmt.Sprintf("%+v", s.m.Stats()))
 	up := s.up()
 
-	if res.Voiced < voiceMin && (res.Duration < s.line.Record.MinLength || reason == "hangup_before_beep") {
+	if noMessage(res, s.line.Record.MinLength, reason == "hangup_before_beep") {
 		if err := rec.Discard(); err != nil {
 			s.log.Warn("discarding an empty message", "error", err)
 		}
@@ -142,6 +142,18 @@ func (s *session) up() bool {
 	default:
 		return true
 	}
+}
+
+// noMessage decides that a recording holds no message: no voice in it
+// (not one voiced frame, or less than voiceMin in a recording shorter than
+// minLength or ended before the beep). Voice is never dropped for being
+// short; silence is never a message, however long: the call is a missed
+// call then.
+func noMessage(res Result, minLength time.Duration, beforeBeep bool) bool {
+	if res.Voiced >= voiceMin {
+		return false
+	}
+	return res.Voiced == 0 || res.Duration < minLength || beforeBeep
 }
 
 // startRecorder starts the recording at the answer.
