@@ -119,9 +119,9 @@ func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
 		return nil, fmt.Errorf("record %s: %w", path, err)
 	}
 	r := &Recorder{
-		path: path,
-		part: part,
-		f:    f,
+		path:  path,
+		part:  part,
+		f:     f,
 		buf:   make([]byte, 0, recordChunk),
 		m:     newMeter(DefaultSilenceThreshold),
 		voice: make(chan struct{}, 1),
