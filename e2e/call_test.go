@@ -461,7 +461,8 @@ func TestConcurrentCalls_SIPp(t *testing.T) {
 	// prompts late, but never empty.
 	stream := writeCallerStream(t, callerAudio(beepEnd-time.Second, 6, 10*time.Second), false)
 	formats, maps := offerG711(false)
-	sc := writeScenario(t, "uac_message.xml", scenario{Formats: formats, RTPMaps: maps, Stream: stream,
+	// Each from its own number: calls from one number join its open ticket.
+	sc := writeScenario(t, "uac_message.xml", scenario{Caller: "0600[call_number]", Formats: formats, RTPMaps: maps, Stream: stream,
 		HangupAfterMS: int((beepEnd + 5*time.Second) / time.Millisecond)})
 	runSIPp(t, svc, sc, sippOptions{calls: n, limit: n, rate: 10, timeout: 120 * time.Second})
 
