@@ -285,12 +285,12 @@ func levels(s []int16) (peakDBFS float64, voiced int64) {
 	return 20 * math.Log10(peak/32768), voiced
 }
 
-// isDateWord reports whether name is one word of a spoken date.
+// isDateWord reports whether name is one word of a spoken date or time.
 func isDateWord(name string) bool {
-	for _, p := range []string{"weekday_", "month_", "day_"} {
+	for _, p := range []string{"weekday_", "month_", "day_", "hour_"} {
 		if strings.HasPrefix(name, p) {
 			return true
 		}
 	}
-	return name == PromptToday || name == PromptTomorrow
+	return name == PromptToday || name == PromptTomorrow || name == PromptReopens
 }

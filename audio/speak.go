@@ -43,25 +43,38 @@ func (p *Prompts) Day(now, t time.Time, withDate bool) [][]int16 {
 	}
 	out := [][]int16{p.Must(fmt.Sprintf("weekday_%d", int(t.Weekday())))}
 	if days < 0 || days > weekAhead || withDate {
-		day, month := p.Must(fmt.Sprintf("day_%d", t.Day())), p.Must(fmt.Sprintf("month_%d", int(t.Month())))
-		if p.lang == "en" { // Thursday, December third
-			out = append(out, month, day)
-		} else { // jeudi 3 décembre
-			out = append(out, day, month)
-		}
+		out = append(out, p.date(t)...)
 	}
 	return out
 }
 
+// date speaks the day of the month and the month: "3 décembre",
+// "December third".
+func (p *Prompts) date(t time.Time) [][]int16 {
+	day, month := p.Must(fmt.Sprintf("day_%d", t.Day())), p.Must(fmt.Sprintf("month_%d", int(t.Month())))
+	if p.lang == "en" {
+		return [][]int16{month, day}
+	}
+	return [][]int16{day, month}
+}
+
 // Reopening speaks when support reopens, at seen from now: "Réouverture
-// lundi à 9 heures". The hour is said when the reopening is on the hour;
-// nil when at is zero (no reopening known).
+// lundi à 9 heures", "Réouverture 4 janvier à 9 heures" a week or more
+// away. The hour is said when the reopening is on the hour; nil when at is
+// zero (no reopening known).
 func (p *Prompts) Reopening(now, at time.Time) [][]int16 {
 	if at.IsZero() {
 		return nil
 	}
 	at = at.In(now.Location())
-	out := append([][]int16{p.Must(PromptReopens)}, p.Day(now, at, false)...)
+	out := [][]int16{p.Must(PromptReopens)}
+	if days := daysApart(now, at); days > weekAhead {
+		// A week or more away: the date alone ("le 4 janvier") keeps the
+		// greeting short; the weekday adds little.
+		out = append(out, p.date(at)...)
+	} else {
+		out = append(out, p.Day(now, at, false)...)
+	}
 	if at.Minute() == 0 {
 		out = append(out, p.Must(fmt.Sprintf("hour_%d", at.Hour())))
 	}

@@ -6,9 +6,9 @@
 # have their leading and trailing silence trimmed, then get PAD of silence at
 # each end, so prompts can be chained without gaps or clipped starts. Digits and
 # "dash" get only DIGIT_PAD: Prompts.Number adds its own pause between them;
-# the words of dates (weekday_N, day_N, month_N, today, tomorrow) WORD_PAD. The
-# beep is a 400 ms 1000 Hz tone made by sox, without padding (recording starts
-# right after it).
+# the words of dates and times (reopens, weekday_N, day_N, month_N, hour_N,
+# today, tomorrow) WORD_PAD. The beep is a 400 ms 1000 Hz tone made by sox,
+# without padding (recording starts right after it).
 #
 # sox runs with -D (no dither), so silence is true zero and the output is the
 # same from one run to the next for a given espeak-ng and sox.
@@ -42,7 +42,7 @@ for lang in fr en; do
 		esac
 		case "$name" in
 		digit_* | dash) pad=$DIGIT_PAD ;;
-		weekday_* | month_* | day_* | today | tomorrow) pad=$WORD_PAD ;;
+		weekday_* | month_* | day_* | hour_* | today | tomorrow | reopens) pad=$WORD_PAD ;;
 		*) pad=$PAD ;;
 		esac
 		espeak-ng -v "$lang" -s "$rate" -w "$tmp/raw.wav" "$text"
