@@ -157,6 +157,9 @@ func TestTalkFromFirstSecondHangupAt12s_SIPp(t *testing.T) {
 	if tc.MessageAtMS <= 0 {
 		t.Errorf("message_at_ms = %d: what was said before the beep should be kept in front of the message", tc.MessageAtMS)
 	}
+	if out, err := svc.cli("tickets", "show", tk.Number); err != nil || !strings.Contains(out, "Before the beep") || !strings.Contains(out, "06 11 11 11 11") {
+		t.Errorf("tickets show %s (err=%v) should say what was said before the beep and whom to call back:\n%s", tk.Number, err, out)
+	}
 	if d := durationOf(len(pcm)); d < 10*time.Second {
 		t.Errorf("recording lasts %s, want ≥ 10s of the 12s call", d)
 	}
@@ -267,6 +270,9 @@ func TestHiddenNumberTypesCallback_SIPp(t *testing.T) {
 	}
 	checkHeardAll(t, heard, "fr", "callback_enter", "callback_typed", "saved_ticket")
 	notHeard(t, heard, "fr", "callback_other")
+	if out, err := svc.cli("tickets", "show", tk.Number); err != nil || !strings.Contains(out, "01 23 45 67 89") {
+		t.Errorf("tickets show %s (err=%v) should give the number to call back in national format:\n%s", tk.Number, err, out)
+	}
 }
 
 // TestUrgentNobodyReachable_SIPp: out of hours with nobody on call (the
@@ -291,4 +297,25 @@ func TestUrgentNobodyReachable_SIPp(t *testing.T) {
 	checkRecordingPattern(t, tk, 1)
 	checkHeardAll(t, heard, "fr", "saved_ticket", "nobody_reachable", "callback_by")
 	notHeard(t, heard, "fr", "urgent_callback")
+}
+
+// TestUrgentSomeoneReachable_SIPp: the same urgent call with Alice on call
+// and reachable by email: now, and only now, the caller hears that the
+// on-call technician is being called; she gets the page.
+func TestUrgentSomeoneReachable_SIPp(t *testing.T) {
+	t.Parallel()
+	mail := startMailSink(t)
+	people := []tech{{"alice", "Alice Martin", "", "alice@e2e.test"}}
+	tiers := []any{map[string]any{"name": "primary", "person": "alice", "delay": "10m"}}
+	svc := startAstreinte(t, pagingOverrides(people, nil, tiers, mail, nil, "urgent"))
+	pkts := runCaller(t, svc, callerCall{scenario: scenario{Caller: "0655555555"}, Keys: keyPresses(t, time.Second, 0, "1")},
+		callerAudio(2500*time.Millisecond, 2, 30*time.Second))
+	heard := heardAudio(pkts)
+	tk, _ := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "urgent", CallerNumber: "0655555555", Case: "out_of_hours"})
+	checkHeardAll(t, heard, "fr", "saved_ticket", "urgent_callback")
+	notHeard(t, heard, "fr", "nobody_reachable")
+	if _, ok := mail.waitTo("alice@e2e.test", 1, 30*time.Second); !ok {
+		t.Errorf("alice was promised to the caller and got no page")
+	}
 }

@@ -78,3 +78,23 @@ func (s *Service) merge(ctx context.Context, cs CallerStore, open astreinte.Tick
 	s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number, Paging: page != nil})
 	return astreinte.Filed{Merged: true, Paging: page != nil}, nil
 }
+
+// callerDetails is the store's side of a ticket's kind, callback number and
+// message offset (store.DB).
+type callerDetails interface {
+	TicketCaller(ctx context.Context, t *astreinte.Ticket) error
+}
+
+// withCaller fills t's kind, callback number and message offset, for
+// ByNumber and ByID; a store without them leaves t as it is.
+func (s *Service) withCaller(ctx context.Context, t astreinte.Ticket, err error) (astreinte.Ticket, error) {
+	if err != nil {
+		return t, err
+	}
+	if cd, ok := s.store.(callerDetails); ok {
+		if err := cd.TicketCaller(ctx, &t); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"sync/atomic"
 	"time"
 
+	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/tickets"
 	"github.com/astreinte/astreinte/voicemail"
 )
 
@@ -64,4 +68,30 @@ func (o *onCallNow) Reachable(ctx context.Context, t time.Time) bool {
 		}
 	}
 	return false
+}
+
+// lineCountry is the country a line reads its numbers in.
+func lineCountry(cfg *config.Config, line string) string {
+	for _, l := range cfg.Lines {
+		if l.Name == line {
+			return l.Country
+		}
+	}
+	return tickets.DefaultRegion
+}
+
+// showCallback adds to a ticket's header the number to call back, in the
+// line's national format, and says when the ticket is a missed call.
+func showCallback(w io.Writer, t astreinte.Ticket, region string) {
+	if t.Kind == astreinte.KindMissedCall {
+		fmt.Fprintf(w, "Kind\tmissed call, no message\n")
+	}
+	if t.CallbackNumber != "" {
+		fmt.Fprintf(w, "Call back\t%s\n", tickets.National(t.CallbackNumber, region))
+	} else {
+		fmt.Fprintf(w, "Call back\tno number (hidden, none typed)\n")
+	}
+	if t.MessageAt > 0 {
+		fmt.Fprintf(w, "Before the beep\t%s said over the prompts, then the beep, then the message\n", t.MessageAt.Round(100*time.Millisecond))
+	}
 }
