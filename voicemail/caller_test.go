@@ -1,6 +1,8 @@
 package voicemail
 
 import (
+	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -238,5 +240,47 @@ func TestRecorderVoice(t *testing.T) {
 	feed(t, r, speech(audio.SampleRate/2, 6))
 	if !voice() {
 		t.Fatal("speech starting again after a pause did not signal")
+	}
+}
+
+// recoverer keeps the tickets Recover asks for.
+type recoverer struct{ got []astreinte.Ticket }
+
+func (r *recoverer) Recover(_ context.Context, t *astreinte.Ticket) (bool, error) {
+	r.got = append(r.got, *t)
+	return true, nil
+}
+
+// TestRecoverSilentIsMissedCall: after a crash, a recording cut during the
+// greeting with nothing said is a missed call to call back; one with voice
+// is a message.
+func TestRecoverSilentIsMissedCall(t *testing.T) {
+	dir := t.TempDir()
+	for name, pcm := range map[string][]int16{
+		"silent.wav": make([]int16, 3*audio.SampleRate),
+		"voiced.wav": speech(3*audio.SampleRate, 9),
+	} {
+		r, err := NewRecorder(filepath.Join(dir, name), testMeta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed(t, r, pcm) // then the process dies: no Close
+	}
+	var rc recoverer
+	n, err := Recover(context.Background(), dir, &rc, time.Now, slog.New(slog.DiscardHandler))
+	if err != nil || n != 2 {
+		t.Fatalf("Recover: %d, %v", n, err)
+	}
+	for _, tk := range rc.got {
+		want := astreinte.KindVoicemail
+		if filepath.Base(tk.Recording) == "silent.wav" {
+			want = astreinte.KindMissedCall
+		}
+		if tk.Kind != want && !(want == astreinte.KindVoicemail && tk.Kind == "") {
+			t.Errorf("%s: kind %q, want %q", filepath.Base(tk.Recording), tk.Kind, want)
+		}
+		if tk.CallbackNumber != "+33612345678" {
+			t.Errorf("%s: callback number %q", filepath.Base(tk.Recording), tk.CallbackNumber)
+		}
 	}
 }
