@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/mail"
 	"strings"
 
 	"github.com/astreinte/astreinte"
@@ -24,6 +25,9 @@ type LineCaller struct {
 	Country string `yaml:"country"`
 	// MissedCalls: ticket (default), page or ignore.
 	MissedCalls string `yaml:"missed_calls"`
+	// DeskEmail, when set, is emailed every message and missed call left
+	// in opening hours (through paging.email.smtp), with the recording.
+	DeskEmail string `yaml:"desk_email"`
 }
 
 func (l *LineCaller) setDefaults() {
@@ -39,6 +43,11 @@ func (l *LineCaller) setDefaults() {
 func (l LineCaller) validate(path string, errs *astreinte.FieldErrors) {
 	if phonenumbers.GetCountryCodeForRegion(l.Country) == 0 {
 		errs.Add(path+".country", "%q: want a country code such as FR, BE, CH, GB", l.Country)
+	}
+	if l.DeskEmail != "" {
+		if _, err := mail.ParseAddress(l.DeskEmail); err != nil {
+			errs.Add(path+".desk_email", "%q is not an email address", l.DeskEmail)
+		}
 	}
 	switch l.MissedCalls {
 	case MissedTicket, MissedPage, MissedIgnore:

@@ -319,3 +319,41 @@ func TestUrgentSomeoneReachable_SIPp(t *testing.T) {
 		t.Errorf("alice was promised to the caller and got no page")
 	}
 }
+
+// TestDeskEmailInHours: in opening hours, with a desk address on the line,
+// the desk gets an email for a message (with its recording) and for a
+// missed call from a known number, which is a ticket too.
+func TestDeskEmailInHours(t *testing.T) {
+	t.Parallel()
+	mail := startMailSink(t)
+	svc := startAstreinte(t, map[string]any{
+		"clock":  map[string]any{"now": inHours},
+		"line":   map[string]any{"desk_email": "desk@e2e.test"},
+		"paging": map[string]any{"email": map[string]any{"smtp": mail.addr, "from": "astreinte@e2e.test", "tls": "none"}},
+	})
+	// A message: talks from the answer, hangs up at 9 s.
+	runCaller(t, svc, callerCall{scenario: scenario{Caller: "0677777777", HangupAfterMS: 9000}}, callerAudio(0, 3, 5*time.Second))
+	// A missed call: hangs up during the greeting.
+	runCaller(t, svc, callerCall{scenario: scenario{Caller: "0688888888", HangupAfterMS: 1500}}, silence(5*time.Second))
+	svc.waitCalls(20*time.Second, allEnded(2))
+	ts := svc.tickets()
+	if len(ts) != 2 {
+		t.Fatalf("want 2 tickets (a message, a missed call), have %+v", ts)
+	}
+	msgs, ok := mail.waitTo("desk@e2e.test", 2, 30*time.Second)
+	if !ok {
+		t.Fatalf("the desk got %d emails, want 2", len(msgs))
+	}
+	for _, tk := range ts {
+		found := false
+		for _, m := range msgs {
+			found = found || strings.Contains(m.subject, tk.Number)
+		}
+		if !found {
+			t.Errorf("no desk email for ticket %s (%s)", tk.Number, tk.CallerNumber)
+		}
+	}
+	if c := svc.ticketCaller(ts[1].ID); c.Kind != "missed_call" || c.CallbackNumber != "+33688888888" {
+		t.Errorf("second ticket %+v, want a missed call from +33688888888", c)
+	}
+}

@@ -222,12 +222,12 @@ func keyName(k rune) string {
 // a number that can be called back.
 func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
 	number, known := tickets.Normalize(s.c.From.User, s.line.Region)
-	kind, ok := missedCallTicket(s.line.MissedCalls, cs, known)
+	kind, ok := missedCallTicket(s.line.MissedCalls, cs, known, s.line.DeskInHours)
 	if !ok {
 		s.log.Info("call ended without a message", "missed_call_ticket", false, "number_known", known)
 		return
 	}
-	if kind == MissedPage {
+	if kind == MissedPage && !cs.Open() {
 		urgency = astreinte.Urgent
 	}
 	t := &astreinte.Ticket{
@@ -248,13 +248,17 @@ func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
 
 // missedCallTicket decides whether a call without a message becomes a
 // ticket: out of hours, from a number that can be called back, unless the
-// line ignores missed calls. It returns the policy that applies.
-func missedCallTicket(policy string, cs astreinte.Case, numberKnown bool) (string, bool) {
+// line ignores missed calls; in hours only when the desk is told of them
+// (deskInHours). It returns the policy that applies.
+func missedCallTicket(policy string, cs astreinte.Case, numberKnown, deskInHours bool) (string, bool) {
 	if policy == "" {
 		policy = MissedTicket
 	}
-	if cs.Open() || !numberKnown || policy == MissedIgnore {
+	switch {
+	case !numberKnown || policy == MissedIgnore:
 		return policy, false
+	case cs.Open():
+		return policy, deskInHours
 	}
 	return policy, true
 }

@@ -64,18 +64,21 @@ func TestMissedCallTicket(t *testing.T) {
 		policy string
 		cs     astreinte.Case
 		known  bool
+		desk   bool
 		want   bool
 	}{
-		{"", astreinte.CaseOutOfHours, true, true},
-		{MissedTicket, astreinte.CaseHoliday, true, true},
-		{MissedPage, astreinte.CaseOutOfHours, true, true},
-		{MissedIgnore, astreinte.CaseOutOfHours, true, false},
-		{MissedTicket, astreinte.CaseOutOfHours, false, false}, // hidden number
-		{MissedTicket, astreinte.CaseOpen, true, false},        // in hours: the desk's log
+		{"", astreinte.CaseOutOfHours, true, false, true},
+		{MissedTicket, astreinte.CaseHoliday, true, false, true},
+		{MissedPage, astreinte.CaseOutOfHours, true, false, true},
+		{MissedIgnore, astreinte.CaseOutOfHours, true, false, false},
+		{MissedTicket, astreinte.CaseOutOfHours, false, false, false}, // hidden number
+		{MissedTicket, astreinte.CaseOpen, true, false, false},        // in hours: the call log
+		{MissedTicket, astreinte.CaseOpen, true, true, true},          // in hours, the desk is emailed
+		{MissedTicket, astreinte.CaseOpen, false, true, false},
 	}
 	for _, tt := range tests {
-		if _, got := missedCallTicket(tt.policy, tt.cs, tt.known); got != tt.want {
-			t.Errorf("missedCallTicket(%q, %s, known=%v) = %v, want %v", tt.policy, tt.cs, tt.known, got, tt.want)
+		if _, got := missedCallTicket(tt.policy, tt.cs, tt.known, tt.desk); got != tt.want {
+			t.Errorf("missedCallTicket(%q, %s, known=%v, desk=%v) = %v, want %v", tt.policy, tt.cs, tt.known, tt.desk, got, tt.want)
 		}
 	}
 }

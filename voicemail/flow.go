@@ -46,6 +46,9 @@ type Line struct {
 	// of hours, from a number that is not hidden: MissedTicket (default),
 	// MissedPage or MissedIgnore.
 	MissedCalls string
+	// DeskInHours: the support desk is told of every message and missed
+	// call in opening hours, so missed calls in hours are tickets too.
+	DeskInHours bool
 }
 
 // Limits bound a message.
