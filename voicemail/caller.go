@@ -49,6 +49,7 @@ func (s *session) run(cs astreinte.Case) {
 	key, err := s.pl.Play(true, s.intro(cs, answered)...)
 	if key == '1' && s.closed {
 		urgency = astreinte.Urgent
+		s.urgentMeta(rec, cs, answered)
 	}
 	s.log.Info("urgency chosen", "urgency", urgency, "key", keyName(key))
 	if err == nil {
@@ -71,7 +72,11 @@ func (s *session) run(cs astreinte.Case) {
 	}
 	reason := "hangup_before_beep"
 	if err == nil {
+		was := urgency
 		reason = s.waitMessageEnd(rec, &urgency)
+		if urgency != was {
+			s.urgentMeta(rec, cs, answered)
+		}
 	}
 	s.m.SetRecorder(nil)
 	s.pl.Voice = nil
@@ -156,6 +161,24 @@ func noMessage(res Result, minLength time.Duration, beforeBeep bool) bool {
 	return res.Voiced == 0 || res.Duration < minLength || beforeBeep
 }
 
+// urgentMeta notes on the recording's sidecar that the caller chose
+// urgent, for a recovery after a crash.
+func (s *session) urgentMeta(rec *Recorder, cs astreinte.Case, answered time.Time) {
+	m := s.meta(cs, answered)
+	m.Urgency = string(astreinte.Urgent)
+	if err := rec.UpdateMeta(m); err != nil {
+		s.log.Warn("recording sidecar not updated", "error", err)
+	}
+}
+
+// meta describes the call's recording.
+func (s *session) meta(cs astreinte.Case, answered time.Time) RecordingMeta {
+	return RecordingMeta{
+		CallID: s.c.ID, Line: s.line.Name, CallerNumber: s.c.From.User, CallerName: s.c.From.Display,
+		Urgency: string(astreinte.NotUrgent), Case: string(cs), StartedAt: answered, Lang: s.p.Lang(), CallRow: s.rec.ID,
+	}
+}
+
 // startRecorder starts the recording at the answer.
 func (s *session) startRecorder(cs astreinte.Case, now time.Time) (*Recorder, string) {
 	path := s.recordingPath(now)
@@ -163,10 +186,7 @@ func (s *session) startRecorder(cs astreinte.Case, now time.Time) (*Recorder, st
 		s.log.Error("recording directory", "error", err)
 		return nil, path
 	}
-	rec, err := NewRecorder(path, RecordingMeta{
-		CallID: s.c.ID, Line: s.line.Name, CallerNumber: s.c.From.User, CallerName: s.c.From.Display,
-		Urgency: string(astreinte.NotUrgent), Case: string(cs), StartedAt: now, Lang: s.p.Lang(), CallRow: s.rec.ID,
-	})
+	rec, err := NewRecorder(path, s.meta(cs, now))
 	if err != nil {
 		s.log.Error("cannot record", "error", err)
 		return nil, path

@@ -287,3 +287,24 @@ func TestRecoverSilentIsMissedCall(t *testing.T) {
 		}
 	}
 }
+
+// TestRecorderUpdateMeta: the sidecar says urgent once the caller chose it,
+// and a recording recovered after a crash keeps it.
+func TestRecorderUpdateMeta(t *testing.T) {
+	dir := t.TempDir()
+	meta := testMeta
+	meta.Urgency = "normal"
+	r, err := NewRecorder(filepath.Join(dir, "u.wav"), meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed(t, r, speech(audio.SampleRate, 7))
+	meta.Urgency = "urgent"
+	if err := r.UpdateMeta(meta); err != nil {
+		t.Fatal(err)
+	}
+	found, err := RepairRecordings(dir) // the process died: no Close
+	if err != nil || len(found) != 1 || found[0].Meta.Urgency != "urgent" {
+		t.Fatalf("repaired %+v, %v; want one urgent recording", found, err)
+	}
+}

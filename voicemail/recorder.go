@@ -413,3 +413,24 @@ func (r *Recorder) Restart() error {
 	r.patchHeader()
 	return nil
 }
+
+// UpdateMeta rewrites the recording's sidecar with meta (the caller chose
+// urgent after it was written), so that a recording recovered after a
+// crash still says so. The new sidecar replaces the old one atomically.
+func (r *Recorder) UpdateMeta(meta RecordingMeta) error {
+	js, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return fmt.Errorf("record %s: sidecar: %w", r.path, err)
+	}
+	side := r.path + ".json"
+	tmp := side + ".tmp"
+	os.Remove(tmp) // a leftover of an earlier failed update
+	if err := writeFileSync(tmp, append(js, '\n')); err != nil {
+		return fmt.Errorf("record %s: sidecar: %w", r.path, err)
+	}
+	if err := os.Rename(tmp, side); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("record %s: sidecar: %w", r.path, err)
+	}
+	return syncDir(filepath.Dir(side))
+}
