@@ -357,3 +357,25 @@ func TestDeskEmailInHours(t *testing.T) {
 		t.Errorf("second ticket %+v, want a missed call from +33688888888", c)
 	}
 }
+
+// TestKnownNumberGivesAnother_SIPp: a caller with a caller ID ends the
+// message with #, presses 2 when offered another number, types it and
+// confirms: the ticket is to be called back on the typed number.
+func TestKnownNumberGivesAnother_SIPp(t *testing.T) {
+	t.Parallel()
+	svc := startAstreinte(t, nil)
+	keys := keyPresses(t, 6*time.Second, 0, "#")
+	keys = append(keys, keyPresses(t, 1500*time.Millisecond, 0, "2")...)
+	// SIPp replays a key's pcap with the same timestamp every time, and a
+	// receiver takes a repeat of one of the last 8 presses as a straggler:
+	// the typed 2 comes 8 presses after the menu's.
+	keys = append(keys, keyPresses(t, 2*time.Second, 400*time.Millisecond, "0134567829#")...)
+	keys = append(keys, keyPresses(t, 4*time.Second, 0, "1")...)
+	pkts := runCaller(t, svc, callerCall{scenario: scenario{Caller: "0699999999"}, Keys: keys}, callerAudio(0, 2, 60*time.Second))
+	tk, _ := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{CallerNumber: "0699999999", Case: "out_of_hours"})
+	if c := svc.ticketCaller(tk.ID); c.CallbackNumber != "+33134567829" {
+		t.Errorf("callback number %q, want the typed +33134567829 rather than the caller ID", c.CallbackNumber)
+	}
+	checkHeardAll(t, heardAudio(pkts), "fr", "callback_enter", "callback_typed")
+}
