@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -378,4 +379,29 @@ func TestKnownNumberGivesAnother_SIPp(t *testing.T) {
 		t.Errorf("callback number %q, want the typed +33134567829 rather than the caller ID", c.CallbackNumber)
 	}
 	checkHeardAll(t, heardAudio(pkts), "fr", "callback_enter", "callback_typed")
+}
+
+// TestCannotRecordStillCallback_SIPp: when no recording can be made (here
+// a file stands where the recordings directory should be), an urgent caller
+// is not lost: they hear the greeting, press 1, are told of the technical
+// problem, and their number is an urgent callback ticket.
+func TestCannotRecordStillCallback_SIPp(t *testing.T) {
+	t.Parallel()
+	svc := startAstreinte(t, nil)
+	recs := filepath.Join(svc.dataDir, "recordings")
+	if err := os.RemoveAll(recs); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, recs, []byte("not a directory"))
+	pkts := runCaller(t, svc, callerCall{scenario: scenario{Caller: "0612121212"}, Keys: keyPresses(t, 3*time.Second, 0, "1")},
+		silence(30*time.Second))
+	tk, call := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "urgent", CallerNumber: "0612121212", Case: "out_of_hours"})
+	checkCall(t, call, "failed", "us")
+	if c := svc.ticketCaller(tk.ID); c.Kind != "missed_call" || c.CallbackNumber != "+33612121212" {
+		t.Errorf("ticket caller details %+v, want a missed call to call back on +33612121212", c)
+	}
+	heard := heardAudio(pkts)
+	checkHeardAll(t, heard, "fr", "greeting_closed", "error")
+	notHeard(t, heard, "fr", "beep")
 }

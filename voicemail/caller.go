@@ -39,7 +39,7 @@ func (s *session) run(cs astreinte.Case) {
 	answered := s.h.Now()
 	rec, path := s.startRecorder(cs, answered)
 	if rec == nil {
-		s.fail()
+		s.cannotRecord(cs, answered)
 		return
 	}
 	s.m.SetRecorder(rec)
@@ -132,6 +132,25 @@ func (s *session) run(cs astreinte.Case) {
 		"paging", filed.Paging, "reachable", reachable, "promise", pr)
 	if s.up() {
 		s.pl.Play(false, s.told(t, filed, pr)...)
+	}
+}
+
+// cannotRecord is the flow when no recording can be made (a full or
+// failing disk): the caller still hears the greeting and may say it is
+// urgent, their number becomes a callback ticket (the line's missed-call
+// rules), and they are told of the technical problem rather than beeped at
+// for a message nobody would hear.
+func (s *session) cannotRecord(cs astreinte.Case, answered time.Time) {
+	urgency := astreinte.NotUrgent
+	key, err := s.pl.Play(true, s.intro(cs, answered)...)
+	if key == '1' && !cs.Open() {
+		urgency = astreinte.Urgent
+	}
+	s.log.Error("no recording possible; the call becomes a callback ticket", "urgency", urgency)
+	s.missedCall(cs, urgency)
+	s.rec.Outcome = astreinte.OutcomeFailed
+	if err == nil {
+		s.pl.Play(false, s.p.Must(audio.PromptError))
 	}
 }
 

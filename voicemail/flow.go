@@ -273,9 +273,3 @@ func (q *quietWatch) ended(now time.Time, length, trailing, limit time.Duration)
 	}
 	return quiet >= limit && heard >= limit
 }
-
-// fail tells the caller something went wrong and ends the call cleanly.
-func (s *session) fail() {
-	s.rec.Outcome = astreinte.OutcomeFailed
-	s.pl.Play(false, s.p.Must(audio.PromptError))
-}
