@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/astreinte/astreinte/sip"
-	"github.com/astreinte/astreinte/sip/media"
 )
 
 // ErrCallEnded is returned by Player when the other side hung up, the media
@@ -22,12 +19,25 @@ const HangupTail = 400 * time.Millisecond
 // shutdown, so no extra goroutine is needed.
 type Player struct {
 	Ctx   context.Context
-	Call  *sip.Call
-	Media *media.Session
+	Call  Call  // *sip.Call
+	Media Media // *media.Session
 	// Voice, when not nil, signals that the caller started speaking: an
 	// interruptible prompt stops on it as on a key (barge-in), and Play
 	// returns Speech.
 	Voice <-chan struct{}
+}
+
+// Call is what Player needs of a call (*sip.Call): when it ends.
+type Call interface {
+	Done() <-chan struct{}
+}
+
+// Media is what Player needs of a call's media (*media.Session): playing
+// audio, its keys, when it stops.
+type Media interface {
+	Start(ctx context.Context, pcm []int16) <-chan struct{}
+	DTMF() <-chan rune
+	Done() <-chan struct{}
 }
 
 // Speech is what Play returns when the caller's voice interrupted it.

@@ -24,7 +24,7 @@ const (
 // typed again with 2. A caller who hangs up keeps what they typed, if it
 // is a number.
 func (s *session) callbackNumber() (string, bool) {
-	callerID, known := tickets.Normalize(s.c.From.User, s.line.Region)
+	callerID, known := tickets.Normalize(s.from.User, s.line.Region)
 	if !s.up() {
 		return callerID, false
 	}

@@ -101,7 +101,7 @@ func (s *session) run(cs astreinte.Case) {
 	}
 	callback, typed := s.callbackNumber()
 	t := &astreinte.Ticket{
-		CallID: s.rec.ID, Line: s.line.Name, CallerNumber: s.c.From.User, CallerName: s.c.From.Display,
+		CallID: s.rec.ID, Line: s.line.Name, CallerNumber: s.from.User, CallerName: s.from.Display,
 		Urgency: urgency, Case: cs, Status: astreinte.StatusNew, Recording: res.Path, Duration: res.Duration,
 		CreatedAt: s.h.Now(), Kind: astreinte.KindVoicemail, CallbackNumber: callback, MessageAt: messageAt,
 	}
@@ -157,7 +157,7 @@ func (s *session) cannotRecord(cs astreinte.Case, answered time.Time) {
 // up reports whether the caller is still on the line.
 func (s *session) up() bool {
 	select {
-	case <-s.c.Done():
+	case <-s.done:
 		return false
 	case <-s.m.Done():
 		return false
@@ -193,7 +193,7 @@ func (s *session) urgentMeta(rec *Recorder, cs astreinte.Case, answered time.Tim
 // meta describes the call's recording.
 func (s *session) meta(cs astreinte.Case, answered time.Time) RecordingMeta {
 	return RecordingMeta{
-		CallID: s.c.ID, Line: s.line.Name, CallerNumber: s.c.From.User, CallerName: s.c.From.Display,
+		CallID: s.callID, Line: s.line.Name, CallerNumber: s.from.User, CallerName: s.from.Display,
 		Urgency: string(astreinte.NotUrgent), Case: string(cs), StartedAt: answered, Lang: s.p.Lang(), CallRow: s.rec.ID,
 	}
 }
@@ -260,7 +260,7 @@ func keyName(k rune) string {
 // missedCall files a call that ended without a message, out of hours, from
 // a number that can be called back.
 func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
-	number, known := tickets.Normalize(s.c.From.User, s.line.Region)
+	number, known := tickets.Normalize(s.from.User, s.line.Region)
 	kind, ok := missedCallTicket(s.line.MissedCalls, cs, known, s.line.DeskInHours)
 	if !ok {
 		s.log.Info("call ended without a message", "missed_call_ticket", false, "number_known", known)
@@ -270,7 +270,7 @@ func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
 		urgency = astreinte.Urgent
 	}
 	t := &astreinte.Ticket{
-		CallID: s.rec.ID, Line: s.line.Name, CallerNumber: s.c.From.User, CallerName: s.c.From.Display,
+		CallID: s.rec.ID, Line: s.line.Name, CallerNumber: s.from.User, CallerName: s.from.Display,
 		Urgency: urgency, Case: cs, Status: astreinte.StatusNew, CreatedAt: s.h.Now(),
 		Kind: astreinte.KindMissedCall, CallbackNumber: number,
 	}

@@ -79,19 +79,32 @@ type Handler struct {
 
 var _ sip.Handler = (*Handler)(nil)
 
-// session is one call going through the flow.
+// callMedia is what the flow needs of a call's media (*media.Session).
+type callMedia interface {
+	audio.Media
+	SetRecorder(w media.SampleWriter)
+	Stats() media.Stats
+}
+
+// session is one call going through the flow. run and what it calls use
+// the call only through done, the caller's facts and m, so that tests can
+// drive them without SIP.
 type session struct {
 	h    *Handler
 	ctx  context.Context
 	c    *sip.Call
-	m    *media.Session
+	m    callMedia
+	sm   *media.Session // m, as the SIP call made it (nil in tests)
 	line *Line
 	p    *audio.Prompts
 	pl   audio.Player
 	log  *slog.Logger
 	rec  astreinte.Call
 
-	closed bool // out of hours: the urgency key counts
+	callID string          // SIP Call-ID
+	from   sip.Party       // the caller
+	done   <-chan struct{} // closed when the call ended
+	closed bool            // out of hours: the urgency key counts
 }
 
 // ServeCall runs the caller's flow for one call.
@@ -101,7 +114,7 @@ func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 		c.Reject(404, "Not Found")
 		return
 	}
-	s := &session{h: h, ctx: ctx, c: c, line: line, p: line.Prompts, log: c.Log()}
+	s := &session{h: h, ctx: ctx, c: c, line: line, p: line.Prompts, log: c.Log(), callID: c.ID, from: c.From, done: c.Done()}
 	now := h.Now()
 	cs, label := h.Calendar.CaseAt(ctx, now)
 	s.rec = astreinte.Call{
@@ -148,7 +161,8 @@ func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 		return
 	}
 	s.rec.AnsweredAt = h.Now()
-	s.m = c.Media()
+	s.sm = c.Media()
+	s.m = s.sm
 	s.pl = audio.Player{Ctx: ctx, Call: c, Media: s.m}
 	s.run(cs)
 	// A moment of silence lets the caller's jitter buffer play the end of
@@ -181,7 +195,7 @@ func (s *session) finishCall() {
 		s.rec.EndedAt = s.h.Now()
 	}
 	s.rec.HangupBy = s.c.EndedBy()
-	if s.m != nil && s.m.Err() == media.ErrMediaTimeout {
+	if s.sm != nil && s.sm.Err() == media.ErrMediaTimeout {
 		s.rec.HangupBy = sip.EndedByTimeout
 		if s.rec.Outcome == astreinte.OutcomeInProgress || s.rec.Outcome == astreinte.OutcomeNoMessage {
 			s.rec.Outcome = astreinte.OutcomeMediaTimeout
@@ -207,7 +221,7 @@ func (s *session) recordingPath(now time.Time) string {
 			return r
 		}
 		return '_'
-	}, s.c.ID)
+	}, s.callID)
 	if len(id) > 40 {
 		id = id[:40]
 	}
@@ -237,7 +251,7 @@ func (s *session) waitMessageEnd(rec *Recorder, urgency *astreinte.Urgency) stri
 			}
 		case <-maxT.C:
 			return "max_length"
-		case <-s.c.Done():
+		case <-s.done:
 			return "hangup"
 		case <-s.m.Done():
 			return "timeout"
