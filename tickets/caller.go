@@ -27,6 +27,8 @@ var _ CallerStore = (*store.DB)(nil)
 // missed calls). Filed says which, and whether a page is queued: what the
 // caller may be promised.
 func (s *Service) Take(ctx context.Context, t *astreinte.Ticket) (astreinte.Filed, error) {
+	s.take.Lock()
+	defer s.take.Unlock()
 	pages := s.Plan(t)
 	if t.Kind == astreinte.KindMissedCall && t.Urgency != astreinte.Urgent {
 		pages = false

@@ -85,6 +85,8 @@ type Service struct {
 	mu   sync.Mutex
 	next int
 	subs map[int]func(Change)
+
+	take sync.Mutex // one Take at a time: a number's calls find each other's ticket (caller.go)
 }
 
 // Options are what New needs besides the store and the calendar.
