@@ -161,7 +161,7 @@ func messageCallHeard(t *testing.T, svc *service, rec *recordingWatch, beepEnd t
 	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
 	invite := time.Now()
 	runSIPp(t, svc, sc, sippOptions{})
-	pkts := capt.stop(t)
+	pkts := toCaller(t, capt.stop(t), sc)
 	logRecordingStart(t, rec, invite, ringTime+beepEnd)
 	t.Logf("astreinte's sending fell at most %s behind real time", playbackLag(pkts))
 	return pkts
@@ -625,7 +625,7 @@ func TestSymmetricRTP_SIPp(t *testing.T) {
 	sc := closedMessageScenario(t, "uac_message.xml", scenario{Caller: "0677777777", SDPAddr: "127.0.0.2", SDPPort: 9})
 	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and dst host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
 	runSIPp(t, svc, sc, sippOptions{})
-	pkts := capt.stop(t)
+	pkts := capt.stop(t) // not by the SDP's port: it names 127.0.0.2:9, where nothing is sent
 	checkClosedMessage(t, svc, "0677777777")
 	heard := heardAudio(pkts)
 	checkHeardAll(t, heard, "fr", "menu_urgency", "callback_by")
@@ -649,7 +649,7 @@ func TestOutOfHoursUrgent_SIPp2833(t *testing.T) {
 	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
 	invite := time.Now()
 	runSIPp(t, svc, sc, sippOptions{})
-	pkts := capt.stop(t)
+	pkts := toCaller(t, capt.stop(t), sc)
 	logRecordingStart(t, rec, invite, ringTime+beepEnd)
 
 	tk, call := oneTicket(t, svc)

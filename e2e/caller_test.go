@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"text/template"
@@ -79,7 +81,7 @@ func runCaller(t *testing.T, svc *service, c callerCall, pcm []int16) []rtpPacke
 	writeFile(t, path, b.Bytes())
 	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
 	runSIPp(t, svc, path, sippOptions{})
-	return capt.stop(t)
+	return toCaller(t, capt.stop(t), path)
 }
 
 // beepAt finds the beep in what the caller heard and returns when it
@@ -404,4 +406,35 @@ func TestCannotRecordStillCallback_SIPp(t *testing.T) {
 	heard := heardAudio(pkts)
 	checkHeardAll(t, heard, "fr", "greeting_closed", "error")
 	notHeard(t, heard, "fr", "beep")
+}
+
+// sippMedia is the RTP port the SIPp caller of scenarioPath offered (its
+// INVITE's m= line, in its message trace).
+var sippMedia = regexp.MustCompile(`m=audio (\d+) RTP`)
+
+// toCaller keeps the packets sent to the SIPp caller of scenarioPath: on a
+// machine shared with other test runs, another run's astreinte may use a
+// port of this one's RTP range, and its audio would land in the capture.
+func toCaller(t testing.TB, pkts []rtpPacket, scenarioPath string) []rtpPacket {
+	t.Helper()
+	name := strings.TrimSuffix(filepath.Base(scenarioPath), ".xml")
+	b, err := os.ReadFile(filepath.Join(testDir(t), name+"_messages.log"))
+	if err != nil {
+		t.Fatalf("sipp message trace: %v", err)
+	}
+	m := sippMedia.FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no m=audio line in the sipp message trace")
+	}
+	port, _ := strconv.Atoi(string(m[1]))
+	var out []rtpPacket
+	for _, p := range pkts {
+		if int(p.dst.Port()) == port {
+			out = append(out, p)
+		}
+	}
+	if dropped := len(pkts) - len(out); dropped > 0 {
+		t.Logf("capture: %d packets were not for this caller (port %d): another run's audio", dropped, port)
+	}
+	return out
 }
