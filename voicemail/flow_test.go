@@ -228,6 +228,7 @@ func TestFlow(t *testing.T) {
 	}{
 		{"urgent, someone reachable: being called now", astreinte.Filed{Paging: true}, true, audio.PromptUrgentCallback, audio.PromptNobodyReachable},
 		{"urgent, nobody reachable: said so, and by when", astreinte.Filed{Paging: true}, false, audio.PromptNobodyReachable, audio.PromptUrgentCallback},
+		{"joined the open ticket, page restarted: told both", astreinte.Filed{Merged: true, Paging: true}, true, audio.PromptMerged, audio.PromptNobodyReachable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
