@@ -210,7 +210,7 @@ func TestRecorderRestartAndMark(t *testing.T) {
 }
 
 // TestRecorderVoice: speech starting signals once per start (barge-in);
-// clicks and silence do not.
+// clicks, background noise and silence do not.
 func TestRecorderVoice(t *testing.T) {
 	r, err := NewRecorder(filepath.Join(t.TempDir(), "v.wav"), testMeta)
 	if err != nil {
@@ -226,10 +226,20 @@ func TestRecorderVoice(t *testing.T) {
 		}
 	}
 	feed(t, r, make([]int16, audio.SampleRate))
+	// Background noise at -35 dBFS: above the silence threshold (it is
+	// recorded as voiced) but not loud enough to cut a prompt.
+	noise := speech(2*audio.SampleRate, 2)
+	for i := range noise {
+		noise[i] = int16(int(noise[i]) * 583 / 3277)
+	}
+	feed(t, r, noise)
+	if r.Voiced() < 1900*time.Millisecond {
+		t.Errorf("noise at -35 dBFS: voiced %s, want it counted", r.Voiced())
+	}
 	feed(t, r, speech(800, 3)) // a 100 ms click
 	feed(t, r, make([]int16, 800))
 	if voice() {
-		t.Fatal("silence and a 100 ms click signalled voice")
+		t.Fatal("silence, background noise or a 100 ms click signalled voice")
 	}
 	feed(t, r, speech(audio.SampleRate/2, 4))
 	if !voice() {

@@ -141,7 +141,7 @@ func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
 func (r *Recorder) SetThreshold(dbfs float64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.m.threshold = dbfsToSumSq(dbfs)
+	r.m.setThreshold(dbfs)
 }
 
 // WriteSamples appends s to the recording. It does not allocate; it writes to
@@ -364,7 +364,8 @@ func syncDir(dir string) error {
 }
 
 // Voice returns a channel that receives a signal each time the caller
-// starts speaking: 160 ms of voiced frames in a row after a quiet frame.
+// starts speaking: 240 ms of frames 10 dB above the silence threshold in a
+// row, after a lower frame.
 // The flow stops a prompt on it (barge-in). One signal waits at most.
 func (r *Recorder) Voice() <-chan struct{} { return r.voice }
 
@@ -398,7 +399,7 @@ func (r *Recorder) Restart() error {
 	}
 	r.buf = r.buf[:0]
 	r.written, r.samples = 0, 0
-	r.m = newMeterAt(r.m.threshold)
+	r.m.reset()
 	if err := r.f.Truncate(audio.WAVHeaderSize); err != nil {
 		r.err = fmt.Errorf("record %s: restart: %w", r.path, err)
 		return r.err
