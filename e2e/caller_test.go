@@ -256,10 +256,11 @@ func TestHiddenNumberTypesCallback_SIPp(t *testing.T) {
 	svc := startAstreinte(t, nil)
 	// Talks from the answer for two patterns, presses # at 7 s, then
 	// types the number from 9 s on (during the question: a key cuts it
-	// short and counts), # and, once it was read back, 1.
+	// short and counts), # and, once it was read back (during the "1 to
+	// confirm" that follows), 1.
 	keys := keyPresses(t, 7*time.Second, 0, "#")
 	keys = append(keys, keyPresses(t, 2*time.Second, 400*time.Millisecond, "0123456789#")...)
-	keys = append(keys, keyPresses(t, 4*time.Second, 0, "1")...)
+	keys = append(keys, keyPresses(t, 8*time.Second, 0, "1")...)
 	pkts := runCaller(t, svc, callerCall{scenario: scenario{Caller: "anonymous"}, Keys: keys},
 		callerAudio(0, 2, 60*time.Second))
 	heard := heardAudio(pkts)
