@@ -71,7 +71,8 @@ type Ticket struct {
 	CallbackNumber string
 	// MessageAt is where the message left after the beep starts in
 	// Recording; before it is what the caller said over the prompts, and
-	// the beep marks the boundary. 0 when the recording starts at the beep.
+	// the beep marks the boundary. 0 when the recording starts at the beep;
+	// Duration when the caller hung up before it.
 	MessageAt time.Duration
 }
 

@@ -87,6 +87,9 @@ func (s *session) run(cs astreinte.Case) {
 	s.log.Info("message recorded", "end", reason, "duration", res.Duration, "voiced", res.Voiced,
 		"message_at", messageAt, "stats", fmt.Sprintf("%+v", s.m.Stats()))
 	up := s.up()
+	if reason == "hangup_before_beep" {
+		messageAt = res.Duration // all of it was said over the prompts
+	}
 
 	if noMessage(res, s.line.Record.MinLength, reason == "hangup_before_beep") {
 		if err := rec.Discard(); err != nil {

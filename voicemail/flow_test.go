@@ -214,8 +214,9 @@ func TestFlow(t *testing.T) {
 			if m.heardAt(audio.PromptBeep) >= 0 {
 				t.Fatalf("played %+v: the beep came, the case is a hang-up before it", m.played)
 			}
-			if len(tk.got) != 1 || tk.got[0].Kind != astreinte.KindVoicemail || tk.got[0].Recording == "" || tk.got[0].Duration < time.Second {
-				t.Errorf("filed %+v, want a voicemail with its recording", tk.got)
+			if len(tk.got) != 1 || tk.got[0].Kind != astreinte.KindVoicemail || tk.got[0].Recording == "" || tk.got[0].Duration < time.Second ||
+				tk.got[0].MessageAt != tk.got[0].Duration {
+				t.Errorf("filed %+v, want a voicemail with its recording, all of it said before the beep", tk.got)
 			}
 		})
 	})

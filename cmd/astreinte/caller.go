@@ -95,7 +95,10 @@ func showCallback(w io.Writer, t astreinte.Ticket, region string) {
 	} else {
 		fmt.Fprintf(w, "Call back\tno number (hidden, none typed)\n")
 	}
-	if t.MessageAt > 0 {
+	switch {
+	case t.MessageAt > 0 && t.MessageAt >= t.Duration:
+		fmt.Fprintf(w, "Before the beep\tall of it: the caller spoke over the prompts and hung up before the beep\n")
+	case t.MessageAt > 0:
 		fmt.Fprintf(w, "Before the beep\t%s said over the prompts, then the beep, then the message\n", t.MessageAt.Round(100*time.Millisecond))
 	}
 }
