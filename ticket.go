@@ -79,7 +79,36 @@ type Ticket struct {
 	// Paged says a page was queued with the ticket when it was made (set
 	// by the tickets service's Create, not stored): the caller can be told
 	// a technician is being woken, or when the call back is due (DueAt).
-	Paged bool `json:"-"`
+	Paged bool       `json:"-"`
+	Kind  TicketKind // "" is KindVoicemail
+	// CallbackNumber is the number to call back in E.164: the caller ID
+	// when it is a phone number, else the number the caller typed; "" when
+	// none is known.
+	CallbackNumber string
+	// MessageAt is where the message left after the beep starts in
+	// Recording; before it is what the caller said over the prompts, and
+	// the beep marks the boundary. 0 when the recording starts at the beep;
+	// Duration when the caller hung up before it.
+	MessageAt time.Duration
+}
+
+// TicketKind says what a ticket came from.
+type TicketKind string
+
+// Ticket kinds.
+const (
+	KindVoicemail  TicketKind = "voicemail"   // the caller left a message
+	KindMissedCall TicketKind = "missed_call" // the caller hung up before leaving one: call them back
+)
+
+// Filed says what the tickets service made of a message or missed call.
+type Filed struct {
+	// Merged: the same number had a ticket open, and the call joined it
+	// (the ticket's ID and Number are that ticket's).
+	Merged bool
+	// Paging: a page is queued for the ticket (new or restarted) and the
+	// engine will call the on-call technician.
+	Paging bool
 }
 
 // Channel is how a request reached the support desk.

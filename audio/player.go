@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/astreinte/astreinte/sip"
-	"github.com/astreinte/astreinte/sip/media"
 )
 
 // ErrCallEnded is returned by Player when the other side hung up, the media
@@ -22,12 +19,33 @@ const HangupTail = 400 * time.Millisecond
 // shutdown, so no extra goroutine is needed.
 type Player struct {
 	Ctx   context.Context
-	Call  *sip.Call
-	Media *media.Session
+	Call  Call  // *sip.Call
+	Media Media // *media.Session
+	// Voice, when not nil, signals that the caller started speaking: an
+	// interruptible prompt stops on it as on a key (barge-in), and Play
+	// returns Speech.
+	Voice <-chan struct{}
 }
 
+// Call is what Player needs of a call (*sip.Call): when it ends.
+type Call interface {
+	Done() <-chan struct{}
+}
+
+// Media is what Player needs of a call's media (*media.Session): playing
+// audio, its keys, when it stops.
+type Media interface {
+	Start(ctx context.Context, pcm []int16) <-chan struct{}
+	DTMF() <-chan rune
+	Done() <-chan struct{}
+}
+
+// Speech is what Play returns when the caller's voice interrupted it.
+const Speech rune = -1
+
 // Play sends the prompts in order. With interrupt, the first key pressed
-// stops the playback and is returned (pending keys are dropped first).
+// or the caller's voice (Player.Voice) stops the playback and is returned
+// (pending keys and voice signals are dropped first).
 func (p Player) Play(interrupt bool, parts ...[]int16) (rune, error) {
 	if interrupt {
 		p.DrainKeys()
@@ -55,6 +73,10 @@ func (p Player) play(interrupt bool, pcm []int16) (rune, error) {
 			if interrupt {
 				return k, nil
 			}
+		case <-p.Voice:
+			if interrupt {
+				return Speech, nil
+			}
 		case <-p.Call.Done():
 			return 0, ErrCallEnded
 		case <-p.Media.Done():
@@ -65,11 +87,12 @@ func (p Player) play(interrupt bool, pcm []int16) (rune, error) {
 	}
 }
 
-// DrainKeys drops keys pressed so far.
+// DrainKeys drops keys pressed and voice signalled so far.
 func (p Player) DrainKeys() {
 	for {
 		select {
 		case <-p.Media.DTMF():
+		case <-p.Voice:
 		default:
 			return
 		}

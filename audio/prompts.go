@@ -45,6 +45,18 @@ const (
 	PromptPageAcked          = "page_acked"
 	PromptPagePassed         = "page_passed"
 	PromptPageNoMessage      = "page_no_message"
+
+	PromptReopens         = "reopens"          // followed by a day and an hour
+	PromptNobodyReachable = "nobody_reachable" // urgent, but nobody can be paged now
+	PromptCallbackBy      = "callback_by"      // followed by a date
+	PromptMerged          = "merged"           // the call joined the caller's open ticket
+	PromptCallbackEnter   = "callback_enter"   // type a number, then #
+	PromptCallbackTyped   = "callback_typed"   // followed by the digits
+	PromptCallbackConfirm = "callback_confirm" // 1 confirm, 2 correct
+	PromptCallbackOther   = "callback_other"   // 2 for another number
+	PromptCallbackInvalid = "callback_invalid"
+	PromptToday           = "today"
+	PromptTomorrow        = "tomorrow"
 )
 
 // digitPrompts names the prompt of each digit.
@@ -64,8 +76,12 @@ var promptNames = func() []string {
 		PromptDash, PromptPageIntro, PromptPageFrom, PromptPageHidden,
 		PromptPageMessage, PromptPageMenu, PromptPageAcked, PromptPagePassed,
 		PromptPageNoMessage,
+		PromptReopens, PromptNobodyReachable, PromptCallbackBy, PromptMerged,
+		PromptCallbackEnter, PromptCallbackTyped, PromptCallbackConfirm,
+		PromptCallbackOther, PromptCallbackInvalid, PromptToday, PromptTomorrow,
 	}
 	names = append(names, digitPrompts[:]...)
+	names = append(names, datePrompts()...)
 	slices.Sort(names)
 	return names
 }()

@@ -54,6 +54,8 @@ func TestEmbeddedPrompts(t *testing.T) {
 					lo, hi = 400*time.Millisecond, 400*time.Millisecond
 				case strings.HasPrefix(name, "digit_") || name == PromptDash:
 					lo, hi = 150*time.Millisecond, 800*time.Millisecond
+				case isDateWord(name):
+					lo, hi = 200*time.Millisecond, 2*time.Second
 				}
 				if d < lo || d > hi {
 					t.Errorf("%s lasts %v, want %v to %v", name, d, lo, hi)
@@ -211,7 +213,7 @@ func TestLoadPromptsOverrideErrors(t *testing.T) {
 		want  []string // in the message
 	}{
 		{"typo", map[string][]byte{"greting_closed.wav": valid}, ErrUnknownPrompt,
-			[]string{"greting_closed.wav", `"greting_closed"`, "valid names: beep, dash, digit_0"}},
+			[]string{"greting_closed.wav", `"greting_closed"`, "valid names: beep, callback_by"}},
 		{"not a WAV", map[string][]byte{"goodbye.wav": []byte("RIFX")}, ErrNotWAV,
 			[]string{"prompt override ", "goodbye.wav: not a WAV file"}},
 		{"float", map[string][]byte{"goodbye.wav": rawWAV(tagFloat, 48000, 32, 1, false, make([]byte, 400))}, ErrUnsupportedWAV,
@@ -281,4 +283,14 @@ func levels(s []int16) (peakDBFS float64, voiced int64) {
 		}
 	}
 	return 20 * math.Log10(peak/32768), voiced
+}
+
+// isDateWord reports whether name is one word of a spoken date or time.
+func isDateWord(name string) bool {
+	for _, p := range []string{"weekday_", "month_", "day_", "hour_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return name == PromptToday || name == PromptTomorrow || name == PromptReopens
 }

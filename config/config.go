@@ -115,6 +115,8 @@ type Line struct {
 	UrgencyTimeout time.Duration `yaml:"urgency_timeout"`
 	Record         Record        `yaml:"record"`
 	Due            Due           `yaml:"due"`
+
+	LineCaller `yaml:",inline"` // country, missed_calls (caller.go)
 }
 
 // Record bounds a voicemail.
@@ -347,6 +349,7 @@ func (c *Config) applyDefaults() {
 		if l.Due.Normal == 0 {
 			l.Due.Normal = 3
 		}
+		l.LineCaller.setDefaults()
 	}
 	p := &c.Paging
 	if p.BaseURL == "" {
@@ -502,6 +505,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 		if l.Due.Urgent < 0 || l.Due.Normal < 0 {
 			errs.Add(p+".due", "business days cannot be negative")
 		}
+		l.LineCaller.validate(p, &errs)
 	}
 	if c.Paging.Email.SMTP != "" {
 		if _, _, err := splitHostPort(c.Paging.Email.SMTP); err != nil {

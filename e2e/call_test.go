@@ -13,13 +13,18 @@ import (
 // The flows' timings come from the prompts themselves, so the tests follow
 // when a prompt is re-recorded.
 
-const menuPause = 300 * time.Millisecond // between greeting_closed and menu_urgency
-
 // closedBeepEnd is when, after the answer, the beep ends out of hours when
-// the caller presses no key.
-func closedBeepEnd(t testing.TB, urgencyTimeout time.Duration) time.Duration {
-	return promptLen(t, "fr", "greeting_closed") + menuPause + promptLen(t, "fr", "menu_urgency") +
-		urgencyTimeout + promptLen(t, "fr", "record_instructions") + promptLen(t, "fr", "beep")
+// the caller presses no key and says nothing: the greeting, when support
+// reopens (at the base clock, Tuesday 03:00: "aujourd'hui à 9 heures"),
+// the urgency key, the beep. Nothing waits for a key any more.
+func closedBeepEnd(t testing.TB) time.Duration {
+	return promptLen(t, "fr", "greeting_closed") + reopening(t, "today", "hour_9") +
+		promptLen(t, "fr", "menu_urgency") + promptLen(t, "fr", "beep")
+}
+
+// reopening is how long "Réouverture <day> <hour>" lasts.
+func reopening(t testing.TB, day, hour string) time.Duration {
+	return promptLen(t, "fr", "reopens") + promptLen(t, "fr", day) + promptLen(t, "fr", hour)
 }
 
 // openBeepEnd is when the beep ends in opening hours.
@@ -156,7 +161,7 @@ func messageCallHeard(t *testing.T, svc *service, rec *recordingWatch, beepEnd t
 	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
 	invite := time.Now()
 	runSIPp(t, svc, sc, sippOptions{})
-	pkts := capt.stop(t)
+	pkts := toCaller(t, capt.stop(t), sc)
 	logRecordingStart(t, rec, invite, ringTime+beepEnd)
 	t.Logf("astreinte's sending fell at most %s behind real time", playbackLag(pkts))
 	return pkts
@@ -180,8 +185,11 @@ func startLongMessage(t *testing.T, svc *service, rec *recordingWatch) (*sipp, t
 }
 
 // TestOutOfHoursUrgentMessage_Baresip: a caller at night hears the closed
-// greeting, presses 1 during the menu, talks after the beep, presses #, and
-// astreinte hangs up after giving the ticket number.
+// greeting, presses 1 during the menu (which goes straight to the beep),
+// talks, presses #; its caller ID ("caller") is no phone number, so it is
+// asked for one and types none; astreinte gives the ticket number and, as
+// nobody is on call (the built-in default), says so and by when the caller
+// will be called back, and hangs up.
 //
 // The keys are timed on what the caller actually heard (baresip's decoder
 // dump grows as astreinte's packets arrive) and on the recording's start,
@@ -193,7 +201,7 @@ func TestOutOfHoursUrgentMessage_Baresip(t *testing.T) {
 	rec := svc.watchRecording()
 
 	// The key during the menu, so the whole greeting is heard.
-	keyAt := promptLen(t, "fr", "greeting_closed") + menuPause + 1500*time.Millisecond
+	keyAt := promptLen(t, "fr", "greeting_closed") + 1500*time.Millisecond
 	// The caller talks from the key on, the pattern over and over.
 	mic := filepath.Join(testDir(t), "caller.wav")
 	if err := writeWAV(mic, callerAudio(keyAt, 40, 10*time.Second)); err != nil {
@@ -215,9 +223,9 @@ func TestOutOfHoursUrgentMessage_Baresip(t *testing.T) {
 	if err := b.command("sndcode", "1"); err != nil {
 		t.Fatalf("sndcode 1: %v", err)
 	}
-	recAt, ok := rec.wait(promptLen(t, "fr", "record_instructions") + 30*time.Second)
+	recAt, ok := rec.wait(30 * time.Second)
 	if !ok {
-		t.Fatal("astreinte did not start recording after the instructions")
+		t.Fatal("astreinte did not beep after key 1")
 	}
 	// Long enough for at least one whole pattern whatever its phase.
 	sleepUntil(recAt.Add(2*patternLen + 500*time.Millisecond))
@@ -228,7 +236,7 @@ func TestOutOfHoursUrgentMessage_Baresip(t *testing.T) {
 	if !ok {
 		t.Fatal("astreinte did not end the call within 60s of #")
 	}
-	t.Logf("recording started %.1fs after the answer; call closed %.1fs after it: %s",
+	t.Logf("beep %.1fs after the answer; call closed %.1fs after it: %s",
 		recAt.Sub(ev.at).Seconds(), closed.at.Sub(ev.at).Seconds(), closed.Param)
 	b.quit()
 
@@ -238,7 +246,8 @@ func TestOutOfHoursUrgentMessage_Baresip(t *testing.T) {
 	checkRecordingPattern(t, tk, 1)
 
 	heard := b.heard()
-	checkHeardAll(t, heard, "fr", "greeting_closed", "record_instructions", "urgent_callback")
+	checkHeardAll(t, heard, "fr", "greeting_closed", "callback_enter", "nobody_reachable", "callback_by")
+	notHeard(t, heard, "fr", "urgent_callback")
 }
 
 // TestOutOfHoursNotUrgent_SIPp: no key pressed → not urgent. SIPp offers
@@ -250,7 +259,7 @@ func TestOutOfHoursNotUrgent_SIPp(t *testing.T) {
 	svc := startAstreinte(t, nil)
 	rec := svc.watchRecording()
 
-	pkts := messageCallHeard(t, svc, rec, closedBeepEnd(t, 5*time.Second), true)
+	pkts := messageCallHeard(t, svc, rec, closedBeepEnd(t), true)
 
 	tk, call := oneTicket(t, svc)
 	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0612345678", Case: "out_of_hours"})
@@ -268,7 +277,7 @@ func TestOutOfHoursNotUrgent_SIPp(t *testing.T) {
 	t.Logf("RTP from astreinte: %d audio packets, gap median %s, mean %s, p95 %s, max %s",
 		pc.packets, pc.median, pc.mean, pc.p95, pc.max)
 	heard := heardAudio(pkts)
-	checkHeardAll(t, heard, "fr", "greeting_closed", "menu_urgency", "normal_callback")
+	checkHeardAll(t, heard, "fr", "greeting_closed", "reopens", "menu_urgency", "callback_other", "callback_by")
 }
 
 // TestCancelBeforeAnswer_SIPp: the caller gives up while it rings.
@@ -452,7 +461,8 @@ func TestConcurrentCalls_SIPp(t *testing.T) {
 	// prompts late, but never empty.
 	stream := writeCallerStream(t, callerAudio(beepEnd-time.Second, 6, 10*time.Second), false)
 	formats, maps := offerG711(false)
-	sc := writeScenario(t, "uac_message.xml", scenario{Formats: formats, RTPMaps: maps, Stream: stream,
+	// Each from its own number: calls from one number join its open ticket.
+	sc := writeScenario(t, "uac_message.xml", scenario{Caller: "0600[call_number]", Formats: formats, RTPMaps: maps, Stream: stream,
 		HangupAfterMS: int((beepEnd + 5*time.Second) / time.Millisecond)})
 	runSIPp(t, svc, sc, sippOptions{calls: n, limit: n, rate: 10, timeout: 120 * time.Second})
 
@@ -542,7 +552,7 @@ func TestKill9DuringRecordingRecovered(t *testing.T) {
 // before the beep (messageAudio) and waits for astreinte's BYE.
 func closedMessageScenario(t *testing.T, file string, sc scenario) string {
 	t.Helper()
-	sc.Stream = writeCallerStream(t, messageAudio(closedBeepEnd(t, 5*time.Second)), false)
+	sc.Stream = writeCallerStream(t, messageAudio(closedBeepEnd(t)), false)
 	sc.Formats, sc.RTPMaps = offerG711(false)
 	return writeScenario(t, file, sc)
 }
@@ -588,14 +598,16 @@ func TestHolidayCall_SIPp(t *testing.T) {
 	requirePeer(t, "tshark")
 	svc := startAstreinte(t, map[string]any{"clock": map[string]any{"now": "2026-12-25T10:00:00+01:00"}})
 	rec := svc.watchRecording()
-	beepEnd := closedBeepEnd(t, 5*time.Second) - promptLen(t, "fr", "greeting_closed") + promptLen(t, "fr", "greeting_holiday")
+	// Reopens on Monday 28 December at 9.
+	beepEnd := closedBeepEnd(t) - promptLen(t, "fr", "greeting_closed") + promptLen(t, "fr", "greeting_holiday") -
+		reopening(t, "today", "hour_9") + reopening(t, "weekday_1", "hour_9")
 	pkts := messageCallHeard(t, svc, rec, beepEnd, false)
 
 	tk, call := oneTicket(t, svc)
 	checkTicket(t, tk, ticketRow{Urgency: "normal", Status: "new", Line: "support", CallerNumber: "0612345678", Case: "holiday"})
 	checkCall(t, call, "voicemail", "us")
 	heard := heardAudio(pkts)
-	checkHeardAll(t, heard, "fr", "greeting_holiday", "menu_urgency")
+	checkHeardAll(t, heard, "fr", "greeting_holiday", "weekday_1", "menu_urgency")
 	if out, err := svc.cli("tickets", "show", tk.Number); err != nil || !strings.Contains(out, "holiday") {
 		t.Errorf("tickets show should say the holiday applied (err=%v):\n%s", err, out)
 	}
@@ -613,23 +625,23 @@ func TestSymmetricRTP_SIPp(t *testing.T) {
 	sc := closedMessageScenario(t, "uac_message.xml", scenario{Caller: "0677777777", SDPAddr: "127.0.0.2", SDPPort: 9})
 	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and dst host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
 	runSIPp(t, svc, sc, sippOptions{})
-	pkts := capt.stop(t)
+	pkts := capt.stop(t) // not by the SDP's port: it names 127.0.0.2:9, where nothing is sent
 	checkClosedMessage(t, svc, "0677777777")
 	heard := heardAudio(pkts)
-	checkHeardAll(t, heard, "fr", "menu_urgency", "normal_callback")
+	checkHeardAll(t, heard, "fr", "menu_urgency", "callback_by")
 }
 
 // TestOutOfHoursUrgent_SIPp2833: SIPp presses 1 with RFC 2833 events (the
-// key press pcap SIPp ships) during the menu: the ticket is urgent and the
-// caller hears the urgent callback promise.
+// key press pcap SIPp ships) during the menu: the beep comes at once, the
+// ticket is urgent, and with nobody on call the caller is told so.
 func TestOutOfHoursUrgent_SIPp2833(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
 	requirePeer(t, "tshark")
 	svc := startAstreinte(t, nil)
 	rec := svc.watchRecording()
-	keyAt := promptLen(t, "fr", "greeting_closed") + menuPause + 1500*time.Millisecond
-	beepEnd := keyAt + promptLen(t, "fr", "record_instructions") + promptLen(t, "fr", "beep")
+	keyAt := promptLen(t, "fr", "greeting_closed") + 1500*time.Millisecond
+	beepEnd := keyAt + promptLen(t, "fr", "beep")
 	stream := writeCallerStream(t, messageAudio(beepEnd), false)
 	formats, maps := offerG711(false)
 	sc := writeScenario(t, "uac_message.xml", scenario{Caller: "0688888888", Formats: formats, RTPMaps: maps, Stream: stream,
@@ -637,12 +649,14 @@ func TestOutOfHoursUrgent_SIPp2833(t *testing.T) {
 	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
 	invite := time.Now()
 	runSIPp(t, svc, sc, sippOptions{})
-	pkts := capt.stop(t)
+	pkts := toCaller(t, capt.stop(t), sc)
 	logRecordingStart(t, rec, invite, ringTime+beepEnd)
 
 	tk, call := oneTicket(t, svc)
 	checkTicket(t, tk, ticketRow{Urgency: "urgent", Status: "new", Line: "support", CallerNumber: "0688888888", Case: "out_of_hours"})
 	checkCall(t, call, "voicemail", "us")
 	checkRecordingPattern(t, tk, 2)
-	checkHeardAll(t, heardAudio(pkts), "fr", "greeting_closed", "record_instructions", "urgent_callback")
+	heard := heardAudio(pkts)
+	checkHeardAll(t, heard, "fr", "greeting_closed", "nobody_reachable", "callback_by")
+	notHeard(t, heard, "fr", "urgent_callback")
 }

@@ -225,7 +225,7 @@ func TestTrunkCallThroughKamailio_SIPp(t *testing.T) {
 	}
 
 	rec := svc.watchRecording()
-	beepEnd := closedBeepEnd(t, 5*time.Second)
+	beepEnd := closedBeepEnd(t)
 	sc := closedMessageScenario(t, "uac_message.xml", scenario{Caller: "0611111111"})
 	capt := startCapture(t, fmt.Sprintf("udp and src host 127.0.0.1 and src portrange %d-%d", svc.rtpLo, svc.rtpHi))
 	invite := time.Now()

@@ -65,7 +65,7 @@ func pageLatencyBatch(tb testing.TB, n int) (hookLat, mailLat []time.Duration) {
 	if out, err := svc.cli("calendar", "force", "closed", "--until", "+3h", "--reason", "latency benchmark"); err != nil {
 		tb.Fatalf("calendar force closed: %v\n%s", err, out)
 	}
-	beepEnd := closedBeepEnd(tb, 5*time.Second)
+	beepEnd := closedBeepEnd(tb)
 	stream := writeCallerStream(tb, callerAudio(beepEnd+300*time.Millisecond, 3, 10*time.Second), false)
 	formats, maps := offerG711(false)
 	sc := writeScenario(tb, "uac_message.xml", scenario{Caller: "0600[call_number]", Formats: formats, RTPMaps: maps, Stream: stream,

@@ -67,7 +67,7 @@ func pagingOverrides(people []tech, rotations []any, tiers []any, mail *mailSink
 // into the message; it returns when SIPp is done.
 func leaveMessageSIPp(t testing.TB, svc *service, caller string) {
 	t.Helper()
-	beepEnd := closedBeepEnd(t, 5*time.Second)
+	beepEnd := closedBeepEnd(t)
 	stream := writeCallerStream(t, callerAudio(beepEnd+300*time.Millisecond, 3, 10*time.Second), false)
 	formats, maps := offerG711(false)
 	sc := writeScenario(t, "uac_message.xml", scenario{Caller: caller, Formats: formats, RTPMaps: maps, Stream: stream,
@@ -107,7 +107,7 @@ func TestPageAcknowledgedByKey_Baresip(t *testing.T) {
 	rec := svc.watchRecording()
 
 	// The caller: presses 1 during the menu, talks, hangs up mid-message.
-	keyAt := promptLen(t, "fr", "greeting_closed") + menuPause + 1500*time.Millisecond
+	keyAt := promptLen(t, "fr", "greeting_closed") + 1500*time.Millisecond
 	callerMic := filepath.Join(testDir(t), "caller.wav")
 	if err := writeWAV(callerMic, callerAudio(keyAt, 40, 10*time.Second)); err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestPageAcknowledgedByKey_Baresip(t *testing.T) {
 	if err := caller.command("sndcode", "1"); err != nil {
 		t.Fatal(err)
 	}
-	recAt, ok := rec.wait(promptLen(t, "fr", "record_instructions") + 30*time.Second)
+	recAt, ok := rec.wait(30 * time.Second)
 	if !ok {
 		t.Fatal("astreinte did not start recording")
 	}

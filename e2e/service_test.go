@@ -415,19 +415,20 @@ func (s *service) recordingFiles() []string {
 	return out
 }
 
-// recordingWatch notes when astreinte starts recording a message: the
-// moment its .wav.part file appears. Tests use it to act at the right time
+// recordingWatch notes when the message proper starts: the beep, which
+// astreinte logs ("msg=beep"). (Its recording starts at the answer, so the
+// .wav.part file no longer tells.) Tests use it to act at the right time
 // whatever the host's load does to the prompts' timing, and to tell "the
 // prompts ran late" from "the product lost audio" when they fail.
 type recordingWatch struct {
 	mu    sync.Mutex
 	first time.Time
-	path  string
+	path  string // the recording's .wav.part file
 	stop  chan struct{}
 }
 
-// watchRecording polls for the first .wav.part under data/recordings until
-// the test ends.
+// watchRecording polls astreinte's log for the first beep, and notes the
+// first .wav.part under data/recordings, until the test ends.
 func (s *service) watchRecording() *recordingWatch {
 	w := &recordingWatch{stop: make(chan struct{})}
 	root := filepath.Join(s.dataDir, "recordings")
@@ -443,9 +444,16 @@ func (s *service) watchRecording() *recordingWatch {
 				return
 			case <-tick.C:
 			}
-			if p, ok := waitFileSuffix(root, ".wav.part", 0); ok {
+			w.mu.Lock()
+			if w.path == "" {
+				if p, ok := waitFileSuffix(root, ".wav.part", 0); ok {
+					w.path = p
+				}
+			}
+			w.mu.Unlock()
+			if b, err := os.ReadFile(s.logPath); err == nil && strings.Contains(string(b), "msg=beep") {
 				w.mu.Lock()
-				w.first, w.path = time.Now(), p
+				w.first = time.Now()
 				w.mu.Unlock()
 				return
 			}

@@ -81,6 +81,9 @@ func (db *DB) CreateTicket(ctx context.Context, t *astreinte.Ticket, page *NewPa
 	if err != nil {
 		return fmt.Errorf("create ticket %s: %w", number, err)
 	}
+	if err := insertTicketCaller(ctx, tx, id, t); err != nil {
+		return fmt.Errorf("create ticket %s: %w", number, err)
+	}
 	if err := db.insertEvent(ctx, tx, astreinte.Event{
 		TicketID: id, At: t.CreatedAt, Kind: astreinte.EventCreated, Actor: actorCaller, Detail: createdDetail(t),
 	}); err != nil {
@@ -124,7 +127,11 @@ func createdDetail(t *astreinte.Ticket) string {
 	if t.Urgency == astreinte.Urgent {
 		b.WriteString("urgent ")
 	}
-	b.WriteString(requestKind(t) + " from ")
+	if t.Kind == astreinte.KindMissedCall {
+		b.WriteString("missed call, no message, from ")
+	} else {
+		b.WriteString(requestKind(t) + " from ")
+	}
 	switch {
 	case t.CallerNumber != "" && t.CallerName != "":
 		fmt.Fprintf(&b, "%s (%s)", t.CallerNumber, t.CallerName)

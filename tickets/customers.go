@@ -41,6 +41,9 @@ func (s *Service) identify(ctx context.Context, t *astreinte.Ticket) error {
 		t.Customer, t.Contract = "", ""
 	}
 	from := t.CallerNumber
+	if t.Channel == astreinte.ChannelPhone && t.CallbackNumber != "" {
+		from = t.CallbackNumber // E.164: the caller ID when it is a number, else the number typed
+	}
 	c, err := s.customers.Identify(ctx, t.Channel, from)
 	if errors.Is(err, astreinte.ErrNotFound) {
 		s.log.Info("request from no known customer", "channel", t.Channel, "from", from)

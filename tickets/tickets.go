@@ -86,6 +86,8 @@ type Service struct {
 	mu   sync.Mutex
 	next int
 	subs map[int]func(Change)
+
+	take sync.Mutex // one Take at a time: a number's calls find each other's ticket (caller.go)
 }
 
 // Options are what New needs besides the store and the calendar.
@@ -276,12 +278,14 @@ func (s *Service) List(ctx context.Context, f astreinte.TicketFilter) ([]astrein
 // ByNumber returns the ticket numbered number ("2026-000123"), or an error
 // wrapping astreinte.ErrNotFound.
 func (s *Service) ByNumber(ctx context.Context, number string) (astreinte.Ticket, error) {
-	return s.store.TicketByNumber(ctx, number)
+	t, err := s.store.TicketByNumber(ctx, number)
+	return s.withCaller(ctx, t, err)
 }
 
 // ByID returns the ticket, or an error wrapping astreinte.ErrNotFound.
 func (s *Service) ByID(ctx context.Context, id int64) (astreinte.Ticket, error) {
-	return s.store.TicketByID(ctx, id)
+	t, err := s.store.TicketByID(ctx, id)
+	return s.withCaller(ctx, t, err)
 }
 
 // Timeline returns the ticket's events, oldest first.

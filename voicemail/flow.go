@@ -3,9 +3,7 @@ package voicemail
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -22,7 +20,7 @@ import (
 type Tickets interface {
 	StartCall(ctx context.Context, c *astreinte.Call) error
 	EndCall(ctx context.Context, c *astreinte.Call) error
-	Create(ctx context.Context, t *astreinte.Ticket) error
+	Take(ctx context.Context, t *astreinte.Ticket) (astreinte.Filed, error)
 }
 
 // Calendar says which case applies at a time: open, out of hours, holiday…
@@ -42,6 +40,15 @@ type Line struct {
 	// UrgencyTimeout is how long the urgency menu waits for a key.
 	UrgencyTimeout time.Duration
 	Record         Limits
+	// Region is the country the line's numbers are read in ("FR").
+	Region string
+	// MissedCalls says what a call that ends without a message becomes out
+	// of hours, from a number that is not hidden: MissedTicket (default),
+	// MissedPage or MissedIgnore.
+	MissedCalls string
+	// DeskInHours: the support desk is told of every message and missed
+	// call in opening hours, so missed calls in hours are tickets too.
+	DeskInHours bool
 }
 
 // Limits bound a message.
@@ -61,21 +68,43 @@ type Handler struct {
 	RecordDir string
 	Now       func() time.Time
 	Log       *slog.Logger
+	// OnCall says whether anyone can be paged now; nil: nobody is promised.
+	OnCall OnCall
+	// NextOpen returns when support next opens after t (zero: unknown);
+	// nil: the greeting does not say.
+	NextOpen func(ctx context.Context, t time.Time) time.Time
+	// Location is the zone dates are spoken in (default: Now's).
+	Location *time.Location
 }
 
 var _ sip.Handler = (*Handler)(nil)
 
-// session is one call going through the flow.
+// callMedia is what the flow needs of a call's media (*media.Session).
+type callMedia interface {
+	audio.Media
+	SetRecorder(w media.SampleWriter)
+	Stats() media.Stats
+}
+
+// session is one call going through the flow. run and what it calls use
+// the call only through done, the caller's facts and m, so that tests can
+// drive them without SIP.
 type session struct {
 	h    *Handler
 	ctx  context.Context
 	c    *sip.Call
-	m    *media.Session
+	m    callMedia
+	sm   *media.Session // m, as the SIP call made it (nil in tests)
 	line *Line
 	p    *audio.Prompts
 	pl   audio.Player
 	log  *slog.Logger
 	rec  astreinte.Call
+
+	callID string          // SIP Call-ID
+	from   sip.Party       // the caller
+	done   <-chan struct{} // closed when the call ended
+	closed bool            // out of hours: the urgency key counts
 }
 
 // ServeCall runs the caller's flow for one call.
@@ -85,7 +114,7 @@ func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 		c.Reject(404, "Not Found")
 		return
 	}
-	s := &session{h: h, ctx: ctx, c: c, line: line, p: line.Prompts, log: c.Log()}
+	s := &session{h: h, ctx: ctx, c: c, line: line, p: line.Prompts, log: c.Log(), callID: c.ID, from: c.From, done: c.Done()}
 	now := h.Now()
 	cs, label := h.Calendar.CaseAt(ctx, now)
 	s.rec = astreinte.Call{
@@ -132,7 +161,8 @@ func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 		return
 	}
 	s.rec.AnsweredAt = h.Now()
-	s.m = c.Media()
+	s.sm = c.Media()
+	s.m = s.sm
 	s.pl = audio.Player{Ctx: ctx, Call: c, Media: s.m}
 	s.run(cs)
 	// A moment of silence lets the caller's jitter buffer play the end of
@@ -165,7 +195,7 @@ func (s *session) finishCall() {
 		s.rec.EndedAt = s.h.Now()
 	}
 	s.rec.HangupBy = s.c.EndedBy()
-	if s.m != nil && s.m.Err() == media.ErrMediaTimeout {
+	if s.sm != nil && s.sm.Err() == media.ErrMediaTimeout {
 		s.rec.HangupBy = sip.EndedByTimeout
 		if s.rec.Outcome == astreinte.OutcomeInProgress || s.rec.Outcome == astreinte.OutcomeNoMessage {
 			s.rec.Outcome = astreinte.OutcomeMediaTimeout
@@ -184,42 +214,6 @@ func (s *session) finishCall() {
 	s.log.Info("call ended", "outcome", s.rec.Outcome, "hangup_by", s.rec.HangupBy, "ticket_id", s.rec.TicketID)
 }
 
-// run is the answered part of the flow.
-func (s *session) run(cs astreinte.Case) {
-	urgency := astreinte.NotUrgent
-	var key rune
-	var err error
-	switch {
-	case cs.Open():
-		_, err = s.pl.Play(false, s.p.Must(audio.PromptGreetingOpen))
-	default:
-		greeting := audio.PromptGreetingClosed
-		if cs == astreinte.CaseHoliday || cs == astreinte.CaseClosure {
-			greeting = audio.PromptGreetingHoliday
-		}
-		// A key pressed during the greeting answers the menu at once.
-		key, err = s.pl.Play(true, s.p.Must(greeting), audio.Silence(300*time.Millisecond), s.p.Must(audio.PromptMenuUrgency))
-		if err == nil && key == 0 {
-			key, err = s.pl.WaitKey(s.line.UrgencyTimeout)
-		}
-		if key == '1' {
-			urgency = astreinte.Urgent
-		}
-	}
-	if err != nil {
-		return
-	}
-	keyName := "none"
-	if key != 0 {
-		keyName = string(key)
-	}
-	s.log.Info("urgency chosen", "urgency", urgency, "key", keyName)
-	if _, err := s.pl.Play(false, s.p.Must(audio.PromptRecordInstructions), s.p.Must(audio.PromptBeep)); err != nil {
-		return
-	}
-	s.record(cs, urgency)
-}
-
 // recordingPath is data/recordings/2026/11/23/031502-<call id>.wav.
 func (s *session) recordingPath(now time.Time) string {
 	id := strings.Map(func(r rune) rune {
@@ -227,89 +221,15 @@ func (s *session) recordingPath(now time.Time) string {
 			return r
 		}
 		return '_'
-	}, s.c.ID)
+	}, s.callID)
 	if len(id) > 40 {
 		id = id[:40]
 	}
 	return filepath.Join(s.h.RecordDir, now.Format("2006/01/02"), now.Format("150405")+"-"+id+".wav")
 }
 
-// record takes the message until #, silence, the maximum length, hang-up,
-// media timeout or shutdown, then makes the ticket and tells the caller.
-func (s *session) record(cs astreinte.Case, urgency astreinte.Urgency) {
-	now := s.h.Now()
-	path := s.recordingPath(now)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		s.log.Error("recording directory", "error", err)
-		s.fail()
-		return
-	}
-	rec, err := NewRecorder(path, RecordingMeta{
-		CallID: s.c.ID, Line: s.line.Name, CallerNumber: s.c.From.User, CallerName: s.c.From.Display,
-		Urgency: string(urgency), Case: string(cs), StartedAt: now, Lang: s.p.Lang(), CallRow: s.rec.ID,
-	})
-	if err != nil {
-		s.log.Error("cannot record", "error", err)
-		s.fail()
-		return
-	}
-	rec.SetThreshold(s.line.Record.SilenceThreshold)
-	s.pl.DrainKeys()
-	s.m.SetRecorder(rec)
-	reason := s.waitMessageEnd(rec)
-	s.m.SetRecorder(nil)
-	res, err := rec.Close()
-	if err != nil {
-		s.log.Error("closing the recording", "error", err, "path", path)
-	}
-	s.log.Info("message recorded", "end", reason, "duration", res.Duration, "voiced", res.Voiced, "stats", fmt.Sprintf("%+v", s.m.Stats()))
-	up := reason != "hangup" && reason != "timeout" && reason != "shutdown"
-
-	if res.Duration < s.line.Record.MinLength && res.Voiced < 300*time.Millisecond {
-		if err := rec.Discard(); err != nil {
-			s.log.Warn("discarding an empty message", "error", err)
-		}
-		s.rec.Outcome = astreinte.OutcomeNoMessage
-		if up {
-			s.pl.Play(false, s.p.Must(audio.PromptNoMessage), s.p.Must(audio.PromptGoodbye))
-		}
-		return
-	}
-	t := &astreinte.Ticket{
-		CallID: s.rec.ID, Line: s.line.Name, CallerNumber: s.c.From.User, CallerName: s.c.From.Display,
-		Urgency: urgency, Case: cs, Status: astreinte.StatusNew, Recording: res.Path, Duration: res.Duration,
-		CreatedAt: s.h.Now(),
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
-	defer cancel()
-	if err := s.h.Tickets.Create(ctx, t); err != nil {
-		// The WAV and its sidecar stay on disk: the ticket is created at
-		// the next start-up by the repair pass. The caller is still thanked.
-		s.log.Error("ticket not created; kept for the start-up repair", "error", err, "path", res.Path)
-		s.rec.Outcome = astreinte.OutcomeFailed
-		if up {
-			s.pl.Play(false, s.p.Must(audio.PromptSaved), s.p.Must(audio.PromptGoodbye))
-		}
-		return
-	}
-	if err := RemoveSidecar(res.Path); err != nil {
-		s.log.Warn("sidecar not removed", "error", err)
-	}
-	s.rec.Outcome = astreinte.OutcomeVoicemail
-	s.rec.TicketID = t.ID
-	s.log.Info("ticket created", "ticket", t.Number, "urgency", t.Urgency)
-	if up {
-		after := audio.PromptNormalCallback
-		if urgency == astreinte.Urgent {
-			after = audio.PromptUrgentCallback
-		}
-		s.pl.Play(false, s.p.Must(audio.PromptSavedTicket), s.p.SpeakTicket(t.Number),
-			audio.Silence(300*time.Millisecond), s.p.Must(after), s.p.Must(audio.PromptGoodbye))
-	}
-}
-
 // waitMessageEnd blocks until the message is over and says why.
-func (s *session) waitMessageEnd(rec *Recorder) string {
+func (s *session) waitMessageEnd(rec *Recorder, urgency *astreinte.Urgency) string {
 	maxT := time.NewTimer(s.line.Record.MaxLength)
 	defer maxT.Stop()
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -318,8 +238,12 @@ func (s *session) waitMessageEnd(rec *Recorder) string {
 	for {
 		select {
 		case k := <-s.m.DTMF():
-			if k == '#' {
+			switch {
+			case k == '#':
 				return "pound"
+			case k == '1' && s.closed:
+				*urgency = astreinte.Urgent
+				s.log.Info("urgency chosen", "urgency", astreinte.Urgent, "key", "1", "during", "message")
 			}
 		case now := <-tick.C:
 			if q.ended(now, rec.Duration(), rec.Silence(), s.line.Record.Silence) {
@@ -327,7 +251,7 @@ func (s *session) waitMessageEnd(rec *Recorder) string {
 			}
 		case <-maxT.C:
 			return "max_length"
-		case <-s.c.Done():
+		case <-s.done:
 			return "hangup"
 		case <-s.m.Done():
 			return "timeout"
@@ -362,10 +286,4 @@ func (q *quietWatch) ended(now time.Time, length, trailing, limit time.Duration)
 		heard += stalled
 	}
 	return quiet >= limit && heard >= limit
-}
-
-// fail tells the caller something went wrong and ends the call cleanly.
-func (s *session) fail() {
-	s.rec.Outcome = astreinte.OutcomeFailed
-	s.pl.Play(false, s.p.Must(audio.PromptError))
 }

@@ -35,10 +35,31 @@ type meter struct {
 	total     int64  // samples measured
 	sumSq     uint64 // sum of squares of all samples (no overflow before 500 h)
 	peak      int32  // largest absolute sample value
+	barge     uint64 // frame sum of squares at the barge-in level
+	run       int    // frames in a row above the barge-in level, up to onsetFrames
+	onsets    int64  // times speech started: onsetFrames such frames in a row after a lower one
 }
 
+// onsetFrames is how many 20 ms frames in a row above the barge-in level
+// make speech start (barge-in): 240 ms, longer than a click, a cough or a
+// key's tone leaking through.
+const onsetFrames = 12
+
+// bargeInAbove is how far above the silence threshold a frame must be to
+// count towards barge-in: a caller's voice into the phone is -30 to
+// -15 dBFS, while background noise or a line's echo of our prompt that is
+// just above the silence threshold must not cut the greeting short.
+const bargeInAbove = 10 // dB
+
 func newMeter(thresholdDBFS float64) meter {
-	return meter{threshold: dbfsToSumSq(thresholdDBFS)}
+	var m meter
+	m.setThreshold(thresholdDBFS)
+	return m
+}
+
+// setThreshold sets the silence threshold and the barge-in level above it.
+func (m *meter) setThreshold(dbfs float64) {
+	m.threshold, m.barge = dbfsToSumSq(dbfs), dbfsToSumSq(dbfs+bargeInAbove)
 }
 
 // add measures s.
@@ -61,6 +82,15 @@ func (m *meter) add(s []int16) {
 			} else {
 				m.tail += meterFrame
 			}
+			switch {
+			case m.frameSq <= m.barge:
+				m.run = 0
+			case m.run < onsetFrames:
+				m.run++
+				if m.run == onsetFrames {
+					m.onsets++
+				}
+			}
 			m.sumSq += m.frameSq
 			m.frameSq, m.frameN = 0, 0
 		}
@@ -82,3 +112,6 @@ func (m *meter) rmsDBFS() float64 {
 	sum := float64(m.sumSq + m.frameSq)
 	return 10 * math.Log10(sum/float64(m.total)/(32768*32768))
 }
+
+// reset is a fresh meter with the same thresholds.
+func (m *meter) reset() { *m = meter{threshold: m.threshold, barge: m.barge} }

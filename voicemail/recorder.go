@@ -87,6 +87,9 @@ type Recorder struct {
 	m       meter
 	err     error // first write error; sticky
 
+	voice  chan struct{} // speech started (meter onsets), for barge-in
+	onsets int64         // onsets already signalled
+
 	closed    bool
 	discarded bool
 	res       Result
@@ -116,11 +119,12 @@ func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
 		return nil, fmt.Errorf("record %s: %w", path, err)
 	}
 	r := &Recorder{
-		path: path,
-		part: part,
-		f:    f,
-		buf:  make([]byte, 0, recordChunk),
-		m:    newMeter(DefaultSilenceThreshold),
+		path:  path,
+		part:  part,
+		f:     f,
+		buf:   make([]byte, 0, recordChunk),
+		m:     newMeter(DefaultSilenceThreshold),
+		voice: make(chan struct{}, 1),
 	}
 	audio.PutWAVHeader(&r.hdr, 0)
 	if _, err := f.Write(r.hdr[:]); err != nil {
@@ -137,7 +141,7 @@ func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
 func (r *Recorder) SetThreshold(dbfs float64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.m.threshold = dbfsToSumSq(dbfs)
+	r.m.setThreshold(dbfs)
 }
 
 // WriteSamples appends s to the recording. It does not allocate; it writes to
@@ -154,6 +158,18 @@ func (r *Recorder) WriteSamples(s []int16) error {
 		return r.err
 	}
 	r.m.add(s)
+	if r.m.onsets != r.onsets {
+		r.onsets = r.m.onsets
+		select {
+		case r.voice <- struct{}{}:
+		default: // one pending signal is enough
+		}
+	}
+	return r.write(s)
+}
+
+// write appends s to the buffer and the file; r.mu is held.
+func (r *Recorder) write(s []int16) error {
 	for len(s) > 0 {
 		n := min(len(s), (cap(r.buf)-len(r.buf))/2)
 		b := r.buf[len(r.buf) : len(r.buf)+2*n]
@@ -345,4 +361,77 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// Voice returns a channel that receives a signal each time the caller
+// starts speaking: 240 ms of frames 10 dB above the silence threshold in a
+// row, after a lower frame.
+// The flow stops a prompt on it (barge-in). One signal waits at most.
+func (r *Recorder) Voice() <-chan struct{} { return r.voice }
+
+// Mark appends s (a marker tone) to the recording without measuring it:
+// it counts in Duration but not in Voiced or Silence. The flow marks where
+// the message proper starts after what the caller said over the prompts.
+func (r *Recorder) Mark(s []int16) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed:
+		return ErrRecorderClosed
+	case r.err != nil:
+		return r.err
+	}
+	return r.write(s)
+}
+
+// Restart drops everything recorded so far, as if the recording started
+// now: the flow records from the answer, and when nothing was said over the
+// prompts the message starts at the beep. The file keeps its name and
+// sidecar.
+func (r *Recorder) Restart() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed:
+		return ErrRecorderClosed
+	case r.err != nil:
+		return r.err
+	}
+	r.buf = r.buf[:0]
+	r.written, r.samples = 0, 0
+	r.m.reset()
+	if err := r.f.Truncate(audio.WAVHeaderSize); err != nil {
+		r.err = fmt.Errorf("record %s: restart: %w", r.path, err)
+		return r.err
+	}
+	// The file's offset stays where it was: go back after the header.
+	if sk, ok := r.f.(io.Seeker); ok {
+		if _, err := sk.Seek(audio.WAVHeaderSize, io.SeekStart); err != nil {
+			r.err = fmt.Errorf("record %s: restart: %w", r.path, err)
+			return r.err
+		}
+	}
+	r.patchHeader()
+	return nil
+}
+
+// UpdateMeta rewrites the recording's sidecar with meta (the caller chose
+// urgent after it was written), so that a recording recovered after a
+// crash still says so. The new sidecar replaces the old one atomically.
+func (r *Recorder) UpdateMeta(meta RecordingMeta) error {
+	js, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return fmt.Errorf("record %s: sidecar: %w", r.path, err)
+	}
+	side := r.path + ".json"
+	tmp := side + ".tmp"
+	os.Remove(tmp) // a leftover of an earlier failed update
+	if err := writeFileSync(tmp, append(js, '\n')); err != nil {
+		return fmt.Errorf("record %s: sidecar: %w", r.path, err)
+	}
+	if err := os.Rename(tmp, side); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("record %s: sidecar: %w", r.path, err)
+	}
+	return syncDir(filepath.Dir(side))
 }

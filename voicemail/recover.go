@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/tickets"
 )
 
 // Recoverer makes the ticket of a recording found after an interruption,
@@ -18,9 +19,12 @@ type Recoverer interface {
 
 // Recover finishes the recordings a crash left under dir (RepairRecordings)
 // and has a ticket made for each, so that no message is ever lost; a
-// recording's sidecar goes once its ticket exists. It returns how many
-// tickets it made. Run it before the first call is answered.
-func Recover(ctx context.Context, dir string, tickets Recoverer, now func() time.Time, log *slog.Logger) (int, error) {
+// recording's sidecar goes once its ticket exists. A recording without
+// voice (the flow records from the answer, so a crash during the greeting
+// leaves one) is a missed call to call back, its recording kept. It
+// returns how many tickets it made. Run it before the first call is
+// answered.
+func Recover(ctx context.Context, dir string, svc Recoverer, now func() time.Time, log *slog.Logger) (int, error) {
 	found, err := RepairRecordings(dir)
 	made := 0
 	var errs []error
@@ -37,7 +41,13 @@ func Recover(ctx context.Context, dir string, tickets Recoverer, now func() time
 		if t.CreatedAt.IsZero() {
 			t.CreatedAt = now()
 		}
-		created, err := tickets.Recover(ctx, t)
+		t.CallbackNumber, _ = tickets.Normalize(m.CallerNumber, "")
+		if r.Voiced < voiceMin {
+			// Cut during the greeting, nothing said: the caller hung up or
+			// the line went dead before a message. Call them back.
+			t.Kind = astreinte.KindMissedCall
+		}
+		created, err := svc.Recover(ctx, t)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("ticket for %s: %w", r.Path, err))
 			continue

@@ -162,6 +162,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	}
 	guard := newOps(cfg, log, e.now) // ops.go: who may call in, limits, metrics, health
 	flow := &voicemail.Handler{Lines: lines, Tickets: e.tickets, Calendar: e.cal, RecordDir: recs, Now: e.now, Log: log}
+	onCall := wireCaller(e, flow)
 	srv, err := sip.NewServer(sip.Config{
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
@@ -189,6 +190,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		return nil, err
 	}
 	eng := newEngine(e, ch, log)
+	onCall.bind(eng)
 	logChannels(log, e, eng, ch)
 	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), guard.handler)
 	if err != nil {
@@ -208,6 +210,7 @@ func flowLines(cfg *config.Config) (map[string]*voicemail.Line, error) {
 		vl := &voicemail.Line{Name: l.Name, Prompts: p, AnswerAfter: l.AnswerAfter, UrgencyTimeout: l.UrgencyTimeout,
 			Record: voicemail.Limits{MaxLength: l.Record.MaxLength, Silence: l.Record.Silence, MinLength: l.Record.MinLength,
 				SilenceThreshold: l.Record.SilenceThreshold}}
+		callerLine(l, vl)
 		if l.OpenAction == config.OpenRedirect {
 			vl.RedirectTo = l.RedirectTo
 		}

@@ -1,0 +1,271 @@
+package voicemail
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/sip/media"
+)
+
+// The caller's flow driven without SIP, on synctest's clock: a fake media
+// plays each prompt for its length, delivers the caller's keys at set times
+// and feeds the recorder their voice or silence every 20 ms.
+
+// fakeCall is a caller: when they press keys, when they talk, when they
+// hang up (all from the answer).
+type fakeCall struct {
+	keys   map[time.Duration]rune
+	talk   func(at time.Duration) bool // voice at this moment
+	hangup time.Duration               // 0: never (we hang up)
+}
+
+// fakeMedia is the call's media as the flow sees it.
+type fakeMedia struct {
+	start  time.Time
+	p      *audio.Prompts
+	dtmf   chan rune
+	done   chan struct{} // the call ended
+	mu     sync.Mutex
+	rec    media.SampleWriter
+	played []played
+}
+
+type played struct {
+	at   time.Duration
+	name string
+}
+
+func (m *fakeMedia) Start(ctx context.Context, pcm []int16) <-chan struct{} {
+	m.mu.Lock()
+	m.played = append(m.played, played{time.Since(m.start), m.name(pcm)})
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTimer(audio.DurationOf(int64(len(pcm))))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		case <-m.done:
+		}
+	}()
+	return done
+}
+
+// name finds which prompt pcm is ("" for silence or a number).
+func (m *fakeMedia) name(pcm []int16) string {
+	for _, n := range m.p.Names() {
+		if s := m.p.Get(n); len(s) == len(pcm) && len(s) > 0 && &s[0] == &pcm[0] {
+			return n
+		}
+	}
+	return ""
+}
+
+func (m *fakeMedia) DTMF() <-chan rune     { return m.dtmf }
+func (m *fakeMedia) Done() <-chan struct{} { return m.done }
+func (m *fakeMedia) Stats() media.Stats    { return media.Stats{} }
+func (m *fakeMedia) SetRecorder(w media.SampleWriter) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rec = w
+}
+
+// heardAt returns when the prompt started playing, or -1.
+func (m *fakeMedia) heardAt(name string) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.played {
+		if p.name == name {
+			return p.at
+		}
+	}
+	return -1
+}
+
+// fakeTickets keeps what the flow files.
+type fakeTickets struct {
+	filed astreinte.Filed
+	got   []astreinte.Ticket
+}
+
+func (f *fakeTickets) StartCall(context.Context, *astreinte.Call) error { return nil }
+func (f *fakeTickets) EndCall(context.Context, *astreinte.Call) error   { return nil }
+func (f *fakeTickets) Take(_ context.Context, t *astreinte.Ticket) (astreinte.Filed, error) {
+	t.ID, t.Number = int64(len(f.got)+1), "2026-000042"
+	if t.DueAt.IsZero() {
+		t.DueAt = t.CreatedAt.Add(48 * time.Hour)
+	}
+	f.got = append(f.got, *t)
+	return f.filed, nil
+}
+
+type reach bool
+
+func (r reach) Reachable(context.Context, time.Time) bool { return bool(r) }
+
+// runFlow runs the answered part of the flow for caller c in case cs.
+func runFlow(t *testing.T, cs astreinte.Case, from string, c fakeCall, tk *fakeTickets, reachable bool) *fakeMedia {
+	t.Helper()
+	p, err := audio.LoadPrompts("fr", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paris, _ := time.LoadLocation("Europe/Paris")
+	h := &Handler{
+		Tickets: tk, RecordDir: t.TempDir(), Now: time.Now, Log: slog.New(slog.DiscardHandler),
+		OnCall: reach(reachable), Location: paris,
+		NextOpen: func(_ context.Context, at time.Time) time.Time { return at.Add(6 * time.Hour).Truncate(time.Hour) },
+	}
+	line := &Line{Name: "support", Prompts: p, Region: "FR",
+		Record: Limits{MaxLength: time.Minute, Silence: 5 * time.Second, MinLength: 2 * time.Second, SilenceThreshold: -40}}
+	m := &fakeMedia{start: time.Now(), p: p, dtmf: make(chan rune, 16), done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &session{h: h, ctx: ctx, line: line, p: p, log: h.Log, m: m, callID: "test-call",
+		from: sip.Party{User: from}, done: m.done}
+	s.pl = audio.Player{Ctx: ctx, Call: m, Media: m}
+	// The caller.
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		voice, quiet := speech(160, 1), make([]int16, 160)
+		for {
+			select {
+			case <-m.done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			at := time.Since(m.start)
+			if c.hangup > 0 && at >= c.hangup {
+				close(m.done)
+				return
+			}
+			for k, r := range c.keys {
+				if at >= k && at < k+20*time.Millisecond {
+					m.dtmf <- r
+				}
+			}
+			frame := quiet
+			if c.talk != nil && c.talk(at) {
+				frame = voice
+			}
+			m.mu.Lock()
+			if m.rec != nil {
+				m.rec.WriteSamples(frame)
+			}
+			m.mu.Unlock()
+		}
+	}()
+	s.run(cs)
+	cancel()
+	return m
+}
+
+// TestFlow: what the caller hears and what is filed, on a fake clock.
+func TestFlow(t *testing.T) {
+	t.Run("silent caller out of hours: beep within 10 s, then a missed call", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			tk := &fakeTickets{}
+			m := runFlow(t, astreinte.CaseOutOfHours, "0612345678", fakeCall{hangup: 12 * time.Second}, tk, false)
+			beep := m.heardAt(audio.PromptBeep)
+			if beep < 0 || beep+400*time.Millisecond > 10*time.Second {
+				t.Errorf("beep at %s, want it over within 10 s", beep)
+			}
+			if m.heardAt(audio.PromptGreetingClosed) != 0 || m.heardAt(audio.PromptReopens) < 0 || m.heardAt(audio.PromptMenuUrgency) < 0 {
+				t.Errorf("played %+v, want the closed greeting at once, the reopening, the menu", m.played)
+			}
+			if len(tk.got) != 1 || tk.got[0].Kind != astreinte.KindMissedCall || tk.got[0].CallbackNumber != "+33612345678" {
+				t.Errorf("filed %+v, want one missed call from +33612345678", tk.got)
+			}
+		})
+	})
+	t.Run("talks from 1 s: the greeting stops, the voice is kept before the beep", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			tk := &fakeTickets{}
+			talk := func(at time.Duration) bool { return at >= time.Second && at < 7*time.Second }
+			m := runFlow(t, astreinte.CaseOutOfHours, "0612345678", fakeCall{talk: talk, hangup: 8 * time.Second}, tk, false)
+			beep := m.heardAt(audio.PromptBeep)
+			if beep < time.Second || beep > 1500*time.Millisecond {
+				t.Errorf("beep at %s, want right after the voice started at 1 s (barge-in)", beep)
+			}
+			if len(tk.got) != 1 || tk.got[0].Kind != astreinte.KindVoicemail || tk.got[0].MessageAt <= 0 || tk.got[0].Duration < 6*time.Second {
+				t.Errorf("filed %+v, want a voicemail of ≥ 6 s with the voice before the beep kept", tk.got)
+			}
+		})
+	})
+	t.Run("hangs up before the beep with voice in it: still a message", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			tk := &fakeTickets{}
+			// Short bursts (120 ms on, 60 ms off): voice, but never long
+			// enough at once to cut the greeting.
+			bursts := func(at time.Duration) bool { return at%(180*time.Millisecond) < 120*time.Millisecond }
+			m := runFlow(t, astreinte.CaseOutOfHours, "0612345678", fakeCall{talk: bursts, hangup: 2 * time.Second}, tk, false)
+			if m.heardAt(audio.PromptBeep) >= 0 {
+				t.Fatalf("played %+v: the beep came, the case is a hang-up before it", m.played)
+			}
+			if len(tk.got) != 1 || tk.got[0].Kind != astreinte.KindVoicemail || tk.got[0].Recording == "" || tk.got[0].Duration < time.Second ||
+				tk.got[0].MessageAt != tk.got[0].Duration {
+				t.Errorf("filed %+v, want a voicemail with its recording, all of it said before the beep", tk.got)
+			}
+		})
+	})
+	for _, tc := range []struct {
+		name      string
+		filed     astreinte.Filed
+		reachable bool
+		want      string
+		not       string
+	}{
+		{"urgent, someone reachable: being called now", astreinte.Filed{Paging: true}, true, audio.PromptUrgentCallback, audio.PromptNobodyReachable},
+		{"urgent, nobody reachable: said so, and by when", astreinte.Filed{Paging: true}, false, audio.PromptNobodyReachable, audio.PromptUrgentCallback},
+		{"joined the open ticket, page restarted: told both", astreinte.Filed{Merged: true, Paging: true}, true, audio.PromptMerged, audio.PromptNobodyReachable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tk := &fakeTickets{filed: tc.filed}
+				// Key 1 at 2 s, talks from 3 s to 6 s, stays on the line.
+				c := fakeCall{keys: map[time.Duration]rune{2 * time.Second: '1'},
+					talk: func(at time.Duration) bool { return at >= 3*time.Second && at < 6*time.Second }}
+				m := runFlow(t, astreinte.CaseOutOfHours, "0612345678", c, tk, tc.reachable)
+				if beep := m.heardAt(audio.PromptBeep); beep < 2*time.Second || beep > 2100*time.Millisecond {
+					t.Errorf("beep at %s, want at once after key 1 at 2 s", beep)
+				}
+				if len(tk.got) != 1 || tk.got[0].Urgency != astreinte.Urgent {
+					t.Fatalf("filed %+v, want one urgent ticket", tk.got)
+				}
+				if m.heardAt(tc.want) < 0 || m.heardAt(tc.not) >= 0 || m.heardAt(audio.PromptSavedTicket) < 0 {
+					t.Errorf("played %+v, want %s and the ticket number, not %s", m.played, tc.want, tc.not)
+				}
+				if tc.want == audio.PromptNobodyReachable && m.heardAt(audio.PromptCallbackBy) < 0 {
+					t.Errorf("played %+v, want the day of the callback", m.played)
+				}
+			})
+		})
+	}
+	t.Run("in hours: greeting and beep within 8 s, no urgency menu", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			tk := &fakeTickets{}
+			m := runFlow(t, astreinte.CaseOpen, "0612345678", fakeCall{hangup: 10 * time.Second}, tk, false)
+			if beep := m.heardAt(audio.PromptBeep); beep < 0 || beep+400*time.Millisecond > 8*time.Second {
+				t.Errorf("beep at %s, want it over within 8 s", beep)
+			}
+			if m.heardAt(audio.PromptMenuUrgency) >= 0 || m.heardAt(audio.PromptGreetingOpen) != 0 {
+				t.Errorf("played %+v, want the open greeting and no urgency menu", m.played)
+			}
+			if len(tk.got) != 0 {
+				t.Errorf("a silent call in hours filed %+v", tk.got)
+			}
+		})
+	})
+}
