@@ -65,20 +65,22 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// conn is what a Session needs of its socket: *net.UDPConn, or a fake in
-// tests that run under testing/synctest.
+// conn is what a Session needs of its socket: the engine's non-blocking
+// udpSocket, or a fake in tests that run under testing/synctest. Neither
+// method blocks.
 type conn interface {
-	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
-	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
-	SetReadDeadline(t time.Time) error
+	// recvBatch reads up to rxBatchLen waiting datagrams into b; 0 and no
+	// error when none waits.
+	recvBatch(b *rxBatch) (int, error)
+	// send writes one datagram to addr.
+	send(b []byte, addr netip.AddrPort) error
 	LocalAddr() net.Addr
 	Close() error
 }
 
-var _ conn = (*net.UDPConn)(nil)
-
-// Session is the RTP media of one call: one socket, a reader goroutine and a
-// paced writer goroutine. Its methods are safe for concurrent use.
+// Session is the RTP media of one call: one socket, served by the shared
+// engine (a pacer and a receiver goroutine per CPU for all calls). Its
+// methods are safe for concurrent use.
 type Session struct {
 	conn         conn
 	log          *slog.Logger
@@ -104,44 +106,62 @@ type Session struct {
 
 	dtmf chan rune
 
-	rd    reader // reader goroutine only
-	wr    sender // writer goroutine only
-	plays chan *playRequest
+	rd       reader // receive pass only
+	readErrs int    // consecutive failed receives; receive pass only
+	wr       sender // send pass only, under playMu
+	playMu   sync.Mutex
+	slot     chan struct{} // holds a token while a prompt is queued or playing
+	shard    *shard        // nil when not started
 
 	done    chan struct{}
+	stopped atomic.Bool // done is closed
 	errOnce sync.Once
 	errMu   sync.Mutex
 	err     error
 	closing atomic.Bool
 	closed  chan struct{}
-	wg      sync.WaitGroup
 }
 
-// NewSession validates cfg and starts the media: exactly two goroutines, the
-// RTP reader and the paced writer.
+// NewSession validates cfg and starts the media on the shared engine: no
+// goroutine of its own.
 func NewSession(cfg Config) (*Session, error) {
 	if cfg.Conn == nil {
 		return nil, errors.New("media: Config.Conn is nil")
 	}
-	s, err := newSession(cfg, cfg.Conn)
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	c, err := newUDPSocket(cfg.Conn)
 	if err != nil {
 		return nil, err
 	}
-	s.start()
+	s, err := newSession(cfg, c)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	s.start(defaultEngine())
 	return s, nil
 }
 
-// newSession builds a session on c without starting its goroutines, so that
-// benchmarks and fuzz targets can drive the per-packet methods directly.
-func newSession(cfg Config, c conn) (*Session, error) {
+func (cfg *Config) validate() error {
 	if !cfg.Codec.valid() {
-		return nil, fmt.Errorf("media: unsupported codec %s", cfg.Codec)
+		return fmt.Errorf("media: unsupported codec %s", cfg.Codec)
 	}
 	if cfg.DTMFPayloadType > 127 || (cfg.DTMFPayloadType != 0 && cfg.DTMFPayloadType == uint8(cfg.Codec)) {
-		return nil, fmt.Errorf("media: invalid telephone-event payload type %d", cfg.DTMFPayloadType)
+		return fmt.Errorf("media: invalid telephone-event payload type %d", cfg.DTMFPayloadType)
 	}
 	if cfg.FirstPacketTimeout < 0 || cfg.MediaTimeout < 0 {
-		return nil, errors.New("media: negative media timeout")
+		return errors.New("media: negative media timeout")
+	}
+	return nil
+}
+
+// newSession builds a session on c without starting it, so that benchmarks
+// and fuzz targets can drive the per-packet methods directly.
+func newSession(cfg Config, c conn) (*Session, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	s := &Session{
 		conn:         c,
@@ -153,7 +173,7 @@ func newSession(cfg Config, c conn) (*Session, error) {
 		remote:       unmap(cfg.Remote),
 		epoch:        time.Now(),
 		dtmf:         make(chan rune, dtmfQueue),
-		plays:        make(chan *playRequest),
+		slot:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
 		closed:       make(chan struct{}),
 	}
@@ -169,9 +189,10 @@ func newSession(cfg Config, c conn) (*Session, error) {
 	return s, nil
 }
 
-func (s *Session) start() {
-	s.wg.Go(s.runReader)
-	s.wg.Go(s.runWriter)
+// start hands the session to e's pacer and receiver.
+func (s *Session) start(e *engine) {
+	s.lastRx.Store(int64(s.since()))
+	e.add(s)
 }
 
 // unmap turns an IPv4-mapped IPv6 address into plain IPv4, so that addresses
@@ -318,16 +339,15 @@ func (s *Session) stop(err error) {
 		s.errMu.Lock()
 		s.err = err
 		s.errMu.Unlock()
+		s.stopped.Store(true)
 		close(s.done)
 	})
 }
 
-// aLongTimeAgo is a read deadline in the past: it wakes a blocked read.
-var aLongTimeAgo = time.Unix(1, 0)
-
-// Close stops the media: it unblocks the reader with a read deadline, waits
-// for both goroutines, flushes pending audio to the recorder and closes the
-// socket. It is idempotent; later calls wait for the first to finish.
+// Close stops the media: it takes the session out of the engine (waiting
+// for a pass in progress), ends the prompt playing, flushes pending audio to
+// the recorder and closes the socket. It is idempotent; later calls wait for
+// the first to finish.
 func (s *Session) Close() error {
 	if !s.closing.CompareAndSwap(false, true) {
 		<-s.closed
@@ -335,8 +355,13 @@ func (s *Session) Close() error {
 	}
 	defer close(s.closed)
 	s.stop(ErrClosed)
-	_ = s.conn.SetReadDeadline(aLongTimeAgo)
-	s.wg.Wait()
+	s.detach()
+	s.drain()
+	s.playMu.Lock()
+	if cur := s.wr.cur; cur != nil {
+		s.endPlay(cur, s.Err())
+	}
+	s.playMu.Unlock()
 	s.flushRecording()
 	if err := s.conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("media: close rtp socket: %w", err)
