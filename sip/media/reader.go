@@ -67,6 +67,13 @@ func (s *Session) receive(b []byte, src netip.AddrPort) {
 		s.st.badPackets.Add(1)
 		return
 	}
+	if s.srtp != nil {
+		var err error
+		if b, err = s.srtp.decrypt(b); err != nil {
+			s.st.srtpFailed.Add(1)
+			return
+		}
+	}
 	pt := b[1] & 0x7F
 	if pt == ptComfortNoise {
 		s.comfortNoise(b, src)

@@ -61,6 +61,10 @@ type Config struct {
 	// MediaTimeout ends the media if no RTP arrives for this long after the
 	// first packet (default 15 s). It is suspended while on hold.
 	MediaTimeout time.Duration
+	// SRTP, when set, encrypts what is sent and authenticates and decrypts
+	// what is received (SDES keys, AES_CM_128_HMAC_SHA1_80). Packets that
+	// fail are dropped and counted in Stats.SRTPFailed.
+	SRTP *SRTPKeys
 	// Logger receives the session's events; nil discards them.
 	Logger *slog.Logger
 }
@@ -90,6 +94,7 @@ type Session struct {
 	mediaTimeout time.Duration
 	local        netip.AddrPort
 	st           counters
+	srtp         *srtpSession // nil for plain RTP
 
 	remoteMu sync.Mutex
 	remote   netip.AddrPort // signalled in SDP
@@ -154,6 +159,9 @@ func (cfg *Config) validate() error {
 	if cfg.FirstPacketTimeout < 0 || cfg.MediaTimeout < 0 {
 		return errors.New("media: negative media timeout")
 	}
+	if cfg.SRTP != nil && (len(cfg.SRTP.Local) != SRTPKeyLen || len(cfg.SRTP.Remote) != SRTPKeyLen) {
+		return errSRTPKey
+	}
 	return nil
 }
 
@@ -182,6 +190,12 @@ func newSession(cfg Config, c conn) (*Session, error) {
 	}
 	if a, ok := c.LocalAddr().(*net.UDPAddr); ok {
 		s.local = unmap(a.AddrPort())
+	}
+	if cfg.SRTP != nil {
+		var err error
+		if s.srtp, err = newSRTPSession(cfg.SRTP); err != nil {
+			return nil, err
+		}
 	}
 	s.jb = newJitterBuffer(&s.st, s)
 	s.rd.init()
@@ -387,6 +401,7 @@ type Stats struct {
 	DTMFEvents      uint64 // key presses reported (from RTP and InjectDTMF), dropped ones included
 	DTMFDropped     uint64 // key presses dropped because the DTMF channel was full
 	SendErrors      uint64 // failed socket writes
+	SRTPFailed      uint64 // SRTP packets dropped: authentication failed, or too short
 }
 
 type counters struct {
@@ -394,6 +409,7 @@ type counters struct {
 	lostPackets, silenceSamples, ssrcChanges, resyncs, paused   atomic.Uint64
 	comfortNoise                                                atomic.Uint64
 	foreignSource, badPackets, dtmfEvents, dtmfDropped, sendErr atomic.Uint64
+	srtpFailed                                                  atomic.Uint64
 }
 
 // Stats returns a snapshot of the session's counters.
@@ -417,5 +433,6 @@ func (c *counters) snapshot() Stats {
 		DTMFEvents:      c.dtmfEvents.Load(),
 		DTMFDropped:     c.dtmfDropped.Load(),
 		SendErrors:      c.sendErr.Load(),
+		SRTPFailed:      c.srtpFailed.Load(),
 	}
 }

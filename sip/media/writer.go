@@ -185,7 +185,16 @@ func (s *Session) sendFrame(frame []int16) {
 	}
 	w.mark = false
 	w.pkt.SequenceNumber++
-	if err := s.conn.send(w.out[:n], dst); err != nil {
+	out := w.out[:n]
+	if s.srtp != nil {
+		if out, err = s.srtp.encrypt(out); err != nil {
+			if s.st.sendErr.Add(1) == 1 {
+				s.log.Warn("srtp encrypt failed", "error", err)
+			}
+			return
+		}
+	}
+	if err := s.conn.send(out, dst); err != nil {
 		if s.st.sendErr.Add(1) == 1 { // once: the count is in Stats
 			s.log.Warn("rtp send failed", "remote", dst, "error", err)
 		}
