@@ -57,6 +57,10 @@ type Config struct {
 	UserAgent string
 	// Lines maps a called user to a line.
 	Lines LineMatcher
+	// SRTPRequired reports whether a line takes only SRTP calls (a plain
+	// RTP offer gets 488). nil: SRTP when the caller offers it, plain RTP
+	// otherwise, on every line.
+	SRTPRequired func(line string) bool
 	// Handler serves answered calls.
 	Handler Handler
 	// Logger defaults to slog.Default().

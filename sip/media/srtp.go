@@ -25,12 +25,10 @@ type SRTPKeys struct {
 }
 
 // NewSRTPKey returns a fresh random master key and salt (SRTPKeyLen bytes).
-func NewSRTPKey() ([]byte, error) {
+func NewSRTPKey() []byte {
 	k := make([]byte, SRTPKeyLen)
-	if _, err := rand.Read(k); err != nil {
-		return nil, fmt.Errorf("media: srtp key: %w", err)
-	}
-	return k, nil
+	rand.Read(k) // never fails (Go 1.24+: the program stops first)
+	return k
 }
 
 var errSRTPKey = errors.New("media: SRTP keys must be 30 bytes (AES_CM_128_HMAC_SHA1_80 key and salt)")
