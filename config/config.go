@@ -104,6 +104,7 @@ type Line struct {
 	UrgencyTimeout time.Duration `yaml:"urgency_timeout"`
 	Record         Record        `yaml:"record"`
 	Due            Due           `yaml:"due"`
+	SRTP           string        `yaml:"srtp"` // "" or "offered": SRTP when the caller offers it; "required" (config/srtp.go)
 }
 
 // Record bounds a voicemail.
@@ -449,6 +450,7 @@ func (c *Config) validate() oncall.FieldErrors {
 			}
 			seen[n] = l.Name
 		}
+		l.validateSRTP(p, &errs)
 		if l.Language != "fr" && l.Language != "en" {
 			errs.Add(p+".language", "%q: want fr or en", l.Language)
 		}

@@ -164,7 +164,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
 		UserAgent: cfg.SIP.UserAgent, Handler: h, Logger: log, Now: e.now,
-		Lines: func(user string) (string, bool) { l, ok := numbers[user]; return l, ok },
+		Lines:        func(user string) (string, bool) { l, ok := numbers[user]; return l, ok },
+		SRTPRequired: cfg.LineRequiresSRTP,
 	})
 	if err != nil {
 		db.Close()
