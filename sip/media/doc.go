@@ -7,7 +7,7 @@
 // every call (engine.go). Per CPU, one pacer goroutine sends the next 20 ms
 // frame of each of its calls on one shared time.Ticker (prompt audio when
 // Play or Start queued some, silence otherwise), and one receiver goroutine
-// drains each of its calls' sockets every 40 ms with recvmmsg(2): it latches
+// drains each of its calls' sockets every 100 ms with recvmmsg(2): it latches
 // onto the peer's source address (symmetric RTP), reorders audio in a fixed
 // ring, fills gaps with silence and hands the result to a SampleWriter. The
 // sockets are taken out of the Go runtime's poller, so a packet arriving
