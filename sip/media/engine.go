@@ -160,6 +160,8 @@ func (sh *shard) poll(s *Session) {
 	if s.stopped.Load() {
 		return
 	}
+	s.rxMu.Lock()
+	defer s.rxMu.Unlock()
 	for range maxBatchesPerPoll {
 		n, err := s.conn.recvBatch(&sh.rx)
 		if err != nil {
@@ -177,17 +179,23 @@ func (sh *shard) poll(s *Session) {
 	s.checkTimeout()
 }
 
-// closingBatches serves the last reads of closing sessions.
-var closingBatches = sync.Pool{New: func() any { return new(rxBatch) }}
+// spareBatches serve the reads made outside the receive pass.
+var spareBatches = sync.Pool{New: func() any { return new(rxBatch) }}
 
-// drain reads what arrived since the last receive pass, once the session
-// is out of the engine, so that Close records the caller's last words.
+// drain reads what arrived since the last receive pass (SetRecorder, and
+// Close for the caller's last words).
 func (s *Session) drain() {
-	if s.shard == nil {
-		return
+	s.rxMu.Lock()
+	defer s.rxMu.Unlock()
+	s.drainLocked()
+}
+
+func (s *Session) drainLocked() {
+	if s.shard == nil || s.connClosed {
+		return // not started (benchmarks drive receive directly), or closed
 	}
-	b := closingBatches.Get().(*rxBatch)
-	defer closingBatches.Put(b)
+	b := spareBatches.Get().(*rxBatch)
+	defer spareBatches.Put(b)
 	for range maxBatchesPerPoll {
 		n, err := s.conn.recvBatch(b)
 		for i := range n {

@@ -111,12 +111,14 @@ type Session struct {
 
 	dtmf chan rune
 
-	rd       reader // receive pass only
-	readErrs int    // consecutive failed receives; receive pass only
-	wr       sender // send pass only, under playMu
-	playMu   sync.Mutex
-	slot     chan struct{} // holds a token while a prompt is queued or playing
-	shard    *shard        // nil when not started
+	rxMu       sync.Mutex // held by the receive pass for this session, drain and Close
+	rd         reader     // under rxMu
+	readErrs   int        // consecutive failed receives; under rxMu
+	connClosed bool       // under rxMu
+	wr         sender     // send pass only, under playMu
+	playMu     sync.Mutex
+	slot       chan struct{} // holds a token while a prompt is queued or playing
+	shard      *shard        // nil when not started
 
 	done    chan struct{}
 	stopped atomic.Bool // done is closed
@@ -278,7 +280,12 @@ func (s *Session) accept(src netip.AddrPort) bool {
 // Audio pending for the previous recorder is flushed to it first; once
 // SetRecorder returns, the previous recorder is never called again. Audio
 // received while no recorder is set is discarded.
+//
+// It first reads what waits on the socket since the last receive pass, so
+// that the previous recorder gets everything that arrived before the call
+// (a hang-up ends a message: its last words are already here).
 func (s *Session) SetRecorder(w SampleWriter) {
+	s.drain()
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
 	s.jb.flushAll()
@@ -370,14 +377,20 @@ func (s *Session) Close() error {
 	defer close(s.closed)
 	s.stop(ErrClosed)
 	s.detach()
-	s.drain()
 	s.playMu.Lock()
 	if cur := s.wr.cur; cur != nil {
 		s.endPlay(cur, s.Err())
 	}
 	s.playMu.Unlock()
+	// The last read and the close under rxMu: a drain racing Close never
+	// reads a descriptor number the kernel may have given to another socket.
+	s.rxMu.Lock()
+	s.drainLocked()
+	s.connClosed = true
+	err := s.conn.Close()
+	s.rxMu.Unlock()
 	s.flushRecording()
-	if err := s.conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+	if err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("media: close rtp socket: %w", err)
 	}
 	return nil

@@ -309,3 +309,21 @@ func TestComfortNoiseKeepsTheCallAndThePause(t *testing.T) {
 		}
 	})
 }
+
+// A hang-up ends the message: what arrived since the last receive pass is
+// read by SetRecorder(nil) and reaches the recorder being replaced.
+func TestSetRecorderReadsWhatWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fc := newFakeConn()
+		s := startFake(t, fc, Config{Codec: PCMU, Remote: peer})
+		var rec recorder
+		s.SetRecorder(&rec)
+		for k := range 3 { // all within one receive interval
+			fc.in <- datagram{pkt(0, k == 0, uint16(k), uint32(k*FrameSamples), 9, frameOf(UlawEncode(700))), peer}
+		}
+		s.SetRecorder(nil)
+		if got, want := rec.get(), tone(3*FrameSamples, UlawDecode(UlawEncode(700))); !slices.Equal(got, want) {
+			t.Errorf("recorded %v, want %v", runs(got), runs(want))
+		}
+	})
+}
