@@ -35,16 +35,18 @@ var ErrMediaTimeout = errors.New("media: no RTP received (media timeout)")
 
 // SampleWriter receives decoded caller audio: 8 kHz mono samples, gaps already
 // filled with silence. The slice is only valid during the call. It runs on
-// the reader goroutine (or in SetRecorder and Close), so it must not block
-// for long nor call SetRecorder.
+// the engine's receiver goroutine, shared by many calls (or in SetRecorder
+// and Close), so it must not block for long nor call SetRecorder.
 type SampleWriter interface {
 	WriteSamples(s []int16) error
 }
 
 // Config describes the media of one call. Zero timeouts take their defaults.
 type Config struct {
-	// Conn is the bound local RTP socket. The Session owns it and closes it
-	// in Close; if NewSession fails, the caller keeps it.
+	// Conn is the bound local RTP socket. NewSession takes it over: the
+	// session keeps a duplicate of its descriptor outside the runtime's
+	// poller, closes Conn, and closes the socket in Close. If NewSession
+	// fails, the caller keeps Conn.
 	Conn *net.UDPConn
 	// Remote is where the peer wants RTP, from its SDP. The source of the
 	// first valid RTP packet replaces it (symmetric RTP through NAT). A zero
@@ -144,8 +146,13 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	s, err := newSession(cfg, c)
 	if err != nil {
-		c.Close()
+		c.Close() // the duplicate; cfg.Conn stays the caller's
 		return nil, err
+	}
+	// The runtime forgets its descriptor; the duplicate keeps the socket.
+	if err := cfg.Conn.Close(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("media: rtp socket: %w", err)
 	}
 	s.start(defaultEngine())
 	return s, nil

@@ -36,9 +36,10 @@ type udpSocket struct {
 
 var _ conn = (*udpSocket)(nil)
 
-// newUDPSocket takes the socket of c out of the runtime's poller: it keeps a
-// duplicate of its descriptor (same socket, same port) and closes c. On
-// error, c is left as it was.
+// newUDPSocket returns a duplicate of the descriptor of c (same socket,
+// same port), non-blocking and outside the runtime's poller. c is left as it
+// is: once c is closed (which takes it out of the poller), the duplicate
+// alone keeps the socket open.
 func newUDPSocket(c *net.UDPConn) (conn, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
@@ -73,7 +74,6 @@ func newUDPSocket(c *net.UDPConn) (conn, error) {
 	if _, ok := sa.(*syscall.SockaddrInet6); ok {
 		s.family = syscall.AF_INET6
 	}
-	c.Close() // the runtime forgets its descriptor; ours keeps the socket open
 	return s, nil
 }
 
