@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pion/rtp"
 )
@@ -28,6 +29,7 @@ type fakeConn struct {
 type datagram struct {
 	b    []byte
 	addr netip.AddrPort
+	at   time.Time // when it was sent (writes only)
 }
 
 var fakeLocal = netip.MustParseAddrPort("127.0.0.1:40000")
@@ -57,7 +59,7 @@ func (f *fakeConn) send(b []byte, addr netip.AddrPort) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, datagram{slices.Clone(b), addr})
+	f.sent = append(f.sent, datagram{slices.Clone(b), addr, time.Now()})
 	return nil
 }
 
@@ -88,15 +90,21 @@ type sentPacket struct {
 	to netip.AddrPort
 }
 
-// startFake starts a session on a fake socket; it must run inside the
-// synctest bubble that the session's goroutines belong to.
+// startFake starts a session on a fake socket, on an engine of its own; it
+// must run inside the synctest bubble that the engine's goroutines belong to.
 func startFake(t *testing.T, fc *fakeConn, cfg Config) *Session {
+	t.Helper()
+	return startOn(t, newEngine(1), fc, cfg)
+}
+
+// startOn starts a session on a fake socket and the engine e.
+func startOn(t *testing.T, e *engine, fc *fakeConn, cfg Config) *Session {
 	t.Helper()
 	s, err := newSession(cfg, fc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.start(newEngine(1))
+	s.start(e)
 	t.Cleanup(func() { s.Close() })
 	return s
 }

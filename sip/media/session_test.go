@@ -43,7 +43,7 @@ func waitReceive() { time.Sleep(recvInterval + time.Millisecond) }
 // encoded from code codes[k%len(codes)].
 func feed(fc *fakeConn, src netip.AddrPort, ssrc uint32, seq0 uint16, ts0 uint32, n int, code byte) {
 	for k := range n {
-		fc.in <- datagram{pkt(0, k == 0, seq0+uint16(k), ts0+uint32(k*FrameSamples), ssrc, frameOf(code)), src}
+		fc.in <- datagram{b: pkt(0, k == 0, seq0+uint16(k), ts0+uint32(k*FrameSamples), ssrc, frameOf(code)), addr: src}
 		time.Sleep(frameDuration)
 	}
 }
@@ -199,7 +199,7 @@ func TestLatch(t *testing.T) {
 		feed(fc, other, 1, 1, 0, 2, 0x10)
 		feed(fc, netip.MustParseAddrPort("[::ffff:198.51.100.7]:40002"), 1, 3, 2*FrameSamples, 1, 0x10)
 		feed(fc, netip.MustParseAddrPort("203.0.113.1:9"), 1, 4, 3*FrameSamples, 1, 0x10) // foreign
-		fc.in <- datagram{[]byte("not rtp"), other}
+		fc.in <- datagram{b: []byte("not rtp"), addr: other}
 		waitReceive()
 		ps := fc.packets(t)
 		if last := ps[len(ps)-1]; last.to != other {
@@ -281,7 +281,7 @@ func TestComfortNoiseKeepsTheCallAndThePause(t *testing.T) {
 		// carries on the sequence and the clock.
 		seq, ts := uint16(11), uint32(1000+10*FrameSamples)
 		for range 20 {
-			fc.in <- datagram{pkt(ptComfortNoise, false, seq, ts, 7, []byte{0x40}), peer}
+			fc.in <- datagram{b: pkt(ptComfortNoise, false, seq, ts, 7, []byte{0x40}), addr: peer}
 			seq++
 			time.Sleep(time.Second)
 			ts += SampleRate
@@ -319,7 +319,7 @@ func TestSetRecorderReadsWhatWaits(t *testing.T) {
 		var rec recorder
 		s.SetRecorder(&rec)
 		for k := range 3 { // all within one receive interval
-			fc.in <- datagram{pkt(0, k == 0, uint16(k), uint32(k*FrameSamples), 9, frameOf(UlawEncode(700))), peer}
+			fc.in <- datagram{b: pkt(0, k == 0, uint16(k), uint32(k*FrameSamples), 9, frameOf(UlawEncode(700))), addr: peer}
 		}
 		s.SetRecorder(nil)
 		if got, want := rec.get(), tone(3*FrameSamples, UlawDecode(UlawEncode(700))); !slices.Equal(got, want) {
