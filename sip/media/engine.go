@@ -172,6 +172,7 @@ func (sh *shard) poll(s *Session) {
 	}
 	s.rxMu.Lock()
 	defer s.rxMu.Unlock()
+	s.rd.pcm = sh.rx.pcm[:]
 	for range maxBatchesPerPoll {
 		n, err := s.conn.recvBatch(&sh.rx)
 		if err != nil {
@@ -206,6 +207,8 @@ func (s *Session) drainLocked() {
 	}
 	b := spareBatches.Get().(*rxBatch)
 	defer spareBatches.Put(b)
+	s.rd.pcm = b.pcm[:]
+	defer func() { s.rd.pcm = nil }() // b goes back to the pool
 	for range maxBatchesPerPoll {
 		n, err := s.conn.recvBatch(b)
 		for i := range n {

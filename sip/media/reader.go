@@ -10,8 +10,10 @@ import (
 	"github.com/pion/rtp"
 )
 
-// reader is the receive state of a session: one reused rtp.Packet and one
-// decode buffer. The read buffers belong to the shard (rxBatch).
+// reader is the receive state of a session: one reused rtp.Packet. The
+// read and decode buffers belong to the shard (rxBatch): whoever calls
+// receive points pcm at the buffer of its batch first; a session driven
+// directly (benchmarks, fuzzing) gets one of its own.
 type reader struct {
 	pkt rtp.Packet
 	pcm []int16
@@ -19,7 +21,6 @@ type reader struct {
 }
 
 func (r *reader) init() {
-	r.pcm = make([]int16, maxPacket)
 	// Room for the most a header can carry, so that Unmarshal never grows them.
 	r.pkt.CSRC = make([]uint32, 0, 15)
 	r.pkt.Extensions = make([]rtp.Extension, 0, 16)
@@ -105,6 +106,9 @@ func (s *Session) receive(b []byte, src netip.AddrPort) {
 			s.deliverDTMF(r)
 		}
 		return
+	}
+	if s.rd.pcm == nil {
+		s.rd.pcm = make([]int16, maxPacket)
 	}
 	payload := p.Payload[:min(len(p.Payload), len(s.rd.pcm))]
 	pcm := s.rd.pcm[:len(payload)]

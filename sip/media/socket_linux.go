@@ -103,6 +103,7 @@ type rxBatch struct {
 	hdr  [rxBatchLen]mmsghdr
 	iov  [rxBatchLen]syscall.Iovec
 	name [rxBatchLen]syscall.RawSockaddrInet6
+	pcm  [maxPacket]int16 // decoded audio of the packet being handled
 }
 
 func (b *rxBatch) init() {

@@ -13,6 +13,7 @@ type rxBatch struct {
 	buf [rxBatchLen][readBufSize]byte
 	n   [rxBatchLen]int
 	src [rxBatchLen]netip.AddrPort
+	pcm [maxPacket]int16
 }
 
 // newUDPSocket needs recvmmsg(2) on 64-bit Linux, where astreinte runs.
