@@ -41,9 +41,12 @@ const (
 	// recvYield is how many calls a receive pass serves before it lets
 	// other goroutines run: a pass over a thousand calls takes
 	// milliseconds, and a pacer woken meanwhile must not wait for a free P
-	// (that wait is jitter on every call of its shard). About 0.2 ms of
-	// work between two yields.
+	// (that wait is jitter on every call of its shard).
 	recvYield = 16
+	// yieldAfter is how long a receive pass runs before it yields: short
+	// passes (a few hundred calls) never yield, since a yield can wake an
+	// idle P for nothing.
+	yieldAfter = 500 * time.Microsecond
 	// maxBatchesPerPoll bounds the datagrams read from one socket in one
 	// pass, so that a flooded socket cannot hold the others back.
 	maxBatchesPerPoll = 4
@@ -156,9 +159,11 @@ func (l *loop) pass(quit chan struct{}) bool {
 	if l.quit != quit {
 		return false
 	}
+	last := time.Now()
 	for i, s := range l.sessions {
-		if l.yieldEvery > 0 && i > 0 && i%l.yieldEvery == 0 {
+		if l.yieldEvery > 0 && i > 0 && i%l.yieldEvery == 0 && time.Since(last) > yieldAfter {
 			runtime.Gosched()
+			last = time.Now()
 		}
 		l.f(s)
 	}
