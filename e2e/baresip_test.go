@@ -55,7 +55,7 @@ func startBaresip(t testing.TB, user, mic string, accountParams ...string) *bare
 		t.Fatal(err)
 	}
 	ctrl := freeTCPPort(t)
-	sipPort := freeSIPPort(t)
+	sipPort := takePorts(t, 2, 1, true) // baresip also listens for SIP/TLS on the next port
 	lo, hi := rtpRange(t)
 	cfg := strings.Join([]string{
 		"poll_method poll",
