@@ -115,6 +115,7 @@ type Line struct {
 	UrgencyTimeout time.Duration `yaml:"urgency_timeout"`
 	Record         Record        `yaml:"record"`
 	Due            Due           `yaml:"due"`
+	SRTP           string        `yaml:"srtp"` // "" or "offered": SRTP when the caller offers it; "required" (config/srtp.go)
 
 	LineCaller `yaml:",inline"` // country, missed_calls (caller.go)
 }
@@ -471,6 +472,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 			}
 			seen[n] = l.Name
 		}
+		l.validateSRTP(p, &errs)
 		if l.Language != "fr" && l.Language != "en" {
 			errs.Add(p+".language", "%q: want fr or en", l.Language)
 		}

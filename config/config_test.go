@@ -45,6 +45,7 @@ lines:
     numbers: [support]
     language: de
     open_action: redirect
+    srtp: always
   - name: support
     numbers: [support]
 calendar:
@@ -61,9 +62,10 @@ calendar:
 		"bad.yaml:4: sip.rtp_ports:",
 		"bad.yaml:8: lines[0].language: \"de\"",
 		"lines[0].redirect_to: open_action redirect needs a SIP URI",
-		"bad.yaml:10: lines[1].name: \"support\" is used by another line",
+		"bad.yaml:10: lines[0].srtp: \"always\": want offered or required",
+		"bad.yaml:11: lines[1].name: \"support\" is used by another line",
 		"lines[1].numbers[0]: \"support\" is already answered by line \"support\"",
-		"bad.yaml:13: calendar.timezone:",
+		"bad.yaml:14: calendar.timezone:",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing %q in:\n%s", want, msg)

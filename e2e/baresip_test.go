@@ -45,7 +45,8 @@ type bsEvent struct {
 
 // startBaresip starts baresip as sip:user@127.0.0.1 with mic (an 8 kHz mono
 // WAV, long enough for the whole call: baresip hangs up when it ends).
-func startBaresip(t testing.TB, user, mic string) *baresip {
+// accountParams are added to its account line (e.g. "mediaenc=srtp-mand").
+func startBaresip(t testing.TB, user, mic string, accountParams ...string) *baresip {
 	t.Helper()
 	requirePeer(t, "baresip")
 	dir := filepath.Join(testDir(t), "baresip-"+user)
@@ -54,7 +55,7 @@ func startBaresip(t testing.TB, user, mic string) *baresip {
 		t.Fatal(err)
 	}
 	ctrl := freeTCPPort(t)
-	sipPort := freeSIPPort(t)
+	sipPort := takePorts(t, 2, 1, true) // baresip also listens for SIP/TLS on the next port
 	lo, hi := rtpRange(t)
 	cfg := strings.Join([]string{
 		"poll_method poll",
@@ -68,6 +69,7 @@ func startBaresip(t testing.TB, user, mic string) *baresip {
 		"module g711.so",
 		"module aufile.so",
 		"module sndfile.so",
+		"module srtp.so", // before account.so: for accounts with mediaenc=srtp…
 		"module account.so",
 		"module menu.so",
 		"module ctrl_tcp.so",
@@ -76,7 +78,7 @@ func startBaresip(t testing.TB, user, mic string) *baresip {
 		"",
 	}, "\n")
 	writeFile(t, filepath.Join(dir, "config"), []byte(cfg))
-	writeFile(t, filepath.Join(dir, "accounts"), []byte(fmt.Sprintf("<sip:%s@127.0.0.1>;regint=0;audio_codecs=PCMU,PCMA\n", user)))
+	writeFile(t, filepath.Join(dir, "accounts"), []byte(fmt.Sprintf("<sip:%s@127.0.0.1>;regint=0;audio_codecs=PCMU,PCMA%s\n", user, accountSuffix(accountParams))))
 	writeFile(t, filepath.Join(dir, "contacts"), nil)
 
 	b := &baresip{t: t, dir: dir, snd: snd, user: user, port: sipPort, events: make(chan bsEvent, 256)}
@@ -231,4 +233,11 @@ func (b *baresip) waitHeard(d, timeout time.Duration) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return false
+}
+
+func accountSuffix(params []string) string {
+	if len(params) == 0 {
+		return ""
+	}
+	return ";" + strings.Join(params, ";")
 }

@@ -212,7 +212,12 @@ func (c *Call) Answer(ctx context.Context) error {
 }
 
 func (c *Call) startMedia(neg Media) error {
+	keys, err := c.srtpKeys(neg)
+	if err != nil {
+		return err
+	}
 	sess, err := media.NewSession(media.Config{
+		SRTP:               keys,
 		Conn:               c.conn,
 		Remote:             neg.Remote,
 		Codec:              neg.Codec,
@@ -237,7 +242,7 @@ func (c *Call) startMedia(neg Media) error {
 	for _, k := range early {
 		sess.InjectDTMF(k)
 	}
-	c.log.Debug("media started", "codec", neg.Codec, "remote", neg.Remote, "dtmf_pt", neg.DTMFType, "local", sess.LocalAddr())
+	c.log.Debug("media started", "codec", neg.Codec, "remote", neg.Remote, "dtmf_pt", neg.DTMFType, "local", sess.LocalAddr(), "srtp", neg.Secure())
 	return nil
 }
 

@@ -98,6 +98,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		m, err := parseSDP(body)
 		switch {
+		case errors.Is(err, ErrNoCommonCrypto):
+			reject(sip.StatusNotAcceptableHere, "Not Acceptable Here", sip.NewHeader("Warning", `304 astreinte "SRTP: only SDES `+cryptoSuite+` is supported"`))
+			return
 		case errors.Is(err, ErrNoCommonCodec):
 			reject(sip.StatusNotAcceptableHere, "Not Acceptable Here", sip.NewHeader("Warning", `304 astreinte "only PCMU and PCMA audio are supported"`))
 			return
@@ -106,6 +109,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		offer = &m
+	}
+	if s.srtpRequired(line) && (offer == nil || !offer.Secure()) {
+		reject(sip.StatusNotAcceptableHere, "Not Acceptable Here", sip.NewHeader("Warning", `304 astreinte "this line requires SRTP (SDES `+cryptoSuite+`)"`))
+		return
 	}
 	ua := &sipgo.DialogUA{Client: s.client, ContactHDR: s.contactForReq(req), RewriteContact: true}
 	sess, err := ua.ReadInvite(req, tx)
@@ -205,6 +212,10 @@ func (c *Call) renegotiate(offer []byte) ([]byte, int, string) {
 			return nil, sip.StatusNotAcceptableHere, "Not Acceptable Here"
 		}
 		return nil, sip.StatusBadRequest, "Bad Request"
+	}
+	if c.media != nil && !sameCrypto(c.neg.Crypto, m.Crypto) {
+		// The media session keeps its SRTP keys for the whole call.
+		return nil, sip.StatusNotAcceptableHere, "Not Acceptable Here"
 	}
 	if c.media != nil && m.Codec != c.neg.Codec {
 		// Keep the codec of the running session when the offer still has it.

@@ -19,6 +19,9 @@ var (
 	ErrNoCommonCodec = errors.New("sdp: no common codec (we support PCMU and PCMA)")
 	// ErrBadSDP means the body could not be parsed as SDP (400).
 	ErrBadSDP = errors.New("sdp: malformed")
+	// ErrNoCommonCrypto means the offer asks for SRTP (RTP/SAVP) with no
+	// a=crypto line we support (488); it is also an ErrNoCommonCodec.
+	ErrNoCommonCrypto = fmt.Errorf("%w: no common SRTP crypto suite (we support SDES %s)", ErrNoCommonCodec, cryptoSuite)
 )
 
 // Direction is an SDP media direction attribute.
@@ -53,7 +56,12 @@ type Media struct {
 	Direction Direction     // the peer's direction
 	Ptime     int           // the peer's ptime, 0 if absent
 	Offered   []media.Codec // every G.711 codec the peer listed, in its order
+	Proto     string        // the m= line's transport: RTP/AVP, RTP/SAVP…
+	Crypto    *Crypto       // the SDES key the peer sends with; nil for plain RTP
 }
+
+// Secure reports whether the media is SRTP.
+func (m Media) Secure() bool { return m.Crypto != nil }
 
 // Held reports whether the peer put the call on hold (RFC 3264 section 8.4).
 func (m Media) Held() bool {
@@ -72,14 +80,21 @@ func parseSDP(body []byte) (Media, error) {
 	}
 	sessionAddr := connAddr(sd.ConnectionInformation)
 	sessionDir := directionOf(sd.Attributes, SendRecv)
+	noCrypto := false // an SRTP stream was skipped for its crypto
 	for _, md := range sd.MediaDescriptions {
 		if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
 			continue
 		}
-		if !hasRTPProto(md.MediaName.Protos) {
+		proto := strings.Join(md.MediaName.Protos, "/")
+		if !hasRTPProto(proto) {
 			continue
 		}
-		m := Media{Direction: directionOf(md.Attributes, sessionDir)}
+		m := Media{Direction: directionOf(md.Attributes, sessionDir), Proto: proto}
+		m.Crypto = pickCrypto(md.Attributes)
+		if m.Crypto == nil && isSecureProto(proto) {
+			noCrypto = true
+			continue
+		}
 		addr := sessionAddr
 		if a := connAddr(md.ConnectionInformation); a.IsValid() {
 			addr = a
@@ -130,12 +145,14 @@ func parseSDP(body []byte) (Media, error) {
 		}
 		return m, nil
 	}
+	if noCrypto {
+		return Media{}, ErrNoCommonCrypto
+	}
 	return Media{}, ErrNoCommonCodec
 }
 
-func hasRTPProto(protos []string) bool {
-	p := strings.Join(protos, "/")
-	return p == "RTP/AVP" || p == "RTP/AVPF"
+func hasRTPProto(p string) bool {
+	return p == "RTP/AVP" || p == "RTP/AVPF" || isSecureProto(p)
 }
 
 func connAddr(c *sdp.ConnectionInformation) netip.Addr {
@@ -170,6 +187,7 @@ type localSDP struct {
 	Version   uint64
 	Addr      netip.Addr // advertised media address
 	Port      uint16
+	key       []byte // our SRTP master key and salt, made at the first SRTP answer
 }
 
 func newLocalSDP(addr netip.Addr, port uint16) *localSDP {
@@ -177,18 +195,25 @@ func newLocalSDP(addr netip.Addr, port uint16) *localSDP {
 	return &localSDP{SessionID: id, Version: id, Addr: addr, Port: port}
 }
 
-// offer is our SDP offer: PCMU, PCMA and telephone-event 101.
+// offer is our SDP offer: PCMU, PCMA and telephone-event 101, plain RTP.
 func (l *localSDP) offer(dir Direction) []byte {
-	return l.build([]media.Codec{media.PCMU, media.PCMA}, 101, dir)
+	return l.build([]media.Codec{media.PCMU, media.PCMA}, 101, dir, "RTP/AVP", nil)
 }
 
 // answer is our SDP answer to a negotiated offer: the chosen codec and the
-// offer's telephone-event payload type, direction mirrored.
+// offer's telephone-event payload type, direction mirrored; for an offer
+// with SDES crypto, the same transport and our own key under its tag.
 func (l *localSDP) answer(m Media) []byte {
-	return l.build([]media.Codec{m.Codec}, m.DTMFType, m.Direction.answer())
+	proto := "RTP/AVP"
+	var c *Crypto
+	if m.Crypto != nil {
+		proto = m.Proto
+		c = &Crypto{Tag: m.Crypto.Tag, Key: l.srtpKey()}
+	}
+	return l.build([]media.Codec{m.Codec}, m.DTMFType, m.Direction.answer(), proto, c)
 }
 
-func (l *localSDP) build(codecs []media.Codec, dtmf uint8, dir Direction) []byte {
+func (l *localSDP) build(codecs []media.Codec, dtmf uint8, dir Direction, proto string, c *Crypto) []byte {
 	ipv := "IP4"
 	if l.Addr.Is6() && !l.Addr.Is4In6() {
 		ipv = "IP6"
@@ -198,7 +223,7 @@ func (l *localSDP) build(codecs []media.Codec, dtmf uint8, dir Direction) []byte
 	b.Grow(256)
 	fmt.Fprintf(&b, "v=0\r\no=astreinte %d %d IN %s %s\r\ns=astreinte\r\nc=IN %s %s\r\nt=0 0\r\n",
 		l.SessionID, l.Version, ipv, addr, ipv, addr)
-	fmt.Fprintf(&b, "m=audio %d RTP/AVP", l.Port)
+	fmt.Fprintf(&b, "m=audio %d %s", l.Port, proto)
 	for _, c := range codecs {
 		fmt.Fprintf(&b, " %d", uint8(c))
 	}
@@ -211,6 +236,9 @@ func (l *localSDP) build(codecs []media.Codec, dtmf uint8, dir Direction) []byte
 	}
 	if dtmf != 0 {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", dtmf, dtmf)
+	}
+	if c != nil {
+		b.WriteString(c.attribute())
 	}
 	fmt.Fprintf(&b, "a=ptime:20\r\na=%s\r\n", dir)
 	return []byte(b.String())

@@ -69,9 +69,9 @@ func TestParseSDP(t *testing.T) {
 			err:  ErrNoCommonCodec,
 		},
 		{
-			name: "SRTP profile only",
+			name: "SRTP profile without crypto",
 			body: sdpOf(append(head, "m=audio 4018 RTP/SAVP 0")...),
-			err:  ErrNoCommonCodec,
+			err:  ErrNoCommonCrypto,
 		},
 		{name: "garbage", body: []byte("hello\r\n"), err: ErrBadSDP},
 		{name: "empty", body: nil, err: ErrBadSDP},
@@ -181,4 +181,94 @@ func FuzzParseSDP(f *testing.F) {
 			t.Fatalf("our answer to an accepted offer does not parse: %v", err)
 		}
 	})
+}
+
+// A key of 30 bytes, 0x00 to 0x1d, in base64.
+const testKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"
+
+func TestParseSDPCrypto(t *testing.T) {
+	head := []string{"v=0", "o=- 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0"}
+	tests := []struct {
+		name  string
+		lines []string
+		tag   int // the tag picked; -1 for plain RTP
+		err   error
+	}{
+		{"SAVP with our suite", []string{"m=audio 4000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey}, 1, nil},
+		{"lifetime accepted", []string{"m=audio 4000 RTP/SAVP 0", "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + "|2^31"}, 3, nil},
+		{
+			"other suites and an MKI skipped",
+			[]string{"m=audio 4000 RTP/SAVP 0",
+				"a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:" + testKey + testKey,
+				"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" + testKey,
+				"a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + "|2^20|1:4",
+				"a=crypto:4 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + " UNENCRYPTED_SRTP",
+				"a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:" + testKey},
+			5, nil,
+		},
+		{"best-effort SRTP on RTP/AVP", []string{"m=audio 4000 RTP/AVP 0", "a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:" + testKey}, 7, nil},
+		{"plain RTP", []string{"m=audio 4000 RTP/AVP 0"}, -1, nil},
+		{"SAVP, only a short key", []string{"m=audio 4000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODw=="}, 0, ErrNoCommonCrypto},
+		{"SAVP, only AES-256", []string{"m=audio 4000 RTP/SAVP 0", "a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:" + testKey + testKey}, 0, ErrNoCommonCrypto},
+		{
+			"SAVP without crypto, then a plain stream",
+			[]string{"m=audio 4000 RTP/SAVP 0", "m=audio 4002 RTP/AVP 0"}, -1, nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := parseSDP(sdpOf(append(head, tt.lines...)...))
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) || !errors.Is(err, ErrNoCommonCodec) {
+					t.Fatalf("err = %v, want %v (an ErrNoCommonCodec too)", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.tag < 0 && m.Crypto != nil:
+				t.Fatalf("crypto %+v for plain RTP", m.Crypto)
+			case tt.tag < 0:
+			case m.Crypto == nil:
+				t.Fatal("no crypto picked")
+			case m.Crypto.Tag != tt.tag || len(m.Crypto.Key) != media.SRTPKeyLen || m.Crypto.Key[29] != 0x1d:
+				t.Fatalf("crypto tag %d key % x, want tag %d and the test key", m.Crypto.Tag, m.Crypto.Key, tt.tag)
+			}
+		})
+	}
+}
+
+func TestAnswerSRTP(t *testing.T) {
+	offer, err := parseSDP(sdpOf("v=0", "o=- 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0",
+		"m=audio 4000 RTP/SAVP 8 101", "a=rtpmap:101 telephone-event/8000",
+		"a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:"+testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLocalSDP(netip.MustParseAddr("203.0.113.5"), 10002)
+	ans := string(l.answer(offer))
+	if !strings.Contains(ans, "m=audio 10002 RTP/SAVP 8 101\r\n") {
+		t.Errorf("answer does not keep RTP/SAVP:\n%s", ans)
+	}
+	back, err := parseSDP([]byte(ans))
+	if err != nil {
+		t.Fatalf("answer does not parse back: %v\n%s", err, ans)
+	}
+	if back.Crypto == nil || back.Crypto.Tag != 2 || len(back.Crypto.Key) != media.SRTPKeyLen {
+		t.Fatalf("answer crypto %+v, want tag 2 and a key of ours:\n%s", back.Crypto, ans)
+	}
+	if sameCrypto(back.Crypto, offer.Crypto) {
+		t.Error("the answer reuses the caller's key")
+	}
+	// A re-INVITE is answered with the same key: the media keeps it.
+	if again, _ := parseSDP(l.answer(offer)); !sameCrypto(again.Crypto, back.Crypto) {
+		t.Error("a second answer changed our key")
+	}
+	// A plain offer gets a plain answer.
+	plain := string(l.answer(Media{Codec: media.PCMU, Direction: SendRecv}))
+	if strings.Contains(plain, "crypto") || !strings.Contains(plain, "RTP/AVP 0") {
+		t.Errorf("plain answer:\n%s", plain)
+	}
 }

@@ -66,6 +66,10 @@ type Config struct {
 	// TLSClient configures outgoing TLS connections (a trunk over TLS
 	// with a private CA); nil: the system's roots.
 	TLSClient *tls.Config
+	// SRTPRequired reports whether a line takes only SRTP calls (a plain
+	// RTP offer gets 488). nil: SRTP when the caller offers it, plain RTP
+	// otherwise, on every line.
+	SRTPRequired func(line string) bool
 	// Handler serves answered calls.
 	Handler Handler
 	// Logger defaults to slog.Default().

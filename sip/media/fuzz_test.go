@@ -41,7 +41,7 @@ func FuzzReceivePacket(f *testing.F) {
 	src := netip.MustParseAddrPort("192.0.2.1:4000")
 	other := netip.MustParseAddrPort("192.0.2.2:4000")
 	f.Fuzz(func(t *testing.T, a, b []byte) {
-		s, err := newSession(Config{Codec: PCMU, DTMFPayloadType: 101}, &fakeConn{wake: make(chan struct{})})
+		s, err := newSession(Config{Codec: PCMU, DTMFPayloadType: 101}, newFakeConn())
 		if err != nil {
 			t.Fatal(err)
 		}

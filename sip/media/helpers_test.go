@@ -3,7 +3,6 @@ package media
 import (
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -13,17 +12,15 @@ import (
 )
 
 // fakeConn is a UDP socket made of channels, for tests under
-// testing/synctest (which cannot wait on real network I/O). Reads honour the
-// read deadline; writes are recorded.
+// testing/synctest (which cannot wait on real network I/O). Reads never
+// block; writes are recorded.
 type fakeConn struct {
 	in      chan datagram
 	discard bool  // drop writes instead of recording them (benchmarks)
 	readErr error // returned by every read when set
 
-	mu       sync.Mutex
-	deadline time.Time
-	wake     chan struct{} // closed when the deadline changes
-	sent     []datagram
+	mu   sync.Mutex
+	sent []datagram
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -32,69 +29,37 @@ type fakeConn struct {
 type datagram struct {
 	b    []byte
 	addr netip.AddrPort
+	at   time.Time // when it was sent (writes only)
 }
 
 var fakeLocal = netip.MustParseAddrPort("127.0.0.1:40000")
 
 func newFakeConn() *fakeConn {
-	return &fakeConn{in: make(chan datagram, 1024), wake: make(chan struct{}), closed: make(chan struct{})}
+	return &fakeConn{in: make(chan datagram, 1024), closed: make(chan struct{})}
 }
 
-func (f *fakeConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
+func (f *fakeConn) recvBatch(b *rxBatch) (int, error) {
 	if f.readErr != nil {
-		return 0, netip.AddrPort{}, f.readErr
+		return 0, f.readErr
 	}
-	for {
-		f.mu.Lock()
-		d, wake := f.deadline, f.wake
-		f.mu.Unlock()
-		var expire <-chan time.Time
-		var t *time.Timer
-		if !d.IsZero() {
-			wait := time.Until(d)
-			if wait <= 0 {
-				return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
-			}
-			t = time.NewTimer(wait)
-			expire = t.C
-		}
+	for i := range rxBatchLen {
 		select {
 		case p := <-f.in:
-			stop(t)
-			return copy(b, p.b), p.addr, nil
-		case <-expire:
-			return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
-		case <-wake:
-			stop(t)
-		case <-f.closed:
-			stop(t)
-			return 0, netip.AddrPort{}, net.ErrClosed
+			b.n[i], b.src[i] = copy(b.buf[i][:], p.b), p.addr
+		default:
+			return i, nil
 		}
 	}
+	return rxBatchLen, nil
 }
 
-func stop(t *time.Timer) {
-	if t != nil {
-		t.Stop()
-	}
-}
-
-func (f *fakeConn) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+func (f *fakeConn) send(b []byte, addr netip.AddrPort) error {
 	if f.discard {
-		return len(b), nil
+		return nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, datagram{slices.Clone(b), addr})
-	return len(b), nil
-}
-
-func (f *fakeConn) SetReadDeadline(t time.Time) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.deadline = t
-	close(f.wake)
-	f.wake = make(chan struct{})
+	f.sent = append(f.sent, datagram{slices.Clone(b), addr, time.Now()})
 	return nil
 }
 
@@ -125,15 +90,21 @@ type sentPacket struct {
 	to netip.AddrPort
 }
 
-// startFake starts a session on a fake socket; it must run inside the
-// synctest bubble that the session's goroutines belong to.
+// startFake starts a session on a fake socket, on an engine of its own; it
+// must run inside the synctest bubble that the engine's goroutines belong to.
 func startFake(t *testing.T, fc *fakeConn, cfg Config) *Session {
+	t.Helper()
+	return startOn(t, newEngine(1), fc, cfg)
+}
+
+// startOn starts a session on a fake socket and the engine e.
+func startOn(t *testing.T, e *engine, fc *fakeConn, cfg Config) *Session {
 	t.Helper()
 	s, err := newSession(cfg, fc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.start()
+	s.start(e)
 	t.Cleanup(func() { s.Close() })
 	return s
 }

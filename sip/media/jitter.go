@@ -5,7 +5,7 @@ package media
 // sample, so that late and reordered packets still land in their slot.
 
 const (
-	ringSize     = 1 << 14 // samples in the ring: 2.048 s at 8 kHz
+	ringSize     = 1 << 12 // samples in the ring: 512 ms at 8 kHz
 	ringMask     = ringSize - 1
 	playoutDelay = 800             // samples held back before flushing: 100 ms
 	maxJump      = SampleRate      // a timestamp jump beyond 1 s rebases the stream…
@@ -141,8 +141,10 @@ func (j *jitterBuffer) place(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
 func (j *jitterBuffer) write(pos int64, pcm []int16) {
 	end := pos + int64(len(pcm))
 	if end-j.tail > ringSize {
-		// Cannot happen with maxJump+maxPacket+playoutDelay < ringSize, but
-		// the ring must never overwrite pending samples.
+		// A gap longer than the ring (512 ms lost, under maxJump): the
+		// ring never overwrites pending samples, so what is older than
+		// the ring is flushed now, a packet reordered into it is late.
+		// The ring stays small (12 KB a call) for a rare case.
 		j.flush(end - ringSize)
 	}
 	for len(pcm) > 0 {

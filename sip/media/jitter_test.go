@@ -66,6 +66,13 @@ func TestJitterBuffer(t *testing.T) {
 			name: "gap of ten", in: pick(s, 1, 12, 13), want: append([]int16{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 12, 13),
 			st: Stats{LostPackets: 10, SilenceSamples: 10 * FrameSamples},
 		},
+		{
+			// 0.8 s lost: longer than the ring, shorter than a resync.
+			// The ring flushes early what it must; the gap is silence.
+			name: "gap longer than the ring", in: append(pick(s, 1, 2), in{a, 100 + 43, 5000 + 43*FrameSamples, 43, 0}),
+			want: append(append([]int16{1, 2}, make([]int16, 40)...), 43),
+			st:   Stats{LostPackets: 40, SilenceSamples: 40 * FrameSamples},
+		},
 		{name: "late", in: append(slices.Clone(s[1:11]), s[2]), want: seqVals(1, 10), st: Stats{Late: 1}},
 		{
 			name: "ssrc change continues at the write position",

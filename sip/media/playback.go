@@ -9,17 +9,10 @@ import "context"
 // to stop the prompt now) or the session ended. Start blocks only while a
 // previous prompt is still playing.
 func (s *Session) Start(ctx context.Context, pcm []int16) <-chan struct{} {
-	r := &playRequest{ctx: ctx, pcm: pcm, done: make(chan struct{})}
-	if len(pcm) == 0 || ctx.Err() != nil {
-		close(r.done)
-		return r.done
+	if len(pcm) == 0 || ctx.Err() != nil || s.stopped.Load() {
+		done := make(chan struct{})
+		close(done)
+		return done
 	}
-	select {
-	case s.plays <- r:
-	case <-ctx.Done():
-		close(r.done)
-	case <-s.done:
-		close(r.done)
-	}
-	return r.done
+	return s.enqueue(ctx, pcm).done
 }

@@ -5,98 +5,59 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"time"
 
 	"github.com/pion/rtp"
 )
 
-// reader is the state of the reader goroutine: one reused read buffer, one
-// reused rtp.Packet and one decode buffer.
+// reader is the receive state of a session: one reused rtp.Packet. The
+// read and decode buffers belong to the shard (rxBatch): whoever calls
+// receive points pcm at the buffer of its batch first; a session driven
+// directly (benchmarks, fuzzing) gets one of its own.
 type reader struct {
-	buf []byte
 	pkt rtp.Packet
 	pcm []int16
 	det dtmfDetector
 }
 
 func (r *reader) init() {
-	r.buf = make([]byte, readBufSize)
-	r.pcm = make([]int16, readBufSize)
 	// Room for the most a header can carry, so that Unmarshal never grows them.
 	r.pkt.CSRC = make([]uint32, 0, 15)
 	r.pkt.Extensions = make([]rtp.Extension, 0, 16)
 }
 
-// runReader reads RTP until Close, a media timeout or too many read errors.
-func (s *Session) runReader() {
-	s.lastRx.Store(int64(s.since()))
-	s.setDeadline(s.firstTimeout)
-	errs := 0
-	for {
-		n, src, err := s.conn.ReadFromUDPAddrPort(s.rd.buf)
-		if err == nil {
-			errs = 0
-			s.receive(s.rd.buf[:n], src)
-			continue
-		}
-		if s.closing.Load() {
-			return
-		}
-		switch {
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			if s.timedOut() {
-				s.log.Info("media timeout", "first_packet", !s.gotFirst.Load(), "stats", s.Stats())
-				s.flushRecording()
-				s.stop(ErrMediaTimeout)
-				return
-			}
-		case errors.Is(err, net.ErrClosed):
-			s.flushRecording()
-			s.stop(fmt.Errorf("media: read rtp: %w", err))
-			return
-		default:
-			errs++
-			if errs >= maxReadErrors {
-				s.log.Error("rtp reader gave up", "errors", errs, "error", err)
-				s.flushRecording()
-				s.stop(fmt.Errorf("media: read rtp: %d consecutive errors: %w", errs, err))
-				return
-			}
-		}
+// readError handles a failed receive: the session gives up after
+// maxReadErrors passes in a row failed.
+func (s *Session) readError(err error) {
+	if s.closing.Load() {
+		return
+	}
+	s.readErrs++
+	if errors.Is(err, net.ErrClosed) || s.readErrs >= maxReadErrors {
+		s.log.Error("rtp reader gave up", "errors", s.readErrs, "error", err)
+		s.flushRecording()
+		s.stop(fmt.Errorf("media: read rtp: %d consecutive errors: %w", s.readErrs, err))
 	}
 }
 
-// timedOut is called when the read deadline passed. It reports whether the
-// media timed out, or sets the next deadline: the deadline is only moved when
-// it fires, not per packet.
-func (s *Session) timedOut() bool {
-	now := s.since()
+// checkTimeout ends the media when no RTP arrived for too long: the first
+// packet timeout before any packet, the media timeout after. It is checked
+// on each receive pass, and suspended while on hold (SetHold(false) restarts
+// the clock).
+func (s *Session) checkTimeout() {
+	if s.held.Load() {
+		return
+	}
 	limit := s.firstTimeout
 	if s.gotFirst.Load() {
 		limit = s.mediaTimeout
 	}
-	if s.held.Load() {
-		s.setDeadline(now + limit) // look again later; SetHold(false) restarts the clock
-		return false
+	if s.since() < time.Duration(s.lastRx.Load())+limit {
+		return
 	}
-	due := time.Duration(s.lastRx.Load()) + limit
-	if now >= due {
-		return true
-	}
-	s.setDeadline(due)
-	return false
-}
-
-// setDeadline moves the read deadline to at (since the start). If Close ran
-// meanwhile, its deadline in the past is put back, so the reader still wakes.
-func (s *Session) setDeadline(at time.Duration) {
-	if err := s.conn.SetReadDeadline(s.epoch.Add(at)); err != nil {
-		s.log.Debug("rtp read deadline", "error", err)
-	}
-	if s.closing.Load() {
-		_ = s.conn.SetReadDeadline(aLongTimeAgo)
-	}
+	s.log.Info("media timeout", "first_packet", !s.gotFirst.Load(), "stats", s.Stats())
+	s.flushRecording()
+	s.stop(ErrMediaTimeout)
 }
 
 // receive handles one datagram from src: audio goes to the recording, events
@@ -106,6 +67,13 @@ func (s *Session) receive(b []byte, src netip.AddrPort) {
 	if len(b) < 12 || b[0]>>6 != 2 {
 		s.st.badPackets.Add(1)
 		return
+	}
+	if s.srtp != nil {
+		var err error
+		if b, err = s.srtp.decrypt(b); err != nil {
+			s.st.srtpFailed.Add(1)
+			return
+		}
 	}
 	pt := b[1] & 0x7F
 	if pt == ptComfortNoise {
@@ -139,6 +107,9 @@ func (s *Session) receive(b []byte, src netip.AddrPort) {
 		}
 		return
 	}
+	if s.rd.pcm == nil {
+		s.rd.pcm = make([]int16, maxPacket)
+	}
 	payload := p.Payload[:min(len(p.Payload), len(s.rd.pcm))]
 	pcm := s.rd.pcm[:len(payload)]
 	Decode(s.codec, pcm, payload)
@@ -154,8 +125,7 @@ const ptComfortNoise = 13
 func (s *Session) alive() {
 	s.lastRx.Store(int64(s.since()))
 	if !s.gotFirst.Load() {
-		s.gotFirst.Store(true)
-		s.setDeadline(s.since() + s.mediaTimeout) // from now on, the media timeout applies
+		s.gotFirst.Store(true) // from now on, the media timeout applies
 	}
 }
 

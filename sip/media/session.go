@@ -35,16 +35,18 @@ var ErrMediaTimeout = errors.New("media: no RTP received (media timeout)")
 
 // SampleWriter receives decoded caller audio: 8 kHz mono samples, gaps already
 // filled with silence. The slice is only valid during the call. It runs on
-// the reader goroutine (or in SetRecorder and Close), so it must not block
-// for long nor call SetRecorder.
+// the engine's receiver goroutine, shared by many calls (or in SetRecorder
+// and Close), so it must not block for long nor call SetRecorder.
 type SampleWriter interface {
 	WriteSamples(s []int16) error
 }
 
 // Config describes the media of one call. Zero timeouts take their defaults.
 type Config struct {
-	// Conn is the bound local RTP socket. The Session owns it and closes it
-	// in Close; if NewSession fails, the caller keeps it.
+	// Conn is the bound local RTP socket. NewSession takes it over: the
+	// session keeps a duplicate of its descriptor outside the runtime's
+	// poller, closes Conn, and closes the socket in Close. If NewSession
+	// fails, the caller keeps Conn.
 	Conn *net.UDPConn
 	// Remote is where the peer wants RTP, from its SDP. The source of the
 	// first valid RTP packet replaces it (symmetric RTP through NAT). A zero
@@ -61,24 +63,30 @@ type Config struct {
 	// MediaTimeout ends the media if no RTP arrives for this long after the
 	// first packet (default 15 s). It is suspended while on hold.
 	MediaTimeout time.Duration
+	// SRTP, when set, encrypts what is sent and authenticates and decrypts
+	// what is received (SDES keys, AES_CM_128_HMAC_SHA1_80). Packets that
+	// fail are dropped and counted in Stats.SRTPFailed.
+	SRTP *SRTPKeys
 	// Logger receives the session's events; nil discards them.
 	Logger *slog.Logger
 }
 
-// conn is what a Session needs of its socket: *net.UDPConn, or a fake in
-// tests that run under testing/synctest.
+// conn is what a Session needs of its socket: the engine's non-blocking
+// udpSocket, or a fake in tests that run under testing/synctest. Neither
+// method blocks.
 type conn interface {
-	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
-	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
-	SetReadDeadline(t time.Time) error
+	// recvBatch reads up to rxBatchLen waiting datagrams into b; 0 and no
+	// error when none waits.
+	recvBatch(b *rxBatch) (int, error)
+	// send writes one datagram to addr.
+	send(b []byte, addr netip.AddrPort) error
 	LocalAddr() net.Addr
 	Close() error
 }
 
-var _ conn = (*net.UDPConn)(nil)
-
-// Session is the RTP media of one call: one socket, a reader goroutine and a
-// paced writer goroutine. Its methods are safe for concurrent use.
+// Session is the RTP media of one call: one socket, served by the shared
+// engine (a pacer and a receiver goroutine per CPU for all calls). Its
+// methods are safe for concurrent use.
 type Session struct {
 	conn         conn
 	log          *slog.Logger
@@ -88,6 +96,7 @@ type Session struct {
 	mediaTimeout time.Duration
 	local        netip.AddrPort
 	st           counters
+	srtp         *srtpSession // nil for plain RTP
 
 	remoteMu sync.Mutex
 	remote   netip.AddrPort // signalled in SDP
@@ -104,44 +113,72 @@ type Session struct {
 
 	dtmf chan rune
 
-	rd    reader // reader goroutine only
-	wr    sender // writer goroutine only
-	plays chan *playRequest
+	rxMu       sync.Mutex // held by the receive pass for this session, drain and Close
+	rd         reader     // under rxMu
+	readErrs   int        // consecutive failed receives; under rxMu
+	connClosed bool       // under rxMu
+	wr         sender     // send pass only, under playMu
+	playMu     sync.Mutex
+	slot       chan struct{} // holds a token while a prompt is queued or playing
+	shard      *shard        // nil when not started
 
 	done    chan struct{}
+	stopped atomic.Bool // done is closed
 	errOnce sync.Once
 	errMu   sync.Mutex
 	err     error
 	closing atomic.Bool
 	closed  chan struct{}
-	wg      sync.WaitGroup
 }
 
-// NewSession validates cfg and starts the media: exactly two goroutines, the
-// RTP reader and the paced writer.
+// NewSession validates cfg and starts the media on the shared engine: no
+// goroutine of its own.
 func NewSession(cfg Config) (*Session, error) {
 	if cfg.Conn == nil {
 		return nil, errors.New("media: Config.Conn is nil")
 	}
-	s, err := newSession(cfg, cfg.Conn)
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	c, err := newUDPSocket(cfg.Conn)
 	if err != nil {
 		return nil, err
 	}
-	s.start()
+	s, err := newSession(cfg, c)
+	if err != nil {
+		c.Close() // the duplicate; cfg.Conn stays the caller's
+		return nil, err
+	}
+	// The runtime forgets its descriptor; the duplicate keeps the socket.
+	if err := cfg.Conn.Close(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("media: rtp socket: %w", err)
+	}
+	s.start(defaultEngine())
 	return s, nil
 }
 
-// newSession builds a session on c without starting its goroutines, so that
-// benchmarks and fuzz targets can drive the per-packet methods directly.
-func newSession(cfg Config, c conn) (*Session, error) {
+func (cfg *Config) validate() error {
 	if !cfg.Codec.valid() {
-		return nil, fmt.Errorf("media: unsupported codec %s", cfg.Codec)
+		return fmt.Errorf("media: unsupported codec %s", cfg.Codec)
 	}
 	if cfg.DTMFPayloadType > 127 || (cfg.DTMFPayloadType != 0 && cfg.DTMFPayloadType == uint8(cfg.Codec)) {
-		return nil, fmt.Errorf("media: invalid telephone-event payload type %d", cfg.DTMFPayloadType)
+		return fmt.Errorf("media: invalid telephone-event payload type %d", cfg.DTMFPayloadType)
 	}
 	if cfg.FirstPacketTimeout < 0 || cfg.MediaTimeout < 0 {
-		return nil, errors.New("media: negative media timeout")
+		return errors.New("media: negative media timeout")
+	}
+	if cfg.SRTP != nil && (len(cfg.SRTP.Local) != SRTPKeyLen || len(cfg.SRTP.Remote) != SRTPKeyLen) {
+		return errSRTPKey
+	}
+	return nil
+}
+
+// newSession builds a session on c without starting it, so that benchmarks
+// and fuzz targets can drive the per-packet methods directly.
+func newSession(cfg Config, c conn) (*Session, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	s := &Session{
 		conn:         c,
@@ -153,7 +190,7 @@ func newSession(cfg Config, c conn) (*Session, error) {
 		remote:       unmap(cfg.Remote),
 		epoch:        time.Now(),
 		dtmf:         make(chan rune, dtmfQueue),
-		plays:        make(chan *playRequest),
+		slot:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
 		closed:       make(chan struct{}),
 	}
@@ -163,15 +200,22 @@ func newSession(cfg Config, c conn) (*Session, error) {
 	if a, ok := c.LocalAddr().(*net.UDPAddr); ok {
 		s.local = unmap(a.AddrPort())
 	}
+	if cfg.SRTP != nil {
+		var err error
+		if s.srtp, err = newSRTPSession(cfg.SRTP); err != nil {
+			return nil, err
+		}
+	}
 	s.jb = newJitterBuffer(&s.st, s)
 	s.rd.init()
 	s.wr.init(cfg.Codec)
 	return s, nil
 }
 
-func (s *Session) start() {
-	s.wg.Go(s.runReader)
-	s.wg.Go(s.runWriter)
+// start hands the session to e's pacer and receiver.
+func (s *Session) start(e *engine) {
+	s.lastRx.Store(int64(s.since()))
+	e.add(s)
 }
 
 // unmap turns an IPv4-mapped IPv6 address into plain IPv4, so that addresses
@@ -243,7 +287,12 @@ func (s *Session) accept(src netip.AddrPort) bool {
 // Audio pending for the previous recorder is flushed to it first; once
 // SetRecorder returns, the previous recorder is never called again. Audio
 // received while no recorder is set is discarded.
+//
+// It first reads what waits on the socket since the last receive pass, so
+// that the previous recorder gets everything that arrived before the call
+// (a hang-up ends a message: its last words are already here).
 func (s *Session) SetRecorder(w SampleWriter) {
+	s.drain()
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
 	s.jb.flushAll()
@@ -318,16 +367,15 @@ func (s *Session) stop(err error) {
 		s.errMu.Lock()
 		s.err = err
 		s.errMu.Unlock()
+		s.stopped.Store(true)
 		close(s.done)
 	})
 }
 
-// aLongTimeAgo is a read deadline in the past: it wakes a blocked read.
-var aLongTimeAgo = time.Unix(1, 0)
-
-// Close stops the media: it unblocks the reader with a read deadline, waits
-// for both goroutines, flushes pending audio to the recorder and closes the
-// socket. It is idempotent; later calls wait for the first to finish.
+// Close stops the media: it takes the session out of the engine (waiting
+// for a pass in progress), ends the prompt playing, flushes pending audio to
+// the recorder and closes the socket. It is idempotent; later calls wait for
+// the first to finish.
 func (s *Session) Close() error {
 	if !s.closing.CompareAndSwap(false, true) {
 		<-s.closed
@@ -335,10 +383,21 @@ func (s *Session) Close() error {
 	}
 	defer close(s.closed)
 	s.stop(ErrClosed)
-	_ = s.conn.SetReadDeadline(aLongTimeAgo)
-	s.wg.Wait()
+	s.detach()
+	s.playMu.Lock()
+	if cur := s.wr.cur; cur != nil {
+		s.endPlay(cur, s.Err())
+	}
+	s.playMu.Unlock()
+	// The last read and the close under rxMu: a drain racing Close never
+	// reads a descriptor number the kernel may have given to another socket.
+	s.rxMu.Lock()
+	s.drainLocked()
+	s.connClosed = true
+	err := s.conn.Close()
+	s.rxMu.Unlock()
 	s.flushRecording()
-	if err := s.conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+	if err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("media: close rtp socket: %w", err)
 	}
 	return nil
@@ -362,6 +421,7 @@ type Stats struct {
 	DTMFEvents      uint64 // key presses reported (from RTP and InjectDTMF), dropped ones included
 	DTMFDropped     uint64 // key presses dropped because the DTMF channel was full
 	SendErrors      uint64 // failed socket writes
+	SRTPFailed      uint64 // SRTP packets dropped: authentication failed, or too short
 }
 
 type counters struct {
@@ -369,6 +429,7 @@ type counters struct {
 	lostPackets, silenceSamples, ssrcChanges, resyncs, paused   atomic.Uint64
 	comfortNoise                                                atomic.Uint64
 	foreignSource, badPackets, dtmfEvents, dtmfDropped, sendErr atomic.Uint64
+	srtpFailed                                                  atomic.Uint64
 }
 
 // Stats returns a snapshot of the session's counters.
@@ -392,5 +453,6 @@ func (c *counters) snapshot() Stats {
 		DTMFEvents:      c.dtmfEvents.Load(),
 		DTMFDropped:     c.dtmfDropped.Load(),
 		SendErrors:      c.sendErr.Load(),
+		SRTPFailed:      c.srtpFailed.Load(),
 	}
 }

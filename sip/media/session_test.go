@@ -35,11 +35,15 @@ func TestNewSessionValidates(t *testing.T) {
 	}
 }
 
+// waitReceive returns once a receive pass ran after the call, inside a
+// synctest bubble: the packets fed so far are handled.
+func waitReceive() { time.Sleep(recvInterval + time.Millisecond) }
+
 // feed sends n audio frames from src, one per 20 ms of (fake) time, frame k
 // encoded from code codes[k%len(codes)].
 func feed(fc *fakeConn, src netip.AddrPort, ssrc uint32, seq0 uint16, ts0 uint32, n int, code byte) {
 	for k := range n {
-		fc.in <- datagram{pkt(0, k == 0, seq0+uint16(k), ts0+uint32(k*FrameSamples), ssrc, frameOf(code)), src}
+		fc.in <- datagram{b: pkt(0, k == 0, seq0+uint16(k), ts0+uint32(k*FrameSamples), ssrc, frameOf(code)), addr: src}
 		time.Sleep(frameDuration)
 	}
 }
@@ -77,8 +81,9 @@ func TestMediaTimeout(t *testing.T) {
 					s.SetHold(false)
 				}
 				<-s.Done()
-				if d := time.Since(start); d != tc.want {
-					t.Errorf("Done after %v, want %v", d, tc.want)
+				// The receive pass checks the timeout every recvInterval.
+				if d := time.Since(start); d < tc.want || d >= tc.want+recvInterval {
+					t.Errorf("Done after %v, want %v (within %v)", d, tc.want, recvInterval)
 				}
 				if err := s.Err(); !errors.Is(err, ErrMediaTimeout) {
 					t.Errorf("Err() = %v, want ErrMediaTimeout", err)
@@ -146,14 +151,15 @@ func TestSetRecorder(t *testing.T) {
 		s := startFake(t, fc, Config{Codec: PCMU, Remote: peer})
 		a, b := UlawEncode(100), UlawEncode(200)
 		feed(fc, peer, 1, 1, 0, 5, a) // no recorder yet: discarded
+		waitReceive()
 		var r1, r2 recorder
 		s.SetRecorder(&r1)
 		feed(fc, peer, 1, 6, 5*FrameSamples, 10, b)
-		synctest.Wait()
+		waitReceive()
 		s.SetRecorder(nil)
 		calls := r1.calls
 		feed(fc, peer, 1, 16, 15*FrameSamples, 10, a) // discarded
-		synctest.Wait()
+		waitReceive()
 		if r1.calls != calls {
 			t.Error("recorder called after SetRecorder(nil) returned")
 		}
@@ -193,8 +199,8 @@ func TestLatch(t *testing.T) {
 		feed(fc, other, 1, 1, 0, 2, 0x10)
 		feed(fc, netip.MustParseAddrPort("[::ffff:198.51.100.7]:40002"), 1, 3, 2*FrameSamples, 1, 0x10)
 		feed(fc, netip.MustParseAddrPort("203.0.113.1:9"), 1, 4, 3*FrameSamples, 1, 0x10) // foreign
-		fc.in <- datagram{[]byte("not rtp"), other}
-		synctest.Wait()
+		fc.in <- datagram{b: []byte("not rtp"), addr: other}
+		waitReceive()
 		ps := fc.packets(t)
 		if last := ps[len(ps)-1]; last.to != other {
 			t.Errorf("sending to %s, want the latched source %s", last.to, other)
@@ -212,6 +218,8 @@ func TestLatch(t *testing.T) {
 		feed(fc, other, 1, 5, 4*FrameSamples, 1, 0x10) // a straggler from the old source latches...
 		feed(fc, moved, 2, 1, 0, 1, 0x10)              // ...but the signalled address wins
 		feed(fc, other, 1, 6, 5*FrameSamples, 1, 0x10) // and the old source is now foreign
+		waitReceive()
+		time.Sleep(frameDuration)
 		ps = fc.packets(t)
 		if last := ps[len(ps)-1]; last.to != moved {
 			t.Errorf("sending to %s, want %s", last.to, moved)
@@ -273,7 +281,7 @@ func TestComfortNoiseKeepsTheCallAndThePause(t *testing.T) {
 		// carries on the sequence and the clock.
 		seq, ts := uint16(11), uint32(1000+10*FrameSamples)
 		for range 20 {
-			fc.in <- datagram{pkt(ptComfortNoise, false, seq, ts, 7, []byte{0x40}), peer}
+			fc.in <- datagram{b: pkt(ptComfortNoise, false, seq, ts, 7, []byte{0x40}), addr: peer}
 			seq++
 			time.Sleep(time.Second)
 			ts += SampleRate
@@ -298,6 +306,24 @@ func TestComfortNoiseKeepsTheCallAndThePause(t *testing.T) {
 		}
 		if err := s.Err(); !errors.Is(err, ErrMediaTimeout) {
 			t.Errorf("Err() = %v, want the media timeout after the last speech", err)
+		}
+	})
+}
+
+// A hang-up ends the message: what arrived since the last receive pass is
+// read by SetRecorder(nil) and reaches the recorder being replaced.
+func TestSetRecorderReadsWhatWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fc := newFakeConn()
+		s := startFake(t, fc, Config{Codec: PCMU, Remote: peer})
+		var rec recorder
+		s.SetRecorder(&rec)
+		for k := range 3 { // all within one receive interval
+			fc.in <- datagram{b: pkt(0, k == 0, uint16(k), uint32(k*FrameSamples), 9, frameOf(UlawEncode(700))), addr: peer}
+		}
+		s.SetRecorder(nil)
+		if got, want := rec.get(), tone(3*FrameSamples, UlawDecode(UlawEncode(700))); !slices.Equal(got, want) {
+			t.Errorf("recorded %v, want %v", runs(got), runs(want))
 		}
 	})
 }

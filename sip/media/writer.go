@@ -3,12 +3,11 @@ package media
 import (
 	"context"
 	"math/rand/v2"
-	"time"
 
 	"github.com/pion/rtp"
 )
 
-// sender is the state of the writer goroutine: one reused rtp.Packet, one
+// sender is the send state of a session: one reused rtp.Packet, one
 // payload buffer and one output buffer. Timestamps come from the frame
 // count, never from the clock.
 type sender struct {
@@ -21,6 +20,7 @@ type sender struct {
 	ts0     uint32
 	frames  uint32 // frames elapsed, sent or not
 	mark    bool   // the next packet sent gets the marker bit
+	cur     *playRequest
 }
 
 func (w *sender) init(c Codec) {
@@ -40,19 +40,15 @@ func (w *sender) init(c Codec) {
 	w.mark = true
 }
 
-// playRequest is one Play call in the writer's hands. The writer closes done
-// once it has let go of pcm.
+// playRequest is one prompt queued by Play or Start. The pacer reads pcm
+// until the request ends; endPlay closes done once it has let go of pcm.
 type playRequest struct {
-	ctx  context.Context
-	pcm  []int16
-	off  int
-	err  error
-	done chan struct{}
-}
-
-func (r *playRequest) finish(err error) {
-	r.err = err
-	close(r.done)
+	ctx   context.Context
+	pcm   []int16
+	off   int
+	err   error
+	done  chan struct{}
+	unreg func() bool // stops the context.AfterFunc that cancels the request
 }
 
 // Play sends pcm (8 kHz mono) in 20 ms frames, the last one padded with
@@ -66,59 +62,77 @@ func (s *Session) Play(ctx context.Context, pcm []int16) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case <-s.done:
+	if s.stopped.Load() {
 		return s.Err()
-	default:
 	}
 	if len(pcm) == 0 {
 		return nil
 	}
-	r := &playRequest{ctx: ctx, pcm: pcm, done: make(chan struct{})}
-	select {
-	case s.plays <- r:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.done:
-		return s.Err()
-	}
+	r := s.enqueue(ctx, pcm)
 	<-r.done
 	return r.err
 }
 
-// runWriter sends one packet per 20 ms tick until the session stops.
-func (s *Session) runWriter() {
-	t := time.NewTicker(frameDuration)
-	defer t.Stop()
-	var cur *playRequest
-	for {
-		var next chan *playRequest
-		var cancel <-chan struct{}
-		if cur == nil {
-			next = s.plays
-		} else {
-			cancel = cur.ctx.Done()
+// enqueue waits until no other prompt is queued, then gives r to the pacer,
+// which sends its first frame on its next tick. The returned request is
+// done already when ctx ended or the session stopped while waiting.
+func (s *Session) enqueue(ctx context.Context, pcm []int16) *playRequest {
+	r := &playRequest{ctx: ctx, pcm: pcm, done: make(chan struct{})}
+	select {
+	case s.slot <- struct{}{}:
+	case <-ctx.Done():
+		r.err = ctx.Err()
+		close(r.done)
+		return r
+	case <-s.done:
+		r.err = s.Err()
+		close(r.done)
+		return r
+	}
+	s.playMu.Lock()
+	defer s.playMu.Unlock()
+	s.wr.cur = r
+	if s.stopped.Load() { // Close may have run its clean-up already
+		s.endPlay(r, s.Err())
+		return r
+	}
+	// A cancelled prompt stops at once, not at the next tick: the caller
+	// of Play returns and may reuse pcm.
+	r.unreg = context.AfterFunc(ctx, func() {
+		s.playMu.Lock()
+		defer s.playMu.Unlock()
+		if s.wr.cur == r {
+			s.endPlay(r, ctx.Err())
 		}
-		select {
-		case <-s.done:
-			if cur != nil {
-				cur.finish(s.Err())
-			}
-			return
-		case cur = <-next:
-		case <-cancel:
-			cur.finish(cur.ctx.Err())
-			cur = nil
-		case <-t.C:
-			if cur != nil && cur.ctx.Err() != nil {
-				cur.finish(cur.ctx.Err())
-				cur = nil
-			}
-			if s.tick(cur) {
-				cur.finish(nil)
-				cur = nil
-			}
+	})
+	return r
+}
+
+// endPlay ends the current prompt r with err; playMu is held.
+func (s *Session) endPlay(r *playRequest, err error) {
+	s.wr.cur = nil
+	<-s.slot
+	r.err = err
+	close(r.done)
+	if r.unreg != nil {
+		r.unreg()
+	}
+}
+
+// writeTick is the pacer's work for one session on one tick: the next frame
+// of the prompt playing, or silence.
+func (s *Session) writeTick() {
+	s.playMu.Lock()
+	defer s.playMu.Unlock()
+	cur := s.wr.cur
+	if s.stopped.Load() {
+		if cur != nil {
+			s.endPlay(cur, s.Err())
 		}
+		return
+	}
+	if s.tick(cur) {
+		s.endPlay(cur, nil)
 	}
 }
 
@@ -171,7 +185,16 @@ func (s *Session) sendFrame(frame []int16) {
 	}
 	w.mark = false
 	w.pkt.SequenceNumber++
-	if _, err := s.conn.WriteToUDPAddrPort(w.out[:n], dst); err != nil {
+	out := w.out[:n]
+	if s.srtp != nil {
+		if out, err = s.srtp.encrypt(out); err != nil {
+			if s.st.sendErr.Add(1) == 1 {
+				s.log.Warn("srtp encrypt failed", "error", err)
+			}
+			return
+		}
+	}
+	if err := s.conn.send(out, dst); err != nil {
 		if s.st.sendErr.Add(1) == 1 { // once: the count is in Stats
 			s.log.Warn("rtp send failed", "remote", dst, "error", err)
 		}
