@@ -48,6 +48,13 @@ type bsEvent struct {
 // accountParams are added to its account line (e.g. "mediaenc=srtp-mand").
 func startBaresip(t testing.TB, user, mic string, accountParams ...string) *baresip {
 	t.Helper()
+	return startBaresipConfig(t, user, mic, nil, accountParams...)
+}
+
+// startBaresipConfig is startBaresip with more lines for baresip's config
+// file (e.g. sip_cafile for calls over TLS).
+func startBaresipConfig(t testing.TB, user, mic string, extraConfig []string, accountParams ...string) *baresip {
+	t.Helper()
 	requirePeer(t, "baresip")
 	dir := filepath.Join(testDir(t), "baresip-"+user)
 	snd := filepath.Join(dir, "snd")
@@ -75,8 +82,7 @@ func startBaresip(t testing.TB, user, mic string, accountParams ...string) *bare
 		"module ctrl_tcp.so",
 		"snd_path " + snd,
 		fmt.Sprintf("ctrl_tcp_listen 127.0.0.1:%d", ctrl),
-		"",
-	}, "\n")
+	}, "\n") + "\n" + strings.Join(append(extraConfig, ""), "\n")
 	writeFile(t, filepath.Join(dir, "config"), []byte(cfg))
 	writeFile(t, filepath.Join(dir, "accounts"), []byte(fmt.Sprintf("<sip:%s@127.0.0.1>;regint=0;audio_codecs=PCMU,PCMA%s\n", user, accountSuffix(accountParams))))
 	writeFile(t, filepath.Join(dir, "contacts"), nil)

@@ -76,3 +76,61 @@ func TestSRTPCall_Baresip(t *testing.T) {
 	checkRecordingPattern(t, tk, 1)
 	checkHeardAll(t, b.heard(), "fr", "greeting_closed", "saved_ticket")
 }
+
+// TestTLSAndSRTPCall_Baresip: baresip calls over SIP/TLS (verifying
+// astreinte's certificate) with mediaenc=srtp-mand, to a line that requires
+// SRTP: signalling and media both encrypted, the call is answered, the
+// caller hears the greeting, and what it says becomes the ticket's message.
+// Only the TLS listener is dialled, and the line answers a plain offer with
+// 488: an established call is a TLS call with SRTP.
+func TestTLSAndSRTPCall_Baresip(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "baresip")
+	dir := testDir(t)
+	certFile, keyFile, _ := writeCert(t, dir, "sip", "astreinte-tls-srtp")
+	tlsPort := freeTCPPort(t)
+	svc := startAstreinte(t, map[string]any{
+		"line": map[string]any{"srtp": "required"},
+		"sip": map[string]any{"tls": map[string]any{
+			"listen": fmt.Sprintf("127.0.0.1:%d", tlsPort), "cert_file": certFile, "key_file": keyFile,
+		}},
+	})
+	rec := svc.watchRecording()
+	keyAt := promptLen(t, "fr", "greeting_closed") + 500*time.Millisecond
+	mic := filepath.Join(testDir(t), "caller.wav")
+	if err := writeWAV(mic, callerAudio(keyAt, 40, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	b := startBaresipConfig(t, "tlscaller", mic, []string{"sip_cafile " + certFile}, "mediaenc=srtp-mand")
+	if err := b.command("dial", fmt.Sprintf("sip:support@127.0.0.1:%d;transport=tls", tlsPort)); err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	ev, ok := b.waitEvent("CALL_ESTABLISHED", 15*time.Second)
+	if !ok {
+		t.Fatalf("TLS+SRTP call not established within 15s:\n%s", tail(svc.log(), 30))
+	}
+	if !b.waitHeard(keyAt, keyAt+20*time.Second) {
+		t.Fatalf("baresip heard only %s of audio, want %s before pressing 1", b.heardSoFar(), keyAt)
+	}
+	if err := b.command("sndcode", "1"); err != nil {
+		t.Fatalf("sndcode 1: %v", err)
+	}
+	recAt, ok := rec.wait(30 * time.Second)
+	if !ok {
+		t.Fatal("no beep after the caller pressed 1 over SRTP")
+	}
+	sleepUntil(recAt.Add(2*patternLen + 500*time.Millisecond))
+	if err := b.command("sndcode", "#"); err != nil {
+		t.Fatalf("sndcode #: %v", err)
+	}
+	if _, ok := b.waitEvent("CALL_CLOSED", 60*time.Second); !ok {
+		t.Fatal("astreinte did not end the call within 60s of #")
+	}
+	t.Logf("TLS+SRTP call: beep %.1fs after the answer", recAt.Sub(ev.at).Seconds())
+	b.quit()
+	tk, call := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "urgent", Status: "new", Line: "support", CallerNumber: "tlscaller", Case: "out_of_hours"})
+	checkCall(t, call, "voicemail", "us")
+	checkRecordingPattern(t, tk, 1)
+	checkHeardAll(t, b.heard(), "fr", "greeting_closed")
+}
