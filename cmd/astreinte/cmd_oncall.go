@@ -11,19 +11,6 @@ import (
 	"github.com/astreinte/astreinte/oncall"
 )
 
-// withEnv declares --config and runs f with the opened environment.
-func withEnv(fs *flag.FlagSet, f func(ctx context.Context, e *env, s stdio, args []string) error) runner {
-	cfgPath := configFlag(fs)
-	return func(ctx context.Context, s stdio, args []string) error {
-		e, err := openEnv(*cfgPath)
-		if err != nil {
-			return err
-		}
-		defer e.Close()
-		return f(ctx, e, s, args)
-	}
-}
-
 func oncallWhoCommand() *command {
 	return &command{
 		name: "oncall who", aliases: []string{"oncall"}, short: "who is on call now (or at TIME), per tier, until when",

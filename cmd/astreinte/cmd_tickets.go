@@ -79,14 +79,8 @@ func ticketAction(verb string, aliases []string, short string, extra func(fs *fl
 	return &command{
 		name: "tickets " + verb, aliases: al, args: args, short: short, nargs: [2]int{1, max(nargs, -1)},
 		setup: func(fs *flag.FlagSet) runner {
-			cfgPath := configFlag(fs)
 			act := extra(fs)
-			return func(ctx context.Context, s stdio, pos []string) error {
-				e, err := openEnv(*cfgPath)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
+			return withEnv(fs, func(ctx context.Context, e *env, s stdio, pos []string) error {
 				t, err := e.tickets.ByNumber(ctx, pos[0])
 				if errors.Is(err, astreinte.ErrNotFound) {
 					return exitError{1, fmt.Sprintf("no ticket %q (see astreinte tickets --all)", pos[0])}
@@ -95,7 +89,7 @@ func ticketAction(verb string, aliases []string, short string, extra func(fs *fl
 					return err
 				}
 				return act(ctx, e, s, t, pos[1:])
-			}
+			})
 		},
 	}
 }
@@ -335,21 +329,15 @@ func callsCommand() *command {
 	return &command{
 		name: "calls", short: "recent calls and what came of them",
 		setup: func(fs *flag.FlagSet) runner {
-			cfgPath := configFlag(fs)
 			limit := fs.Int("limit", 30, "at most `N` calls")
-			return func(ctx context.Context, s stdio, _ []string) error {
-				e, err := openEnv(*cfgPath)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
+			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				calls, err := e.tickets.Calls(ctx, *limit)
 				if err != nil {
 					return err
 				}
 				writeCalls(ctx, s.out, e, calls)
 				return nil
-			}
+			})
 		},
 	}
 }

@@ -15,15 +15,9 @@ func tokensAddCommand() *command {
 		name: "tokens add", args: "NAME", nargs: [2]int{1, 1},
 		short: "make a JSON API token and print it once (only its hash is kept)",
 		setup: func(fs *flag.FlagSet) runner {
-			cfgPath := configFlag(fs)
 			role := fs.String("role", "technician", "`role`: admin or technician")
 			person := fs.String("person", "", "the technician `ID` in oncall.people the token acts as (default: api:NAME)")
-			return func(ctx context.Context, s stdio, pos []string) error {
-				e, err := openEnv(*cfgPath)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
+			return withEnv(fs, func(ctx context.Context, e *env, s stdio, pos []string) error {
 				if err := checkPerson(e, *person); err != nil {
 					return err
 				}
@@ -40,7 +34,7 @@ func tokensAddCommand() *command {
 				fmt.Fprintln(s.out, secret)
 				fmt.Fprintf(s.err, "Token %s made. It is shown only now: send it as \"Authorization: Bearer TOKEN\".\n", pos[0])
 				return nil
-			}
+			})
 		},
 	}
 }
@@ -49,13 +43,7 @@ func tokensListCommand() *command {
 	return &command{
 		name: "tokens", aliases: []string{"tokens list"}, short: "list the JSON API tokens (not their secrets)",
 		setup: func(fs *flag.FlagSet) runner {
-			cfgPath := configFlag(fs)
-			return func(ctx context.Context, s stdio, _ []string) error {
-				e, err := openEnv(*cfgPath)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
+			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				ts, err := accounts.New(e.db, e.now, nil).Tokens(ctx)
 				if err != nil {
 					return err
@@ -74,7 +62,7 @@ func tokensListCommand() *command {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, orDash(t.Person), fmtTime(t.CreatedAt, e.location()), last)
 				}
 				return tw.Flush()
-			}
+			})
 		},
 	}
 }
@@ -84,14 +72,8 @@ func tokensRemoveCommand() *command {
 		name: "tokens remove", aliases: []string{"tokens rm"}, args: "NAME", nargs: [2]int{1, 1},
 		short: "revoke a JSON API token",
 		setup: func(fs *flag.FlagSet) runner {
-			cfgPath := configFlag(fs)
-			return func(ctx context.Context, s stdio, pos []string) error {
-				e, err := openEnv(*cfgPath)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
-				err = accounts.New(e.db, e.now, nil).RemoveToken(ctx, pos[0])
+			return withEnv(fs, func(ctx context.Context, e *env, s stdio, pos []string) error {
+				err := accounts.New(e.db, e.now, nil).RemoveToken(ctx, pos[0])
 				if errors.Is(err, accounts.ErrNotFound) {
 					return exitError{1, fmt.Sprintf("no token %s", pos[0])}
 				}
@@ -100,7 +82,7 @@ func tokensRemoveCommand() *command {
 				}
 				fmt.Fprintf(s.out, "Token %s revoked.\n", pos[0])
 				return nil
-			}
+			})
 		},
 	}
 }

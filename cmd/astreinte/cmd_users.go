@@ -23,15 +23,9 @@ func usersAddCommand() *command {
 		long: `A technician is linked to a person of the rota (--person ID, from
 oncall.people): what they do on the web is recorded under that id.`,
 		setup: func(fs *flag.FlagSet) runner {
-			cfgPath := configFlag(fs)
 			role := fs.String("role", "technician", "`role`: admin or technician")
 			person := fs.String("person", "", "the technician `ID` in oncall.people this user is")
-			return func(ctx context.Context, s stdio, pos []string) error {
-				e, err := openEnv(*cfgPath)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
+			return withEnv(fs, func(ctx context.Context, e *env, s stdio, pos []string) error {
 				if err := checkPerson(e, *person); err != nil {
 					return err
 				}
@@ -51,7 +45,7 @@ oncall.people): what they do on the web is recorded under that id.`,
 				}
 				fmt.Fprintf(s.out, "User %s added (%s%s).\n", u.Name, u.Role, personSuffix(u.Person))
 				return nil
-			}
+			})
 		},
 	}
 }
@@ -114,13 +108,7 @@ func usersListCommand() *command {
 	return &command{
 		name: "users", aliases: []string{"users list"}, short: "list the web users",
 		setup: func(fs *flag.FlagSet) runner {
-			cfgPath := configFlag(fs)
-			return func(ctx context.Context, s stdio, _ []string) error {
-				e, err := openEnv(*cfgPath)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
+			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				us, err := accounts.New(e.db, e.now, nil).Users(ctx)
 				if err != nil {
 					return err
@@ -135,7 +123,7 @@ func usersListCommand() *command {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, orDash(u.Person), fmtTime(u.CreatedAt, e.location()))
 				}
 				return tw.Flush()
-			}
+			})
 		},
 	}
 }
@@ -145,14 +133,8 @@ func usersRemoveCommand() *command {
 		name: "users remove", aliases: []string{"users rm"}, args: "NAME", nargs: [2]int{1, 1},
 		short: "remove a web user (their sessions end)",
 		setup: func(fs *flag.FlagSet) runner {
-			cfgPath := configFlag(fs)
-			return func(ctx context.Context, s stdio, pos []string) error {
-				e, err := openEnv(*cfgPath)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
-				err = accounts.New(e.db, e.now, nil).RemoveUser(ctx, pos[0])
+			return withEnv(fs, func(ctx context.Context, e *env, s stdio, pos []string) error {
+				err := accounts.New(e.db, e.now, nil).RemoveUser(ctx, pos[0])
 				if errors.Is(err, accounts.ErrNotFound) {
 					return exitError{1, fmt.Sprintf("no user %s", pos[0])}
 				}
@@ -161,7 +143,7 @@ func usersRemoveCommand() *command {
 				}
 				fmt.Fprintf(s.out, "User %s removed.\n", pos[0])
 				return nil
-			}
+			})
 		},
 	}
 }
@@ -171,13 +153,7 @@ func usersPasswdCommand() *command {
 		name: "users passwd", args: "NAME", nargs: [2]int{1, 1},
 		short: "change a web user's password (read from standard input, or asked); their sessions end",
 		setup: func(fs *flag.FlagSet) runner {
-			cfgPath := configFlag(fs)
-			return func(ctx context.Context, s stdio, pos []string) error {
-				e, err := openEnv(*cfgPath)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
+			return withEnv(fs, func(ctx context.Context, e *env, s stdio, pos []string) error {
 				pw, err := readPassword(s, "New password for "+pos[0]+": ")
 				if err != nil {
 					return err
@@ -191,7 +167,7 @@ func usersPasswdCommand() *command {
 				}
 				fmt.Fprintf(s.out, "Password of %s changed.\n", pos[0])
 				return nil
-			}
+			})
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -125,4 +126,18 @@ func (e *env) parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("time %q: want \"2026-11-24 03:00\", RFC 3339, now or +2h", s)
+}
+
+// withEnv declares --config and runs f with the environment it names,
+// closed after.
+func withEnv(fs *flag.FlagSet, f func(ctx context.Context, e *env, s stdio, args []string) error) runner {
+	cfgPath := configFlag(fs)
+	return func(ctx context.Context, s stdio, args []string) error {
+		e, err := openEnv(*cfgPath)
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		return f(ctx, e, s, args)
+	}
 }
