@@ -104,7 +104,7 @@ func (s *session) run(cs astreinte.Case) {
 	}
 	callback, typed := s.callbackNumber()
 	t := &astreinte.Ticket{
-		CallID: s.rec.ID, Line: s.line.Name, CallerNumber: s.from.User, CallerName: s.from.Display,
+		CallID: s.callRow(5 * time.Second), Line: s.line.Name, CallerNumber: s.from.User, CallerName: s.from.Display,
 		Urgency: urgency, Case: cs, Status: astreinte.StatusNew, Recording: res.Path, Duration: res.Duration,
 		CreatedAt: s.h.Now(), Kind: astreinte.KindVoicemail, CallbackNumber: callback, MessageAt: messageAt,
 	}
@@ -197,7 +197,7 @@ func (s *session) urgentMeta(rec *Recorder, cs astreinte.Case, answered time.Tim
 func (s *session) meta(cs astreinte.Case, answered time.Time) RecordingMeta {
 	return RecordingMeta{
 		CallID: s.callID, Line: s.line.Name, CallerNumber: s.from.User, CallerName: s.from.Display,
-		Urgency: string(astreinte.NotUrgent), Case: string(cs), StartedAt: answered, Lang: s.p.Lang(), CallRow: s.rec.ID,
+		Urgency: string(astreinte.NotUrgent), Case: string(cs), StartedAt: answered, Lang: s.p.Lang(), CallRow: s.callRowNow(),
 	}
 }
 
@@ -273,7 +273,7 @@ func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
 		urgency = astreinte.Urgent
 	}
 	t := &astreinte.Ticket{
-		CallID: s.rec.ID, Line: s.line.Name, CallerNumber: s.from.User, CallerName: s.from.Display,
+		CallID: s.callRow(5 * time.Second), Line: s.line.Name, CallerNumber: s.from.User, CallerName: s.from.Display,
 		Urgency: urgency, Case: cs, Status: astreinte.StatusNew, CreatedAt: s.h.Now(),
 		Kind: astreinte.KindMissedCall, CallbackNumber: number,
 	}

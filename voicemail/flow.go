@@ -101,6 +101,7 @@ type session struct {
 	log  *slog.Logger
 	rec  astreinte.Call
 
+	row    *callRow        // the call's row in the call log, written aside
 	callID string          // SIP Call-ID
 	from   sip.Party       // the caller
 	done   <-chan struct{} // closed when the call ended
@@ -121,9 +122,7 @@ func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 		SIPCallID: c.ID, Line: line.Name, CallerNumber: c.From.User, CallerName: c.From.Display,
 		Called: c.To.User, Case: cs, StartedAt: now, Outcome: astreinte.OutcomeInProgress,
 	}
-	if err := h.Tickets.StartCall(ctx, &s.rec); err != nil {
-		s.log.Error("call log: create", "error", err)
-	}
+	s.row = s.logCall(ctx)
 	defer s.finishCall()
 	s.log.Info("calendar decision", "case", cs, "label", label)
 
@@ -206,7 +205,7 @@ func (s *session) finishCall() {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
-	if s.rec.ID != 0 {
+	if s.rec.ID = s.callRow(10 * time.Second); s.rec.ID != 0 {
 		if err := s.h.Tickets.EndCall(ctx, &s.rec); err != nil {
 			s.log.Error("call log: update", "error", err)
 		}
