@@ -59,24 +59,29 @@ type Notifier struct {
 var _ oncall.Notifier = (*Notifier)(nil)
 
 // Reaches is false for everyone: the webhook is posted once per escalation
-// step for the policy (Engine.PolicyChannels), not per person.
+// step, naming the person paged, and once per acknowledgement and end of
+// escalation (Engine.PolicyChannels), not as one of a person's channels.
 func (n *Notifier) Reaches(oncall.Person) bool { return false }
 
 // Payload is the JSON document posted (version 1).
 type Payload struct {
 	Version  int    `json:"version"`
-	Event    string `json:"event"`    // "page"
+	Event    string `json:"event"`    // "page", "escalation.exhausted" or "ticket.acknowledged"
 	Delivery string `json:"delivery"` // as X-Astreinte-Delivery: unique per attempt
 	// PageKey is the same for every attempt of one page to one recipient
-	// ("<ticket id>/<step>/<person id>"): receivers deduplicate on it.
-	PageKey string  `json:"page_key"`
-	SentAt  string  `json:"sent_at"` // RFC 3339
-	Ticket  Ticket  `json:"ticket"`
-	Tier    string  `json:"tier"`
-	Step    int     `json:"step"`
-	Round   int     `json:"round"`
-	Person  *Person `json:"person"`            // null for a policy-wide page
-	AckURL  string  `json:"ack_url,omitempty"` // signed one-click link, when a person is known
+	// ("<ticket id>/<step>/<person id>"), or of one other event
+	// ("<ticket id>/<event>"): receivers deduplicate on it.
+	PageKey string `json:"page_key"`
+	SentAt  string `json:"sent_at"` // RFC 3339
+	Ticket  Ticket `json:"ticket"`
+	Tier    string `json:"tier"`
+	Step    int    `json:"step"`
+	Round   int    `json:"round"`
+	// Person is the technician paged (page), who acknowledged
+	// (ticket.acknowledged), or null when nobody is on call for the step
+	// and in escalation.exhausted.
+	Person *Person `json:"person"`
+	AckURL string  `json:"ack_url,omitempty"` // signed one-click link for Person, on a page
 }
 
 // Ticket is the ticket as sent in a Payload.
@@ -118,9 +123,17 @@ func (n *Notifier) now() time.Time {
 // NewPayload builds the document for a notice.
 func (n *Notifier) NewPayload(no oncall.Notice, now time.Time, delivery string) Payload {
 	t := no.Ticket
+	event := no.Event
+	if event == "" {
+		event = oncall.NoticePage
+	}
+	key := fmt.Sprintf("%d/%d/%s", t.ID, no.Step, no.Person.ID)
+	if event != oncall.NoticePage {
+		key = fmt.Sprintf("%d/%s", t.ID, event)
+	}
 	p := Payload{
-		Version: Version, Event: "page", Delivery: delivery,
-		PageKey: fmt.Sprintf("%d/%d/%s", t.ID, no.Step, no.Person.ID),
+		Version: Version, Event: event, Delivery: delivery,
+		PageKey: key,
 		SentAt:  now.Format(time.RFC3339),
 		Ticket: Ticket{
 			ID: t.ID, Number: t.Number, Urgency: string(t.Urgency), Status: string(t.Status), Case: string(t.Case),
@@ -137,7 +150,7 @@ func (n *Notifier) NewPayload(no oncall.Notice, now time.Time, delivery string) 
 	}
 	if no.Person.ID != "" {
 		p.Person = &Person{ID: no.Person.ID, Name: no.Person.Name, Email: no.Person.Email, SIP: no.Person.SIP}
-		if n.Links != nil {
+		if n.Links != nil && event == oncall.NoticePage {
 			p.AckURL, _ = n.Links.AckURL(t.ID, no.Person.ID)
 		}
 	}
