@@ -275,7 +275,6 @@ func parse(b []byte, file string) (*Config, *yaml.Node, *Problems) {
 	return cfg, &root, probs
 }
 
-
 func yamlProblems(err error) []Problem {
 	var te *yaml.TypeError
 	var out []Problem
