@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/astreinte/astreinte"
@@ -125,6 +126,9 @@ type Engine struct {
 	wg      sync.WaitGroup
 	slots   chan struct{}
 	running sync.Map // send id → *inflight
+
+	runCtx   atomic.Value // Run's context, for pages from memory
+	memPages atomic.Int64
 }
 
 // Contact is a fallback address on a channel: an email address for
@@ -220,6 +224,7 @@ func (e *Engine) Trigger() {
 // one person on one channel never overlap (see Process).
 func (e *Engine) Run(ctx context.Context) {
 	e.init()
+	e.runCtx.Store(ctx)
 	defer e.wg.Wait()
 	if n, err := e.Store.ReclaimSending(ctx); err != nil {
 		e.Log.Error("paging: take back interrupted sends", "error", err)

@@ -228,7 +228,12 @@ func logChannels(log *slog.Logger, e *env, eng *oncall.Engine, ch channels) {
 
 func (a *app) start(ctx context.Context) {
 	a.wg.Go(func() { a.engine.Run(ctx) })
+	a.wg.Go(func() { a.env.tickets.RetryPending(ctx, pendingRetry) })
 }
+
+// pendingRetry is how often tickets the store refused (a full disk) are
+// tried again.
+const pendingRetry = 5 * time.Second
 
 func (a *app) wait() { a.wg.Wait() }
 

@@ -96,6 +96,7 @@ func newEngine(e *env, ch channels, log *slog.Logger) *oncall.Engine {
 		eng.Fallback = append(eng.Fallback, oncall.Contact{Channel: "email", Address: a})
 	}
 	e.tickets.Subscribe(func(tickets.Change) { eng.Trigger() })
+	e.tickets.SetMemoryPager(eng) // a ticket the store refuses still pages
 	return eng
 }
 
