@@ -131,7 +131,7 @@ func ticketShowCommand() *command {
 				out.Timeline = evs
 				return writeJSON(s.out, out)
 			}
-			showTicket(s.out, t, evs, e.location())
+			showTicket(s.out, t, evs, e.location(), pagingState(ctx, e, t.ID, e.location()))
 			return nil
 		}
 	}, 1)
@@ -453,12 +453,15 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func showTicket(w io.Writer, t astreinte.Ticket, evs []astreinte.Event, loc *time.Location) {
+func showTicket(w io.Writer, t astreinte.Ticket, evs []astreinte.Event, loc *time.Location, paging string) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Ticket\t%s (%s)\n", t.Number, urgencyWord(t.Urgency))
 	fmt.Fprintf(tw, "Caller\t%s\n", caller(t.CallerNumber, t.CallerName))
 	fmt.Fprintf(tw, "Received\t%s on line %s (%s)\n", fmtTime(t.CreatedAt, loc), t.Line, strings.ReplaceAll(string(t.Case), "_", " "))
 	fmt.Fprintf(tw, "Status\t%s\n", t.Status)
+	if paging != "" {
+		fmt.Fprintf(tw, "Paging\t%s\n", paging)
+	}
 	if !t.AckedAt.IsZero() {
 		fmt.Fprintf(tw, "Acknowledged\t%s by %s\n", fmtTime(t.AckedAt, loc), t.AckedBy)
 	}
