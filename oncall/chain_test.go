@@ -35,7 +35,7 @@ func (l *chainLog) got() []string {
 
 // chainChannel pages as its answers say, by person id ("*": anyone else):
 // "ok" delivered, "fail" busy, "ack" key 1, "ring" rings 30 s then no
-// answer, "hang" rings until the service stops.
+// answer ("ring6m" 6 min), "hang" rings until the service stops.
 type chainChannel struct {
 	name    string
 	log     *chainLog
@@ -77,6 +77,9 @@ func (c *chainChannel) Notify(ctx context.Context, n oncall.Notice) (oncall.Resu
 	case "ring":
 		time.Sleep(30 * time.Second)
 		return oncall.Result{}, errors.New("no answer within 30s")
+	case "ring6m":
+		time.Sleep(6 * time.Minute)
+		return oncall.Result{}, errors.New("no answer within 6m")
 	case "hang":
 		<-ctx.Done()
 		return oncall.Result{}, ctx.Err()
@@ -201,6 +204,17 @@ func TestChain(t *testing.T) {
 		tune:     func(e *oncall.Engine) { e.Backoff = 5 * time.Minute },
 		want: []string{"00:00 sip alice", "00:30 sip bob", "05:30 sip alice", "06:00 sip alice", "06:00 sip bob",
 			"06:30 sip bob"},
+		state: oncall.PageExhausted,
+	}, {
+		// Bob's phone rings 6 minutes: his round-2 call starts at 06:00,
+		// when his first ends, and the escalation cannot be said to have
+		// failed while it rings (its delay was up at 10:00).
+		name:     "the last phone still ringing holds the fallback until it ends",
+		channels: map[string]map[string]string{"sip": {"alice": "fail", "bob": "ring6m"}, "email": {"alice": "fail", "*": "ok"}},
+		fallback: desk,
+		want: []string{"00:00 email alice", "00:00 sip alice", "00:00 sip bob", "01:00 email alice", "01:00 sip alice",
+			"05:00 email alice", "05:00 sip alice", "06:00 email alice", "06:00 sip alice", "06:00 sip bob",
+			"12:00 email fallback:desk@example.com escalation.exhausted"},
 		state: oncall.PageExhausted,
 	}} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -126,6 +126,7 @@ type Engine struct {
 	wg      sync.WaitGroup
 	slots   chan struct{}
 	running sync.Map // send id → *inflight
+	endMu   sync.Mutex // see deliver and fire
 
 	runCtx   atomic.Value // Run's context, for pages from memory
 	memPages atomic.Int64
@@ -154,6 +155,8 @@ func (c Contact) person() Person {
 type inflight struct {
 	ticketID int64
 	key      string // channel and person: one delivery at a time to each
+	step     int
+	page     bool // a page (not a fallback or acknowledgement notice)
 	stop     chan struct{}
 	once     sync.Once
 }
@@ -295,7 +298,7 @@ func (e *Engine) Process(ctx context.Context) {
 			continue
 		}
 		busy[key] = true
-		f := &inflight{ticketID: s.TicketID, key: key, stop: make(chan struct{})}
+		f := &inflight{ticketID: s.TicketID, key: key, step: s.Step, page: s.Event == "" || s.Event == NoticePage, stop: make(chan struct{})}
 		e.running.Store(s.ID, f)
 		e.wg.Add(1)
 		go func(s Send) {
@@ -311,6 +314,18 @@ func (e *Engine) Process(ctx context.Context) {
 			e.deliver(ctx, s, f)
 		}(s)
 	}
+}
+
+// delivering reports whether a page of the ticket's step is being
+// delivered (a phone ringing).
+func (e *Engine) delivering(ticketID int64, step int) bool {
+	found := false
+	e.running.Range(func(_, v any) bool {
+		f := v.(*inflight)
+		found = f.ticketID == ticketID && f.step == step && f.page
+		return !found
+	})
+	return found
 }
 
 // busy reports whether deliveries are in progress.
@@ -356,7 +371,21 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 	if len(tiers) == 0 {
 		return e.exhaust(ctx, p, now, "nobody to page: no escalation tiers are configured (oncall.escalation.tiers)")
 	}
+	var err error
 	if p.Step >= total {
+		// A phone of the last step still ringing may yet be answered:
+		// nobody can be said to have failed to acknowledge before it ends.
+		// (In flight here is all there is: Run took back the sends of a
+		// dead process.)
+		e.endMu.Lock()
+		ringing := e.delivering(p.TicketID, total-1)
+		if ringing {
+			_, err = e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step, now.Add(inflightPoll), nil, nil)
+		}
+		e.endMu.Unlock()
+		if ringing {
+			return err
+		}
 		return e.exhaust(ctx, p, now,
 			fmt.Sprintf("nobody acknowledged after %d round(s) of %d tier(s)", max(e.Schedule.Repeat(), 1), len(tiers)))
 	}
@@ -549,6 +578,12 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 		return
 	}
 	res, err := notifier.Notify(ctx, n)
+	// What follows (recording the outcome, moving the page on) and the
+	// end of the delivery are one step for fire, which holds the page's
+	// end while a phone of its last step rings.
+	e.endMu.Lock()
+	defer e.endMu.Unlock()
+	defer e.running.Delete(s.ID)
 	if ctx.Err() != nil {
 		// Shutting down: leave the row claimed; its lease expires and it
 		// is delivered after the restart.

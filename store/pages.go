@@ -394,6 +394,13 @@ func (db *DB) FinishSend(ctx context.Context, id int64, state oncall.SendState, 
 		state, errText, ts(retryAt), id, oncall.SendSending); err != nil {
 		return fmt.Errorf("finish send %d: %w", id, err)
 	}
+	// A page to retry whose page has ended meanwhile (acknowledged,
+	// exhausted) is never due again: say so instead of leaving it pending.
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, last_error = last_error || ' (not retried: the page has ended)'
+		WHERE id = ? AND state = ? AND event = ? AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.id = sends.page_id AND p.state = ?)`,
+		oncall.SendFailed, id, oncall.SendPending, oncall.NoticePage, oncall.PageActive); err != nil {
+		return fmt.Errorf("finish send %d: %w", id, err)
+	}
 	if ev != nil {
 		e := *ev
 		if e.TicketID == 0 {

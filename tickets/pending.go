@@ -64,16 +64,18 @@ func (s *Service) SetMemoryPager(p MemoryPager) {
 func (s *Service) keep(t *astreinte.Ticket, pages bool, err error) error {
 	ps := &s.pending
 	ps.mu.Lock()
-	p := &pendingTicket{t: *t, pages: pages, since: s.now(), lastErr: err}
-	ps.list = append(ps.list, p)
-	ps.kept++
 	pager := ps.pager
 	ps.mu.Unlock()
 	s.log.Error("ticket not written: kept in memory, written when the store takes it", "error", err,
 		"caller", t.CallerNumber, "urgency", t.Urgency, "recording", t.Recording, "pages", pages)
+	p := &pendingTicket{t: *t, pages: pages, since: s.now(), lastErr: err}
 	if pages && pager != nil {
 		p.handoff = pager.PageFromMemory(*t, err)
 	}
+	ps.mu.Lock()
+	ps.list = append(ps.list, p)
+	ps.kept++
+	ps.mu.Unlock()
 	return fmt.Errorf("%w: %w", ErrKept, err)
 }
 
