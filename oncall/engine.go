@@ -125,7 +125,7 @@ type Engine struct {
 	trig    chan struct{}
 	wg      sync.WaitGroup
 	slots   chan struct{}
-	running sync.Map // send id → *inflight
+	running sync.Map   // send id → *inflight
 	endMu   sync.Mutex // see deliver and fire
 
 	runCtx   atomic.Value // Run's context, for pages from memory
