@@ -206,6 +206,17 @@ func TestChain(t *testing.T) {
 			"06:30 sip bob"},
 		state: oncall.PageExhausted,
 	}, {
+		// Only email is configured and Bob has no address: his steps
+		// pass at once (the webhook, which reaches no one, does not hold
+		// them), and the end too.
+		name:     "a technician no channel reaches: the next tier at once",
+		channels: map[string]map[string]string{"email": {"*": "ok"}, "webhook": {"*": "ok"}},
+		policy:   []string{"webhook"},
+		want: []string{"00:00 email alice", "00:00 webhook alice", "05:00 email alice", "05:00 webhook alice", "05:00 webhook bob",
+			"10:00 webhook - escalation.exhausted", "10:00 webhook bob"},
+		state:    oncall.PageExhausted,
+		timeline: []string{"Bob has no channel that can be paged (no sip or email), next tier"},
+	}, {
 		// Bob's phone rings 6 minutes: his round-2 call starts at 06:00,
 		// when his first ends, and the escalation cannot be said to have
 		// failed while it rings (its delay was up at 10:00).

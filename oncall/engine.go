@@ -407,6 +407,7 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 		}
 	}
 	var sends []Send
+	var chans []string
 	var events []astreinte.Event
 	kind := astreinte.EventPageQueued
 	if p.Step > 0 {
@@ -419,7 +420,6 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 	if person.ID == "" {
 		events = append(events, ev(kind, label+": nobody on call, next tier"))
 	} else {
-		var chans []string
 		for _, ch := range e.ChannelsOf(person) {
 			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, Person: person.ID, NextTryAt: now})
 			chans = append(chans, ch)
@@ -437,8 +437,8 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 		}
 	}
 	next := now.Add(tier.Delay)
-	if len(sends) == 0 || person.ID == "" {
-		next = now // nobody here: go on to the next tier at once
+	if len(chans) == 0 {
+		next = now // nobody here, or nobody a channel reaches: go on to the next tier at once
 	}
 	ok, err := e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step+1, next, sends, events)
 	if err != nil {
