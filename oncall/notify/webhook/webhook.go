@@ -127,9 +127,13 @@ func (n *Notifier) NewPayload(no oncall.Notice, now time.Time, delivery string) 
 	if event == "" {
 		event = oncall.NoticePage
 	}
-	key := fmt.Sprintf("%d/%d/%s", t.ID, no.Step, no.Person.ID)
+	id := strconv.FormatInt(t.ID, 10)
+	if t.ID == 0 {
+		id = "unsaved:" + t.Recording // paged from memory before it could be written
+	}
+	key := fmt.Sprintf("%s/%d/%s", id, no.Step, no.Person.ID)
 	if event != oncall.NoticePage {
-		key = fmt.Sprintf("%d/%s", t.ID, event)
+		key = fmt.Sprintf("%s/%s", id, event)
 	}
 	p := Payload{
 		Version: Version, Event: event, Delivery: delivery,
