@@ -154,7 +154,7 @@ func (n *Notifier) NewPayload(no oncall.Notice, now time.Time, delivery string) 
 	}
 	if no.Person.ID != "" {
 		p.Person = &Person{ID: no.Person.ID, Name: no.Person.Name, Email: no.Person.Email, SIP: no.Person.SIP}
-		if n.Links != nil && event == oncall.NoticePage {
+		if n.Links != nil && event == oncall.NoticePage && t.ID != 0 {
 			p.AckURL, _ = n.Links.AckURL(t.ID, no.Person.ID)
 		}
 	}
