@@ -22,7 +22,7 @@ import (
 func TestFullDiskStillPages_SIPp(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
-	if os.Geteuid() != 0 {
+	if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
 		t.Skip("mounting a tmpfs needs root")
 	}
 	dir := testDir(t)
@@ -34,7 +34,10 @@ func TestFullDiskStillPages_SIPp(t *testing.T) {
 		}
 	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", disk).CombinedOutput(); err != nil {
-		t.Fatalf("mount tmpfs: %v\n%s", err, out)
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mount tmpfs: %v\n%s", err, out)
+		}
+		t.Skipf("cannot mount a tmpfs here: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { // after the service has stopped (cleanups run last first)
 		if out, err := exec.Command("umount", disk).CombinedOutput(); err != nil {

@@ -177,6 +177,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	}
 	eng := newEngine(e, ch, log)
 	logChannels(log, e, eng, ch)
+	logConfigFindings(log, e) // serve_check.go
 	h, err := startHTTP(e, log, &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location()})
 	if err != nil {
 		return nil, err
