@@ -156,7 +156,7 @@ type inflight struct {
 	ticketID int64
 	key      string // channel and person: one delivery at a time to each
 	step     int
-	page     bool // a page (not a fallback or acknowledgement notice)
+	page     bool // a page on one of a person's channels: it may still be acknowledged
 	stop     chan struct{}
 	once     sync.Once
 }
@@ -298,7 +298,7 @@ func (e *Engine) Process(ctx context.Context) {
 			continue
 		}
 		busy[key] = true
-		f := &inflight{ticketID: s.TicketID, key: key, step: s.Step, page: s.Event == "" || s.Event == NoticePage, stop: make(chan struct{})}
+		f := &inflight{ticketID: s.TicketID, key: key, step: s.Step, page: (s.Event == "" || s.Event == NoticePage) && !slices.Contains(e.PolicyChannels, s.Channel), stop: make(chan struct{})}
 		e.running.Store(s.ID, f)
 		e.wg.Add(1)
 		go func(s Send) {

@@ -57,9 +57,10 @@ func (e *Engine) PageFromMemory(t astreinte.Ticket, why error) (handoff func(ctx
 	m.event(e.Now(), astreinte.EventNote, "", "", fmt.Sprintf("the ticket could not be written (%v): paging from memory", why))
 	ctx := e.runContext()
 	e.memPages.Add(1)
-	e.wg.Add(1)
+	// Not in e.wg: Run may already be waiting on it at shutdown, and this
+	// walk ends with Run's context anyway (the recording's sidecar makes
+	// the ticket at the next start).
 	go func() {
-		defer e.wg.Done()
 		defer close(m.done)
 		e.walkMemory(ctx, m)
 	}()
