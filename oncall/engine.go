@@ -264,6 +264,11 @@ func (e *Engine) Wait() { e.wg.Wait() }
 func (e *Engine) Process(ctx context.Context) {
 	e.init()
 	now := e.Now()
+	// Who is being paged as the pass starts: a delivery ending during
+	// the pass may move its page on (fire, below, sees it next pass, which
+	// its end triggers); its person waits for that pass too.
+	busy := map[string]bool{}
+	e.running.Range(func(_, v any) bool { busy[v.(*inflight).key] = true; return true })
 	pages, err := e.Store.DuePages(ctx, now)
 	if err != nil {
 		e.Log.Error("paging: due pages", "error", err)
@@ -280,8 +285,6 @@ func (e *Engine) Process(ctx context.Context) {
 		e.Log.Error("paging: due sends", "error", err)
 		return
 	}
-	busy := map[string]bool{}
-	e.running.Range(func(_, v any) bool { busy[v.(*inflight).key] = true; return true })
 	for _, s := range sends {
 		if _, running := e.running.Load(s.ID); running {
 			continue
