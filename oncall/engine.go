@@ -588,8 +588,8 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 	defer e.endMu.Unlock()
 	defer e.running.Delete(s.ID)
 	if ctx.Err() != nil {
-		// Shutting down: leave the row claimed; its lease expires and it
-		// is delivered after the restart.
+		// Shutting down: leave the row claimed; the next start takes it
+		// back at once (Run) and delivers it again.
 		log.Warn("paging: interrupted by shutdown; will retry after restart")
 		return
 	}
