@@ -113,8 +113,9 @@ type Engine struct {
 	// Backoff is the wait before the first retry, doubled each time
 	// (default 1 min: a second call within 3 min rings through DND).
 	Backoff time.Duration
-	// Lease is how long a claimed send may run before it is retried,
-	// e.g. after a crash in the middle of a call-out (default 5 min).
+	// Lease is how long a claimed send may run before another pass may
+	// take it again (default 5 min); after a crash in the middle of a
+	// call-out, Run takes it back at once at the next start.
 	Lease time.Duration
 	// Workers bounds concurrent deliveries (default 16).
 	Workers int
