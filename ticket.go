@@ -204,3 +204,13 @@ type TicketService interface {
 	TicketByNumber(ctx context.Context, number string) (Ticket, error)
 	Timeline(ctx context.Context, ticketID int64) ([]Event, error)
 }
+
+// ReachAt is the number to call the caller back on: the callback number
+// (E.164: the caller ID when it is a number, or the number the caller typed)
+// when known, else the caller ID as received; "" or "anonymous" when none.
+func (t Ticket) ReachAt() string {
+	if t.CallbackNumber != "" {
+		return t.CallbackNumber
+	}
+	return t.CallerNumber
+}

@@ -142,6 +142,14 @@ type Paging struct {
 	Email   Email         `yaml:"email"`
 	Webhook Webhook       `yaml:"webhook"`
 	Retries int           `yaml:"retries"`
+	// Fallback is paged when nobody acknowledged after every tier and
+	// round (the webhook also gets an escalation.exhausted event).
+	Fallback Fallback `yaml:"fallback"`
+}
+
+// Fallback is who is paged when escalation is exhausted.
+type Fallback struct {
+	Emails []string `yaml:"emails"` // needs paging.email.smtp
 }
 
 // SIPPage configures SIP call-outs to technicians.
@@ -235,34 +243,50 @@ var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
 
 // Parse decodes and validates a configuration; file names it in errors.
 func Parse(b []byte, file string) (*Config, error) {
-	probs := &Problems{File: file}
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		probs.List = append(probs.List, yamlProblems(err)...)
-		return nil, probs
-	}
-	cfg := &Config{Source: file}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, errEOF) {
-		if err.Error() == "EOF" {
-			// empty file: all defaults
-		} else {
-			probs.List = append(probs.List, yamlProblems(err)...)
-			return nil, probs
-		}
-	}
-	cfg.applyDefaults()
-	for _, fe := range cfg.validate() {
-		probs.List = append(probs.List, Problem{Line: lineOf(&root, fe.Path), Path: fe.Path, Msg: fe.Msg})
-	}
+	cfg, _, probs := parse(b, file)
 	if len(probs.List) > 0 {
 		return nil, probs
 	}
 	return cfg, nil
 }
 
-var errEOF = errors.New("EOF")
+// parse decodes and validates a configuration, reporting every problem
+// at once: type errors and unknown keys do not hide the other problems
+// (the fields in error keep their zero value, then their default, and
+// what validation says of a line with a type error is left out). Only
+// YAML that does not parse stops it; then cfg and root are nil.
+func parse(b []byte, file string) (*Config, *yaml.Node, *Problems) {
+	probs := &Problems{File: file}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		probs.List = append(probs.List, yamlProblems(err)...)
+		return nil, nil, probs
+	}
+	cfg := &Config{Source: file}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	typeLines := map[int]bool{}
+	if err := dec.Decode(cfg); err != nil && err.Error() != "EOF" { // EOF: an empty file, all defaults
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			probs.List = append(probs.List, yamlProblems(err)...)
+			return nil, nil, probs
+		}
+		for _, p := range yamlProblems(err) {
+			typeLines[p.Line] = true
+			probs.List = append(probs.List, p)
+		}
+	}
+	cfg.applyDefaults()
+	for _, fe := range cfg.validate() {
+		line := lineOf(&root, fe.Path)
+		if line > 0 && typeLines[line] {
+			continue // the value was not decoded: its type error says it
+		}
+		probs.List = append(probs.List, Problem{Line: line, Path: fe.Path, Msg: fe.Msg})
+	}
+	return cfg, &root, probs
+}
 
 func yamlProblems(err error) []Problem {
 	var te *yaml.TypeError

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -298,12 +299,14 @@ func testPageEscalates(t testing.TB, phoneScenario, why string) {
 	if !hasEvent(evs, "escalated", "system", "", "Bob Durand") {
 		t.Errorf("the timeline should show the escalation to bob:\n%s", timeline(evs))
 	}
-	// The escalation waited for the tier's delay, on astreinte's clock.
-	queued, escalated := eventTime(t, evs, "page_queued"), eventTime(t, evs, "escalated")
-	if wait := escalated.Sub(queued); wait < 6*time.Second {
-		t.Errorf("tier 2 was paged %s after tier 1: the 6s delay of tier 1 was not respected", wait)
+	// Alice's only channel failed: tier 2 was paged then, without waiting
+	// for the rest of tier 1's 6 s delay (astreinte's clock).
+	queued, failed, escalated := eventTime(t, evs, "page_queued"), eventTime(t, evs, "page_failed"), eventTime(t, evs, "escalated")
+	if wait := escalated.Sub(queued); wait >= 6*time.Second || escalated.Before(failed) {
+		t.Errorf("tier 2 was paged %s after tier 1, %s after alice's call failed: want when it failed, within the 6s delay",
+			wait, escalated.Sub(failed))
 	} else {
-		t.Logf("tier 2 paged %s after tier 1 (delay 6s)", wait.Round(time.Millisecond))
+		t.Logf("tier 2 paged %s after tier 1, when alice's call failed (delay 6s)", wait.Round(time.Millisecond))
 	}
 	if phone.invites() < 1 {
 		t.Errorf("alice's phone saw no INVITE")
@@ -348,7 +351,19 @@ func testPageEscalates(t testing.TB, phoneScenario, why string) {
 	if !hasEvent(evs, "acknowledged", "bob", "", "") {
 		t.Errorf("no acknowledgement by bob on the timeline:\n%s", timeline(evs))
 	}
-	for _, s := range svc.sends(tk.ID) {
+	// The webhook hears of the acknowledgement; then nothing is left to send.
+	ackedBob := func(ps []hookPost) bool {
+		return slices.ContainsFunc(ps, func(p hookPost) bool {
+			return p.payload.Event == "ticket.acknowledged" && p.payload.Person != nil && p.payload.Person.ID == "bob"
+		})
+	}
+	if _, ok := poll(10*time.Second, hook.all, ackedBob); !ok {
+		t.Errorf("the webhook did not hear that bob acknowledged")
+	}
+	sends, _ := poll(10*time.Second, func() []sendRow { return svc.sends(tk.ID) }, func(ss []sendRow) bool {
+		return !slices.ContainsFunc(ss, func(s sendRow) bool { return s.State == "pending" || s.State == "sending" })
+	})
+	for _, s := range sends {
 		if s.State == "pending" || s.State == "sending" {
 			t.Errorf("after the acknowledgement a send is still %s: %+v", s.State, s)
 		}

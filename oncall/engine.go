@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/astreinte/astreinte"
@@ -21,6 +22,11 @@ type Notice struct {
 	Tier   string
 	Step   int
 	Round  int // 0 for the first pass through the tiers
+	// Event is what the notice announces: NoticePage (also when empty),
+	// NoticeExhausted (nobody acknowledged: Person is a fallback contact,
+	// or zero on a policy channel) or NoticeAcknowledged (Person took the
+	// ticket; policy channels only).
+	Event string
 	// Stop is closed when the ticket is acknowledged (or closed) elsewhere
 	// while this notice is being delivered: a channel still trying to reach
 	// the person, a phone still ringing, should give up. Nil never closes.
@@ -66,6 +72,11 @@ type PageStore interface {
 	FinishSend(ctx context.Context, id int64, state SendState, retryAt time.Time, errText string, ev *astreinte.Event) error
 	NextWake(ctx context.Context) (time.Time, bool, error)
 	PageByTicket(ctx context.Context, ticketID int64) (Page, error)
+	Sends(ctx context.Context, pageID int64) ([]Send, error)
+	ExhaustPage(ctx context.Context, pageID int64, fromStep int, sends []Send, events []astreinte.Event) (bool, error)
+	QueueNotices(ctx context.Context, pageID int64, sends []Send) error
+	AckedUnannounced(ctx context.Context, since time.Time, channel string) ([]Page, error)
+	ReclaimSending(ctx context.Context) (int, error)
 	TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error)
 	ShiftOverrides(ctx context.Context, from, to time.Time) ([]ShiftOverride, error)
 	CalendarOverride(ctx context.Context) (*calendar.Override, error)
@@ -84,17 +95,27 @@ type Engine struct {
 	// Order is the order a person's channels are paged in; channels not
 	// listed come after, by name.
 	Order []string
-	// PolicyChannels are channels notified once per step, not per person.
+	// PolicyChannels are channels notified once per step with the person
+	// paged (or nobody), and of the end of the escalation and of the
+	// acknowledgement (a webhook), whether or not they reach anyone.
 	PolicyChannels []string
-	Now            func() time.Time
-	Log            *slog.Logger
+	// Fallback is who is paged when nobody acknowledged after every tier
+	// and round: each contact on its channel, once, with an
+	// escalation.exhausted notice (the policy channels get one too).
+	Fallback []Contact
+	// Location is the zone of the times written on timelines (retry at
+	// 10:26:25); default UTC.
+	Location *time.Location
+	Now      func() time.Time
+	Log      *slog.Logger
 	// Retries is how many times a failed send is tried again (default 3).
 	Retries int
 	// Backoff is the wait before the first retry, doubled each time
 	// (default 1 min: a second call within 3 min rings through DND).
 	Backoff time.Duration
-	// Lease is how long a claimed send may run before it is retried,
-	// e.g. after a crash in the middle of a call-out (default 5 min).
+	// Lease is how long a claimed send may run before another pass may
+	// take it again (default 5 min); after a crash in the middle of a
+	// call-out, Run takes it back at once at the next start.
 	Lease time.Duration
 	// Workers bounds concurrent deliveries (default 16).
 	Workers int
@@ -105,12 +126,38 @@ type Engine struct {
 	trig    chan struct{}
 	wg      sync.WaitGroup
 	slots   chan struct{}
-	running sync.Map // send id → *inflight
+	running sync.Map   // send id → *inflight
+	endMu   sync.Mutex // see deliver and fire
+
+	runCtx   atomic.Value // Run's context, for pages from memory
+	memPages atomic.Int64
+}
+
+// Contact is a fallback address on a channel: an email address for
+// "email", a SIP URI for "sip".
+type Contact struct {
+	Channel string
+	Address string
+}
+
+// person is the contact as the Person its channel's notifier pages.
+func (c Contact) person() Person {
+	p := Person{ID: FallbackPrefix + c.Address, Name: c.Address}
+	switch c.Channel {
+	case "email":
+		p.Email = c.Address
+	case "sip", "message":
+		p.SIP = c.Address
+	}
+	return p
 }
 
 // inflight is a delivery in progress.
 type inflight struct {
 	ticketID int64
+	key      string // channel and person: one delivery at a time to each
+	step     int
+	page     bool // a page on one of a person's channels: it may still be acknowledged
 	stop     chan struct{}
 	once     sync.Once
 }
@@ -154,6 +201,9 @@ func (e *Engine) init() {
 		if e.Poll == 0 {
 			e.Poll = 30 * time.Second
 		}
+		if e.Location == nil {
+			e.Location = time.UTC
+		}
 		e.slots = make(chan struct{}, e.Workers)
 	})
 }
@@ -169,9 +219,22 @@ func (e *Engine) Trigger() {
 
 // Run processes pages until ctx is done, then waits for deliveries in
 // flight (they see ctx cancelled).
+//
+// At start, sends left in state sending are taken back at once: only one
+// engine runs per database (the serve process), so whatever was sending
+// when Run starts was being sent by a process that is gone (killed in the
+// middle of a call-out). Waiting for their lease would delay the page by
+// minutes; taking them back now redials within seconds, and deliveries to
+// one person on one channel never overlap (see Process).
 func (e *Engine) Run(ctx context.Context) {
 	e.init()
+	e.runCtx.Store(ctx)
 	defer e.wg.Wait()
+	if n, err := e.Store.ReclaimSending(ctx); err != nil {
+		e.Log.Error("paging: take back interrupted sends", "error", err)
+	} else if n > 0 {
+		e.Log.Warn("paging: sends interrupted by the previous process taken back", "sends", n)
+	}
 	for {
 		e.Process(ctx)
 		wait := e.Poll
@@ -202,6 +265,11 @@ func (e *Engine) Wait() { e.wg.Wait() }
 func (e *Engine) Process(ctx context.Context) {
 	e.init()
 	now := e.Now()
+	// Who is being paged as the pass starts: a delivery ending during
+	// the pass may move its page on (fire, below, sees it next pass, which
+	// its end triggers); its person waits for that pass too.
+	busy := map[string]bool{}
+	e.running.Range(func(_, v any) bool { busy[v.(*inflight).key] = true; return true })
 	pages, err := e.Store.DuePages(ctx, now)
 	if err != nil {
 		e.Log.Error("paging: due pages", "error", err)
@@ -212,24 +280,34 @@ func (e *Engine) Process(ctx context.Context) {
 		}
 	}
 	e.haltAcknowledged(ctx)
+	e.announceAcks(ctx, now)
 	sends, err := e.Store.DueSends(ctx, now, 64)
 	if err != nil {
 		e.Log.Error("paging: due sends", "error", err)
 		return
 	}
 	for _, s := range sends {
-		if _, busy := e.running.Load(s.ID); busy {
+		if _, running := e.running.Load(s.ID); running {
+			continue
+		}
+		key := s.Channel + "\x00" + s.Person
+		if s.Person != "" && busy[key] {
+			// Still calling this person on this channel (a retry, the
+			// next round): never ring them twice at once; it goes when
+			// the call in progress ends.
 			continue
 		}
 		ok, err := e.Store.ClaimSend(ctx, s.ID, now.Add(e.Lease))
 		if err != nil || !ok {
 			continue
 		}
-		f := &inflight{ticketID: s.TicketID, stop: make(chan struct{})}
+		busy[key] = true
+		f := &inflight{ticketID: s.TicketID, key: key, step: s.Step, page: (s.Event == "" || s.Event == NoticePage) && !slices.Contains(e.PolicyChannels, s.Channel), stop: make(chan struct{})}
 		e.running.Store(s.ID, f)
 		e.wg.Add(1)
 		go func(s Send) {
 			defer e.wg.Done()
+			defer e.Trigger() // once it no longer counts as running: what waited for it goes
 			defer e.running.Delete(s.ID)
 			select {
 			case e.slots <- struct{}{}:
@@ -240,6 +318,18 @@ func (e *Engine) Process(ctx context.Context) {
 			e.deliver(ctx, s, f)
 		}(s)
 	}
+}
+
+// delivering reports whether a page of the ticket's step is being
+// delivered (a phone ringing).
+func (e *Engine) delivering(ticketID int64, step int) bool {
+	found := false
+	e.running.Range(func(_, v any) bool {
+		f := v.(*inflight)
+		found = f.ticketID == ticketID && f.step == step && f.page
+		return !found
+	})
+	return found
 }
 
 // busy reports whether deliveries are in progress.
@@ -283,12 +373,25 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 		return astreinte.Event{TicketID: p.TicketID, At: now, Kind: kind, Actor: "system", Detail: detail}
 	}
 	if len(tiers) == 0 {
-		return e.Store.EndPage(ctx, p.ID, PageExhausted, ev(astreinte.EventExhausted,
-			"nobody to page: no escalation tiers are configured (oncall.escalation.tiers)"))
+		return e.exhaust(ctx, p, now, "nobody to page: no escalation tiers are configured (oncall.escalation.tiers)")
 	}
+	var err error
 	if p.Step >= total {
-		return e.Store.EndPage(ctx, p.ID, PageExhausted, ev(astreinte.EventExhausted,
-			fmt.Sprintf("nobody acknowledged after %d round(s) of %d tier(s)", max(e.Schedule.Repeat(), 1), len(tiers))))
+		// A phone of the last step still ringing may yet be answered:
+		// nobody can be said to have failed to acknowledge before it ends.
+		// (In flight here is all there is: Run took back the sends of a
+		// dead process.)
+		e.endMu.Lock()
+		ringing := e.delivering(p.TicketID, total-1)
+		if ringing {
+			_, err = e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step, now.Add(inflightPoll), nil, nil)
+		}
+		e.endMu.Unlock()
+		if ringing {
+			return err
+		}
+		return e.exhaust(ctx, p, now,
+			fmt.Sprintf("nobody acknowledged after %d round(s) of %d tier(s)", max(e.Schedule.Repeat(), 1), len(tiers)))
 	}
 	ti := p.Step % len(tiers)
 	tier := tiers[ti]
@@ -308,6 +411,7 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 		}
 	}
 	var sends []Send
+	var chans []string
 	var events []astreinte.Event
 	kind := astreinte.EventPageQueued
 	if p.Step > 0 {
@@ -320,7 +424,6 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 	if person.ID == "" {
 		events = append(events, ev(kind, label+": nobody on call, next tier"))
 	} else {
-		var chans []string
 		for _, ch := range e.ChannelsOf(person) {
 			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, Person: person.ID, NextTryAt: now})
 			chans = append(chans, ch)
@@ -333,12 +436,13 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 	}
 	for _, ch := range e.PolicyChannels {
 		if _, ok := e.Notifiers[ch]; ok {
-			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, NextTryAt: now})
+			// With the person paged (none when nobody is on call).
+			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, Person: person.ID, NextTryAt: now})
 		}
 	}
 	next := now.Add(tier.Delay)
-	if len(sends) == 0 || person.ID == "" {
-		next = now // nobody here: go on to the next tier at once
+	if len(chans) == 0 {
+		next = now // nobody here, or nobody a channel reaches: go on to the next tier at once
 	}
 	ok, err := e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step+1, next, sends, events)
 	if err != nil {
@@ -351,6 +455,66 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// exhaust ends the page: nobody acknowledged. The fallback contacts and
+// the policy channels get an escalation.exhausted notice, delivered (and
+// retried) although the page has ended.
+func (e *Engine) exhaust(ctx context.Context, p Page, now time.Time, why string) error {
+	var sends []Send
+	var whom []string
+	for _, c := range e.Fallback {
+		if _, ok := e.Notifiers[c.Channel]; !ok {
+			e.Log.Error("paging: fallback channel not configured", "channel", c.Channel, "address", c.Address)
+			continue
+		}
+		sends = append(sends, Send{Step: p.Step, Channel: c.Channel, Person: FallbackPrefix + c.Address, NextTryAt: now, Event: NoticeExhausted})
+		whom = append(whom, c.Address+" by "+c.Channel)
+	}
+	for _, ch := range e.PolicyChannels {
+		if _, ok := e.Notifiers[ch]; ok {
+			sends = append(sends, Send{Step: p.Step, Channel: ch, NextTryAt: now, Event: NoticeExhausted})
+			whom = append(whom, ch)
+		}
+	}
+	detail := why + "; no fallback configured (paging.fallback)"
+	if len(whom) > 0 {
+		detail = why + "; fallback: " + strings.Join(whom, ", ")
+	}
+	ok, err := e.Store.ExhaustPage(ctx, p.ID, p.Step, sends, []astreinte.Event{{TicketID: p.TicketID, At: now,
+		Kind: astreinte.EventExhausted, Actor: "system", Detail: detail}})
+	if err != nil {
+		return err
+	}
+	if ok {
+		e.Log.Warn("paging: escalation exhausted", "ticket_id", p.TicketID, "fallback", len(sends))
+		if len(sends) > 0 {
+			e.Trigger()
+		}
+	}
+	return nil
+}
+
+// announceAcks queues, on each policy channel, a ticket.acknowledged
+// notice for the pages acknowledged in the last hour (by this process or
+// another: the CLI writes the database only) not announced yet.
+func (e *Engine) announceAcks(ctx context.Context, now time.Time) {
+	for _, ch := range e.PolicyChannels {
+		if _, ok := e.Notifiers[ch]; !ok {
+			continue
+		}
+		pages, err := e.Store.AckedUnannounced(ctx, now.Add(-time.Hour), ch)
+		if err != nil {
+			e.Log.Error("paging: acknowledgements to announce", "error", err)
+			return
+		}
+		for _, p := range pages {
+			err := e.Store.QueueNotices(ctx, p.ID, []Send{{Step: -1, Channel: ch, Person: p.AckedBy, NextTryAt: now, Event: NoticeAcknowledged}})
+			if err != nil {
+				e.Log.Error("paging: announce acknowledgement", "ticket_id", p.TicketID, "error", err)
+			}
+		}
+	}
 }
 
 // ChannelsOf lists the configured channels that can reach p, in the order
@@ -384,16 +548,31 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 		log.Error("paging: ticket", "error", err)
 		return
 	}
-	n := Notice{Ticket: t, Step: s.Step, Stop: f.stop}
-	if tiers := e.Schedule.Tiers(); len(tiers) > 0 {
-		n.Tier = tiers[s.Step%len(tiers)].Name
-		n.Round = s.Step / len(tiers)
+	n := Notice{Ticket: t, Step: s.Step, Stop: f.stop, Event: s.Event}
+	if n.Event == "" {
+		n.Event = NoticePage
 	}
-	if s.Person != "" {
+	if n.Event != NoticePage {
+		n.Stop = nil // told whatever becomes of the ticket meanwhile
+	}
+	if tiers := e.Schedule.Tiers(); len(tiers) > 0 && s.Step >= 0 {
+		n.Round = s.Step / len(tiers)
+		if n.Event == NoticePage {
+			n.Tier = tiers[s.Step%len(tiers)].Name
+		}
+	}
+	switch {
+	case s.Person == "":
+	case strings.HasPrefix(s.Person, FallbackPrefix):
+		n.Person = Contact{Channel: s.Channel, Address: strings.TrimPrefix(s.Person, FallbackPrefix)}.person()
+	default:
 		p, ok := e.Schedule.Person(s.Person)
-		if !ok {
+		if !ok && n.Event == NoticePage {
 			e.finish(ctx, log, s, SendFailed, time.Time{}, "unknown technician "+s.Person, astreinte.EventPageFailed)
 			return
+		}
+		if !ok {
+			p = Person{ID: s.Person, Name: s.Person} // acknowledged by someone not on call (the CLI's user)
 		}
 		n.Person = p
 	}
@@ -403,9 +582,15 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 		return
 	}
 	res, err := notifier.Notify(ctx, n)
+	// What follows (recording the outcome, moving the page on) and the
+	// end of the delivery are one step for fire, which holds the page's
+	// end while a phone of its last step rings.
+	e.endMu.Lock()
+	defer e.endMu.Unlock()
+	defer e.running.Delete(s.ID)
 	if ctx.Err() != nil {
-		// Shutting down: leave the row claimed; its lease expires and it
-		// is delivered after the restart.
+		// Shutting down: leave the row claimed; the next start takes it
+		// back at once (Run) and delivers it again.
 		log.Warn("paging: interrupted by shutdown; will retry after restart")
 		return
 	}
@@ -413,7 +598,10 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 	if who == "" {
 		who = s.Channel
 	}
-	if err != nil && f.halted() {
+	if n.Event != NoticePage {
+		who += " (" + n.Event + ")"
+	}
+	if err != nil && f.halted() && n.Event == NoticePage {
 		// Acknowledged elsewhere while this one was trying: no retry.
 		e.finish(ctx, log, s, SendDone, time.Time{}, fmt.Sprintf("%s: stopped, the ticket was acknowledged meanwhile (%v)", who, err), astreinte.EventNote)
 		return
@@ -422,10 +610,14 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 		attempt := s.Attempts + 1 // this delivery (s was read before the claim counted it)
 		if attempt <= e.Retries {
 			retry := e.Now().Add(e.Backoff << (attempt - 1))
-			e.finish(ctx, log, s, SendPending, retry, fmt.Sprintf("%s: %v; retry %d/%d at %s", who, err, attempt, e.Retries, retry.Format("15:04:05")), astreinte.EventPageFailed)
+			e.finish(ctx, log, s, SendPending, retry, fmt.Sprintf("%s: %v; retry %d/%d at %s", who, err, attempt, e.Retries, retry.In(e.Location).Format("15:04:05")), astreinte.EventPageFailed)
 		} else {
 			e.finish(ctx, log, s, SendFailed, time.Time{}, fmt.Sprintf("%s: %v; giving up on this channel", who, err), astreinte.EventPageFailed)
 		}
+		if n.Event == NoticePage && !slices.Contains(e.PolicyChannels, s.Channel) {
+			e.advanceIfAllFailed(ctx, s, n.Person.Name)
+		}
+		e.Trigger()
 		return
 	}
 	kind := astreinte.EventPageSent
@@ -445,10 +637,61 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 	e.Trigger()
 }
 
+// advanceIfAllFailed moves the page on to the next tier now when every
+// channel of the person paged by s's step has failed at least once and
+// none is delivered or still trying: waiting for the tier's delay would
+// only leave the caller without anyone. The failed channels keep their
+// retries. A new round still waits for the delay (the same people would be
+// paged again at once), but the end of the last round does not: the
+// fallback is paged at once.
+func (e *Engine) advanceIfAllFailed(ctx context.Context, s Send, who string) {
+	p, err := e.Store.PageByTicket(ctx, s.TicketID)
+	if err != nil || p.State != PageActive || p.ID != s.PageID || p.Step != s.Step+1 {
+		return
+	}
+	now := e.Now()
+	if !p.NextAt.After(now) {
+		return
+	}
+	tiers := len(e.Schedule.Tiers())
+	total := tiers * max(e.Schedule.Repeat(), 1)
+	if tiers == 0 || (p.Step < total && p.Step%tiers == 0) {
+		return
+	}
+	sends, err := e.Store.Sends(ctx, p.ID)
+	if err != nil {
+		e.Log.Error("paging: sends of the step", "error", err)
+		return
+	}
+	var failed []string
+	for _, x := range sends {
+		if x.Step != s.Step || x.Person == "" || (x.Event != "" && x.Event != NoticePage) || slices.Contains(e.PolicyChannels, x.Channel) {
+			continue
+		}
+		if x.State == SendDone || x.State == SendSending || x.Attempts == 0 {
+			return // delivered, being tried, or not tried yet
+		}
+		failed = append(failed, x.Channel)
+	}
+	if len(failed) == 0 {
+		return
+	}
+	ok, err := e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step, now, nil, []astreinte.Event{{
+		TicketID: s.TicketID, At: now, Kind: astreinte.EventNote, Actor: "system",
+		Detail: fmt.Sprintf("%s could not be reached (%s): next tier now", who, strings.Join(failed, ", "))}})
+	if err != nil {
+		e.Log.Error("paging: advance after failures", "error", err)
+		return
+	}
+	if ok {
+		e.Log.Info("paging: every channel failed, next tier now", "ticket_id", s.TicketID, "step", s.Step, "person", s.Person)
+	}
+}
+
 // pass moves the page on to the next tier now.
 func (e *Engine) pass(ctx context.Context, s Send, who string) {
 	p, err := e.Store.PageByTicket(ctx, s.TicketID)
-	if err != nil || p.State != PageActive || p.Step != s.Step+1 {
+	if err != nil || p.State != PageActive || p.ID != s.PageID || p.Step != s.Step+1 {
 		return
 	}
 	now := e.Now()

@@ -60,7 +60,7 @@ type world struct {
 	done   chan struct{}
 }
 
-func newWorld(t *testing.T, dir string, rec *recorder) *world {
+func newWorld(t *testing.T, dir string, rec *recorder, opts ...func(*oncall.Engine)) *world {
 	t.Helper()
 	db, err := store.Open(filepath.Join(dir, "astreinte.db"))
 	if err != nil {
@@ -71,7 +71,7 @@ func newWorld(t *testing.T, dir string, rec *recorder) *world {
 		t.Fatal(err)
 	}
 	sched, err := oncall.NewSchedule(oncall.ScheduleConfig{
-		People: []oncall.Person{{ID: "alice", Name: "Alice", SIP: "sip:alice@127.0.0.1"}, {ID: "bob", Name: "Bob", SIP: "sip:bob@127.0.0.1"}},
+		People: []oncall.Person{{ID: "alice", Name: "Alice", SIP: "sip:alice@127.0.0.1", Email: "alice@example.com"}, {ID: "bob", Name: "Bob", SIP: "sip:bob@127.0.0.1"}},
 		Rotations: []oncall.RotationConfig{
 			{Name: "first", Participants: []string{"alice"}, Shift: "1w", Start: "1999-12-27 09:00", Coverage: "all"},
 			{Name: "second", Participants: []string{"bob"}, Shift: "1w", Start: "1999-12-27 09:00", Coverage: "all"},
@@ -91,6 +91,9 @@ func newWorld(t *testing.T, dir string, rec *recorder) *world {
 		Store: db, Schedule: sched, Tickets: svc, Notifiers: map[string]oncall.Notifier{"sip": rec},
 		Now: time.Now, Backoff: time.Minute, Retries: 1, Poll: time.Minute, Log: slog.New(slog.DiscardHandler),
 	}}
+	for _, o := range opts {
+		o(w.eng)
+	}
 	svc.Subscribe(func(tickets.Change) { w.eng.Trigger() })
 	var ctx context.Context
 	ctx, w.cancel = context.WithCancel(context.Background())
@@ -219,35 +222,6 @@ func TestPassGoesToTheNextTierAtOnce(t *testing.T) {
 		time.Sleep(time.Minute)
 		synctest.Wait()
 		expectCalls(t, w.rec, "alice@00:00", "bob@00:40")
-	})
-}
-
-func TestFailedSendIsRetriedThenEscalated(t *testing.T) {
-	dir := t.TempDir()
-	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{answer: func(n oncall.Notice) (oncall.Result, error) {
-			return oncall.Result{}, errors.New("call busy: 486 Busy Here")
-		}}
-		w := newWorld(t, dir, rec)
-		defer w.stop()
-		tk := w.urgentTicket(t)
-		time.Sleep(6 * time.Minute)
-		synctest.Wait()
-		// Retries: 1 → alice twice (at once, +1 min), then bob at 5 min and his retry.
-		expectCalls(t, w.rec, "alice@00:00", "alice@01:00", "bob@05:00", "bob@06:00")
-		evs, err := w.db.Timeline(context.Background(), tk.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		failed := 0
-		for _, e := range evs {
-			if e.Kind == astreinte.EventPageFailed {
-				failed++
-			}
-		}
-		if failed != 4 {
-			t.Fatalf("%d page_failed events, want 4", failed)
-		}
 	})
 }
 

@@ -68,4 +68,18 @@ type Send struct {
 	NextTryAt time.Time
 	LastError string
 	CreatedAt time.Time
+	// Event is what the send announces: NoticePage (the zero value is
+	// taken as NoticePage), NoticeExhausted or NoticeAcknowledged.
+	Event string
 }
+
+// What a send (and its notice) announces; the webhook sends it as "event".
+const (
+	NoticePage         = "page"                 // a step of the escalation pages someone
+	NoticeExhausted    = "escalation.exhausted" // nobody acknowledged: the fallback is paged
+	NoticeAcknowledged = "ticket.acknowledged"  // someone took the ticket
+)
+
+// FallbackPrefix starts the Person of a fallback send: "fallback:" and the
+// address paged (Engine.Fallback), which is nobody in the schedule.
+const FallbackPrefix = "fallback:"

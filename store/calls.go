@@ -39,9 +39,11 @@ func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
 		ts(c.StartedAt), ts(c.AnsweredAt), ts(c.EndedAt), c.Outcome, c.HangupBy, nullID(c.TicketID),
 	).Scan(&c.ID)
 	if err != nil {
+		c.ID = 0
 		return fmt.Errorf("create call: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
+		c.ID = 0 // not stored (a full disk): a ticket must not point to it
 		return fmt.Errorf("create call: %w", err)
 	}
 	return nil

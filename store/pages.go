@@ -24,11 +24,11 @@ func scanPage(s scanner, p *oncall.Page) error {
 }
 
 const sendColumns = `s.id, s.page_id, s.ticket_id, s.step, s.channel, s.person, s.state, s.attempts,
-	s.next_try_at, s.last_error, s.created_at`
+	s.next_try_at, s.last_error, s.created_at, s.event`
 
 func scanSend(s scanner, x *oncall.Send) error {
 	return s.Scan(&x.ID, &x.PageID, &x.TicketID, &x.Step, &x.Channel, &x.Person, &x.State, &x.Attempts,
-		timeCol{&x.NextTryAt}, &x.LastError, timeCol{&x.CreatedAt})
+		timeCol{&x.NextTryAt}, &x.LastError, timeCol{&x.CreatedAt}, &x.Event)
 }
 
 // DuePages returns the active pages whose next step is due at now, the
@@ -97,17 +97,33 @@ func (db *DB) AdvancePage(ctx context.Context, pageID int64, fromStep, toStep in
 	if err != nil {
 		return false, fmt.Errorf("advance page %d: %w", pageID, err)
 	}
+	if err := db.queue(ctx, tx, pageID, ticketID, sends, events); err != nil {
+		return false, fmt.Errorf("advance page %d: %w", pageID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("advance page %d: %w", pageID, err)
+	}
+	return true, nil
+}
+
+// queue inserts a page's sends (pending; a send already queued under the
+// same page, step, channel and person is ignored) and events.
+func (db *DB) queue(ctx context.Context, tx *sql.Tx, pageID, ticketID int64, sends []oncall.Send, events []astreinte.Event) error {
 	now := db.now()
 	for _, s := range sends {
 		at := s.NextTryAt
 		if at.IsZero() {
 			at = now
 		}
+		ev := s.Event
+		if ev == "" {
+			ev = oncall.NoticePage
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sends (page_id, ticket_id, step, channel, person, state,
-			next_try_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			next_try_at, created_at, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (page_id, step, channel, person) DO NOTHING`,
-			pageID, ticketID, s.Step, s.Channel, s.Person, oncall.SendPending, ts(at), ts(now)); err != nil {
-			return false, fmt.Errorf("advance page %d: send %s to %q: %w", pageID, s.Channel, s.Person, err)
+			pageID, ticketID, s.Step, s.Channel, s.Person, oncall.SendPending, ts(at), ts(now), ev); err != nil {
+			return fmt.Errorf("send %s to %q: %w", s.Channel, s.Person, err)
 		}
 	}
 	for _, e := range events {
@@ -115,13 +131,111 @@ func (db *DB) AdvancePage(ctx context.Context, pageID int64, fromStep, toStep in
 			e.TicketID = ticketID
 		}
 		if err := db.insertEvent(ctx, tx, e); err != nil {
-			return false, fmt.Errorf("advance page %d: %w", pageID, err)
+			return err
 		}
 	}
+	return nil
+}
+
+// ExhaustPage ends an active page at step fromStep as exhausted: in one
+// transaction its pending pages are cancelled, the fallback sends (whose
+// Event is not NoticePage: they are delivered although the page has ended)
+// are queued and the events added. It returns false, changing nothing,
+// when the page has moved on.
+func (db *DB) ExhaustPage(ctx context.Context, pageID int64, fromStep int, sends []oncall.Send, events []astreinte.Event) (bool, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("exhaust page %d: %w", pageID, err)
+	}
+	defer tx.Rollback()
+	var ticketID int64
+	err = tx.QueryRowContext(ctx, `UPDATE pages SET state = ? WHERE id = ? AND state = ? AND step = ? RETURNING ticket_id`,
+		oncall.PageExhausted, pageID, oncall.PageActive, fromStep).Scan(&ticketID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("exhaust page %d: %w", pageID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, last_error = ? WHERE page_id = ? AND state = ? AND event = ?`,
+		oncall.SendDone, "cancelled: page exhausted", pageID, oncall.SendPending, oncall.NoticePage); err != nil {
+		return false, fmt.Errorf("exhaust page %d: sends: %w", pageID, err)
+	}
+	for i := range sends {
+		if sends[i].Event == "" || sends[i].Event == oncall.NoticePage {
+			return false, fmt.Errorf("exhaust page %d: send %s to %q: want a fallback event", pageID, sends[i].Channel, sends[i].Person)
+		}
+	}
+	if err := db.queue(ctx, tx, pageID, ticketID, sends, events); err != nil {
+		return false, fmt.Errorf("exhaust page %d: %w", pageID, err)
+	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("advance page %d: %w", pageID, err)
+		return false, fmt.Errorf("exhaust page %d: %w", pageID, err)
 	}
 	return true, nil
+}
+
+// QueueNotices queues sends that are not pages (an acknowledgement's
+// webhook) for a page in any state. A send already queued under the same
+// page, step, channel and person is ignored.
+func (db *DB) QueueNotices(ctx context.Context, pageID int64, sends []oncall.Send) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("queue notices of page %d: %w", pageID, err)
+	}
+	defer tx.Rollback()
+	var ticketID int64
+	err = tx.QueryRowContext(ctx, `SELECT ticket_id FROM pages WHERE id = ?`, pageID).Scan(&ticketID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("queue notices of page %d: %w", pageID, astreinte.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("queue notices of page %d: %w", pageID, err)
+	}
+	if err := db.queue(ctx, tx, pageID, ticketID, sends, nil); err != nil {
+		return fmt.Errorf("queue notices of page %d: %w", pageID, err)
+	}
+	return tx.Commit()
+}
+
+// AckedUnannounced returns the pages acknowledged since since whose
+// acknowledgement has no send of event NoticeAcknowledged on channel yet:
+// the acknowledgements to announce, made by this process or another (the
+// CLI writes the database only).
+func (db *DB) AckedUnannounced(ctx context.Context, since time.Time, channel string) ([]oncall.Page, error) {
+	rows, err := db.rdb.QueryContext(ctx, `SELECT `+pageColumns+` FROM pages p
+		WHERE state = ? AND acked_at >= ? AND NOT EXISTS (SELECT 1 FROM sends s
+			WHERE s.page_id = p.id AND s.event = ? AND s.channel = ?)
+		ORDER BY acked_at, id LIMIT 100`, oncall.PageAcked, ts(since), oncall.NoticeAcknowledged, channel)
+	if err != nil {
+		return nil, fmt.Errorf("acknowledgements to announce: %w", err)
+	}
+	defer rows.Close()
+	var pages []oncall.Page
+	for rows.Next() {
+		var p oncall.Page
+		if err := scanPage(rows, &p); err != nil {
+			return nil, fmt.Errorf("acknowledgements to announce: %w", err)
+		}
+		pages = append(pages, p)
+	}
+	return pages, rows.Err()
+}
+
+// ReclaimSending makes every send left in state sending pending again, due
+// now, and returns how many there were. Only one engine runs per database
+// (the one serve process), so at its start a send still sending belongs to
+// a process that is gone (killed, crashed): waiting for its lease would
+// delay the page by minutes. Its attempt stays counted.
+func (db *DB) ReclaimSending(ctx context.Context) (int, error) {
+	res, err := db.db.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?,
+		last_error = 'interrupted: the process delivering it stopped' WHERE state = ?`,
+		oncall.SendPending, ts(db.now()), oncall.SendSending)
+	if err != nil {
+		return 0, fmt.Errorf("reclaim sends: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // EndPage ends an active page as exhausted or cancelled, marks its pending
@@ -174,16 +288,17 @@ func (db *DB) EndPage(ctx context.Context, pageID int64, state oncall.PageState,
 
 // DueSends returns up to limit sends to make at now, oldest first: pending
 // ones whose NextTryAt has come, and sending ones whose lease (NextTryAt)
-// has expired because their worker died mid-send. Sends of pages that are
-// no longer active are never due. limit <= 0 means 100.
+// has expired because their worker died mid-send. Pages (event
+// NoticePage) of pages that are no longer active are never due; the other
+// notices are. limit <= 0 means 100.
 func (db *DB) DueSends(ctx context.Context, now time.Time, limit int) ([]oncall.Send, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	rows, err := db.rdb.QueryContext(ctx, `SELECT `+sendColumns+` FROM sends s JOIN pages p ON p.id = s.page_id
-		WHERE s.state IN (?, ?) AND s.next_try_at <= ? AND p.state = ?
+		WHERE s.state IN (?, ?) AND s.next_try_at <= ? AND (p.state = ? OR s.event != ?)
 		ORDER BY s.next_try_at, s.id LIMIT ?`,
-		oncall.SendPending, oncall.SendSending, ts(now), oncall.PageActive, limit)
+		oncall.SendPending, oncall.SendSending, ts(now), oncall.PageActive, oncall.NoticePage, limit)
 	if err != nil {
 		return nil, fmt.Errorf("due sends: %w", err)
 	}
@@ -230,8 +345,8 @@ func (db *DB) ClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (bo
 
 	res, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?, attempts = attempts + 1
 		WHERE id = ? AND state IN (?, ?) AND next_try_at <= ?
-		AND EXISTS (SELECT 1 FROM pages p WHERE p.id = sends.page_id AND p.state = ?)`,
-		oncall.SendSending, ts(leaseUntil), id, oncall.SendPending, oncall.SendSending, ts(db.now()), oncall.PageActive)
+		AND (event != ? OR EXISTS (SELECT 1 FROM pages p WHERE p.id = sends.page_id AND p.state = ?))`,
+		oncall.SendSending, ts(leaseUntil), id, oncall.SendPending, oncall.SendSending, ts(db.now()), oncall.NoticePage, oncall.PageActive)
 	if err != nil {
 		return false, fmt.Errorf("claim send %d: %w", id, err)
 	}
@@ -279,6 +394,13 @@ func (db *DB) FinishSend(ctx context.Context, id int64, state oncall.SendState, 
 		state, errText, ts(retryAt), id, oncall.SendSending); err != nil {
 		return fmt.Errorf("finish send %d: %w", id, err)
 	}
+	// A page to retry whose page has ended meanwhile (acknowledged,
+	// exhausted) is never due again: say so instead of leaving it pending.
+	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, last_error = last_error || ' (not retried: the page has ended)'
+		WHERE id = ? AND state = ? AND event = ? AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.id = sends.page_id AND p.state = ?)`,
+		oncall.SendFailed, id, oncall.SendPending, oncall.NoticePage, oncall.PageActive); err != nil {
+		return fmt.Errorf("finish send %d: %w", id, err)
+	}
 	if ev != nil {
 		e := *ev
 		if e.TicketID == 0 {
@@ -305,8 +427,8 @@ func (db *DB) NextWake(ctx context.Context) (time.Time, bool, error) {
 			SELECT MIN(next_at) AS at FROM pages WHERE state = ?
 			UNION ALL
 			SELECT MIN(s.next_try_at) FROM sends s JOIN pages p ON p.id = s.page_id
-			WHERE s.state IN (?, ?) AND p.state = ?
-		)`, oncall.PageActive, oncall.SendPending, oncall.SendSending, oncall.PageActive).Scan(&s)
+			WHERE s.state IN (?, ?) AND (p.state = ? OR s.event != ?)
+		)`, oncall.PageActive, oncall.SendPending, oncall.SendSending, oncall.PageActive, oncall.NoticePage).Scan(&s)
 	if err != nil {
 		return t, false, fmt.Errorf("next wake: %w", err)
 	}

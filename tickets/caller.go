@@ -59,7 +59,8 @@ func (s *Service) Take(ctx context.Context, t *astreinte.Ticket) (astreinte.File
 	}
 	t.Paged = page != nil
 	if err := s.store.CreateTicket(ctx, t, page); err != nil {
-		return astreinte.Filed{}, err
+		// Paged from memory, written when the store takes it (pending.go).
+		return astreinte.Filed{Paging: page != nil}, s.keep(t, page != nil, err)
 	}
 	s.announce(Change{Kind: Created, TicketID: t.ID, Number: t.Number, Paging: page != nil})
 	return astreinte.Filed{Paging: page != nil}, nil

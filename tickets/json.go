@@ -16,6 +16,11 @@ type JSON struct {
 	Line            string      `json:"line"`
 	CallerNumber    string      `json:"caller_number"`
 	CallerName      string      `json:"caller_name"`
+	CallbackNumber  string      `json:"callback_number,omitempty"` // E.164: call the caller back on it
+	Kind            string      `json:"kind"`                      // voicemail or missed_call
+	Customer        string      `json:"customer,omitempty"`        // "" : unidentified
+	Contract        string      `json:"contract,omitempty"`
+	Unverified      bool        `json:"unverified"`
 	CreatedAt       time.Time   `json:"created_at"`
 	DueAt           *time.Time  `json:"due_at,omitempty"`
 	Overdue         bool        `json:"overdue"`
@@ -60,7 +65,11 @@ func ToJSON(t astreinte.Ticket, evs []astreinte.Event, now time.Time) JSON {
 		Line: t.Line, CallerNumber: t.CallerNumber, CallerName: t.CallerName, CreatedAt: t.CreatedAt.UTC(),
 		DueAt: optTime(t.DueAt), Overdue: Overdue(t, now), AckedBy: t.AckedBy, AckedAt: optTime(t.AckedAt),
 		ResolvedAt: optTime(t.ResolvedAt), DurationSeconds: t.Duration.Round(time.Millisecond).Seconds(),
-		Recording: t.Recording}
+		Recording: t.Recording, CallbackNumber: t.CallbackNumber, Kind: string(t.Kind), Customer: t.Customer,
+		Contract: t.Contract, Unverified: t.Unverified}
+	if j.Kind == "" {
+		j.Kind = string(astreinte.KindVoicemail)
+	}
 	for _, e := range evs {
 		j.Timeline = append(j.Timeline, EventJSON{At: e.At.UTC(), Kind: string(e.Kind), Actor: e.Actor,
 			Channel: e.Channel, Detail: e.Detail})

@@ -88,6 +88,7 @@ type Service struct {
 	subs map[int]func(Change)
 
 	take sync.Mutex // one Take at a time: a number's calls find each other's ticket (caller.go)
+	pending pendingState // tickets the store refused (pending.go)
 }
 
 // Options are what New needs besides the store and the calendar.
@@ -189,7 +190,7 @@ func (s *Service) Create(ctx context.Context, t *astreinte.Ticket) error {
 		t.Status = astreinte.StatusNew
 	}
 	if err := s.store.CreateTicket(ctx, t, page); err != nil {
-		return err
+		return s.keep(t, page != nil, err) // pending.go: paged from memory, written later
 	}
 	s.announce(Change{Kind: Created, TicketID: t.ID, Number: t.Number, Paging: page != nil})
 	return nil

@@ -2,6 +2,7 @@ package voicemail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -114,6 +115,17 @@ func (s *session) run(cs astreinte.Case) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
 	filed, err := s.h.Tickets.Take(ctx, t)
+	if errors.Is(err, tickets.ErrKept) {
+		// The store refused it (a full disk): it is paged from memory and
+		// written as soon as the store takes it; the sidecar stays until
+		// then, for a crash meanwhile.
+		s.log.Error("ticket not written yet: kept in memory, paging goes on", "error", err, "path", res.Path)
+		s.rec.Outcome = astreinte.OutcomeVoicemail
+		if s.up() {
+			s.pl.Play(false, s.p.Must(audio.PromptSaved), s.p.Must(audio.PromptGoodbye))
+		}
+		return
+	}
 	if err != nil {
 		// The WAV and its sidecar stay on disk: the ticket is created at
 		// the next start-up by the repair pass. The caller is still thanked.
@@ -280,6 +292,10 @@ func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
 	filed, err := s.h.Tickets.Take(ctx, t)
+	if errors.Is(err, tickets.ErrKept) {
+		s.log.Error("missed call: ticket not written yet, kept in memory", "error", err, "number", number)
+		return
+	}
 	if err != nil {
 		s.log.Error("missed call: ticket not created", "error", err, "number", number)
 		return

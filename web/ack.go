@@ -258,13 +258,13 @@ type ticketView struct {
 
 func (s *Server) view(t astreinte.Ticket) *ticketView {
 	v := &ticketView{
-		Number: t.Number, CallerNumber: t.CallerNumber, CallerName: t.CallerName, Line: t.Line,
+		Number: t.Number, CallerNumber: t.ReachAt(), CallerName: t.CallerName, Line: t.Line,
 		Urgent: t.Urgency == astreinte.Urgent,
 	}
-	if hiddenNumber(t.CallerNumber) {
+	if hiddenNumber(t.ReachAt()) {
 		v.CallerNumber = "masqué / hidden"
 	} else {
-		v.Tel = telURL(t.CallerNumber)
+		v.Tel = telURL(t.ReachAt())
 	}
 	if !t.CreatedAt.IsZero() {
 		v.Received = t.CreatedAt.In(s.loc()).Format("02/01/2006 15:04 MST")

@@ -192,6 +192,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	eng := newEngine(e, ch, log)
 	onCall.bind(eng)
 	logChannels(log, e, eng, ch)
+	logConfigFindings(log, e) // serve_check.go
 	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), guard.handler)
 	if err != nil {
 		return nil, err
@@ -240,7 +241,12 @@ func logChannels(log *slog.Logger, e *env, eng *oncall.Engine, ch channels) {
 func (a *app) start(ctx context.Context) {
 	a.wg.Go(func() { a.engine.Run(ctx) })
 	a.ops.run(ctx)
+	a.wg.Go(func() { a.env.tickets.RetryPending(ctx, pendingRetry) })
 }
+
+// pendingRetry is how often tickets the store refused (a full disk) are
+// tried again.
+const pendingRetry = 5 * time.Second
 
 func (a *app) wait() { a.wg.Wait() }
 

@@ -124,7 +124,7 @@ func ticketShowCommand() *command {
 			if *asJSON {
 				return writeJSON(s.out, tickets.ToJSON(t, evs, e.now()))
 			}
-			showTicket(s.out, t, evs, e.location(), lineCountry(e.cfg, t.Line))
+			showTicket(s.out, t, evs, e.location(), lineCountry(e.cfg, t.Line), pagingState(ctx, e, t.ID, e.location()))
 			showRequester(ctx, s.out, e, t)
 			return nil
 		}
@@ -422,13 +422,16 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func showTicket(w io.Writer, t astreinte.Ticket, evs []astreinte.Event, loc *time.Location, region string) {
+func showTicket(w io.Writer, t astreinte.Ticket, evs []astreinte.Event, loc *time.Location, region, paging string) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Ticket\t%s (%s)\n", t.Number, urgencyWord(t.Urgency))
 	fmt.Fprintf(tw, "Caller\t%s\n", caller(t.CallerNumber, t.CallerName))
 	showCallback(tw, t, region)
 	fmt.Fprintf(tw, "Received\t%s on line %s (%s)\n", fmtTime(t.CreatedAt, loc), t.Line, strings.ReplaceAll(string(t.Case), "_", " "))
 	fmt.Fprintf(tw, "Status\t%s\n", t.Status)
+	if paging != "" {
+		fmt.Fprintf(tw, "Paging\t%s\n", paging)
+	}
 	if !t.AckedAt.IsZero() {
 		fmt.Fprintf(tw, "Acknowledged\t%s by %s\n", fmtTime(t.AckedAt, loc), t.AckedBy)
 	}

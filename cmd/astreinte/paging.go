@@ -90,8 +90,13 @@ func newEngine(e *env, ch channels, log *slog.Logger) *oncall.Engine {
 	eng := &oncall.Engine{
 		Store: e.db, Schedule: e.sched, Tickets: e.tickets, Notifiers: ch.notifiers, PolicyChannels: ch.policy,
 		Order: channelOrder, Now: e.now, Log: log.With("component", "pager"), Retries: e.cfg.Paging.Retries,
+		Location: e.location(),
+	}
+	for _, a := range e.cfg.Paging.Fallback.Emails {
+		eng.Fallback = append(eng.Fallback, oncall.Contact{Channel: "email", Address: a})
 	}
 	e.tickets.Subscribe(func(tickets.Change) { eng.Trigger() })
+	e.tickets.SetMemoryPager(eng) // a ticket the store refuses still pages
 	return eng
 }
 

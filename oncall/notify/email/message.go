@@ -51,7 +51,7 @@ func (n *Notifier) compose(no oncall.Notice, from, to *mail.Address, now time.Ti
 	m.name = att.name
 
 	ackURL, until := "", time.Time{}
-	if n.Cfg.Links != nil {
+	if n.Cfg.Links != nil && t.ID != 0 { // no link before the ticket is written (paged from memory)
 		ackURL, until = n.Cfg.Links.AckURL(t.ID, no.Person.ID)
 	}
 	m.text = w.body(no, loc, att, ackURL, until)

@@ -89,11 +89,11 @@ func clean(s string) string {
 }
 
 func (w *words) callerOf(t astreinte.Ticket) string {
-	s := clean(t.CallerNumber)
+	s := clean(t.ReachAt())
 	if hiddenNumber(s) {
 		s = w.hidden
 	}
-	if name := clean(t.CallerName); name != "" && name != t.CallerNumber {
+	if name := clean(t.CallerName); name != "" && name != t.CallerNumber && name != t.ReachAt() {
 		s += " (" + name + ")"
 	}
 	return s

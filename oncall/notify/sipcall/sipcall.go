@@ -101,14 +101,18 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 	defer c.Close(ctx)
 	pl := audio.Player{Ctx: ctx, Call: c, Media: c.Media()}
 	from := p.Must(audio.PromptPageHidden)
-	if num := no.Ticket.CallerNumber; num != "" && num != "anonymous" {
+	if num := no.Ticket.ReachAt(); num != "" && num != "anonymous" {
 		from = audio.Concat(p.Must(audio.PromptPageFrom), p.Number(num))
 	}
 	message := p.Must(audio.PromptPageNoMessage)
 	if len(msg) > 0 {
 		message = audio.Concat(p.Must(audio.PromptPageMessage), audio.Silence(300*time.Millisecond), msg)
 	}
-	key, err := pl.Play(true, audio.Silence(600*time.Millisecond), p.Must(audio.PromptPageIntro), p.SpeakTicket(no.Ticket.Number), from)
+	var number []int16 // none yet for a ticket paged from memory (the store refused it)
+	if no.Ticket.Number != "" {
+		number = p.SpeakTicket(no.Ticket.Number)
+	}
+	key, err := pl.Play(true, audio.Silence(600*time.Millisecond), p.Must(audio.PromptPageIntro), number, from)
 	if err == nil && key == 0 {
 		key, err = pl.Play(true, audio.Silence(300*time.Millisecond), message, audio.Silence(300*time.Millisecond), p.Must(audio.PromptPageMenu))
 	}

@@ -65,7 +65,7 @@ func (n *Notifier) Text(no oncall.Notice) string {
 			urg = "URGENT"
 		}
 	}
-	caller := t.CallerNumber
+	caller := t.ReachAt()
 	if caller == "" || caller == "anonymous" {
 		caller = map[bool]string{false: "numéro masqué", true: "hidden number"}[en]
 	}
@@ -81,7 +81,7 @@ func (n *Notifier) Text(no oncall.Notice) string {
 		fmt.Fprintf(&b, ", %s %s", msg, t.Duration.Round(time.Second))
 	}
 	b.WriteString(".\n")
-	if n.Links != nil {
+	if n.Links != nil && t.ID != 0 { // no link before the ticket is written (paged from memory)
 		if u, _ := n.Links.AckURL(t.ID, no.Person.ID); u != "" {
 			fmt.Fprintf(&b, "%s %s\n", ack, u)
 		}

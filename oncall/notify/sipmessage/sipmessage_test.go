@@ -94,3 +94,21 @@ func TestNotify(t *testing.T) {
 		t.Errorf("refused: %v", err)
 	}
 }
+
+// TestTextGivesTheCallbackNumber: a hidden caller who typed a number is
+// announced with that number, not as hidden.
+func TestTextGivesTheCallbackNumber(t *testing.T) {
+	n := &Notifier{Location: time.UTC}
+	for _, tc := range []struct {
+		tk   astreinte.Ticket
+		want string
+	}{
+		{astreinte.Ticket{Number: "2026-000008", CallerNumber: "anonymous", CallbackNumber: "+33123456789"}, "appel de +33123456789"},
+		{astreinte.Ticket{Number: "2026-000009", CallerNumber: "anonymous"}, "appel de numéro masqué"},
+		{astreinte.Ticket{Number: "2026-000010", CallerNumber: "0612345678", CallbackNumber: "+33612345678"}, "appel de +33612345678"},
+	} {
+		if text := n.Text(oncall.Notice{Ticket: tc.tk}); !strings.Contains(text, tc.want) {
+			t.Errorf("ticket %s: text %q lacks %q", tc.tk.Number, text, tc.want)
+		}
+	}
+}

@@ -59,35 +59,44 @@ type Notifier struct {
 var _ oncall.Notifier = (*Notifier)(nil)
 
 // Reaches is false for everyone: the webhook is posted once per escalation
-// step for the policy (Engine.PolicyChannels), not per person.
+// step, naming the person paged, and once per acknowledgement and end of
+// escalation (Engine.PolicyChannels), not as one of a person's channels.
 func (n *Notifier) Reaches(oncall.Person) bool { return false }
 
 // Payload is the JSON document posted (version 1).
 type Payload struct {
 	Version  int    `json:"version"`
-	Event    string `json:"event"`    // "page"
+	Event    string `json:"event"`    // "page", "escalation.exhausted" or "ticket.acknowledged"
 	Delivery string `json:"delivery"` // as X-Astreinte-Delivery: unique per attempt
 	// PageKey is the same for every attempt of one page to one recipient
-	// ("<ticket id>/<step>/<person id>"): receivers deduplicate on it.
-	PageKey string  `json:"page_key"`
-	SentAt  string  `json:"sent_at"` // RFC 3339
-	Ticket  Ticket  `json:"ticket"`
-	Tier    string  `json:"tier"`
-	Step    int     `json:"step"`
-	Round   int     `json:"round"`
-	Person  *Person `json:"person"`            // null for a policy-wide page
-	AckURL  string  `json:"ack_url,omitempty"` // signed one-click link, when a person is known
+	// ("<ticket id>/<step>/<person id>"), or of one other event
+	// ("<ticket id>/<event>"): receivers deduplicate on it.
+	PageKey string `json:"page_key"`
+	SentAt  string `json:"sent_at"` // RFC 3339
+	Ticket  Ticket `json:"ticket"`
+	Tier    string `json:"tier"`
+	Step    int    `json:"step"`
+	Round   int    `json:"round"`
+	// Person is the technician paged (page), who acknowledged
+	// (ticket.acknowledged), or null when nobody is on call for the step
+	// and in escalation.exhausted.
+	Person *Person `json:"person"`
+	AckURL string  `json:"ack_url,omitempty"` // signed one-click link for Person, on a page
 }
 
 // Ticket is the ticket as sent in a Payload.
 type Ticket struct {
-	ID              int64   `json:"id"`
-	Number          string  `json:"number"`
-	Urgency         string  `json:"urgency"` // "urgent" or "normal"
-	Status          string  `json:"status"`
-	Case            string  `json:"case"`
-	Line            string  `json:"line"`
-	CallerNumber    string  `json:"caller_number"` // "" when withheld
+	ID           int64  `json:"id"`
+	Number       string `json:"number"`
+	Urgency      string `json:"urgency"` // "urgent" or "normal"
+	Status       string `json:"status"`
+	Case         string `json:"case"`
+	Line         string `json:"line"`
+	CallerNumber string `json:"caller_number"` // "" when withheld
+	// CallbackNumber is the number to call back in E.164: the caller ID
+	// when it is a number, or the number a hidden caller typed; "" when
+	// none is known.
+	CallbackNumber  string  `json:"callback_number,omitempty"`
 	CallerName      string  `json:"caller_name"`
 	CreatedAt       string  `json:"created_at"` // RFC 3339
 	DueAt           *string `json:"due_at"`     // RFC 3339, null when none
@@ -118,13 +127,25 @@ func (n *Notifier) now() time.Time {
 // NewPayload builds the document for a notice.
 func (n *Notifier) NewPayload(no oncall.Notice, now time.Time, delivery string) Payload {
 	t := no.Ticket
+	event := no.Event
+	if event == "" {
+		event = oncall.NoticePage
+	}
+	id := strconv.FormatInt(t.ID, 10)
+	if t.ID == 0 {
+		id = "unsaved:" + t.Recording // paged from memory before it could be written
+	}
+	key := fmt.Sprintf("%s/%d/%s", id, no.Step, no.Person.ID)
+	if event != oncall.NoticePage {
+		key = fmt.Sprintf("%s/%s", id, event)
+	}
 	p := Payload{
-		Version: Version, Event: "page", Delivery: delivery,
-		PageKey: fmt.Sprintf("%d/%d/%s", t.ID, no.Step, no.Person.ID),
+		Version: Version, Event: event, Delivery: delivery,
+		PageKey: key,
 		SentAt:  now.Format(time.RFC3339),
 		Ticket: Ticket{
 			ID: t.ID, Number: t.Number, Urgency: string(t.Urgency), Status: string(t.Status), Case: string(t.Case),
-			Line: t.Line, CallerNumber: t.CallerNumber, CallerName: t.CallerName,
+			Line: t.Line, CallerNumber: t.CallerNumber, CallbackNumber: t.CallbackNumber, CallerName: t.CallerName,
 			CreatedAt:       t.CreatedAt.Format(time.RFC3339),
 			DurationSeconds: int(t.Duration.Round(time.Second) / time.Second),
 			RecordingPath:   t.Recording,
@@ -137,7 +158,7 @@ func (n *Notifier) NewPayload(no oncall.Notice, now time.Time, delivery string) 
 	}
 	if no.Person.ID != "" {
 		p.Person = &Person{ID: no.Person.ID, Name: no.Person.Name, Email: no.Person.Email, SIP: no.Person.SIP}
-		if n.Links != nil {
+		if n.Links != nil && event == oncall.NoticePage && t.ID != 0 {
 			p.AckURL, _ = n.Links.AckURL(t.ID, no.Person.ID)
 		}
 	}
