@@ -87,7 +87,7 @@ type Service struct {
 	next int
 	subs map[int]func(Change)
 
-	take sync.Mutex // one Take at a time: a number's calls find each other's ticket (caller.go)
+	take    sync.Mutex   // one Take at a time: a number's calls find each other's ticket (caller.go)
 	pending pendingState // tickets the store refused (pending.go)
 }
 
