@@ -207,7 +207,7 @@ func TestBrowserNight_SIPp(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("recording")),
 	))
 	tel := browse(t, ctx, con, "call link", 5*time.Second, chromedp.AttributeValue(chromedp.ID("call"), "href"))
-	if tel.Value != "tel:0612345678" {
+	if tel.Value != "tel:+33612345678" { // the callback number, in E.164
 		t.Errorf("call link %q", tel.Value)
 	}
 	browse(t, ctx, con, "audio loads", 20*time.Second, chromedp.Poll[bool](
