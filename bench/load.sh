@@ -397,7 +397,12 @@ start_sipp() {
 	take_port 4
 	mp=$PORT
 	printf '%04X\n%04X\n' "$mp" $((mp + 2)) >>"$WORK/media-ports"
-	sipp -sf "$WORK/uac_hold.xml" -i 127.0.0.1 -mi 127.0.0.1 -ci 127.0.0.1 -cp "$cp" \
+	# Each SIPp process calls from numbers of its own (06, its index on two
+	# digits, the call number): astreinte joins a caller's calls into one
+	# open ticket, and two processes' call 1 must not be one caller.
+	local idx=${name//[!0-9]/}
+	sipp -sf "$WORK/uac_hold.xml" -key caller "$(printf '06%02d' "$((10#${idx:-0}))")" \
+		-i 127.0.0.1 -mi 127.0.0.1 -ci 127.0.0.1 -cp "$cp" \
 		-p "$p" -mp "$mp" -s "$svc" -m "$calls" -l "$limit" -r "$rate" -d "$hold" \
 		-nostdin -timeout "${timeout}s" -timeout_error -max_retrans 3 \
 		-trace_err -error_file "$WORK/$name-errors.log" \

@@ -63,7 +63,7 @@ func run(args []string, w io.Writer) error {
 		fmt.Fprintf(w, "| INVITEs captured / answered 200 | %d / %d |\n", s.invites, s.answered)
 		if s.answered > 0 {
 			fmt.Fprintf(w, "| **INVITE→200** p50 / p95 / **p99** / max | %s / %s / **%s** / %s ms |\n", ms(s.p50), ms(s.p95), ms(s.p99), ms(s.maxTime))
-			fmt.Fprintf(w, "| of which INVITE→180 (calendar, call log row written) p50 / p99; 180→200 (answer: RTP socket, SDP) p50 / p99 | %s / %s ms; %s / %s ms |\n",
+			fmt.Fprintf(w, "| of which INVITE→180 (line, calendar; the call log row is written aside) p50 / p99; 180→200 (answer: RTP socket, SDP) p50 / p99 | %s / %s ms; %s / %s ms |\n",
 				ms(s.ringing[0]), ms(s.ringing[1]), ms(s.answer[0]), ms(s.answer[1]))
 		}
 	case "calls":
