@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/sip"
 )
 
 type callRow struct {
@@ -51,8 +52,15 @@ type channelRow struct {
 	Failed                                   bool
 }
 
+// regRow is one trunk registration on the status page.
+type regRow struct {
+	Trunk, Registrar, Status, Since, Expires, Error string
+	OK                                              bool
+}
+
 type statusData struct {
 	Results              []channelRow
+	Registrations        []regRow
 	SIP                  bool
 	Addr                 string
 	Active               int64
@@ -76,6 +84,14 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, u *who) {
 	if s.SIP != nil {
 		st := s.SIP.Stats()
 		d.SIP, d.Addr, d.Active, d.Total, d.Rejected = true, s.SIP.Addr(), st.ActiveCalls, st.TotalCalls, st.Rejected
+		for _, g := range s.SIP.Registrations() {
+			row := regRow{Trunk: g.Trunk, Registrar: g.Registrar, Status: string(g.Status), Since: s.clock(g.Since),
+				Error: g.LastError, OK: g.Status == sip.RegRegistered}
+			if !g.Expires.IsZero() {
+				row.Expires = s.clock(g.Expires)
+			}
+			d.Registrations = append(d.Registrations, row)
+		}
 	}
 	s.renderPage(w, http.StatusOK, "status", &view{Title: "État", Nav: "status", User: u, Data: d})
 }

@@ -48,6 +48,7 @@ type Overrides interface {
 type SIPStatus interface {
 	Addr() string
 	Stats() sip.Stats
+	Registrations() []sip.RegState
 }
 
 // PagingStatus is the latest result of each paging channel (store.DB).
