@@ -223,6 +223,13 @@ func TestTrunkCallThroughKamailio_SIPp(t *testing.T) {
 	if g := time.Duration(st.Registrations[0].Granted); g != 10*time.Second {
 		t.Errorf("granted %s, want the registrar's 10s (60s asked)", g)
 	}
+	// The registration is in the metrics, and astreinte is ready.
+	if m := svc.metrics(); m[`astreinte_trunk_registrations{state="registered",trunk="carrier"}`] != 1 {
+		t.Errorf("metrics lack the registered trunk: %v", filterMetrics(m, "astreinte_trunk_registrations"))
+	}
+	if code, body := svc.get("/readyz"); code != 200 {
+		t.Errorf("/readyz while registered: %d %s", code, body)
+	}
 
 	rec := svc.watchRecording()
 	beepEnd := closedBeepEnd(t)
@@ -291,6 +298,9 @@ func TestTrunkRegistrarRestart_Kamailio(t *testing.T) {
 	t.Logf("%s after the registrar went away: %s (%s)", time.Since(down).Round(time.Second), st.Registrations[0].Status, st.Registrations[0].LastError)
 	if out, err := svc.cli("status"); err == nil || !strings.Contains(out, "not registered: carrier") {
 		t.Errorf("astreinte status should exit 1 naming the trunk down (err %v):\n%s", err, out)
+	}
+	if code, body := svc.get("/readyz"); code != 503 || !strings.Contains(body, "carrier") {
+		t.Errorf("/readyz with the trunk down: %d %s, want 503 naming it", code, body)
 	}
 
 	k.start()
@@ -391,4 +401,15 @@ func TestPageThroughKamailioTrunk_SIPp(t *testing.T) {
 		!strings.Contains(out, "call out to 0600000003 relayed") {
 		t.Errorf("kamailio should have challenged the call-out, then relayed it:\n%s", tail(out, 20))
 	}
+}
+
+// filterMetrics keeps the series whose name starts with prefix.
+func filterMetrics(m map[string]float64, prefix string) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range m {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	return out
 }
