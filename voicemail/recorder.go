@@ -20,9 +20,10 @@ import (
 // by Close after Discard.
 var ErrRecorderClosed = errors.New("recorder closed")
 
-// recordChunk is how much audio the recorder buffers before writing it: one
-// second, the most a crash can lose.
-const recordChunk = audio.SampleRate * 2 // bytes
+// recordChunk is how much audio the recorder buffers before writing it:
+// half a second, the most a crash can lose. Half a second halves the
+// buffer every call holds (8 KB) for one more write a second.
+const recordChunk = audio.SampleRate // bytes: 0.5 s of 16-bit samples
 
 // minDBFS floors the levels in Result, so that digital silence logs as a
 // number rather than -Inf.

@@ -258,7 +258,7 @@ func TestRecorderDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.f = &fullDisk{File: r.f.(*os.File), room: recordChunk + 101} // one second and 50.5 samples
+	r.f = &fullDisk{File: r.f.(*os.File), room: recordChunk + 101} // one chunk and 50.5 samples
 	in := speech(3*audio.SampleRate, 6)
 	var werr error
 	for s := in; len(s) > 0 && werr == nil; s = s[160:] {
@@ -274,7 +274,7 @@ func TestRecorderDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	const kept = audio.SampleRate + 50
+	const kept = recordChunk/2 + 50
 	if res.Samples != kept || res.Path != path {
 		t.Errorf("Result %+v, want %d samples at %s", res, kept, path)
 	}

@@ -27,16 +27,18 @@ func crash(t *testing.T, path string, meta RecordingMeta, in []int16) {
 }
 
 func TestRepairAfterCrash(t *testing.T) {
-	in := speech(audio.SampleRate*7/2, 11) // 3.5 s: 3 s flushed, 0.5 s buffered and lost
+	const chunk = recordChunk / 2     // samples the recorder writes at once
+	in := speech(7*chunk+chunk/2, 11) // seven chunks written, half a chunk buffered and lost
+	flushed := in[:7*chunk]
 	tests := []struct {
 		name  string
 		after func(t *testing.T, part string) // what else the crash left
 		want  []int16
 	}{
-		{"killed", nil, in[:3*audio.SampleRate]},
+		{"killed", nil, flushed},
 		{"killed in the middle of a write, half a sample", func(t *testing.T, part string) {
 			appendTo(t, part, []byte{0x12, 0x34, 0x56})
-		}, append(slices.Clone(in[:3*audio.SampleRate]), 0x3412)},
+		}, append(slices.Clone(flushed), 0x3412)},
 		{"header sizes never written", func(t *testing.T, part string) {
 			f, err := os.OpenFile(part, os.O_RDWR, 0)
 			if err != nil {
@@ -45,7 +47,7 @@ func TestRepairAfterCrash(t *testing.T) {
 			defer f.Close()
 			f.WriteAt([]byte{42, 0, 0, 0}, 4) // go-audio/wav's placeholder
 			f.WriteAt([]byte{0, 0, 0, 0}, 40)
-		}, in[:3*audio.SampleRate]},
+		}, flushed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,7 +158,7 @@ func TestRepairRecordingsMissingDir(t *testing.T) {
 func TestRepairedHeader(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.wav")
-	crash(t, path, testMeta, speech(audio.SampleRate*3/2, 13))
+	crash(t, path, testMeta, speech(recordChunk/2*3/2, 13)) // one chunk written, half one buffered
 	appendTo(t, path+".part", []byte{1})
 	if _, err := RepairRecordings(dir); err != nil {
 		t.Fatal(err)
