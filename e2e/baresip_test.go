@@ -247,3 +247,31 @@ func accountSuffix(params []string) string {
 	}
 	return ";" + strings.Join(params, ";")
 }
+
+// urgentMessage plays a caller on an established call: once it has heard
+// keyAt of audio it presses 1 (urgent: the rest of the prompts is cut
+// short), waits for the beep, speaks two patterns, presses # and waits for
+// astreinte to end the call. It returns when the beep came and the event
+// that closed the call.
+func (b *baresip) urgentMessage(t testing.TB, rec *recordingWatch, keyAt time.Duration) (beepAt time.Time, closed bsEvent) {
+	t.Helper()
+	if !b.waitHeard(keyAt, keyAt+20*time.Second) {
+		t.Fatalf("baresip heard only %s of audio, want %s before pressing 1", b.heardSoFar(), keyAt)
+	}
+	if err := b.command("sndcode", "1"); err != nil {
+		t.Fatalf("sndcode 1: %v", err)
+	}
+	beepAt, ok := rec.wait(30 * time.Second)
+	if !ok {
+		t.Fatal("no beep after the caller pressed 1")
+	}
+	sleepUntil(beepAt.Add(2*patternLen + 500*time.Millisecond))
+	if err := b.command("sndcode", "#"); err != nil {
+		t.Fatalf("sndcode #: %v", err)
+	}
+	closed, ok = b.waitEvent("CALL_CLOSED", 60*time.Second)
+	if !ok {
+		t.Fatal("astreinte did not end the call within 60s of #")
+	}
+	return beepAt, closed
+}

@@ -192,23 +192,7 @@ func TestFloodLegitimateCallAnswered_Baresip(t *testing.T) {
 	if answer > time.Second {
 		t.Errorf("the legitimate call was answered %s after the dial, want within 1s", answer.Round(time.Millisecond))
 	}
-	if !b.waitHeard(keyAt, keyAt+20*time.Second) {
-		t.Fatalf("baresip heard only %s of audio, want %s before pressing 1", b.heardSoFar(), keyAt)
-	}
-	if err := b.command("sndcode", "1"); err != nil {
-		t.Fatalf("sndcode 1: %v", err)
-	}
-	recAt, ok := rec.wait(30 * time.Second)
-	if !ok {
-		t.Fatal("no beep after the caller pressed 1")
-	}
-	sleepUntil(recAt.Add(2*patternLen + 500*time.Millisecond))
-	if err := b.command("sndcode", "#"); err != nil {
-		t.Fatalf("sndcode #: %v", err)
-	}
-	if _, ok := b.waitEvent("CALL_CLOSED", 60*time.Second); !ok {
-		t.Fatal("astreinte did not end the call within 60s of #")
-	}
+	b.urgentMessage(t, rec, keyAt)
 	b.quit()
 	checkHeardAll(t, b.heard(), "fr", "greeting_closed")
 

@@ -48,24 +48,7 @@ func TestSRTPCall_Baresip(t *testing.T) {
 	if !ok {
 		t.Fatal("SRTP call not established within 15s")
 	}
-	if !b.waitHeard(keyAt, keyAt+20*time.Second) {
-		t.Fatalf("baresip heard only %s of audio, want %s before pressing 1", b.heardSoFar(), keyAt)
-	}
-	if err := b.command("sndcode", "1"); err != nil {
-		t.Fatalf("sndcode 1: %v", err)
-	}
-	recAt, ok := rec.wait(30 * time.Second)
-	if !ok {
-		t.Fatal("no beep after the caller pressed 1: the key did not get through SRTP")
-	}
-	sleepUntil(recAt.Add(2*patternLen + 500*time.Millisecond))
-	if err := b.command("sndcode", "#"); err != nil {
-		t.Fatalf("sndcode #: %v", err)
-	}
-	end, ok := b.waitEvent("CALL_CLOSED", 60*time.Second)
-	if !ok {
-		t.Fatal("astreinte did not end the call within 60s of #")
-	}
+	recAt, end := b.urgentMessage(t, rec, keyAt)
 	t.Logf("SRTP call: recording started %.1fs after the answer, closed %.1fs after it: %s",
 		recAt.Sub(ev.at).Seconds(), end.at.Sub(ev.at).Seconds(), end.Param)
 	b.quit()
@@ -109,23 +92,7 @@ func TestTLSAndSRTPCall_Baresip(t *testing.T) {
 	if !ok {
 		t.Fatalf("TLS+SRTP call not established within 15s:\n%s", tail(svc.log(), 30))
 	}
-	if !b.waitHeard(keyAt, keyAt+20*time.Second) {
-		t.Fatalf("baresip heard only %s of audio, want %s before pressing 1", b.heardSoFar(), keyAt)
-	}
-	if err := b.command("sndcode", "1"); err != nil {
-		t.Fatalf("sndcode 1: %v", err)
-	}
-	recAt, ok := rec.wait(30 * time.Second)
-	if !ok {
-		t.Fatal("no beep after the caller pressed 1 over SRTP")
-	}
-	sleepUntil(recAt.Add(2*patternLen + 500*time.Millisecond))
-	if err := b.command("sndcode", "#"); err != nil {
-		t.Fatalf("sndcode #: %v", err)
-	}
-	if _, ok := b.waitEvent("CALL_CLOSED", 60*time.Second); !ok {
-		t.Fatal("astreinte did not end the call within 60s of #")
-	}
+	recAt, _ := b.urgentMessage(t, rec, keyAt)
 	t.Logf("TLS+SRTP call: beep %.1fs after the answer", recAt.Sub(ev.at).Seconds())
 	b.quit()
 	tk, call := oneTicket(t, svc)
