@@ -146,7 +146,7 @@ func (r *Recorder) SetThreshold(dbfs float64) {
 }
 
 // WriteSamples appends s to the recording. It does not allocate; it writes to
-// the file once a second of audio is buffered. After a write error (disk
+// the file once half a second of audio is buffered (recordChunk). After a write error (disk
 // full…) it returns that error, now and on every later call, and records
 // nothing more; what was written stays, and Close still makes a valid file.
 func (r *Recorder) WriteSamples(s []int16) error {
