@@ -14,7 +14,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
-	"github.com/nyaruka/phonenumbers"
+	"github.com/astreinte/astreinte/phone"
 )
 
 // Customer is one customer of the support desk.
@@ -55,34 +55,19 @@ var ErrNoCustomer = fmt.Errorf("no such customer: %w", astreinte.ErrNotFound)
 // a valid number.
 func NormalizePhone(s, region string) (string, error) {
 	s = strings.TrimSpace(s)
-	for _, p := range []string{"sip:", "sips:", "tel:"} {
-		if rest, ok := strings.CutPrefix(strings.ToLower(s), p); ok {
-			s = rest
-			s, _, _ = strings.Cut(s, "@")
-			s, _, _ = strings.Cut(s, ";")
-		}
-	}
 	if s == "" || strings.EqualFold(s, "anonymous") {
 		return "", errors.New("no number")
 	}
-	if strings.HasPrefix(s, "00") {
-		s = "+" + s[2:]
-	}
-	n, err := phonenumbers.Parse(s, region)
-	if err != nil {
-		return "", fmt.Errorf("phone %q: %v", s, err)
-	}
-	if !phonenumbers.IsValidNumber(n) {
+	n, ok := phone.Callable(s, region)
+	if !ok {
 		return "", fmt.Errorf("phone %q is not a valid number", s)
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
+	return n, nil
 }
 
 // ValidRegion says whether region is a country code phone numbers know
 // (FR, BE, GB…).
-func ValidRegion(region string) bool {
-	return phonenumbers.GetCountryCodeForRegion(strings.ToUpper(region)) != 0
-}
+func ValidRegion(region string) bool { return phone.ValidRegion(strings.ToUpper(region)) }
 
 // NormalizeEmail returns the bare address, lower case.
 func NormalizeEmail(s string) (string, error) {

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte/audio"
-	"github.com/astreinte/astreinte/tickets"
+	"github.com/astreinte/astreinte/phone"
 )
 
 // Keying a callback number in.
@@ -24,7 +24,7 @@ const (
 // typed again with 2. A caller who hangs up keeps what they typed, if it
 // is a number.
 func (s *session) callbackNumber() (string, bool) {
-	callerID, known := tickets.Normalize(s.from.User, s.line.Region)
+	callerID, known := phone.Callable(s.from.User, s.line.Region)
 	if !s.up() {
 		return callerID, false
 	}
@@ -39,7 +39,7 @@ func (s *session) callbackNumber() (string, bool) {
 	}
 	for range numberTries {
 		typed, err := s.typeNumber()
-		n, ok := tickets.Normalize(typed, s.line.Region)
+		n, ok := phone.Callable(typed, s.line.Region)
 		if err != nil { // hung up: keep a number typed in full
 			if ok {
 				return n, true

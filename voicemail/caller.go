@@ -10,6 +10,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/phone"
 	"github.com/astreinte/astreinte/tickets"
 )
 
@@ -275,7 +276,7 @@ func keyName(k rune) string {
 // missedCall files a call that ended without a message, out of hours, from
 // a number that can be called back.
 func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
-	number, known := tickets.Normalize(s.from.User, s.line.Region)
+	number, known := phone.Callable(s.from.User, s.line.Region)
 	kind, ok := missedCallTicket(s.line.MissedCalls, cs, known, s.line.DeskInHours)
 	if !ok {
 		s.log.Info("call ended without a message", "missed_call_ticket", false, "number_known", known)

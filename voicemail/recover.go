@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/tickets"
+	"github.com/astreinte/astreinte/phone"
 )
 
 // Recoverer makes the ticket of a recording found after an interruption,
@@ -41,7 +41,7 @@ func Recover(ctx context.Context, dir string, svc Recoverer, now func() time.Tim
 		if t.CreatedAt.IsZero() {
 			t.CreatedAt = now()
 		}
-		t.CallbackNumber, _ = tickets.Normalize(m.CallerNumber, "")
+		t.CallbackNumber, _ = phone.Callable(m.CallerNumber, "")
 		if r.Voiced < voiceMin {
 			// Cut during the greeting, nothing said: the caller hung up or
 			// the line went dead before a message. Call them back.

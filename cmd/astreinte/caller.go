@@ -12,6 +12,7 @@ import (
 	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/notify/email"
+	"github.com/astreinte/astreinte/phone"
 	"github.com/astreinte/astreinte/tickets"
 	"github.com/astreinte/astreinte/voicemail"
 )
@@ -81,7 +82,7 @@ func lineCountry(cfg *config.Config, line string) string {
 			return l.Country
 		}
 	}
-	return tickets.DefaultRegion
+	return phone.DefaultRegion
 }
 
 // showCallback adds to a ticket's header the number to call back, in the
@@ -91,7 +92,7 @@ func showCallback(w io.Writer, t astreinte.Ticket, region string) {
 		fmt.Fprintf(w, "Kind\tmissed call, no message\n")
 	}
 	if t.CallbackNumber != "" {
-		fmt.Fprintf(w, "Call back\t%s\n", tickets.National(t.CallbackNumber, region))
+		fmt.Fprintf(w, "Call back\t%s\n", phone.National(t.CallbackNumber, region))
 	} else {
 		fmt.Fprintf(w, "Call back\tno number (hidden, none typed)\n")
 	}

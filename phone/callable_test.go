@@ -1,8 +1,8 @@
-package tickets
+package phone
 
 import "testing"
 
-func TestNormalize(t *testing.T) {
+func TestCallable(t *testing.T) {
 	tests := []struct {
 		raw, region, want string
 		ok                bool
@@ -11,6 +11,8 @@ func TestNormalize(t *testing.T) {
 		{"+33612345678", "FR", "+33612345678", true},
 		{"0033612345678", "FR", "+33612345678", true},
 		{"tel:+33140000000", "FR", "+33140000000", true},
+		{"sip:0612345678@pbx.example.com;user=phone", "FR", "+33612345678", true},
+		{"SIPS:+33612345678@trunk", "FR", "+33612345678", true},
 		{"0612345678", "", "+33612345678", true},
 		{"020 7946 0018", "GB", "+442079460018", true},
 		{"anonymous", "FR", "", false},
@@ -20,9 +22,9 @@ func TestNormalize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
-			got, ok := Normalize(tt.raw, tt.region)
+			got, ok := Callable(tt.raw, tt.region)
 			if got != tt.want || ok != tt.ok {
-				t.Errorf("Normalize(%q, %q) = %q, %v; want %q, %v", tt.raw, tt.region, got, ok, tt.want, tt.ok)
+				t.Errorf("Callable(%q, %q) = %q, %v; want %q, %v", tt.raw, tt.region, got, ok, tt.want, tt.ok)
 			}
 		})
 	}

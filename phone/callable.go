@@ -1,4 +1,4 @@
-package tickets
+package phone
 
 import (
 	"strings"
@@ -6,23 +6,27 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// DefaultRegion is the region numbers without a country code are read in
-// when a line names none.
-const DefaultRegion = "FR"
-
 // hiddenCallers are the caller IDs trunks send for a withheld number.
 var hiddenCallers = map[string]bool{
 	"": true, "anonymous": true, "unknown": true, "restricted": true, "private": true,
 	"unavailable": true, "withheld": true, "anonymous.invalid": true,
 }
 
-// Normalize reads a phone number (a caller ID's user part, keys typed by
-// a caller) in region (ISO 3166 code, "FR") and returns it in E.164
-// ("+33612345678"); ok is false for a hidden caller ID or anything that is
-// not a valid phone number.
-func Normalize(raw, region string) (e164 string, ok bool) {
+// Callable reads a number to call someone back on (a caller ID's user
+// part, keys typed by a caller, a customer's phone) in region (ISO 3166
+// code, "FR") and returns it in E.164 ("+33612345678"); ok is false for a
+// hidden caller ID or anything that is not a valid, assigned phone number.
+// E164 is the lenient reading, for matching called numbers.
+func Callable(raw, region string) (e164 string, ok bool) {
 	raw = strings.TrimSpace(raw)
-	raw = strings.TrimPrefix(strings.TrimPrefix(raw, "tel:"), "sip:")
+	for _, scheme := range []string{"tel:", "sips:", "sip:"} {
+		if len(raw) >= len(scheme) && strings.EqualFold(raw[:len(scheme)], scheme) {
+			raw = raw[len(scheme):] // a URI: its user part
+			raw, _, _ = strings.Cut(raw, "@")
+			break
+		}
+	}
+	raw, _, _ = strings.Cut(raw, ";") // parameters (";user=phone", ";phone-context=…")
 	if hiddenCallers[strings.ToLower(raw)] {
 		return "", false
 	}
