@@ -219,16 +219,16 @@ func TestCustomerPages(t *testing.T) {
 			t.Fatalf("statement: %d\n%s", resp.StatusCode, page)
 		}
 		row := regexp.MustCompile(`(?s)<tr data-ticket="` + a.isp.Number + `">.*?</tr>`).FindString(page)
-		mustHave(t, "isp line", row, ">30 min<", ">1 × 30 min<", `class="num ht">30.00<`, `class="num vat">5.88<`,
-			`class="num ttc">35.88<`)
+		mustHave(t, "isp line", row, ">30 min<", ">1 × 30 min<", `class="num ht" data-label="HT €">30.00<`, `class="num vat" data-label="TVA / VAT €">5.88<`,
+			`class="num ttc" data-label="TTC €">35.88<`)
 		total := regexp.MustCompile(`(?s)<tr id="total">.*?</tr>`).FindString(page)
-		mustHave(t, "isp total", total, `class="num ttc">35.88<`, `class="num ht">30.00<`)
+		mustHave(t, "isp total", total, `class="num ttc" data-label="TTC €">35.88<`, `class="num ht" data-label="HT €">30.00<`)
 		mustHave(t, "isp statement", page, "Relevé décembre 2026", "Statement, December 2026", "Mairie de Nice",
 			"/static/app.css")
 
 		_, page = admin.do("GET", "/customers/C002/statement?month=2026-12", nil)
 		row = regexp.MustCompile(`(?s)<tr data-ticket="` + a.units.Number + `">.*?</tr>`).FindString(page)
-		mustHave(t, "units line", row, ">1 h 01<", ">2 × 1 h<", `class="num ttc">0.00<`)
+		mustHave(t, "units line", row, ">1 h 01<", ">2 × 1 h<", `class="num ttc" data-label="TTC €">0.00<`)
 		mustHave(t, "units notes", page, "20 min sous garantie, non facturé")
 
 		_, page = admin.do("GET", "/customers/C001/statement?month=2026-11", nil)
