@@ -16,7 +16,8 @@ import (
 // TestBrowserCustomerStatement: customers imported with the CLI, an email
 // from one of them is a ticket (mail-in), 30 minutes are logged on it
 // (worklog add); an admin finds the customer on the Customers tab of a
-// phone-sized Chromium, sees the contract and the ticket, and opens the
+// phone-sized Chromium, sees the contract and the ticket (whose page names
+// the customer, the unverified rule and the time spent), and opens the
 // printable statement: 35.88 € TTC for 30 minutes under the first
 // agreement, and in print the menu and the month links are gone. Nothing
 // is refused by the Content-Security-Policy.
@@ -72,6 +73,27 @@ func TestBrowserCustomerStatement(t *testing.T) {
 	}
 	screenshot(t, bctx, "1-customer.png")
 
+	// The ticket's page names the customer, the rule and the time spent.
+	browse(t, bctx, con, "ticket", 20*time.Second, chromedp.Steps(
+		chromedp.Click(chromedp.CSS(`#tickets li[data-number="`+tk.Number+`"] a`)),
+		chromedp.WaitVisible(chromedp.ID("ticket-customer")),
+	))
+	box := browse(t, bctx, con, "ticket's customer", 5*time.Second, chromedp.Text(chromedp.ID("ticket-customer")))
+	rule := browse(t, bctx, con, "unverified rule", 5*time.Second, chromedp.Text(chromedp.ID("unverified")))
+	if !strings.Contains(box, "C001 — Hébergé SARL") || !strings.Contains(box, "30 min") || !strings.Contains(box, "1 × 30 min") ||
+		!strings.Contains(rule, "authenticated ticket system") {
+		t.Errorf("ticket page: customer box %q, rule %q", box, rule)
+	}
+	// An email's ticket is answered by email, not with a tel: link.
+	if call := browse(t, bctx, con, "reply link", 5*time.Second, chromedp.AttributeValue(chromedp.ID("call"), "href")); call.Value != "mailto:admin@heberge.test" {
+		t.Errorf("reply link %q, want mailto:admin@heberge.test", call.Value)
+	}
+	screenshot(t, bctx, "2-ticket.png")
+	browse(t, bctx, con, "back to the customer", 20*time.Second, chromedp.Steps(
+		chromedp.Click(chromedp.CSS(`#ticket-customer a[href="/customers/C001"]`)),
+		chromedp.WaitVisible(chromedp.ID("statement")),
+	))
+
 	browse(t, bctx, con, "statement", 20*time.Second, chromedp.Steps(
 		chromedp.Click(chromedp.ID("statement")),
 		chromedp.WaitVisible(chromedp.ID("lines")),
@@ -80,7 +102,7 @@ func TestBrowserCustomerStatement(t *testing.T) {
 	if ok, _ := regexp.MatchString(`30 min\s+30\.00\s+5\.88\s+35\.88`, total); !ok {
 		t.Errorf("statement total: %q, want 30 min, 30.00 HT, 5.88 VAT, 35.88 TTC", total)
 	}
-	screenshot(t, bctx, "2-statement.png")
+	screenshot(t, bctx, "3-statement.png")
 	browse(t, bctx, con, "A4 width", 10*time.Second, chromedp.EmulateViewport(794, 1123, chromedp.EmulateScale(1)))
 	browse(t, bctx, con, "print media", 10*time.Second, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
@@ -91,7 +113,7 @@ func TestBrowserCustomerStatement(t *testing.T) {
 	if hidden != "none none block" {
 		t.Errorf("in print, menu / month links / statement display %q, want none none block", hidden)
 	}
-	screenshot(t, bctx, "3-statement-print.png")
+	screenshot(t, bctx, "4-statement-print.png")
 	for _, l := range con.all() {
 		if strings.Contains(l, "Content Security Policy") || strings.Contains(l, "Failed to load") {
 			t.Errorf("console: %s", l)

@@ -50,11 +50,19 @@ type HandleMux interface {
 	HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request))
 }
 
+// foldAccents lowers s and drops the accents of Latin letters, so that
+// "heberge" finds "Hébergé".
+var foldAccents = strings.NewReplacer("à", "a", "â", "a", "ä", "a", "á", "a", "ç", "c", "é", "e", "è", "e", "ê", "e",
+	"ë", "e", "î", "i", "ï", "i", "í", "i", "ô", "o", "ö", "o", "ó", "o", "ù", "u", "û", "u", "ü", "u", "ú", "u",
+	"ÿ", "y", "ñ", "n", "œ", "oe", "æ", "ae")
+
+func fold(s string) string { return foldAccents.Replace(strings.ToLower(s)) }
+
 // searchCustomers keeps the customers whose number or name contains q
-// (any case) or one of whose phone numbers contains q's digits (a
-// national number "06 12 34 56 78" finds "+33612345678").
+// (any case, any accents) or one of whose phone numbers contains q's
+// digits (a national number "06 12 34 56 78" finds "+33612345678").
 func searchCustomers(cs []customers.Customer, q string) []customers.Customer {
-	q = strings.ToLower(strings.TrimSpace(q))
+	q = fold(strings.TrimSpace(q))
 	if q == "" {
 		return cs
 	}
@@ -67,7 +75,7 @@ func searchCustomers(cs []customers.Customer, q string) []customers.Customer {
 	national := strings.TrimLeft(digits, "0")
 	var out []customers.Customer
 	for _, c := range cs {
-		match := strings.Contains(strings.ToLower(c.Number), q) || strings.Contains(strings.ToLower(c.Name), q)
+		match := strings.Contains(fold(c.Number), q) || strings.Contains(fold(c.Name), q)
 		for _, p := range c.Phones {
 			if match || len(national) < 3 {
 				break
