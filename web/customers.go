@@ -370,11 +370,24 @@ func billed(l tickets.StatementLine) string {
 	return fmt.Sprintf("%d × %s", l.Units, duration(l.Contract.Billing.Unit))
 }
 
-// statement loads the customer and its statement for the month asked.
+// statement loads the customer and its statement for the month asked. A
+// customer removed since has a statement still when its tickets have work
+// in the month (as `astreinte statement` does).
 func (s *Server) statement(r *http.Request, fail func(int, string)) (customers.Customer, tickets.Statement, bool) {
-	c, ok := s.customerByNumber(r, fail)
-	if !ok {
+	n := r.PathValue("number")
+	if s.Customers == nil {
+		fail(http.StatusNotFound, "customers are not configured / clients non configurés")
+		return customers.Customer{}, tickets.Statement{}, false
+	}
+	c, err := s.Customers.Store.CustomerByNumber(r.Context(), n)
+	gone := errors.Is(err, astreinte.ErrNotFound)
+	if err != nil && !gone {
+		s.log().Error("web: customer", "number", n, "error", err)
+		fail(http.StatusInternalServerError, "server error")
 		return c, tickets.Statement{}, false
+	}
+	if gone {
+		c = customers.Customer{Number: n}
 	}
 	if s.Customers.Ledger == nil {
 		fail(http.StatusNotFound, "billing is not configured / facturation non configurée")
@@ -389,6 +402,10 @@ func (s *Server) statement(r *http.Request, fail func(int, string)) (customers.C
 	if err != nil {
 		s.log().Error("web: statement", "customer", c.Number, "error", err)
 		fail(http.StatusInternalServerError, "server error")
+		return c, st, false
+	}
+	if gone && len(st.Lines) == 0 {
+		fail(http.StatusNotFound, "no customer "+n+" / client inconnu")
 		return c, st, false
 	}
 	return c, st, true

@@ -326,6 +326,15 @@ func TestCustomerAPI(t *testing.T) {
 		st.Lines[0].WarrantyMin != 20 || st.WarrantyMin != 20 || st.TTC != 0 {
 		t.Errorf("C002 statement: %+v", st)
 	}
+	// A customer removed since keeps its statement while its tickets had work.
+	if err := a.db.RemoveCustomer(ctx, "C002"); err != nil {
+		t.Fatal(err)
+	}
+	get("/api/customers/C002/statement?month=2026-12", boss, 200, &st)
+	if st.Customer != "C002" || st.Name != "" || len(st.Lines) != 1 || st.Lines[0].Units != 2 {
+		t.Errorf("removed customer's statement: %+v", st)
+	}
+	get("/api/customers/C002/statement?month=2026-11", boss, 404, &e)
 	get("/api/customers/C001/statement?month=2026-11", boss, 200, &st)
 	if len(st.Lines) != 0 || st.TTC != 0 || st.Lines == nil {
 		t.Errorf("empty month: %+v", st)
