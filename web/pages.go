@@ -23,13 +23,13 @@ type view struct {
 	Data  any
 }
 
-var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status"}
+var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status", "customers", "customer", "statement"}
 
 var pageTmpls = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
 	for _, n := range pageNames {
 		m[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.html", "templates/"+n+".html"))
+			"templates/layout.html", "templates/contract.html", "templates/"+n+".html"))
 	}
 	return m
 }()
@@ -197,6 +197,7 @@ type ticketData struct {
 	Overdue, HasRecording     bool
 	Events                    []eventRow
 	CanAck, CanClose, CanOpen bool
+	Customer                  ticketCustomer // customer, contract, unverified rule, time spent (customers.go)
 }
 
 // ticketByNumber loads the ticket named in the path, answering 404 itself.
@@ -230,6 +231,7 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 		CanClose: t.Status != astreinte.StatusResolved,
 		CanOpen:  t.Status == astreinte.StatusResolved || t.Status == astreinte.StatusCalledBack,
 	}
+	d.Customer = s.ticketCustomer(r.Context(), t)
 	if v := s.view(t); v.Duration != "" {
 		d.Duration = v.Duration
 	}

@@ -75,6 +75,7 @@ type Server struct {
 	SIP       SIPStatus         // the status page (optional)
 	Channels  []string          // paging channels configured, for the status page
 	Paging    PagingStatus      // their latest results (optional)
+	Customers *CustomerPages    // the customer pages and API (optional)
 	// SecureCookies marks cookies Secure: set it when the pages are
 	// served over HTTPS (TLS here, or base_url https behind a proxy).
 	SecureCookies bool
@@ -124,6 +125,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Service != nil && s.Accounts != nil {
 		s.routes(mux)
 		s.apiRoutes(mux)
+		s.customerRoutes(mux)
 	}
 	return secureHeaders(mux)
 }
