@@ -54,15 +54,8 @@ func (s *session) customerNumber(t *astreinte.Ticket) string {
 	if s.h.Customers == nil || !s.closed || !s.up() {
 		return ""
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-	defer cancel()
-	if !s.h.Customers.HasCustomers(ctx) {
+	if !s.unidentified(t) {
 		return ""
-	}
-	probe := *t
-	s.h.Customers.Preview(ctx, &probe)
-	if probe.Customer != "" {
-		return "" // the caller ID says who they are
 	}
 	for range numberTries {
 		typed, err := s.typeDigits(audio.PromptCustomerNumber, customerKeyWait)
@@ -70,7 +63,7 @@ func (s *session) customerNumber(t *astreinte.Ticket) string {
 			s.log.Info("customer number not typed", "typed", typed, "hung_up", err != nil)
 			return ""
 		}
-		c, err := s.h.Customers.CustomerByNumber(ctx, typed)
+		c, err := s.lookupCustomer(typed)
 		if err != nil {
 			if !errors.Is(err, astreinte.ErrNotFound) {
 				s.log.Error("customer number: lookup", "typed", typed, "error", err)
@@ -95,4 +88,27 @@ func (s *session) customerNumber(t *astreinte.Ticket) string {
 		return c.Number
 	}
 	return ""
+}
+
+// lookupTimeout bounds each look-up in the customer directory.
+const lookupTimeout = 5 * time.Second
+
+// unidentified reports whether the directory lists customers and t's
+// caller ID (or typed callback number) is none of theirs.
+func (s *session) unidentified(t *astreinte.Ticket) bool {
+	ctx, cancel := context.WithTimeout(s.ctx, lookupTimeout)
+	defer cancel()
+	if !s.h.Customers.HasCustomers(ctx) {
+		return false
+	}
+	probe := *t
+	s.h.Customers.Preview(ctx, &probe)
+	return probe.Customer == ""
+}
+
+// lookupCustomer finds the customer with a typed number.
+func (s *session) lookupCustomer(number string) (customers.Customer, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), lookupTimeout)
+	defer cancel()
+	return s.h.Customers.CustomerByNumber(ctx, number)
 }

@@ -25,7 +25,10 @@ func (f *fakeCustomers) Preview(_ context.Context, t *astreinte.Ticket) bool {
 	return false
 }
 
-func (f *fakeCustomers) CustomerByNumber(_ context.Context, n string) (customers.Customer, error) {
+func (f *fakeCustomers) CustomerByNumber(ctx context.Context, n string) (customers.Customer, error) {
+	if err := ctx.Err(); err != nil { // as the store would: a look-up needs a live context
+		return customers.Customer{}, err
+	}
 	f.asked = append(f.asked, n)
 	c, ok := f.numbers[n]
 	if !ok {
