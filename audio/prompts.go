@@ -57,6 +57,12 @@ const (
 	PromptCallbackInvalid = "callback_invalid"
 	PromptToday           = "today"
 	PromptTomorrow        = "tomorrow"
+
+	PromptSensitiveRequests = "sensitive_requests"       // the first agreement's rule, after the message
+	PromptCustomerNumber    = "customer_number"          // type a customer number, then #
+	PromptCustomerReadback  = "customer_number_readback" // followed by the digits
+	PromptCustomerConfirm   = "customer_number_confirm"  // 1 confirm, 2 start again
+	PromptCustomerUnknown   = "customer_unknown"
 )
 
 // digitPrompts names the prompt of each digit.
@@ -79,6 +85,8 @@ var promptNames = func() []string {
 		PromptReopens, PromptNobodyReachable, PromptCallbackBy, PromptMerged,
 		PromptCallbackEnter, PromptCallbackTyped, PromptCallbackConfirm,
 		PromptCallbackOther, PromptCallbackInvalid, PromptToday, PromptTomorrow,
+		PromptSensitiveRequests, PromptCustomerNumber, PromptCustomerReadback,
+		PromptCustomerConfirm, PromptCustomerUnknown,
 	}
 	names = append(names, digitPrompts[:]...)
 	names = append(names, datePrompts()...)

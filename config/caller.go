@@ -28,6 +28,16 @@ type LineCaller struct {
 	// DeskEmail, when set, is emailed every message and missed call left
 	// in opening hours (through paging.email.smtp), with the recording.
 	DeskEmail string `yaml:"desk_email"`
+	// SensitiveNotice says, after a message and before goodbye, that
+	// sensitive requests (passwords, account changes, personal data) are
+	// only handled through the authenticated customer area. Default true.
+	SensitiveNotice *bool `yaml:"sensitive_notice"`
+}
+
+// SaysSensitiveNotice reports whether the line tells callers the
+// sensitive-requests rule (sensitive_notice, default true).
+func (l LineCaller) SaysSensitiveNotice() bool {
+	return l.SensitiveNotice == nil || *l.SensitiveNotice
 }
 
 func (l *LineCaller) setDefaults() {
@@ -37,6 +47,10 @@ func (l *LineCaller) setDefaults() {
 	l.Country = strings.ToUpper(l.Country)
 	if l.MissedCalls == "" {
 		l.MissedCalls = MissedTicket
+	}
+	if l.SensitiveNotice == nil {
+		on := true
+		l.SensitiveNotice = &on
 	}
 }
 

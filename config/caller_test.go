@@ -6,19 +6,19 @@ import (
 )
 
 func TestLineCaller(t *testing.T) {
-	cfg, err := Parse([]byte("lines:\n  - name: support\n    numbers: [support]\n    country: be\n    missed_calls: page\n    desk_email: desk@example.com\n"), "ok.yaml")
+	cfg, err := Parse([]byte("lines:\n  - name: support\n    numbers: [support]\n    country: be\n    missed_calls: page\n    desk_email: desk@example.com\n    sensitive_notice: false\n"), "ok.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := cfg.Lines[0]; l.Country != "BE" || l.MissedCalls != MissedPage || l.DeskEmail != "desk@example.com" {
+	if l := cfg.Lines[0]; l.Country != "BE" || l.MissedCalls != MissedPage || l.DeskEmail != "desk@example.com" || l.SaysSensitiveNotice() {
 		t.Errorf("line caller options %+v", l.LineCaller)
 	}
 	cfg, err = Parse([]byte("lines:\n  - name: support\n    numbers: [support]\n"), "default.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := cfg.Lines[0]; l.Country != "FR" || l.MissedCalls != MissedTicket || l.DeskEmail != "" {
-		t.Errorf("defaults %+v, want FR, ticket, no desk", l.LineCaller)
+	if l := cfg.Lines[0]; l.Country != "FR" || l.MissedCalls != MissedTicket || l.DeskEmail != "" || !l.SaysSensitiveNotice() {
+		t.Errorf("defaults %+v, want FR, ticket, no desk, the sensitive-requests notice", l.LineCaller)
 	}
 	_, err = Parse([]byte("lines:\n  - name: support\n    numbers: [support]\n    country: XX\n    missed_calls: sometimes\n    desk_email: not an email\n"), "bad.yaml")
 	if err == nil {

@@ -272,8 +272,9 @@ func TestHiddenNumberTypesCallback_SIPp(t *testing.T) {
 	if c := svc.ticketCaller(tk.ID); c.CallbackNumber != "+33123456789" {
 		t.Errorf("callback number %q, want +33123456789 (typed 0123456789)", c.CallbackNumber)
 	}
-	checkHeardAll(t, heard, "fr", "callback_enter", "callback_typed", "saved_ticket")
+	checkHeardAll(t, heard, "fr", "callback_enter", "callback_typed", "saved_ticket", "sensitive_requests")
 	notHeard(t, heard, "fr", "callback_other")
+	notHeard(t, heard, "fr", "customer_number") // no customer listed: not asked
 	if out, err := svc.cli("tickets", "show", tk.Number); err != nil || !strings.Contains(out, "01 23 45 67 89") {
 		t.Errorf("tickets show %s (err=%v) should give the number to call back in national format:\n%s", tk.Number, err, out)
 	}

@@ -38,7 +38,7 @@ func (s *session) callbackNumber() (string, bool) {
 		}
 	}
 	for range numberTries {
-		typed, err := s.typeNumber()
+		typed, err := s.typeDigits(audio.PromptCallbackEnter, firstKeyWait)
 		n, ok := phone.Callable(typed, s.line.Region)
 		if err != nil { // hung up: keep a number typed in full
 			if ok {
@@ -70,15 +70,15 @@ func (s *session) callbackNumber() (string, bool) {
 	return callerID, false
 }
 
-// typeNumber asks for a number and collects the digits until #, a pause
-// or maxDigits.
-func (s *session) typeNumber() (string, error) {
-	k, err := s.pl.Play(true, s.p.Must(audio.PromptCallbackEnter))
+// typeDigits asks for a number with prompt and collects the digits until
+// #, a pause or maxDigits; it waits first for the first digit.
+func (s *session) typeDigits(prompt string, first time.Duration) (string, error) {
+	k, err := s.pl.Play(true, s.p.Must(prompt))
 	if err != nil {
 		return "", err
 	}
 	var digits []byte
-	wait := firstKeyWait
+	wait := first
 	for len(digits) < maxDigits {
 		if k == 0 {
 			k, err = s.pl.WaitKey(wait)

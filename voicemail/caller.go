@@ -113,6 +113,7 @@ func (s *session) run(cs astreinte.Case) {
 	if typed {
 		s.log.Info("callback number typed", "number", callback)
 	}
+	t.Customer = s.customerNumber(t) // "" unless typed and confirmed
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
 	filed, err := s.h.Tickets.Take(ctx, t)
@@ -123,7 +124,7 @@ func (s *session) run(cs astreinte.Case) {
 		s.log.Error("ticket not written yet: kept in memory, paging goes on", "error", err, "path", res.Path)
 		s.rec.Outcome = astreinte.OutcomeVoicemail
 		if s.up() {
-			s.pl.Play(false, s.p.Must(audio.PromptSaved), s.p.Must(audio.PromptGoodbye))
+			s.pl.Play(false, append([][]int16{s.p.Must(audio.PromptSaved)}, s.goodbye()...)...)
 		}
 		return
 	}
@@ -133,7 +134,7 @@ func (s *session) run(cs astreinte.Case) {
 		s.log.Error("ticket not created; kept for the start-up repair", "error", err, "path", res.Path)
 		s.rec.Outcome = astreinte.OutcomeFailed
 		if s.up() {
-			s.pl.Play(false, s.p.Must(audio.PromptSaved), s.p.Must(audio.PromptGoodbye))
+			s.pl.Play(false, append([][]int16{s.p.Must(audio.PromptSaved)}, s.goodbye()...)...)
 		}
 		return
 	}
@@ -368,7 +369,7 @@ func (s *session) told(t *astreinte.Ticket, f astreinte.Filed, pr promise) [][]i
 		}
 		parts = append(parts, s.p.CallbackBy(now, s.callbackDay(t, now))...)
 	}
-	return append(parts, s.p.Must(audio.PromptGoodbye))
+	return append(parts, s.goodbye()...)
 }
 
 // callbackDay is the day the caller is promised: the ticket's due time, or

@@ -49,6 +49,10 @@ type Line struct {
 	// DeskInHours: the support desk is told of every message and missed
 	// call in opening hours, so missed calls in hours are tickets too.
 	DeskInHours bool
+	// SensitiveNotice: after a message, before goodbye, the caller is told
+	// that sensitive requests are only handled through the authenticated
+	// customer area (customer.go).
+	SensitiveNotice bool
 }
 
 // Limits bound a message.
@@ -75,6 +79,10 @@ type Handler struct {
 	NextOpen func(ctx context.Context, t time.Time) time.Time
 	// Location is the zone dates are spoken in (default: Now's).
 	Location *time.Location
+	// Customers, when set (a customer directory is configured), lets a
+	// caller out of hours whom the caller ID does not identify type a
+	// customer number (customer.go).
+	Customers Customers
 }
 
 var _ sip.Handler = (*Handler)(nil)

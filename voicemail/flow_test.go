@@ -94,7 +94,10 @@ func (m *fakeMedia) heardAt(name string) time.Duration {
 // fakeTickets keeps what the flow files.
 type fakeTickets struct {
 	filed astreinte.Filed
-	got   []astreinte.Ticket
+	// decide, when set, decides what Take returns from the ticket (its
+	// customer, say) instead of filed.
+	decide func(t *astreinte.Ticket) astreinte.Filed
+	got    []astreinte.Ticket
 }
 
 func (f *fakeTickets) StartCall(context.Context, *astreinte.Call) error { return nil }
@@ -105,6 +108,9 @@ func (f *fakeTickets) Take(_ context.Context, t *astreinte.Ticket) (astreinte.Fi
 		t.DueAt = t.CreatedAt.Add(48 * time.Hour)
 	}
 	f.got = append(f.got, *t)
+	if f.decide != nil {
+		return f.decide(t), nil
+	}
 	return f.filed, nil
 }
 
@@ -114,6 +120,13 @@ func (r reach) Reachable(context.Context, time.Time) bool { return bool(r) }
 
 // runFlow runs the answered part of the flow for caller c in case cs.
 func runFlow(t *testing.T, cs astreinte.Case, from string, c fakeCall, tk *fakeTickets, reachable bool) *fakeMedia {
+	t.Helper()
+	return runFlowWith(t, cs, from, c, tk, reachable, nil)
+}
+
+// runFlowWith is runFlow with setup changing the handler and the line
+// first (nil: as built here).
+func runFlowWith(t *testing.T, cs astreinte.Case, from string, c fakeCall, tk *fakeTickets, reachable bool, setup func(*Handler, *Line)) *fakeMedia {
 	t.Helper()
 	p, err := audio.LoadPrompts("fr", "")
 	if err != nil {
@@ -127,6 +140,9 @@ func runFlow(t *testing.T, cs astreinte.Case, from string, c fakeCall, tk *fakeT
 	}
 	line := &Line{Name: "support", Prompts: p, Region: "FR",
 		Record: Limits{MaxLength: time.Minute, Silence: 5 * time.Second, MinLength: 2 * time.Second, SilenceThreshold: -40}}
+	if setup != nil {
+		setup(h, line)
+	}
 	m := &fakeMedia{start: time.Now(), p: p, dtmf: make(chan rune, 16), done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -20,6 +20,7 @@ import (
 // callerLine gives a flow line its caller options.
 func callerLine(l config.Line, vl *voicemail.Line) {
 	vl.Region, vl.MissedCalls, vl.DeskInHours = l.Country, l.MissedCalls, l.DeskEmail != ""
+	vl.SensitiveNotice = l.SaysSensitiveNotice()
 }
 
 // wireCaller gives the caller's flow what it tells callers from: when
@@ -32,6 +33,7 @@ func wireCaller(e *env, flow *voicemail.Handler) *onCallNow {
 	e.tickets.Subscribe(oc.deskMail)
 	flow.OnCall = oc
 	flow.Location = e.location()
+	flow.Customers = keypadCustomers(e) // caller_customers.go
 	flow.NextOpen = func(ctx context.Context, t time.Time) time.Time {
 		ov, err := e.db.CalendarOverride(ctx)
 		if err != nil {

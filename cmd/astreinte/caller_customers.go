@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+
+	"github.com/astreinte/astreinte/tickets"
+	"github.com/astreinte/astreinte/voicemail"
+)
+
+// keypadCustomers is what the caller's flow asks when a caller out of
+// hours may type a customer number: the tickets service (identification
+// and lookup by number) and whether any customer is listed. Nil without a
+// customer directory (no contract configured): nobody is asked.
+func keypadCustomers(e *env) voicemail.Customers {
+	if len(e.cfg.Customers.Contracts) == 0 { // as customerDirectory
+		return nil
+	}
+	return flowCustomers{Service: e.tickets, e: e}
+}
+
+type flowCustomers struct {
+	*tickets.Service
+	e *env
+}
+
+// HasCustomers reports whether the database lists a customer; on an
+// error it says no: the caller is not asked for a number that cannot be
+// checked.
+func (f flowCustomers) HasCustomers(ctx context.Context) bool {
+	cs, err := f.e.db.Customers(ctx)
+	return err == nil && len(cs) > 0
+}
