@@ -145,6 +145,15 @@ func (r *Recorder) SetThreshold(dbfs float64) {
 	r.m.setThreshold(dbfs)
 }
 
+// writable says why nothing more can be recorded: closed, or a write
+// failed before. Call with r.mu held.
+func (r *Recorder) writable() error {
+	if r.closed {
+		return ErrRecorderClosed
+	}
+	return r.err
+}
+
 // WriteSamples appends s to the recording. It does not allocate; it writes to
 // the file once half a second of audio is buffered (recordChunk). After a write error (disk
 // full…) it returns that error, now and on every later call, and records
@@ -152,11 +161,8 @@ func (r *Recorder) SetThreshold(dbfs float64) {
 func (r *Recorder) WriteSamples(s []int16) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch {
-	case r.closed:
-		return ErrRecorderClosed
-	case r.err != nil:
-		return r.err
+	if err := r.writable(); err != nil {
+		return err
 	}
 	r.m.add(s)
 	if r.m.onsets != r.onsets {
@@ -376,11 +382,8 @@ func (r *Recorder) Voice() <-chan struct{} { return r.voice }
 func (r *Recorder) Mark(s []int16) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch {
-	case r.closed:
-		return ErrRecorderClosed
-	case r.err != nil:
-		return r.err
+	if err := r.writable(); err != nil {
+		return err
 	}
 	return r.write(s)
 }
@@ -392,11 +395,8 @@ func (r *Recorder) Mark(s []int16) error {
 func (r *Recorder) Restart() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch {
-	case r.closed:
-		return ErrRecorderClosed
-	case r.err != nil:
-		return r.err
+	if err := r.writable(); err != nil {
+		return err
 	}
 	r.buf = r.buf[:0]
 	r.written, r.samples = 0, 0
