@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -174,34 +175,16 @@ func (s *Security) applyDefaults() {
 	if s.ScannerUserAgents == nil {
 		s.ScannerUserAgents = append([]string(nil), DefaultScannerUserAgents...)
 	}
-	if s.LogPerMinute == 0 {
-		s.LogPerMinute = 5
-	}
+	s.LogPerMinute = cmp.Or(s.LogPerMinute, 5)
 	l := &s.Limits
-	if l.RequestsPerSecond == 0 {
-		l.RequestsPerSecond = 100
-	}
-	if l.RequestsBurst == 0 {
-		l.RequestsBurst = 200
-	}
-	if l.CallsPerSecond == 0 {
-		l.CallsPerSecond = 10
-	}
-	if l.CallsBurst == 0 {
-		l.CallsBurst = 20
-	}
-	if l.CallsPerSource == 0 {
-		l.CallsPerSource = 50
-	}
-	if l.MaxCalls == 0 {
-		l.MaxCalls = 200
-	}
-	if l.Sources == 0 {
-		l.Sources = 10000
-	}
-	if l.RetryAfter == 0 {
-		l.RetryAfter = 30 * time.Second
-	}
+	l.RequestsPerSecond = cmp.Or(l.RequestsPerSecond, 100)
+	l.RequestsBurst = cmp.Or(l.RequestsBurst, 200)
+	l.CallsPerSecond = cmp.Or(l.CallsPerSecond, 10)
+	l.CallsBurst = cmp.Or(l.CallsBurst, 20)
+	l.CallsPerSource = cmp.Or(l.CallsPerSource, 50)
+	l.MaxCalls = cmp.Or(l.MaxCalls, 200)
+	l.Sources = cmp.Or(l.Sources, 10000)
+	l.RetryAfter = cmp.Or(l.RetryAfter, 30*time.Second)
 }
 
 // TrustedPrefixes parses Trusted (validated by Parse).
