@@ -198,6 +198,7 @@ type ticketData struct {
 	Events                    []eventRow
 	CanAck, CanClose, CanOpen bool
 	Customer                  ticketCustomer // customer, contract, unverified rule, time spent (customers.go)
+	Work                      *workView      // time spent form, confirmation, quote (worklog.go)
 }
 
 // ticketByNumber loads the ticket named in the path, answering 404 itself.
@@ -232,6 +233,7 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 		CanOpen:  t.Status == astreinte.StatusResolved || t.Status == astreinte.StatusCalledBack,
 	}
 	d.Customer = s.ticketCustomer(r.Context(), t)
+	d.Work = s.workOf(r, t)
 	if v := s.view(t); v.Duration != "" {
 		d.Duration = v.Duration
 	}

@@ -126,6 +126,7 @@ func (s *Server) Handler() http.Handler {
 		s.routes(mux)
 		s.apiRoutes(mux)
 		s.customerRoutes(mux)
+		s.workRoutes(mux) // worklog.go
 	}
 	return secureHeaders(mux)
 }

@@ -1,0 +1,275 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/accounts"
+	"github.com/astreinte/astreinte/billing"
+	"github.com/astreinte/astreinte/store"
+	"github.com/astreinte/astreinte/tickets"
+)
+
+// The work log, the customer's confirmation and quotes from the ticket
+// page and the API, through the same tickets.Ledger calls as the CLI
+// (worklog add, tickets confirm, quote set/accept/refuse). Confirming and
+// quotes are for admins.
+
+func init() {
+	doneMessages["work"] = "Temps enregistré. / Time recorded."
+	doneMessages["refused"] = "Refusé : au-delà du seuil du contrat, la confirmation du client est nécessaire. " +
+		"/ Refused: past the contract's threshold, the customer's confirmation is needed."
+	doneMessages["confirm"] = "Confirmation du client enregistrée. / Customer's confirmation recorded."
+	doneMessages["quote"] = "Devis proposé. / Quote proposed."
+	doneMessages["quote-accept"] = "Devis accepté. / Quote accepted."
+	doneMessages["quote-refuse"] = "Devis refusé. / Quote refused."
+}
+
+// workView is the work form, confirmation and quote of a ticket page.
+type workView struct {
+	Refused      bool // the last work logged was refused (past the threshold)
+	ConfirmAbove int
+	Confirmed    bool
+	Quote        string // "" for none
+	Proposed     bool   // the quote waits for the customer's answer
+	CanSetQuote  bool   // no quote yet, or not accepted
+}
+
+func (s *Server) ledger() *tickets.Ledger {
+	if s.Customers == nil {
+		return nil
+	}
+	return s.Customers.Ledger
+}
+
+// workOf is the work part of t's page; nil when t has no contract or no
+// ledger is configured.
+func (s *Server) workOf(r *http.Request, t astreinte.Ticket) *workView {
+	l := s.ledger()
+	if l == nil || t.Contract == "" {
+		return nil
+	}
+	u, err := l.Usage(r.Context(), t)
+	if err != nil {
+		s.log().Error("web: ticket work", "ticket", t.Number, "error", err)
+		return nil
+	}
+	v := &workView{Refused: r.URL.Query().Get("done") == "refused", ConfirmAbove: u.ConfirmAbove,
+		Confirmed: !u.Confirmed.At.IsZero(), CanSetQuote: true}
+	if q := u.Quote; q != nil {
+		v.Quote = tickets.QuoteText(q.AmountHT, q.Duration, q.Flat) + " (" + q.State + ")"
+		v.Proposed = q.State == store.QuoteProposed
+		v.CanSetQuote = q.State != store.QuoteAccepted
+	}
+	return v
+}
+
+func (s *Server) workRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /tickets/{number}/work", s.page(s.workPost("work")))
+	mux.HandleFunc("POST /tickets/{number}/confirm", s.page(s.workPost("confirm")))
+	mux.HandleFunc("POST /tickets/{number}/quote", s.page(s.workPost("quote")))
+	mux.HandleFunc("POST /tickets/{number}/quote/accept", s.page(s.workPost("quote-accept")))
+	mux.HandleFunc("POST /tickets/{number}/quote/refuse", s.page(s.workPost("quote-refuse")))
+	mux.HandleFunc("POST /api/tickets/{number}/work", s.api(s.workAPI("work")))
+	mux.HandleFunc("POST /api/tickets/{number}/confirm", s.api(s.workAPI("confirm")))
+	mux.HandleFunc("POST /api/tickets/{number}/quote", s.api(s.workAPI("quote")))
+	mux.HandleFunc("POST /api/tickets/{number}/quote/accept", s.api(s.workAPI("quote-accept")))
+	mux.HandleFunc("POST /api/tickets/{number}/quote/refuse", s.api(s.workAPI("quote-refuse")))
+}
+
+// workInput is what the forms and the API bodies carry.
+type workInput struct {
+	Duration string `json:"duration"`
+	Note     string `json:"note"`
+	Amount   string `json:"amount"` // euros before tax, "120.00"
+	Hours    string `json:"hours"`  // a time priced at the contract's rate
+	Flat     bool   `json:"flat"`
+}
+
+// doWork runs one work action on t as actor; admin says whether the user
+// or token is an admin. It returns an actionError for what the user did
+// wrong (400, 403, 404, 409).
+func (s *Server) doWork(r *http.Request, t astreinte.Ticket, action, actor string, admin bool, in workInput) error {
+	l := s.ledger()
+	if l == nil {
+		return actionError{http.StatusNotFound, "no work log: customers are not configured / pas de suivi du temps"}
+	}
+	if action != "work" && !admin {
+		return actionError{http.StatusForbidden, "admins only / réservé aux administrateurs"}
+	}
+	ctx := r.Context()
+	var err error
+	switch action {
+	case "work":
+		d, perr := parseWorkDuration(in.Duration)
+		if perr != nil {
+			return actionError{http.StatusBadRequest, perr.Error()}
+		}
+		_, err = l.AddWork(ctx, t, d, actor, strings.TrimSpace(in.Note))
+		if errors.Is(err, tickets.ErrNeedsConfirmation) {
+			return actionError{http.StatusConflict, "refusé : la confirmation du client est nécessaire / refused: " + err.Error()}
+		}
+		if err != nil && strings.HasPrefix(err.Error(), "work:") {
+			return actionError{http.StatusBadRequest, err.Error()}
+		}
+	case "confirm":
+		err = l.Confirm(ctx, t, actor, strings.TrimSpace(in.Note))
+	case "quote":
+		if (strings.TrimSpace(in.Amount) == "") == (strings.TrimSpace(in.Hours) == "") {
+			return actionError{http.StatusBadRequest, "give an amount or hours / indiquez un montant ou une durée"}
+		}
+		var cents int64
+		var d time.Duration
+		if a := strings.TrimSpace(in.Amount); a != "" {
+			if cents, err = billing.ParseCents(a); err != nil || cents <= 0 {
+				return actionError{http.StatusBadRequest, fmt.Sprintf("amount %q: want euros above 0, e.g. 120.00", a)}
+			}
+		} else if d, err = parseWorkDuration(in.Hours); err != nil {
+			return actionError{http.StatusBadRequest, err.Error()}
+		}
+		err = l.SetQuote(ctx, t, cents, d, in.Flat, actor)
+		if errors.Is(err, store.ErrQuoteAccepted) {
+			return actionError{http.StatusConflict, "the quote was accepted: it cannot change / devis déjà accepté"}
+		}
+		if err != nil && strings.HasPrefix(err.Error(), "quote:") {
+			return actionError{http.StatusBadRequest, err.Error()}
+		}
+	case "quote-accept", "quote-refuse":
+		err = l.DecideQuote(ctx, t, action == "quote-accept", actor)
+		if errors.Is(err, astreinte.ErrNotFound) {
+			return actionError{http.StatusConflict, "no proposed quote / pas de devis en attente"}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	s.log().Info("ticket work changed from the web", "ticket", t.Number, "actor", actor, "action", action)
+	return nil
+}
+
+// workPost handles a form of the ticket page and goes back to the page.
+func (s *Server) workPost(action string) func(http.ResponseWriter, *http.Request, *who) {
+	return func(w http.ResponseWriter, r *http.Request, u *who) {
+		t, ok := s.ticketByNumber(w, r)
+		if !ok {
+			return
+		}
+		f := r.PostForm
+		in := workInput{Duration: f.Get("duration"), Note: f.Get("note"), Amount: f.Get("amount"),
+			Hours: f.Get("hours"), Flat: f.Get("flat") != ""}
+		err := s.doWork(r, t, action, u.User.Actor(), u.Admin(), in)
+		var ae actionError
+		if errors.As(err, &ae) && ae.status == http.StatusConflict && action == "work" {
+			http.Redirect(w, r, "/tickets/"+t.Number+"?done=refused", http.StatusSeeOther)
+			return
+		}
+		if errors.As(err, &ae) {
+			http.Error(w, ae.msg, ae.status)
+			return
+		}
+		if err != nil {
+			s.log().Error("web: ticket work", "ticket", t.Number, "action", action, "error", err)
+			http.Error(w, "server error", http.StatusInternalServerError)
+			return
+		}
+		http.Redirect(w, r, "/tickets/"+t.Number+"?done="+action, http.StatusSeeOther)
+	}
+}
+
+// workAPI handles the API's work endpoints: the answer is the ticket's
+// usage after the change.
+func (s *Server) workAPI(action string) func(http.ResponseWriter, *http.Request, accounts.Token) {
+	return func(w http.ResponseWriter, r *http.Request, tok accounts.Token) {
+		t, ok := s.apiTicketByNumber(w, r)
+		if !ok {
+			return
+		}
+		var in workInput
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+				apiFail(w, http.StatusBadRequest, "body: "+err.Error())
+				return
+			}
+		}
+		err := s.doWork(r, t, action, tokenActor(tok), tok.Role == accounts.Admin, in)
+		var ae actionError
+		if errors.As(err, &ae) {
+			apiFail(w, ae.status, ae.msg)
+			return
+		}
+		if err != nil {
+			s.log().Error("api: work", "ticket", t.Number, "action", action, "error", err)
+			apiFail(w, http.StatusInternalServerError, "server error")
+			return
+		}
+		u, err := s.ledger().Usage(r.Context(), t)
+		if err != nil {
+			s.log().Error("api: usage", "ticket", t.Number, "error", err)
+			apiFail(w, http.StatusInternalServerError, "server error")
+			return
+		}
+		out := usageJSON{Result: action, Ticket: t.Number, TotalMinutes: int64(u.Total / time.Minute), Units: u.Units,
+			UnitMinutes: int64(u.Unit / time.Minute), ConfirmAbove: u.ConfirmAbove, Confirmed: !u.Confirmed.At.IsZero()}
+		if q := u.Quote; q != nil {
+			out.Quote = &quoteJSON{AmountHT: q.AmountHT, Minutes: int64(q.Duration / time.Minute), Flat: q.Flat, State: q.State,
+				Text: tickets.QuoteText(q.AmountHT, q.Duration, q.Flat)}
+		}
+		writeAPI(w, http.StatusOK, out)
+	}
+}
+
+type usageJSON struct {
+	Result       string     `json:"result"`
+	Ticket       string     `json:"ticket"`
+	TotalMinutes int64      `json:"total_minutes"`
+	Units        int64      `json:"units"`
+	UnitMinutes  int64      `json:"unit_minutes"`
+	ConfirmAbove int        `json:"confirm_above"`
+	Confirmed    bool       `json:"confirmed"`
+	Quote        *quoteJSON `json:"quote,omitempty"`
+}
+
+type quoteJSON struct {
+	AmountHT int64  `json:"amount_ht_cents"`
+	Minutes  int64  `json:"minutes"`
+	Flat     bool   `json:"flat"`
+	State    string `json:"state"`
+	Text     string `json:"text"`
+}
+
+// parseWorkDuration reads a duration of work: "30m", "1h15", "1h15m",
+// "1:15" or "90" (minutes), at least one minute.
+func parseWorkDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	bad := fmt.Errorf("duration %q: want 30m, 1h15, 1:15 or a number of minutes / durée invalide", s)
+	var d time.Duration
+	if h, m, ok := strings.Cut(s, ":"); ok {
+		hh, err1 := strconv.Atoi(h)
+		mm, err2 := strconv.Atoi(m)
+		if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm >= 60 {
+			return 0, bad
+		}
+		d = time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute
+	} else if n, err := strconv.Atoi(s); err == nil {
+		d = time.Duration(n) * time.Minute
+	} else {
+		if strings.HasSuffix(s, "h") || !strings.Contains(s, "h") || strings.HasSuffix(s, "m") || strings.HasSuffix(s, "s") {
+			d, err = time.ParseDuration(s)
+		} else {
+			d, err = time.ParseDuration(s + "m") // 1h15
+		}
+		if err != nil {
+			return 0, bad
+		}
+	}
+	if d < time.Minute || d > 24*time.Hour {
+		return 0, bad
+	}
+	return d.Round(time.Second), nil
+}
