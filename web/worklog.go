@@ -23,8 +23,6 @@ import (
 
 func init() {
 	doneMessages["work"] = "Temps enregistré. / Time recorded."
-	doneMessages["refused"] = "Refusé : au-delà du seuil du contrat, la confirmation du client est nécessaire. " +
-		"/ Refused: past the contract's threshold, the customer's confirmation is needed."
 	doneMessages["confirm"] = "Confirmation du client enregistrée. / Customer's confirmation recorded."
 	doneMessages["quote"] = "Devis proposé. / Quote proposed."
 	doneMessages["quote-accept"] = "Devis accepté. / Quote accepted."
