@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -105,7 +104,7 @@ func (s *Server) doWork(r *http.Request, t astreinte.Ticket, action, actor strin
 	var err error
 	switch action {
 	case "work":
-		d, perr := parseWorkDuration(in.Duration)
+		d, perr := tickets.ParseWork(in.Duration)
 		if perr != nil {
 			return actionError{http.StatusBadRequest, perr.Error()}
 		}
@@ -128,7 +127,7 @@ func (s *Server) doWork(r *http.Request, t astreinte.Ticket, action, actor strin
 			if cents, err = billing.ParseCents(a); err != nil || cents <= 0 {
 				return actionError{http.StatusBadRequest, fmt.Sprintf("amount %q: want euros above 0, e.g. 120.00", a)}
 			}
-		} else if d, err = parseWorkDuration(in.Hours); err != nil {
+		} else if d, err = tickets.ParseWork(in.Hours); err != nil {
 			return actionError{http.StatusBadRequest, err.Error()}
 		}
 		err = l.SetQuote(ctx, t, cents, d, in.Flat, actor)
@@ -239,35 +238,4 @@ type quoteJSON struct {
 	Flat     bool   `json:"flat"`
 	State    string `json:"state"`
 	Text     string `json:"text"`
-}
-
-// parseWorkDuration reads a duration of work: "30m", "1h15", "1h15m",
-// "1:15" or "90" (minutes), at least one minute.
-func parseWorkDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	bad := fmt.Errorf("duration %q: want 30m, 1h15, 1:15 or a number of minutes / durée invalide", s)
-	var d time.Duration
-	if h, m, ok := strings.Cut(s, ":"); ok {
-		hh, err1 := strconv.Atoi(h)
-		mm, err2 := strconv.Atoi(m)
-		if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm >= 60 {
-			return 0, bad
-		}
-		d = time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute
-	} else if n, err := strconv.Atoi(s); err == nil {
-		d = time.Duration(n) * time.Minute
-	} else {
-		if strings.HasSuffix(s, "h") || !strings.Contains(s, "h") || strings.HasSuffix(s, "m") || strings.HasSuffix(s, "s") {
-			d, err = time.ParseDuration(s)
-		} else {
-			d, err = time.ParseDuration(s + "m") // 1h15
-		}
-		if err != nil {
-			return 0, bad
-		}
-	}
-	if d < time.Minute || d > 24*time.Hour {
-		return 0, bad
-	}
-	return d.Round(time.Second), nil
 }

@@ -12,20 +12,6 @@ import (
 	"github.com/astreinte/astreinte/accounts"
 )
 
-func TestParseWorkDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{"30m": 30 * time.Minute, "1h15": 75 * time.Minute,
-		"1h15m": 75 * time.Minute, "1:15": 75 * time.Minute, "90": 90 * time.Minute, "2h": 2 * time.Hour} {
-		if got, err := parseWorkDuration(in); err != nil || got != want {
-			t.Errorf("parseWorkDuration(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "0", "30s", "abc", "1:75", "-5", "25h"} {
-		if d, err := parseWorkDuration(in); err == nil {
-			t.Errorf("parseWorkDuration(%q) = %v, want an error", in, d)
-		}
-	}
-}
-
 // TestWorkForms: the ticket page of C002 (contract "tickets": units of
 // 1h, confirmation needed above 2 units, already 2 units used) logs time
 // under the technician's person id, refuses past the threshold in French

@@ -9,6 +9,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
+	"github.com/astreinte/astreinte/tickets"
 )
 
 func quoteSetCommand() *command {
@@ -52,12 +53,12 @@ func quoteSetCommand() *command {
 	}
 }
 
-// parseOptionalWork is parseWork, with "" for none.
+// parseOptionalWork is tickets.ParseWork, with "" for none.
 func parseOptionalWork(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
-	return parseWork(s)
+	return tickets.ParseWork(s)
 }
 
 func quoteDecideCommand(verb string, accepted bool) *command {

@@ -6,10 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
@@ -37,29 +35,11 @@ func billingSummary(k customers.Contract) string {
 	return s
 }
 
-// parseWork reads a duration of work: "45m", "1h30m", "1:30" or "90"
-// (minutes).
-func parseWork(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if h, m, ok := strings.Cut(s, ":"); ok {
-		hh, err1 := strconv.Atoi(h)
-		mm, err2 := strconv.Atoi(m)
-		if err1 == nil && err2 == nil && hh >= 0 && mm >= 0 && mm < 60 {
-			return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute, nil
-		}
-	} else if n, err := strconv.Atoi(s); err == nil && n > 0 {
-		return time.Duration(n) * time.Minute, nil
-	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return d.Round(time.Second), nil
-	}
-	return 0, fmt.Errorf("duration %q: want 45m, 1h30m, 1:30 or a number of minutes", s)
-}
-
 func worklogAddCommand() *command {
 	return &command{
 		name: "worklog add", args: "TICKET DURATION", nargs: [2]int{2, 2},
 		short: "log time spent on a ticket (refused past the contract's confirmation threshold until confirmed)",
-		long:  "DURATION is 45m, 1h30m, 1:30 or a number of minutes.",
+		long:  "DURATION is 45m, 1h30 (or 1h30m), 1:30 or a number of minutes.",
 		setup: func(fs *flag.FlagSet) runner {
 			actor := actorFlag(fs)
 			note := fs.String("note", "", "what was done")
@@ -68,7 +48,7 @@ func worklogAddCommand() *command {
 				if err != nil {
 					return err
 				}
-				d, err := parseWork(args[1])
+				d, err := tickets.ParseWork(args[1])
 				if err != nil {
 					return usageError("%v", err)
 				}
