@@ -90,3 +90,14 @@ func (l Live) CaseAt(ctx context.Context, t time.Time) (astreinte.Case, string) 
 	st, _ := l.State(ctx, t)
 	return st.Case(), st.Label
 }
+
+// NextOpen is when support next opens after t, the manual override
+// counted; zero when not within the search horizon. When the override
+// cannot be read, the calendar's own rules answer.
+func (l Live) NextOpen(ctx context.Context, t time.Time) time.Time {
+	var ov *Override
+	if l.Overrides != nil {
+		ov, _ = l.Overrides.CalendarOverride(ctx)
+	}
+	return l.Calendar.NextOpen(t, ov)
+}

@@ -55,3 +55,18 @@ func TestLiveCaseAt(t *testing.T) {
 		})
 	}
 }
+
+func TestLiveNextOpen(t *testing.T) {
+	c := newCal(t, Config{})
+	at := pt("2026-12-04 20:00") // Friday evening
+	plain := Live{Calendar: c}
+	if got, want := plain.NextOpen(context.Background(), at), pt("2026-12-07 09:00"); !got.Equal(want) {
+		t.Errorf("NextOpen = %v, want Monday 09:00 %v", got, want)
+	}
+	forced := Live{Calendar: c, Overrides: overrideFunc(func() (*Override, error) {
+		return &Override{Open: false, Until: pt("2026-12-07 12:00"), Reason: "travaux"}, nil
+	})}
+	if got, want := forced.NextOpen(context.Background(), at), pt("2026-12-07 12:00"); !got.Equal(want) {
+		t.Errorf("NextOpen with the line forced closed until Monday noon = %v, want %v", got, want)
+	}
+}

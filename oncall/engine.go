@@ -721,3 +721,25 @@ func (e *Engine) finish(ctx context.Context, log *slog.Logger, s Send, st SendSt
 		log.Warn("page not delivered", "detail", detail)
 	}
 }
+
+// Reachable reports whether a step fired at t would page someone: a
+// person on call in some tier whom a configured channel reaches. The
+// caller's flow promises "the technician is being called" only then. A
+// store error says no: better an honest "nobody can be reached" than a
+// false promise.
+func (e *Engine) Reachable(ctx context.Context, t time.Time) bool {
+	ovs, err := e.Store.ShiftOverrides(ctx, t.Add(-24*time.Hour), t.Add(24*time.Hour))
+	if err != nil {
+		return false
+	}
+	calOv, err := e.Store.CalendarOverride(ctx)
+	if err != nil {
+		return false
+	}
+	for _, oc := range e.Schedule.WhoAt(t, ovs, calOv) {
+		if oc.Person.ID != "" && len(e.ChannelsOf(oc.Person)) > 0 {
+			return true
+		}
+	}
+	return false
+}

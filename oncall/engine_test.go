@@ -300,3 +300,29 @@ func TestAckElsewhereStopsARingingCall(t *testing.T) {
 		}
 	})
 }
+
+// TestReachable: someone is reachable while a person on call has a channel
+// that reaches them; overridden by nobody, the tier is empty.
+func TestReachable(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, dir, &recorder{})
+		defer w.stop()
+		ctx := context.Background()
+		now := time.Now()
+		if !w.eng.Reachable(ctx, now) {
+			t.Fatal("alice and bob are on call with a SIP URI: want reachable")
+		}
+		for _, id := range []string{"alice", "bob"} {
+			if _, err := w.db.AddShiftOverride(ctx, oncall.ShiftOverride{Replaced: id, From: now.Add(-time.Hour), To: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if w.eng.Reachable(ctx, now) {
+			t.Error("both replaced by nobody: want unreachable")
+		}
+		if !w.eng.Reachable(ctx, now.Add(2*time.Hour)) {
+			t.Error("after the overrides: want reachable again")
+		}
+	})
+}

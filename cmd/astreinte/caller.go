@@ -34,13 +34,7 @@ func wireCaller(e *env, flow *voicemail.Handler) *onCallNow {
 	flow.OnCall = oc
 	flow.Location = e.location()
 	flow.Customers = keypadCustomers(e) // caller_customers.go
-	flow.NextOpen = func(ctx context.Context, t time.Time) time.Time {
-		ov, err := e.db.CalendarOverride(ctx)
-		if err != nil {
-			ov = nil // the calendar's own rules still say something true enough
-		}
-		return e.cal.NextOpen(t, ov)
-	}
+	flow.NextOpen = e.cal.NextOpen
 	return oc
 }
 
@@ -58,23 +52,7 @@ func (o *onCallNow) bind(eng *oncall.Engine) { o.eng.Store(eng) }
 // Reachable reports whether the engine would find someone to page at t.
 func (o *onCallNow) Reachable(ctx context.Context, t time.Time) bool {
 	eng := o.eng.Load()
-	if eng == nil {
-		return false
-	}
-	ovs, err := o.e.db.ShiftOverrides(ctx, t.Add(-24*time.Hour), t.Add(24*time.Hour))
-	if err != nil {
-		return false
-	}
-	calOv, err := o.e.db.CalendarOverride(ctx)
-	if err != nil {
-		return false
-	}
-	for _, oc := range o.e.sched.WhoAt(t, ovs, calOv) {
-		if oc.Person.ID != "" && len(eng.ChannelsOf(oc.Person)) > 0 {
-			return true
-		}
-	}
-	return false
+	return eng != nil && eng.Reachable(ctx, t)
 }
 
 // lineCountry is the country a line reads its numbers in.
