@@ -89,6 +89,18 @@ func (db *DB) strings(ctx context.Context, q string, args ...any) ([]string, err
 	return out, rows.Err()
 }
 
+// HasCustomers reports whether any customer is listed (one indexed row
+// read, whatever their number: the caller's flow asks it on every
+// unidentified call out of hours).
+func (db *DB) HasCustomers(ctx context.Context) (bool, error) {
+	var n int
+	err := db.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM customers)`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("any customer: %w", err)
+	}
+	return n == 1, nil
+}
+
 // Customers lists every customer, by number.
 func (db *DB) Customers(ctx context.Context) ([]customers.Customer, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT number, name, contract, notes FROM customers ORDER BY number`)

@@ -14,10 +14,16 @@ import (
 func TestCustomersImportIsAllOrNothing(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
+	if any, err := db.HasCustomers(ctx); err != nil || any {
+		t.Fatalf("HasCustomers on an empty database = %v, %v; want false", any, err)
+	}
 	a := customers.Customer{Number: "C001", Name: "A", Contract: "isp", Phones: []string{"+33612345678"}, Emails: []string{"a@example.com"}}
 	b := customers.Customer{Number: "C002", Name: "B", Contract: "tickets", Phones: []string{"+33698765432", "+33493918009"}}
 	if added, updated, err := db.ImportCustomers(ctx, []customers.Customer{a, b}); err != nil || added != 2 || updated != 0 {
 		t.Fatalf("import: %d added, %d updated, %v", added, updated, err)
+	}
+	if any, err := db.HasCustomers(ctx); err != nil || !any {
+		t.Fatalf("HasCustomers after an import = %v, %v; want true", any, err)
 	}
 	got, err := db.CustomerByPhone(ctx, "+33493918009")
 	if err != nil || got.Number != "C002" || !slices.Equal(got.Phones, []string{"+33493918009", "+33698765432"}) {

@@ -27,6 +27,6 @@ type flowCustomers struct {
 // error it says no: the caller is not asked for a number that cannot be
 // checked.
 func (f flowCustomers) HasCustomers(ctx context.Context) bool {
-	cs, err := f.e.db.Customers(ctx)
-	return err == nil && len(cs) > 0
+	any, err := f.e.db.HasCustomers(ctx)
+	return err == nil && any
 }
