@@ -40,14 +40,7 @@ func BenchmarkCallSetup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.ListenAndServe(ctx) }()
-	select {
-	case <-srv.Ready():
-	case <-time.After(5 * time.Second):
-		b.Fatal("server not ready")
-	}
+	serveTest(b, srv)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("bench-peer"))
 	if err != nil {
 		b.Fatal(err)
@@ -61,11 +54,6 @@ func BenchmarkCallSetup(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		srv.Shutdown(sctx)
-		cancel()
-		<-done
 		ua.Close()
 		rtp.Close()
 	})
@@ -81,7 +69,7 @@ func BenchmarkCallSetup(b *testing.B) {
 	var answerTotal time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
-		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
 		t0 := time.Now()
 		d, err := dialogs.Invite(cctx, target, offer, sip.NewHeader("Content-Type", "application/sdp"))
 		if err != nil {

@@ -66,14 +66,7 @@ func startGuarded(t *testing.T, gc GuardConfig) *guarded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.ListenAndServe(ctx) }()
-	select {
-	case <-srv.Ready():
-	case <-time.After(5 * time.Second):
-		t.Fatal("server not ready")
-	}
+	serveTest(t, srv)
 	g.srv = srv
 	t.Cleanup(func() {
 		select {
@@ -87,11 +80,6 @@ func startGuarded(t *testing.T, gc GuardConfig) *guarded {
 		for g.guard.ActiveCalls() > 0 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		srv.Shutdown(sctx)
-		cancel()
-		<-done
 	})
 	return g
 }
@@ -515,15 +503,7 @@ func TestNoRTPPortIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go srv.ListenAndServe(ctx)
-	<-srv.Ready()
-	defer func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		srv.Shutdown(sctx)
-	}()
+	serveTest(t, srv)
 	p := newRawPeer(t, "127.0.0.1", srv.Addr())
 	first := p.request("INVITE", "test")
 	deadline := time.Now().Add(5 * time.Second)
@@ -566,15 +546,7 @@ func TestGuardClosesScannerTCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go srv.ListenAndServe(ctx)
-	<-srv.Ready()
-	defer func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		srv.Shutdown(sctx)
-	}()
+	serveTest(t, srv)
 	c, err := net.Dial("tcp", srv.Addr())
 	if err != nil {
 		t.Fatal(err)

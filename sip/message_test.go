@@ -89,11 +89,7 @@ func newSender(t *testing.T) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.ListenAndServe(ctx) }()
-	<-srv.Ready()
-	t.Cleanup(func() { cancel(); <-done })
+	serveTest(t, srv)
 	return srv
 }
 

@@ -216,21 +216,7 @@ func newRegServerWith(t *testing.T, logs *logRecords, tlsClient *tls.Config) *Se
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.ListenAndServe(ctx) }()
-	select {
-	case <-srv.Ready():
-	case <-time.After(5 * time.Second):
-		t.Fatal("server not ready")
-	}
-	t.Cleanup(func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		srv.Shutdown(sctx)
-		cancel()
-		<-done
-	})
+	serveTest(t, srv)
 	return srv
 }
 

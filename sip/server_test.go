@@ -42,14 +42,7 @@ func newPeer(t *testing.T, handler func(ctx context.Context, c *Call, p *peer)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.ListenAndServe(ctx) }()
-	select {
-	case <-srv.Ready():
-	case <-time.After(5 * time.Second):
-		t.Fatal("server not ready")
-	}
+	serveTest(t, srv)
 	p.srv, p.addr = srv, srv.Addr()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("test-peer"))
 	if err != nil {
@@ -65,11 +58,6 @@ func newPeer(t *testing.T, handler func(ctx context.Context, c *Call, p *peer)) 
 	}
 	p.dialog = sipgo.NewDialogClientCache(p.client, sip.ContactHeader{Address: sip.Uri{Host: "127.0.0.1", Port: 5099}})
 	t.Cleanup(func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		srv.Shutdown(sctx)
-		cancel()
-		<-done
 		ua.Close()
 		p.rtp.Close()
 	})

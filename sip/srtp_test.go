@@ -81,12 +81,9 @@ func TestSRTPCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveTest(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	done := make(chan struct{})
-	go func() { defer close(done); srv.ListenAndServe(ctx) }()
-	defer func() { srv.Shutdown(context.Background()); cancel(); <-done }()
-	<-srv.Ready()
 	ua, _ := sipgo.NewUA(sipgo.WithUserAgent("srtp-peer"))
 	defer ua.Close()
 	client, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
