@@ -70,20 +70,7 @@ func newWorld(t *testing.T, dir string, rec *recorder, opts ...func(*oncall.Engi
 	if err != nil {
 		t.Fatal(err)
 	}
-	sched, err := oncall.NewSchedule(oncall.ScheduleConfig{
-		People: []oncall.Person{{ID: "alice", Name: "Alice", SIP: "sip:alice@127.0.0.1", Email: "alice@example.com"}, {ID: "bob", Name: "Bob", SIP: "sip:bob@127.0.0.1"}},
-		Rotations: []oncall.RotationConfig{
-			{Name: "first", Participants: []string{"alice"}, Shift: "1w", Start: "1999-12-27 09:00", Coverage: "all"},
-			{Name: "second", Participants: []string{"bob"}, Shift: "1w", Start: "1999-12-27 09:00", Coverage: "all"},
-		},
-		Escalation: oncall.PolicyConfig{Repeat: 2, Tiers: []oncall.TierConfig{
-			{Name: "primary", Rotation: "first", Delay: "5m"},
-			{Name: "secondary", Rotation: "second", Delay: "5m"},
-		}},
-	}, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sched := twoTiers(t, cal)
 	db.Now = time.Now
 	rec.start = time.Now()
 	svc := tickets.New(db, cal, tickets.Options{Lines: map[string]tickets.Policy{"support": {Page: tickets.PageUrgent}}})

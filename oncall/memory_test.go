@@ -147,10 +147,12 @@ func TestFullDiskPagesFromMemory(t *testing.T) {
 	}
 }
 
+// twoTiers: alice (SIP and email) then bob (SIP), each on call all the
+// time, the policy run twice with 5 minutes per tier.
 func twoTiers(t *testing.T, cal *calendar.Calendar) *oncall.Schedule {
 	t.Helper()
 	sched, err := oncall.NewSchedule(oncall.ScheduleConfig{
-		People: []oncall.Person{{ID: "alice", Name: "Alice", SIP: "sip:alice@127.0.0.1"}, {ID: "bob", Name: "Bob", SIP: "sip:bob@127.0.0.1"}},
+		People: []oncall.Person{{ID: "alice", Name: "Alice", SIP: "sip:alice@127.0.0.1", Email: "alice@example.com"}, {ID: "bob", Name: "Bob", SIP: "sip:bob@127.0.0.1"}},
 		Rotations: []oncall.RotationConfig{
 			{Name: "first", Participants: []string{"alice"}, Shift: "1w", Start: "1999-12-27 09:00", Coverage: "all"},
 			{Name: "second", Participants: []string{"bob"}, Shift: "1w", Start: "1999-12-27 09:00", Coverage: "all"},
