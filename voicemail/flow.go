@@ -239,8 +239,10 @@ func (s *session) recordingPath(now time.Time) string {
 func (s *session) waitMessageEnd(rec *Recorder, urgency *astreinte.Urgency) string {
 	maxT := time.NewTimer(s.line.Record.MaxLength)
 	defer maxT.Stop()
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
+	// Checked when the quiet could first reach the limit, not on a
+	// steady tick: a caller talking costs a wake-up every few seconds.
+	check := time.NewTimer(s.line.Record.Silence)
+	defer check.Stop()
 	var q quietWatch
 	for {
 		select {
@@ -252,10 +254,11 @@ func (s *session) waitMessageEnd(rec *Recorder, urgency *astreinte.Urgency) stri
 				*urgency = astreinte.Urgent
 				s.log.Info("urgency chosen", "urgency", astreinte.Urgent, "key", "1", "during", "message")
 			}
-		case now := <-tick.C:
+		case now := <-check.C:
 			if q.ended(now, rec.Duration(), rec.Silence(), s.line.Record.Silence) {
 				return "silence"
 			}
+			check.Reset(q.wait(s.line.Record.Silence))
 		case <-maxT.C:
 			return "max_length"
 		case <-s.done:
@@ -275,13 +278,17 @@ func (s *session) waitMessageEnd(rec *Recorder, urgency *astreinte.Urgency) stri
 type quietWatch struct {
 	last   time.Duration // recording length at the last growth
 	grewAt time.Time
+	short  time.Duration // how much quiet the last check still missed
 }
 
 // stallGrace is how long the recording may not grow before it counts as
 // quiet: the receive path holds 100 ms back, packets come every 20 ms.
 const stallGrace = 300 * time.Millisecond
 
-// ended is called on every tick with the recording's length and trailing
+// minQuietCheck bounds how often the quiet is checked.
+const minQuietCheck = 250 * time.Millisecond
+
+// ended is called at each check with the recording's length and trailing
 // silence; limit is the configured silence.
 func (q *quietWatch) ended(now time.Time, length, trailing, limit time.Duration) bool {
 	if q.grewAt.IsZero() || length != q.last {
@@ -292,5 +299,13 @@ func (q *quietWatch) ended(now time.Time, length, trailing, limit time.Duration)
 		quiet += stalled
 		heard += stalled
 	}
-	return quiet >= limit && heard >= limit
+	q.short = max(limit-quiet, limit-heard)
+	return q.short <= 0
+}
+
+// wait is how long after the last check the quiet could first reach the
+// limit: both quiet and length grow at most as fast as time (a stall
+// counted at once adds stallGrace, so the end is seen at most that late).
+func (q *quietWatch) wait(limit time.Duration) time.Duration {
+	return max(minQuietCheck, min(q.short, limit))
 }

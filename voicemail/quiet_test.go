@@ -44,3 +44,27 @@ func TestQuietWatch(t *testing.T) {
 		})
 	}
 }
+
+// TestQuietWaitUntilPossibleEnd: after a check, the next one comes when
+// the quiet could first be enough, never sooner than minQuietCheck nor
+// later than the limit.
+func TestQuietWaitUntilPossibleEnd(t *testing.T) {
+	const limit = 5 * time.Second
+	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+	var q quietWatch
+	q.ended(t0, 0, 0, limit)
+	if w := q.wait(limit); w != limit {
+		t.Errorf("nothing heard yet: wait %v, want the limit", w)
+	}
+	q.ended(t0.Add(8*time.Second), 8*time.Second, 3*time.Second, limit) // talking, then 3 s quiet
+	if w := q.wait(limit); w != 2*time.Second {
+		t.Errorf("3 s quiet of 5: wait %v, want 2s", w)
+	}
+	q.ended(t0.Add(9900*time.Millisecond), 9900*time.Millisecond, 4950*time.Millisecond, limit)
+	if w := q.wait(limit); w != minQuietCheck {
+		t.Errorf("50 ms short: wait %v, want the floor %v", w, minQuietCheck)
+	}
+	if !q.ended(t0.Add(10*time.Second), 10*time.Second, 5*time.Second, limit) {
+		t.Error("5 s quiet: want ended")
+	}
+}
