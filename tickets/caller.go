@@ -50,20 +50,8 @@ func (s *Service) Take(ctx context.Context, t *astreinte.Ticket) (astreinte.File
 			s.log.Warn("open ticket look-up failed; new ticket", "number", number, "error", err)
 		}
 	}
-	var page *store.NewPage
-	if pages {
-		page = &store.NewPage{Policy: "default", NextAt: t.CreatedAt}
-	}
-	if t.Status == "" {
-		t.Status = astreinte.StatusNew
-	}
-	t.Paged = page != nil
-	if err := s.store.CreateTicket(ctx, t, page); err != nil {
-		// Paged from memory, written when the store takes it (pending.go).
-		return astreinte.Filed{Paging: page != nil}, s.keep(t, page != nil, err)
-	}
-	s.announce(Change{Kind: Created, TicketID: t.ID, Number: t.Number, Paging: page != nil})
-	return astreinte.Filed{Paging: page != nil}, nil
+	err := s.insert(ctx, t, pages)
+	return astreinte.Filed{Paging: pages}, err
 }
 
 // merge joins t to the open ticket.

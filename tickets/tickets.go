@@ -182,17 +182,25 @@ func (s *Service) Create(ctx context.Context, t *astreinte.Ticket) error {
 	if err := s.identify(ctx, t); err != nil {
 		return err
 	}
+	return s.insert(ctx, t, s.Plan(t))
+}
+
+// insert stores t, new, with its page when it pages (t.Paged says so):
+// the one path every new ticket takes. A store that refuses it (a full
+// disk) does not stop its page: it is kept, paged from memory and written
+// later (pending.go), and the error wraps ErrKept.
+func (s *Service) insert(ctx context.Context, t *astreinte.Ticket, pages bool) error {
 	var page *store.NewPage
-	if t.Paged = s.Plan(t); t.Paged {
+	if t.Paged = pages; pages {
 		page = &store.NewPage{Policy: "default", NextAt: t.CreatedAt}
 	}
 	if t.Status == "" {
 		t.Status = astreinte.StatusNew
 	}
 	if err := s.store.CreateTicket(ctx, t, page); err != nil {
-		return s.keep(t, page != nil, err) // pending.go: paged from memory, written later
+		return s.keep(t, pages, err)
 	}
-	s.announce(Change{Kind: Created, TicketID: t.ID, Number: t.Number, Paging: page != nil})
+	s.announce(Change{Kind: Created, TicketID: t.ID, Number: t.Number, Paging: pages})
 	return nil
 }
 
