@@ -73,7 +73,7 @@ func serve(ctx context.Context, cfgPath string, stderr io.Writer) error {
 	select {
 	case <-a.sip.Ready():
 	case err := <-errc:
-		return err
+		return listenHint(err, "sip.listen")
 	}
 	a.start(runCtx)
 	ops := startOperations(runCtx, cfg, a.sip, a.ops.refusedSources, log) // trunks.go: registrations, SIGHUP, status socket
@@ -271,7 +271,7 @@ func startHTTP(e *env, log *slog.Logger, ws *web.Server, wrap func(http.Handler)
 	}
 	ln, err := net.Listen("tcp", e.cfg.HTTP.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("http listen %s: %w", e.cfg.HTTP.Listen, err)
+		return nil, listenHint(fmt.Errorf("http listen %s: %w", e.cfg.HTTP.Listen, err), "http.listen")
 	}
 	h := &httpServer{ln: ln, done: make(chan struct{}), srv: &http.Server{
 		Handler: wrap(ws.Handler()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
@@ -301,4 +301,16 @@ func (h *httpServer) shutdown() {
 	defer cancel()
 	h.srv.Shutdown(ctx)
 	<-h.done
+}
+
+// listenHint says what to do when a listening address cannot be taken:
+// the error alone ("address already in use") leaves a newcomer guessing.
+func listenHint(err error, key string) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("%w\n(another program, perhaps astreinte itself, already listens there: stop it, or set %s in the configuration)", err, key)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("%w\n(ports below 1024 need root or CAP_NET_BIND_SERVICE, as deploy/astreinte.service gives; or set %s to a port above 1024)", err, key)
+	}
+	return err
 }

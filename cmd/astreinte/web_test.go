@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log/slog"
 	"math/big"
@@ -94,5 +95,23 @@ func TestHTTPS(t *testing.T) {
 	if _, err := startHTTP(&env{cfg: cfg}, log, &web.Server{Key: make([]byte, 32), Log: log}, func(h http.Handler) http.Handler { return h }); err == nil ||
 		!strings.Contains(err.Error(), "http.tls_cert") {
 		t.Fatalf("a missing key: %v", err)
+	}
+}
+
+func TestListenHint(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	_, err = net.Listen("tcp", taken.Addr().String())
+	if err == nil {
+		t.Fatal("a second listener on the same port succeeded")
+	}
+	if got := listenHint(err, "http.listen").Error(); !strings.Contains(got, "set http.listen in the configuration") {
+		t.Errorf("hint for a port in use: %q", got)
+	}
+	if other := errors.New("boom"); listenHint(other, "sip.listen") != other {
+		t.Error("an unrelated error is not left as it is")
 	}
 }
