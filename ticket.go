@@ -90,6 +90,60 @@ type Ticket struct {
 	// the beep marks the boundary. 0 when the recording starts at the beep;
 	// Duration when the caller hung up before it.
 	MessageAt time.Duration
+	// Marks are what happened along Recording: the beep, the prompts the
+	// caller talked over, keys pressed (offsets from its start).
+	Marks []Mark
+	// Recordings are every message of the ticket, newest first: the
+	// first call's (Recording above) and those of later calls from the
+	// same caller that joined it. Filled by the store when it reads a
+	// ticket; empty for a ticket without audio.
+	Recordings []Recording
+}
+
+// Recording is one message of a ticket: the audio of one call.
+type Recording struct {
+	Path     string
+	Duration time.Duration
+	// At is when the message was filed (the ticket's creation for the
+	// first one, the later call's for the others).
+	At time.Time
+	// Urgency is what the caller chose on that call.
+	Urgency Urgency
+	// CallID is the call that left it (0: unknown, e.g. repaired).
+	CallID int64
+	// MessageAt is where the message after the beep starts (see Ticket).
+	MessageAt time.Duration
+	Marks     []Mark
+}
+
+// MarkKind says what a Mark marks in a recording.
+type MarkKind string
+
+// Mark kinds.
+const (
+	MarkBeep   MarkKind = "beep"   // the beep: the message proper starts here
+	MarkPrompt MarkKind = "prompt" // a prompt started playing (Name: which)
+	MarkKey    MarkKind = "key"    // the caller pressed a key (Name: which)
+	MarkSpeech MarkKind = "speech" // the caller's voice cut a prompt short
+)
+
+// Mark is one event along a recording, at an offset from its start.
+type Mark struct {
+	At   time.Duration
+	Kind MarkKind
+	Name string // the prompt or the key; "" for the beep
+}
+
+// Amendment is what a call adds to the ticket it already filed while the
+// caller is still on the line: they pressed 1 after the ticket was taken
+// (Urgent), or spoke again after the message (the recording grew to
+// Duration, with its Marks). The tickets service re-plans the ticket
+// (urgency, due time, page at once) and says on the timeline what changed.
+type Amendment struct {
+	Recording string // the recording that grew (the ticket's or a later call's)
+	Duration  time.Duration
+	Marks     []Mark
+	Urgent    bool // the caller said it is urgent
 }
 
 // TicketKind says what a ticket came from.
