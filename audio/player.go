@@ -45,7 +45,8 @@ const Speech rune = -1
 
 // Play sends the prompts in order. With interrupt, the first key pressed
 // or the caller's voice (Player.Voice) stops the playback and is returned
-// (pending keys and voice signals are dropped first).
+// (pending keys and voice signals are dropped first); without, keys
+// pressed meanwhile wait for the next Play, WaitKey or DrainKeys.
 func (p Player) Play(interrupt bool, parts ...[]int16) (rune, error) {
 	if interrupt {
 		p.DrainKeys()
@@ -65,18 +66,19 @@ func (p Player) play(interrupt bool, pcm []int16) (rune, error) {
 	ctx, stop := context.WithCancel(p.Ctx)
 	defer stop() // a prompt interrupted by a key or a hang-up stops at once
 	done := p.Media.Start(ctx, pcm)
+	// Without interrupt, keys and voice stay queued for what comes next.
+	keys, voice := p.Media.DTMF(), p.Voice
+	if !interrupt {
+		keys, voice = nil, nil
+	}
 	for {
 		select {
 		case <-done:
 			return 0, nil
-		case k := <-p.Media.DTMF():
-			if interrupt {
-				return k, nil
-			}
-		case <-p.Voice:
-			if interrupt {
-				return Speech, nil
-			}
+		case k := <-keys:
+			return k, nil
+		case <-voice:
+			return Speech, nil
 		case <-p.Call.Done():
 			return 0, ErrCallEnded
 		case <-p.Media.Done():
@@ -99,13 +101,16 @@ func (p Player) DrainKeys() {
 	}
 }
 
-// WaitKey waits for one key press; 0 when none came within d.
+// WaitKey waits for one key press; 0 when none came within d, Speech
+// when the caller's voice (Player.Voice) came first.
 func (p Player) WaitKey(d time.Duration) (rune, error) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case k := <-p.Media.DTMF():
 		return k, nil
+	case <-p.Voice:
+		return Speech, nil
 	case <-t.C:
 		return 0, nil
 	case <-p.Call.Done():

@@ -28,6 +28,8 @@ const (
 	PromptGreetingOpen       = "greeting_open"       // in hours, everyone busy
 	PromptMenuUrgency        = "menu_urgency"        // 1 urgent, 2 not
 	PromptRecordInstructions = "record_instructions" // name, number, problem, then #
+	PromptUrgencyAfter       = "urgency_after"       // after the message: is it urgent? 1
+	PromptSpeakAfterBeep     = "speak_after_beep"    // a caller silent after the beep, before a second one
 	PromptBeep               = "beep"                // 400 ms at 1 kHz
 	PromptSavedTicket        = "saved_ticket"        // followed by the ticket number
 	PromptSaved              = "saved"               // when there is no ticket number
@@ -76,7 +78,7 @@ var digitPrompts = [10]string{
 var promptNames = func() []string {
 	names := []string{
 		PromptGreetingClosed, PromptGreetingHoliday, PromptGreetingOpen,
-		PromptMenuUrgency, PromptRecordInstructions, PromptBeep,
+		PromptMenuUrgency, PromptRecordInstructions, PromptUrgencyAfter, PromptSpeakAfterBeep, PromptBeep,
 		PromptSavedTicket, PromptSaved, PromptUrgentCallback,
 		PromptNormalCallback, PromptNoMessage, PromptGoodbye, PromptError,
 		PromptDash, PromptPageIntro, PromptPageFrom, PromptPageHidden,

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/phone"
 	"github.com/astreinte/astreinte/tickets"
+	"github.com/astreinte/astreinte/vad"
 )
 
 // OnCall says whether anyone can be paged at a time: someone on call with a
@@ -33,122 +35,251 @@ const (
 const voiceMin = 300 * time.Millisecond
 
 // run is the answered part of the flow. The caller is recorded from the
-// answer: what they say over the prompts is kept in front of the message,
-// marked by the beep; when they said nothing, the message starts at the
-// beep. Any key or their voice cuts a prompt short.
+// answer to the hang-up: what they say over the greeting is kept in front
+// of the message, marked by the beep (when they said nothing, the message
+// starts at the beep), and what they say over the prompts after it is
+// kept after it. A key, or speech that lasts (the vad package's barge-in),
+// cuts the greeting short; "Allô ?" does not.
 func (s *session) run(cs astreinte.Case) {
-	s.closed = !cs.Open()
-	answered := s.h.Now()
-	rec, path := s.startRecorder(cs, answered)
-	if rec == nil {
-		s.cannotRecord(cs, answered)
+	s.cs, s.closed = cs, !cs.Open()
+	s.answered = s.h.Now()
+	s.urgency = astreinte.NotUrgent
+	s.det = vad.New(s.line.vadConfig())
+	s.recorder = s.startRecorder()
+	s.m.SetRecorder(ear{det: s.det, rec: s.recorder})
+	s.pl.Voice = s.det.BargeIn()
+	defer func() {
+		s.m.SetRecorder(nil)
+		s.pl.Voice = nil
+	}()
+	if s.recorder == nil {
+		s.cannotRecord()
 		return
 	}
-	s.m.SetRecorder(rec)
-	s.pl.Voice = rec.Voice()
-
-	urgency := astreinte.NotUrgent
-	key, err := s.pl.Play(true, s.intro(cs, answered)...)
-	if key == '1' && s.closed {
-		urgency = astreinte.Urgent
-		s.urgentMeta(rec, cs, answered)
-	}
-	s.log.Info("urgency chosen", "urgency", urgency, "key", keyName(key))
-	if err == nil {
-		_, err = s.pl.Play(false, s.p.Must(audio.PromptBeep))
-	}
-	beepAt := s.h.Now()
-	messageAt := time.Duration(0)
-	if err == nil {
-		s.log.Info("beep", "after_answer", beepAt.Sub(answered).Round(time.Millisecond))
-		s.pl.DrainKeys()
-		if rec.Voiced() >= voiceMin {
-			// What was said over the prompts stays, the beep after it.
-			if err := rec.Mark(s.p.Must(audio.PromptBeep)); err != nil {
-				s.log.Warn("marking the beep in the recording", "error", err)
-			}
-			messageAt = rec.Duration()
-		} else if err := rec.Restart(); err != nil {
-			s.log.Warn("restarting the recording at the beep", "error", err)
-		}
-	}
 	reason := "hangup_before_beep"
-	if err == nil {
-		was := urgency
-		reason = s.waitMessageEnd(rec, &urgency)
-		if urgency != was {
-			s.urgentMeta(rec, cs, answered)
-		}
+	if s.greet() == nil {
+		reason = s.waitMessageEnd(false)
 	}
-	s.m.SetRecorder(nil)
-	s.pl.Voice = nil
-	res, cerr := rec.Close()
-	if cerr != nil {
-		s.log.Error("closing the recording", "error", cerr, "path", path)
+	beforeBeep := reason == "hangup_before_beep"
+	length := audio.DurationOf(s.recorder.Samples())
+	if beforeBeep {
+		s.messageAt = length // all of it was said over the prompts
 	}
-	s.log.Info("message recorded", "end", reason, "duration", res.Duration, "voiced", res.Voiced,
-		"message_at", messageAt, "stats", fmt.Sprintf("%+v", s.m.Stats()))
-	up := s.up()
-	if reason == "hangup_before_beep" {
-		messageAt = res.Duration // all of it was said over the prompts
-	}
-
-	if noMessage(res, s.line.Record.MinLength, reason == "hangup_before_beep") {
-		if err := rec.Discard(); err != nil {
+	s.log.Info("message recorded", "end", reason, "duration", length, "speech", s.det.Speech(),
+		"message_at", s.messageAt, "stats", fmt.Sprintf("%+v", s.m.Stats()))
+	if noMessage(s.det.Speech()-s.speechDropped, length, s.line.Record.MinLength, beforeBeep) {
+		s.m.SetRecorder(nil)
+		if err := s.recorder.Discard(); err != nil {
 			s.log.Warn("discarding an empty message", "error", err)
 		}
 		s.rec.Outcome = astreinte.OutcomeNoMessage
-		s.missedCall(cs, urgency)
-		if up {
+		s.missedCall(cs, s.urgency)
+		if s.up() {
 			s.pl.Play(false, s.p.Must(audio.PromptNoMessage), s.p.Must(audio.PromptGoodbye))
 		}
 		return
 	}
+	kept := s.file()
+	s.finishRecording(kept)
+}
+
+// greet plays what comes before the message, then the beep. Out of hours,
+// key 1 says it is urgent; a caller who talks over the greeting for long
+// gets the beep at once (and the urgency question after the message); any
+// other key also skips to the beep. It returns ErrCallEnded when the
+// caller hung up before the beep.
+func (s *session) greet() error {
+	s.mark(astreinte.MarkPrompt, "greeting")
+	key, err := s.pl.Play(true, s.intro(s.cs, s.answered)...)
+	switch {
+	case err != nil:
+		return err
+	case key == 0:
+		s.menuHeard = true
+	case key == audio.Speech:
+		s.mark(astreinte.MarkSpeech, "greeting")
+		s.log.Info("caller talked over the greeting: beep now", "after_answer", s.h.Now().Sub(s.answered).Round(time.Millisecond))
+	case key == '1' && s.closed:
+		s.mark(astreinte.MarkKey, "1")
+		s.urgent("greeting")
+	default:
+		s.mark(astreinte.MarkKey, string(key))
+		s.menuHeard = true // they answered the menu with another key
+	}
+	s.log.Info("greeting over", "urgency", s.urgency, "key", keyName(key))
+	if _, err := s.pl.Play(false, s.p.Must(audio.PromptBeep)); err != nil {
+		return err
+	}
+	s.log.Info("beep", "after_answer", s.h.Now().Sub(s.answered).Round(time.Millisecond))
+	s.drainKeys("beep")
+	beep := s.p.Must(audio.PromptBeep)
+	if s.det.Speech() >= voiceMin {
+		// What was said over the greeting stays, the beep after it.
+		s.mark(astreinte.MarkBeep, "")
+		if err := s.recorder.Mark(beep); err != nil {
+			s.log.Warn("marking the beep in the recording", "error", err)
+		}
+		s.messageAt = audio.DurationOf(s.recorder.Samples())
+		return nil
+	}
+	if err := s.recorder.Restart(); err != nil {
+		s.log.Warn("restarting the recording at the beep", "error", err)
+	}
+	s.speechDropped = s.det.Speech() // a cough over the greeting is not in the message
+	s.marks = append(s.marks[:0], astreinte.Mark{Kind: astreinte.MarkBeep})
+	return nil
+}
+
+// drainKeys drops the keys pressed while nothing could take them (during
+// the beep, say), but for key 1 out of hours: urgent.
+func (s *session) drainKeys(during string) {
+	for {
+		select {
+		case k := <-s.m.DTMF():
+			if k == '1' && s.closed {
+				s.mark(astreinte.MarkKey, "1")
+				s.urgent(during)
+			}
+		case <-s.pl.Voice:
+		default:
+			return
+		}
+	}
+}
+
+// askUrgency puts the urgency question after the message to a caller out
+// of hours who did not hear it whole (they talked over the greeting) and
+// did not say it was urgent: "Est-ce urgent ? Tapez 1."
+func (s *session) askUrgency() {
+	if !s.closed || s.menuHeard || s.urgency == astreinte.Urgent || !s.up() {
+		return
+	}
+	k, err := s.ask(step{name: audio.PromptUrgencyAfter, parts: [][]int16{s.p.Must(audio.PromptUrgencyAfter)}, keys: "1", wait: urgencyKeyWait})
+	if err == nil && k == '1' {
+		s.urgent(audio.PromptUrgencyAfter)
+	}
+	s.menuHeard = err == nil
+}
+
+// file makes the ticket of the message: the questions after it (urgency
+// when not heard, callback number, customer number), then the recording
+// is made durable as it is and the ticket taken, while the call and the
+// recording go on. It tells the caller the ticket and the promise. It
+// reports whether the ticket was written, so that the recording's sidecar
+// can go.
+func (s *session) file() bool {
+	s.askUrgency()
 	callback, typed := s.callbackNumber()
 	t := &astreinte.Ticket{
 		CallID: s.callRow(5 * time.Second), Line: s.line.Name, CallerNumber: s.from.User, CallerName: s.from.Display,
-		Urgency: urgency, Case: cs, Status: astreinte.StatusNew, Recording: res.Path, Duration: res.Duration,
-		CreatedAt: s.h.Now(), Kind: astreinte.KindVoicemail, CallbackNumber: callback, MessageAt: messageAt,
+		Case: s.cs, Status: astreinte.StatusNew, Kind: astreinte.KindVoicemail, CallbackNumber: callback,
+		MessageAt: s.messageAt,
 	}
 	if typed {
 		s.log.Info("callback number typed", "number", callback)
 	}
 	t.Customer = s.customerNumber(t) // "" unless typed and confirmed
+	res, err := s.recorder.Checkpoint()
+	if err != nil {
+		// The recording cannot go on under its final name (no hard
+		// links here, a failing disk): it stops now, as it is.
+		s.log.Warn("recording closed at the end of the message", "error", err)
+		s.m.SetRecorder(ear{det: s.det})
+		if res, err = s.recorder.Close(); err != nil {
+			s.log.Error("closing the recording", "error", err, "path", res.Path)
+		}
+	}
+	s.filedAt, s.speechAtFiling = res.Samples, s.det.Speech()
+	t.Recording, t.Duration, t.Urgency = res.Path, res.Duration, s.urgency
+	t.Marks = slices.Clone(s.marks)
+	t.CreatedAt = s.h.Now()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
 	filed, err := s.h.Tickets.Take(ctx, t)
-	if errors.Is(err, tickets.ErrKept) {
+	switch {
+	case errors.Is(err, tickets.ErrKept):
 		// The store refused it (a full disk): it is paged from memory and
 		// written as soon as the store takes it; the sidecar stays until
 		// then, for a crash meanwhile.
 		s.log.Error("ticket not written yet: kept in memory, paging goes on", "error", err, "path", res.Path)
 		s.rec.Outcome = astreinte.OutcomeVoicemail
-		if s.up() {
-			s.pl.Play(false, append([][]int16{s.p.Must(audio.PromptSaved)}, s.goodbye()...)...)
-		}
-		return
-	}
-	if err != nil {
+		s.sayGoodbye(s.p.Must(audio.PromptSaved))
+		return false
+	case err != nil:
 		// The WAV and its sidecar stay on disk: the ticket is created at
 		// the next start-up by the repair pass. The caller is still thanked.
 		s.log.Error("ticket not created; kept for the start-up repair", "error", err, "path", res.Path)
 		s.rec.Outcome = astreinte.OutcomeFailed
-		if s.up() {
-			s.pl.Play(false, append([][]int16{s.p.Must(audio.PromptSaved)}, s.goodbye()...)...)
-		}
-		return
+		s.sayGoodbye(s.p.Must(audio.PromptSaved))
+		return false
 	}
-	if err := RemoveSidecar(res.Path); err != nil {
-		s.log.Warn("sidecar not removed", "error", err)
-	}
+	s.ticket, s.filed = t, filed
 	s.rec.Outcome = astreinte.OutcomeVoicemail
 	s.rec.TicketID = t.ID
-	reachable := s.h.OnCall != nil && s.h.OnCall.Reachable(ctx, s.h.Now())
-	pr := promiseFor(t, filed, reachable)
-	s.log.Info("ticket created", "ticket", t.Number, "urgency", t.Urgency, "merged", filed.Merged,
-		"paging", filed.Paging, "reachable", reachable, "promise", pr)
+	s.log.Info("ticket created", "ticket", t.Number, "urgency", t.Urgency, "merged", filed.Merged, "paging", filed.Paging)
+	s.tell()
+	return true
+}
+
+// tell says the ticket's number and what will happen; key 1 during it
+// makes the ticket urgent, and the promise is said again as it now is.
+func (s *session) tell() {
+	merged := s.filed.Merged
+	for range maxAsks {
+		if !s.up() {
+			return
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, lookupTimeout)
+		reachable := s.h.OnCall != nil && s.h.OnCall.Reachable(ctx, s.h.Now())
+		cancel()
+		pr := promiseFor(s.ticket, s.filed, reachable)
+		s.log.Info("caller told", "ticket", s.ticket.Number, "promise", pr, "reachable", reachable)
+		k, err := s.ask(step{name: "told", parts: s.told(s.ticket, s.filed, pr, merged)})
+		if err != nil || k != answerUrgent {
+			return
+		}
+		merged = false // said once
+	}
+}
+
+// sayGoodbye ends a call whose ticket could not be written yet.
+func (s *session) sayGoodbye(first []int16) {
 	if s.up() {
-		s.pl.Play(false, s.told(t, filed, pr)...)
+		s.ask(step{name: "goodbye", parts: append([][]int16{first}, s.goodbye()...)})
+	}
+}
+
+// finishRecording closes the recording once the call is over. What the
+// caller said after the ticket was filed stays in it and the ticket is
+// amended to its new length; when they said nothing more, the recording is
+// cut back to what was filed. The sidecar goes once the ticket has it all.
+func (s *session) finishRecording(kept bool) {
+	s.m.SetRecorder(nil)
+	more := s.det.Speech()-s.speechAtFiling >= voiceMin
+	if !more {
+		if err := s.recorder.Trim(s.filedAt); err != nil {
+			s.log.Warn("recording not cut back to the message", "error", err)
+		}
+	}
+	res, err := s.recorder.Close()
+	if err != nil {
+		s.log.Error("closing the recording", "error", err, "path", res.Path)
+	}
+	if more && s.ticket != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+		defer cancel()
+		a := astreinte.Amendment{Recording: res.Path, Duration: res.Duration, Marks: s.marks}
+		if _, err := s.h.Tickets.Amend(ctx, s.ticket.ID, a); err != nil {
+			s.log.Error("the caller spoke after the ticket was filed: ticket not amended", "error", err, "ticket", s.ticket.Number)
+			return // the sidecar stays: the repair pass sees the recording
+		}
+		s.log.Info("the caller spoke after the ticket was filed: recording extended", "ticket", s.ticket.Number,
+			"duration", res.Duration, "more_speech", s.det.Speech()-s.speechAtFiling)
+	}
+	if kept {
+		if err := RemoveSidecar(res.Path); err != nil {
+			s.log.Warn("sidecar not removed", "error", err)
+		}
 	}
 }
 
@@ -157,14 +288,13 @@ func (s *session) run(cs astreinte.Case) {
 // urgent, their number becomes a callback ticket (the line's missed-call
 // rules), and they are told of the technical problem rather than beeped at
 // for a message nobody would hear.
-func (s *session) cannotRecord(cs astreinte.Case, answered time.Time) {
-	urgency := astreinte.NotUrgent
-	key, err := s.pl.Play(true, s.intro(cs, answered)...)
-	if key == '1' && !cs.Open() {
-		urgency = astreinte.Urgent
+func (s *session) cannotRecord() {
+	key, err := s.pl.Play(true, s.intro(s.cs, s.answered)...)
+	if key == '1' && s.closed {
+		s.urgency = astreinte.Urgent
 	}
-	s.log.Error("no recording possible; the call becomes a callback ticket", "urgency", urgency)
-	s.missedCall(cs, urgency)
+	s.log.Error("no recording possible; the call becomes a callback ticket", "urgency", s.urgency)
+	s.missedCall(s.cs, s.urgency)
 	s.rec.Outcome = astreinte.OutcomeFailed
 	if err == nil {
 		s.pl.Play(false, s.p.Must(audio.PromptError))
@@ -185,50 +315,41 @@ func (s *session) up() bool {
 	}
 }
 
-// noMessage decides that a recording holds no message: no voice in it
-// (not one voiced frame, or less than voiceMin in a recording shorter than
-// minLength or ended before the beep). Voice is never dropped for being
+// noMessage decides that a recording holds no message: no speech in it
+// (none at all, or less than voiceMin in a recording shorter than
+// minLength or ended before the beep). Speech is never dropped for being
 // short; silence is never a message, however long: the call is a missed
 // call then.
-func noMessage(res Result, minLength time.Duration, beforeBeep bool) bool {
-	if res.Voiced >= voiceMin {
+func noMessage(speech, length, minLength time.Duration, beforeBeep bool) bool {
+	if speech >= voiceMin {
 		return false
 	}
-	return res.Voiced == 0 || res.Duration < minLength || beforeBeep
-}
-
-// urgentMeta notes on the recording's sidecar that the caller chose
-// urgent, for a recovery after a crash.
-func (s *session) urgentMeta(rec *Recorder, cs astreinte.Case, answered time.Time) {
-	m := s.meta(cs, answered)
-	m.Urgency = string(astreinte.Urgent)
-	if err := rec.UpdateMeta(m); err != nil {
-		s.log.Warn("recording sidecar not updated", "error", err)
-	}
+	return speech == 0 || length < minLength || beforeBeep
 }
 
 // meta describes the call's recording.
-func (s *session) meta(cs astreinte.Case, answered time.Time) RecordingMeta {
+func (s *session) meta() RecordingMeta {
 	return RecordingMeta{
 		CallID: s.callID, Line: s.line.Name, CallerNumber: s.from.User, CallerName: s.from.Display,
-		Urgency: string(astreinte.NotUrgent), Case: string(cs), StartedAt: answered, Lang: s.p.Lang(), CallRow: s.callRowNow(),
+		Urgency: string(s.urgency), Case: string(s.cs), StartedAt: s.answered, Lang: s.p.Lang(), CallRow: s.callRowNow(),
+		VAD: s.line.vadConfig(),
 	}
 }
 
-// startRecorder starts the recording at the answer.
-func (s *session) startRecorder(cs astreinte.Case, now time.Time) (*Recorder, string) {
-	path := s.recordingPath(now)
+// startRecorder starts the recording at the answer; nil when none can be
+// made.
+func (s *session) startRecorder() *Recorder {
+	path := s.recordingPath(s.answered)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		s.log.Error("recording directory", "error", err)
-		return nil, path
+		return nil
 	}
-	rec, err := NewRecorder(path, s.meta(cs, now))
+	rec, err := NewRecorder(path, s.meta())
 	if err != nil {
 		s.log.Error("cannot record", "error", err)
-		return nil, path
+		return nil
 	}
-	rec.SetThreshold(s.line.Record.SilenceThreshold)
-	return rec, path
+	return rec
 }
 
 // intro is what the caller hears before the beep: out of hours the
@@ -351,9 +472,9 @@ func promiseFor(t *astreinte.Ticket, f astreinte.Filed, reachable bool) promise 
 
 // told is what the caller hears once the ticket is filed: its number, then
 // the promise.
-func (s *session) told(t *astreinte.Ticket, f astreinte.Filed, pr promise) [][]int16 {
+func (s *session) told(t *astreinte.Ticket, f astreinte.Filed, pr promise, merged bool) [][]int16 {
 	var parts [][]int16
-	if f.Merged {
+	if merged {
 		parts = append(parts, s.p.Must(audio.PromptMerged))
 	}
 	parts = append(parts, s.p.Must(audio.PromptSavedTicket), s.p.SpeakTicket(t.Number), audio.Silence(300*time.Millisecond))

@@ -88,20 +88,20 @@ func TestMissedCallTicket(t *testing.T) {
 func TestNoMessage(t *testing.T) {
 	const minLen = 2 * time.Second
 	tests := []struct {
-		name       string
-		res        Result
-		beforeBeep bool
-		want       bool
+		name           string
+		length, speech time.Duration
+		beforeBeep     bool
+		want           bool
 	}{
-		{"short with voice", Result{Duration: 800 * time.Millisecond, Voiced: 400 * time.Millisecond}, false, false},
-		{"hang-up over the greeting with voice", Result{Duration: 3 * time.Second, Voiced: 2 * time.Second}, true, false},
-		{"long silence", Result{Duration: 40 * time.Second}, false, true},
-		{"short, a click", Result{Duration: time.Second, Voiced: 40 * time.Millisecond}, false, true},
-		{"long, a little voice", Result{Duration: 10 * time.Second, Voiced: 100 * time.Millisecond}, false, false},
-		{"before the beep, a click", Result{Duration: 5 * time.Second, Voiced: 60 * time.Millisecond}, true, true},
+		{"short with voice", 800 * time.Millisecond, 400 * time.Millisecond, false, false},
+		{"hang-up over the greeting with voice", 3 * time.Second, 2 * time.Second, true, false},
+		{"long silence", 40 * time.Second, 0, false, true},
+		{"short, a click", time.Second, 40 * time.Millisecond, false, true},
+		{"long, a little voice", 10 * time.Second, 100 * time.Millisecond, false, false},
+		{"before the beep, a click", 5 * time.Second, 60 * time.Millisecond, true, true},
 	}
 	for _, tt := range tests {
-		if got := noMessage(tt.res, minLen, tt.beforeBeep); got != tt.want {
+		if got := noMessage(tt.speech, tt.length, minLen, tt.beforeBeep); got != tt.want {
 			t.Errorf("%s: noMessage = %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -169,8 +169,8 @@ func TestRecorderRestartAndMark(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Samples != int64(len(msg)) || res.Voiced < 1900*time.Millisecond {
-			t.Errorf("after Restart: %+v, want only the 2 s message, voiced", res)
+		if res.Samples != int64(len(msg)) {
+			t.Errorf("after Restart: %+v, want only the 2 s message", res)
 		}
 		got := readBack(t, res.Path)
 		if len(got) != len(msg) || got[0] != msg[0] || got[len(got)-1] != msg[len(msg)-1] {
@@ -191,9 +191,6 @@ func TestRecorderRestartAndMark(t *testing.T) {
 		if err := r.Mark(mark); err != nil {
 			t.Fatal(err)
 		}
-		if v := r.Voiced(); v > time.Second {
-			t.Errorf("the mark counted as voice: voiced %s", v)
-		}
 		feed(t, r, make([]int16, audio.SampleRate))
 		res, err := r.Close()
 		if err != nil {
@@ -207,53 +204,6 @@ func TestRecorderRestartAndMark(t *testing.T) {
 			t.Errorf("the mark is not right after what was said")
 		}
 	})
-}
-
-// TestRecorderVoice: speech starting signals once per start (barge-in);
-// clicks, background noise and silence do not.
-func TestRecorderVoice(t *testing.T) {
-	r, err := NewRecorder(filepath.Join(t.TempDir(), "v.wav"), testMeta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	voice := func() bool {
-		select {
-		case <-r.Voice():
-			return true
-		default:
-			return false
-		}
-	}
-	feed(t, r, make([]int16, audio.SampleRate))
-	// Background noise at -35 dBFS: above the silence threshold (it is
-	// recorded as voiced) but not loud enough to cut a prompt.
-	noise := speech(2*audio.SampleRate, 2)
-	for i := range noise {
-		noise[i] = int16(int(noise[i]) * 583 / 3277)
-	}
-	feed(t, r, noise)
-	if r.Voiced() < 1900*time.Millisecond {
-		t.Errorf("noise at -35 dBFS: voiced %s, want it counted", r.Voiced())
-	}
-	feed(t, r, speech(800, 3)) // a 100 ms click
-	feed(t, r, make([]int16, 800))
-	if voice() {
-		t.Fatal("silence, background noise or a 100 ms click signalled voice")
-	}
-	feed(t, r, speech(audio.SampleRate/2, 4))
-	if !voice() {
-		t.Fatal("500 ms of speech did not signal voice")
-	}
-	feed(t, r, speech(audio.SampleRate, 5))
-	if voice() {
-		t.Fatal("speech going on signalled again")
-	}
-	feed(t, r, make([]int16, 1600))
-	feed(t, r, speech(audio.SampleRate/2, 6))
-	if !voice() {
-		t.Fatal("speech starting again after a pause did not signal")
-	}
 }
 
 // recoverer keeps the tickets Recover asks for.
@@ -271,7 +221,7 @@ func TestRecoverSilentIsMissedCall(t *testing.T) {
 	dir := t.TempDir()
 	for name, pcm := range map[string][]int16{
 		"silent.wav": make([]int16, 3*audio.SampleRate),
-		"voiced.wav": speech(3*audio.SampleRate, 9),
+		"voiced.wav": talking(3 * audio.SampleRate),
 	} {
 		r, err := NewRecorder(filepath.Join(dir, name), testMeta)
 		if err != nil {

@@ -45,7 +45,7 @@ func (s *session) goodbye() [][]int16 {
 
 // customerNumber asks a caller out of hours whom t's caller ID (or the
 // callback number they typed) identifies as no customer for a customer
-// number: typed then #, read back, confirmed with 1 (or no key) or typed
+// number: typed then #, read back, confirmed with # (or no key) or typed
 // again with 2. Only a number that is a customer's is taken; an unknown
 // one is said so and may be typed again. No key within customerKeyWait,
 // a hang-up before the read-back or numberTries failures: "". It asks
@@ -75,15 +75,12 @@ func (s *session) customerNumber(t *astreinte.Ticket) string {
 			}
 			continue
 		}
-		k, err := s.pl.Play(true, s.p.Must(audio.PromptCustomerReadback), s.p.Number(typed), audio.Silence(200*time.Millisecond),
-			s.p.Must(audio.PromptCustomerConfirm))
-		if err == nil && k == 0 {
-			k, err = s.pl.WaitKey(confirmWait)
-		}
+		k, err := s.ask(step{name: audio.PromptCustomerConfirm, keys: "#2", wait: confirmWait,
+			parts: [][]int16{s.p.Must(audio.PromptCustomerReadback), s.p.Number(typed), audio.Silence(200 * time.Millisecond), s.p.Must(audio.PromptCustomerConfirm)}})
 		if k == '2' && err == nil {
 			continue
 		}
-		// 1, no key or a hang-up after hearing it read back: it stands.
+		// #, no key or a hang-up after hearing it read back: it stands.
 		s.log.Info("customer number typed", "customer", c.Number, "contract", c.Contract)
 		return c.Number
 	}

@@ -65,14 +65,16 @@ func typing(keys map[time.Duration]rune, at time.Duration, digits string) {
 
 // TestCustomerNumber: out of hours, a caller whose number is no
 // customer's may type a customer number after the message; it is read
-// back, confirmed with 1 or typed again with 2, only a listed number is
+// back, confirmed with # or typed again with 2, only a listed number is
 // taken, and no key within 4 s goes on without one. The promise follows
 // what Take returns for the ticket with its customer.
 func TestCustomerNumber(t *testing.T) {
-	// The caller (0611111111, no customer's) talks from 1 s to 3 s and
-	// ends the message with # at 4 s; "2 for another number" follows, then
-	// 3 s for that key: the customer-number question starts at ask.
-	ask := 4*time.Second + promptLen(t, audio.PromptCallbackOther) + otherWait
+	// The caller (0611111111, no customer's) talks from 1 s to 3 s, over
+	// the greeting, which stops at 2.5 s (1.5 s of speech), and ends the
+	// message with # at 4 s; the urgency question they did not hear follows
+	// with 4 s for key 1, then "2 for another number" and 3 s for that key:
+	// the customer-number question starts at ask.
+	ask := 4*time.Second + promptLen(t, audio.PromptUrgencyAfter) + urgencyKeyWait + promptLen(t, audio.PromptCallbackOther) + otherWait
 	talk := func(at time.Duration) bool { return at >= time.Second && at < 3*time.Second }
 	// Take pages only for customer 4711 (its contract has on-call).
 	decide := func(tk *astreinte.Ticket) astreinte.Filed { return astreinte.Filed{Paging: tk.Customer == "4711"} }
@@ -84,17 +86,17 @@ func TestCustomerNumber(t *testing.T) {
 		heard    []string
 		notHeard []string
 	}{
-		{"typed and confirmed with 1", func(keys map[time.Duration]rune) {
+		{"typed and confirmed with #", func(keys map[time.Duration]rune) {
 			typing(keys, ask+time.Second, "4711#")
-			keys[ask+3500*time.Millisecond] = '1'
+			keys[ask+3500*time.Millisecond] = '#'
 		}, "4711", []string{"4711"},
 			[]string{audio.PromptCustomerNumber, audio.PromptCustomerReadback, audio.PromptUrgentCallback},
 			[]string{audio.PromptCustomerUnknown, audio.PromptCallbackBy}},
-		{"typed, 2, typed again, 1", func(keys map[time.Duration]rune) {
+		{"typed, 2, typed again, #", func(keys map[time.Duration]rune) {
 			typing(keys, ask+time.Second, "4711#")
 			keys[ask+3500*time.Millisecond] = '2'
 			typing(keys, ask+4500*time.Millisecond, "4712#")
-			keys[ask+7*time.Second] = '1'
+			keys[ask+7*time.Second] = '#'
 		}, "4712", []string{"4711", "4712"},
 			[]string{audio.PromptCustomerReadback, audio.PromptCallbackBy},
 			[]string{audio.PromptUrgentCallback, audio.PromptCustomerUnknown}},

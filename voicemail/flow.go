@@ -12,6 +12,7 @@ import (
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/sip/media"
+	"github.com/astreinte/astreinte/vad"
 )
 
 // Tickets records every call, whatever came of it, and turns a recorded
@@ -21,6 +22,10 @@ type Tickets interface {
 	StartCall(ctx context.Context, c *astreinte.Call) error
 	EndCall(ctx context.Context, c *astreinte.Call) error
 	Take(ctx context.Context, t *astreinte.Ticket) (astreinte.Filed, error)
+	// Amend updates the ticket this call filed, while the caller is still
+	// on the line or once they hung up: they pressed 1 after it was
+	// filed, or said more (the recording grew).
+	Amend(ctx context.Context, id int64, a astreinte.Amendment) (astreinte.Filed, error)
 }
 
 // Calendar says which case applies at a time: open, out of hours, holiday…
@@ -114,6 +119,24 @@ type session struct {
 	from   sip.Party       // the caller
 	done   <-chan struct{} // closed when the call ended
 	closed bool            // out of hours: the urgency key counts
+
+	// The answered call (run).
+	cs        astreinte.Case
+	answered  time.Time
+	det       *vad.Detector // the caller's voice
+	recorder  *Recorder     // nil when no recording can be made
+	urgency   astreinte.Urgency
+	menuHeard bool             // the urgency question was heard whole, or answered
+	marks     []astreinte.Mark // along the recording
+	messageAt time.Duration    // where the message after the beep starts
+	// speechDropped is the speech the recording dropped at the beep (less
+	// than voiceMin over the greeting).
+	speechDropped time.Duration
+	// The ticket, once filed, and the recording as it was then.
+	ticket         *astreinte.Ticket
+	filed          astreinte.Filed
+	filedAt        int64         // samples
+	speechAtFiling time.Duration // det.Speech() then
 }
 
 // ServeCall runs the caller's flow for one call.
@@ -235,13 +258,22 @@ func (s *session) recordingPath(now time.Time) string {
 	return filepath.Join(s.h.RecordDir, now.Format("2006/01/02"), now.Format("150405")+"-"+id+".wav")
 }
 
-// waitMessageEnd blocks until the message is over and says why.
-func (s *session) waitMessageEnd(rec *Recorder, urgency *astreinte.Urgency) string {
+// waitMessageEnd blocks until the message is over and says why. A caller
+// who has spoken (spoke, or speech heard since the call began to wait)
+// ends it by Record.Silence of quiet; one who has not is not cut off by
+// that silence: after speakNudgeAfter they are told to speak after the
+// beep, beeped at again, and the message ends without speech only
+// speakWaitAfterNudge later. # ends it; key 1 out of hours says urgent.
+func (s *session) waitMessageEnd(spoke bool) string {
 	maxT := time.NewTimer(s.line.Record.MaxLength)
 	defer maxT.Stop()
+	limit := s.line.Record.Silence
+	segs := s.det.Segments()
+	spoke = spoke || s.det.Talking()
+	waitFrom, nudged := time.Now(), false
 	// Checked when the quiet could first reach the limit, not on a
 	// steady tick: a caller talking costs a wake-up every few seconds.
-	check := time.NewTimer(s.line.Record.Silence)
+	check := time.NewTimer(minQuietCheck)
 	defer check.Stop()
 	var q quietWatch
 	for {
@@ -249,16 +281,35 @@ func (s *session) waitMessageEnd(rec *Recorder, urgency *astreinte.Urgency) stri
 		case k := <-s.m.DTMF():
 			switch {
 			case k == '#':
+				s.mark(astreinte.MarkKey, "#")
 				return "pound"
 			case k == '1' && s.closed:
-				*urgency = astreinte.Urgent
-				s.log.Info("urgency chosen", "urgency", astreinte.Urgent, "key", "1", "during", "message")
+				s.mark(astreinte.MarkKey, "1")
+				s.urgent("message")
 			}
 		case now := <-check.C:
-			if q.ended(now, rec.Duration(), rec.Silence(), s.line.Record.Silence) {
+			spoke = spoke || s.det.Segments() > segs
+			if spoke {
+				if q.ended(now, s.det.Heard(), s.det.Quiet(), limit) {
+					return "silence"
+				}
+				check.Reset(q.wait(limit))
+				continue
+			}
+			switch waited := now.Sub(waitFrom); {
+			case !nudged && waited >= speakNudgeAfter:
+				nudged = true
+				s.log.Info("nothing said since the beep: asked to speak")
+				s.mark(astreinte.MarkPrompt, audio.PromptSpeakAfterBeep)
+				if _, err := s.pl.Play(false, s.p.Must(audio.PromptSpeakAfterBeep), s.p.Must(audio.PromptBeep)); err != nil {
+					return "hangup"
+				}
+				s.mark(astreinte.MarkBeep, audio.PromptSpeakAfterBeep)
+				waitFrom = time.Now()
+			case nudged && waited >= speakWaitAfterNudge:
 				return "silence"
 			}
-			check.Reset(q.wait(s.line.Record.Silence))
+			check.Reset(minQuietCheck)
 		case <-maxT.C:
 			return "max_length"
 		case <-s.done:

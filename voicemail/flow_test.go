@@ -98,6 +98,32 @@ type fakeTickets struct {
 	// customer, say) instead of filed.
 	decide func(t *astreinte.Ticket) astreinte.Filed
 	got    []astreinte.Ticket
+	// amended are the amendments of the tickets filed, in order.
+	amended []astreinte.Amendment
+	// amendFiled is what Amend returns.
+	amendFiled astreinte.Filed
+}
+
+func (f *fakeTickets) Amend(_ context.Context, id int64, a astreinte.Amendment) (astreinte.Filed, error) {
+	if id < 1 || int(id) > len(f.got) {
+		return astreinte.Filed{}, astreinte.ErrNotFound
+	}
+	f.amended = append(f.amended, a)
+	if a.Recording != "" {
+		f.got[id-1].Duration = a.Duration
+		f.got[id-1].Marks = a.Marks
+	}
+	return f.amendFiled, nil
+}
+
+// urgentLate says whether the flow made ticket 1 urgent after filing it.
+func (f *fakeTickets) urgentLate() bool {
+	for _, a := range f.amended {
+		if a.Urgent {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *fakeTickets) StartCall(context.Context, *astreinte.Call) error { return nil }
@@ -153,7 +179,8 @@ func runFlowWith(t *testing.T, cs astreinte.Case, from string, c fakeCall, tk *f
 	go func() {
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
-		voice, quiet := speech(160, 1), make([]int16, 160)
+		voice, quiet := syllables(), make([]int16, 160)
+		frame := 0
 		for {
 			select {
 			case <-m.done:
@@ -172,13 +199,14 @@ func runFlowWith(t *testing.T, cs astreinte.Case, from string, c fakeCall, tk *f
 					m.dtmf <- r
 				}
 			}
-			frame := quiet
+			pcm := quiet
 			if c.talk != nil && c.talk(at) {
-				frame = voice
+				pcm = voice[frame%len(voice)]
+				frame++
 			}
 			m.mu.Lock()
 			if m.rec != nil {
-				m.rec.WriteSamples(frame)
+				m.rec.WriteSamples(pcm)
 			}
 			m.mu.Unlock()
 		}
@@ -186,6 +214,23 @@ func runFlowWith(t *testing.T, cs astreinte.Case, from string, c fakeCall, tk *f
 	s.run(cs)
 	cancel()
 	return m
+}
+
+// syllables is a talking caller's audio, 20 ms frames: 200 ms of voice at
+// about -20 dBFS, then 60 ms 30 dB lower, as syllables go; a steady level
+// would be taken for noise by the voice detector.
+func syllables() [][]int16 {
+	var frames [][]int16
+	for i := range 13 {
+		f := speech(160, uint64(i+1))
+		if i >= 10 {
+			for j := range f {
+				f[j] /= 32
+			}
+		}
+		frames = append(frames, f)
+	}
+	return frames
 }
 
 // TestFlow: what the caller hears and what is filed, on a fake clock.
@@ -206,14 +251,14 @@ func TestFlow(t *testing.T) {
 			}
 		})
 	})
-	t.Run("talks from 1 s: the greeting stops, the voice is kept before the beep", func(t *testing.T) {
+	t.Run("talks from 1 s: the greeting stops after 1.5 s of it, the voice is kept before the beep", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			tk := &fakeTickets{}
 			talk := func(at time.Duration) bool { return at >= time.Second && at < 7*time.Second }
 			m := runFlow(t, astreinte.CaseOutOfHours, "0612345678", fakeCall{talk: talk, hangup: 8 * time.Second}, tk, false)
 			beep := m.heardAt(audio.PromptBeep)
-			if beep < time.Second || beep > 1500*time.Millisecond {
-				t.Errorf("beep at %s, want right after the voice started at 1 s (barge-in)", beep)
+			if beep < 2400*time.Millisecond || beep > 2700*time.Millisecond {
+				t.Errorf("beep at %s, want 1.5 s after the voice started at 1 s (barge-in)", beep)
 			}
 			if len(tk.got) != 1 || tk.got[0].Kind != astreinte.KindVoicemail || tk.got[0].MessageAt <= 0 || tk.got[0].Duration < 6*time.Second {
 				t.Errorf("filed %+v, want a voicemail of ≥ 6 s with the voice before the beep kept", tk.got)
@@ -223,9 +268,9 @@ func TestFlow(t *testing.T) {
 	t.Run("hangs up before the beep with voice in it: still a message", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			tk := &fakeTickets{}
-			// Short bursts (120 ms on, 60 ms off): voice, but never long
-			// enough at once to cut the greeting.
-			bursts := func(at time.Duration) bool { return at%(180*time.Millisecond) < 120*time.Millisecond }
+			// "Allô ?" and a pause, over and over (600 ms on, 800 ms off):
+			// voice, but never long enough at once to cut the greeting.
+			bursts := func(at time.Duration) bool { return at%(1400*time.Millisecond) < 600*time.Millisecond }
 			m := runFlow(t, astreinte.CaseOutOfHours, "0612345678", fakeCall{talk: bursts, hangup: 2 * time.Second}, tk, false)
 			if m.heardAt(audio.PromptBeep) >= 0 {
 				t.Fatalf("played %+v: the beep came, the case is a hang-up before it", m.played)

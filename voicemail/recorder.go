@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/vad"
 )
 
 // ErrRecorderClosed is returned by WriteSamples after Close or Discard, and
@@ -42,13 +43,15 @@ type RecordingMeta struct {
 	Case         string    `json:"case"`    // astreinte.Case
 	StartedAt    time.Time `json:"started_at"`
 	Lang         string    `json:"lang"`
+	// VAD is the line's voice detection, so that a recording repaired
+	// after a crash is judged as the call would have judged it.
+	VAD vad.Config `json:"vad"`
 }
 
 // Result describes a closed recording.
 type Result struct {
 	Path     string        // the WAV file; its ".part" name if the final rename failed
 	Duration time.Duration // length of the audio in the file
-	Voiced   time.Duration // time above the silence threshold
 	Samples  int64         // samples in the file
 	Peak     float64       // peak level in dBFS (floored at -100)
 	RMS      float64       // RMS level in dBFS (floored at -100)
@@ -88,8 +91,8 @@ type Recorder struct {
 	m       meter
 	err     error // first write error; sticky
 
-	voice  chan struct{} // speech started (meter onsets), for barge-in
-	onsets int64         // onsets already signalled
+	// linked: Checkpoint gave the file its final name too, while it grows.
+	linked bool
 
 	closed    bool
 	discarded bool
@@ -120,12 +123,10 @@ func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
 		return nil, fmt.Errorf("record %s: %w", path, err)
 	}
 	r := &Recorder{
-		path:  path,
-		part:  part,
-		f:     f,
-		buf:   make([]byte, 0, recordChunk),
-		m:     newMeter(DefaultSilenceThreshold),
-		voice: make(chan struct{}, 1),
+		path: path,
+		part: part,
+		f:    f,
+		buf:  make([]byte, 0, recordChunk),
 	}
 	audio.PutWAVHeader(&r.hdr, 0)
 	if _, err := f.Write(r.hdr[:]); err != nil {
@@ -135,14 +136,6 @@ func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
 		return nil, fmt.Errorf("record %s: write header: %w", path, err)
 	}
 	return r, nil
-}
-
-// SetThreshold sets the silence threshold, an RMS level in dBFS (e.g. -40),
-// for the frames measured from now on. The default is DefaultSilenceThreshold.
-func (r *Recorder) SetThreshold(dbfs float64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.m.setThreshold(dbfs)
 }
 
 // writable says why nothing more can be recorded: closed, or a write
@@ -165,13 +158,6 @@ func (r *Recorder) WriteSamples(s []int16) error {
 		return err
 	}
 	r.m.add(s)
-	if r.m.onsets != r.onsets {
-		r.onsets = r.m.onsets
-		select {
-		case r.voice <- struct{}{}:
-		default: // one pending signal is enough
-		}
-	}
 	return r.write(s)
 }
 
@@ -234,27 +220,11 @@ func (r *Recorder) patchHeader() error {
 	return err
 }
 
-// Silence returns how long the recording has been below the silence
-// threshold, counted in whole 20 ms frames since the last voiced one.
-func (r *Recorder) Silence() time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return audio.DurationOf(r.m.tail)
-}
-
 // Duration returns the length of the audio recorded so far.
 func (r *Recorder) Duration() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return audio.DurationOf(r.samples)
-}
-
-// Voiced returns the total time of the 20 ms frames above the silence
-// threshold so far.
-func (r *Recorder) Voiced() time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return audio.DurationOf(min(r.m.voiced, r.samples))
 }
 
 // Err returns the write error that stopped the recording, or nil.
@@ -292,7 +262,13 @@ func (r *Recorder) Close() (Result, error) {
 		errs = append(errs, fmt.Errorf("record %s: close: %w", r.path, err))
 	}
 	final := r.part
-	if err := os.Rename(r.part, r.path); err != nil {
+	// Linked by Checkpoint, the final name is the same file already: the
+	// ".part" name goes (renaming a link onto itself would do nothing).
+	finish := os.Rename
+	if r.linked {
+		finish = func(part, _ string) error { return os.Remove(part) }
+	}
+	if err := finish(r.part, r.path); err != nil {
 		errs = append(errs, fmt.Errorf("record %s: %w", r.path, err))
 	} else {
 		final = r.path
@@ -300,16 +276,88 @@ func (r *Recorder) Close() (Result, error) {
 			errs = append(errs, fmt.Errorf("record %s: %w", r.path, err))
 		}
 	}
-	r.res = Result{
-		Path:     final,
+	if r.linked {
+		final = r.path
+	}
+	r.res = r.result(final)
+	r.closeErr = errors.Join(errs...)
+	return r.res, r.closeErr
+}
+
+// result describes the file as it is; r.mu is held.
+func (r *Recorder) result(path string) Result {
+	return Result{
+		Path:     path,
 		Duration: audio.DurationOf(r.samples),
-		Voiced:   audio.DurationOf(min(r.m.voiced, r.samples)),
 		Samples:  r.samples,
 		Peak:     max(minDBFS, r.m.peakDBFS()),
 		RMS:      max(minDBFS, r.m.rmsDBFS()),
 	}
-	r.closeErr = errors.Join(errs...)
-	return r.res, r.closeErr
+}
+
+// Checkpoint makes what was recorded so far durable under the final name
+// while the recording goes on: the call files its ticket with it, and the
+// caller may still speak. It writes what is buffered, brings the header up
+// to date, syncs, and links path to the ".part" file (one file, two names:
+// later audio lands under both, and the header keeps up). Close then
+// removes the ".part" name. It returns the recording as it is.
+func (r *Recorder) Checkpoint() (Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.writable(); err != nil {
+		return r.result(r.part), err
+	}
+	if err := r.flush(); err != nil {
+		return r.result(r.part), err
+	}
+	if err := r.f.Sync(); err != nil {
+		return r.result(r.part), fmt.Errorf("record %s: sync: %w", r.path, err)
+	}
+	if !r.linked {
+		if err := os.Link(r.part, r.path); err != nil {
+			return r.result(r.part), fmt.Errorf("record %s: %w", r.path, err)
+		}
+		r.linked = true
+		if err := syncDir(filepath.Dir(r.path)); err != nil {
+			return r.result(r.path), fmt.Errorf("record %s: %w", r.path, err)
+		}
+	}
+	return r.result(r.path), nil
+}
+
+// Trim drops what was recorded after the first samples: the flow keeps
+// the call's audio after the message only when the caller spoke in it.
+func (r *Recorder) Trim(samples int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.writable(); err != nil {
+		return err
+	}
+	if samples >= r.samples {
+		return nil
+	}
+	if err := r.flush(); err != nil {
+		return err
+	}
+	r.samples, r.written = samples, 2*samples
+	if err := r.f.Truncate(audio.WAVHeaderSize + r.written); err != nil {
+		r.err = fmt.Errorf("record %s: trim: %w", r.path, err)
+		return r.err
+	}
+	if sk, ok := r.f.(io.Seeker); ok {
+		if _, err := sk.Seek(audio.WAVHeaderSize+r.written, io.SeekStart); err != nil {
+			r.err = fmt.Errorf("record %s: trim: %w", r.path, err)
+			return r.err
+		}
+	}
+	return r.patchHeader()
+}
+
+// Samples returns how many samples are recorded so far.
+func (r *Recorder) Samples() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.samples
 }
 
 // Discard ends the recording and deletes its file, closed or not, and its
@@ -370,14 +418,8 @@ func syncDir(dir string) error {
 	return err
 }
 
-// Voice returns a channel that receives a signal each time the caller
-// starts speaking: 240 ms of frames 10 dB above the silence threshold in a
-// row, after a lower frame.
-// The flow stops a prompt on it (barge-in). One signal waits at most.
-func (r *Recorder) Voice() <-chan struct{} { return r.voice }
-
-// Mark appends s (a marker tone) to the recording without measuring it:
-// it counts in Duration but not in Voiced or Silence. The flow marks where
+// Mark appends s (a marker tone) to the recording without measuring its
+// level: it counts in Duration only. The flow marks where
 // the message proper starts after what the caller said over the prompts.
 func (r *Recorder) Mark(s []int16) error {
 	r.mu.Lock()
@@ -400,7 +442,7 @@ func (r *Recorder) Restart() error {
 	}
 	r.buf = r.buf[:0]
 	r.written, r.samples = 0, 0
-	r.m.reset()
+	r.m = meter{}
 	if err := r.f.Truncate(audio.WAVHeaderSize); err != nil {
 		r.err = fmt.Errorf("record %s: restart: %w", r.path, err)
 		return r.err

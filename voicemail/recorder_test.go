@@ -90,8 +90,8 @@ func TestRecorderRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Result{Path: path, Duration: 3500 * time.Millisecond, Voiced: 3500 * time.Millisecond, Samples: int64(len(in))}
-	if res.Path != want.Path || res.Duration != want.Duration || res.Voiced != want.Voiced || res.Samples != want.Samples {
+	want := Result{Path: path, Duration: 3500 * time.Millisecond, Samples: int64(len(in))}
+	if res.Path != want.Path || res.Duration != want.Duration || res.Samples != want.Samples {
 		t.Errorf("Result = %+v, want %+v", res, want)
 	}
 	if math.Abs(res.RMS+20) > 0.5 || res.Peak < res.RMS || res.Peak > 0 {
@@ -121,53 +121,6 @@ func TestRecorderRoundTrip(t *testing.T) {
 	}
 	if err := r.WriteSamples(in[:160]); !errors.Is(err, ErrRecorderClosed) {
 		t.Errorf("WriteSamples after Close: %v", err)
-	}
-}
-
-func TestRecorderSilence(t *testing.T) {
-	const quiet = 100 // about -50 dBFS RMS: line noise
-	noise := func(n int, level float64) []int16 {
-		r := rand.New(rand.NewPCG(uint64(n), 2))
-		s := make([]int16, n)
-		for i := range s {
-			s[i] = int16(r.NormFloat64() * level)
-		}
-		return s
-	}
-	steps := []struct {
-		name            string
-		threshold       float64 // 0: unchanged
-		audio           []int16
-		silence, voiced time.Duration
-		duration        time.Duration
-	}{
-		{name: "speech", audio: speech(audio.SampleRate, 3), silence: 0, voiced: time.Second, duration: time.Second},
-		{name: "line noise", audio: noise(2*audio.SampleRate, quiet), silence: 2 * time.Second, voiced: time.Second, duration: 3 * time.Second},
-		{name: "speech again", audio: speech(audio.SampleRate/2, 4), silence: 0, voiced: 1500 * time.Millisecond, duration: 3500 * time.Millisecond},
-		{name: "digital silence, odd sizes", audio: make([]int16, 2410), silence: 300 * time.Millisecond, voiced: 1500 * time.Millisecond, duration: 3801250 * time.Microsecond},
-		{name: "noise above a -60 dBFS threshold", threshold: -60, audio: noise(audio.SampleRate/5, quiet), silence: 0, voiced: 1700 * time.Millisecond, duration: 4001250 * time.Microsecond},
-	}
-	r, err := NewRecorder(filepath.Join(t.TempDir(), "msg.wav"), testMeta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Discard()
-	for _, st := range steps {
-		if st.threshold != 0 {
-			r.SetThreshold(st.threshold)
-		}
-		// Pieces that do not line up with the 20 ms frames.
-		for s := st.audio; len(s) > 0; {
-			n := min(241, len(s))
-			if err := r.WriteSamples(s[:n]); err != nil {
-				t.Fatal(err)
-			}
-			s = s[n:]
-		}
-		if r.Silence() != st.silence || r.Voiced() != st.voiced || r.Duration() != st.duration {
-			t.Errorf("after %s: audio.Silence %v, Voiced %v, Duration %v; want %v, %v, %v", st.name,
-				r.Silence(), r.Voiced(), r.Duration(), st.silence, st.voiced, st.duration)
-		}
 	}
 }
 
@@ -292,7 +245,7 @@ func TestRecorderConcurrentUse(t *testing.T) {
 	wg.Go(func() { feed(t, r, speech(2*audio.SampleRate, 7)) })
 	wg.Go(func() {
 		for range 1000 {
-			_, _, _ = r.Silence(), r.Duration(), r.Voiced()
+			_, _ = r.Duration(), r.Samples()
 		}
 	})
 	wg.Wait()
@@ -322,4 +275,89 @@ func writeFile(t *testing.T, path string, b []byte) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRecorderCheckpoint: the flow files the recording at the end of the
+// message and goes on recording what the caller says after it; the file
+// under its final name is the same file, playable at every step; cut back,
+// it is what was filed; killed, it is repaired as filed (its ticket may
+// exist) with all that was written.
+func TestRecorderCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	msg, more := talking(3*audio.SampleRate), talking(2*audio.SampleRate)
+	t.Run("more said, closed", func(t *testing.T) {
+		path := filepath.Join(dir, "a.wav")
+		r, err := NewRecorder(path, testMeta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed(t, r, msg)
+		res, err := r.Checkpoint()
+		if err != nil || res.Path != path || res.Samples != int64(len(msg)) {
+			t.Fatalf("Checkpoint: %+v, %v", res, err)
+		}
+		if got := readBack(t, path); !slices.Equal(got, msg) {
+			t.Errorf("after Checkpoint the file holds %d samples, want the %d of the message", len(got), len(msg))
+		}
+		feed(t, r, more)
+		res, err = r.Close()
+		if err != nil || res.Path != path || res.Samples != int64(len(msg)+len(more)) {
+			t.Fatalf("Close: %+v, %v", res, err)
+		}
+		if got := readBack(t, path); !slices.Equal(got, append(slices.Clone(msg), more...)) {
+			t.Errorf("closed, the file holds %d samples, want %d", len(got), len(msg)+len(more))
+		}
+		if _, err := os.Stat(path + ".part"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf(".part still there: %v", err)
+		}
+	})
+	t.Run("nothing more said: trimmed", func(t *testing.T) {
+		path := filepath.Join(dir, "b.wav")
+		r, err := NewRecorder(path, testMeta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed(t, r, msg)
+		filed, err := r.Checkpoint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed(t, r, make([]int16, 3*audio.SampleRate+77))
+		if err := r.Trim(filed.Samples); err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.Close()
+		if err != nil || res.Samples != filed.Samples {
+			t.Fatalf("Close: %+v, %v", res, err)
+		}
+		if got := readBack(t, path); !slices.Equal(got, msg) {
+			t.Errorf("trimmed, the file holds %d samples, want %d", len(got), len(msg))
+		}
+	})
+	t.Run("killed after the checkpoint", func(t *testing.T) {
+		sub := filepath.Join(dir, "crash")
+		os.MkdirAll(sub, 0o700)
+		path := filepath.Join(sub, "c.wav")
+		r, err := NewRecorder(path, testMeta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed(t, r, msg)
+		if _, err := r.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+		feed(t, r, more)
+		r.f.Close() // killed: no Close
+		found, err := RepairRecordings(sub)
+		if err != nil || len(found) != 1 || !found[0].Closed || found[0].Path != path {
+			t.Fatalf("repair: %+v, %v; want the recording back as filed", found, err)
+		}
+		flushed := (len(msg) + len(more)) / (recordChunk / 2) * (recordChunk / 2)
+		if got := readBack(t, path); len(got) < len(msg) || len(got) != flushed {
+			t.Errorf("repaired file holds %d samples, want the %d flushed before the kill", len(got), flushed)
+		}
+		if _, err := os.Stat(path + ".part"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf(".part still there: %v", err)
+		}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/vad"
 )
 
 // Recovered is a recording found by RepairRecordings that may lack a ticket.
@@ -21,7 +22,7 @@ type Recovered struct {
 	Path     string        // the WAV file, under its final name
 	Meta     RecordingMeta // from the sidecar; zero if there was none
 	Duration time.Duration
-	Voiced   time.Duration // at DefaultSilenceThreshold
+	Voiced   time.Duration // speech in it, by the line's voice detection (Meta.VAD)
 	// Closed is true for a recording that was closed normally but whose
 	// sidecar is still there: its ticket may or may not exist (the process
 	// stopped between Close and RemoveSidecar, or creating the ticket
@@ -123,8 +124,23 @@ func isWAVName(path string) bool {
 // was renamed, even with an error.
 func repairPart(part string) (Recovered, error) {
 	final := strings.TrimSuffix(part, ".part")
-	if _, err := os.Lstat(final); err == nil {
-		return Recovered{}, fmt.Errorf("repair %s: %s exists too; both left as they are", part, filepath.Base(final))
+	if fi, err := os.Lstat(final); err == nil {
+		pi, perr := os.Lstat(part)
+		if perr != nil || !os.SameFile(fi, pi) {
+			return Recovered{}, fmt.Errorf("repair %s: %s exists too; both left as they are", part, filepath.Base(final))
+		}
+		// One file under both names: the call filed it (Checkpoint) and
+		// went on recording. Its ticket may exist; its length is the file's.
+		if err := patchSizes(final); err != nil {
+			return Recovered{}, fmt.Errorf("repair %s: %w", part, err)
+		}
+		if err := os.Remove(part); err != nil {
+			return Recovered{}, fmt.Errorf("repair %s: %w", part, err)
+		}
+		if err := syncDir(filepath.Dir(final)); err != nil {
+			return Recovered{}, fmt.Errorf("repair %s: %w", part, err)
+		}
+		return recovered(final, true)
 	}
 	if err := patchSizes(part); err != nil {
 		return Recovered{}, fmt.Errorf("repair %s: %w", part, err)
@@ -238,9 +254,7 @@ func recovered(wav string, closed bool) (Recovered, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("repair %s: %w", wav, err))
 	}
-	m := newMeter(DefaultSilenceThreshold)
-	m.add(s)
-	rec.Duration = audio.DurationOf(m.total)
-	rec.Voiced = audio.DurationOf(m.voiced)
+	rec.Duration = audio.DurationOf(int64(len(s)))
+	rec.Voiced = vad.Measure(rec.Meta.VAD, s)
 	return rec, errors.Join(errs...)
 }
