@@ -9,26 +9,26 @@ import (
 // JSON is a ticket as the JSON API and `astreinte tickets --json` print
 // it: snake_case names, times in RFC 3339 (UTC), absent times omitted.
 type JSON struct {
-	Number          string      `json:"number"`
-	Status          string      `json:"status"`
-	Urgency         string      `json:"urgency"`
-	Case            string      `json:"case"`
-	Line            string      `json:"line"`
-	CallerNumber    string      `json:"caller_number"`
-	CallerName      string      `json:"caller_name"`
-	CallbackNumber  string      `json:"callback_number,omitempty"` // E.164: call the caller back on it
-	Kind            string      `json:"kind"`                      // voicemail or missed_call
-	Customer        string      `json:"customer,omitempty"`        // "" : unidentified
-	Contract        string      `json:"contract,omitempty"`
-	Unverified      bool        `json:"unverified"`
-	CreatedAt       time.Time   `json:"created_at"`
-	DueAt           *time.Time  `json:"due_at,omitempty"`
-	Overdue         bool        `json:"overdue"`
-	AckedBy         string      `json:"acked_by,omitempty"`
-	AckedAt         *time.Time  `json:"acked_at,omitempty"`
-	ResolvedAt      *time.Time  `json:"resolved_at,omitempty"`
-	DurationSeconds float64     `json:"duration_seconds"`
-	Recording       string      `json:"recording,omitempty"` // the first call's WAV file, on the server
+	Number          string     `json:"number"`
+	Status          string     `json:"status"`
+	Urgency         string     `json:"urgency"`
+	Case            string     `json:"case"`
+	Line            string     `json:"line"`
+	CallerNumber    string     `json:"caller_number"`
+	CallerName      string     `json:"caller_name"`
+	CallbackNumber  string     `json:"callback_number,omitempty"` // E.164: call the caller back on it
+	Kind            string     `json:"kind"`                      // voicemail or missed_call
+	Customer        string     `json:"customer,omitempty"`        // "" : unidentified
+	Contract        string     `json:"contract,omitempty"`
+	Unverified      bool       `json:"unverified"`
+	CreatedAt       time.Time  `json:"created_at"`
+	DueAt           *time.Time `json:"due_at,omitempty"`
+	Overdue         bool       `json:"overdue"`
+	AckedBy         string     `json:"acked_by,omitempty"`
+	AckedAt         *time.Time `json:"acked_at,omitempty"`
+	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
+	DurationSeconds float64    `json:"duration_seconds"`
+	Recording       string     `json:"recording,omitempty"` // the first call's WAV file, on the server
 	// RecordingCount is how many messages the ticket has (listings too).
 	RecordingCount int `json:"recording_count"`
 	// Recordings are every message, newest first (a ticket read alone).
