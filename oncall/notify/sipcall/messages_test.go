@@ -68,7 +68,9 @@ func TestMessagesWalk(t *testing.T) {
 // at once), 2 again for the earlier one, then 1.
 func TestCallOutSeveralMessages(t *testing.T) {
 	n := newNotifier(t)
-	rec := func(name string) string { return filepath.Join("..", "..", "..", "audio", "prompts", "fr", name+".wav") }
+	rec := func(name string) string {
+		return filepath.Join("..", "..", "..", "audio", "prompts", "fr", name+".wav")
+	}
 	ph := startPhone(t, 200, func(d *sipgo.DialogServerSession) { press(d, 700*time.Millisecond, "2", "2", "1") })
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
