@@ -98,6 +98,9 @@ type Ticket struct {
 	// same caller that joined it. Filled by the store when it reads a
 	// ticket; empty for a ticket without audio.
 	Recordings []Recording
+	// RecordingCount is how many messages the ticket has, set by every
+	// store read (listings included, where Recordings stays empty).
+	RecordingCount int
 }
 
 // Recording is one message of a ticket: the audio of one call.

@@ -47,6 +47,11 @@ const (
 	PromptPageAcked          = "page_acked"
 	PromptPagePassed         = "page_passed"
 	PromptPageNoMessage      = "page_no_message"
+	PromptPageMessages       = "page_messages"     // several messages: the newest first
+	PromptPageEarlier        = "page_earlier"      // before an earlier message
+	PromptPageNewest         = "page_newest"       // before the newest, heard again
+	PromptPageMenuMore       = "page_menu_more"    // 1 acknowledge, 2 the earlier message, 3 pass
+	PromptPageMenuRestart    = "page_menu_restart" // after the oldest: 2 from the newest again
 
 	PromptReopens         = "reopens"          // followed by a day and an hour
 	PromptNobodyReachable = "nobody_reachable" // urgent, but nobody can be paged now
@@ -84,6 +89,7 @@ var promptNames = func() []string {
 		PromptDash, PromptPageIntro, PromptPageFrom, PromptPageHidden,
 		PromptPageMessage, PromptPageMenu, PromptPageAcked, PromptPagePassed,
 		PromptPageNoMessage,
+		PromptPageMessages, PromptPageEarlier, PromptPageNewest, PromptPageMenuMore, PromptPageMenuRestart,
 		PromptReopens, PromptNobodyReachable, PromptCallbackBy, PromptMerged,
 		PromptCallbackEnter, PromptCallbackTyped, PromptCallbackConfirm,
 		PromptCallbackOther, PromptCallbackInvalid, PromptToday, PromptTomorrow,

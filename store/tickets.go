@@ -24,13 +24,13 @@ type NewPage struct {
 
 const ticketColumns = `id, number, call_id, line, caller_number, caller_name, urgency, calendar_case,
 	status, recording, duration_ms, created_at, due_at, acked_by, acked_at, resolved_at,
-	channel, customer, contract, unverified`
+	channel, customer, contract, unverified, ` + recordingCountColumn
 
 func scanTicket(s scanner, t *astreinte.Ticket) error {
 	var ms int64
 	err := s.Scan(&t.ID, &t.Number, idCol{&t.CallID}, &t.Line, &t.CallerNumber, &t.CallerName, &t.Urgency, &t.Case,
 		&t.Status, &t.Recording, &ms, timeCol{&t.CreatedAt}, timeCol{&t.DueAt}, &t.AckedBy, timeCol{&t.AckedAt},
-		timeCol{&t.ResolvedAt}, &t.Channel, &t.Customer, &t.Contract, &t.Unverified)
+		timeCol{&t.ResolvedAt}, &t.Channel, &t.Customer, &t.Contract, &t.Unverified, &t.RecordingCount)
 	t.Duration = time.Duration(ms) * time.Millisecond
 	return err
 }
@@ -194,7 +194,8 @@ func digits(s string) bool {
 	return true
 }
 
-// TicketByNumber returns the ticket with the given number, written
+// TicketByNumber returns the ticket, with its caller details and every
+// recording (newest first), with the given number, written
 // "2026-000123", "2026-123" or "123" (the most recent year having that
 // sequence number). It returns an error wrapping astreinte.ErrNotFound when
 // there is none or number is not a ticket number.
@@ -219,10 +220,11 @@ func (db *DB) TicketByNumber(ctx context.Context, number string) (astreinte.Tick
 	if err != nil {
 		return t, fmt.Errorf("ticket %s: %w", number, err)
 	}
-	return t, nil
+	return t, db.complete(ctx, &t)
 }
 
-// TicketByID returns one ticket, or an error wrapping astreinte.ErrNotFound.
+// TicketByID returns one ticket with its caller details and every
+// recording (newest first), or an error wrapping astreinte.ErrNotFound.
 func (db *DB) TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error) {
 	var t astreinte.Ticket
 	err := scanTicket(db.rdb.QueryRowContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id), &t)
@@ -232,25 +234,11 @@ func (db *DB) TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error
 	if err != nil {
 		return t, fmt.Errorf("ticket %d: %w", id, err)
 	}
-	return t, nil
+	return t, db.complete(ctx, &t)
 }
 
-// TicketByRecording returns the ticket whose recording is path, or an error
-// wrapping astreinte.ErrNotFound. The start-up repair uses it to tell a
-// recording whose ticket exists from one that still needs its ticket.
-func (db *DB) TicketByRecording(ctx context.Context, path string) (astreinte.Ticket, error) {
-	var t astreinte.Ticket
-	err := scanTicket(db.rdb.QueryRowContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE recording = ?`, path), &t)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("ticket for %s: %w", path, astreinte.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("ticket for %s: %w", path, err)
-	}
-	return t, nil
-}
-
-// Tickets lists tickets, newest first. f.Search matches a fragment of the
+// Tickets lists tickets, newest first, each with its RecordingCount (one
+// query; Recordings stays empty). f.Search matches a fragment of the
 // ticket number, the caller's number or the caller's name, and a ticket
 // number written in any form TicketByNumber accepts. f.Limit <= 0 means 50.
 func (db *DB) Tickets(ctx context.Context, f astreinte.TicketFilter) ([]astreinte.Ticket, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -148,7 +149,9 @@ func TestCreateTicketWithPage(t *testing.T) {
 	}
 	want := in
 	want.ID, want.Number, want.Status, want.CreatedAt = tk.ID, "2026-000001", astreinte.StatusNew, t0
-	if got != want {
+	want.Kind, want.RecordingCount = astreinte.KindVoicemail, 1
+	want.Recordings = []astreinte.Recording{{Path: in.Recording, Duration: in.Duration, At: t0, Urgency: astreinte.Urgent, CallID: call.ID}}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("TicketByID:\n got %+v\nwant %+v", got, want)
 	}
 	p, err := db.PageByTicket(ctx, tk.ID)

@@ -80,9 +80,9 @@ func TestTake(t *testing.T) {
 	if n, active := pages(first.ID); n != 2 || active != 1 {
 		t.Errorf("after the third call: %d page(s) queued, %d active; want 2 (restarted), 1", n, active)
 	}
-	recs, err := db.TicketRecordings(ctx, first.ID)
-	if err != nil || len(recs) != 1 || recs[0].Path != "/rec/b.wav" {
-		t.Errorf("further recordings %+v (err %v), want /rec/b.wav", recs, err)
+	got, err = db.TicketByID(ctx, first.ID)
+	if err != nil || len(got.Recordings) != 2 || got.Recordings[0].Path != "/rec/b.wav" || got.Recordings[1].Path != "/rec/a.wav" {
+		t.Errorf("recordings %+v (err %v), want /rec/b.wav then /rec/a.wav", got.Recordings, err)
 	}
 	if _, err := svc.Acknowledge(ctx, first.ID, "alice", "cli"); err != nil {
 		t.Fatal(err)

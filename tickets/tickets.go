@@ -284,17 +284,16 @@ func (s *Service) List(ctx context.Context, f astreinte.TicketFilter) ([]astrein
 	return s.store.Tickets(ctx, f)
 }
 
-// ByNumber returns the ticket numbered number ("2026-000123"), or an error
+// ByNumber returns the ticket numbered number ("2026-000123") with its
+// recordings, newest first, or an error
 // wrapping astreinte.ErrNotFound.
 func (s *Service) ByNumber(ctx context.Context, number string) (astreinte.Ticket, error) {
-	t, err := s.store.TicketByNumber(ctx, number)
-	return s.withCaller(ctx, t, err)
+	return s.store.TicketByNumber(ctx, number)
 }
 
-// ByID returns the ticket, or an error wrapping astreinte.ErrNotFound.
+// ByID returns the ticket with its recordings, newest first, or an error wrapping astreinte.ErrNotFound.
 func (s *Service) ByID(ctx context.Context, id int64) (astreinte.Ticket, error) {
-	t, err := s.store.TicketByID(ctx, id)
-	return s.withCaller(ctx, t, err)
+	return s.store.TicketByID(ctx, id)
 }
 
 // Timeline returns the ticket's events, oldest first.

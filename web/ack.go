@@ -115,7 +115,7 @@ func (s *Server) postAck(w http.ResponseWriter, r *http.Request) {
 // ackExtras gives the page the recording (through the same signed link)
 // and, when the technicians' pages are served, a link to the ticket there.
 func (s *Server) ackExtras(p *page, t astreinte.Ticket, q url.Values) {
-	if t.Recording != "" {
+	if len(t.Recordings) > 0 {
 		signed := url.Values{}
 		for _, k := range []string{"t", "p", "e", "s"} {
 			signed.Set(k, q.Get(k))
@@ -127,8 +127,9 @@ func (s *Server) ackExtras(p *page, t astreinte.Ticket, q url.Values) {
 	}
 }
 
-// ackRecording serves the recording to whoever holds a valid acknowledge
-// link for its ticket (the email's reader), with range requests.
+// ackRecording serves the ticket's newest message (the one the email was
+// about) to whoever holds a valid acknowledge link for its ticket (the
+// email's reader), with range requests.
 func (s *Server) ackRecording(w http.ResponseWriter, r *http.Request) {
 	id, _, err := acklink.VerifyAck(s.Key, r.URL.Query(), s.now())
 	if err != nil {
@@ -140,7 +141,11 @@ func (s *Server) ackRecording(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.serveFile(w, r, t)
+	if len(t.Recordings) == 0 {
+		http.Error(w, "no recording / pas d'enregistrement", http.StatusNotFound)
+		return
+	}
+	s.serveFile(w, r, t, t.Recordings[0].Path, t.Number+".wav")
 }
 
 // ticket loads a ticket, rendering the error page itself when it cannot.

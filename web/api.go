@@ -69,6 +69,13 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 		}
 		s.serveRecording(w, r)
 	}))
+	mux.HandleFunc("GET /api/tickets/{number}/recordings/{seq}", s.api(func(w http.ResponseWriter, r *http.Request, _ accounts.Token) {
+		if _, err := s.Service.ByNumber(r.Context(), r.PathValue("number")); errors.Is(err, astreinte.ErrNotFound) {
+			apiFail(w, http.StatusNotFound, "no ticket "+r.PathValue("number"))
+			return
+		}
+		s.serveMessage(w, r)
+	}))
 	mux.HandleFunc("POST /api/tickets/{number}/{action}", s.api(s.apiAction))
 	mux.HandleFunc("GET /api/oncall", s.api(s.apiOnCall))
 	mux.HandleFunc("GET /api/calls", s.api(s.apiCalls))
@@ -127,7 +134,11 @@ func (s *Server) apiTicket(w http.ResponseWriter, r *http.Request, _ accounts.To
 		apiFail(w, http.StatusInternalServerError, "server error")
 		return
 	}
-	writeAPI(w, http.StatusOK, tickets.ToJSON(t, evs, s.now()))
+	j := tickets.ToJSON(t, evs, s.now())
+	for i := range j.Recordings {
+		j.Recordings[i].URL = "/api/tickets/" + t.Number + "/recordings/" + strconv.Itoa(j.Recordings[i].Seq)
+	}
+	writeAPI(w, http.StatusOK, j)
 }
 
 // apiAction takes an optional JSON body {"note": "…"} (or a form).

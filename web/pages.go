@@ -2,10 +2,12 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,6 +82,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /tickets/{number}", s.page(s.ticketPage))
 	mux.HandleFunc("GET /tickets/{number}/recording", s.page(func(w http.ResponseWriter, r *http.Request, _ *who) {
 		s.serveRecording(w, r)
+	}))
+	mux.HandleFunc("GET /tickets/{number}/recordings/{seq}", s.page(func(w http.ResponseWriter, r *http.Request, _ *who) {
+		s.serveMessage(w, r)
 	}))
 	mux.HandleFunc("POST /tickets/{number}/{action}", s.page(s.ticketAction))
 	mux.HandleFunc("GET /events", s.page(s.events))
@@ -190,11 +195,21 @@ type eventRow struct {
 	When, Kind, Actor, Channel, Detail string
 }
 
+// recordingRow is one message on the ticket page.
+type recordingRow struct {
+	Seq, Of        int    // its number in call order, of how many
+	Newest         bool   // the latest call's (with more than one)
+	URL            string // where it is served
+	When, Duration string
+	Urgent         bool
+}
+
 type ticketData struct {
 	T                         astreinte.Ticket
 	Received, Due, Acked      string
 	Duration, Zone            string
-	Overdue, HasRecording     bool
+	Overdue                   bool
+	Recordings                []recordingRow // every message, newest first
 	Events                    []eventRow
 	CanAck, CanClose, CanOpen bool
 	Customer                  ticketCustomer // customer, contract, unverified rule, time spent (customers.go)
@@ -227,15 +242,19 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 		return
 	}
 	d := ticketData{T: t, Received: s.long(t.CreatedAt), Due: s.long(t.DueAt), Acked: s.long(t.AckedAt),
-		Overdue: tickets.Overdue(t, s.now()), HasRecording: t.Recording != "", Zone: s.loc().String(),
+		Overdue: tickets.Overdue(t, s.now()), Zone: s.loc().String(),
 		CanAck:   t.Status == astreinte.StatusNew,
 		CanClose: t.Status != astreinte.StatusResolved,
 		CanOpen:  t.Status == astreinte.StatusResolved || t.Status == astreinte.StatusCalledBack,
 	}
+	d.Recordings = s.recordingRows(t, "/tickets/")
 	d.Customer = s.ticketCustomer(r.Context(), t)
 	d.Work = s.workOf(r, t)
 	if v := s.view(t); v.Duration != "" {
 		d.Duration = v.Duration
+	}
+	if n := len(t.Recordings); n > 1 {
+		d.Duration = fmt.Sprintf("%d messages", n)
 	}
 	for _, e := range evs {
 		d.Events = append(d.Events, eventRow{When: s.long(e.At), Kind: string(e.Kind), Actor: e.Actor,
@@ -324,22 +343,57 @@ func (s *Server) act(r *http.Request, t astreinte.Ticket, action, actor, note st
 	return action, nil
 }
 
-// serveRecording serves the ticket's WAV with range requests (seeking).
+// recordingRows are t's messages for a page, newest first, served under
+// prefix + number + "/recordings/" + their number in call order.
+func (s *Server) recordingRows(t astreinte.Ticket, prefix string) []recordingRow {
+	var out []recordingRow
+	for i, r := range t.Recordings {
+		seq := len(t.Recordings) - i
+		out = append(out, recordingRow{Seq: seq, Of: len(t.Recordings), Newest: i == 0 && len(t.Recordings) > 1,
+			URL: prefix + t.Number + "/recordings/" + strconv.Itoa(seq), When: s.long(r.At), Duration: minSec(r.Duration),
+			Urgent: r.Urgency == astreinte.Urgent})
+	}
+	return out
+}
+
+// minSec writes a message's length as "1 min 05 s".
+func minSec(d time.Duration) string {
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// serveRecording serves the ticket's first WAV with range requests (seeking).
 func (s *Server) serveRecording(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.ticketByNumber(w, r)
 	if !ok {
 		return
 	}
-	s.serveFile(w, r, t)
+	s.serveFile(w, r, t, t.Recording, t.Number+".wav")
 }
 
-// serveFile serves t's recording.
-func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t astreinte.Ticket) {
-	if t.Recording == "" {
+// serveMessage serves one of the ticket's messages, numbered in call
+// order in the path ({seq}: 1 for the first call's).
+func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.ticketByNumber(w, r)
+	if !ok {
+		return
+	}
+	seq, err := strconv.Atoi(r.PathValue("seq"))
+	rec, found := tickets.BySeq(t, seq)
+	if err != nil || !found {
+		http.Error(w, "no such message / message inconnu", http.StatusNotFound)
+		return
+	}
+	s.serveFile(w, r, t, rec.Path, fmt.Sprintf("%s-%d.wav", t.Number, seq))
+}
+
+// serveFile serves the recording at path of ticket t, named name.
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t astreinte.Ticket, path, name string) {
+	if path == "" {
 		http.Error(w, "no recording / pas d'enregistrement", http.StatusNotFound)
 		return
 	}
-	f, err := os.Open(t.Recording)
+	f, err := os.Open(path)
 	if err != nil {
 		s.log().Error("web: recording", "ticket", t.Number, "error", err)
 		http.Error(w, "recording unavailable / enregistrement indisponible", http.StatusNotFound)
@@ -354,8 +408,8 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t astreinte.T
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	http.ServeContent(sw, r, t.Number+".wav", st.ModTime(), f)
-	s.log().Info("web: recording", "ticket", t.Number, "range", r.Header.Get("Range"), "status", sw.status,
+	http.ServeContent(sw, r, name, st.ModTime(), f)
+	s.log().Info("web: recording", "ticket", t.Number, "file", name, "range", r.Header.Get("Range"), "status", sw.status,
 		"bytes", sw.n, "size", st.Size())
 }
 

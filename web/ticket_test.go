@@ -29,7 +29,7 @@ func TestTicketPage(t *testing.T) {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	for _, want := range []string{`href="tel:+33612345678"`, "Client +33612345678", "support", "hors heures / out of hours",
-		"URGENT", `<audio id="recording" controls preload="metadata" src="/tickets/` + tk.Number + `/recording">`,
+		"URGENT", `<audio id="recording" class="message" data-seq="1" controls preload="metadata" src="/tickets/` + tk.Number + `/recordings/1">`,
 		"Tue 01/12/2026 23:08:00 CET", // received, in the calendar's zone
 		`id="ack"`, "Europe/Paris"} {
 		if !strings.Contains(page, want) {

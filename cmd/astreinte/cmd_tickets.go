@@ -214,9 +214,14 @@ func ticketNoteCommand() *command {
 }
 
 func ticketPlayCommand() *command {
-	c := ticketAction("play", []string{"listen"}, "listen to the ticket's message (paplay, aplay, play…; else say where it is)", func(fs *flag.FlagSet) func(context.Context, *env, stdio, astreinte.Ticket, []string) error {
+	c := ticketAction("play", []string{"listen"}, "listen to the ticket's newest message, or --message K (1 = newest)", func(fs *flag.FlagSet) func(context.Context, *env, stdio, astreinte.Ticket, []string) error {
+		k := fs.Int("message", 1, "which message `K`, newest first (1: the newest; see tickets show)")
 		return func(ctx context.Context, e *env, s stdio, t astreinte.Ticket, _ []string) error {
-			return playRecording(ctx, t, webTicketURL(e, t), s.out)
+			rec, seq, err := tickets.Message(t, *k)
+			if err != nil {
+				return exitError{1, err.Error()}
+			}
+			return playRecording(ctx, t, rec, seq, webTicketURL(e, t), s.out)
 		}
 	}, 1)
 	c.long = "The player is $ASTREINTE_PLAYER if set, else the first of paplay, aplay, play, ffplay, mpv found.\nWhen none works (a server without sound), it prints the file's path and the web page's address."
@@ -239,18 +244,15 @@ var players = [][]string{
 // playRecording plays a ticket's message with the first audio player that
 // works ($ASTREINTE_PLAYER first), or says where the file is when none
 // does: a server has no sound card.
-func playRecording(ctx context.Context, t astreinte.Ticket, webURL string, w io.Writer) error {
-	if t.Recording == "" {
-		return exitError{1, fmt.Sprintf("ticket %s has no recording", t.Number)}
-	}
-	if _, err := os.Stat(t.Recording); err != nil {
-		return exitError{1, fmt.Sprintf("ticket %s: recording %s: %v", t.Number, t.Recording, err)}
+func playRecording(ctx context.Context, t astreinte.Ticket, rec astreinte.Recording, seq int, webURL string, w io.Writer) error {
+	if _, err := os.Stat(rec.Path); err != nil {
+		return exitError{1, fmt.Sprintf("ticket %s: recording %s: %v", t.Number, rec.Path, err)}
 	}
 	cands := players
 	if p := strings.Fields(os.Getenv("ASTREINTE_PLAYER")); len(p) > 0 {
 		cands = append([][]string{p}, players...)
 	}
-	where := "the message is " + t.Recording
+	where := "the message is " + rec.Path
 	if webURL != "" {
 		where += "; on the web: " + webURL
 	}
@@ -260,8 +262,9 @@ func playRecording(ctx context.Context, t astreinte.Ticket, webURL string, w io.
 		if err != nil {
 			continue
 		}
-		fmt.Fprintf(w, "Playing ticket %s (%s, %s) with %s…\n", t.Number, caller(t.CallerNumber, t.CallerName), t.Duration.Round(time.Second), c[0])
-		cmd := exec.CommandContext(ctx, bin, append(c[1:], t.Recording)...)
+		fmt.Fprintf(w, "Playing ticket %s, message %d of %d in call order (%s, %s, %s) with %s…\n", t.Number, seq, len(t.Recordings),
+			caller(t.CallerNumber, t.CallerName), rec.Duration.Round(time.Second), rec.Urgency, c[0])
+		cmd := exec.CommandContext(ctx, bin, append(c[1:], rec.Path)...)
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
@@ -436,7 +439,9 @@ func showTicket(w io.Writer, t astreinte.Ticket, evs []astreinte.Event, loc *tim
 		fmt.Fprintf(tw, "Acknowledged\t%s by %s\n", fmtTime(t.AckedAt, loc), t.AckedBy)
 	}
 	fmt.Fprintf(tw, "Due\t%s\n", fmtTime(t.DueAt, loc))
-	fmt.Fprintf(tw, "Message\t%s, %s\n", t.Duration.Round(time.Second), t.Recording)
+	for _, m := range tickets.MessageLines(t, loc) {
+		fmt.Fprintf(tw, "%s\t%s\n", m[0], m[1])
+	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nTimeline:")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -83,15 +83,16 @@ func messageID(t astreinte.Ticket, from string) string {
 	return fmt.Sprintf("<%s.%s@%s>", t.Number, strings.ToLower(rand.Text()), domain)
 }
 
-// openRecording opens the ticket's WAV file if it can be attached, and
-// says otherwise why not.
+// openRecording opens the ticket's newest WAV file (the message the page
+// is about) if it can be attached, and says otherwise why not.
 func openRecording(t astreinte.Ticket, limit int64, w *words) (*os.File, attachment) {
-	if t.Recording == "" {
+	path := newest(t).Path
+	if path == "" {
 		return nil, attachment{note: w.noRecording}
 	}
-	f, err := os.Open(t.Recording)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, attachment{note: fmt.Sprintf(w.missing, t.Recording, reason(err))}
+		return nil, attachment{note: fmt.Sprintf(w.missing, path, reason(err))}
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
@@ -99,12 +100,15 @@ func openRecording(t astreinte.Ticket, limit int64, w *words) (*os.File, attachm
 	}
 	if err != nil {
 		f.Close()
-		return nil, attachment{note: fmt.Sprintf(w.missing, t.Recording, reason(err))}
+		return nil, attachment{note: fmt.Sprintf(w.missing, path, reason(err))}
 	}
 	if fi.Size() > limit {
 		f.Close()
 		size := fmt.Sprintf("%.1f MB", float64(fi.Size())/1e6)
-		return nil, attachment{note: fmt.Sprintf(w.tooBig, size, t.Recording)}
+		return nil, attachment{note: fmt.Sprintf(w.tooBig, size, path)}
+	}
+	if n := len(t.Recordings); n > 1 {
+		return f, attachment{name: fmt.Sprintf("ticket-%s-message-%d.wav", t.Number, n)}
 	}
 	return f, attachment{name: "ticket-" + t.Number + ".wav"}
 }

@@ -16,6 +16,8 @@ type words struct {
 	tierRound                                      string // tier name, round number
 	noRecording, attached, missing, tooBig         string
 	ackLink, orCLI, noLink                         string
+	repeat, earlier                                string // "%s message from the same caller", earlier messages
+	nth                                            func(n int) string
 	weekdays                                       [7]string
 	dateTime                                       string // time.Format layout after the weekday
 	colon                                          string // " : " in French
@@ -33,6 +35,9 @@ var lang = map[string]*words{
 		ackLink:     "Prendre en charge (lien valable jusqu'au %s) :",
 		orCLI:       "ou : astreinte tickets ack %s",
 		noLink:      "Prendre en charge : astreinte tickets ack %s",
+		repeat:      "%s message du même appelant",
+		earlier:     "Messages précédents",
+		nth:         ordinalFR,
 		weekdays:    [7]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."},
 		dateTime:    "02/01/2006 15:04 MST",
 		colon:       " : ",
@@ -48,6 +53,9 @@ var lang = map[string]*words{
 		ackLink:     "Acknowledge (link valid until %s):",
 		orCLI:       "or: astreinte tickets ack %s",
 		noLink:      "Acknowledge: astreinte tickets ack %s",
+		repeat:      "%s message from the same caller",
+		earlier:     "Earlier messages",
+		nth:         ordinalEN,
 		weekdays:    [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
 		dateTime:    "2006-01-02 15:04 MST",
 		colon:       ": ",
@@ -106,9 +114,53 @@ func (w *words) urgency(t astreinte.Ticket) string {
 	return w.notUrgent
 }
 
-// subject is e.g. "[URGENT] Ticket 2026-000123 — appel de +33612345678".
+// subject is e.g. "[URGENT] Ticket 2026-000123 — appel de +33612345678",
+// with ", 2e message du même appelant" when later calls joined it.
 func (w *words) subject(t astreinte.Ticket) string {
-	return fmt.Sprintf("[%s] Ticket %s — %s %s", w.urgency(t), t.Number, w.callFrom, w.callerOf(t))
+	s := fmt.Sprintf("[%s] Ticket %s — %s %s", w.urgency(t), t.Number, w.callFrom, w.callerOf(t))
+	if n := len(t.Recordings); n > 1 {
+		s += ", " + fmt.Sprintf(w.repeat, w.nth(n))
+	}
+	return s
+}
+
+// ordinalFR is 1er, 2e, 3e…
+func ordinalFR(n int) string {
+	if n == 1 {
+		return "1er"
+	}
+	return fmt.Sprintf("%de", n)
+}
+
+// ordinalEN is 1st, 2nd, 3rd, 4th, 11th…
+func ordinalEN(n int) string {
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
+}
+
+// minSec writes a message's length: "1 min 05 s".
+func minSec(d time.Duration) string {
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// newest is the ticket's latest message, the one a page is about: the
+// first of Recordings, or the ticket's own recording when they were not
+// read (a ticket paged from memory).
+func newest(t astreinte.Ticket) astreinte.Recording {
+	if len(t.Recordings) > 0 {
+		return t.Recordings[0]
+	}
+	return astreinte.Recording{Path: t.Recording, Duration: t.Duration, At: t.CreatedAt, Urgency: t.Urgency}
 }
 
 // attachment says what became of the recording.
@@ -129,13 +181,16 @@ func (w *words) body(no oncall.Notice, loc *time.Location, att attachment, ackUR
 	}
 	row(w.caller, w.callerOf(t))
 	row(w.line, clean(t.Line))
-	if !t.CreatedAt.IsZero() {
-		row(w.received, w.when(t.CreatedAt, loc))
+	rec := newest(t)
+	if n := len(t.Recordings); n > 1 {
+		b.WriteString(fmt.Sprintf(w.repeat, w.nth(n)) + "\n")
+	}
+	if !rec.At.IsZero() {
+		row(w.received, w.when(rec.At, loc))
 	}
 	msg := ""
-	if t.Duration > 0 {
-		d := t.Duration.Round(time.Second)
-		msg = fmt.Sprintf("%d min %02d s, ", int(d.Minutes()), int(d.Seconds())%60)
+	if rec.Duration > 0 {
+		msg = minSec(rec.Duration) + ", "
 	}
 	if att.name != "" {
 		msg += fmt.Sprintf(w.attached, att.name)
@@ -143,6 +198,16 @@ func (w *words) body(no oncall.Notice, loc *time.Location, att attachment, ackUR
 		msg += att.note
 	}
 	row(w.message, msg)
+	if len(t.Recordings) > 1 {
+		b.WriteString(w.earlier + strings.TrimRight(w.colon, " ") + "\n")
+		for i, r := range t.Recordings[1:] {
+			u := w.notUrgent
+			if r.Urgency == astreinte.Urgent {
+				u = w.urgent
+			}
+			fmt.Fprintf(&b, "  %d. %s, %s, %s\n", len(t.Recordings)-1-i, w.when(r.At, loc), minSec(r.Duration), u)
+		}
+	}
 	if !t.DueAt.IsZero() {
 		row(w.due, w.when(t.DueAt, loc))
 	}

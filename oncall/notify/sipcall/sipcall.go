@@ -1,7 +1,9 @@
 // Package sipcall pages a technician by calling them: it says which ticket
 // and which caller, plays the caller's message, and waits for a key — 1
-// acknowledges, 2 repeats the message, 3 passes to the next person. An
-// answer without a key (a voicemail box, a pocket) is not an acknowledgement.
+// acknowledges, 2 repeats the message, 3 passes to the next person. When
+// the caller called several times, the newest message comes first and 2
+// plays the earlier one, then after the oldest the newest again. An answer
+// without a key (a voicemail box, a pocket) is not an acknowledgement.
 package sipcall
 
 import (
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
@@ -73,7 +76,7 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 	if p == nil {
 		return oncall.Result{}, errors.New("no prompts loaded for call-outs")
 	}
-	msg := n.message(no.Ticket.Recording)
+	msgs := newMessages(no.Ticket, n.message)
 	// While it rings, the call gives up if the ticket is acknowledged
 	// elsewhere; once answered it plays out (pressing 1 then is harmless).
 	ringCtx, stopRinging := context.WithCancel(ctx)
@@ -104,17 +107,13 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 	if num := no.Ticket.ReachAt(); num != "" && num != "anonymous" {
 		from = audio.Concat(p.Must(audio.PromptPageFrom), p.Number(num))
 	}
-	message := p.Must(audio.PromptPageNoMessage)
-	if len(msg) > 0 {
-		message = audio.Concat(p.Must(audio.PromptPageMessage), audio.Silence(300*time.Millisecond), msg)
-	}
 	var number []int16 // none yet for a ticket paged from memory (the store refused it)
 	if no.Ticket.Number != "" {
 		number = p.SpeakTicket(no.Ticket.Number)
 	}
 	key, err := pl.Play(true, audio.Silence(600*time.Millisecond), p.Must(audio.PromptPageIntro), number, from)
 	if err == nil && key == 0 {
-		key, err = pl.Play(true, audio.Silence(300*time.Millisecond), message, audio.Silence(300*time.Millisecond), p.Must(audio.PromptPageMenu))
+		key, err = pl.Play(true, audio.Silence(300*time.Millisecond), msgs.play(p), audio.Silence(300*time.Millisecond), p.Must(msgs.menu()))
 	}
 	repeats := max(n.MenuRepeats, 1)
 	if n.MenuRepeats == 0 {
@@ -134,18 +133,19 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 		switch key {
 		case '1':
 			pl.Play(false, p.Must(audio.PromptPageAcked), audio.Silence(audio.HangupTail))
-			return oncall.Result{Acked: true, Detail: "answered, acknowledged with key 1"}, nil
+			return oncall.Result{Acked: true, Detail: "answered, " + msgs.heard() + "acknowledged with key 1"}, nil
 		case '3':
 			pl.Play(false, p.Must(audio.PromptPagePassed), audio.Silence(audio.HangupTail))
-			return oncall.Result{Passed: true, Detail: "answered, passed to the next person with key 3"}, nil
+			return oncall.Result{Passed: true, Detail: "answered, " + msgs.heard() + "passed to the next person with key 3"}, nil
 		case '2':
-			key, err = pl.Play(true, message, audio.Silence(300*time.Millisecond), p.Must(audio.PromptPageMenu))
+			msgs.next()
+			key, err = pl.Play(true, msgs.play(p), audio.Silence(300*time.Millisecond), p.Must(msgs.menu()))
 		default:
 			tries++
 			if tries >= repeats {
 				return oncall.Result{}, ErrNoKey
 			}
-			key, err = pl.Play(true, p.Must(audio.PromptPageMenu))
+			key, err = pl.Play(true, p.Must(msgs.menu()))
 		}
 	}
 	if errors.Is(err, audio.ErrCallEnded) {
@@ -165,6 +165,92 @@ func closed(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// messages walks a ticket's messages during a call-out: the newest first,
+// key 2 the earlier one, and after the oldest the newest again. A ticket
+// with one message is said as always: key 2 hears it again.
+type messages struct {
+	paths   []string // newest first
+	read    func(path string) []int16
+	pcm     map[int][]int16 // read once
+	cur     int
+	wrapped bool // the newest is heard again
+	seen    []bool
+}
+
+// newMessages gives t's messages to walk, read by read when first played.
+func newMessages(t astreinte.Ticket, read func(string) []int16) *messages {
+	m := &messages{read: read, pcm: map[int][]int16{}}
+	for _, r := range t.Recordings {
+		m.paths = append(m.paths, r.Path)
+	}
+	if len(m.paths) == 0 { // a ticket paged from memory: its own recording
+		m.paths = []string{t.Recording}
+	}
+	m.seen = make([]bool, len(m.paths))
+	return m
+}
+
+// play is the current message with what introduces it.
+func (m *messages) play(p *audio.Prompts) []int16 {
+	m.seen[m.cur] = true
+	pcm, ok := m.pcm[m.cur]
+	if !ok {
+		pcm = m.read(m.paths[m.cur])
+		m.pcm[m.cur] = pcm
+	}
+	if len(pcm) == 0 {
+		return p.Must(audio.PromptPageNoMessage)
+	}
+	intro := audio.PromptPageMessage
+	switch {
+	case len(m.paths) == 1:
+	case m.cur > 0:
+		intro = audio.PromptPageEarlier
+	case m.wrapped:
+		intro = audio.PromptPageNewest
+	default:
+		intro = audio.PromptPageMessages
+	}
+	return audio.Concat(p.Must(intro), audio.Silence(300*time.Millisecond), pcm)
+}
+
+// menu is the prompt said after the current message.
+func (m *messages) menu() string {
+	switch {
+	case len(m.paths) == 1:
+		return audio.PromptPageMenu
+	case m.cur < len(m.paths)-1:
+		return audio.PromptPageMenuMore
+	}
+	return audio.PromptPageMenuRestart
+}
+
+// next moves to the message key 2 plays: the earlier one, once the
+// current one was played at least in part (a key pressed during the
+// introduction still gets the newest).
+func (m *messages) next() {
+	if len(m.paths) == 1 || !m.seen[m.cur] {
+		return
+	}
+	m.cur = (m.cur + 1) % len(m.paths)
+	m.wrapped = m.wrapped || m.cur == 0
+}
+
+// heard says, for the timeline, how many of several messages were played
+// ("heard 2 of 3 messages, "); "" for a ticket with one.
+func (m *messages) heard() string {
+	if len(m.paths) < 2 {
+		return ""
+	}
+	n := 0
+	for _, s := range m.seen {
+		if s {
+			n++
+		}
+	}
+	return fmt.Sprintf("heard %d of %d messages, ", n, len(m.paths))
 }
 
 // message reads the caller's recording for playback (nil if unreadable).
