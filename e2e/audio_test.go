@@ -37,7 +37,8 @@ func samplesIn(d time.Duration) int { return int(d * sampleRate / time.Second) }
 
 func durationOf(n int) time.Duration { return time.Duration(n) * time.Second / sampleRate }
 
-// synth renders tones at -6 dBFS with 5 ms ramps (no clicks).
+// synth renders tones peaking at -6 dBFS with 5 ms ramps (no clicks),
+// their level moving like speech.
 func synth(parts ...tone) []int16 {
 	var out []int16
 	for _, p := range parts {
@@ -54,6 +55,9 @@ func synth(parts ...tone) []int16 {
 			} else if n-i < ramp {
 				g = float64(n-i) / float64(ramp)
 			}
+			// Syllables: the level swings 20 dB four times a second, as a
+			// voice's does; a steady tone would be taken for noise.
+			g *= 0.55 + 0.45*math.Cos(2*math.Pi*4*float64(i)/sampleRate)
 			v := 0.5 * 32767 * g * math.Sin(2*math.Pi*p.freq*float64(i)/sampleRate)
 			out = append(out, int16(math.Round(v)))
 		}

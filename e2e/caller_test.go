@@ -128,6 +128,13 @@ func (s *service) ticketCaller(id int64) callerRow {
 // silence is a caller who says nothing for d.
 func silence(d time.Duration) []int16 { return make([]int16, samplesIn(d)) }
 
+// urgencyAfter is how long the urgency question after the message takes
+// with its wait for key 1: a caller who talked over the greeting hears it
+// before the questions on the callback number.
+func urgencyAfter(t testing.TB) time.Duration {
+	return promptLen(t, "fr", "urgency_after") + 4*time.Second
+}
+
 // TestTalkFromFirstSecondHangupAt12s_SIPp: out of hours, a caller talks
 // over the greeting from the first second and hangs up 12 s after the
 // answer, without a key. Their voice cuts the greeting short (barge-in),
@@ -250,17 +257,19 @@ func TestHangupDuringGreetingMissedCall_SIPp(t *testing.T) {
 
 // TestHiddenNumberTypesCallback_SIPp: a caller with a hidden number leaves
 // a message, ends it with #, is asked for a number, types 01 23 45 67 89
-// and #, hears it read back and confirms with 1: the ticket has it.
+// and #, hears it read back and confirms with #: the ticket has it.
 func TestHiddenNumberTypesCallback_SIPp(t *testing.T) {
 	t.Parallel()
 	svc := startAstreinte(t, nil)
-	// Talks from the answer for two patterns, presses # at 7 s, then
-	// types the number from 9 s on (during the question: a key cuts it
-	// short and counts), # and, once it was read back (during the "1 to
-	// confirm" that follows), 1.
+	// Talks from the answer for two patterns (the greeting stops: the
+	// urgency question comes after the message), presses # at 7 s, lets
+	// the urgency question pass, then types the number 2 s into the next
+	// question (a key cuts it short and counts) and stops (the pause ends
+	// it), and 8 s after the last digit, while it is read back, confirms
+	// with #.
 	keys := keyPresses(t, 7*time.Second, 0, "#")
-	keys = append(keys, keyPresses(t, 2*time.Second, 400*time.Millisecond, "0123456789#")...)
-	keys = append(keys, keyPresses(t, 8*time.Second, 0, "1")...)
+	keys = append(keys, keyPresses(t, urgencyAfter(t)+2*time.Second, 400*time.Millisecond, "0123456789")...)
+	keys = append(keys, keyPresses(t, 8*time.Second, 0, "#")...)
 	pkts := runCaller(t, svc, callerCall{scenario: scenario{Caller: "anonymous"}, Keys: keys},
 		callerAudio(0, 2, 60*time.Second))
 	heard := heardAudio(pkts)
@@ -370,12 +379,14 @@ func TestKnownNumberGivesAnother_SIPp(t *testing.T) {
 	t.Parallel()
 	svc := startAstreinte(t, nil)
 	keys := keyPresses(t, 6*time.Second, 0, "#")
-	keys = append(keys, keyPresses(t, 1500*time.Millisecond, 0, "2")...)
+	keys = append(keys, keyPresses(t, urgencyAfter(t)+1500*time.Millisecond, 0, "2")...)
 	// SIPp replays a key's pcap with the same timestamp every time, and a
 	// receiver takes a repeat of one of the last 8 presses as a straggler:
-	// the typed 2 comes 8 presses after the menu's.
-	keys = append(keys, keyPresses(t, 2*time.Second, 400*time.Millisecond, "0134567829#")...)
-	keys = append(keys, keyPresses(t, 4*time.Second, 0, "1")...)
+	// the typed 2 comes 8 presses after the menu's, and the # that
+	// confirms 11 after the one that ended the message (the pause ends
+	// the number).
+	keys = append(keys, keyPresses(t, 2*time.Second, 400*time.Millisecond, "0134567829")...)
+	keys = append(keys, keyPresses(t, 6*time.Second, 0, "#")...)
 	pkts := runCaller(t, svc, callerCall{scenario: scenario{Caller: "0699999999"}, Keys: keys}, callerAudio(0, 2, 60*time.Second))
 	tk, _ := oneTicket(t, svc)
 	checkTicket(t, tk, ticketRow{CallerNumber: "0699999999", Case: "out_of_hours"})

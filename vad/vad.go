@@ -40,7 +40,7 @@ const frameDur = 20 * time.Millisecond
 const (
 	DefaultThreshold = -40.0 // dBFS
 	DefaultSNR       = 9.0   // dB
-	DefaultHangover  = 300 * time.Millisecond
+	DefaultHangover  = 400 * time.Millisecond
 	DefaultMinSpeech = 100 * time.Millisecond
 	DefaultBargeIn   = 1500 * time.Millisecond
 	// DefaultBargeLevel is the level a frame must reach to count towards
