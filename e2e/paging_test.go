@@ -214,8 +214,8 @@ func TestPageAcknowledgedByKey_Baresip(t *testing.T) {
 	}
 	m := msgs[0]
 	t.Logf("page latency: caller hang-up → email accepted by the SMTP server: %d ms", m.at.Sub(hangupAt).Milliseconds())
-	if !strings.Contains(m.subject, tk.Number) || !strings.Contains(m.subject, "0612345678") {
-		t.Errorf("subject %q should carry the ticket number %s and the caller's number", m.subject, tk.Number)
+	if !strings.Contains(m.subject, tk.Number) || !strings.Contains(m.subject, "+33612345678") {
+		t.Errorf("subject %q should carry the ticket number %s and the number to call back (E.164)", m.subject, tk.Number)
 	}
 	if want, err := os.ReadFile(tk.Recording); err != nil || !bytes.Equal(m.wav, want) {
 		t.Errorf("the attachment (%s, %d bytes) should be the recording %s (%d bytes, err %v)", m.wavName, len(m.wav), tk.Recording, len(want), err)

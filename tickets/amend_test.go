@@ -59,7 +59,7 @@ func TestJoinReplans(t *testing.T) {
 		t.Errorf("recordings %+v: want b (urgent) then a (normal)", got.Recordings)
 	}
 	note := lastNote(t, svc, first.ID)
-	for _, want := range []string{"2nd message (urgent, 20s)", "urgency normal → urgent", "due ", "→ Tue 01 Dec 22:30", "customer C001 matched (contract isp)"} {
+	for _, want := range []string{"2nd message (urgent, 20s)", "urgency normal → urgent", "due ", "→ Tue 01 Dec 22:30 CET", "customer C001 matched (contract isp)"} {
 		if !strings.Contains(note, want) {
 			t.Errorf("timeline note %q lacks %q", note, want)
 		}
@@ -103,9 +103,9 @@ func TestAmend(t *testing.T) {
 		wantDur    time.Duration
 	}{
 		{"pressed 1", astreinte.Amendment{Recording: "/rec/a.wav", Duration: 8 * time.Second, Urgent: true}, true, 1,
-			"the caller pressed 1: urgent; urgency normal → urgent; due Fri 04 Dec 18:00 → Tue 01 Dec 22:00", 8 * time.Second},
+			"the caller pressed 1: urgent; urgency normal → urgent; due Fri 04 Dec 18:00 CET → Tue 01 Dec 22:00 CET", 8 * time.Second},
 		{"pressed 1 again", astreinte.Amendment{Recording: "/rec/a.wav", Duration: 8 * time.Second, Urgent: true}, true, 1,
-			"due Fri 04 Dec 18:00 → Tue 01 Dec 22:00", 8 * time.Second},
+			"due Fri 04 Dec 18:00 CET → Tue 01 Dec 22:00 CET", 8 * time.Second},
 		{"spoke again", astreinte.Amendment{Recording: "/rec/a.wav", Duration: 30 * time.Second, Marks: marks, Urgent: true}, true, 1,
 			"message 1 is now 30s (was 8s)", 30 * time.Second},
 		{"same again", astreinte.Amendment{Recording: "/rec/a.wav", Duration: 30 * time.Second, Marks: marks, Urgent: true}, true, 1,

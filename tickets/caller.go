@@ -224,7 +224,7 @@ func dueWords(t time.Time, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return t.In(loc).Format("Mon 02 Jan 15:04")
+	return t.In(loc).Format("Mon 02 Jan 15:04 MST")
 }
 
 // joinedDetail says what a later call added: "2nd message (urgent, 42s)",

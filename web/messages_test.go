@@ -66,6 +66,9 @@ func TestTicketMessages(t *testing.T) {
 			t.Errorf("%s anonymous: %d, want the login redirect", tt.src, resp.StatusCode)
 		}
 	}
+	if _, list := b.do("GET", "/tickets", nil); !strings.Contains(list, `<span class="badge messages">2 messages</span>`) {
+		t.Errorf("the list does not say the ticket has 2 messages")
+	}
 	for _, bad := range []string{path + "/recordings/3", path + "/recordings/0", path + "/recordings/x"} {
 		if resp, _ := b.do("GET", bad, nil); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", bad, resp.StatusCode)

@@ -409,8 +409,8 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t astreinte.T
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	http.ServeContent(sw, r, name, st.ModTime(), f)
-	s.log().Info("web: recording", "ticket", t.Number, "file", name, "range", r.Header.Get("Range"), "status", sw.status,
-		"bytes", sw.n, "size", st.Size())
+	s.log().Info("web: recording", "ticket", t.Number, "range", r.Header.Get("Range"), "status", sw.status,
+		"bytes", sw.n, "size", st.Size(), "file", name)
 }
 
 // statusWriter notes the status and length of a response.

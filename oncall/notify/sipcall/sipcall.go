@@ -18,6 +18,7 @@ import (
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/oncall"
+	phonenumber "github.com/astreinte/astreinte/phone"
 	"github.com/astreinte/astreinte/sip"
 )
 
@@ -38,7 +39,11 @@ type Notifier struct {
 	MenuRepeats int
 	// MaxMessage bounds the part of the recording played (default 3 min).
 	MaxMessage time.Duration
-	Log        *slog.Logger
+	// Region is how the number to call back is said: an E.164 number of
+	// that region in its national form ("06 12 34 56 78"); "" is
+	// phone.DefaultRegion.
+	Region string
+	Log    *slog.Logger
 }
 
 var _ oncall.Notifier = (*Notifier)(nil)
@@ -105,7 +110,7 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 	pl := audio.Player{Ctx: ctx, Call: c, Media: c.Media()}
 	from := p.Must(audio.PromptPageHidden)
 	if num := no.Ticket.ReachAt(); num != "" && num != "anonymous" {
-		from = audio.Concat(p.Must(audio.PromptPageFrom), p.Number(num))
+		from = audio.Concat(p.Must(audio.PromptPageFrom), p.Number(phonenumber.National(num, n.Region)))
 	}
 	var number []int16 // none yet for a ticket paged from memory (the store refused it)
 	if no.Ticket.Number != "" {

@@ -72,15 +72,27 @@ func (n *Notifier) Text(no oncall.Notice) string {
 	if t.CallerName != "" {
 		caller += " (" + t.CallerName + ")"
 	}
+	// The newest message is the one paged for (a later call may have
+	// joined the ticket).
+	when, length, repeat := t.CreatedAt, t.Duration, ""
+	if n := len(t.Recordings); n > 0 {
+		when, length = t.Recordings[0].At, t.Recordings[0].Duration
+		if n > 1 {
+			repeat = fmt.Sprintf(" (%de message du même appelant)", n)
+			if en {
+				repeat = fmt.Sprintf(" (message %d from the same caller)", n)
+			}
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s — Ticket %s, %s %s", urg, t.Number, from, caller)
-	if !t.CreatedAt.IsZero() {
-		fmt.Fprintf(&b, " %s %s", at, t.CreatedAt.In(loc).Format("15:04"))
+	if !when.IsZero() {
+		fmt.Fprintf(&b, " %s %s", at, when.In(loc).Format("15:04"))
 	}
-	if t.Duration > 0 {
-		fmt.Fprintf(&b, ", %s %s", msg, t.Duration.Round(time.Second))
+	if length > 0 {
+		fmt.Fprintf(&b, ", %s %s", msg, length.Round(time.Second))
 	}
-	b.WriteString(".\n")
+	b.WriteString(repeat + ".\n")
 	if n.Links != nil && t.ID != 0 { // no link before the ticket is written (paged from memory)
 		if u, _ := n.Links.AckURL(t.ID, no.Person.ID); u != "" {
 			fmt.Fprintf(&b, "%s %s\n", ack, u)

@@ -39,16 +39,26 @@ func TestNotify(t *testing.T) {
 	}
 	tk := astreinte.Ticket{ID: 7, Number: "2026-000007", Urgency: astreinte.Urgent, CallerNumber: "0612345678",
 		CallerName: "Dupont SARL", CreatedAt: time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC), Duration: 83 * time.Second}
+	joined := tk
+	joined.Recordings = []astreinte.Recording{{At: tk.CreatedAt.Add(20 * time.Minute), Duration: 17 * time.Second}, {At: tk.CreatedAt, Duration: tk.Duration}}
 	tests := []struct {
 		lang string
 		want []string
+		tk   *astreinte.Ticket // nil: tk
 	}{
-		{"fr", []string{"URGENT — Ticket 2026-000007, appel de 0612345678 (Dupont SARL) à 03:00, message de 1m23s.", "Prendre en charge : https://astreinte.example.com/ack?", "ou : astreinte tickets ack 2026-000007"}},
-		{"en", []string{"URGENT — Ticket 2026-000007, call from 0612345678 (Dupont SARL) at 03:00, message of 1m23s.", "Acknowledge: https://astreinte.example.com/ack?", "or: astreinte tickets ack 2026-000007"}},
+		{"fr", []string{"URGENT — Ticket 2026-000007, appel de 0612345678 (Dupont SARL) à 03:00, message de 1m23s.", "Prendre en charge : https://astreinte.example.com/ack?", "ou : astreinte tickets ack 2026-000007"}, nil},
+		{"en", []string{"URGENT — Ticket 2026-000007, call from 0612345678 (Dupont SARL) at 03:00, message of 1m23s.", "Acknowledge: https://astreinte.example.com/ack?", "or: astreinte tickets ack 2026-000007"}, nil},
+		// A later call joined the ticket: its message is the one paged for.
+		{"fr", []string{"URGENT — Ticket 2026-000007, appel de 0612345678 (Dupont SARL) à 03:20, message de 17s (2e message du même appelant)."}, &joined},
+		{"en", []string{"call from 0612345678 (Dupont SARL) at 03:20, message of 17s (message 2 from the same caller)."}, &joined},
 	}
 	for _, tt := range tests {
 		got = nil
-		res, err := n.Notify(context.Background(), oncall.Notice{Ticket: tk, Person: oncall.Person{ID: "alice", Name: "Alice", SIP: "sip:alice@pbx", Language: tt.lang}})
+		ticket := tk
+		if tt.tk != nil {
+			ticket = *tt.tk
+		}
+		res, err := n.Notify(context.Background(), oncall.Notice{Ticket: ticket, Person: oncall.Person{ID: "alice", Name: "Alice", SIP: "sip:alice@pbx", Language: tt.lang}})
 		if err != nil || res.Acked || !strings.Contains(res.Detail, "sip:alice@pbx") {
 			t.Fatalf("%s: %+v %v", tt.lang, res, err)
 		}

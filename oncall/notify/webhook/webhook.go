@@ -101,7 +101,21 @@ type Ticket struct {
 	CreatedAt       string  `json:"created_at"` // RFC 3339
 	DueAt           *string `json:"due_at"`     // RFC 3339, null when none
 	DurationSeconds int     `json:"duration_seconds"`
-	RecordingPath   string  `json:"recording_path"` // on the astreinte server
+	RecordingPath   string  `json:"recording_path"` // on the astreinte server: the first call's
+	// RecordingCount is how many messages the ticket has: more than one
+	// when the same caller called again while it was open.
+	RecordingCount int `json:"recording_count"`
+	// Recordings are every message, newest first (the one paged for).
+	Recordings []Recording `json:"recordings"`
+}
+
+// Recording is one message of the ticket, as sent in a Payload.
+type Recording struct {
+	Seq             int    `json:"seq"`     // in call order: 1 for the first call's
+	At              string `json:"at"`      // RFC 3339
+	Urgency         string `json:"urgency"` // "urgent" or "normal", as the caller chose on that call
+	DurationSeconds int    `json:"duration_seconds"`
+	Path            string `json:"path"` // on the astreinte server
 }
 
 // Person is the technician paged, as sent in a Payload.
@@ -136,6 +150,9 @@ func (n *Notifier) NewPayload(no oncall.Notice, now time.Time, delivery string) 
 		id = "unsaved:" + t.Recording // paged from memory before it could be written
 	}
 	key := fmt.Sprintf("%s/%d/%s", id, no.Step, no.Person.ID)
+	if len(t.Recordings) > 1 { // a page restarted by a later message is a new page
+		key += fmt.Sprintf("/m%d", len(t.Recordings))
+	}
 	if event != oncall.NoticePage {
 		key = fmt.Sprintf("%s/%s", id, event)
 	}
@@ -149,8 +166,19 @@ func (n *Notifier) NewPayload(no oncall.Notice, now time.Time, delivery string) 
 			CreatedAt:       t.CreatedAt.Format(time.RFC3339),
 			DurationSeconds: int(t.Duration.Round(time.Second) / time.Second),
 			RecordingPath:   t.Recording,
+			RecordingCount:  len(t.Recordings),
+			Recordings:      []Recording{},
 		},
 		Tier: no.Tier, Step: no.Step, Round: no.Round,
+	}
+	for i, r := range t.Recordings {
+		p.Ticket.Recordings = append(p.Ticket.Recordings, Recording{Seq: len(t.Recordings) - i, At: r.At.Format(time.RFC3339),
+			Urgency: string(r.Urgency), DurationSeconds: int(r.Duration.Round(time.Second) / time.Second), Path: r.Path})
+	}
+	if len(t.Recordings) == 0 && t.Recording != "" { // paged from memory: its own recording only
+		p.Ticket.RecordingCount = 1
+		p.Ticket.Recordings = append(p.Ticket.Recordings, Recording{Seq: 1, At: t.CreatedAt.Format(time.RFC3339),
+			Urgency: string(t.Urgency), DurationSeconds: p.Ticket.DurationSeconds, Path: t.Recording})
 	}
 	if !t.DueAt.IsZero() {
 		due := t.DueAt.Format(time.RFC3339)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,8 +105,9 @@ func TestNotifyDelivers(t *testing.T) {
 			}
 			want := Ticket{ID: 123, Number: "2026-000123", Urgency: "urgent", Status: "new", Case: "out_of_hours", Line: "support",
 				CallerNumber: "+33612345678", CallerName: "Dupont SARL", CreatedAt: "2026-03-02T02:04:00Z",
-				DurationSeconds: 83, RecordingPath: "/var/lib/astreinte/rec/123.wav"}
-			if p.Ticket != want {
+				DurationSeconds: 83, RecordingPath: "/var/lib/astreinte/rec/123.wav", RecordingCount: 1,
+				Recordings: []Recording{{Seq: 1, At: "2026-03-02T02:04:00Z", Urgency: "urgent", DurationSeconds: 83, Path: "/var/lib/astreinte/rec/123.wav"}}}
+			if !reflect.DeepEqual(p.Ticket, want) {
 				t.Errorf("ticket\n got %+v\nwant %+v", p.Ticket, want)
 			}
 			if p.Tier != "primary" || p.Step != 2 || p.Round != 1 {
