@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/astreinte/astreinte/vad"
 	"net"
 	"net/netip"
 	"os"
@@ -369,7 +370,7 @@ func (c *Config) applyDefaults() {
 			l.Record.MinLength = 2 * time.Second
 		}
 		if l.Record.SilenceThreshold == 0 {
-			l.Record.SilenceThreshold = -40
+			l.Record.SilenceThreshold = vad.DefaultThreshold
 		}
 		if l.Due.Normal == 0 {
 			l.Due.Normal = 3
@@ -526,7 +527,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 			errs.Add(p+".record.silence", "%s: want at least 1s", l.Record.Silence)
 		}
 		if l.Record.SilenceThreshold >= 0 || l.Record.SilenceThreshold < -90 {
-			errs.Add(p+".record.silence_threshold_dbfs", "%v: want a level in dBFS between -90 and 0, e.g. -40", l.Record.SilenceThreshold)
+			errs.Add(p+".record.silence_threshold_dbfs", "%v: want a level in dBFS between -90 and 0, e.g. -50", l.Record.SilenceThreshold)
 		}
 		if l.Due.Urgent < 0 || l.Due.Normal < 0 {
 			errs.Add(p+".due", "business days cannot be negative")

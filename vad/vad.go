@@ -8,7 +8,8 @@
 // that time and is not pulled up by speech, whose syllables always leave
 // quieter gaps. Speech frames make segments: a gap shorter than
 // Config.Hangover does not end one, and a segment counts only once it holds
-// Config.MinSpeech of speech (a click, a key's tone or a breath does not).
+// Config.MinSpeech of speech in a row (a click, a key's tone or a breath
+// does not, however many).
 //
 // Two decisions come out of it: how much speech there was and how long the
 // caller has been quiet (the end of a message), and whether the caller is
@@ -38,7 +39,9 @@ const frameDur = 20 * time.Millisecond
 
 // Defaults of Config's fields.
 const (
-	DefaultThreshold = -40.0 // dBFS
+	// DefaultThreshold is low enough for a quiet handset (speech at -45
+	// dBFS); noise above it is the adaptive floor's to reject.
+	DefaultThreshold = -50.0 // dBFS
 	DefaultSNR       = 9.0   // dB
 	DefaultHangover  = 400 * time.Millisecond
 	DefaultMinSpeech = 100 * time.Millisecond
@@ -62,7 +65,7 @@ type Config struct {
 	SNR float64 `json:"snr_db,omitempty"`
 	// Hangover: a pause shorter than this does not end a segment.
 	Hangover time.Duration `json:"hangover,omitempty"`
-	// MinSpeech is the speech a segment needs to count at all.
+	// MinSpeech is the speech in a row a segment needs to count at all.
 	MinSpeech time.Duration `json:"min_speech,omitempty"`
 	// BargeIn is how long a segment must last to cut a prompt.
 	BargeIn time.Duration `json:"barge_in,omitempty"`
@@ -137,6 +140,7 @@ type Detector struct {
 	lastSpeech int64 // frame index of its last speech frame
 	segSpeech  int64 // speech frames in it
 	segLoud    int64 // of which loud enough for barge-in
+	run        int64 // speech frames in a row
 	counted    bool  // reached MinSpeech: it counts
 	barged     bool  // reached BargeIn: signalled
 
@@ -236,6 +240,11 @@ func (d *Detector) frame(e float64) {
 			d.active, d.counted, d.barged = true, false, false
 			d.segStart, d.segSpeech, d.segLoud = i, 0, 0
 		}
+		if d.lastSpeech == i-1 {
+			d.run++
+		} else {
+			d.run = 1
+		}
 		d.lastSpeech = i
 		d.segSpeech++
 		if e > d.barge {
@@ -244,7 +253,7 @@ func (d *Detector) frame(e float64) {
 		if d.counted {
 			d.speech++
 			d.lastHeard = i
-		} else if d.segSpeech >= d.minSpeech {
+		} else if d.run >= d.minSpeech {
 			d.counted = true
 			d.segments++
 			d.speech += d.segSpeech
