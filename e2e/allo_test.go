@@ -309,3 +309,35 @@ func TestQuietHandset_Baresip(t *testing.T) {
 	checkCall(t, call, "voicemail", "us")
 	checkKept(t, tk, said)
 }
+
+// TestKeyOneOverTicketNumber_Baresip: the caller leaves a normal message,
+// ends it with #, and presses 1 while their ticket's number is said: the
+// ticket becomes urgent at once, they hear that the technician is being
+// called, and Alice is paged.
+func TestKeyOneOverTicketNumber_Baresip(t *testing.T) {
+	t.Parallel()
+	svc, mail := onCallAlice(t)
+	beepEnd := closedBeepEnd(t) + ringTime
+	pound := beepEnd + 13*time.Second
+	mic, said := callerMic(t, 90*time.Second, 0, utterance{at: beepEnd + time.Second, text: sayMessage, level: -22, keep: true})
+	// After #: "2 for another number" and its 3 s, then the ticket's number.
+	one := pound + promptLen(t, "fr", "callback_other") + 3*time.Second + 2500*time.Millisecond
+	b, _ := callAs(t, svc, "0611223300", mic, map[time.Duration]rune{pound: '#', one: '1'})
+
+	tk, _ := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "urgent", Case: "out_of_hours"})
+	checkKept(t, tk, said)
+	heard := b.heard()
+	_, savedAt := ncc(heard, prompt(t, "fr", "saved_ticket"))
+	_, calledAt := ncc(heard, prompt(t, "fr", "urgent_callback"))
+	checkHeardAll(t, heard, "fr", "saved_ticket", "urgent_callback")
+	if !svc.waitLog("ticket made urgent during the call", 5*time.Second) {
+		t.Errorf("the key did not come after the ticket was filed: the test does not show the amendment")
+	}
+	if calledAt < savedAt {
+		t.Errorf("\"the technician is being called\" at %.1fs, before the ticket number at %.1fs", durationOf(calledAt).Seconds(), durationOf(savedAt).Seconds())
+	}
+	if _, ok := mail.waitTo("alice@e2e.test", 1, 30*time.Second); !ok {
+		t.Errorf("the ticket made urgent during the call paged nobody")
+	}
+}

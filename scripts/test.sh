@@ -46,4 +46,4 @@ tail -3 /tmp/astreinte-e2e.log
 echo "== page latency: caller hang-up → first page (20 callers, webhook and email receivers)"
 "$GO" test -count=1 -run '^$' -bench PageLatency -benchtime 1x -timeout 10m ./e2e/ | grep -E 'Benchmark|hang-up|ok|FAIL'
 echo "== per-packet media path and recorder: allocations"
-"$GO" test -count=1 -run '^$' -bench 'Receive|Send|Write' -benchmem -benchtime 2000x ./sip/media/ ./voicemail/ | grep -E '^(Benchmark|ok|FAIL)' 
+"$GO" test -count=1 -run '^$' -bench 'Receive|Send|Write' -benchmem -benchtime 2000x ./sip/media/ ./voicemail/ ./vad/ | grep -E '^(Benchmark|ok|FAIL)' 
