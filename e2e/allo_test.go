@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -274,11 +275,15 @@ func TestSpeechOverPromptsAfterMessage_Baresip(t *testing.T) {
 	tk, _ := oneTicket(t, svc)
 	checkKept(t, tk, said)
 	checkHeardAll(t, b.heard(), "fr", "callback_other", "saved_ticket", "goodbye")
-	out, err := svc.cli("tickets", "show", tk.Number, "--json")
-	if err != nil {
-		t.Fatalf("tickets show --json: %v\n%s", err, out)
+	// The timeline of the recording says where the caller's voice cut a
+	// prompt after the message.
+	out, err := svc.cli("tickets", "show", tk.Number)
+	if err != nil || !strings.Contains(out, "along it") || !strings.Contains(out, "speech callback_other") || !strings.Contains(out, "beep") {
+		t.Errorf("tickets show %s (err=%v) should mark the beep and the speech over \"callback_other\":\n%s", tk.Number, err, out)
 	}
-	t.Logf("tickets show --json:\n%s", tail(out, 40))
+	if out, err := svc.cli("tickets", "show", tk.Number, "--json"); err != nil || !strings.Contains(out, `"kind": "speech"`) {
+		t.Errorf("tickets show --json %s (err=%v) should carry the marks:\n%s", tk.Number, err, tail(out, 60))
+	}
 }
 
 // TestStreetNoiseKeyAt9s_Baresip: street noise (pink, -40 dBFS) all call

@@ -3,6 +3,7 @@ package tickets
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/astreinte/astreinte"
@@ -53,8 +54,29 @@ func MessageLines(t astreinte.Ticket, loc *time.Location) [][2]string {
 		}
 		out = append(out, [2]string{label, fmt.Sprintf("%s, %s, %s, %s", r.At.In(loc).Format("Mon 02 Jan 15:04"),
 			r.Duration.Round(time.Second), urgencyWord(r.Urgency), r.Path)})
+		if len(r.Marks) > 0 {
+			out = append(out, [2]string{"  along it", MarksText(r.Marks)})
+		}
 	}
 	return out
+}
+
+// MarksText says where, in a recording, the beep came, the prompts
+// started, keys were pressed and the caller's voice cut a prompt:
+// "prompt greeting 0.0s · speech 2.5s · beep 2.9s · key 1 14.0s".
+func MarksText(ms []astreinte.Mark) string {
+	var b strings.Builder
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteString(" · ")
+		}
+		b.WriteString(string(m.Kind))
+		if m.Name != "" {
+			b.WriteString(" " + m.Name)
+		}
+		fmt.Fprintf(&b, " %.1fs", m.At.Seconds())
+	}
+	return b.String()
 }
 
 // urgencyWord is how a technician reads an urgency: URGENT stands out.
