@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/astreinte/astreinte/config"
+	flag "github.com/spf13/pflag"
 )
 
 func configCheckCommand() *command {

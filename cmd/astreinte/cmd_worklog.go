@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/customers"
 	"github.com/astreinte/astreinte/tickets"
+	flag "github.com/spf13/pflag"
 )
 
 // billingSummary says how a contract bills, e.g. "hourly 60.00 € HT/h,
