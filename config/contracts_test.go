@@ -54,7 +54,7 @@ func TestContractProblems(t *testing.T) {
 	if !errors.As(err, &p) {
 		t.Fatalf("want problems, got %v", err)
 	}
-	msg := err.Error()
+	msg := noColumns(err.Error())
 	for _, want := range []string{
 		"c.yaml:2: customers.region",
 		"customers.contracts.bad.billing.mode",

@@ -198,3 +198,15 @@ func lineWith(out, s string) string {
 	}
 	return ""
 }
+
+// A configuration written by hand, with no customers section: the built-in
+// contracts are in force, a customer on isp is imported and shows its
+// rate; config show says where each contract comes from.
+func TestBuiltInContractsWithoutAContractSection(t *testing.T) {
+	c := newCLI(t, "2026-11-16 09:00")
+	csv := c.file("customers.csv", "number,name,phones,contract,emails\nC001,Hébergé SARL,06 12 34 56 78,isp,admin@heberge.test\n")
+	c.want([]string{"customers", "import", csv}, "1 customer(s) added")
+	c.want([]string{"customers", "show", "C001"}, "isp", "on-call included", "60.00 € HT/h")
+	c.want([]string{"config", "show"}, "isp ", "built in", "tickets ")
+	c.want([]string{"config", "show", "--effective"}, "isp: # built in", `rate: "60.00"`, "clock:")
+}

@@ -54,7 +54,7 @@ func commands() []*command {
 		oncallWhoCommand(), oncallScheduleCommand(), oncallCheckCommand(),
 		overrideAddCommand(), overrideListCommand(), overrideRemoveCommand(), oncallTestCommand(),
 		calendarCommand(), calendarAtCommand(), calendarForceCommand(), calendarClearCommand(),
-		configCheckCommand(), configExampleCommand(),
+		configCheckCommand(), configExampleCommand(), configShowCommand(),
 		usersListCommand(), usersAddCommand(), usersRemoveCommand(), usersPasswdCommand(),
 		tokensListCommand(), tokensAddCommand(), tokensRemoveCommand(),
 		versionCommand(),
