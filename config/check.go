@@ -54,6 +54,7 @@ func Check(b []byte, file string, now time.Time, opt CheckOptions) (*Config, *Re
 		list.List = append(list.List, Problem{Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	pg := cfg.Paging
+	onRota := onRota(cfg)
 	for i, p := range cfg.OnCall.People {
 		path := fmt.Sprintf("oncall.people[%d]", i)
 		if p.SIP != "" {
@@ -75,6 +76,8 @@ func Check(b []byte, file string, now time.Time, opt CheckOptions) (*Config, *Re
 		}
 		switch {
 		case len(chans) > 0:
+		case !onRota[p.ID]:
+			add(&r.Warnings, path, "no configured channel can page %s, who is on no rotation or tier", orID(p))
 		case p.Phone != "" && p.SIP == "" && pg.SIPEnabled() && (p.Email == "" || pg.Email.SMTP == ""):
 			add(&r.Errors, path+".phone", "%s can only be called on %s, and no SIP route reaches a phone number: set paging.sip.proxy or paging.sip.trunk, or give %s a sip URI or an email address (with paging.email.smtp)", orID(p), p.Phone, orID(p))
 		default:
@@ -99,6 +102,23 @@ func Check(b []byte, file string, now time.Time, opt CheckOptions) (*Config, *Re
 	r.Errors.sort()
 	r.Warnings.sort()
 	return cfg, r
+}
+
+// onRota is who can be paged: the people a tier names and the
+// participants of every rotation.
+func onRota(cfg *Config) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range cfg.OnCall.Escalation.Tiers {
+		if t.Person != "" {
+			out[t.Person] = true
+		}
+	}
+	for _, r := range cfg.OnCall.Rotations {
+		for _, id := range r.Participants {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 // promisesOnCall names the first contract written in the configuration
