@@ -107,7 +107,7 @@ func contractSummary(k customers.Contract) string {
 		}
 	}
 	if k.ConfirmAbove > 0 {
-		parts = append(parts, fmt.Sprintf("confirmation above %d units", k.ConfirmAbove))
+		parts = append(parts, fmt.Sprintf("confirmation above %d unit(s)", k.ConfirmAbove))
 	}
 	if k.Warranty > 0 {
 		parts = append(parts, "warranty "+k.Warranty.String())

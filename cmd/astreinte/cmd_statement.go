@@ -69,7 +69,7 @@ func units(l tickets.StatementLine) string {
 	if l.Unbillable != "" {
 		return "-"
 	}
-	return fmt.Sprintf("%d × %s", l.Units, l.Contract.Billing.Unit)
+	return unitCount(l.Units, l.Contract.Billing.Unit)
 }
 
 func writeStatement(w io.Writer, st tickets.Statement, name string, loc *time.Location) {
