@@ -166,8 +166,8 @@ func (r *Report) gaps(cfg *Config, now time.Time, opt CheckOptions, add func(*Pr
 		return g.From.In(loc).Format("Mon 2006-01-02 15:04") + " – " + g.To.In(loc).Format("Mon 2006-01-02 15:04 MST")
 	}
 	weeks := int(GapHorizon / (7 * 24 * time.Hour))
-	if name, cpath := promisesOnCall(cfg); name != "" && !opt.AllowGaps {
-		add(&r.Errors, cpath, "contract %q promises on-call, but nobody is on call %s (the first of %d stretch(es) of closed hours with nobody in the next %d weeks, %s in all): add people or rotations to oncall.escalation.tiers so that every closed hour has someone, or accept the gaps with --allow-gaps",
+	if name, cpath := promisesOnCall(cfg); name != "" && !opt.AllowGaps && !cfg.Customers.AllowGaps {
+		add(&r.Errors, cpath, "contract %q promises on-call, but nobody is on call %s (the first of %d stretch(es) of closed hours with nobody in the next %d weeks, %s in all): add people or rotations to oncall.escalation.tiers so that every closed hour has someone, or accept the gaps with --allow-gaps or customers.allow_gaps: true",
 			name, span(gaps[0]), len(gaps), weeks, fmtHours(total))
 		return
 	}

@@ -21,6 +21,10 @@ type Customers struct {
 	Unidentified Unidentified `yaml:"unidentified"`
 	// Contracts by name.
 	Contracts map[string]Contract `yaml:"contracts"`
+	// AllowGaps accepts closed hours with nobody on call although a
+	// contract of this file promises on-call: config check and serve warn
+	// instead of refusing (as their --allow-gaps flag).
+	AllowGaps bool `yaml:"allow_gaps"`
 }
 
 // Unidentified says what callers matched to no customer get.

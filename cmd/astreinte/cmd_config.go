@@ -23,8 +23,8 @@ times, overlapping hours, a trunk without credentials, a technician no
 configured channel can deliver to (a phone number needs paging.sip.proxy or
 paging.sip.trunk, an email paging.email.smtp), malformed SIP URIs and email
 addresses, and, when a contract of the file promises on-call, the first
-closed hour of the next 8 weeks with nobody on call (--allow-gaps makes
-those warnings). Warnings (exit status 0, 1 with --strict): addresses given
+closed hour of the next 8 weeks with nobody on call (--allow-gaps, or
+customers.allow_gaps: true, makes those warnings). Warnings (exit status 0, 1 with --strict): addresses given
 for a channel that is not configured, closed hours with nobody on call that
 no contract promises.`,
 		setup: func(fs *flag.FlagSet) runner {
