@@ -260,9 +260,9 @@ func (s *Service) AddToken(ctx context.Context, name string, role Role, person s
 	if !role.Valid() {
 		return "", Token{}, fmt.Errorf("role %q: want admin or technician", role)
 	}
-	secret, h := NewSecret()
+	secret, _ := NewSecret()
 	secret = "ast_" + secret
-	h = Hash(secret)
+	h := Hash(secret)
 	t := Token{Name: name, Role: role, Person: person, CreatedAt: s.now()}
 	if err := s.store.AddToken(ctx, &t, h); err != nil {
 		return "", Token{}, err

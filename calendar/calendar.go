@@ -102,8 +102,6 @@ func (d date) add(n int) date { return dateOf(d.noon().AddDate(0, 0, n)) }
 
 func (d date) weekday() time.Weekday { return d.noon().Weekday() }
 
-func (d date) before(e date) bool { return d.noon().Before(e.noon()) }
-
 // daysBetween returns the number of days from d to e (negative if e < d).
 func daysBetween(d, e date) int { return int(e.noon().Sub(d.noon()).Hours() / 24) }
 

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,14 +25,24 @@ type Report struct {
 // call.
 const GapHorizon = 8 * 7 * 24 * time.Hour
 
-// Check parses a configuration as Parse does, then looks at what Parse
-// lets through so that the service starts and answers calls whatever a
-// technician's entry says (serve logs these as warnings): people no
-// configured channel can page, addresses given for a channel that is not
-// configured, malformed SIP URIs and email addresses, the fallback, and
-// the closed hours from now to GapHorizon when the first tier has nobody.
-// cfg is nil when the file does not parse at all.
-func Check(b []byte, file string, now time.Time) (*Config, *Report) {
+// CheckOptions says what Check accepts.
+type CheckOptions struct {
+	// AllowGaps accepts closed hours with nobody on call although a
+	// contract promises on-call: they are warnings, not errors.
+	AllowGaps bool
+}
+
+// Check parses a configuration as Parse does, then checks that the night
+// works as the configuration promises: every technician has a channel
+// that can deliver (a SIP URI, or a phone number with a SIP route: proxy
+// or trunk; an email address with an SMTP server), addresses are well
+// formed, the fallback can be emailed, and when a contract of the file
+// promises on-call, someone is on call at every closed minute from now to
+// GapHorizon (an error with the first gap, unless opt.AllowGaps; without
+// such a contract, gaps are warnings). It also warns of addresses given
+// for a channel that is not configured. serve refuses to start on any
+// error. cfg is nil when the file does not parse at all.
+func Check(b []byte, file string, now time.Time, opt CheckOptions) (*Config, *Report) {
 	r := &Report{Errors: Problems{File: file}, Warnings: Problems{File: file}}
 	cfg, root, probs := parse(b, file)
 	r.Errors.List = probs.List
@@ -38,9 +50,11 @@ func Check(b []byte, file string, now time.Time) (*Config, *Report) {
 		return nil, r
 	}
 	add := func(list *Problems, path, format string, args ...any) {
-		list.List = append(list.List, Problem{Line: lineOf(root, path), Path: path, Msg: fmt.Sprintf(format, args...)})
+		line, col := posOf(root, path)
+		list.List = append(list.List, Problem{Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	pg := cfg.Paging
+	onRota := onRota(cfg)
 	for i, p := range cfg.OnCall.People {
 		path := fmt.Sprintf("oncall.people[%d]", i)
 		if p.SIP != "" {
@@ -60,8 +74,14 @@ func Check(b []byte, file string, now time.Time) (*Config, *Report) {
 		if (p.SIP != "" || p.Phone != "") && !pg.SIPEnabled() {
 			add(&r.Warnings, path, "%s is never called: paging.sip.enabled is false", p.ID)
 		}
-		if len(chans) == 0 {
-			add(&r.Errors, path, "no configured channel can page %s (a sip URI or phone with SIP paging enabled, or an email with paging.email.smtp)", orID(p))
+		switch {
+		case len(chans) > 0:
+		case !onRota[p.ID]:
+			add(&r.Warnings, path, "no configured channel can page %s, who is on no rotation or tier", orID(p))
+		case p.Phone != "" && p.SIP == "" && pg.SIPEnabled() && (p.Email == "" || pg.Email.SMTP == ""):
+			add(&r.Errors, path+".phone", "%s can only be called on %s, and no SIP route reaches a phone number: set paging.sip.proxy or paging.sip.trunk, or give %s a sip URI or an email address (with paging.email.smtp)", orID(p), p.Phone, orID(p))
+		default:
+			add(&r.Errors, path, "no configured channel can page %s (want a sip URI, or a phone number with paging.sip.proxy or paging.sip.trunk, or an email address with paging.email.smtp)", orID(p))
 		}
 	}
 	for i, a := range pg.Fallback.Emails {
@@ -73,14 +93,54 @@ func Check(b []byte, file string, now time.Time) (*Config, *Report) {
 			add(&r.Errors, path, "%s cannot be emailed: paging.email.smtp is not set", a)
 		}
 	}
-	if len(probs.List) == 0 {
-		r.gaps(cfg, now, add)
+	if pg.Webhook.URL == "" && pg.Webhook.Secret != "" {
+		add(&r.Errors, "paging.webhook.secret", "a webhook secret without a URL: set paging.webhook.url (http:// or https://), or remove the secret")
 	}
+	if len(r.Errors.List) == 0 {
+		r.gaps(cfg, now, opt, add)
+	}
+	r.Errors.sort()
+	r.Warnings.sort()
 	return cfg, r
 }
 
-// gaps warns of the closed hours ahead with nobody on the first tier.
-func (r *Report) gaps(cfg *Config, now time.Time, add func(*Problems, string, string, ...any)) {
+// onRota is who can be paged: the people a tier names and the
+// participants of every rotation.
+func onRota(cfg *Config) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range cfg.OnCall.Escalation.Tiers {
+		if t.Person != "" {
+			out[t.Person] = true
+		}
+	}
+	for _, r := range cfg.OnCall.Rotations {
+		for _, id := range r.Participants {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// promisesOnCall names the first contract written in the configuration
+// that promises on-call, and its path ("" when none does).
+func promisesOnCall(cfg *Config) (name, path string) {
+	names := make([]string, 0, len(cfg.Customers.Contracts))
+	for n, k := range cfg.Customers.Contracts {
+		if k.OnCall {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return "", ""
+	}
+	slices.Sort(names)
+	return names[0], "customers.contracts." + names[0] + ".on_call"
+}
+
+// gaps reports the closed hours ahead with nobody on the first tier: an
+// error with the first one when a contract promises on-call (unless
+// opt.AllowGaps), else warnings.
+func (r *Report) gaps(cfg *Config, now time.Time, opt CheckOptions, add func(*Problems, string, string, ...any)) {
 	cal, err := calendar.New(cfg.Calendar)
 	if err != nil {
 		return
@@ -102,15 +162,24 @@ func (r *Report) gaps(cfg *Config, now time.Time, add func(*Problems, string, st
 		total += g.To.Sub(g.From)
 	}
 	loc := cal.Location()
+	span := func(g oncall.Gap) string {
+		return g.From.In(loc).Format("Mon 2006-01-02 15:04") + " – " + g.To.In(loc).Format("Mon 2006-01-02 15:04 MST")
+	}
+	weeks := int(GapHorizon / (7 * 24 * time.Hour))
+	if name, cpath := promisesOnCall(cfg); name != "" && !opt.AllowGaps && !cfg.Customers.AllowGaps {
+		add(&r.Errors, cpath, "contract %q promises on-call, but nobody is on call %s (the first of %d stretch(es) of closed hours with nobody in the next %d weeks, %s in all): add people or rotations to oncall.escalation.tiers so that every closed hour has someone, or accept the gaps with --allow-gaps or customers.allow_gaps: true",
+			name, span(gaps[0]), len(gaps), weeks, fmtHours(total))
+		return
+	}
 	add(&r.Warnings, path, "nobody on call for %d stretch(es) of closed hours in the next %d weeks (%s in all; shift overrides in the database not counted)",
-		len(gaps), int(GapHorizon/(7*24*time.Hour)), fmtHours(total))
+		len(gaps), weeks, fmtHours(total))
 	const shown = 5
 	for i, g := range gaps {
 		if i == shown {
 			add(&r.Warnings, path, "… and %d more (astreinte oncall check lists them)", len(gaps)-shown)
 			break
 		}
-		add(&r.Warnings, path, "nobody on call %s – %s", g.From.In(loc).Format("Mon 2006-01-02 15:04"), g.To.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+		add(&r.Warnings, path, "nobody on call %s", span(g))
 	}
 }
 
@@ -130,12 +199,13 @@ func orID(p oncall.Person) string {
 }
 
 // Reaching lists the channels the service builds from pg that can page p,
-// in the order they are paged. It mirrors each notifier's Reaches (sipcall:
-// a SIP URI or a phone number; sipmessage: a SIP URI; email: an address),
-// for checking a configuration without starting anything.
+// in the order they are paged, for checking a configuration without
+// starting anything: sipcall calls a SIP URI, or a phone number through
+// paging.sip.proxy or paging.sip.trunk (without either, the call cannot be
+// placed); sipmessage a SIP URI; email an address.
 func Reaching(pg Paging, p oncall.Person) []string {
 	var out []string
-	if pg.SIPEnabled() && (p.SIP != "" || p.Phone != "") {
+	if pg.SIPEnabled() && (p.SIP != "" || p.Phone != "" && (pg.SIP.Proxy != "" || pg.SIP.Trunk != "")) {
 		out = append(out, "sip")
 	}
 	if pg.Email.SMTP != "" && p.Email != "" {
@@ -192,17 +262,26 @@ func (r *Report) String() string {
 		b.WriteByte('\n')
 	}
 	for _, w := range r.Warnings.List {
-		one := Problems{File: r.Warnings.File, List: []Problem{{Line: w.Line, Path: w.Path, Msg: w.Msg}}}
-		s := one.Error()
-		// "file:12: path: msg" → "file:12: warning: path: msg"
-		head := r.Warnings.File
-		if head == "" {
-			head = "(default config)"
+		file := r.Warnings.File
+		if file == "" {
+			file = "(default config)"
 		}
-		if w.Line > 0 {
-			head = fmt.Sprintf("%s:%d", head, w.Line)
+		b.WriteString(w.where(file) + "warning: ")
+		if w.Path != "" {
+			b.WriteString(w.Path + ": ")
 		}
-		b.WriteString(head + ": warning: " + strings.TrimPrefix(s, head+": ") + "\n")
+		b.WriteString(w.Msg + "\n")
 	}
 	return b.String()
+}
+
+// sort orders the problems as they appear in the file (those without a
+// line last), keeping the order of those at the same place.
+func (p *Problems) sort() {
+	slices.SortStableFunc(p.List, func(a, b Problem) int {
+		if (a.Line == 0) != (b.Line == 0) {
+			return cmp.Compare(b.Line, a.Line) // no line: last
+		}
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -192,11 +193,15 @@ type Clock struct {
 	Now string `yaml:"now"`
 }
 
-// Problem is one configuration error with its place.
+// Problem is one configuration error with its place: the line and column
+// in the file, the key path (lines[0].record.silence), what is wrong and
+// what is expected, in plain words, and a hint (a key's likely spelling).
 type Problem struct {
-	Line int
-	Path string
-	Msg  string
+	Line   int
+	Column int
+	Path   string
+	Msg    string
+	Hint   string
 }
 
 // Problems is every error found in a configuration.
@@ -215,17 +220,27 @@ func (p *Problems) Error() string {
 		if file == "" {
 			file = "(default config)"
 		}
-		if e.Line > 0 {
-			fmt.Fprintf(&b, "%s:%d: ", file, e.Line)
-		} else {
-			fmt.Fprintf(&b, "%s: ", file)
-		}
+		b.WriteString(e.where(file))
 		if e.Path != "" {
 			fmt.Fprintf(&b, "%s: ", e.Path)
 		}
 		b.WriteString(e.Msg)
+		if e.Hint != "" {
+			b.WriteString("; " + e.Hint)
+		}
 	}
 	return b.String()
+}
+
+// where is "file:line:column: ", as much of it as is known.
+func (e Problem) where(file string) string {
+	switch {
+	case e.Line > 0 && e.Column > 0:
+		return fmt.Sprintf("%s:%d:%d: ", file, e.Line, e.Column)
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d: ", file, e.Line)
+	}
+	return file + ": "
 }
 
 // Default returns the embedded default configuration.
@@ -263,29 +278,38 @@ func parse(b []byte, file string) (*Config, *yaml.Node, *Problems) {
 		probs.List = append(probs.List, yamlProblems(err)...)
 		return nil, nil, probs
 	}
-	cfg := &Config{Source: file}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
+	// Unknown keys and values of the wrong kind, in plain words, where they
+	// are; then the decoder fills what it can (a value in error keeps its
+	// zero value, then its default).
 	typeLines := map[int]bool{}
-	if err := dec.Decode(cfg); err != nil && err.Error() != "EOF" { // EOF: an empty file, all defaults
+	checkNode(&root, reflect.TypeFor[Config](), "", func(p Problem) {
+		typeLines[p.Line] = true
+		probs.List = append(probs.List, p)
+	})
+	cfg := &Config{Source: file}
+	if root.Kind == 0 { // an empty file: all defaults
+	} else if err := root.Decode(cfg); err != nil {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
 			probs.List = append(probs.List, yamlProblems(err)...)
 			return nil, nil, probs
 		}
 		for _, p := range yamlProblems(err) {
-			typeLines[p.Line] = true
-			probs.List = append(probs.List, p)
+			if !typeLines[p.Line] { // not already said in plain words
+				typeLines[p.Line] = true
+				probs.List = append(probs.List, p)
+			}
 		}
 	}
 	cfg.applyDefaults()
 	for _, fe := range cfg.validate() {
-		line := lineOf(&root, fe.Path)
+		line, col := posOf(&root, fe.Path)
 		if line > 0 && typeLines[line] {
 			continue // the value was not decoded: its type error says it
 		}
-		probs.List = append(probs.List, Problem{Line: line, Path: fe.Path, Msg: fe.Msg})
+		probs.List = append(probs.List, Problem{Line: line, Column: col, Path: fe.Path, Msg: fe.Msg})
 	}
+	probs.sort()
 	return cfg, &root, probs
 }
 
@@ -300,12 +324,43 @@ func yamlProblems(err error) []Problem {
 		m = strings.TrimPrefix(m, "yaml: ")
 		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
 			n, _ := strconv.Atoi(sm[1])
-			out = append(out, Problem{Line: n, Msg: sm[2]})
+			out = append(out, Problem{Line: n, Msg: plainYAML(sm[2])})
 			continue
 		}
-		out = append(out, Problem{Msg: m})
+		out = append(out, Problem{Msg: plainYAML(m)})
 	}
 	return out
+}
+
+var yamlTypeError = regexp.MustCompile("^cannot unmarshal !!\\w+ `(.*)` into (.*)$")
+
+// plainYAML rewrites the decoder's words ("cannot unmarshal !!str `x`
+// into time.Duration") as the rest of the report speaks.
+func plainYAML(m string) string {
+	sm := yamlTypeError.FindStringSubmatch(m)
+	if sm == nil {
+		return m
+	}
+	want := "a value of another kind"
+	switch t := sm[2]; {
+	case t == "time.Duration":
+		want = expected(durationType)
+	case t == "bool":
+		want = "true or false"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
+		want = "a whole number"
+	case strings.HasPrefix(t, "float"):
+		want = "a number"
+	case t == "string":
+		want = "a text value"
+	case strings.HasPrefix(t, "[]"):
+		want = "a list"
+	case strings.HasPrefix(t, "map["):
+		want = "a mapping"
+	default:
+		want = "a mapping of keys (key: value)"
+	}
+	return fmt.Sprintf("%q: want %s", sm[1], want)
 }
 
 func (c *Config) applyDefaults() {
@@ -565,7 +620,12 @@ func (c *Config) validate() astreinte.FieldErrors {
 	cal, err := calendar.New(c.Calendar)
 	if err != nil {
 		errs = appendFieldErrors(errs, err)
-	} else if _, err := oncall.NewSchedule(c.OnCall, cal); err != nil {
+		// The rota is still checked, against the default hours.
+		if cal, err = calendar.New(calendar.Config{}); err != nil {
+			return errs
+		}
+	}
+	if _, err := oncall.NewSchedule(c.OnCall, cal); err != nil {
 		errs = appendFieldErrors(errs, err)
 	}
 	return errs
@@ -598,44 +658,57 @@ var indexPart = regexp.MustCompile(`\[(\d+)\]`)
 // lineOf finds the line of a dotted path such as "lines[0].record.silence"
 // in the YAML tree; it returns the deepest line found (0 when none).
 func lineOf(root *yaml.Node, path string) int {
+	line, _ := posOf(root, path)
+	return line
+}
+
+// posOf finds the line and column of a dotted path such as
+// "lines[0].record.silence" in the YAML tree: its value's, else the
+// deepest key or item found (0, 0 when none).
+func posOf(root *yaml.Node, path string) (line, col int) {
 	n := root
+	if n == nil || path == "" {
+		return 0, 0
+	}
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
-	line := 0
-	if path == "" {
-		return 0
+	at := func(k, v *yaml.Node) {
+		line, col = k.Line, k.Column
+		if v.Kind == yaml.ScalarNode && v.Line == k.Line {
+			line, col = v.Line, v.Column // the value itself
+		}
 	}
 	for _, seg := range strings.Split(path, ".") {
 		m := pathPart.FindStringSubmatch(seg)
 		if m == nil {
-			return line
+			return line, col
 		}
 		if m[1] != "" {
 			if n.Kind != yaml.MappingNode {
-				return line
+				return line, col
 			}
 			found := false
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				if n.Content[i].Value == m[1] {
-					line = n.Content[i].Line
+					at(n.Content[i], n.Content[i+1])
 					n = n.Content[i+1]
 					found = true
 					break
 				}
 			}
 			if !found {
-				return line
+				return line, col
 			}
 		}
 		for _, im := range indexPart.FindAllStringSubmatch(m[2], -1) {
 			k, _ := strconv.Atoi(im[1])
 			if n.Kind != yaml.SequenceNode || k >= len(n.Content) {
-				return line
+				return line, col
 			}
 			n = n.Content[k]
-			line = n.Line
+			line, col = n.Line, n.Column
 		}
 	}
-	return line
+	return line, col
 }

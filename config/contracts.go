@@ -21,14 +21,19 @@ type Customers struct {
 	Unidentified Unidentified `yaml:"unidentified"`
 	// Contracts by name.
 	Contracts map[string]Contract `yaml:"contracts"`
+	// AllowGaps accepts closed hours with nobody on call although a
+	// contract of this file promises on-call: config check and serve warn
+	// instead of refusing (as their --allow-gaps flag).
+	AllowGaps bool `yaml:"allow_gaps"`
 }
 
 // Unidentified says what callers matched to no customer get.
 type Unidentified struct {
 	// OnCall lets them wake the on-call technician (as the line's page
 	// setting says); otherwise they are called back on the next business
-	// day.
-	OnCall bool `yaml:"on_call"`
+	// day. Unset: true when the configuration writes no contract (every
+	// caller is treated as the lines say), false when it does.
+	OnCall *bool `yaml:"on_call"`
 }
 
 // Contract is one support agreement.
@@ -62,11 +67,111 @@ type ContractDue struct {
 	Email *int `yaml:"email"`
 }
 
-// ContractPolicies returns the contracts as the customers package takes
-// them. The configuration must have been validated.
+// BuiltInContracts are the two agreements, in force without the
+// configuration copying them; a contract of the same name in
+// customers.contracts replaces one.
+func BuiltInContracts() map[string]Contract {
+	phone, email := 3, 2
+	return map[string]Contract{
+		// The ISP support conditions (2006): on-call out of hours for
+		// urgent problems; advice, fault analysis and maintenance are
+		// free; work that costs is quoted first (free quote), then billed
+		// 60 € HT an hour (71.76 € TTC), every started half-hour due,
+		// never more than the accepted quote.
+		"isp": {Label: "Support technique, astreinte incluse", OnCall: true,
+			Billing: ContractBilling{Mode: billing.Hourly, Rate: "60.00", Rounding: 30 * time.Minute, VAT: "19.6", QuoteCap: true, QuoteRequired: true}},
+		// Support by tickets: one ticket, one problem, up to one hour;
+		// each started hour is another ticket. Email within 2 business
+		// days, phone within 3; the customer confirms before more than
+		// two tickets; one-week warranty. No on-call. The agreement
+		// states no price: set yours by writing the contract.
+		"tickets": {Label: "Assistance par tickets",
+			Billing:  ContractBilling{Mode: billing.Units, Unit: time.Hour, Rate: "0.00", VAT: "20"},
+			Due:      ContractDue{Phone: &phone, Email: &email},
+			Warranty: 7 * 24 * time.Hour, ConfirmAbove: 2},
+	}
+}
+
+// ContractOrigin says where a contract in force comes from.
+type ContractOrigin string
+
+const (
+	BuiltIn    ContractOrigin = "built in"
+	Configured ContractOrigin = "configuration"
+	Overridden ContractOrigin = "configuration, replacing the built-in one"
+)
+
+// Contracts are the contracts in force: the built-in ones, replaced or
+// joined by those of customers.contracts, defaults applied, with where
+// each comes from.
+func (c *Config) Contracts() (map[string]Contract, map[string]ContractOrigin) {
+	out, from := BuiltInContracts(), map[string]ContractOrigin{}
+	for n := range out {
+		from[n] = BuiltIn
+	}
+	for n, k := range c.Customers.Contracts {
+		from[n] = Configured
+		if _, ok := out[n]; ok {
+			from[n] = Overridden
+		}
+		out[n] = k.withDefaults(n)
+	}
+	return out, from
+}
+
+// ContractNames lists the contracts in force, sorted.
+func (c *Config) ContractNames() []string {
+	ks, _ := c.Contracts()
+	names := make([]string, 0, len(ks))
+	for n := range ks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// UnidentifiedOnCall reports whether callers matched to no customer may
+// wake the on-call technician (customers.unidentified.on_call; unset: true
+// when the configuration writes no contract).
+func (c *Config) UnidentifiedOnCall() bool {
+	if u := c.Customers.Unidentified.OnCall; u != nil {
+		return *u
+	}
+	return len(c.Customers.Contracts) == 0
+}
+
+// withDefaults fills what a contract leaves out: its name as label, and
+// free support (no billing: hourly at 0.00, every started half-hour, VAT
+// 20 %).
+func (k Contract) withDefaults(name string) Contract {
+	if k.Label == "" {
+		k.Label = name
+	}
+	b := &k.Billing
+	if b.Mode == "" {
+		b.Mode = billing.Hourly
+	}
+	if b.Rate == "" {
+		b.Rate = "0.00"
+	}
+	if b.VAT == "" {
+		b.VAT = "20"
+	}
+	if b.Mode == billing.Hourly && b.Rounding == 0 {
+		b.Rounding = 30 * time.Minute
+	}
+	if b.Mode == billing.Units && b.Unit == 0 {
+		b.Unit = time.Hour
+	}
+	return k
+}
+
+// ContractPolicies returns the contracts in force as the customers package
+// takes them. The configuration must have been validated.
 func (c *Config) ContractPolicies() map[string]customers.Contract {
 	out := map[string]customers.Contract{}
-	for name, k := range c.Customers.Contracts {
+	ks, _ := c.Contracts()
+	for name, k := range ks {
 		p, _ := k.policy(name)
 		out[name] = p
 	}
@@ -74,6 +179,7 @@ func (c *Config) ContractPolicies() map[string]customers.Contract {
 }
 
 func (k Contract) policy(name string) (customers.Contract, []string) {
+	k = k.withDefaults(name)
 	var probs []string
 	rate, err := billing.ParseCents(k.Billing.Rate)
 	if err != nil {

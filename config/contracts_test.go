@@ -30,8 +30,8 @@ func TestBuiltInContracts(t *testing.T) {
 		tk.Warranty != 7*24*time.Hour || tk.Due[astreinte.ChannelEmail] != 2 || tk.Due[astreinte.ChannelPhone] != 3 {
 		t.Errorf("tickets: %+v", tk)
 	}
-	if cfg.Customers.Region != "FR" || !cfg.Customers.Unidentified.OnCall { // a line with no customers yet still pages
-		t.Errorf("customers: region %q, unidentified on-call %v", cfg.Customers.Region, cfg.Customers.Unidentified.OnCall)
+	if cfg.Customers.Region != "FR" || !cfg.UnidentifiedOnCall() { // a line with no customers yet still pages
+		t.Errorf("customers: region %q, unidentified on-call %v", cfg.Customers.Region, cfg.UnidentifiedOnCall())
 	}
 }
 
@@ -54,7 +54,7 @@ func TestContractProblems(t *testing.T) {
 	if !errors.As(err, &p) {
 		t.Fatalf("want problems, got %v", err)
 	}
-	msg := err.Error()
+	msg := noColumns(err.Error())
 	for _, want := range []string{
 		"c.yaml:2: customers.region",
 		"customers.contracts.bad.billing.mode",
@@ -70,5 +70,45 @@ func TestContractProblems(t *testing.T) {
 	}
 	if strings.Contains(msg, "bad.billing.vat") {
 		t.Errorf("19,6 is a valid VAT rate:\n%s", msg)
+	}
+}
+
+// The agreements are built in: a file without contracts has them, a
+// contract of the same name replaces one, and a contract giving only
+// on_call is valid: free support.
+func TestContractsInForce(t *testing.T) {
+	cfg, err := Parse([]byte("oncall: {}\n"), "hand.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := cfg.ContractPolicies(); ps["isp"].Billing.Rate != 6000 || !ps["isp"].OnCall || ps["tickets"].Billing.Mode != billing.Units {
+		t.Errorf("built-in contracts: %+v", ps)
+	}
+	if !cfg.UnidentifiedOnCall() {
+		t.Errorf("without contracts in the file, unidentified callers page as the lines say")
+	}
+	cfg, err = Parse([]byte(`customers:
+  contracts:
+    isp: {billing: {rate: "75.00"}}
+    free: {on_call: true}
+`), "own.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := cfg.ContractPolicies()
+	if ps["isp"].Billing.Rate != 7500 || ps["isp"].OnCall || ps["isp"].Billing.QuoteRequired {
+		t.Errorf("isp replaced by the file's: %+v", ps["isp"])
+	}
+	if f := ps["free"]; !f.OnCall || f.Label != "free" || f.Billing.Rate != 0 || f.Billing.Unit != 30*time.Minute {
+		t.Errorf("a contract with only on_call: %+v", f)
+	}
+	if _, ok := ps["tickets"]; !ok {
+		t.Errorf("tickets, not replaced, is still in force: %v", cfg.ContractNames())
+	}
+	if _, from := cfg.Contracts(); from["isp"] != Overridden || from["tickets"] != BuiltIn || from["free"] != Configured {
+		t.Errorf("origins: %v", from)
+	}
+	if cfg.UnidentifiedOnCall() {
+		t.Errorf("with contracts in the file, unidentified callers are not on-call unless it says so")
 	}
 }

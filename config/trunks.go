@@ -159,6 +159,9 @@ func (c *Config) validateTrunks(errs *astreinte.FieldErrors) {
 		if t.Username == "" {
 			errs.Add(p+".username", "the account's user name is required")
 		}
+		if t.Password == "" {
+			errs.Add(p+".password", "the account's password is required (the registrar challenges every REGISTER)")
+		}
 		if t.Expiry < 30*time.Second || t.Expiry > 24*time.Hour {
 			errs.Add(p+".expiry", "%s: want between 30s and 24h", t.Expiry)
 		}

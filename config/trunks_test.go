@@ -99,7 +99,7 @@ paging:
 	if !errors.As(err, &p) {
 		t.Fatalf("want *Problems, got %v", err)
 	}
-	msg := err.Error()
+	msg := noColumns(err.Error())
 	for _, want := range []string{
 		`trunks.region: "XX"`,
 		"trunks.register[0].host: the registrar's host is required",

@@ -146,6 +146,8 @@ func browse[T any](t *testing.T, ctx context.Context, con *consoleLog, what stri
 func TestBrowserNight_SIPp(t *testing.T) {
 	requirePeer(t, "sipp")
 	exe := requireChromium(t)
+	// The technicians are emailed (serve refuses a rota nobody can page).
+	mail := startMailSink(t)
 	svc := startAstreinte(t, map[string]any{
 		"oncall": map[string]any{
 			"people": []any{
@@ -156,6 +158,7 @@ func TestBrowserNight_SIPp(t *testing.T) {
 			"rotations":  []any{map[string]any{"name": "nights", "participants": []any{"bob", "alice"}, "shift": "1w", "start": "2026-11-23 09:00"}},
 			"escalation": map[string]any{"tiers": []any{map[string]any{"name": "primary", "rotation": "nights"}}},
 		},
+		"paging": map[string]any{"email": map[string]any{"smtp": mail.addr, "from": "astreinte@e2e.test", "tls": "none"}},
 	})
 	listen := svc.cfg["http"].(map[string]any)["listen"].(string)
 	base := "http://" + listen

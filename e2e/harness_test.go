@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -83,9 +82,10 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// goTool is the go command that runs these tests.
+// goTool is the go command that runs these tests (go test sets GOROOT for
+// the test binary), else the one on PATH.
 func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+	if p := filepath.Join(os.Getenv("GOROOT"), "bin", "go"); os.Getenv("GOROOT") != "" && fileExists(p) {
 		return p
 	}
 	return "go"

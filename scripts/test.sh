@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: formatting and vet, unit tests with the race
+# Runs the whole test suite: formatting, vet and staticcheck, unit tests with the race
 # detector, and the end-to-end tests that call the built binary with real
 # SIP peers (SIPp, baresip) on 127.0.0.1. Installs what it needs on Debian
 # (as root); with CI=true a peer that cannot be installed fails the run.
@@ -30,6 +30,8 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then echo "not gofmt-ed: $unformatted" >&2; exit 1; fi
 echo "== go vet"
 "$GO" vet ./...
+echo "== staticcheck"
+"$GO" tool staticcheck ./...
 echo "== unit tests (race detector)"
 "$GO" test -race -count=1 -timeout 15m $("$GO" list ./... | grep -v /e2e)
 echo "== end-to-end tests (built binary, SIPp, baresip, Kamailio, Chromium)"

@@ -38,8 +38,8 @@ const (
 var RefuseReasons = []RefuseReason{RefusedUntrusted, RefusedUnauthenticated, RefusedAuthFailed, RefusedScanner,
 	RefusedRequestRate, RefusedCallRate, RefusedSourceCalls, RefusedMaxCalls, RefusedRTPPorts, RefusedMalformed}
 
-// GuardConfig configures a Guard. Zero limits mean "no limit" only where
-// said; NewGuard fills the others with safe defaults.
+// GuardConfig configures a Guard. The limits have no defaults here: the
+// configuration owns them (config.Security) and sets every one.
 type GuardConfig struct {
 	// Trusted networks: their INVITEs are served without authentication.
 	Trusted []netip.Prefix
@@ -67,10 +67,10 @@ type GuardConfig struct {
 	CallsPerSource, MaxCalls int
 	// Sources bounds the number of addresses the rate limits remember.
 	Sources int
-	// RetryAfter is sent with 503 (default 30 s).
+	// RetryAfter is sent with 503.
 	RetryAfter time.Duration
 	// LogPerMinute bounds the lines one source writes to the log per
-	// minute for one message (default 5); the rest is summed up.
+	// minute for one message; the rest is summed up.
 	LogPerMinute int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -111,31 +111,20 @@ type Guard struct {
 
 const maxRecent = 32
 
-// NewGuard builds a Guard; unset limits get the defaults of the built-in
-// configuration.
+// NewGuard builds a Guard. Every limit, RetryAfter, LogPerMinute and
+// Realm must be set: their defaults belong to the configuration
+// (config.Security), which passes them down; a zero one is a programming
+// error, and NewGuard panics on it.
 func NewGuard(cfg GuardConfig) *Guard {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
+	for name, unset := range map[string]bool{
+		"RequestsPerSecond": cfg.RequestsPerSecond <= 0, "RequestsBurst": cfg.RequestsBurst <= 0,
+		"CallsPerSecond": cfg.CallsPerSecond <= 0, "CallsBurst": cfg.CallsBurst <= 0,
+		"CallsPerSource": cfg.CallsPerSource <= 0, "MaxCalls": cfg.MaxCalls <= 0, "Sources": cfg.Sources <= 0,
+		"RetryAfter": cfg.RetryAfter <= 0, "LogPerMinute": cfg.LogPerMinute <= 0, "Realm": cfg.Realm == "",
+	} {
+		if unset {
+			panic("sip: NewGuard: GuardConfig." + name + " is not set")
 		}
-	}
-	if cfg.RequestsPerSecond <= 0 {
-		cfg.RequestsPerSecond = 100
-	}
-	def(&cfg.RequestsBurst, 200)
-	if cfg.CallsPerSecond <= 0 {
-		cfg.CallsPerSecond = 10
-	}
-	def(&cfg.CallsBurst, 20)
-	def(&cfg.CallsPerSource, 50)
-	def(&cfg.MaxCalls, 200)
-	def(&cfg.Sources, 10000)
-	def(&cfg.LogPerMinute, 5)
-	if cfg.RetryAfter <= 0 {
-		cfg.RetryAfter = 30 * time.Second
-	}
-	if cfg.Realm == "" {
-		cfg.Realm = "astreinte"
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -21,9 +21,9 @@ func BenchmarkReadFilter(b *testing.B) {
 		rate float64
 	}{{"passed", 1e12}, {"dropped", 1e-9}} {
 		b.Run(tc.name, func(b *testing.B) {
-			g := NewGuard(GuardConfig{Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Logger: slog.New(slog.DiscardHandler),
+			g := NewGuard(limited(GuardConfig{Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Logger: slog.New(slog.DiscardHandler),
 				ScannerUserAgents: []string{"friendly-scanner", "sipvicious", "sipcli", "vaxsipuseragent"},
-				RequestsPerSecond: tc.rate, RequestsBurst: 1})
+				RequestsPerSecond: tc.rate, RequestsBurst: 1}))
 			props := sip.TransportReadProps{Transport: "UDP", RemoteAddr: &net.UDPAddr{IP: net.IPv4(203, 0, 113, 9), Port: 5060}}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -38,9 +38,9 @@ func FuzzInboundRequest(f *testing.F) {
 	f.Add([]byte("INVITE sip:support@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK2\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:support@127.0.0.1>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n" +
 		"Authorization: Digest username=\"pbx\", realm=\"astreinte\", nonce=\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\", uri=\"sip:support@127.0.0.1\", response=\"0\", qop=auth, nc=zz, cnonce=\"\"\r\n" +
 		"Content-Type: application/sdp\r\nContent-Length: 0\r\n\r\n"))
-	g := NewGuard(GuardConfig{Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Accounts: map[string]string{"pbx": "a long secret"},
+	g := NewGuard(limited(GuardConfig{Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Accounts: map[string]string{"pbx": "a long secret"},
 		ScannerUserAgents: []string{"friendly-scanner", "sipvicious"}, RequestsPerSecond: 1e9, RequestsBurst: 1 << 30,
-		Now: func() time.Time { return time.Unix(1_800_000_000, 0) }})
+		Now: func() time.Time { return time.Unix(1_800_000_000, 0) }}))
 	props := sip.TransportReadProps{Transport: "udp", RemoteAddr: &net.UDPAddr{IP: net.IPv4(192, 0, 2, 9), Port: 5060}}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		out, err := g.readFilter(props, b)
@@ -79,7 +79,7 @@ func FuzzDigestNonce(f *testing.F) {
 	f.Add("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", []byte{192, 0, 2, 1})
 	f.Add("", []byte{127, 0, 0, 1})
 	now := time.Unix(1_800_000_000, 0)
-	g := NewGuard(GuardConfig{Now: func() time.Time { return now }})
+	g := NewGuard(limited(GuardConfig{Now: func() time.Time { return now }}))
 	f.Fuzz(func(t *testing.T, nonce string, ip []byte) {
 		a, ok := netip.AddrFromSlice(ip)
 		if !ok {

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -44,12 +45,28 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
+// limited fills the limits a test leaves out with generous fixture values
+// (the service's come from config.Security).
+func limited(gc GuardConfig) GuardConfig {
+	gc.RequestsPerSecond = cmp.Or(gc.RequestsPerSecond, 100)
+	gc.RequestsBurst = cmp.Or(gc.RequestsBurst, 200)
+	gc.CallsPerSecond = cmp.Or(gc.CallsPerSecond, 10)
+	gc.CallsBurst = cmp.Or(gc.CallsBurst, 20)
+	gc.CallsPerSource = cmp.Or(gc.CallsPerSource, 50)
+	gc.MaxCalls = cmp.Or(gc.MaxCalls, 200)
+	gc.Sources = cmp.Or(gc.Sources, 10000)
+	gc.RetryAfter = cmp.Or(gc.RetryAfter, 30*time.Second)
+	gc.LogPerMinute = cmp.Or(gc.LogPerMinute, 5)
+	gc.Realm = cmp.Or(gc.Realm, "astreinte")
+	return gc
+}
+
 func startGuarded(t *testing.T, gc GuardConfig) *guarded {
 	t.Helper()
 	g := &guarded{hold: make(chan struct{}), logs: &syncBuffer{}}
 	log := slog.New(slog.NewTextHandler(g.logs, nil))
 	gc.Logger = log
-	g.guard = NewGuard(gc)
+	g.guard = NewGuard(limited(gc))
 	srv, err := NewServer(Config{
 		Listen: "127.0.0.1:0", Transports: []string{"udp"}, RTPMin: 40200, RTPMax: 40300,
 		Logger: log, Guard: g.guard,
@@ -486,7 +503,7 @@ func TestGuardThrottlesStackParseErrors(t *testing.T) {
 func TestNoRTPPortIs503(t *testing.T) {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	g := NewGuard(GuardConfig{Trusted: loopback1, Logger: log, RetryAfter: 9 * time.Second})
+	g := NewGuard(limited(GuardConfig{Trusted: loopback1, Logger: log, RetryAfter: 9 * time.Second}))
 	hold := make(chan struct{})
 	// One even port: room for one call.
 	srv, err := NewServer(Config{
@@ -536,7 +553,7 @@ func TestNoRTPPortIs503(t *testing.T) {
 }
 
 func TestGuardClosesScannerTCP(t *testing.T) {
-	g := NewGuard(GuardConfig{Trusted: loopback1, Logger: slog.New(slog.DiscardHandler), ScannerUserAgents: []string{"sipvicious"}})
+	g := NewGuard(limited(GuardConfig{Trusted: loopback1, Logger: slog.New(slog.DiscardHandler), ScannerUserAgents: []string{"sipvicious"}}))
 	srv, err := NewServer(Config{
 		Listen: "127.0.0.1:0", Transports: []string{"udp", "tcp"}, RTPMin: 40500, RTPMax: 40510,
 		Logger: slog.New(slog.DiscardHandler), Guard: g,

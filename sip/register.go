@@ -17,25 +17,27 @@ import (
 )
 
 // Trunk is one registration astreinte keeps with a carrier's or a PBX's
-// registrar, so that calls to its numbers are sent here.
+// registrar, so that calls to its numbers are sent here. Every field but
+// Password and Realm must be set: the defaults belong to the
+// configuration (config.Trunk, filled by config.Parse).
 type Trunk struct {
 	Name      string
 	Host      string // registrar host name or IP
-	Port      int    // default 5060 (5061 for tls)
-	Transport string // "udp" (default), "tcp" or "tls"
+	Port      int
+	Transport string // "udp", "tcp" or "tls"
 	// Domain is the domain of the address of record sip:Username@Domain
-	// and of the Request-URI; default Host.
+	// and of the Request-URI.
 	Domain       string
 	Username     string
-	AuthUsername string // default Username
+	AuthUsername string
 	Password     string
 	// Realm, when set, is the only realm credentials are given to.
 	Realm string
-	// Expiry is asked for (default 10 minutes); the registrar's grant is
-	// what the refresh is timed on.
+	// Expiry is asked for; the registrar's grant is what the refresh is
+	// timed on.
 	Expiry time.Duration
 	// RetryMin and RetryMax bound the back-off after failures (doubling,
-	// jittered; defaults 5 s and 5 min).
+	// jittered).
 	RetryMin, RetryMax time.Duration
 }
 
@@ -182,36 +184,17 @@ type registration struct {
 }
 
 func (s *Server) newRegistration(t Trunk, after func(time.Duration) <-chan time.Time) (*registration, error) {
-	if t.Name == "" || t.Host == "" || t.Username == "" {
-		return nil, fmt.Errorf("sip: trunk %q: name, host and username are required", t.Name)
+	// The configuration owns the trunk defaults (config.Trunks): a trunk
+	// comes here complete.
+	if t.Name == "" || t.Host == "" || t.Port == 0 || t.Domain == "" || t.Username == "" || t.AuthUsername == "" {
+		return nil, fmt.Errorf("sip: trunk %q: name, host, port, domain, username and auth username are required", t.Name)
+	}
+	if t.Expiry <= 0 || t.RetryMin <= 0 || t.RetryMax < t.RetryMin {
+		return nil, fmt.Errorf("sip: trunk %s: expiry %s, retry %s–%s: want a positive expiry and 0 < retry_min ≤ retry_max", t.Name, t.Expiry, t.RetryMin, t.RetryMax)
 	}
 	t.Transport = strings.ToLower(t.Transport)
-	if t.Transport == "" {
-		t.Transport = "udp"
-	}
 	if t.Transport != "udp" && t.Transport != "tcp" && t.Transport != "tls" {
 		return nil, fmt.Errorf("sip: trunk %s: transport %q (want udp, tcp or tls)", t.Name, t.Transport)
-	}
-	if t.Port == 0 {
-		t.Port = 5060
-		if t.Transport == "tls" {
-			t.Port = 5061
-		}
-	}
-	if t.Domain == "" {
-		t.Domain = t.Host
-	}
-	if t.AuthUsername == "" {
-		t.AuthUsername = t.Username
-	}
-	if t.Expiry <= 0 {
-		t.Expiry = 10 * time.Minute
-	}
-	if t.RetryMin <= 0 {
-		t.RetryMin = 5 * time.Second
-	}
-	if t.RetryMax < t.RetryMin {
-		t.RetryMax = max(t.RetryMin, 5*time.Minute)
 	}
 	dest := net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
 	r := &registration{

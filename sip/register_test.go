@@ -77,8 +77,8 @@ func (r *registrarPeer) next() *sip.Request {
 }
 
 func (r *registrarPeer) trunk() Trunk {
-	return Trunk{Name: "ovh", Host: "127.0.0.1", Port: r.addr.Port, Username: "0033493918009", Password: "s3cret",
-		Expiry: time.Hour, RetryMin: 4 * time.Second, RetryMax: 60 * time.Second}
+	return Trunk{Name: "ovh", Host: "127.0.0.1", Port: r.addr.Port, Transport: "udp", Domain: "127.0.0.1",
+		Username: "0033493918009", AuthUsername: "0033493918009", Password: "s3cret", Expiry: time.Hour, RetryMin: 4 * time.Second, RetryMax: 60 * time.Second}
 }
 
 // challenge answers 401 (or 407) with one challenge per algorithm.

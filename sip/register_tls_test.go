@@ -75,7 +75,8 @@ func TestRegisterOverTLS(t *testing.T) {
 	go regSrv.ServeTLS(ln)
 	t.Cleanup(func() { ln.Close(); regSrv.Close(); ua.Close() })
 	port := ln.Addr().(*net.TCPAddr).Port
-	tr := Trunk{Name: "secure", Host: "127.0.0.1", Port: port, Transport: "tls", Username: "tls-user", Password: "tls-pass",
+	tr := Trunk{Name: "secure", Host: "127.0.0.1", Port: port, Transport: "tls", Domain: "127.0.0.1",
+		Username: "tls-user", AuthUsername: "tls-user", Password: "tls-pass",
 		Expiry: time.Hour, RetryMin: time.Second, RetryMax: time.Minute}
 
 	t.Run("trusted", func(t *testing.T) {

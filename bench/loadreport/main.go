@@ -11,6 +11,7 @@ package main
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,7 +29,7 @@ func main() {
 
 func run(args []string, w io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: loadreport rtp|sip|calls|sipp ...")
+		return errors.New("usage: loadreport rtp|sip|calls|sipp ARGS")
 	}
 	switch args[0] {
 	case "rtp":
@@ -111,7 +112,7 @@ func run(args []string, w io.Writer) error {
 		}
 	case "sipp":
 		if len(args) < 3 {
-			return fmt.Errorf("usage: loadreport sipp WANTED STAT.csv...")
+			return errors.New("usage: loadreport sipp WANTED STAT.csv [STAT.csv]")
 		}
 		want, err := strconv.Atoi(args[1])
 		if err != nil {

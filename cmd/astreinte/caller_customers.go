@@ -9,12 +9,9 @@ import (
 
 // keypadCustomers is what the caller's flow asks when a caller out of
 // hours may type a customer number: the tickets service (identification
-// and lookup by number) and whether any customer is listed. Nil without a
-// customer directory (no contract configured): nobody is asked.
+// and lookup by number) and whether any customer is listed (nobody is
+// asked while none is).
 func keypadCustomers(e *env) voicemail.Customers {
-	if len(e.cfg.Customers.Contracts) == 0 { // as customerDirectory
-		return nil
-	}
 	return flowCustomers{Service: e.tickets, e: e}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/sip"
+	flag "github.com/spf13/pflag"
 )
 
 // `astreinte status` asks the running service over a Unix socket in the

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 
 	"github.com/astreinte/astreinte/calendar"
+	flag "github.com/spf13/pflag"
 )
 
 func calendarCommand() *command {

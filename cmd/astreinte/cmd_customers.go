@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,28 +15,18 @@ import (
 	"github.com/astreinte/astreinte/customers"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
+	flag "github.com/spf13/pflag"
 )
 
-// customerDirectory is the customer matching the tickets service uses, or
-// nil when the configuration has no contract (every caller is then treated
-// as the lines say, as before customers existed).
+// customerDirectory is the customer matching the tickets service uses:
+// the contracts in force (built in, or from the configuration).
 func customerDirectory(cfg *config.Config, db *store.DB) tickets.Customers {
-	if len(cfg.Customers.Contracts) == 0 {
-		return nil
-	}
 	return &customers.Directory{Store: db, Contracts: cfg.ContractPolicies(), Region: cfg.Customers.Region,
-		UnidentifiedOnCall: cfg.Customers.Unidentified.OnCall}
+		UnidentifiedOnCall: cfg.UnidentifiedOnCall()}
 }
 
-// contractNames lists the configured contracts, sorted.
-func contractNames(cfg *config.Config) []string {
-	var out []string
-	for n := range cfg.Customers.Contracts {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
-}
+// contractNames lists the contracts in force, sorted.
+func contractNames(cfg *config.Config) []string { return cfg.ContractNames() }
 
 func customersListCommand() *command {
 	return &command{
@@ -118,7 +107,7 @@ func contractSummary(k customers.Contract) string {
 		}
 	}
 	if k.ConfirmAbove > 0 {
-		parts = append(parts, fmt.Sprintf("confirmation above %d units", k.ConfirmAbove))
+		parts = append(parts, fmt.Sprintf("confirmation above %d unit(s)", k.ConfirmAbove))
 	}
 	if k.Warranty > 0 {
 		parts = append(parts, "warranty "+k.Warranty.String())
@@ -177,7 +166,7 @@ func fillCustomer(fs *flag.FlagSet, e *env, c *customers.Customer, name, contrac
 	if c.Name == "" {
 		return usageError("a customer needs a --name")
 	}
-	if _, ok := e.cfg.Customers.Contracts[c.Contract]; !ok {
+	if !slices.Contains(contractNames(e.cfg), c.Contract) {
 		return usageError("--contract %q: want one of %s", c.Contract, strings.Join(contractNames(e.cfg), ", "))
 	}
 	return nil
@@ -263,9 +252,9 @@ func customersImportCommand() *command {
 					defer f.Close()
 					r = f
 				}
+				names := contractNames(e.cfg)
 				cs, err := customers.ParseCSV(r, e.cfg.Customers.Region, func(n string) bool {
-					_, ok := e.cfg.Customers.Contracts[n]
-					return ok
+					return slices.Contains(names, n)
 				})
 				if err != nil {
 					return exitError{1, fmt.Sprintf("%s: nothing imported:\n%v", args[0], err)}

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/astreinte/astreinte/mailin"
 	"github.com/astreinte/astreinte/tickets"
+	flag "github.com/spf13/pflag"
 )
 
 // Exit statuses a mail server understands (sysexits.h), as rt-mailgate

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/astreinte/astreinte/oncall"
+	flag "github.com/spf13/pflag"
 )
 
 func oncallWhoCommand() *command {

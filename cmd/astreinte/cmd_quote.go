@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/tickets"
+	flag "github.com/spf13/pflag"
 )
 
 func quoteSetCommand() *command {

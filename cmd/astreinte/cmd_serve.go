@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/voicemail"
 	"github.com/astreinte/astreinte/web"
+	flag "github.com/spf13/pflag"
 )
 
 func serveCommand() *command {
@@ -33,7 +33,10 @@ sip.drain_timeout); SIGINT, or a second signal, ends the calls now, keeping
 their recordings.`,
 		setup: func(fs *flag.FlagSet) runner {
 			cfgPath := configFlag(fs)
-			return func(ctx context.Context, s stdio, _ []string) error { return serve(ctx, *cfgPath, s.err) }
+			allowGaps := fs.Bool("allow-gaps", false, "start although a contract promises on-call and closed hours have nobody on call")
+			return func(ctx context.Context, s stdio, _ []string) error {
+				return serve(ctx, *cfgPath, config.CheckOptions{AllowGaps: *allowGaps}, s.err)
+			}
 		},
 	}
 }
@@ -48,13 +51,16 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func serve(ctx context.Context, cfgPath string, stderr io.Writer) error {
+func serve(ctx context.Context, cfgPath string, check config.CheckOptions, stderr io.Writer) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
 	slog.SetDefault(log)
+	if err := checkConfig(log, cfg, clockOf(cfg.Clock)(), check); err != nil {
+		return err
+	}
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
@@ -192,7 +198,6 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	eng := newEngine(e, ch, log)
 	onCall.bind(eng)
 	logChannels(log, e, eng, ch)
-	logConfigFindings(log, e) // serve_check.go
 	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), guard.handler)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/tickets"
+	flag "github.com/spf13/pflag"
 )
 
 func statementCommand() *command {
@@ -69,7 +69,7 @@ func units(l tickets.StatementLine) string {
 	if l.Unbillable != "" {
 		return "-"
 	}
-	return fmt.Sprintf("%d × %s", l.Units, l.Contract.Billing.Unit)
+	return unitCount(l.Units, l.Contract.Billing.Unit)
 }
 
 func writeStatement(w io.Writer, st tickets.Statement, name string, loc *time.Location) {

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/astreinte/astreinte/accounts"
+	flag "github.com/spf13/pflag"
 )
 
 func tokensAddCommand() *command {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/astreinte/astreinte/accounts"
+	flag "github.com/spf13/pflag"
 )
 
 func usersAddCommand() *command {

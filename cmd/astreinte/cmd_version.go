@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"runtime/debug"
+
+	flag "github.com/spf13/pflag"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; else the

@@ -3,16 +3,17 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/customers"
 	"github.com/astreinte/astreinte/tickets"
+	flag "github.com/spf13/pflag"
 )
 
 // billingSummary says how a contract bills, e.g. "hourly 60.00 € HT/h,
@@ -21,9 +22,9 @@ func billingSummary(k customers.Contract) string {
 	b := k.Billing
 	var s string
 	if b.Mode == billing.Units {
-		s = fmt.Sprintf("units of %s at %s € HT, each started unit due", b.Unit, billing.FormatCents(b.Rate))
+		s = fmt.Sprintf("units of %s at %s € HT, each started unit due", length(b.Unit), billing.FormatCents(b.Rate))
 	} else {
-		s = fmt.Sprintf("hourly %s € HT/h, every started %s due", billing.FormatCents(b.Rate), b.Unit)
+		s = fmt.Sprintf("hourly %s € HT/h, every started unit of %s due", billing.FormatCents(b.Rate), length(b.Unit))
 	}
 	s += fmt.Sprintf(", VAT %s %%", billing.FormatCents(b.VAT))
 	if b.QuoteRequired {
@@ -70,14 +71,12 @@ func worklogAddCommand() *command {
 	}
 }
 
-// usageText says a ticket's time spent: "total 1h10m0s = 2 units of 1h0m0s (confirmation needed above 2)".
+// usageText says a ticket's time spent: "total 1h10m0s = 2 unit(s) of 1h
+// (confirmation needed above 2)".
 func usageText(u tickets.Usage) string {
 	s := "total " + u.Total.String()
-	switch u.Mode {
-	case billing.Units:
-		s += fmt.Sprintf(" = %d unit(s) of %s", u.Units, u.Unit)
-	case billing.Hourly:
-		s += fmt.Sprintf(" = %d billed period(s) of %s", u.Units, u.Unit)
+	if u.Mode != "" {
+		s += " = " + unitCount(u.Units, u.Unit)
 	}
 	if u.ConfirmAbove > 0 {
 		if u.Confirmed.At.IsZero() {
@@ -174,4 +173,11 @@ func showRequester(ctx context.Context, w io.Writer, e *env, t astreinte.Ticket)
 		}
 	}
 	tw.Flush()
+}
+
+// unitCount is how the work log and the statement say a number of units:
+// "3 unit(s) of 1h", every started unit counted whole, whether the
+// contract bills by the hour (units of 30m) or by the ticket (of 1h).
+func unitCount(n int64, unit time.Duration) string {
+	return fmt.Sprintf("%d unit(s) of %s", n, length(unit))
 }

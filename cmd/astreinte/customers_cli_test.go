@@ -69,9 +69,9 @@ func TestCustomersImportListShowEditRemove(t *testing.T) {
 	good := c.file("good.csv", "number,name,phones,contract,emails\nC001,Hébergé SARL,04 93 91 80 09;+33612345678,isp,admin@heberge.test\nC002,Sondages & Co,0698765432,tickets,client@sondages.test\n")
 	c.want([]string{"customers", "import", good}, "2 customer(s) added, 0 updated")
 	c.want([]string{"customers", "list"}, "C001", "+33493918009 +33612345678", "C002", "tickets")
-	c.want([]string{"customers", "show", "C002"}, "Sondages & Co", "no on-call", "units of 1h0m0s at 90.00 € HT", "email due in 2 business day(s)",
-		"confirmation above 2 units", "warranty 168h0m0s")
-	c.want([]string{"customers", "show", "C001"}, "on-call included", "hourly 60.00 € HT/h, every started 30m0s due, VAT 19.60 %, only quoted work billed, capped by an accepted quote")
+	c.want([]string{"customers", "show", "C002"}, "Sondages & Co", "no on-call", "units of 1h at 90.00 € HT", "email due in 2 business day(s)",
+		"confirmation above 2 unit(s)", "warranty 168h0m0s")
+	c.want([]string{"customers", "show", "C001"}, "on-call included", "hourly 60.00 € HT/h, every started unit of 30m due, VAT 19.60 %, only quoted work billed, capped by an accepted quote")
 	c.want([]string{"customers", "add", "C004", "--name", "Nouveau", "--contract", "isp", "--phones", "+44 20 7946 0958"}, "Customer C004 (Nouveau) added")
 	if out, code := c.run("customers", "add", "C005", "--name", "X", "--contract", "gold"); code != 2 || !strings.Contains(out, "isp, tickets") {
 		t.Errorf("unknown contract: exit %d\n%s", code, out)
@@ -115,14 +115,16 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	}
 
 	// Work: 61 minutes are two tickets; a third needs the customer's confirmation.
-	c.want([]string{"worklog", "add", "2026-000001", "61m", "--by", "alice", "--note", "quotas"}, "total 1h1m0s = 2 unit(s) of 1h0m0s",
+	c.want([]string{"worklog", "add", "2026-000001", "61m", "--by", "alice", "--note", "quotas"}, "total 1h1m0s = 2 unit(s) of 1h",
 		"confirmation is needed above 2")
 	out, code = c.run("worklog", "add", "2026-000001", "1h", "--by", "alice")
 	if code != 1 || !strings.Contains(out, "Refused") || !strings.Contains(out, "astreinte tickets confirm 2026-000001") {
 		t.Fatalf("a third ticket without confirmation: exit %d\n%s", code, out)
 	}
 	c.want([]string{"tickets", "confirm", "2026-000001", "--by", "alice", "--note", "email du 24/11"}, "confirmation is recorded")
-	c.want([]string{"worklog", "add", "2026-000001", "1:00", "--by", "alice"}, "= 3 unit(s)", "confirmed by the customer")
+	// 2h1m: the third unit is partial, and counts whole; the work log and
+	// the month's statement say it the same way.
+	c.want([]string{"worklog", "add", "2026-000001", "1:00", "--by", "alice"}, "total 2h1m0s = 3 unit(s) of 1h", "confirmed by the customer")
 	c.want([]string{"tickets", "show", "2026-000001"}, "Work", "3 unit(s)", "confirmed")
 
 	// The customer answers on the ticket: the email is added to it.
@@ -139,7 +141,7 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	}
 	c.want([]string{"quote", "set", "2026-000002", "--hours", "1h", "--by", "alice"}, "quote proposed")
 	c.want([]string{"quote", "accept", "2026-000002", "--by", "alice"}, "quote accepted")
-	c.want([]string{"worklog", "add", "2026-000002", "3h", "--by", "alice"}, "6 billed period(s) of 30m0s")
+	c.want([]string{"worklog", "add", "2026-000002", "3h", "--by", "alice"}, "6 unit(s) of 30m")
 	if out, code := c.run("quote", "refuse", "2026-000002"); code != 1 || !strings.Contains(out, "no proposed quote") {
 		t.Errorf("refusing an accepted quote: exit %d\n%s", code, out)
 	}
@@ -151,7 +153,7 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	c.want([]string{"quote", "set", "2026-000003", "--amount", "100", "--by", "alice"})
 	c.want([]string{"quote", "accept", "2026-000003", "--by", "alice"})
 	c.want([]string{"worklog", "add", "2026-000003", "30", "--by", "alice"})
-	c.want([]string{"tickets", "show", "2026-000003"}, "at most 100.00 € HT, accepted", "1 billed period(s) of 30m0s")
+	c.want([]string{"tickets", "show", "2026-000003"}, "at most 100.00 € HT, accepted", "1 unit(s) of 30m")
 	// Advice, unquoted: free support.
 	out, _ = c.runStdin(mail("admin@heberge.test", "Question", "Comment configurer SPF ?"), "mail-in")
 	if !strings.Contains(out, "2026-000004") {
@@ -172,7 +174,7 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	c.want([]string{"tickets", "waive", "2026-000005", "--by", "alice", "--note", "backup unreadable"}, "will not be billed")
 
 	c.want([]string{"statement", "C002", "--month", "2026-11"}, "Statement for customer C002 Sondages & Co, November 2026",
-		"2026-000001", "3 × 1h0m0s", "270.00", "54.00", "324.00")
+		"2026-000001", "3 unit(s) of 1h", "270.00", "54.00", "324.00")
 	out = c.want([]string{"statement", "C002", "--month", "2026-11", "--format", "csv"})
 	if !strings.Contains(out, "C002,2026-11,2026-000001,tickets,121,0,3,60,27000,5400,32400,false,") {
 		t.Errorf("CSV statement:\n%s", out)
@@ -197,4 +199,16 @@ func lineWith(out, s string) string {
 		}
 	}
 	return ""
+}
+
+// A configuration written by hand, with no customers section: the built-in
+// contracts are in force, a customer on isp is imported and shows its
+// rate; config show says where each contract comes from.
+func TestBuiltInContractsWithoutAContractSection(t *testing.T) {
+	c := newCLI(t, "2026-11-16 09:00")
+	csv := c.file("customers.csv", "number,name,phones,contract,emails\nC001,Hébergé SARL,06 12 34 56 78,isp,admin@heberge.test\n")
+	c.want([]string{"customers", "import", csv}, "1 customer(s) added")
+	c.want([]string{"customers", "show", "C001"}, "isp", "on-call included", "60.00 € HT/h")
+	c.want([]string{"config", "show"}, "isp ", "built in", "tickets ")
+	c.want([]string{"config", "show", "--effective"}, "isp: # built in", `rate: "60.00"`, "clock:")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
+	flag "github.com/spf13/pflag"
 )
 
 // env is what every command works with, built in dependency order from the
@@ -28,10 +28,11 @@ type env struct {
 	tickets *tickets.Service
 }
 
-// configFlag declares the --config flag every command reading the
-// configuration has.
+// configFlag is the global --config flag (default: $ASTREINTE_CONFIG,
+// else the built-in configuration), which the command tree puts among each
+// command's flags before the command declares its own.
 func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", os.Getenv("ASTREINTE_CONFIG"), "configuration `file` (default: $ASTREINTE_CONFIG, else built in)")
+	return &fs.Lookup("config").Value.(*pathFlag).path
 }
 
 func loadConfig(path string) (*config.Config, error) {

@@ -51,8 +51,8 @@ func TestUsageErrors(t *testing.T) {
 		want string // in stderr
 	}{
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
-		{"a flag of another subcommand", []string{"tickets", "ack", "4", "--urgent"}, "flag provided but not defined: -urgent"},
-		{"unknown flag", []string{"oncall", "who", "--when", "now"}, "flag provided but not defined: -when"},
+		{"a flag of another subcommand", []string{"tickets", "ack", "4", "--urgent"}, "unknown flag: --urgent"},
+		{"unknown flag", []string{"oncall", "who", "--when", "now"}, "unknown flag: --when"},
 		{"unknown subcommand", []string{"tickets", "frobnicate"}, `unknown subcommand "frobnicate" (show, play, ack`},
 		{"missing argument", []string{"tickets", "ack"}, "wrong number of arguments"},
 		{"too many arguments", []string{"calendar", "at", "2026-12-01", "10:00"}, "wrong number of arguments"},

@@ -1,32 +1,32 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/astreinte/astreinte/config"
 )
 
-// logConfigFindings logs, at start-up, what `config check` finds beyond
-// what stops the service (a technician no channel reaches, a malformed
-// address, closed hours with nobody on call): the service still starts
-// and answers calls, and the log says who may not be paged.
-func logConfigFindings(log *slog.Logger, e *env) {
-	cfg := e.cfg
-	var b []byte
-	if cfg.Source == "" {
-		b = config.Example()
-	} else {
+// checkConfig runs on the configuration what `config check` runs: on an
+// error serve does not start, and says the same lines; warnings (an
+// address for a channel that is not configured, closed hours with nobody
+// on call that no contract promises) are logged.
+func checkConfig(log *slog.Logger, cfg *config.Config, now time.Time, opt config.CheckOptions) error {
+	b := config.Example()
+	if cfg.Source != "" {
 		var err error
 		if b, err = os.ReadFile(cfg.Source); err != nil {
-			return
+			return fmt.Errorf("read config: %w", err)
 		}
 	}
-	_, r := config.Check(b, cfg.Source, e.now())
-	for _, p := range r.Errors.List {
-		log.Warn("configuration: a technician may not be paged", "line", p.Line, "path", p.Path, "problem", p.Msg)
+	_, r := config.Check(b, cfg.Source, now, opt)
+	if n := len(r.Errors.List); n > 0 {
+		return exitError{1, fmt.Sprintf("%s\n%d problem(s) in the configuration (astreinte config check %s): not starting", r.Errors.Error(), n, cfg.Source)}
 	}
 	for _, p := range r.Warnings.List {
-		log.Warn("configuration", "line", p.Line, "path", p.Path, "warning", p.Msg)
+		log.Warn("configuration", "line", p.Line, "column", p.Column, "path", p.Path, "warning", p.Msg)
 	}
+	return nil
 }
