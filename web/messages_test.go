@@ -94,7 +94,7 @@ func TestTicketMessages(t *testing.T) {
 	if resp, _ := a.api("GET", j.Recordings[0].URL, "", ""); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("API recording without a token: %d, want 401", resp.StatusCode)
 	}
-	resp, raw = a.api("GET", "/api/tickets", tok, "")
+	_, raw = a.api("GET", "/api/tickets", tok, "")
 	var list []tickets.JSON
 	if err := json.Unmarshal(raw, &list); err != nil || len(list) != 1 || list[0].RecordingCount != 2 || list[0].Recordings != nil {
 		t.Errorf("API list %s: want one ticket counting 2 messages", raw)
