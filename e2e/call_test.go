@@ -204,7 +204,7 @@ func TestOutOfHoursUrgentMessage_Baresip(t *testing.T) {
 	keyAt := promptLen(t, "fr", "greeting_closed") + 1500*time.Millisecond
 	// The caller talks from the key on, the pattern over and over.
 	mic := filepath.Join(testDir(t), "caller.wav")
-	if err := writeWAV(mic, callerAudio(keyAt, 40, 10*time.Second)); err != nil {
+	if err := writeWAV(mic, callerAudio(keyAt, 4, 60*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 

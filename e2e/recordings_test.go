@@ -103,7 +103,7 @@ func TestRepeatCallerTwoMessages_Baresip(t *testing.T) {
 	rec := svc.watchBeep(strings.Count(svc.log(), "msg=beep"))
 	keyAt := promptLen(t, "fr", "greeting_closed") + 1500*time.Millisecond
 	mic := filepath.Join(testDir(t), "caller.wav")
-	if err := writeWAV(mic, callerAudio(keyAt, 40, 10*time.Second)); err != nil {
+	if err := writeWAV(mic, callerAudio(keyAt, 4, 60*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	b := startBaresip(t, "0612345678", mic)

@@ -37,7 +37,7 @@ func TestSRTPCall_Baresip(t *testing.T) {
 	// Once the greeting is heard, 1 (urgent) cuts the rest short: the beep.
 	keyAt := promptLen(t, "fr", "greeting_closed") + 500*time.Millisecond
 	mic := filepath.Join(testDir(t), "caller.wav")
-	if err := writeWAV(mic, callerAudio(keyAt, 40, 10*time.Second)); err != nil {
+	if err := writeWAV(mic, callerAudio(keyAt, 4, 60*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	b := startBaresip(t, "caller", mic, "mediaenc=srtp-mand")
@@ -81,7 +81,7 @@ func TestTLSAndSRTPCall_Baresip(t *testing.T) {
 	rec := svc.watchRecording()
 	keyAt := promptLen(t, "fr", "greeting_closed") + 500*time.Millisecond
 	mic := filepath.Join(testDir(t), "caller.wav")
-	if err := writeWAV(mic, callerAudio(keyAt, 40, 10*time.Second)); err != nil {
+	if err := writeWAV(mic, callerAudio(keyAt, 4, 60*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	b := startBaresipConfig(t, "tlscaller", mic, []string{"sip_cafile " + certFile}, "mediaenc=srtp-mand")

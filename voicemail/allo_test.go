@@ -138,6 +138,22 @@ func TestCallerWhoSaysAllo(t *testing.T) {
 			}
 		})
 	})
+	t.Run("talks on and on after #: recorded, and still told the ticket's number", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			tk := &fakeTickets{}
+			c := fakeCall{talk: between(10*time.Second, 10*time.Minute), keys: map[time.Duration]rune{14500 * time.Millisecond: '#'}}
+			m := runFlow(t, astreinte.CaseOutOfHours, "0612345678", c, tk, false)
+			if m.heardAt(audio.PromptSavedTicket) < 0 || m.heardAt(audio.PromptGoodbye) < 0 {
+				t.Fatalf("played %+v: want the ticket's number and goodbye in the end", m.played)
+			}
+			if bye := m.heardAt(audio.PromptGoodbye); bye > 2*time.Minute {
+				t.Errorf("goodbye at %s: a caller who talks on holds the line past the message's 1 min", bye)
+			}
+			if len(tk.amended) != 1 || tk.amended[0].Duration < 17*time.Second { // filed at 11.7 s, then 8 s of prompts talked over
+				t.Errorf("amended %+v: want what they said after the ticket was filed kept", tk.amended)
+			}
+		})
+	})
 	t.Run("says nothing after the message: the recording is cut back to what was filed", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			tk := &fakeTickets{}

@@ -110,6 +110,7 @@ func (s *session) greet() error {
 	if _, err := s.pl.Play(false, s.p.Must(audio.PromptBeep)); err != nil {
 		return err
 	}
+	s.beepAt = time.Now()
 	s.log.Info("beep", "after_answer", s.h.Now().Sub(s.answered).Round(time.Millisecond))
 	s.drainKeys("beep")
 	beep := s.p.Must(audio.PromptBeep)

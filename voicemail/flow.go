@@ -132,6 +132,8 @@ type session struct {
 	// speechDropped is the speech the recording dropped at the beep (less
 	// than voiceMin over the greeting).
 	speechDropped time.Duration
+	beepAt        time.Time // when the message proper began
+	more          int       // times the caller's voice stopped a prompt after the message
 	// The ticket, once filed, and the recording as it was then.
 	ticket         *astreinte.Ticket
 	filed          astreinte.Filed
@@ -263,9 +265,12 @@ func (s *session) recordingPath(now time.Time) string {
 // ends it by Record.Silence of quiet; one who has not is not cut off by
 // that silence: after speakNudgeAfter they are told to speak after the
 // beep, beeped at again, and the message ends without speech only
-// speakWaitAfterNudge later. # ends it; key 1 out of hours says urgent.
+// speakWaitAfterNudge later. # ends it; key 1 out of hours says urgent;
+// Record.MaxLength after the beep cuts it.
 func (s *session) waitMessageEnd(spoke bool) string {
-	maxT := time.NewTimer(s.line.Record.MaxLength)
+	// The message, and all the caller adds to it over later prompts, is
+	// bounded by Record.MaxLength from the beep.
+	maxT := time.NewTimer(max(0, s.line.Record.MaxLength-time.Since(s.beepAt)))
 	defer maxT.Stop()
 	limit := s.line.Record.Silence
 	segs := s.det.Segments()

@@ -40,6 +40,10 @@ func (l *Line) vadConfig() vad.Config {
 // talking or pressing keys still reaches the end.
 const (
 	maxAsks = 3 // times one question is put again after speech or a stray key
+	// maxMore is how many times the caller's voice may stop a prompt after
+	// the message: a caller who talks on and on (or a television) still
+	// hears their ticket's number; what they say is recorded all the same.
+	maxMore = 2
 	// speakNudgeAfter is how long after the beep a caller who has not
 	// said anything is told "speak after the beep" and beeped at again;
 	// speakWaitAfterNudge is how long after that the message ends
@@ -148,8 +152,13 @@ func (s *session) urgent(during string) {
 // moreMessage records what the caller says after the message proper, over
 // a prompt: until they are quiet again, press #, or hang up (an error).
 func (s *session) moreMessage() error {
+	s.more++
+	if s.more >= maxMore {
+		// From now on prompts play through the caller's voice.
+		s.pl.Voice = nil
+	}
 	end := s.waitMessageEnd(true)
-	s.log.Info("more of the message recorded", "end", end)
+	s.log.Info("more of the message recorded", "end", end, "times", s.more)
 	if !s.up() {
 		return audio.ErrCallEnded
 	}
