@@ -43,9 +43,11 @@ var patternLen = func() time.Duration {
 // messageAudio is a SIPp caller's audio: silence until a second before the
 // beep should end, the pattern six times (17 s: astreinte may start
 // recording late on a loaded host and still hear two whole ones), then
-// silence, five seconds of which end the message.
+// silence, five seconds of which end the message, and long enough that
+// SIPp, which loops the file, does not start talking again over the
+// prompts after the message (that would be more message).
 func messageAudio(beepEnd time.Duration) []int16 {
-	return callerAudio(beepEnd-time.Second, 6, 15*time.Second)
+	return callerAudio(beepEnd-time.Second, 6, 75*time.Second)
 }
 
 // logRecordingStart says when astreinte started recording compared with
@@ -459,7 +461,7 @@ func TestConcurrentCalls_SIPp(t *testing.T) {
 	// Each caller talks from a second before the beep and hangs up 5 s
 	// after it: a message of ~5 s, or less if the host makes astreinte's
 	// prompts late, but never empty.
-	stream := writeCallerStream(t, callerAudio(beepEnd-time.Second, 6, 10*time.Second), false)
+	stream := writeCallerStream(t, callerAudio(beepEnd-time.Second, 6, 75*time.Second), false)
 	formats, maps := offerG711(false)
 	// Each from its own number: calls from one number join its open ticket.
 	sc := writeScenario(t, "uac_message.xml", scenario{Caller: "0600[call_number]", Formats: formats, RTPMaps: maps, Stream: stream,

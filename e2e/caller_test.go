@@ -298,7 +298,7 @@ func TestUrgentNobodyReachable_SIPp(t *testing.T) {
 	t.Parallel()
 	svc := startAstreinte(t, nil)
 	pkts := runCaller(t, svc, callerCall{scenario: scenario{Caller: "0644444444"}, Keys: keyPresses(t, time.Second, 0, "1")},
-		callerAudio(2500*time.Millisecond, 2, 30*time.Second))
+		callerAudio(2500*time.Millisecond, 2, 75*time.Second))
 	heard := heardAudio(pkts)
 	start, _ := beepAt(t, heard)
 	t.Logf("key 1 at 1s: the beep started %.2fs after the answer (the greeting lasts %.2fs)", start.Seconds(), promptLen(t, "fr", "greeting_closed").Seconds())
@@ -323,7 +323,7 @@ func TestUrgentSomeoneReachable_SIPp(t *testing.T) {
 	tiers := []any{map[string]any{"name": "primary", "person": "alice", "delay": "10m"}}
 	svc := startAstreinte(t, pagingOverrides(people, nil, tiers, mail, nil, "urgent"))
 	pkts := runCaller(t, svc, callerCall{scenario: scenario{Caller: "0655555555"}, Keys: keyPresses(t, time.Second, 0, "1")},
-		callerAudio(2500*time.Millisecond, 2, 30*time.Second))
+		callerAudio(2500*time.Millisecond, 2, 75*time.Second))
 	heard := heardAudio(pkts)
 	tk, _ := oneTicket(t, svc)
 	checkTicket(t, tk, ticketRow{Urgency: "urgent", CallerNumber: "0655555555", Case: "out_of_hours"})
