@@ -17,6 +17,7 @@ type words struct {
 	noRecording, attached, missing, tooBig         string
 	ackLink, orCLI, noLink                         string
 	repeat, earlier                                string // "%s message from the same caller", earlier messages
+	nothingToDo                                    string // after "taken by"
 	nth                                            func(n int) string
 	weekdays                                       [7]string
 	dateTime                                       string // time.Format layout after the weekday
@@ -37,6 +38,7 @@ var lang = map[string]*words{
 		noLink:      "Prendre en charge : astreinte tickets ack %s",
 		repeat:      "%s message du même appelant",
 		earlier:     "Messages précédents",
+		nothingToDo: "Vous n'avez rien à faire : les relances de ce ticket sont arrêtées.",
 		nth:         ordinalFR,
 		weekdays:    [7]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."},
 		dateTime:    "02/01/2006 15:04 MST",
@@ -55,6 +57,7 @@ var lang = map[string]*words{
 		noLink:      "Acknowledge: astreinte tickets ack %s",
 		repeat:      "%s message from the same caller",
 		earlier:     "Earlier messages",
+		nothingToDo: "Nothing for you to do: paging for this ticket has stopped.",
 		nth:         ordinalEN,
 		weekdays:    [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
 		dateTime:    "2006-01-02 15:04 MST",

@@ -55,6 +55,9 @@ func (n *Notifier) Text(no oncall.Notice) string {
 		loc = time.Local
 	}
 	en := no.Person.Language == "en"
+	if no.Event == oncall.NoticeTaken {
+		return oncall.TakenText(no.Person.Language, t.Number, no.TakenBy, no.TakenAt, loc) + "."
+	}
 	urg, from, at, msg, ack, cli := "NON URGENT", "appel de", "à", "message de", "Prendre en charge :", "ou : astreinte tickets ack "
 	if t.Urgency == astreinte.Urgent {
 		urg = "URGENT"
