@@ -61,9 +61,9 @@ func (n *Notifier) compose(no oncall.Notice, from, to *mail.Address, now time.Ti
 	if n.Cfg.Links != nil && t.ID != 0 { // no link before the ticket is written (paged from memory)
 		ackURL, until = n.Cfg.Links.AckURL(t.ID, no.Person.ID)
 	}
-	m.text = w.body(no, loc, att, ackURL, until)
+	m.text = w.body(no, loc, n.Cfg.Region, att, ackURL, until)
 
-	m.header = header(now, loc, from, to, w.subject(t), t, t.Urgency == astreinte.Urgent)
+	m.header = header(now, loc, from, to, w.subject(t, n.Cfg.Region), t, t.Urgency == astreinte.Urgent)
 	return m
 }
 

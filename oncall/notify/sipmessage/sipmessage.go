@@ -13,6 +13,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/phone"
 	"github.com/astreinte/astreinte/sip"
 )
 
@@ -28,6 +29,9 @@ type Notifier struct {
 	// Links makes the acknowledge link (none when nil).
 	Links    oncall.AckLinks
 	Location *time.Location
+	// Region is how the number to call back is written ("06 12 34 56 78");
+	// "" is phone.DefaultRegion.
+	Region string
 }
 
 var _ oncall.Notifier = (*Notifier)(nil)
@@ -71,6 +75,8 @@ func (n *Notifier) Text(no oncall.Notice) string {
 	caller := t.ReachAt()
 	if caller == "" || caller == "anonymous" {
 		caller = map[bool]string{false: "numéro masqué", true: "hidden number"}[en]
+	} else {
+		caller = phone.National(caller, n.Region)
 	}
 	if t.CallerName != "" {
 		caller += " (" + t.CallerName + ")"
