@@ -131,6 +131,9 @@ type Engine struct {
 	Workers int
 	// Poll is the longest sleep between passes (default 30 s).
 	Poll time.Duration
+	// Failing, when set, reports whether a channel is failing now (its
+	// latest deliveries failed): WhyNobody then says so. Nil: none is.
+	Failing func(ctx context.Context, channel string) bool
 
 	once    sync.Once
 	trig    chan struct{}
