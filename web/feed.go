@@ -49,3 +49,12 @@ func (s *Server) overridesOrNil(r *http.Request, from, to time.Time) []oncall.Sh
 	}
 	return ovs
 }
+
+// feedURL is person's feed address as this request reached the server.
+func (s *Server) feedURL(r *http.Request, person string) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return feed.URL(scheme+"://"+r.Host, s.Key, person)
+}
