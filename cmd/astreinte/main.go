@@ -53,7 +53,7 @@ func commands() []*command {
 		ticketsCommand(), ticketShowCommand(), ticketPlayCommand(), ticketAckCommand(), ticketCallbackCommand(),
 		ticketResolveCommand(), ticketReopenCommand(), ticketNoteCommand(), ticketExportCommand(),
 		callsCommand(),
-		oncallWhoCommand(), oncallScheduleCommand(), oncallCheckCommand(), oncallFeedCommand(),
+		oncallWhoCommand(), oncallScheduleCommand(), oncallCheckCommand(), oncallFeedCommand(), oncallPayCommand(),
 		overrideAddCommand(), overrideListCommand(), overrideRemoveCommand(), oncallTestCommand(),
 		calendarCommand(), calendarAtCommand(), calendarForceCommand(), calendarClearCommand(),
 		configCheckCommand(), configExampleCommand(),
