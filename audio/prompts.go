@@ -47,11 +47,12 @@ const (
 	PromptPageAcked          = "page_acked"
 	PromptPagePassed         = "page_passed"
 	PromptPageNoMessage      = "page_no_message"
-	PromptPageMessages       = "page_messages"     // several messages: the newest first
-	PromptPageEarlier        = "page_earlier"      // before an earlier message
-	PromptPageNewest         = "page_newest"       // before the newest, heard again
-	PromptPageMenuMore       = "page_menu_more"    // 1 acknowledge, 2 the earlier message, 3 pass
-	PromptPageMenuRestart    = "page_menu_restart" // after the oldest: 2 from the newest again
+	PromptPageMessages       = "page_messages"      // several messages: the newest first
+	PromptPageEarlier        = "page_earlier"       // before an earlier message
+	PromptPageNewest         = "page_newest"        // before the newest, heard again
+	PromptPageMenuMore       = "page_menu_more"     // 1 acknowledge, 2 the earlier message, 3 pass
+	PromptPageMenuRestart    = "page_menu_restart"  // after the oldest: 2 from the newest again
+	PromptPageAlreadyTaken   = "page_already_taken" // key 1 after someone else took the ticket
 
 	PromptReopens         = "reopens"          // followed by a day and an hour
 	PromptNobodyReachable = "nobody_reachable" // urgent, but nobody can be paged now
@@ -90,6 +91,7 @@ var promptNames = func() []string {
 		PromptPageMessage, PromptPageMenu, PromptPageAcked, PromptPagePassed,
 		PromptPageNoMessage,
 		PromptPageMessages, PromptPageEarlier, PromptPageNewest, PromptPageMenuMore, PromptPageMenuRestart,
+		PromptPageAlreadyTaken,
 		PromptReopens, PromptNobodyReachable, PromptCallbackBy, PromptMerged,
 		PromptCallbackEnter, PromptCallbackTyped, PromptCallbackConfirm,
 		PromptCallbackOther, PromptCallbackInvalid, PromptToday, PromptTomorrow,
@@ -258,6 +260,56 @@ func (p *Prompts) Number(digits string) []int16 {
 		first = false
 	}
 	return out
+}
+
+// groupGap is the pause Prompts.Grouped puts between groups of digits.
+const groupGap = 450 * time.Millisecond
+
+// GroupPause is the key NumberKeys gives for the pause between groups.
+const GroupPause = ","
+
+// Grouped speaks a number written in groups ("06 11 22 33 44") digit by
+// digit, with a longer pause between the groups, as a person reads out
+// what they write down. Characters other than digits, '-' and spaces are
+// skipped.
+func (p *Prompts) Grouped(written string) []int16 {
+	var out []int16
+	for i, g := range strings.Fields(written) {
+		digits := p.Number(g)
+		if len(digits) == 0 {
+			continue
+		}
+		if i > 0 && len(out) > 0 {
+			out = append(out, make([]int16, SamplesIn(groupGap))...)
+		}
+		out = append(out, digits...)
+	}
+	return out
+}
+
+// NumberKeys lists the prompts Grouped says for written, in order, with
+// GroupPause between groups: what a page call's log shows of a number.
+func NumberKeys(written string) []string {
+	var keys []string
+	for _, g := range strings.Fields(written) {
+		var group []string
+		for i := 0; i < len(g); i++ {
+			switch c := g[i]; {
+			case c >= '0' && c <= '9':
+				group = append(group, digitPrompts[c-'0'])
+			case c == '-':
+				group = append(group, PromptDash)
+			}
+		}
+		if len(group) == 0 {
+			continue
+		}
+		if len(keys) > 0 {
+			keys = append(keys, GroupPause)
+		}
+		keys = append(keys, group...)
+	}
+	return keys
 }
 
 // numberPart returns the prompt for one character of a number.

@@ -199,7 +199,7 @@ func TestBrowserNight_SIPp(t *testing.T) {
 	browse(t, ctx, con, "ticket appears live", 20*time.Second, chromedp.WaitVisible(item))
 	row := browse(t, ctx, con, "row", 5*time.Second, chromedp.Text(item))
 	mark := browse(t, ctx, con, "mark", 5*time.Second, chromedp.Evaluate[string](`window.astreinteMark || "reloaded"`))
-	if mark != "same page" || !strings.Contains(row, "0612345678") {
+	if mark != "same page" || !strings.Contains(row, "06 12 34 56 78") {
 		t.Fatalf("live list: mark %q, row %q", mark, row)
 	}
 	screenshot(t, ctx, "1-tickets-list.png")
@@ -275,7 +275,7 @@ func TestBrowserNight_SIPp(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.top nav a[href="/calls"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".call-row")),
 	))
-	if calls := browse(t, ctx, con, "calls", 5*time.Second, chromedp.Text(chromedp.CSS("main .list"))); !strings.Contains(calls, "0612345678") ||
+	if calls := browse(t, ctx, con, "calls", 5*time.Second, chromedp.Text(chromedp.CSS("main .list"))); !strings.Contains(calls, "06 12 34 56 78") ||
 		!strings.Contains(calls, "message / voicemail") || !strings.Contains(calls, tk.Number) {
 		t.Errorf("calls page: %q", calls)
 	}

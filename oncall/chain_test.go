@@ -147,7 +147,8 @@ func TestChain(t *testing.T) {
 			"sip":   {"alice": "fail", "bob": "ack"},
 			"email": {"*": "ok"},
 		},
-		want:     []string{"00:00 email alice", "00:00 sip alice", "01:00 sip alice", "05:00 sip bob"},
+		// Alice, emailed, is told by email that Bob took it.
+		want:     []string{"00:00 email alice", "00:00 sip alice", "01:00 sip alice", "05:00 email alice ticket.taken", "05:00 sip bob"},
 		state:    oncall.PageAcked,
 		timeline: []string{"retry 1/1 at 01:01:00", "giving up on this channel", "paging Bob"},
 	}, {

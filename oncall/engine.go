@@ -27,6 +27,15 @@ type Notice struct {
 	// or zero on a policy channel) or NoticeAcknowledged (Person took the
 	// ticket; policy channels only).
 	Event string
+	// TakenBy and TakenAt say who took the ticket and when, for a
+	// NoticeTaken (the name of a person on the rota, else their id).
+	TakenBy string
+	TakenAt time.Time
+	// Acknowledge, when not nil, records the acknowledgement of the person
+	// paged now (key 1 on the phone) and reports whether it was theirs:
+	// false when someone else had taken the ticket first, who by. A
+	// channel that calls it need not set Result.Acked for it to count.
+	Acknowledge func(ctx context.Context) (taken bool, by string, err error)
 	// Stop is closed when the ticket is acknowledged (or closed) elsewhere
 	// while this notice is being delivered: a channel still trying to reach
 	// the person, a phone still ringing, should give up. Nil never closes.
@@ -76,6 +85,7 @@ type PageStore interface {
 	ExhaustPage(ctx context.Context, pageID int64, fromStep int, sends []Send, events []astreinte.Event) (bool, error)
 	QueueNotices(ctx context.Context, pageID int64, sends []Send) error
 	AckedUnannounced(ctx context.Context, since time.Time, channel string) ([]Page, error)
+	TakenUnannounced(ctx context.Context, since time.Time) ([]Paged, error)
 	ReclaimSending(ctx context.Context) (int, error)
 	TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error)
 	ShiftOverrides(ctx context.Context, from, to time.Time) ([]ShiftOverride, error)
@@ -121,6 +131,9 @@ type Engine struct {
 	Workers int
 	// Poll is the longest sleep between passes (default 30 s).
 	Poll time.Duration
+	// Failing, when set, reports whether a channel is failing now (its
+	// latest deliveries failed): WhyNobody then says so. Nil: none is.
+	Failing func(ctx context.Context, channel string) bool
 
 	once    sync.Once
 	trig    chan struct{}
@@ -175,7 +188,7 @@ func (f *inflight) halted() bool {
 
 // inflightPoll is how often deliveries in progress check that their ticket
 // still wants paging (it may be acknowledged from the CLI, another process).
-const inflightPoll = 2 * time.Second
+const inflightPoll = 500 * time.Millisecond
 
 func (e *Engine) init() {
 	e.once.Do(func() {
@@ -281,6 +294,7 @@ func (e *Engine) Process(ctx context.Context) {
 	}
 	e.haltAcknowledged(ctx)
 	e.announceAcks(ctx, now)
+	e.announceTaken(ctx, now)
 	sends, err := e.Store.DueSends(ctx, now, 64)
 	if err != nil {
 		e.Log.Error("paging: due sends", "error", err)
@@ -517,6 +531,58 @@ func (e *Engine) announceAcks(ctx context.Context, now time.Time) {
 	}
 }
 
+// announceTaken queues, for everyone already paged for a ticket that
+// someone else acknowledged in the last hour, a NoticeTaken on the channel
+// they were paged by: the email they got, the SIP MESSAGE; a phone call is
+// answered by a SIP MESSAGE when that channel is configured and reaches
+// them (nobody is called again to be told there is nothing to do). People
+// whose page was cancelled before it was tried are not told: they were
+// never disturbed.
+func (e *Engine) announceTaken(ctx context.Context, now time.Time) {
+	paged, err := e.Store.TakenUnannounced(ctx, now.Add(-time.Hour))
+	if err != nil {
+		e.Log.Error("paging: people to tell the ticket is taken", "error", err)
+		return
+	}
+	byPage := map[int64][]Send{}
+	var order []int64
+	for _, p := range paged {
+		ch := e.takenChannel(p.Person, p.Channel)
+		if ch == "" {
+			continue
+		}
+		if _, ok := byPage[p.PageID]; !ok {
+			order = append(order, p.PageID)
+		}
+		byPage[p.PageID] = append(byPage[p.PageID], Send{Step: StepTaken, Channel: ch, Person: p.Person, NextTryAt: now, Event: NoticeTaken})
+	}
+	for _, id := range order {
+		if err := e.Store.QueueNotices(ctx, id, byPage[id]); err != nil {
+			e.Log.Error("paging: queue taken notices", "page", id, "error", err)
+		}
+	}
+}
+
+// takenChannel is the channel a person paged on channel is told the
+// ticket is taken by, "" for none.
+func (e *Engine) takenChannel(person, channel string) string {
+	if slices.Contains(e.PolicyChannels, channel) || strings.HasPrefix(person, FallbackPrefix) {
+		return ""
+	}
+	if channel == "sip" {
+		channel = "message"
+	}
+	n, ok := e.Notifiers[channel]
+	if !ok {
+		return ""
+	}
+	p, ok := e.Schedule.Person(person)
+	if !ok || !n.Reaches(p) {
+		return ""
+	}
+	return channel
+}
+
 // ChannelsOf lists the configured channels that can reach p, in the order
 // they are paged.
 func (e *Engine) ChannelsOf(p Person) []string {
@@ -576,6 +642,30 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 		}
 		n.Person = p
 	}
+	if n.Event == NoticeTaken {
+		if p, err := e.Store.PageByTicket(ctx, s.TicketID); err == nil {
+			n.TakenBy, n.TakenAt = e.nameOf(p.AckedBy), p.AckedAt
+		}
+	}
+	acked := false // the notifier recorded the acknowledgement itself
+	if n.Event == NoticePage && s.Person != "" && !strings.HasPrefix(s.Person, FallbackPrefix) {
+		n.Acknowledge = func(ctx context.Context) (bool, string, error) {
+			ok, err := e.Tickets.Acknowledge(ctx, s.TicketID, s.Person, s.Channel)
+			if err != nil {
+				return false, "", err
+			}
+			acked = true
+			if ok {
+				return true, "", nil
+			}
+			t, err := e.Store.TicketByID(ctx, s.TicketID)
+			if err != nil {
+				return false, "", err
+			}
+			e.Trigger() // a second acknowledgement: nothing to stop, but the pass tells the others
+			return false, e.nameOf(t.AckedBy), nil
+		}
+	}
 	notifier := e.Notifiers[s.Channel]
 	if notifier == nil {
 		e.finish(ctx, log, s, SendFailed, time.Time{}, "channel "+s.Channel+" is not configured", astreinte.EventPageFailed)
@@ -625,10 +715,12 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 		kind = astreinte.EventPageAnswered
 	}
 	e.finish(ctx, log, s, SendDone, time.Time{}, fmt.Sprintf("%s: %s", who, res.Detail), kind)
-	if res.Acked {
+	if res.Acked && !acked {
 		if _, err := e.Tickets.Acknowledge(ctx, s.TicketID, s.Person, s.Channel); err != nil {
 			log.Error("paging: acknowledge", "error", err)
 		}
+	}
+	if res.Acked {
 		log.Info("page acknowledged", "by", s.Person)
 	}
 	if res.Passed {
@@ -701,6 +793,14 @@ func (e *Engine) pass(ctx context.Context, s Send, who string) {
 	if err != nil {
 		e.Log.Error("paging: pass", "error", err)
 	}
+}
+
+// nameOf is the name of the person with id, else id.
+func (e *Engine) nameOf(id string) string {
+	if p, ok := e.Schedule.Person(id); ok && p.Name != "" {
+		return p.Name
+	}
+	return id
 }
 
 func (e *Engine) finish(ctx context.Context, log *slog.Logger, s Send, st SendState, retry time.Time, detail string, kind astreinte.EventKind) {

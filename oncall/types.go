@@ -78,7 +78,25 @@ const (
 	NoticePage         = "page"                 // a step of the escalation pages someone
 	NoticeExhausted    = "escalation.exhausted" // nobody acknowledged: the fallback is paged
 	NoticeAcknowledged = "ticket.acknowledged"  // someone took the ticket
+	// NoticeTaken tells a person already paged for the ticket that
+	// someone else took it, on the channel they were paged by.
+	NoticeTaken = "ticket.taken"
 )
+
+// StepTaken is the Step of the sends announcing NoticeTaken: one per
+// person and channel and page.
+const StepTaken = -2
+
+// Paged is a person paged for a page that someone else acknowledged: who
+// to tell that the ticket is taken, and on which channel they were paged.
+type Paged struct {
+	PageID   int64
+	TicketID int64
+	Person   string
+	Channel  string
+	AckedBy  string
+	AckedAt  time.Time
+}
 
 // FallbackPrefix starts the Person of a fallback send: "fallback:" and the
 // address paged (Engine.Fallback), which is nobody in the schedule.

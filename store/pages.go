@@ -440,3 +440,31 @@ func (db *DB) NextWake(ctx context.Context) (time.Time, bool, error) {
 	}
 	return t, true, nil
 }
+
+// TakenUnannounced returns, for the pages acknowledged since since, the
+// people paged on a channel (tried at least once, or being tried) other
+// than the one who acknowledged, who have no NoticeTaken send yet: the
+// people to tell that the ticket is taken. Fallback contacts and sends for
+// nobody are left out.
+func (db *DB) TakenUnannounced(ctx context.Context, since time.Time) ([]oncall.Paged, error) {
+	rows, err := db.rdb.QueryContext(ctx, `SELECT DISTINCT p.id, p.ticket_id, s.person, s.channel, p.acked_by, p.acked_at
+		FROM pages p JOIN sends s ON s.page_id = p.id
+		WHERE p.state = ? AND p.acked_at >= ? AND s.event = ? AND s.person != '' AND s.person != p.acked_by
+			AND s.person NOT LIKE ? AND (s.attempts > 0 OR s.state = ?)
+			AND NOT EXISTS (SELECT 1 FROM sends n WHERE n.page_id = p.id AND n.event = ? AND n.person = s.person)
+		ORDER BY p.acked_at, p.id, s.person, s.channel LIMIT 500`,
+		oncall.PageAcked, ts(since), oncall.NoticePage, oncall.FallbackPrefix+"%", oncall.SendSending, oncall.NoticeTaken)
+	if err != nil {
+		return nil, fmt.Errorf("people to tell the ticket is taken: %w", err)
+	}
+	defer rows.Close()
+	var out []oncall.Paged
+	for rows.Next() {
+		var x oncall.Paged
+		if err := rows.Scan(&x.PageID, &x.TicketID, &x.Person, &x.Channel, &x.AckedBy, timeCol{&x.AckedAt}); err != nil {
+			return nil, fmt.Errorf("people to tell the ticket is taken: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}

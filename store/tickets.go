@@ -24,13 +24,23 @@ type NewPage struct {
 
 const ticketColumns = `id, number, call_id, line, caller_number, caller_name, urgency, calendar_case,
 	status, recording, duration_ms, created_at, due_at, acked_by, acked_at, resolved_at,
-	channel, customer, contract, unverified, ` + recordingCountColumn
+	channel, customer, contract, unverified, ` + recordingCountColumn + `, ` + callerColumns
+
+// callerColumns give every read of a ticket, listings included, what the
+// caller left beyond the row (TicketCaller reads the rest): the kind of
+// ticket and the number to call back.
+const callerColumns = `COALESCE((SELECT c.kind FROM ticket_caller c WHERE c.ticket_id = tickets.id), ''),
+	COALESCE((SELECT c.callback_number FROM ticket_caller c WHERE c.ticket_id = tickets.id), '')`
 
 func scanTicket(s scanner, t *astreinte.Ticket) error {
 	var ms int64
 	err := s.Scan(&t.ID, &t.Number, idCol{&t.CallID}, &t.Line, &t.CallerNumber, &t.CallerName, &t.Urgency, &t.Case,
 		&t.Status, &t.Recording, &ms, timeCol{&t.CreatedAt}, timeCol{&t.DueAt}, &t.AckedBy, timeCol{&t.AckedAt},
-		timeCol{&t.ResolvedAt}, &t.Channel, &t.Customer, &t.Contract, &t.Unverified, &t.RecordingCount)
+		timeCol{&t.ResolvedAt}, &t.Channel, &t.Customer, &t.Contract, &t.Unverified, &t.RecordingCount,
+		&t.Kind, &t.CallbackNumber)
+	if t.Kind == "" {
+		t.Kind = astreinte.KindVoicemail
+	}
 	t.Duration = time.Duration(ms) * time.Millisecond
 	return err
 }

@@ -39,3 +39,13 @@ func (db *DB) ChannelResults(ctx context.Context) ([]ChannelResult, error) {
 	}
 	return out, rows.Err()
 }
+
+// ChannelFailing reports whether the latest finished send of channel
+// failed after its retries (state failed): the channel is failing now. A
+// channel never used, or a store error, is not failing.
+func (db *DB) ChannelFailing(ctx context.Context, channel string) bool {
+	var state string
+	err := db.rdb.QueryRowContext(ctx, `SELECT state FROM sends WHERE channel = ? AND state IN ('done', 'failed')
+		ORDER BY id DESC LIMIT 1`, channel).Scan(&state)
+	return err == nil && state == "failed"
+}

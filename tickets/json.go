@@ -68,11 +68,26 @@ type EventJSON struct {
 	Detail  string    `json:"detail,omitempty"`
 }
 
-// Overdue reports whether t is past its due time at now and nobody has
-// called the caller back or resolved it yet.
-func Overdue(t astreinte.Ticket, now time.Time) bool {
+// DefaultAckTarget is how long an urgent ticket may wait for someone to
+// take it before it shows as overdue, when its line promises no callback
+// day of its own.
+const DefaultAckTarget = 15 * time.Minute
+
+// Overdue reports whether a promise made about t has been broken at now
+// (OverdueAt with DefaultAckTarget).
+func Overdue(t astreinte.Ticket, now time.Time) bool { return OverdueAt(t, now, DefaultAckTarget) }
+
+// OverdueAt reports whether a promised time has passed at now and nobody
+// has called the caller back or resolved t yet. An urgent ticket due at
+// its creation (no callback day) promises that someone takes it within
+// ackTarget: it is overdue only while nobody has, after that. Any other
+// ticket promises its due time (the callback day).
+func OverdueAt(t astreinte.Ticket, now time.Time, ackTarget time.Duration) bool {
 	if t.DueAt.IsZero() || (t.Status != astreinte.StatusNew && t.Status != astreinte.StatusAcknowledged) {
 		return false
+	}
+	if t.Urgency == astreinte.Urgent && !t.DueAt.After(t.CreatedAt) {
+		return t.Status == astreinte.StatusNew && now.After(t.CreatedAt.Add(ackTarget))
 	}
 	return now.After(t.DueAt)
 }

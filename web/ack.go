@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/astreinte/astreinte/phone"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -270,6 +271,7 @@ func (s *Server) view(t astreinte.Ticket) *ticketView {
 		v.CallerNumber = "masqué / hidden"
 	} else {
 		v.Tel = telURL(t.ReachAt())
+		v.CallerNumber = phone.National(t.ReachAt(), "")
 	}
 	if !t.CreatedAt.IsZero() {
 		v.Received = t.CreatedAt.In(s.loc()).Format("02/01/2006 15:04 MST")

@@ -42,6 +42,7 @@ type oncallData struct {
 	Person    string
 	Default   string // datetime-local value proposed for "until"
 	Zone      string
+	FeedURL   string // the user's calendar feed (feed.go), "" when they are nobody on the rota
 }
 
 // overridesNow loads the shift overrides around [from, to) and the
@@ -79,6 +80,9 @@ func (s *Server) oncallPage(w http.ResponseWriter, r *http.Request, u *who) {
 	}
 	d := oncallData{People: s.Schedule.People(), Person: u.User.Person, Zone: s.loc().String(),
 		CanTake: u.User.Person != "" && len(s.Schedule.Tiers()) > 0}
+	if _, ok := s.Schedule.Person(u.User.Person); ok {
+		d.FeedURL = s.feedURL(r, u.User.Person)
+	}
 	// "I take it until" proposes the end of the first tier's current turn
 	// (support opening, a hand-off), else the next 08:00.
 	until := nextMorning(now.In(s.loc()))

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/astreinte/astreinte/phone"
 	"html/template"
 	"net/http"
 	"os"
@@ -42,6 +43,9 @@ var funcs = template.FuncMap{
 	"caseWord": func(c astreinte.Case) string { return caseWords[c] },
 	"hidden":   hiddenNumber,
 	"telHref":  telURL,
+	// national writes a number as people of the line's region do
+	// ("06 12 34 56 78"); links and the API keep E.164.
+	"national": func(n string) string { return phone.National(n, "") },
 }
 
 // telURL is a tel: link to a number, keeping only what a dialler takes.

@@ -122,6 +122,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fileServer.ServeHTTP(w, r)
 	}))
+	s.feedRoutes(mux) // feed.go
 	if s.Service != nil && s.Accounts != nil {
 		s.routes(mux)
 		s.apiRoutes(mux)

@@ -194,7 +194,7 @@ func TestOnCallPage(t *testing.T) {
 	b := a.browser()
 	csrf := b.mustLogin("alice")
 	_, page := b.do("GET", "/oncall", nil)
-	for _, want := range []string{"primary", "Bob", `action="/oncall/take"`, "Alice"} {
+	for _, want := range []string{"primary", "Bob", `action="/oncall/take"`, "Alice", `id="feed"`, "/oncall/alice.ics?token="} {
 		if !strings.Contains(page, want) {
 			t.Errorf("on-call page lacks %q", want)
 		}

@@ -201,7 +201,7 @@ func TestTicketsPlay(t *testing.T) {
 	os.WriteFile(filepath.Join(bin, "aplay"), []byte("#!/bin/sh\necho \"$@\" > "+got+"\n"), 0o755)
 	t.Setenv("PATH", bin)
 	t.Setenv("ASTREINTE_PLAYER", "")
-	c.want([]string{"tickets", "play", tk.Number}, "Playing ticket "+tk.Number, "0612345678", "42s", "aplay")
+	c.want([]string{"tickets", "play", tk.Number}, "Playing ticket "+tk.Number, "06 12 34 56 78", "42s", "aplay")
 	if b, _ := os.ReadFile(got); !strings.Contains(string(b), wav) {
 		t.Errorf("the player was given %q, want the recording %s", b, wav)
 	}

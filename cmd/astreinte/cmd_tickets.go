@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/astreinte/astreinte/phone"
 	"io"
 	"os"
 	"os/exec"
@@ -365,6 +366,8 @@ func orDash(s string) string {
 func caller(num, name string) string {
 	if num == "" || num == "anonymous" {
 		num = "hidden number"
+	} else if n := phone.National(num, ""); n != num {
+		num = n // as written in the line's region; --json and csv keep it as stored
 	}
 	if name != "" && name != num {
 		return fmt.Sprintf("%s (%s)", num, name)

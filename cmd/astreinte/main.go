@@ -51,7 +51,7 @@ func commands() []*command {
 		ticketsCommand(), ticketShowCommand(), ticketPlayCommand(), ticketAckCommand(), ticketCallbackCommand(),
 		ticketResolveCommand(), ticketReopenCommand(), ticketNoteCommand(), ticketExportCommand(),
 		callsCommand(),
-		oncallWhoCommand(), oncallScheduleCommand(), oncallCheckCommand(),
+		oncallWhoCommand(), oncallScheduleCommand(), oncallCheckCommand(), oncallFeedCommand(), oncallPayCommand(),
 		overrideAddCommand(), overrideListCommand(), overrideRemoveCommand(), oncallTestCommand(),
 		calendarCommand(), calendarAtCommand(), calendarForceCommand(), calendarClearCommand(),
 		configCheckCommand(), configExampleCommand(), configShowCommand(),

@@ -90,7 +90,7 @@ func newEngine(e *env, ch channels, log *slog.Logger) *oncall.Engine {
 	eng := &oncall.Engine{
 		Store: e.db, Schedule: e.sched, Tickets: e.tickets, Notifiers: ch.notifiers, PolicyChannels: ch.policy,
 		Order: channelOrder, Now: e.now, Log: log.With("component", "pager"), Retries: e.cfg.Paging.Retries,
-		Location: e.location(),
+		Location: e.location(), Failing: e.db.ChannelFailing,
 	}
 	for _, a := range e.cfg.Paging.Fallback.Emails {
 		eng.Fallback = append(eng.Fallback, oncall.Contact{Channel: "email", Address: a})

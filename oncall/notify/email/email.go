@@ -53,6 +53,9 @@ type Config struct {
 	// Links makes the acknowledge link; without it the page only gives
 	// the CLI command.
 	Links oncall.AckLinks
+	// Region is how the number to call back is written: in that region's
+	// national form, grouped ("06 12 34 56 78"); "" is phone.DefaultRegion.
+	Region string
 	// Location is the zone of times in the text (default time.Local).
 	Location *time.Location
 	// Timeout bounds the whole exchange (default 30 s).

@@ -310,23 +310,23 @@ func TestNotifyDelivers(t *testing.T) {
 		attached    bool
 	}{
 		{name: "starttls, auth plain, French", server: "starttls", tls: "starttls", auth: true, lang: "", wav: wav, wantTLS: true, attached: true,
-			wantSubject: "[URGENT] Ticket 2026-000123 — appel de +33612345678 (Dupont SARL)",
-			wantText: []string{"URGENT — Ticket 2026-000123", "Appelant : +33612345678 (Dupont SARL)", "Ligne : support",
+			wantSubject: "[URGENT] Ticket 2026-000123 — appel de 06 12 34 56 78 (Dupont SARL)",
+			wantText: []string{"URGENT — Ticket 2026-000123", "Appelant : 06 12 34 56 78 (Dupont SARL)", "Ligne : support",
 				"Reçu : lun. 02/03/2026 03:04 CET", "Message : 1 min 23 s, enregistrement en pièce jointe (ticket-2026-000123.wav)",
 				"À traiter avant : lun. 02/03/2026 05:04 CET", "niveau « primary », tour 1",
 				"lien valable jusqu'au mar. 03/03/2026 03:04 CET", "ou : astreinte tickets ack 2026-000123"}},
 		{name: "required, English", server: "starttls", tls: "required", auth: true, lang: "en", wav: wav, wantTLS: true, attached: true,
-			wantSubject: "[URGENT] Ticket 2026-000123 — call from +33612345678 (Dupont SARL)",
-			wantText: []string{"Caller: +33612345678 (Dupont SARL)", "Received: Mon 2026-03-02 03:04 CET",
+			wantSubject: "[URGENT] Ticket 2026-000123 — call from 06 12 34 56 78 (Dupont SARL)",
+			wantText: []string{"Caller: 06 12 34 56 78 (Dupont SARL)", "Received: Mon 2026-03-02 03:04 CET",
 				"Due: Mon 2026-03-02 05:04 CET", `tier "primary", round 1`, "Acknowledge (link valid until Tue 2026-03-03 03:04 CET):",
 				"or: astreinte tickets ack 2026-000123"}},
 		{name: "implicit TLS", server: "implicit", tls: "implicit", auth: true, lang: "en", wav: wav, wantTLS: true, attached: true,
-			wantSubject: "[URGENT] Ticket 2026-000123 — call from +33612345678 (Dupont SARL)"},
+			wantSubject: "[URGENT] Ticket 2026-000123 — call from 06 12 34 56 78 (Dupont SARL)"},
 		{name: "plain server, recording missing", server: "none", tls: "starttls", lang: "fr",
-			wantSubject: "[URGENT] Ticket 2026-000123 — appel de +33612345678 (Dupont SARL)",
+			wantSubject: "[URGENT] Ticket 2026-000123 — appel de 06 12 34 56 78 (Dupont SARL)",
 			wantText:    []string{"enregistrement illisible sur le serveur", "no such file or directory"}},
 		{name: "recording too big", server: "none", tls: "none", lang: "en", wav: wav, max: 10_000,
-			wantSubject: "[URGENT] Ticket 2026-000123 — call from +33612345678 (Dupont SARL)",
+			wantSubject: "[URGENT] Ticket 2026-000123 — call from 06 12 34 56 78 (Dupont SARL)",
 			wantText:    []string{"recording too big to attach (0.1 MB); it is on the server: /", "/ack?"}},
 	}
 	for _, tt := range tests {
@@ -488,16 +488,16 @@ func TestSubject(t *testing.T) {
 		urgency            astreinte.Urgency
 		want               string
 	}{
-		{"fr", "+33612345678", "", astreinte.Urgent, "[URGENT] Ticket 2026-000123 — appel de +33612345678"},
-		{"en", "+33612345678", "", astreinte.Urgent, "[URGENT] Ticket 2026-000123 — call from +33612345678"},
+		{"fr", "+33612345678", "", astreinte.Urgent, "[URGENT] Ticket 2026-000123 — appel de 06 12 34 56 78"},
+		{"en", "+33612345678", "", astreinte.Urgent, "[URGENT] Ticket 2026-000123 — call from 06 12 34 56 78"},
 		{"fr", "", "", astreinte.NotUrgent, "[non urgent] Ticket 2026-000123 — appel de numéro masqué"},
 		{"en", "anonymous", "", astreinte.NotUrgent, "[not urgent] Ticket 2026-000123 — call from hidden number"},
-		{"de", "+33612345678", "Évian\r\nBcc: x@y", astreinte.Urgent, "[URGENT] Ticket 2026-000123 — appel de +33612345678 (Évian  Bcc: x@y)"},
+		{"de", "+33612345678", "Évian\r\nBcc: x@y", astreinte.Urgent, "[URGENT] Ticket 2026-000123 — appel de 06 12 34 56 78 (Évian  Bcc: x@y)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
 			tk := astreinte.Ticket{Number: "2026-000123", CallerNumber: tt.number, CallerName: tt.name, Urgency: tt.urgency}
-			if got := wordsFor(tt.lang).subject(tk); got != tt.want {
+			if got := wordsFor(tt.lang).subject(tk, ""); got != tt.want {
 				t.Errorf("subject = %q, want %q", got, tt.want)
 			}
 		})

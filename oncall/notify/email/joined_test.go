@@ -21,11 +21,11 @@ func TestNotifyJoinedMessage(t *testing.T) {
 		lang, subject string
 		text          []string
 	}{
-		{"fr", "[URGENT] Ticket 2026-000123 — appel de +33612345678 (Dupont SARL), 2e message du même appelant",
+		{"fr", "[URGENT] Ticket 2026-000123 — appel de 06 12 34 56 78 (Dupont SARL), 2e message du même appelant",
 			[]string{"2e message du même appelant", "Reçu : lun. 02/03/2026 03:04 CET",
 				"Message : 0 min 17 s, enregistrement en pièce jointe (ticket-2026-000123-message-2.wav)",
 				"Messages précédents :", "  1. lun. 02/03/2026 02:34 CET, 1 min 23 s, non urgent"}},
-		{"en", "[URGENT] Ticket 2026-000123 — call from +33612345678 (Dupont SARL), 2nd message from the same caller",
+		{"en", "[URGENT] Ticket 2026-000123 — call from 06 12 34 56 78 (Dupont SARL), 2nd message from the same caller",
 			[]string{"2nd message from the same caller", "Message: 0 min 17 s, recording attached (ticket-2026-000123-message-2.wav)",
 				"Earlier messages:", "  1. Mon 2026-03-02 02:34 CET, 1 min 23 s, not urgent"}},
 	}

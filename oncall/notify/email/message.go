@@ -46,6 +46,13 @@ func (n *Notifier) compose(no oncall.Notice, from, to *mail.Address, now time.Ti
 		loc = time.Local
 	}
 	m := &message{}
+	if no.Event == oncall.NoticeTaken {
+		// A short notice, without the recording: someone else has it.
+		line := oncall.TakenText(no.Person.Language, t.Number, clean(no.TakenBy), no.TakenAt, loc)
+		m.text = line + ".\n\n" + w.nothingToDo + "\n"
+		m.header = header(now, loc, from, to, "Ticket "+line, t, false)
+		return m
+	}
 	var att attachment
 	m.file, att = openRecording(t, n.Cfg.maxAttachment(), w)
 	m.name = att.name
@@ -54,24 +61,29 @@ func (n *Notifier) compose(no oncall.Notice, from, to *mail.Address, now time.Ti
 	if n.Cfg.Links != nil && t.ID != 0 { // no link before the ticket is written (paged from memory)
 		ackURL, until = n.Cfg.Links.AckURL(t.ID, no.Person.ID)
 	}
-	m.text = w.body(no, loc, att, ackURL, until)
+	m.text = w.body(no, loc, n.Cfg.Region, att, ackURL, until)
 
+	m.header = header(now, loc, from, to, w.subject(t, n.Cfg.Region), t, t.Urgency == astreinte.Urgent)
+	return m
+}
+
+// header is the message's fields, without the Content-* ones.
+func header(now time.Time, loc *time.Location, from, to *mail.Address, subject string, t astreinte.Ticket, high bool) string {
 	var h strings.Builder
 	field := func(k, v string) { h.WriteString(k + ": " + v + "\r\n") }
 	field("Date", now.In(loc).Format(time.RFC1123Z))
 	field("From", from.String())
 	field("To", to.String())
-	field("Subject", mime.QEncoding.Encode("utf-8", w.subject(t)))
+	field("Subject", mime.QEncoding.Encode("utf-8", subject))
 	field("Message-ID", messageID(t, from.Address))
 	field("MIME-Version", "1.0")
 	field("Auto-Submitted", "auto-generated") // RFC 3834: no auto-replies
 	field("X-Astreinte-Ticket", t.Number)
-	if t.Urgency == astreinte.Urgent {
+	if high {
 		field("X-Priority", "1")
 		field("Importance", "high")
 	}
-	m.header = h.String()
-	return m
+	return h.String()
 }
 
 // messageID is unique per message: "<2026-000123.<random>@example.com>".

@@ -7,6 +7,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/phone"
 )
 
 // words are the fixed texts of a page in one language.
@@ -17,6 +18,7 @@ type words struct {
 	noRecording, attached, missing, tooBig         string
 	ackLink, orCLI, noLink                         string
 	repeat, earlier                                string // "%s message from the same caller", earlier messages
+	nothingToDo                                    string // after "taken by"
 	nth                                            func(n int) string
 	weekdays                                       [7]string
 	dateTime                                       string // time.Format layout after the weekday
@@ -37,6 +39,7 @@ var lang = map[string]*words{
 		noLink:      "Prendre en charge : astreinte tickets ack %s",
 		repeat:      "%s message du même appelant",
 		earlier:     "Messages précédents",
+		nothingToDo: "Vous n'avez rien à faire : les relances de ce ticket sont arrêtées.",
 		nth:         ordinalFR,
 		weekdays:    [7]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."},
 		dateTime:    "02/01/2006 15:04 MST",
@@ -55,6 +58,7 @@ var lang = map[string]*words{
 		noLink:      "Acknowledge: astreinte tickets ack %s",
 		repeat:      "%s message from the same caller",
 		earlier:     "Earlier messages",
+		nothingToDo: "Nothing for you to do: paging for this ticket has stopped.",
 		nth:         ordinalEN,
 		weekdays:    [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
 		dateTime:    "2006-01-02 15:04 MST",
@@ -96,10 +100,14 @@ func clean(s string) string {
 	}, s)
 }
 
-func (w *words) callerOf(t astreinte.Ticket) string {
+// callerOf is the number to call back as people of region write it
+// ("06 11 22 33 44"), with the caller's name.
+func (w *words) callerOf(t astreinte.Ticket, region string) string {
 	s := clean(t.ReachAt())
 	if hiddenNumber(s) {
 		s = w.hidden
+	} else {
+		s = phone.National(s, region)
 	}
 	if name := clean(t.CallerName); name != "" && name != t.CallerNumber && name != t.ReachAt() {
 		s += " (" + name + ")"
@@ -114,10 +122,10 @@ func (w *words) urgency(t astreinte.Ticket) string {
 	return w.notUrgent
 }
 
-// subject is e.g. "[URGENT] Ticket 2026-000123 — appel de +33612345678",
+// subject is e.g. "[URGENT] Ticket 2026-000123 — appel de 06 12 34 56 78",
 // with ", 2e message du même appelant" when later calls joined it.
-func (w *words) subject(t astreinte.Ticket) string {
-	s := fmt.Sprintf("[%s] Ticket %s — %s %s", w.urgency(t), t.Number, w.callFrom, w.callerOf(t))
+func (w *words) subject(t astreinte.Ticket, region string) string {
+	s := fmt.Sprintf("[%s] Ticket %s — %s %s", w.urgency(t), t.Number, w.callFrom, w.callerOf(t, region))
 	if n := len(t.Recordings); n > 1 {
 		s += ", " + fmt.Sprintf(w.repeat, w.nth(n))
 	}
@@ -170,7 +178,7 @@ type attachment struct {
 }
 
 // body is the text part: the facts first, then how to acknowledge.
-func (w *words) body(no oncall.Notice, loc *time.Location, att attachment, ackURL string, linkUntil time.Time) string {
+func (w *words) body(no oncall.Notice, loc *time.Location, region string, att attachment, ackURL string, linkUntil time.Time) string {
 	t := no.Ticket
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s — Ticket %s\n\n", strings.ToUpper(w.urgency(t)), t.Number)
@@ -179,7 +187,7 @@ func (w *words) body(no oncall.Notice, loc *time.Location, att attachment, ackUR
 			b.WriteString(k + w.colon + v + "\n")
 		}
 	}
-	row(w.caller, w.callerOf(t))
+	row(w.caller, w.callerOf(t, region))
 	row(w.line, clean(t.Line))
 	rec := newest(t)
 	if n := len(t.Recordings); n > 1 {

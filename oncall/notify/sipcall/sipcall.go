@@ -68,8 +68,14 @@ func (n *Notifier) Target(p oncall.Person) (string, error) {
 	return "", fmt.Errorf("%s has no SIP URI (and no phone number with a paging proxy)", p.Name)
 }
 
-// Notify calls the person and plays the page.
+// Notify calls the person and plays the page. Key 1 acknowledges through
+// the notice's Acknowledge, at once: a colleague's phone still ringing
+// stops ringing while this call says goodbye, and a second
+// acknowledgement hears that the ticket is already taken.
 func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result, error) {
+	if no.Event == oncall.NoticeTaken {
+		return oncall.Result{}, errors.New("nobody is called to be told a ticket is taken (a SIP MESSAGE tells them)")
+	}
 	target, err := n.Target(no.Person)
 	if err != nil {
 		return oncall.Result{}, err
@@ -110,7 +116,10 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 	pl := audio.Player{Ctx: ctx, Call: c, Media: c.Media()}
 	from := p.Must(audio.PromptPageHidden)
 	if num := no.Ticket.ReachAt(); num != "" && num != "anonymous" {
-		from = audio.Concat(p.Must(audio.PromptPageFrom), p.Number(phonenumber.National(num, n.Region)))
+		written := phonenumber.National(num, n.Region)
+		from = audio.Concat(p.Must(audio.PromptPageFrom), p.Grouped(written))
+		n.log().Info("call-out: number to call back", "ticket", no.Ticket.Number, "person", no.Person.ID,
+			"number", written, "prompts", strings.Join(audio.NumberKeys(written), " "))
 	}
 	var number []int16 // none yet for a ticket paged from memory (the store refused it)
 	if no.Ticket.Number != "" {
@@ -137,6 +146,16 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 		}
 		switch key {
 		case '1':
+			if no.Acknowledge != nil {
+				taken, by, err := no.Acknowledge(ctx)
+				if err != nil {
+					n.log().Error("call-out: acknowledge", "ticket", no.Ticket.Number, "error", err)
+				}
+				if err == nil && !taken {
+					pl.Play(false, p.Must(audio.PromptPageAlreadyTaken), audio.Silence(audio.HangupTail))
+					return oncall.Result{Detail: "answered, " + msgs.heard() + "key 1, but already taken by " + by}, nil
+				}
+			}
 			pl.Play(false, p.Must(audio.PromptPageAcked), audio.Silence(audio.HangupTail))
 			return oncall.Result{Acked: true, Detail: "answered, " + msgs.heard() + "acknowledged with key 1"}, nil
 		case '3':

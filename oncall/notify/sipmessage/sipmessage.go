@@ -13,6 +13,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/phone"
 	"github.com/astreinte/astreinte/sip"
 )
 
@@ -28,6 +29,9 @@ type Notifier struct {
 	// Links makes the acknowledge link (none when nil).
 	Links    oncall.AckLinks
 	Location *time.Location
+	// Region is how the number to call back is written ("06 12 34 56 78");
+	// "" is phone.DefaultRegion.
+	Region string
 }
 
 var _ oncall.Notifier = (*Notifier)(nil)
@@ -55,6 +59,9 @@ func (n *Notifier) Text(no oncall.Notice) string {
 		loc = time.Local
 	}
 	en := no.Person.Language == "en"
+	if no.Event == oncall.NoticeTaken {
+		return oncall.TakenText(no.Person.Language, t.Number, no.TakenBy, no.TakenAt, loc) + "."
+	}
 	urg, from, at, msg, ack, cli := "NON URGENT", "appel de", "à", "message de", "Prendre en charge :", "ou : astreinte tickets ack "
 	if t.Urgency == astreinte.Urgent {
 		urg = "URGENT"
@@ -68,6 +75,8 @@ func (n *Notifier) Text(no oncall.Notice) string {
 	caller := t.ReachAt()
 	if caller == "" || caller == "anonymous" {
 		caller = map[bool]string{false: "numéro masqué", true: "hidden number"}[en]
+	} else {
+		caller = phone.National(caller, n.Region)
 	}
 	if t.CallerName != "" {
 		caller += " (" + t.CallerName + ")"

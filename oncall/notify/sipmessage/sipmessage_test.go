@@ -46,11 +46,11 @@ func TestNotify(t *testing.T) {
 		want []string
 		tk   *astreinte.Ticket // nil: tk
 	}{
-		{"fr", []string{"URGENT — Ticket 2026-000007, appel de 0612345678 (Dupont SARL) à 03:00, message de 1m23s.", "Prendre en charge : https://astreinte.example.com/ack?", "ou : astreinte tickets ack 2026-000007"}, nil},
-		{"en", []string{"URGENT — Ticket 2026-000007, call from 0612345678 (Dupont SARL) at 03:00, message of 1m23s.", "Acknowledge: https://astreinte.example.com/ack?", "or: astreinte tickets ack 2026-000007"}, nil},
+		{"fr", []string{"URGENT — Ticket 2026-000007, appel de 06 12 34 56 78 (Dupont SARL) à 03:00, message de 1m23s.", "Prendre en charge : https://astreinte.example.com/ack?", "ou : astreinte tickets ack 2026-000007"}, nil},
+		{"en", []string{"URGENT — Ticket 2026-000007, call from 06 12 34 56 78 (Dupont SARL) at 03:00, message of 1m23s.", "Acknowledge: https://astreinte.example.com/ack?", "or: astreinte tickets ack 2026-000007"}, nil},
 		// A later call joined the ticket: its message is the one paged for.
-		{"fr", []string{"URGENT — Ticket 2026-000007, appel de 0612345678 (Dupont SARL) à 03:20, message de 17s (2e message du même appelant)."}, &joined},
-		{"en", []string{"call from 0612345678 (Dupont SARL) at 03:20, message of 17s (message 2 from the same caller)."}, &joined},
+		{"fr", []string{"URGENT — Ticket 2026-000007, appel de 06 12 34 56 78 (Dupont SARL) à 03:20, message de 17s (2e message du même appelant)."}, &joined},
+		{"en", []string{"call from 06 12 34 56 78 (Dupont SARL) at 03:20, message of 17s (message 2 from the same caller)."}, &joined},
 	}
 	for _, tt := range tests {
 		got = nil
@@ -113,9 +113,9 @@ func TestTextGivesTheCallbackNumber(t *testing.T) {
 		tk   astreinte.Ticket
 		want string
 	}{
-		{astreinte.Ticket{Number: "2026-000008", CallerNumber: "anonymous", CallbackNumber: "+33123456789"}, "appel de +33123456789"},
+		{astreinte.Ticket{Number: "2026-000008", CallerNumber: "anonymous", CallbackNumber: "+33123456789"}, "appel de 01 23 45 67 89"},
 		{astreinte.Ticket{Number: "2026-000009", CallerNumber: "anonymous"}, "appel de numéro masqué"},
-		{astreinte.Ticket{Number: "2026-000010", CallerNumber: "0612345678", CallbackNumber: "+33612345678"}, "appel de +33612345678"},
+		{astreinte.Ticket{Number: "2026-000010", CallerNumber: "0612345678", CallbackNumber: "+33612345678"}, "appel de 06 12 34 56 78"},
 	} {
 		if text := n.Text(oncall.Notice{Ticket: tc.tk}); !strings.Contains(text, tc.want) {
 			t.Errorf("ticket %s: text %q lacks %q", tc.tk.Number, text, tc.want)
