@@ -24,6 +24,8 @@ var examples = map[string]string{
 	"oncall override list":   "  astreinte oncall override list",
 	"oncall override remove": "  astreinte oncall override remove 3",
 	"oncall test":            "  astreinte oncall test alice\n  astreinte oncall test alice --channel email",
+	"oncall feed":            "  astreinte oncall feed alice",
+	"oncall pay":             "  astreinte oncall pay --month 2026-12 --weekday-night 150 --weekend 250 --holiday 400 --intervention 3000",
 	"calendar":               "  astreinte calendar --days 14",
 	"calendar at":            "  astreinte calendar at \"2026-12-25 10:00\"\n  astreinte calendar at +2h",
 	"calendar force":         "  astreinte calendar force closed --until +3h --reason \"office move\"",
