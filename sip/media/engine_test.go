@@ -46,7 +46,9 @@ func TestEngineSharedClock(t *testing.T) {
 		ss[0].Close()
 		ss[2].Close()
 		synctest.Wait()
-		if stopped := before - runtime.NumGoroutine(); stopped != 2 {
+		// NumGoroutine counts the whole process, not only this bubble: a
+		// goroutine of another test may end meanwhile too.
+		if stopped := before - runtime.NumGoroutine(); stopped < 2 {
 			t.Errorf("%d engine goroutines stopped with the last calls, want 2 (pacer and receiver)", stopped)
 		}
 		// A new call wakes the engine up again.
