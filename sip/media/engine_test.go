@@ -1,7 +1,9 @@
 package media
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -42,13 +44,11 @@ func TestEngineSharedClock(t *testing.T) {
 		if n := len(fcs[1].sent); n < 9 || n > 11 {
 			t.Errorf("the closed call sent %d packets in its 200 ms, want about 10", n)
 		}
-		before := runtime.NumGoroutine()
+		before := loopGoroutines(e)
 		ss[0].Close()
 		ss[2].Close()
 		synctest.Wait()
-		// NumGoroutine counts the whole process, not only this bubble: a
-		// goroutine of another test may end meanwhile too.
-		if stopped := before - runtime.NumGoroutine(); stopped < 2 {
+		if stopped := before - loopGoroutines(e); stopped != 2 {
 			t.Errorf("%d engine goroutines stopped with the last calls, want 2 (pacer and receiver)", stopped)
 		}
 		// A new call wakes the engine up again.
@@ -67,12 +67,12 @@ func TestEngineSharedClock(t *testing.T) {
 func TestEngineSpreadsCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEngine(2)
-		before := runtime.NumGoroutine()
+		before := loopGoroutines(e)
 		var ss []*Session
 		for range 4 {
 			ss = append(ss, startOn(t, e, newFakeConn(), Config{Codec: PCMU, Remote: peer}))
 		}
-		if n := runtime.NumGoroutine() - before; n != 4 {
+		if n := loopGoroutines(e) - before; n != 4 {
 			t.Errorf("%d goroutines for 4 calls on 2 shards, want 4", n)
 		}
 		for i, sh := range e.shards {
@@ -84,4 +84,20 @@ func TestEngineSpreadsCalls(t *testing.T) {
 			s.Close()
 		}
 	})
+}
+
+// loopGoroutines counts the goroutines running e's pacers and receivers,
+// found by their loop's address in the stacks: runtime.NumGoroutine counts
+// the whole process, where another test's goroutines may be ending.
+func loopGoroutines(e *engine) int {
+	buf := make([]byte, 1<<22)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	n := 0
+	for i := range e.shards {
+		sh := e.shards[i]
+		for _, l := range []*loop{&sh.pacer, &sh.receiver} {
+			n += strings.Count(stacks, fmt.Sprintf("(*loop).run(%p", l))
+		}
+	}
+	return n
 }
