@@ -364,14 +364,23 @@ func TestTortureAndBrokenInput(t *testing.T) {
 	}
 	// Goroutines and open files come back to their level once the
 	// transactions the torture opened have timed out (32 s for an
-	// unacknowledged answer over UDP).
+	// unacknowledged answer over UDP). The database pool may keep a
+	// connection or two more than after one call (its idle connections,
+	// a file each): a leak per message would be hundreds.
 	type lv struct{ g, f float64 }
 	last, ok := poll(90*time.Second, func() lv { g, f := svc.levels(); return lv{g, f} }, func(l lv) bool {
-		return l.g <= g0+3 && l.f <= f0+1
+		return l.g <= g0+3 && l.f <= f0+4
 	})
 	t.Logf("goroutines %v → %v, open files %v → %v", g0, last.g, f0, last.f)
 	if !ok {
-		t.Errorf("goroutines or open files not back to their level within 90s")
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", svc.p.cmd.Process.Pid))
+		var open []string
+		for _, fd := range fds {
+			if to, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", svc.p.cmd.Process.Pid, fd.Name())); err == nil {
+				open = append(open, to)
+			}
+		}
+		t.Errorf("goroutines or open files not back to their level within 90s; open: %v", open)
 	}
 	// The log holds a few lines per kind of garbage, not one per datagram.
 	parseErrors := strings.Count(svc.log(), "failed to parse")
