@@ -121,8 +121,9 @@ func (s *Schedule) AcceptSwap(w Swap, requireApproval bool, ovs []ShiftOverride,
 	effective := []ShiftOverride{o}
 	for _, x := range ovs {
 		if x.Replaced == w.TakenBy && x.From.Before(w.To) && x.To.After(w.From) {
+			from, to := Overlap(x.From, x.To, w.From, w.To)
 			effective = append(effective, ShiftOverride{Replaced: w.Offered, By: x.By,
-				From: maxT(x.From, w.From), To: minT(x.To, w.To), SetBy: setBy, SetAt: at.Add(time.Nanosecond)})
+				From: from, To: to, SetBy: setBy, SetAt: at.Add(time.Nanosecond)})
 		}
 	}
 	if err := s.checkChange(ovs, w.From, w.To, effective, calOv); err != nil {
@@ -131,16 +132,15 @@ func (s *Schedule) AcceptSwap(w Swap, requireApproval bool, ovs []ShiftOverride,
 	return o, nil
 }
 
-func maxT(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
+// Overlap is the part of [aFrom, aTo) inside [bFrom, bTo): to is not
+// after from when they do not overlap.
+func Overlap(aFrom, aTo, bFrom, bTo time.Time) (from, to time.Time) {
+	from, to = aFrom, aTo
+	if bFrom.After(from) {
+		from = bFrom
 	}
-	return b
-}
-
-func minT(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
+	if bTo.Before(to) {
+		to = bTo
 	}
-	return b
+	return from, to
 }

@@ -171,7 +171,8 @@ func (s *Server) takeOverrides(person string, from, to time.Time, note string) (
 			continue
 		}
 		o := base
-		o.Replaced, o.From, o.To = sh.Person.ID, maxT(sh.From, from), minT(sh.To, to)
+		o.Replaced = sh.Person.ID
+		o.From, o.To = oncall.Overlap(sh.From, sh.To, from, to)
 		if o.To.After(o.From) {
 			out = append(out, o)
 		}
@@ -180,20 +181,6 @@ func (s *Server) takeOverrides(person string, from, to time.Time, note string) (
 		return nil, errors.New("nobody to replace in that period / personne à remplacer sur cette période")
 	}
 	return out, nil
-}
-
-func maxT(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func minT(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 // oncallTake: "I take it until …" — the user's person replaces whoever

@@ -2,6 +2,7 @@ package email
 
 import (
 	"fmt"
+	"github.com/astreinte/astreinte/tickets"
 	"strings"
 	"time"
 
@@ -59,7 +60,7 @@ var lang = map[string]*words{
 		repeat:      "%s message from the same caller",
 		earlier:     "Earlier messages",
 		nothingToDo: "Nothing for you to do: paging for this ticket has stopped.",
-		nth:         ordinalEN,
+		nth:         tickets.Ordinal,
 		weekdays:    [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
 		dateTime:    "2006-01-02 15:04 MST",
 		colon:       ": ",
@@ -138,21 +139,6 @@ func ordinalFR(n int) string {
 		return "1er"
 	}
 	return fmt.Sprintf("%de", n)
-}
-
-// ordinalEN is 1st, 2nd, 3rd, 4th, 11th…
-func ordinalEN(n int) string {
-	suffix := "th"
-	switch {
-	case n%100 >= 11 && n%100 <= 13:
-	case n%10 == 1:
-		suffix = "st"
-	case n%10 == 2:
-		suffix = "nd"
-	case n%10 == 3:
-		suffix = "rd"
-	}
-	return fmt.Sprintf("%d%s", n, suffix)
 }
 
 // minSec writes a message's length: "1 min 05 s".
