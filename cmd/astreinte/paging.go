@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"fmt"
+	"github.com/astreinte/astreinte/mailer"
 	"log/slog"
 	"path/filepath"
 
@@ -72,8 +73,9 @@ func newChannels(e *env, srv *sip.Server, links oncall.AckLinks) (channels, erro
 			tlsCfg = &tls.Config{RootCAs: pool}
 		}
 		ch.notifiers["email"] = &email.Notifier{Now: e.now, Cfg: email.Config{
-			Addr: cfg.Email.SMTP, From: cfg.Email.From, Username: cfg.Email.Username, Password: cfg.Email.Password,
-			TLS: cfg.Email.TLS, TLSConfig: tlsCfg, Links: links, Location: e.location(),
+			Config: mailer.Config{Addr: cfg.Email.SMTP, From: cfg.Email.From, Username: cfg.Email.Username,
+				Password: cfg.Email.Password, TLS: cfg.Email.TLS, TLSConfig: tlsCfg},
+			Links: links, Location: e.location(),
 		}}
 	}
 	if cfg.Webhook.URL != "" {

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
+	"github.com/astreinte/astreinte/mailer"
 	"io"
 	"math/big"
 	"mime"
@@ -337,9 +338,9 @@ func TestNotifyDelivers(t *testing.T) {
 			}
 			addr, clientTLS := startSMTP(t, tt.server, be)
 			n := &Notifier{Now: func() time.Time { return now }, Cfg: Config{
-				Addr: addr, From: "Astreinte <astreinte@example.com>", TLS: tt.tls, TLSConfig: clientTLS,
-				Username: be.user, Password: be.pass, Links: &acklink.Links{BaseURL: "https://astreinte.example.com", Key: key, TTL: 24 * time.Hour, Now: func() time.Time { return now }},
-				Location: paris, MaxAttachment: tt.max, Timeout: 10 * time.Second,
+				Config: mailer.Config{Addr: addr, From: "Astreinte <astreinte@example.com>", TLS: tt.tls, TLSConfig: clientTLS,
+					Username: be.user, Password: be.pass, Timeout: 10 * time.Second}, Links: &acklink.Links{BaseURL: "https://astreinte.example.com", Key: key, TTL: 24 * time.Hour, Now: func() time.Time { return now }},
+				Location: paris, MaxAttachment: tt.max,
 			}}
 			no := notice(t, tt.lang, tt.wav)
 			res, err := n.Notify(context.Background(), no)
@@ -451,7 +452,7 @@ func TestNotifyFails(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := &Notifier{Now: func() time.Time { return now }, Cfg: Config{From: "astreinte@example.com", Location: paris}}
+			n := &Notifier{Now: func() time.Time { return now }, Cfg: Config{Config: mailer.Config{From: "astreinte@example.com"}, Location: paris}}
 			tt.setup(t, &n.Cfg)
 			_, err := n.Notify(context.Background(), notice(t, "fr", nil))
 			if err == nil {
@@ -467,7 +468,7 @@ func TestNotifyFails(t *testing.T) {
 	t.Run("cancelled before", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		n := &Notifier{Cfg: Config{Addr: silent(t, nil), From: "astreinte@example.com"}}
+		n := &Notifier{Cfg: Config{Config: mailer.Config{Addr: silent(t, nil), From: "astreinte@example.com"}}}
 		if _, err := n.Notify(ctx, notice(t, "fr", nil)); !errors.Is(err, context.Canceled) {
 			t.Fatalf("error = %v, want context.Canceled", err)
 		}
@@ -475,7 +476,7 @@ func TestNotifyFails(t *testing.T) {
 	t.Run("cancelled while waiting for the server", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		n := &Notifier{Cfg: Config{Addr: silent(t, cancel), From: "astreinte@example.com"}}
+		n := &Notifier{Cfg: Config{Config: mailer.Config{Addr: silent(t, cancel), From: "astreinte@example.com"}}}
 		if _, err := n.Notify(ctx, notice(t, "fr", nil)); !errors.Is(err, context.Canceled) {
 			t.Fatalf("error = %v, want context.Canceled", err)
 		}

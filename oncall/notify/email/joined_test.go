@@ -3,6 +3,7 @@ package email
 import (
 	"bytes"
 	"context"
+	"github.com/astreinte/astreinte/mailer"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,8 +34,8 @@ func TestNotifyJoinedMessage(t *testing.T) {
 		t.Run(tt.lang, func(t *testing.T) {
 			be := &backend{}
 			addr, _ := startSMTP(t, "none", be)
-			n := &Notifier{Now: func() time.Time { return now }, Cfg: Config{Addr: addr, From: "astreinte@example.com", TLS: "none",
-				Location: paris, Timeout: 10 * time.Second}}
+			n := &Notifier{Now: func() time.Time { return now }, Cfg: Config{Config: mailer.Config{Addr: addr, From: "astreinte@example.com", TLS: "none",
+				Timeout: 10 * time.Second}, Location: paris}}
 			no := notice(t, tt.lang, first)
 			later := filepath.Join(t.TempDir(), "later.wav")
 			if err := os.WriteFile(later, second, 0o600); err != nil {

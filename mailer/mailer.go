@@ -1,0 +1,264 @@
+// Package mailer sends email through the line's SMTP server: one
+// transport (TLS modes, PLAIN/LOGIN authentication, a deadline bound to
+// the context) and one MIME writer (quoted-printable text, base64
+// attachments, threading headers) for everything astreinte mails — pages
+// to technicians, the desk's copy, acknowledgements and replies to
+// customers, sign-in links and invitations.
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// TLS modes for Config.TLS.
+const (
+	TLSStartTLS = "starttls" // upgrade with STARTTLS when the server offers it (default)
+	TLSRequired = "required" // upgrade with STARTTLS; fail if it is not offered
+	TLSNone     = "none"     // never encrypt
+	TLSImplicit = "implicit" // TLS from the first byte (port 465)
+)
+
+// DefaultTimeout bounds one exchange with the server when Config.Timeout
+// is zero.
+const DefaultTimeout = 30 * time.Second
+
+// ErrNotConfigured is returned by Send when no SMTP server is set.
+var ErrNotConfigured = errors.New("mailer: no SMTP server configured (paging.email.smtp)")
+
+// Config says how to reach the SMTP server. Only Addr and From are
+// required.
+type Config struct {
+	Addr     string // host:port
+	From     string // "astreinte@example.com" or "Astreinte <astreinte@example.com>"
+	Username string // AUTH PLAIN (or LOGIN) when set
+	Password string
+	// TLS is one of TLSStartTLS (default), TLSRequired, TLSNone or
+	// TLSImplicit. Credentials are never sent in clear except to
+	// localhost (net/smtp refuses).
+	TLS       string
+	TLSConfig *tls.Config // optional: roots, ServerName (default: Addr's host)
+	// Timeout bounds the whole exchange (default 30 s).
+	Timeout time.Duration
+}
+
+// Configured reports whether mail can be sent at all.
+func (c *Config) Configured() bool { return c != nil && c.Addr != "" }
+
+func (c *Config) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultTimeout
+}
+
+// Sender parses Config.From.
+func (c *Config) Sender() (*mail.Address, error) {
+	from, err := mail.ParseAddress(c.From)
+	if err != nil {
+		return nil, fmt.Errorf("mailer: From address %q: %w", c.From, err)
+	}
+	return from, nil
+}
+
+// Send delivers m to every address of m.To (and m.Cc) in one exchange.
+// m.From defaults to Config.From. The error carries the failing step and
+// the server's reply; a timeout and a cancellation say so.
+func (c *Config) Send(ctx context.Context, m *Message) error {
+	if !c.Configured() {
+		return ErrNotConfigured
+	}
+	if m.From == nil {
+		from, err := c.Sender()
+		if err != nil {
+			return err
+		}
+		m.From = from
+	}
+	var rcpts []string
+	for _, a := range slices.Concat(m.To, m.Cc) {
+		rcpts = append(rcpts, a.Address)
+	}
+	if len(rcpts) == 0 {
+		return errors.New("mailer: no recipient")
+	}
+	return c.SendRaw(ctx, m.From.Address, rcpts, m.Encode)
+}
+
+// SendRaw runs one SMTP exchange, the message written by body. The
+// connection's deadline is ctx's (bounded by Timeout), and cancelling ctx
+// unblocks it (net/smtp has no context of its own).
+func (c *Config) SendRaw(ctx context.Context, from string, to []string, body func(io.Writer) error) error {
+	if !c.Configured() {
+		return ErrNotConfigured
+	}
+	timeout := c.timeout()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := c.exchange(ctx, from, to, body)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(ctx.Err(), context.Canceled) && !errors.Is(err, context.Canceled):
+		// Cancelling unblocked the exchange through the conn's deadline.
+		return fmt.Errorf("smtp %s: %w: %w", c.Addr, context.Canceled, err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		// The conn's deadline is ctx's: either may be seen first.
+		return fmt.Errorf("smtp %s: timed out after %s: %w", c.Addr, timeout, err)
+	}
+	return fmt.Errorf("smtp %s: %w", c.Addr, err)
+}
+
+func (c *Config) exchange(ctx context.Context, from string, to []string, body func(io.Writer) error) error {
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("address: %w", err)
+	}
+	mode := c.TLS
+	if mode == "" {
+		mode = TLSStartTLS
+	}
+	tlsConf := &tls.Config{}
+	if c.TLSConfig != nil {
+		tlsConf = c.TLSConfig.Clone()
+	}
+	if tlsConf.ServerName == "" {
+		tlsConf.ServerName = host
+	}
+	if tlsConf.MinVersion == 0 {
+		tlsConf.MinVersion = tls.VersionTLS12
+	}
+
+	var d net.Dialer
+	var conn net.Conn
+	switch mode {
+	case TLSImplicit:
+		conn, err = (&tls.Dialer{NetDialer: &d, Config: tlsConf}).DialContext(ctx, "tcp", c.Addr)
+	case TLSStartTLS, TLSRequired, TLSNone:
+		conn, err = d.DialContext(ctx, "tcp", c.Addr)
+	default:
+		return fmt.Errorf("tls mode %q: want starttls, required, none or implicit", mode)
+	}
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	sc, err := smtp.NewClient(conn, host)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("greeting: %w", err)
+	}
+	defer sc.Close()
+	if err := sc.Hello(helloName()); err != nil {
+		return fmt.Errorf("EHLO: %w", err)
+	}
+	if mode == TLSStartTLS || mode == TLSRequired {
+		if ok, _ := sc.Extension("STARTTLS"); ok {
+			if err := sc.StartTLS(tlsConf); err != nil {
+				return fmt.Errorf("STARTTLS: %w", err)
+			}
+		} else if mode == TLSRequired {
+			return errors.New("server does not offer STARTTLS, and tls is \"required\"")
+		}
+	}
+	if c.Username != "" {
+		if err := c.auth(sc, host); err != nil {
+			return err
+		}
+	}
+	if err := sc.Mail(from); err != nil {
+		return fmt.Errorf("MAIL FROM <%s>: %w", from, err)
+	}
+	for _, r := range to {
+		if err := sc.Rcpt(r); err != nil {
+			return fmt.Errorf("RCPT TO <%s>: %w", r, err)
+		}
+	}
+	wc, err := sc.Data()
+	if err != nil {
+		return fmt.Errorf("DATA: %w", err)
+	}
+	if err := body(wc); err != nil {
+		return fmt.Errorf("DATA: %w", err)
+	}
+	if err := wc.Close(); err != nil {
+		return fmt.Errorf("message refused: %w", err)
+	}
+	sc.Quit() // the message is accepted; a failed QUIT changes nothing
+	return nil
+}
+
+// auth logs in with PLAIN, or LOGIN when that is all the server offers.
+func (c *Config) auth(sc *smtp.Client, host string) error {
+	ok, params := sc.Extension("AUTH")
+	if !ok {
+		return errors.New("AUTH: the server offers no authentication (does it need TLS first?)")
+	}
+	mechs := strings.Fields(strings.ToUpper(params))
+	var a smtp.Auth
+	switch {
+	case slices.Contains(mechs, "PLAIN"):
+		a = smtp.PlainAuth("", c.Username, c.Password, host)
+	case slices.Contains(mechs, "LOGIN"):
+		a = &loginAuth{user: c.Username, pass: c.Password, host: host}
+	default:
+		return fmt.Errorf("AUTH: the server offers %s; want PLAIN or LOGIN", params)
+	}
+	if err := sc.Auth(a); err != nil {
+		return fmt.Errorf("AUTH: %w", err)
+	}
+	return nil
+}
+
+// loginAuth is the LOGIN mechanism, which net/smtp lacks; like PlainAuth
+// it refuses to send credentials in clear except to localhost.
+type loginAuth struct{ user, pass, host string }
+
+func (a *loginAuth) Start(server *smtp.ServerInfo) (string, []byte, error) {
+	if !server.TLS && !isLocalhost(server.Name) {
+		return "", nil, errors.New("unencrypted connection")
+	}
+	if server.Name != a.host {
+		return "", nil, errors.New("wrong host name")
+	}
+	return "LOGIN", nil, nil
+}
+
+func (a *loginAuth) Next(challenge []byte, more bool) ([]byte, error) {
+	if !more {
+		return nil, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(string(challenge))) {
+	case "username:", "user name", "username":
+		return []byte(a.user), nil
+	case "password:", "password":
+		return []byte(a.pass), nil
+	}
+	return nil, fmt.Errorf("unexpected LOGIN challenge %q", challenge)
+}
+
+func isLocalhost(name string) bool {
+	return name == "localhost" || name == "127.0.0.1" || name == "::1"
+}
+
+// helloName is the name given in EHLO: this host's name, else localhost.
+func helloName() string {
+	if h, err := os.Hostname(); err == nil && h != "" && !strings.ContainsAny(h, " \r\n") {
+		return h
+	}
+	return "localhost"
+}
