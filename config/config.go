@@ -6,10 +6,12 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
 	"crypto/x509"
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/vad"
 	"net"
 	"net/netip"
@@ -89,6 +91,11 @@ type HTTP struct {
 	// set both to serve HTTPS on Listen.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// BaseURL is the web pages' public address, as phones and customers
+	// reach it: acknowledge links, the customer space, links in emails.
+	// Empty: paging.base_url (its former key, still read), else derived
+	// from Listen.
+	BaseURL string `yaml:"base_url"`
 }
 
 // Open actions for a line during opening hours.
@@ -177,6 +184,22 @@ type Email struct {
 	// CAFile is a PEM file of the certificates to trust for the SMTP
 	// server (a relay with a private CA); empty: the system's roots.
 	CAFile string `yaml:"ca_file"`
+}
+
+// Mailer is the line's one mail transport (paging.email): pages,
+// the desk's copies and mail to customers all go through it. Its zero
+// value (no smtp) sends nothing: mailer.ErrNotConfigured.
+func (c *Config) Mailer() (mailer.Config, error) {
+	e := c.Paging.Email
+	m := mailer.Config{Addr: e.SMTP, From: e.From, Username: e.Username, Password: e.Password, TLS: e.TLS}
+	if e.CAFile != "" {
+		pool, err := LoadCAFile(e.CAFile)
+		if err != nil {
+			return m, fmt.Errorf("paging.email.ca_file: %w", err)
+		}
+		m.TLSConfig = &tls.Config{RootCAs: pool}
+	}
+	return m, nil
 }
 
 // Webhook configures the JSON webhook.
@@ -433,12 +456,17 @@ func (c *Config) applyDefaults() {
 		l.LineCaller.setDefaults()
 	}
 	p := &c.Paging
-	if p.BaseURL == "" {
-		p.BaseURL = defaultBaseURL(c.HTTP.Listen)
+	switch {
+	case c.HTTP.BaseURL == "" && p.BaseURL != "":
+		c.HTTP.BaseURL = p.BaseURL // the former key
+	case c.HTTP.BaseURL == "":
+		c.HTTP.BaseURL = defaultBaseURL(c.HTTP.Listen)
 		if c.HTTP.TLSCert != "" {
-			p.BaseURL = "https" + strings.TrimPrefix(p.BaseURL, "http")
+			c.HTTP.BaseURL = "https" + strings.TrimPrefix(c.HTTP.BaseURL, "http")
 		}
 	}
+	c.HTTP.BaseURL = strings.TrimRight(c.HTTP.BaseURL, "/")
+	p.BaseURL = c.HTTP.BaseURL
 	if p.LinkTTL == 0 {
 		p.LinkTTL = 72 * time.Hour
 	}

@@ -119,6 +119,18 @@ func TestDefaultBaseURL(t *testing.T) {
 	if c.Paging.BaseURL != "http://127.0.0.1:8181" {
 		t.Errorf("base_url %q derived from http.listen", c.Paging.BaseURL)
 	}
+	for _, tt := range []struct{ yaml, want string }{
+		{"paging:\n  base_url: https://old.example.com/\n", "https://old.example.com"},
+		{"http:\n  base_url: https://support.example.com\npaging:\n  base_url: https://old.example.com\n", "https://support.example.com"},
+	} {
+		c, err := Parse([]byte(tt.yaml), "t.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.HTTP.BaseURL != tt.want || c.Paging.BaseURL != tt.want {
+			t.Errorf("%q: http.base_url %q, paging.base_url %q, want %q", tt.yaml, c.HTTP.BaseURL, c.Paging.BaseURL, tt.want)
+		}
+	}
 }
 
 func TestEmailCAFile(t *testing.T) {

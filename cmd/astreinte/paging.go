@@ -1,15 +1,12 @@
 package main
 
 import (
-	"crypto/tls"
 	"fmt"
-	"github.com/astreinte/astreinte/mailer"
 	"log/slog"
 	"path/filepath"
 
 	"github.com/astreinte/astreinte/acklink"
 	"github.com/astreinte/astreinte/audio"
-	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/notify/email"
 	"github.com/astreinte/astreinte/oncall/notify/sipcall"
@@ -64,18 +61,12 @@ func newChannels(e *env, srv *sip.Server, links oncall.AckLinks) (channels, erro
 		ch.notifiers["message"] = &sipmessage.Notifier{Sender: srv, Options: mo, Links: links, Location: e.location()}
 	}
 	if cfg.Email.SMTP != "" {
-		var tlsCfg *tls.Config
-		if cfg.Email.CAFile != "" {
-			pool, err := config.LoadCAFile(cfg.Email.CAFile)
-			if err != nil {
-				return ch, fmt.Errorf("paging.email.ca_file: %w", err)
-			}
-			tlsCfg = &tls.Config{RootCAs: pool}
+		mc, err := e.cfg.Mailer()
+		if err != nil {
+			return ch, err
 		}
 		ch.notifiers["email"] = &email.Notifier{Now: e.now, Cfg: email.Config{
-			Config: mailer.Config{Addr: cfg.Email.SMTP, From: cfg.Email.From, Username: cfg.Email.Username,
-				Password: cfg.Email.Password, TLS: cfg.Email.TLS, TLSConfig: tlsCfg},
-			Links: links, Location: e.location(),
+			Config: mc, Links: links, Location: e.location(),
 		}}
 	}
 	if cfg.Webhook.URL != "" {
