@@ -11,8 +11,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"github.com/astreinte/astreinte/mailer"
-	"github.com/astreinte/astreinte/vad"
 	"net"
 	"net/netip"
 	"os"
@@ -24,7 +22,9 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/calendar"
+	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/vad"
 	"gopkg.in/yaml.v3"
 )
 

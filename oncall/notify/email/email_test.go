@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
-	"github.com/astreinte/astreinte/mailer"
 	"io"
 	"math/big"
 	"mime"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/acklink"
+	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/oncall"
 )
 

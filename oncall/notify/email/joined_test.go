@@ -3,7 +3,6 @@ package email
 import (
 	"bytes"
 	"context"
-	"github.com/astreinte/astreinte/mailer"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/mailer"
 )
 
 // TestNotifyJoinedMessage: the page of a ticket a later call joined
@@ -65,5 +66,34 @@ func TestNotifyJoinedMessage(t *testing.T) {
 				t.Errorf("attachment %q, %d bytes: want the new message's %d bytes", p.wavName, len(p.wav), len(second))
 			}
 		})
+	}
+}
+
+// TestNotifyGrowingRecording: a message paged while the caller still
+// speaks is attached as its header describes it, not with the samples
+// written since (a header and a length that disagree).
+func TestNotifyGrowingRecording(t *testing.T) {
+	be := &backend{}
+	addr, _ := startSMTP(t, "none", be)
+	n := &Notifier{Now: func() time.Time { return now }, Cfg: Config{Config: mailer.Config{Addr: addr, From: "astreinte@example.com", TLS: "none",
+		Timeout: 10 * time.Second}, Location: paris}}
+	var h [audio.WAVHeaderSize]byte
+	audio.PutWAVHeader(&h, 16000)
+	filed := append(h[:], bytes.Repeat([]byte{7, 0}, 8000)...)
+	path := filepath.Join(t.TempDir(), "growing.wav")
+	// What the recorder wrote after the checkpoint, before the next
+	// header update.
+	if err := os.WriteFile(path, append(filed, bytes.Repeat([]byte{9, 0}, 4000)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	no := notice(t, "fr", nil)
+	no.Ticket.Recording = path
+	no.Ticket.Recordings = nil
+	if _, err := n.Notify(context.Background(), no); err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, be.messages()[0].data)
+	if !bytes.Equal(p.wav, filed) {
+		t.Fatalf("attachment is %d bytes, want the %d the header describes", len(p.wav), len(filed))
 	}
 }

@@ -1,14 +1,17 @@
 package email
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/mail"
 	"os"
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/oncall"
 )
@@ -41,7 +44,7 @@ func (n *Notifier) compose(no oncall.Notice, from, to *mail.Address, now time.Ti
 	file, att := openRecording(t, n.Cfg.maxAttachment(), w)
 	release := func() {}
 	if file != nil {
-		m.Parts = []mailer.Part{{ContentType: "audio/wav", Name: att.name, Body: file}}
+		m.Parts = []mailer.Part{{ContentType: "audio/wav", Name: att.name, Body: wavSnapshot(file)}}
 		release = func() { file.Close() }
 	}
 
@@ -82,6 +85,21 @@ func openRecording(t astreinte.Ticket, limit int64, w *words) (*os.File, attachm
 		return f, attachment{name: fmt.Sprintf("ticket-%s-message-%d.wav", t.Number, n)}
 	}
 	return f, attachment{name: "ticket-" + t.Number + ".wav"}
+}
+
+// wavSnapshot is the recording as its header describes it now. A message
+// paged while the call goes on (the caller still speaking after the
+// prompt) keeps growing on disk; the recorder writes samples before it
+// updates the sizes, so the header's data length is always there in full,
+// and the attachment is a whole WAV file of that length rather than a
+// header that disagrees with what follows it.
+func wavSnapshot(f *os.File) io.Reader {
+	var h [audio.WAVHeaderSize]byte
+	if _, err := f.ReadAt(h[:], 0); err != nil || string(h[0:4]) != "RIFF" || string(h[36:40]) != "data" {
+		return f // not the recorder's canonical header: sent as it is
+	}
+	size := int64(binary.LittleEndian.Uint32(h[40:44]))
+	return io.NewSectionReader(f, 0, audio.WAVHeaderSize+size)
 }
 
 // reason is an error without the path that the text already gives.

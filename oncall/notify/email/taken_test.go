@@ -1,13 +1,13 @@
 package email
 
 import (
-	"github.com/astreinte/astreinte/mailer"
 	"net/mail"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/oncall"
 )
 

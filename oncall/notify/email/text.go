@@ -2,13 +2,13 @@ package email
 
 import (
 	"fmt"
-	"github.com/astreinte/astreinte/tickets"
 	"strings"
 	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/phone"
+	"github.com/astreinte/astreinte/tickets"
 )
 
 // words are the fixed texts of a page in one language.
