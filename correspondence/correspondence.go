@@ -89,12 +89,12 @@ type Desk struct {
 	Addresses []string
 	// BaseURL is the pages' public address: the acknowledgement points to
 	// the customer space under it. Empty: no link.
-	BaseURL  string
-	Location *time.Location                          // of the times written (default time.Local)
-	Case     func(context.Context) astreinte.Case    // the calendar case now (default: open)
-	Now      func() time.Time                        // default time.Now
-	Log      *slog.Logger                            // default slog.Default()
-	Sensitive bool // the acknowledgement says the sensitive-requests rule
+	BaseURL   string
+	Location  *time.Location                       // of the times written (default time.Local)
+	Case      func(context.Context) astreinte.Case // the calendar case now (default: open)
+	Now       func() time.Time                     // default time.Now
+	Log       *slog.Logger                         // default slog.Default()
+	Sensitive bool                                 // the acknowledgement says the sensitive-requests rule
 
 	recv     sync.Mutex // one Receive at a time: the acknowledgement finds its email (arriving)
 	arriving *mailin.Message

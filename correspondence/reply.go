@@ -66,3 +66,10 @@ func (d *Desk) Reply(ctx context.Context, id int64, actor, text string) (store.M
 	d.log().Info("reply queued", "ticket", t.Number, "actor", actor, "to", rq.Addr)
 	return d.deliver(ctx, m), nil
 }
+
+// RequesterAddress is where t's replies go: "" when its requester has no
+// known address.
+func (d *Desk) RequesterAddress(ctx context.Context, t astreinte.Ticket) (string, error) {
+	rq, err := d.requester(ctx, t)
+	return rq.Addr, err
+}
