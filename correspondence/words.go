@@ -58,9 +58,10 @@ func (d *Desk) ackText(tag lang.Tag, t astreinte.Ticket, name, subject string) (
 			"For your security, sensitive requests (passwords, account changes, personal data) "+
 				"are only handled through the authenticated customer area"))
 		if d.BaseURL != "" {
-			b.WriteString(tag.Pick(" : ", ": ") + d.BaseURL + "/client/")
+			b.WriteString(tag.Pick(" :\n", ":\n") + d.BaseURL + "/client/\n")
+		} else {
+			b.WriteString(".\n")
 		}
-		b.WriteString(".\n")
 	}
 	b.WriteString("\n" + tag.Pick("Ce message est envoyé automatiquement.", "This message was sent automatically.") + "\n")
 	b.WriteString("-- \n" + tag.Pick("Support technique", "Technical support") + "\n")

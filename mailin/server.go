@@ -65,6 +65,9 @@ func (s *Server) Listen() error {
 	}
 	srv.MaxMessageBytes = s.maxSize()
 	srv.MaxRecipients = 20
+	// Lenient with lines past RFC 5321's 1000 (some programs write HTML on
+	// one line): a request is not lost to its layout.
+	srv.MaxLineLength = 64 << 10
 	srv.ReadTimeout = cmp(s.Timeout, time.Minute)
 	srv.WriteTimeout = srv.ReadTimeout
 	srv.ErrorLog = log.New(io.Discard, "", 0)
