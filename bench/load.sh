@@ -12,7 +12,12 @@
 #                    socket, RTP timing at the receiver, recordings complete;
 #   set-up run       short calls at R per second: failed calls,
 #                    INVITE→200 percentiles from a capture, tickets vs
-#                    messages left.
+#                    messages left;
+#   floor run        after the concurrency run, the same SIPp load against
+#                    bench/floor (the least any answering machine must do
+#                    per call, with astreinte's kind of sockets and
+#                    syscalls): astreinte's CPU per call-second and RSS per
+#                    call side by side with the floor's, as ratios.
 #
 # Usage: bench/load.sh [-n N] [-t T] [-r R] [options]; bench/load.sh -h.
 # Needs sipp (Debian sip-tester), sox, tshark, sqlite3, go, ss (iproute2).
@@ -36,6 +41,7 @@ SAMPLE=20      # calls whose RTP is captured for the timing figures
 CAPTURE_SECS=5 # length of that capture
 RUN_CONC=1
 RUN_SETUP=1
+RUN_FLOOR=1
 PROFILE=0
 KEEP=0
 OUT=""
@@ -51,7 +57,8 @@ usage: bench/load.sh [options]
   --per-sipp K    at most K simultaneous calls per SIPp process (default $PER_SIPP)
   --sample K      capture the RTP of K calls for timing (default $SAMPLE)
   --only-conc     skip the set-up run
-  --only-setup    skip the concurrency run
+  --only-setup    skip the concurrency run (and the floor run)
+  --no-floor      skip the floor run (bench/floor under the same load)
   --smoke         5 calls held 12 s, set-up run of 5 calls: checks the script
   --profile       perf record astreinte during the plateau (needs perf): top functions
   --keep          keep the working directory (logs, captures, recordings)
@@ -70,7 +77,8 @@ while [ $# -gt 0 ]; do
 	--per-sipp) PER_SIPP=$2; shift 2 ;;
 	--sample) SAMPLE=$2; shift 2 ;;
 	--only-conc) RUN_SETUP=0; shift ;;
-	--only-setup) RUN_CONC=0; shift ;;
+	--only-setup) RUN_CONC=0; RUN_FLOOR=0; shift ;;
+	--no-floor) RUN_FLOOR=0; shift ;;
 	--smoke) N=5; HOLD=12; CRATE=5; RATE=5; SETUP_SECS=1; SAMPLE=5; CAPTURE_SECS=3; shift ;;
 	--keep) KEEP=1; shift ;;
 	--profile) PROFILE=1; shift ;;
@@ -204,6 +212,8 @@ else
 fi
 REPORT=$WORK/loadreport
 go build -o "$REPORT" ./bench/loadreport || die "go build ./bench/loadreport failed"
+FLOOR=$WORK/floor
+go build -o "$FLOOR" ./bench/floor || die "go build ./bench/floor failed"
 
 # --- Audio and configuration -------------------------------------------------
 
@@ -225,9 +235,11 @@ PRELUDE_SHORT=$(awk -v b=$BEEP 'BEGIN{print (0.2+b)*1000 "ms"}')
 # The beep ends 7.2 s after the answer on the bench line (5.2 + 0.3 of
 # silence + 0.3 + 0.5 urgency_timeout + 0.5 + 0.4), 1.9 s on the quick line
 # (0.5 + 0.3 + 0.2 + 0.3 + 0.2 + 0.4).
-# The caller: a sweep, well above the -40 dBFS silence threshold, as
-# headerless µ-law for SIPp's rtp_stream (looped until the BYE).
-sox -n -r 8000 -c 1 -t ul "$WORK/caller.ulaw" synth 10 sine 300-1200 vol 0.5 || die "sox failed"
+# The caller: a sweep, well above the silence threshold, whose level swings
+# 20 dB four times a second as a voice's does (the voice detector takes a
+# steady tone for noise: the caller would be asked to speak), as headerless
+# µ-law for SIPp's rtp_stream (looped until the BYE).
+sox -n -r 8000 -c 1 -t ul "$WORK/caller.ulaw" synth 10 sine 300-1200 vol 0.5 tremolo 4 90 || die "sox failed"
 sed "s|@STREAM@|$WORK/caller.ulaw,-1,0|" "$REPO/bench/uac_hold.xml" >"$WORK/uac_hold.xml"
 
 refresh_taken
@@ -552,10 +564,12 @@ concurrency_run() {
 		row "CPU per call-second" "n/a: no call succeeded"
 		return
 	fi
+	ok_astreinte=$ok
 	local cpu_s wall callsec
 	cpu_s=$(awk -v a=$c0 -v b=$c1 -v t=$CLK_TCK 'BEGIN{print (b-a)/t}')
 	wall=$(awk -v a=$t0 -v b=$t1 'BEGIN{print b-a}')
 	callsec=$((ok * HOLD))
+	A_WHOLE=$(awk -v c=$cpu_s -v s=$callsec 'BEGIN{printf "%.3f", 1000*c/s}')
 	row "astreinte CPU, whole run (set-up, media, hang-up)" "$(fmtn "$cpu_s" '%.2f') s over $(fmtn "$wall" '%.1f') s wall = $(awk -v c=$cpu_s -v w=$wall 'BEGIN{printf "%.1f", 100*c/w}') % of a core"
 	row "**CPU per call-second**, whole run" "**$(awk -v c=$cpu_s -v s=$callsec 'BEGIN{printf "%.3f", 1000*c/s}') ms** ($callsec call-seconds)"
 	local sipp_s busy_s
@@ -568,9 +582,11 @@ concurrency_run() {
 	pwall=$(awk -v a=$tcap -v b=$tcap1 'BEGIN{print b-a}')
 	local upn
 	upn=$(awk -v a=$up0 -v b=$up1 'BEGIN{x=(a+b)/2; if (x < 1) x = 1; print x}')
+	A_PLAT=$(awk -v c=$pcpu -v n=$upn -v w=$pwall 'BEGIN{printf "%.3f", 1000*c/(n*w)}')
 	row "CPU per call-second at the plateau ($up0 → $up1 calls up, $(fmtn "$pwall" '%.1f') s window)" "$(awk -v c=$pcpu -v n=$upn -v w=$pwall 'BEGIN{printf "%.3f", 1000*c/(n*w)}') ms = $(awk -v c=$pcpu -v w=$pwall 'BEGIN{printf "%.1f", 100*c/w}') % of a core"
 	local prss pg pfd
 	prss=$(awk 'BEGIN{m=0} $3 > m {m=$3} END{print m}' "$WORK/conc.samples")
+	A_RSS=$(awk -v a=$idle_rss -v b=$prss -v n=$N 'BEGIN{printf "%.1f", (b-a)/n}')
 	pg=$(awk 'BEGIN{m=0} $4 > m {m=$4} END{print m}' "$WORK/conc.samples")
 	pfd=$(awk 'BEGIN{m=0} $5 > m {m=$5} END{print m}' "$WORK/conc.samples")
 	row "RSS idle → peak (per call)" "$(fmtn $((idle_rss / 1024)) '%d') → $(fmtn $((prss / 1024)) '%d') MiB ($(awk -v a=$idle_rss -v b=$prss -v n=$N 'BEGIN{printf "%.1f", (b-a)/n}') KiB per call)"
@@ -607,6 +623,104 @@ concurrency_run() {
 	call_rows bench >"$WORK/conc.calls" || row "calls" "sqlite3 failed"
 	births >"$WORK/conc.births"
 	"$REPORT" calls "$WORK/conc.log" "$WORK/conc.calls" "$WORK/conc.births" "$PRELUDE_LONG" 300ms >>"$ROWS" || row "recordings" "analysis failed"
+}
+
+# --- Floor run ----------------------------------------------------------------
+
+# floor_run: the concurrency run's SIPp load (same calls, rate, hold, SIPp
+# processes, RTP capture at the same moment) against bench/floor, which runs
+# while astreinte idles; then astreinte's figures beside the floor's.
+floor_run() {
+	local nsipp ramp timeout i calls rate pids=() stats=() left=$N
+	local fport fdir flog fpid
+	take_port 1
+	fport=$PORT
+	fdir=$WORK/floor-rec
+	flog=$WORK/floor.log
+	mkdir -p "$fdir"
+	"$FLOOR" -listen "127.0.0.1:$fport" -rtp "$RTP_LO-$RTP_HI" -dir "$fdir" >"$flog" 2>&1 9>&- &
+	fpid=$!
+	PIDS+=("$fpid")
+	for i in $(seq 100); do
+		grep -q '^floor ready' "$flog" 2>/dev/null && break
+		kill -0 "$fpid" 2>/dev/null || { cat "$flog" >&2; die "floor exited at start-up"; }
+		sleep 0.1
+	done
+	nsipp=$(((N + PER_SIPP - 1) / PER_SIPP))
+	ramp=$(awk -v n=$N -v r=$CRATE 'BEGIN{print n/r}')
+	timeout=$(awk -v r=$ramp -v h=$HOLD 'BEGIN{printf "%d", r + h + 60}')
+	log "floor run: the same $N calls against bench/floor (pid $fpid, SIP 127.0.0.1:$fport)"
+	floor_up() { echo $(($(grep -c '^call start' "$flog") - $(grep -c '^call end' "$flog"))); }
+	local idle_rss t0 c0 t1 c1 saved=$SIP_PORT
+	idle_rss=$(status_kb "$fpid" VmRSS)
+	t0=$(date +%s.%N)
+	c0=$(cpu_ticks "$fpid")
+	SIP_PORT=$fport
+	for ((i = 0; i < nsipp; i++)); do
+		calls=$((left / (nsipp - i)))
+		left=$((left - calls))
+		rate=$(awk -v c=$CRATE -v n=$nsipp 'BEGIN{r=c/n; if (r < 1) r = 1; printf "%g", r}')
+		start_sipp "floor$i" bench "$calls" "$calls" "$rate" $((HOLD * 1000)) "$timeout"
+		pids+=("$SIPP_PID")
+		stats+=("$WORK/floor$i-stat.csv")
+	done
+	SIP_PORT=$saved
+	# Peak RSS, sampled as astreinte's is.
+	(
+		for ((i = 0; i < timeout; i++)); do
+			[ -e "$WORK/stop-floor-sampler" ] && break
+			status_kb "$fpid" VmRSS
+			sleep 1
+		done >"$WORK/floor.rss"
+	) 9>&- &
+	local spid=$!
+	PIDS+=("$spid")
+	local capat s_n=$((SAMPLE < N ? SAMPLE : N))
+	capat=$(awk -v r=$ramp -v h=$HOLD -v c=$CAPTURE_SECS 'BEGIN{t = r + 1; if (t + c > h) t = h - c - 0.5; if (t < 1) t = 1; print t}')
+	sleep "$capat"
+	start_capture "$WORK/floor-rtp.pcap" "udp and src portrange $RTP_LO-$((RTP_LO + 2 * s_n - 1))" "$CAPTURE_SECS"
+	local up0 up1 tcap ccap tcap1 ccap1
+	up0=$(floor_up)
+	tcap=$(date +%s.%N)
+	ccap=$(cpu_ticks "$fpid")
+	wait_pids $((CAPTURE_SECS + 10)) "$CAP_PID"
+	tcap1=$(date +%s.%N)
+	ccap1=$(cpu_ticks "$fpid")
+	up1=$(floor_up)
+	wait_pids "$timeout" "${pids[@]}"
+	for i in $(seq 150); do [ "$(floor_up)" -le 0 ] && break; sleep 0.1; done
+	t1=$(date +%s.%N)
+	c1=$(cpu_ticks "$fpid")
+	touch "$WORK/stop-floor-sampler"
+	wait_pids 5 "$spid"
+	stop_pid "$fpid"
+
+	"$REPORT" sipp "$N" "${stats[@]}" >"$WORK/floor-sipp.md" || :
+	local ok
+	ok=$(grep "placed / successful" "$WORK/floor-sipp.md" | tail -1 | awk -F"|" "{split(\$3, a, \"/\"); print a[3]+0}")
+	{
+		echo
+		echo "### Against the floor: the same $N calls held ${HOLD}s against bench/floor, right after"
+		echo
+		echo "| measure | astreinte | floor | **ratio** |"
+		echo "|---|---|---|---|"
+	} >>"$ROWS"
+	if ! [ "${ok:-0}" -gt 0 ] 2>/dev/null; then
+		echo "| floor run | — | no call succeeded ($(tr '\n|' ' /' <"$WORK/floor-sipp.md")) | — |" >>"$ROWS"
+		return
+	fi
+	local f_whole f_plat f_rss upn prss
+	f_whole=$(awk -v a=$c0 -v b=$c1 -v t=$CLK_TCK -v s=$((ok * HOLD)) 'BEGIN{printf "%.3f", 1000*(b-a)/t/s}')
+	upn=$(awk -v a=$up0 -v b=$up1 'BEGIN{x=(a+b)/2; if (x < 1) x = 1; print x}')
+	f_plat=$(awk -v a=$ccap -v b=$ccap1 -v t=$CLK_TCK -v n=$upn -v w0=$tcap -v w1=$tcap1 'BEGIN{printf "%.3f", 1000*(b-a)/t/(n*(w1-w0))}')
+	prss=$(awk 'BEGIN{m=0} $1 > m {m=$1} END{print m}' "$WORK/floor.rss")
+	f_rss=$(awk -v a=$idle_rss -v b=$prss -v n=$N 'BEGIN{printf "%.1f", (b-a)/n}')
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f×", a/b; else print "—"}'; }
+	echo "| calls successful (SIPp) | $ok_astreinte | $ok | |" >>"$ROWS"
+	echo "| **CPU per call-second, whole run** (target ≤ 1.6×) | $A_WHOLE ms | $f_whole ms | **$(ratio "$A_WHOLE" "$f_whole")** |" >>"$ROWS"
+	echo "| **CPU per call-second at the plateau** (target ≤ 1.3×; floor: $up0 → $up1 calls up) | $A_PLAT ms | $f_plat ms | **$(ratio "$A_PLAT" "$f_plat")** |" >>"$ROWS"
+	echo "| RSS per call (peak − idle) | $A_RSS KiB | $f_rss KiB | $(ratio "$A_RSS" "$f_rss") |" >>"$ROWS"
+	echo "| floor's recordings (bytes of PCM ÷ 16,000 per call-second held) | | $(du -cb "$fdir"/*.pcm 2>/dev/null | tail -1 | awk -v s=$((ok * HOLD)) '{printf "%.3f", $1/16000/s}') | |" >>"$ROWS"
 }
 
 # --- Set-up run ---------------------------------------------------------------
@@ -654,6 +768,7 @@ setup_run() {
 }
 
 [ $RUN_CONC = 1 ] && concurrency_run
+[ $RUN_CONC = 1 ] && [ $RUN_FLOOR = 1 ] && [ -n "${A_WHOLE:-}" ] && floor_run
 [ $RUN_SETUP = 1 ] && setup_run
 
 if ! kill -0 "$APID" 2>/dev/null; then
