@@ -43,6 +43,7 @@ RUN_CONC=1
 RUN_SETUP=1
 RUN_FLOOR=1
 PROFILE=0
+CPUPROFILE=0
 KEEP=0
 OUT=""
 
@@ -61,6 +62,8 @@ usage: bench/load.sh [options]
   --no-floor      skip the floor run (bench/floor under the same load)
   --smoke         5 calls held 12 s, set-up run of 5 calls: checks the script
   --profile       perf record astreinte during the plateau (needs perf): top functions
+  --cpuprofile    Go CPU profile (serve --pprof) over the whole concurrency run, calls'
+                  set-up and hang-up included; heap profile at the plateau: top functions
   --keep          keep the working directory (logs, captures, recordings)
   -o FILE         also write the table to FILE
 env: ASTREINTE_BIN=/path/to/astreinte   benchmark that binary instead of building one
@@ -82,6 +85,7 @@ while [ $# -gt 0 ]; do
 	--smoke) N=5; HOLD=12; CRATE=5; RATE=5; SETUP_SECS=1; SAMPLE=5; CAPTURE_SECS=3; shift ;;
 	--keep) KEEP=1; shift ;;
 	--profile) PROFILE=1; shift ;;
+	--cpuprofile) CPUPROFILE=1; shift ;;
 	-o) OUT=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "load.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -247,6 +251,8 @@ take_port 1
 SIP_PORT=$PORT
 take_port 1
 HTTP_PORT=$PORT
+take_port 1
+PPROF_PORT=$PORT
 MAXCALLS=$((N > RATE * 4 ? N : RATE * 4))
 # The RTP range: a block free of UDP sockets, picked at random between 33000
 # and 61000 (away from the e2e tests' 20000-31999 and sip's unit tests'
@@ -319,7 +325,9 @@ EOF
 # --- astreinte ---------------------------------------------------------------
 
 ALOG=$WORK/astreinte.log
-"$BIN" serve --config "$CFG" >"$ALOG" 2>&1 9>&- &
+PPROF_FLAG=()
+"$BIN" serve --help 2>&1 | grep -q -- '--pprof' && PPROF_FLAG=(--pprof "127.0.0.1:$PPROF_PORT")
+"$BIN" serve --config "$CFG" "${PPROF_FLAG[@]}" >"$ALOG" 2>&1 9>&- &
 APID=$!
 PIDS+=("$APID")
 for i in $(seq 200); do
@@ -337,10 +345,12 @@ machine_busy() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8; exit}' /proc/st
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 PPROF=0
-curl -fs -m 2 "http://127.0.0.1:$HTTP_PORT/debug/pprof/goroutine?debug=1" -o /dev/null 2>/dev/null && PPROF=1
+PPROF_URL=http://127.0.0.1:$PPROF_PORT/debug/pprof
+curl -fs -m 2 "$PPROF_URL/goroutine?debug=1" -o /dev/null 2>/dev/null && PPROF=1
+[ $CPUPROFILE = 1 ] && [ $PPROF = 0 ] && die "--cpuprofile: $BIN serves no /debug/pprof (serve --pprof)"
 goroutines() {
 	if [ $PPROF = 1 ]; then
-		curl -fs -m 2 "http://127.0.0.1:$HTTP_PORT/debug/pprof/goroutine?debug=1" 2>/dev/null |
+		curl -fs -m 2 "$PPROF_URL/goroutine?debug=1" 2>/dev/null |
 			awk 'NR==1 {for (i=1;i<=NF;i++) if ($i ~ /^total/) print $(i+1)}'
 	else
 		status_kb "$1" Threads
@@ -506,6 +516,13 @@ concurrency_run() {
 	c0=$(cpu_ticks "$APID")
 	local busy0
 	busy0=$(machine_busy)
+	local profpid=""
+	if [ $CPUPROFILE = 1 ]; then
+		# The whole run: ramp, plateau, hang-ups, up to the timeout.
+		curl -fs -m $((timeout + 30)) "$PPROF_URL/profile?seconds=$(awk -v r=$ramp -v h=$HOLD 'BEGIN{printf "%d", r + h + 4}')" -o "$WORK/cpu.pprof" 9>&- &
+		profpid=$!
+		PIDS+=("$profpid")
+	fi
 	for ((i = 0; i < nsipp; i++)); do
 		calls=$((left / (nsipp - i)))
 		left=$((left - calls))
@@ -535,6 +552,7 @@ concurrency_run() {
 		perfpid=$!
 		PIDS+=("$perfpid")
 	fi
+	[ $PPROF = 1 ] && curl -fs -m 10 "$PPROF_URL/heap" -o "$WORK/heap.pprof"
 	wait_pids $((CAPTURE_SECS + 10)) "$CAP_PID" $perfpid
 	local tcap1 ccap1
 	tcap1=$(date +%s.%N)
@@ -615,6 +633,26 @@ concurrency_run() {
 			echo
 			awk '{printf "%7s  %s %s\n", $1, $2, $3}' "$WORK/perf-symbols.txt" | head -12
 			echo '```'
+			echo
+			echo "| measure | value |"
+			echo "|---|---|"
+		} >>"$ROWS"
+	fi
+	if [ -n "$profpid" ]; then
+		wait_pids 30 "$profpid"
+		{
+			echo
+			echo "Go CPU profile of the whole run (\`go tool pprof -top\`, flat; $WORK/cpu.pprof with --keep):"
+			echo
+			echo '\`\`\`'
+			go tool pprof -top -nodecount=25 "$BIN" "$WORK/cpu.pprof" 2>/dev/null | sed -n '1,32p'
+			echo '\`\`\`'
+			echo
+			echo "Live heap at the plateau (\`go tool pprof -sample_index=inuse_space -top\`):"
+			echo
+			echo '\`\`\`'
+			go tool pprof -sample_index=inuse_space -top -nodecount=15 "$BIN" "$WORK/heap.pprof" 2>/dev/null | sed -n '1,22p'
+			echo '\`\`\`'
 			echo
 			echo "| measure | value |"
 			echo "|---|---|"

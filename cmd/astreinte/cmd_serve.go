@@ -19,6 +19,7 @@ import (
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/mailin"
+	"github.com/astreinte/astreinte/metrics"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/voicemail"
@@ -35,7 +36,17 @@ their recordings.`,
 		setup: func(fs *flag.FlagSet) runner {
 			cfgPath := configFlag(fs)
 			allowGaps := fs.Bool("allow-gaps", false, "start although a contract promises on-call and closed hours have nobody on call")
+			pprofAddr := fs.String("pprof", "", "serve Go's profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
+			pprofPublic := fs.Bool("pprof-public", false, "allow --pprof on an address that is not a loopback one")
 			return func(ctx context.Context, s stdio, _ []string) error {
+				if *pprofAddr != "" {
+					p, err := metrics.ListenPprof(*pprofAddr, *pprofPublic)
+					if err != nil {
+						return err
+					}
+					defer p.Close()
+					fmt.Fprintf(s.err, "profiles on http://%s/debug/pprof/\n", p.Addr())
+				}
 				return serve(ctx, *cfgPath, config.CheckOptions{AllowGaps: *allowGaps}, s.err)
 			}
 		},

@@ -3,7 +3,7 @@ package main
 // examples are shown in each command's help and in docs/cli.md, by command
 // name; a test checks that every command has one.
 var examples = map[string]string{
-	"serve":                  "  astreinte serve --config /etc/astreinte/astreinte.yaml",
+	"serve":                  "  astreinte serve --config /etc/astreinte/astreinte.yaml\n  astreinte serve --config /etc/astreinte/astreinte.yaml --pprof 127.0.0.1:6060",
 	"status":                 "  astreinte status\n  astreinte status --json",
 	"tickets":                "  astreinte tickets\n  astreinte tickets --urgent --status new\n  astreinte tickets --all --search 0612 --json",
 	"tickets show":           "  astreinte tickets show 2026-000123\n  astreinte tickets show 123 --json",
