@@ -644,15 +644,15 @@ concurrency_run() {
 			echo
 			echo "Go CPU profile of the whole run (\`go tool pprof -top\`, flat; $WORK/cpu.pprof with --keep):"
 			echo
-			echo '\`\`\`'
+			echo '```'
 			go tool pprof -top -nodecount=25 "$BIN" "$WORK/cpu.pprof" 2>/dev/null | sed -n '1,32p'
-			echo '\`\`\`'
+			echo '```'
 			echo
 			echo "Live heap at the plateau (\`go tool pprof -sample_index=inuse_space -top\`):"
 			echo
-			echo '\`\`\`'
+			echo '```'
 			go tool pprof -sample_index=inuse_space -top -nodecount=15 "$BIN" "$WORK/heap.pprof" 2>/dev/null | sed -n '1,22p'
-			echo '\`\`\`'
+			echo '```'
 			echo
 			echo "| measure | value |"
 			echo "|---|---|"

@@ -93,6 +93,11 @@ type Recorder struct {
 
 	// linked: Checkpoint gave the file its final name too, while it grows.
 	linked bool
+	// synced is the PCM bytes in the file when Checkpoint synced it; -1
+	// before, or after Restart. When the file holds exactly that at Close
+	// (nothing more written, or Trim cut back to it), Close does not sync
+	// it again.
+	synced int64
 
 	closed    bool
 	discarded bool
@@ -123,10 +128,11 @@ func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
 		return nil, fmt.Errorf("record %s: %w", path, err)
 	}
 	r := &Recorder{
-		path: path,
-		part: part,
-		f:    f,
-		buf:  make([]byte, 0, recordChunk),
+		path:   path,
+		part:   part,
+		f:      f,
+		buf:    make([]byte, 0, recordChunk),
+		synced: -1,
 	}
 	audio.PutWAVHeader(&r.hdr, 0)
 	if _, err := f.Write(r.hdr[:]); err != nil {
@@ -235,7 +241,11 @@ func (r *Recorder) Err() error {
 }
 
 // Close writes what is buffered, brings the header up to date, syncs the
-// file, renames it from path + ".part" to path and syncs the directory. The
+// file (unless it holds what Checkpoint synced, no more, no less), renames
+// it from path + ".part" to path and syncs the directory. After Checkpoint
+// it only removes the ".part" name, without syncing the directory: a crash
+// that brings that name back leaves one file under both names, which
+// RepairRecordings resolves (and the ticket exists). The
 // sidecar stays until RemoveSidecar. It reports every step that failed; even
 // then Result describes the file as it is. Close may be called again and
 // returns the same.
@@ -255,8 +265,14 @@ func (r *Recorder) Close() (Result, error) {
 	if err := r.patchHeader(); err != nil {
 		errs = append(errs, fmt.Errorf("record %s: write header: %w", r.path, err))
 	}
-	if err := r.f.Sync(); err != nil {
-		errs = append(errs, fmt.Errorf("record %s: sync: %w", r.path, err))
+	// After a Checkpoint with nothing kept since, the audio and the sizes
+	// in the header are those synced then. Audio written after it and cut
+	// off by Trim may outlive a crash at the end of the file; the start-up
+	// repair takes the sizes from the file's length.
+	if r.written != r.synced {
+		if err := r.f.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("record %s: sync: %w", r.path, err))
+		}
 	}
 	if err := r.f.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("record %s: close: %w", r.path, err))
@@ -270,8 +286,7 @@ func (r *Recorder) Close() (Result, error) {
 	}
 	if err := finish(r.part, r.path); err != nil {
 		errs = append(errs, fmt.Errorf("record %s: %w", r.path, err))
-	} else {
-		final = r.path
+	} else if final = r.path; !r.linked {
 		if err := syncDir(filepath.Dir(r.path)); err != nil {
 			errs = append(errs, fmt.Errorf("record %s: %w", r.path, err))
 		}
@@ -295,12 +310,18 @@ func (r *Recorder) result(path string) Result {
 	}
 }
 
-// Checkpoint makes what was recorded so far durable under the final name
-// while the recording goes on: the call files its ticket with it, and the
-// caller may still speak. It writes what is buffered, brings the header up
-// to date, syncs, and links path to the ".part" file (one file, two names:
-// later audio lands under both, and the header keeps up). Close then
-// removes the ".part" name. It returns the recording as it is.
+// Checkpoint makes what was recorded so far durable while the recording
+// goes on, and gives it its final name: the call files its ticket with it,
+// and the caller may still speak. It writes what is buffered, brings the
+// header up to date, syncs the file, and links path to the ".part" file
+// (one file, two names: later audio lands under both, and the header keeps
+// up). Close then removes the ".part" name. It returns the recording as it
+// is.
+//
+// The directory is not synced for the link: the ticket's commit, which
+// follows, syncs the file system's journal with it on ext4 and XFS; and a
+// crash that loses the link leaves the synced ".part", which
+// RepairRecordings renames to path (the name the ticket has).
 func (r *Recorder) Checkpoint() (Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -313,14 +334,12 @@ func (r *Recorder) Checkpoint() (Result, error) {
 	if err := r.f.Sync(); err != nil {
 		return r.result(r.part), fmt.Errorf("record %s: sync: %w", r.path, err)
 	}
+	r.synced = r.written
 	if !r.linked {
 		if err := os.Link(r.part, r.path); err != nil {
 			return r.result(r.part), fmt.Errorf("record %s: %w", r.path, err)
 		}
 		r.linked = true
-		if err := syncDir(filepath.Dir(r.path)); err != nil {
-			return r.result(r.path), fmt.Errorf("record %s: %w", r.path, err)
-		}
 	}
 	return r.result(r.path), nil
 }
@@ -441,7 +460,7 @@ func (r *Recorder) Restart() error {
 		return err
 	}
 	r.buf = r.buf[:0]
-	r.written, r.samples = 0, 0
+	r.written, r.samples, r.synced = 0, 0, -1
 	r.m = meter{}
 	if err := r.f.Truncate(audio.WAVHeaderSize); err != nil {
 		r.err = fmt.Errorf("record %s: restart: %w", r.path, err)
