@@ -294,8 +294,8 @@ security:
     requests_burst: 100000
     calls_per_second: 10000
     calls_burst: 10000
-    calls_per_source: 100000
-    max_calls: 100000
+    calls_per_source: $((MAXCALLS + 100))
+    max_calls: $((MAXCALLS + 100))  # sizes the RTP receive buffers and GOMEMLIMIT
 calendar:
   timezone: Europe/Paris
   hours: {}                # no opening hours: always closed
@@ -358,6 +358,12 @@ goroutines() {
 }
 GLABEL=threads
 [ $PPROF = 1 ] && GLABEL=goroutines
+
+# udp_errors: the machine's UDP InErrors and RcvbufErrors (/proc/net/snmp).
+udp_errors() {
+	awk '$1 == "Udp:" && !h {for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next}
+		$1 == "Udp:" {print $col["InErrors"], $col["RcvbufErrors"]}' /proc/net/snmp
+}
 
 # socket_drops PID...: "inode drops" for every UDP socket the processes hold.
 socket_drops() {
@@ -514,8 +520,9 @@ concurrency_run() {
 	rm -f "$WORK/stop-sampler"
 	t0=$(date +%s.%N)
 	c0=$(cpu_ticks "$APID")
-	local busy0
+	local busy0 snmp0
 	busy0=$(machine_busy)
+	snmp0=$(udp_errors)
 	local profpid=""
 	if [ $CPUPROFILE = 1 ]; then
 		# The whole run: ramp, plateau, hang-ups, up to the timeout.
@@ -553,6 +560,8 @@ concurrency_run() {
 		PIDS+=("$perfpid")
 	fi
 	[ $PPROF = 1 ] && curl -fs -m 10 "$PPROF_URL/heap" -o "$WORK/heap.pprof"
+	local rcvbuf
+	rcvbuf=$(ss -Huamn "sport = :$RTP_LO" 2>/dev/null | grep -o 'rb[0-9]*' | head -1)
 	wait_pids $((CAPTURE_SECS + 10)) "$CAP_PID" $perfpid
 	local tcap1 ccap1
 	tcap1=$(date +%s.%N)
@@ -562,8 +571,9 @@ concurrency_run() {
 	wait_calls_ended $((mark + N)) 15
 	t1=$(date +%s.%N)
 	c1=$(cpu_ticks "$APID")
-	local busy1
+	local busy1 snmp1
 	busy1=$(machine_busy)
+	snmp1=$(udp_errors)
 	touch "$WORK/stop-sampler"
 	wait_pids 5 "$spid"
 	dd if="$ALOG" bs=1M iflag=skip_bytes skip="$off0" status=none >"$WORK/conc.log"
@@ -612,6 +622,8 @@ concurrency_run() {
 	row "open files idle → peak (per call)" "$idle_fd → $pfd ($(awk -v a=$idle_fd -v b=$pfd -v n=$N 'BEGIN{printf "%.2f", (b-a)/n}') per call)"
 	row "UDP receive-buffer drops at astreinte's sockets" "$(sum_max_drops "$WORK/conc.samples.drops") (over $(awk '{print $1}' "$WORK/conc.samples.drops" | sort -u | wc -l) sockets)"
 	row "UDP receive-buffer drops at SIPp's SIP sockets" "$(sum_max_drops "$WORK/conc.samples.sippdrops" "$WORK/media-ports" out)"
+	row "receive buffer of astreinte's first RTP socket (ss skmem rb, bytes)" "${rcvbuf#rb}"
+	row "UDP errors on the whole machine during the run (/proc/net/snmp InErrors / RcvbufErrors; SIPp's unread media ports included)" "$(awk -v a="$snmp0" -v b="$snmp1" 'BEGIN{split(a, x, " "); split(b, y, " "); printf "%d / %d", y[1]-x[1], y[2]-x[2]}')"
 	row "… at SIPp's media ports (SIPp 3.6.1 never reads them without -rtp_echo: astreinte's packets past a full buffer, not a limit)" "$(sum_max_drops "$WORK/conc.samples.sippdrops" "$WORK/media-ports" in)"
 	"$REPORT" rtp "$WORK/rtp.pcap" >>"$ROWS" || row "RTP sample" "capture unreadable"
 	if [ $PROFILE = 1 ] && [ -s "$WORK/perf.data" ]; then

@@ -186,7 +186,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
 		UserAgent: cfg.SIP.UserAgent, Handler: flow, Logger: log, Now: e.now, Guard: guard.guard,
-		Lines: lineMatcher(cfg), CalledHeader: cfg.Trunks.CalledHeader, SRTPRequired: cfg.LineRequiresSRTP, TLS: sipTLS(cfg), TLSClient: sipTLSClient(cfg),
+		MaxCalls: cfg.Security.Limits.MaxCalls, Lines: lineMatcher(cfg), CalledHeader: cfg.Trunks.CalledHeader, SRTPRequired: cfg.LineRequiresSRTP, TLS: sipTLS(cfg), TLSClient: sipTLSClient(cfg),
 	})
 	if err != nil {
 		return nil, err
