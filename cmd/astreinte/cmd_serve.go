@@ -85,6 +85,9 @@ func serve(ctx context.Context, cfgPath string, check config.CheckOptions, stder
 		return err
 	}
 	defer a.close()
+	if limit, set := sip.MemoryLimit(cfg.Security.Limits.MaxCalls); set {
+		log.Info("memory limit", "bytes", limit, "max_calls", cfg.Security.Limits.MaxCalls)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- a.sip.ListenAndServe(runCtx) }()
