@@ -560,6 +560,7 @@ concurrency_run() {
 		PIDS+=("$perfpid")
 	fi
 	[ $PPROF = 1 ] && curl -fs -m 10 "$PPROF_URL/heap" -o "$WORK/heap.pprof"
+	[ $PPROF = 1 ] && curl -fs -m 10 "$PPROF_URL/heap?debug=1" 2>/dev/null | grep '^# ' >"$WORK/memstats.txt"
 	local rcvbuf
 	rcvbuf=$(ss -Huamn "sport = :$RTP_LO" 2>/dev/null | grep -o 'rb[0-9]*' | head -1)
 	wait_pids $((CAPTURE_SECS + 10)) "$CAP_PID" $perfpid
@@ -618,6 +619,11 @@ concurrency_run() {
 	pg=$(awk 'BEGIN{m=0} $4 > m {m=$4} END{print m}' "$WORK/conc.samples")
 	pfd=$(awk 'BEGIN{m=0} $5 > m {m=$5} END{print m}' "$WORK/conc.samples")
 	row "RSS idle → peak (per call)" "$(fmtn $((idle_rss / 1024)) '%d') → $(fmtn $((prss / 1024)) '%d') MiB ($(awk -v a=$idle_rss -v b=$prss -v n=$N 'BEGIN{printf "%.1f", (b-a)/n}') KiB per call)"
+	if [ -s "$WORK/memstats.txt" ]; then
+		row "Go memory at the plateau (runtime.MemStats): heap in use / idle not returned / stacks, per call" "$(awk -v n=$N '
+			$2 == "HeapInuse" {hi = $4} $2 == "HeapIdle" {hd = $4} $2 == "HeapReleased" {hr = $4} $2 == "Stack" {st = $4}
+			END {printf "%.1f / %.1f / %.1f MiB (%.1f / %.1f / %.1f KiB)", hi/1048576, (hd-hr)/1048576, st/1048576, hi/1024/n, (hd-hr)/1024/n, st/1024/n}' "$WORK/memstats.txt")"
+	fi
 	row "$GLABEL idle → peak (per call)" "$idle_g → $pg ($(awk -v a=$idle_g -v b=$pg -v n=$N 'BEGIN{printf "%.2f", (b-a)/n}') per call)"
 	row "open files idle → peak (per call)" "$idle_fd → $pfd ($(awk -v a=$idle_fd -v b=$pfd -v n=$N 'BEGIN{printf "%.2f", (b-a)/n}') per call)"
 	row "UDP receive-buffer drops at astreinte's sockets" "$(sum_max_drops "$WORK/conc.samples.drops") (over $(awk '{print $1}' "$WORK/conc.samples.drops" | sort -u | wc -l) sockets)"
