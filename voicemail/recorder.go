@@ -214,15 +214,13 @@ func (r *Recorder) flush() error {
 	return nil
 }
 
-// patchHeader writes the RIFF and data sizes for what is in the file.
+// patchHeader writes the RIFF and data sizes for what is in the file: one
+// pwrite(2) of header bytes 4-43, the fields between them unchanged.
 func (r *Recorder) patchHeader() error {
 	size := uint32(min(r.written, math.MaxUint32-audio.WAVHeaderSize))
 	binary.LittleEndian.PutUint32(r.hdr[4:8], audio.WAVHeaderSize-8+size)
 	binary.LittleEndian.PutUint32(r.hdr[40:44], size)
-	if _, err := r.f.WriteAt(r.hdr[4:8], 4); err != nil {
-		return err
-	}
-	_, err := r.f.WriteAt(r.hdr[40:44], 40)
+	_, err := r.f.WriteAt(r.hdr[4:44], 4)
 	return err
 }
 
