@@ -5,7 +5,7 @@ package media
 // sample, so that late and reordered packets still land in their slot.
 
 const (
-	ringSize     = 1 << 12 // samples in the ring: 512 ms at 8 kHz
+	ringSize     = 1 << 11 // samples in the ring: 256 ms at 8 kHz, 2.5 times the playout delay
 	ringMask     = ringSize - 1
 	playoutDelay = 800             // samples held back before flushing: 100 ms
 	maxJump      = SampleRate      // a timestamp jump beyond 1 s rebases the stream…
@@ -141,10 +141,10 @@ func (j *jitterBuffer) place(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
 func (j *jitterBuffer) write(pos int64, pcm []int16) {
 	end := pos + int64(len(pcm))
 	if end-j.tail > ringSize {
-		// A gap longer than the ring (512 ms lost, under maxJump): the
+		// A gap longer than the ring (256 ms lost, under maxJump): the
 		// ring never overwrites pending samples, so what is older than
 		// the ring is flushed now, a packet reordered into it is late.
-		// The ring stays small (8.5 KB a call) for a rare case.
+		// The ring stays small (4.3 KB a call) for a rare case.
 		j.flush(end - ringSize)
 	}
 	for len(pcm) > 0 {
