@@ -80,6 +80,12 @@ type recFile interface {
 // per second of audio); the format written is the same canonical 44-byte
 // header plus data.
 type Recorder struct {
+	// fileMu orders what the call's flow does with the file (Checkpoint,
+	// Trim, Restart, Close, Discard); mu guards the rest, and is all that
+	// WriteSamples takes. Checkpoint syncs holding fileMu only, so that
+	// the media receiver, which writes the audio of many calls, never
+	// waits for a disk sync.
+	fileMu  sync.Mutex
 	mu      sync.Mutex
 	path    string
 	part    string
@@ -248,6 +254,8 @@ func (r *Recorder) Err() error {
 // then Result describes the file as it is. Close may be called again and
 // returns the same.
 func (r *Recorder) Close() (Result, error) {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -321,30 +329,43 @@ func (r *Recorder) result(path string) Result {
 // crash that loses the link leaves the synced ".part", which
 // RepairRecordings renames to path (the name the ticket has).
 func (r *Recorder) Checkpoint() (Result, error) {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if err := r.writable(); err != nil {
+		defer r.mu.Unlock()
 		return r.result(r.part), err
 	}
 	if err := r.flush(); err != nil {
+		defer r.mu.Unlock()
 		return r.result(r.part), err
 	}
+	// What is filed is what is in the file now (the buffer is empty);
+	// audio written during the sync comes after it.
+	res, written := r.result(r.path), r.written
+	r.mu.Unlock()
 	if err := r.f.Sync(); err != nil {
-		return r.result(r.part), fmt.Errorf("record %s: sync: %w", r.path, err)
+		res.Path = r.part
+		return res, fmt.Errorf("record %s: sync: %w", r.path, err)
 	}
-	r.synced = r.written
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.synced = written
 	if !r.linked {
 		if err := os.Link(r.part, r.path); err != nil {
-			return r.result(r.part), fmt.Errorf("record %s: %w", r.path, err)
+			res.Path = r.part
+			return res, fmt.Errorf("record %s: %w", r.path, err)
 		}
 		r.linked = true
 	}
-	return r.result(r.path), nil
+	return res, nil
 }
 
 // Trim drops what was recorded after the first samples: the flow keeps
 // the call's audio after the message only when the caller spoke in it.
 func (r *Recorder) Trim(samples int64) error {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.writable(); err != nil {
@@ -381,6 +402,8 @@ func (r *Recorder) Samples() int64 {
 // sidecar: for a message too short or without voice. It may be called more
 // than once; Close after Discard returns ErrRecorderClosed.
 func (r *Recorder) Discard() error {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.discarded {
@@ -452,6 +475,8 @@ func (r *Recorder) Mark(s []int16) error {
 // prompts the message starts at the beep. The file keeps its name and
 // sidecar.
 func (r *Recorder) Restart() error {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.writable(); err != nil {

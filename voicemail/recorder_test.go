@@ -443,3 +443,52 @@ func writeAll(t *testing.T, r *Recorder, s []int16) {
 		}
 	}
 }
+
+// slowSync holds its first Sync until released, as a busy disk does.
+type slowSync struct {
+	*os.File
+	once             sync.Once
+	started, release chan struct{}
+}
+
+func (f *slowSync) Sync() error {
+	f.once.Do(func() {
+		close(f.started)
+		<-f.release
+	})
+	return f.File.Sync()
+}
+
+// The media receiver goes on writing while Checkpoint waits for the disk;
+// what Checkpoint returns is what it synced. (A WriteSamples that waited
+// for the sync would hang this test.)
+func TestRecorderCheckpointDoesNotBlockWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "msg.wav")
+	r, err := NewRecorder(path, testMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &slowSync{File: r.f.(*os.File), started: make(chan struct{}), release: make(chan struct{})}
+	r.f = f
+	writeAll(t, r, speech(audio.SampleRate, 3))
+	type result struct {
+		res Result
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		res, err := r.Checkpoint()
+		done <- result{res, err}
+	}()
+	<-f.started
+	writeAll(t, r, speech(audio.SampleRate, 4)) // during the sync
+	close(f.release)
+	got := <-done
+	if got.err != nil || got.res.Samples != audio.SampleRate || got.res.Path != path {
+		t.Fatalf("Checkpoint = %+v, %v; want %d samples at %s", got.res, got.err, audio.SampleRate, path)
+	}
+	res, err := r.Close()
+	if err != nil || res.Samples != 2*audio.SampleRate {
+		t.Fatalf("Close = %+v, %v; want %d samples", res, err, 2*audio.SampleRate)
+	}
+}
