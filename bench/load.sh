@@ -326,7 +326,10 @@ EOF
 
 ALOG=$WORK/astreinte.log
 PPROF_FLAG=()
-"$BIN" serve --help 2>&1 | grep -q -- '--pprof' && PPROF_FLAG=(--pprof "127.0.0.1:$PPROF_PORT")
+# (The help is read whole first: grep -q exiting early would fail the
+# pipeline under pipefail.)
+serve_help=$("$BIN" serve --help 2>&1)
+grep -q -- '--pprof' <<<"$serve_help" && PPROF_FLAG=(--pprof "127.0.0.1:$PPROF_PORT")
 "$BIN" serve --config "$CFG" "${PPROF_FLAG[@]}" >"$ALOG" 2>&1 9>&- &
 APID=$!
 PIDS+=("$APID")
