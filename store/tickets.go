@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 var _ astreinte.TicketService = (*DB)(nil)
@@ -114,7 +113,7 @@ func (db *DB) CreateTicket(ctx context.Context, t *astreinte.Ticket, page *NewPa
 			nextAt = now
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pages (ticket_id, policy, state, step, next_at, created_at)
-			VALUES (?, ?, ?, 0, ?, ?)`, id, page.Policy, oncall.PageActive, ts(nextAt), ts(now)); err != nil {
+			VALUES (?, ?, ?, 0, ?, ?)`, id, page.Policy, astreinte.PageActive, ts(nextAt), ts(now)); err != nil {
 			return fmt.Errorf("create ticket %s: page: %w", number, err)
 		}
 		if err := db.insertEvent(ctx, tx, astreinte.Event{

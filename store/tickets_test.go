@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 func createTicket(t testing.TB, db *DB, tk astreinte.Ticket, page *NewPage) astreinte.Ticket {
@@ -158,7 +157,7 @@ func TestCreateTicketWithPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.State != oncall.PageActive || p.Step != 0 || !p.NextAt.Equal(next) || p.Policy != "night" || !p.CreatedAt.Equal(t0) {
+	if p.State != astreinte.PageActive || p.Step != 0 || !p.NextAt.Equal(next) || p.Policy != "night" || !p.CreatedAt.Equal(t0) {
 		t.Errorf("page = %+v, want active, step 0, next at %v, policy night", p, next)
 	}
 	if c, err := db.CallByID(ctx, call.ID); err != nil || c.TicketID != tk.ID {
