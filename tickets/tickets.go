@@ -32,7 +32,10 @@ type Store interface {
 	CreateCall(ctx context.Context, c *astreinte.Call) error
 	UpdateCall(ctx context.Context, c *astreinte.Call) error
 	Calls(ctx context.Context, limit int) ([]astreinte.Call, error)
+	CallerStore
 }
+
+var _ Store = (*store.DB)(nil)
 
 // BusinessDays moves a time forward by working days (calendar.Calendar).
 type BusinessDays interface {
