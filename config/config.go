@@ -104,27 +104,20 @@ const (
 	OpenRedirect  = "redirect"  // 302 to the support desk
 )
 
-// Which tickets start a page.
-const (
-	PageUrgent     = "urgent"       // only tickets the caller said were urgent
-	PageOutOfHours = "out_of_hours" // every ticket left while closed
-	PageNever      = "never"
-)
-
 // Line is one support line: the numbers it answers and how.
 type Line struct {
-	Name           string        `yaml:"name"`
-	Numbers        []string      `yaml:"numbers"`
-	Language       string        `yaml:"language"`
-	PromptsDir     string        `yaml:"prompts_dir"`
-	AnswerAfter    time.Duration `yaml:"answer_after"`
-	OpenAction     string        `yaml:"open_action"`
-	RedirectTo     string        `yaml:"redirect_to"`
-	Page           string        `yaml:"page"`
-	UrgencyTimeout time.Duration `yaml:"urgency_timeout"`
-	Record         Record        `yaml:"record"`
-	Due            Due           `yaml:"due"`
-	SRTP           string        `yaml:"srtp"` // "" or "offered": SRTP when the caller offers it; "required" (config/srtp.go)
+	Name           string               `yaml:"name"`
+	Numbers        []string             `yaml:"numbers"`
+	Language       string               `yaml:"language"`
+	PromptsDir     string               `yaml:"prompts_dir"`
+	AnswerAfter    time.Duration        `yaml:"answer_after"`
+	OpenAction     string               `yaml:"open_action"`
+	RedirectTo     string               `yaml:"redirect_to"`
+	Page           astreinte.PagePolicy `yaml:"page"`
+	UrgencyTimeout time.Duration        `yaml:"urgency_timeout"`
+	Record         Record               `yaml:"record"`
+	Due            Due                  `yaml:"due"`
+	SRTP           string               `yaml:"srtp"` // "" or "offered": SRTP when the caller offers it; "required" (config/srtp.go)
 
 	LineCaller `yaml:",inline"` // country, missed_calls (caller.go)
 }
@@ -433,7 +426,7 @@ func (c *Config) applyDefaults() {
 			l.OpenAction = OpenVoicemail
 		}
 		if l.Page == "" {
-			l.Page = PageUrgent
+			l.Page = astreinte.PageUrgent
 		}
 		if l.UrgencyTimeout == 0 {
 			l.UrgencyTimeout = 6 * time.Second
@@ -598,9 +591,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 		default:
 			errs.Add(p+".open_action", "%q: want voicemail or redirect", l.OpenAction)
 		}
-		switch l.Page {
-		case PageUrgent, PageOutOfHours, PageNever:
-		default:
+		if !l.Page.Valid() {
 			errs.Add(p+".page", "%q: want urgent, out_of_hours or never", l.Page)
 		}
 		if l.Record.MaxLength < 10*time.Second || l.Record.MaxLength > time.Hour {
