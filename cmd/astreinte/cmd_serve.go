@@ -197,6 +197,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	}
 	eng := newEngine(e, ch, log)
 	onCall.bind(eng)
+	newDesk(e, ch, log)
 	logChannels(log, e, eng, ch)
 	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), guard.handler)
 	if err != nil {
