@@ -252,7 +252,9 @@ type TicketFilter struct {
 	Status  []Status // empty: any
 	Urgency Urgency  // empty: any
 	Search  string   // ticket number or caller number fragment
-	Limit   int      // 0: a sensible default
+	// From and To bound the creation time, [From, To); zero: unbounded.
+	From, To time.Time
+	Limit    int // 0: a sensible default; negative: no limit
 }
 
 // TicketService is what user interfaces (CLI, web) need of the ticket store.

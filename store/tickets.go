@@ -276,12 +276,20 @@ func (db *DB) Tickets(ctx context.Context, f astreinte.TicketFilter) ([]astreint
 		}
 		b.WriteString(`)`)
 	}
+	if !f.From.IsZero() {
+		b.WriteString(` AND created_at >= ?`)
+		args = append(args, ts(f.From))
+	}
+	if !f.To.IsZero() {
+		b.WriteString(` AND created_at < ?`)
+		args = append(args, ts(f.To))
+	}
 	limit := f.Limit
-	if limit <= 0 {
+	if limit == 0 {
 		limit = 50
 	}
 	b.WriteString(` ORDER BY created_at DESC, id DESC LIMIT ?`)
-	args = append(args, limit)
+	args = append(args, limit) // SQLite: a negative LIMIT is none
 
 	rows, err := db.rdb.QueryContext(ctx, b.String(), args...)
 	if err != nil {

@@ -248,6 +248,11 @@ func TestTicketsFilter(t *testing.T) {
 		{"percent", astreinte.TicketFilter{Search: "100%"}, []astreinte.Ticket{c}},
 		{"full number", astreinte.TicketFilter{Search: "2026-000002"}, []astreinte.Ticket{b}},
 		{"short number", astreinte.TicketFilter{Search: "2026-3"}, []astreinte.Ticket{c}},
+		{"created from", astreinte.TicketFilter{From: time.Date(2026, 2, 2, 12, 0, 0, 0, time.UTC)}, []astreinte.Ticket{c, b}},
+		{"created before", astreinte.TicketFilter{To: time.Date(2026, 2, 2, 12, 0, 0, 0, time.UTC)}, []astreinte.Ticket{a}},
+		{"period in another zone", astreinte.TicketFilter{From: time.Date(2026, 2, 2, 0, 0, 0, 0, time.FixedZone("CET", 3600)),
+			To: time.Date(2026, 2, 3, 0, 0, 0, 0, time.FixedZone("CET", 3600))}, []astreinte.Ticket{b}},
+		{"no limit", astreinte.TicketFilter{Limit: -1}, []astreinte.Ticket{c, b, a}},
 		{"no match", astreinte.TicketFilter{Search: "zzz"}, nil},
 	}
 	for _, tt := range tests {

@@ -310,15 +310,9 @@ func ticketExportCommand() *command {
 						return usageError("--to: %v", err)
 					}
 				}
-				all, err := e.tickets.List(ctx, astreinte.TicketFilter{Limit: 1_000_000})
+				ts, err := e.tickets.List(ctx, astreinte.TicketFilter{From: lo, To: hi, Limit: -1})
 				if err != nil {
 					return err
-				}
-				var ts []astreinte.Ticket
-				for _, t := range all {
-					if !t.CreatedAt.Before(lo) && t.CreatedAt.Before(hi) {
-						ts = append(ts, t)
-					}
 				}
 				if *format == "json" {
 					return writeJSON(s.out, tickets.ListJSON(ts, e.now()))
