@@ -35,7 +35,7 @@ their recordings.`,
 			cfgPath := configFlag(fs)
 			allowGaps := fs.Bool("allow-gaps", false, "start although a contract promises on-call and closed hours have nobody on call")
 			return func(ctx context.Context, s stdio, _ []string) error {
-				return serve(ctx, *cfgPath, config.CheckOptions{AllowGaps: *allowGaps}, s.err)
+				return serve(ctx, *cfgPath, config.CheckOptions{AllowGaps: *allowGaps, Customers: customersOnContracts}, s.err)
 			}
 		},
 	}
