@@ -49,6 +49,7 @@ type Config struct {
 	Security Security              `yaml:"security"` // who may call in, limits: see security.go
 
 	Customers Customers `yaml:"customers"` // contracts and customer matching (contracts.go)
+	Mail      Mail      `yaml:"mail"`      // the desk's email with requesters (mail.go)
 
 	// Source is the file the configuration came from ("" for the default).
 	Source string `yaml:"-"`
@@ -390,6 +391,7 @@ func (c *Config) applyDefaults() {
 	}
 	c.pagingDefaults()
 	c.trunkDefaults()
+	c.mailDefaults()
 }
 
 // serviceDefaults: the data directory, the log, the SIP and web listeners.
@@ -544,6 +546,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 	c.validateLines(&errs)
 	c.validatePaging(&errs)
 	c.validateTrunks(&errs)
+	c.validateMail(&errs)
 	errs = append(errs, c.validateCustomers()...)
 	cal, err := calendar.New(c.Calendar)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/mailin"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/voicemail"
@@ -135,6 +136,7 @@ type app struct {
 	engine *oncall.Engine
 	http   *httpServer
 	ops    *ops
+	mail   *mailin.Server // the inbound SMTP listener (mail.listen), nil when off
 	wg     sync.WaitGroup
 }
 
@@ -197,13 +199,18 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	}
 	eng := newEngine(e, ch, log)
 	onCall.bind(eng)
-	newDesk(e, ch, log)
+	newDeskMail(e, ch, log)
 	logChannels(log, e, eng, ch)
 	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), guard.handler)
 	if err != nil {
 		return nil, err
 	}
-	return &app{env: e, log: log, sip: srv, engine: eng, http: h, ops: guard}, nil
+	ml, err := startMailListener(e, log) // mail.go
+	if err != nil {
+		h.shutdown()
+		return nil, err
+	}
+	return &app{env: e, log: log, sip: srv, engine: eng, http: h, ops: guard, mail: ml}, nil
 }
 
 // flowLines gives each configured line its prompts.
@@ -248,6 +255,7 @@ func (a *app) start(ctx context.Context) {
 	a.wg.Go(func() { a.engine.Run(ctx) })
 	a.ops.run(ctx)
 	a.wg.Go(func() { a.env.tickets.RetryPending(ctx, pendingRetry) })
+	a.wg.Go(func() { a.env.desk.Run(ctx) }) // mail to requesters
 }
 
 // pendingRetry is how often tickets the store refused (a full disk) are
@@ -257,6 +265,7 @@ const pendingRetry = 5 * time.Second
 func (a *app) wait() { a.wg.Wait() }
 
 func (a *app) close() {
+	closeMailListener(a.mail)
 	a.http.shutdown()
 	a.ops.close()
 	a.env.Close()

@@ -96,9 +96,9 @@ func newEngine(e *env, ch channels, log *slog.Logger) *oncall.Engine {
 	return eng
 }
 
-// newDesk emails each line's desk (lines[].desk_email) the tickets made
+// newDeskMail emails each line's desk (lines[].desk_email) the tickets made
 // in opening hours, by the email channel.
-func newDesk(e *env, ch channels, log *slog.Logger) *deskmail.Desk {
+func newDeskMail(e *env, ch channels, log *slog.Logger) *deskmail.Desk {
 	d := &deskmail.Desk{Tickets: e.tickets, To: map[string]string{}, Log: log}
 	if ch.email != nil {
 		d.Mail = ch.email
