@@ -175,6 +175,9 @@ type Channel string
 const (
 	ChannelPhone Channel = "phone"
 	ChannelEmail Channel = "email"
+	// ChannelSpace is a request opened by a signed-in contact in the
+	// customer space: the one verified channel.
+	ChannelSpace Channel = "space"
 )
 
 // UnverifiedRule is what the technician is told on an unverified ticket.
@@ -198,10 +201,11 @@ const (
 	EventCalledBack   EventKind = "called_back"
 	EventResolved     EventKind = "resolved"
 	EventReopened     EventKind = "reopened"
-	EventWork         EventKind = "work"      // time spent, in the work log
-	EventQuote        EventKind = "quote"     // a quote set, accepted or refused
-	EventConfirmed    EventKind = "confirmed" // the customer confirmed work beyond the threshold
-	EventEmail        EventKind = "email"     // an email from the requester
+	EventWork         EventKind = "work"        // time spent, in the work log
+	EventQuote        EventKind = "quote"       // a quote set, accepted or refused
+	EventConfirmed    EventKind = "confirmed"   // the customer confirmed work beyond the threshold
+	EventEmail        EventKind = "email"       // an email from the requester
+	EventAppointment  EventKind = "appointment" // an appointment booked or cancelled
 )
 
 // Event is one entry on a ticket's timeline.

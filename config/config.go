@@ -49,6 +49,7 @@ type Config struct {
 	Security Security              `yaml:"security"` // who may call in, limits: see security.go
 
 	Customers Customers `yaml:"customers"` // contracts and customer matching (contracts.go)
+	Space     Space     `yaml:"space"`     // the customer space and appointments (space.go)
 
 	// Source is the file the configuration came from ("" for the default).
 	Source string `yaml:"-"`
@@ -644,6 +645,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 		}
 	}
 	c.validateTrunks(&errs)
+	c.validateSpace(&errs)
 	errs = append(errs, c.validateCustomers()...)
 	cal, err := calendar.New(c.Calendar)
 	if err != nil {
