@@ -207,7 +207,9 @@ func TestLinkAnswerSaysNothing(t *testing.T) {
 	_, known := f.askLink(t, c, "client@sondages.test")
 	f.box.link(t, "client@sondages.test", 1)
 	_, unknown := f.askLink(t, c, "nobody@example.test")
-	strip := func(s string) string { return csrfRe.ReplaceAllString(strings.ReplaceAll(s, "nobody@example.test", "client@sondages.test"), "") }
+	strip := func(s string) string {
+		return csrfRe.ReplaceAllString(strings.ReplaceAll(s, "nobody@example.test", "client@sondages.test"), "")
+	}
 	if strip(known) != strip(unknown) {
 		t.Errorf("the answers differ:\n%s\n---\n%s", known, unknown)
 	}
