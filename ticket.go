@@ -201,11 +201,14 @@ const (
 	EventCalledBack   EventKind = "called_back"
 	EventResolved     EventKind = "resolved"
 	EventReopened     EventKind = "reopened"
-	EventWork         EventKind = "work"        // time spent, in the work log
-	EventQuote        EventKind = "quote"       // a quote set, accepted or refused
-	EventConfirmed    EventKind = "confirmed"   // the customer confirmed work beyond the threshold
-	EventEmail        EventKind = "email"       // an email from the requester
-	EventAppointment  EventKind = "appointment" // an appointment booked or cancelled
+	EventWork         EventKind = "work"      // time spent, in the work log
+	EventQuote        EventKind = "quote"     // a quote set, accepted or refused
+	EventConfirmed    EventKind = "confirmed" // the customer confirmed work beyond the threshold
+	EventEmail        EventKind = "email"     // an email from the requester
+	EventReply        EventKind = "reply"     // a technician's reply to the requester, by email
+	EventMailSent     EventKind = "email_sent"
+	EventMailFailed   EventKind = "email_failed" // an email to the requester could not be delivered
+	EventAppointment  EventKind = "appointment"  // an appointment booked or cancelled
 )
 
 // Event is one entry on a ticket's timeline.
@@ -256,7 +259,9 @@ type TicketFilter struct {
 	Status  []Status // empty: any
 	Urgency Urgency  // empty: any
 	Search  string   // ticket number or caller number fragment
-	Limit   int      // 0: a sensible default
+	// From and To bound the creation time, [From, To); zero: unbounded.
+	From, To time.Time
+	Limit    int // 0: a sensible default; negative: no limit
 }
 
 // TicketService is what user interfaces (CLI, web) need of the ticket store.
