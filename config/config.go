@@ -50,6 +50,7 @@ type Config struct {
 
 	Customers Customers `yaml:"customers"` // contracts and customer matching (contracts.go)
 	Mail      Mail      `yaml:"mail"`      // the desk's email with requesters (mail.go)
+	Space     Space     `yaml:"space"`     // the customer space and appointments (space.go)
 
 	// Source is the file the configuration came from ("" for the default).
 	Source string `yaml:"-"`
@@ -547,6 +548,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 	c.validatePaging(&errs)
 	c.validateTrunks(&errs)
 	c.validateMail(&errs)
+	c.validateSpace(&errs)
 	errs = append(errs, c.validateCustomers()...)
 	cal, err := calendar.New(c.Calendar)
 	if err != nil {

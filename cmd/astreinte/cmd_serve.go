@@ -201,7 +201,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	onCall.bind(eng)
 	newDeskMail(e, ch, log)
 	logChannels(log, e, eng, ch)
-	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), guard.handler)
+	// The customer space (/client/) beside the technicians' pages, behind
+	// the operations endpoints.
+	withOps := func(h http.Handler) http.Handler { return guard.handler(withSpace(e, h, log)) }
+	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), withOps)
 	if err != nil {
 		return nil, err
 	}
