@@ -336,7 +336,7 @@ func TestReplyErrors(t *testing.T) {
 
 func TestSpaceTicketAcknowledged(t *testing.T) {
 	f := newFixture(t)
-	tk := astreinte.Ticket{Line: "support", Channel: SpaceChannel, CallerNumber: "client@sondages.test", CallerName: "Client",
+	tk := astreinte.Ticket{Line: "support", Channel: astreinte.ChannelSpace, CallerNumber: "client@sondages.test", CallerName: "Client",
 		Urgency: astreinte.NotUrgent, Customer: "C002"}
 	if err := f.svc.Create(context.Background(), &tk); err != nil {
 		t.Fatal(err)
