@@ -106,7 +106,7 @@ func (s *Server) approvalsOf(r *http.Request, t astreinte.Ticket) *approvalsView
 func (s *Server) answered(frVerb, enVerb, by string, at time.Time) tr {
 	at = at.In(s.loc())
 	return tr{fmt.Sprintf("%s par %s le %s", frVerb, by, lang.FR.DateTime(at)),
-		fmt.Sprintf("%s by %s at %s", enVerb, by, lang.EN.DateTime(at))}
+		fmt.Sprintf("%s by %s on %s", enVerb, by, lang.EN.DateTime(at))}
 }
 
 func (s *Server) quoteAsk(q store.Quote) *askView {
