@@ -189,8 +189,9 @@ func (s *Service) DecideQuote(ctx context.Context, t astreinte.Ticket, accepted 
 	return s.Ledger.DecideQuote(ctx, t, accepted, by)
 }
 
-// DecideConfirmation records the answer of by, a contact of t's customer, to t's confirmation
-// request: confirmed, the work may go past the threshold.
+// DecideConfirmation records the answer of by, a contact of t's customer,
+// to t's confirmation request: confirmed, the work may go past the
+// threshold.
 func (s *Service) DecideConfirmation(ctx context.Context, t astreinte.Ticket, confirmed bool, by string) error {
 	if err := s.contactOf(ctx, t, by); err != nil {
 		return err
