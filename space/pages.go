@@ -428,6 +428,9 @@ func (s *Server) postQuote(w http.ResponseWriter, r *http.Request, c *contact) {
 	if err := s.Approvals.DecideQuote(r.Context(), t, accepted, c.actor()); errors.Is(err, astreinte.ErrNotFound) {
 		http.Error(w, s.lang(r).Pick("Aucun devis en attente.", "No quote awaits an answer."), http.StatusConflict)
 		return
+	} else if errors.Is(err, approvals.ErrNotContact) {
+		s.notFound(w, r)
+		return
 	} else if err != nil {
 		s.serverError(w, r, "quote", err)
 		return
@@ -450,6 +453,9 @@ func (s *Server) postConfirmation(w http.ResponseWriter, r *http.Request, c *con
 	confirmed := r.PostForm.Get("decision") == "confirm"
 	if err := s.Approvals.DecideConfirmation(r.Context(), t, confirmed, c.actor()); errors.Is(err, astreinte.ErrNotFound) {
 		http.Error(w, s.lang(r).Pick("Aucune confirmation en attente.", "No confirmation awaits an answer."), http.StatusConflict)
+		return
+	} else if errors.Is(err, approvals.ErrNotContact) {
+		s.notFound(w, r)
 		return
 	} else if err != nil {
 		s.serverError(w, r, "confirmation", err)
