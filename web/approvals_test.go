@@ -180,6 +180,15 @@ func (x *asksApp) svcApprovals(t *testing.T) *approvals.Service {
 func TestAsksAPI(t *testing.T) {
 	x := newAsksApp(t)
 	n := x.units.Number
+	// C002 reads English: its mails are in English.
+	cu, _ := x.db.CustomerByNumber(context.Background(), "C002")
+	cu.Language = lang.EN
+	if err := x.db.UpdateCustomer(context.Background(), cu); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := x.api("GET", "/api/customers/C002", x.tok, ""); !strings.Contains(string(body), `"language": "en"`) {
+		t.Errorf("customer's language in the API:\n%s", body)
+	}
 	for _, tc := range []struct {
 		path, body string
 		status     int
@@ -209,6 +218,11 @@ func TestAsksAPI(t *testing.T) {
 	}
 	if got := len(x.sink.Wait(3, 5*time.Second)); got != 3 {
 		t.Errorf("%d mails, want 3 (a quote, two confirmations)", got)
+	}
+	for i, want := range []string{"Quote to accept", "Intervention to confirm", "Intervention to confirm"} {
+		if m := x.mail(t, i+1); m.Subject != "["+n+"] "+want || m.Language != "en" {
+			t.Errorf("mail %d to an English customer: %q (%s)", i+1, m.Subject, m.Language)
+		}
 	}
 }
 
