@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 var _ astreinte.TicketService = (*DB)(nil)
@@ -59,6 +58,13 @@ func scanTicket(s scanner, t *astreinte.Ticket) error {
 //
 // Duration is stored in milliseconds.
 func (db *DB) CreateTicket(ctx context.Context, t *astreinte.Ticket, page *NewPage) error {
+	return db.createTicket(ctx, t, page, nil)
+}
+
+// createTicket is CreateTicket; also, when more is not nil, it runs in the
+// same transaction once the ticket is in (with its ID and number), and
+// its error undoes everything.
+func (db *DB) createTicket(ctx context.Context, t *astreinte.Ticket, page *NewPage, more func(tx *sql.Tx, id int64, number string) error) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("create ticket: %w", err)
@@ -114,12 +120,17 @@ func (db *DB) CreateTicket(ctx context.Context, t *astreinte.Ticket, page *NewPa
 			nextAt = now
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pages (ticket_id, policy, state, step, next_at, created_at)
-			VALUES (?, ?, ?, 0, ?, ?)`, id, page.Policy, oncall.PageActive, ts(nextAt), ts(now)); err != nil {
+			VALUES (?, ?, ?, 0, ?, ?)`, id, page.Policy, astreinte.PageActive, ts(nextAt), ts(now)); err != nil {
 			return fmt.Errorf("create ticket %s: page: %w", number, err)
 		}
 		if err := db.insertEvent(ctx, tx, astreinte.Event{
 			TicketID: id, At: now, Kind: astreinte.EventPageQueued, Actor: actorSystem, Detail: "policy " + page.Policy,
 		}); err != nil {
+			return fmt.Errorf("create ticket %s: %w", number, err)
+		}
+	}
+	if more != nil {
+		if err := more(tx, id, number); err != nil {
 			return fmt.Errorf("create ticket %s: %w", number, err)
 		}
 	}
@@ -277,12 +288,20 @@ func (db *DB) Tickets(ctx context.Context, f astreinte.TicketFilter) ([]astreint
 		}
 		b.WriteString(`)`)
 	}
+	if !f.From.IsZero() {
+		b.WriteString(` AND created_at >= ?`)
+		args = append(args, ts(f.From))
+	}
+	if !f.To.IsZero() {
+		b.WriteString(` AND created_at < ?`)
+		args = append(args, ts(f.To))
+	}
 	limit := f.Limit
-	if limit <= 0 {
+	if limit == 0 {
 		limit = 50
 	}
 	b.WriteString(` ORDER BY created_at DESC, id DESC LIMIT ?`)
-	args = append(args, limit)
+	args = append(args, limit) // SQLite: a negative LIMIT is none
 
 	rows, err := db.rdb.QueryContext(ctx, b.String(), args...)
 	if err != nil {

@@ -31,7 +31,7 @@ type custApp struct {
 	isp, units, alien astreinte.Ticket
 }
 
-func newCustomerApp(t *testing.T) *custApp {
+func newCustomerApp(t *testing.T, opts ...func(*custApp, *Server)) *custApp {
 	t.Helper()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
@@ -59,7 +59,7 @@ func newCustomerApp(t *testing.T) *custApp {
 	contracts := cfg.ContractPolicies()
 	dirc := &customers.Directory{Store: db, Contracts: contracts, Region: "FR"}
 	a.svc = tickets.New(db, cal, tickets.Options{Now: a.clock, Log: log, Customers: dirc,
-		Lines: map[string]tickets.Policy{"support": {DueUrgent: 0, DueNormal: 2, Page: tickets.PageUrgent}}})
+		Lines: map[string]tickets.Policy{"support": {DueUrgent: 0, DueNormal: 2, Page: astreinte.PageUrgent}}})
 	a.acc = accounts.New(db, a.clock, log)
 	a.acc.Cost = 4
 	ctx := context.Background()
@@ -88,6 +88,9 @@ func newCustomerApp(t *testing.T) *custApp {
 	c := &custApp{app: a, ledger: tickets.NewLedger(a.svc, db)}
 	s := &Server{Tickets: a.svc, Key: testKey, Now: a.clock, Log: log, Location: paris, Service: a.svc, Accounts: a.acc,
 		Customers: &CustomerPages{Store: db, Contracts: contracts, Ledger: c.ledger}}
+	for _, o := range opts {
+		o(c, s)
+	}
 	a.ts = httptest.NewServer(s.Handler())
 	t.Cleanup(func() { s.CloseStreams(); a.ts.Close() })
 

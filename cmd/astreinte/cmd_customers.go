@@ -32,10 +32,14 @@ func customersListCommand() *command {
 	return &command{
 		name: "customers", aliases: []string{"customers list"}, short: "list customers with their contract and phone numbers",
 		setup: func(fs *flag.FlagSet) runner {
+			asJSON := fs.Bool("json", false, "print JSON")
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				cs, err := e.db.Customers(ctx)
 				if err != nil {
 					return err
+				}
+				if *asJSON {
+					return writeJSON(s.out, listOf(cs, customerOf))
 				}
 				if len(cs) == 0 {
 					fmt.Fprintln(s.out, "No customers (astreinte customers import FILE.csv).")
@@ -56,6 +60,7 @@ func customersShowCommand() *command {
 	return &command{
 		name: "customers show", args: "NUMBER", nargs: [2]int{1, 1}, short: "one customer: contract, its rules, phones, open tickets",
 		setup: func(fs *flag.FlagSet) runner {
+			asJSON := fs.Bool("json", false, "print JSON")
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, args []string) error {
 				c, err := e.db.CustomerByNumber(ctx, args[0])
 				if errors.Is(err, astreinte.ErrNotFound) {
@@ -63,6 +68,9 @@ func customersShowCommand() *command {
 				}
 				if err != nil {
 					return err
+				}
+				if *asJSON {
+					return showCustomerJSON(ctx, s, e, c)
 				}
 				tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
 				fmt.Fprintf(tw, "Customer\t%s\n", c.Number)
@@ -78,6 +86,7 @@ func customersShowCommand() *command {
 				if c.Notes != "" {
 					fmt.Fprintf(tw, "Notes\t%s\n", c.Notes)
 				}
+				fmt.Fprintf(tw, "Language\t%s\n", c.Lang(customerLang(e)))
 				tw.Flush()
 				ts, err := e.db.TicketsOfCustomer(ctx, c.Number)
 				if err != nil {
@@ -90,6 +99,26 @@ func customersShowCommand() *command {
 			})
 		},
 	}
+}
+
+// showCustomerJSON prints customers show --json: the customer, its
+// contract's rules and its tickets, oldest first.
+func showCustomerJSON(ctx context.Context, s stdio, e *env, c customers.Customer) error {
+	j := customerOf(c)
+	if k, ok := e.cfg.ContractPolicies()[c.Contract]; ok {
+		j.Rules = contractSummary(k)
+	}
+	ts, err := e.db.TicketsOfCustomer(ctx, c.Number)
+	if err != nil {
+		return err
+	}
+	slices.Reverse(ts)
+	list := tickets.ListJSON(ts, e.now())
+	if list == nil {
+		list = []tickets.JSON{}
+	}
+	j.Tickets = &list
+	return writeJSON(s.out, j)
 }
 
 // contractSummary says a contract's rules in one line.
@@ -121,6 +150,7 @@ func customerFlags(fs *flag.FlagSet) (name, contract, phones, emails, notes *str
 	phones = fs.String("phones", "", "known phone `numbers`, separated by ';' (replace the list)")
 	emails = fs.String("emails", "", "known email `addresses`, separated by ';' (replace the list)")
 	notes = fs.String("notes", "", "free `text`")
+	fs.String("language", "", "the `language` of mails to the contacts: fr or en (\"\" : the desk's default)")
 	return
 }
 
@@ -136,6 +166,17 @@ func fillCustomer(fs *flag.FlagSet, e *env, c *customers.Customer, name, contrac
 	}
 	if set["notes"] {
 		c.Notes = notes
+	}
+	if set["language"] {
+		v, _ := fs.GetString("language")
+		c.Language = ""
+		if strings.TrimSpace(v) != "" {
+			l, err := customers.ParseLanguage(v)
+			if err != nil {
+				return usageError("--language: %v", err)
+			}
+			c.Language = l
+		}
 	}
 	if set["phones"] {
 		c.Phones = nil
@@ -238,7 +279,7 @@ func customersRemoveCommand() *command {
 func customersImportCommand() *command {
 	c := &command{
 		name: "customers import", args: "FILE.csv", nargs: [2]int{1, 1}, short: "add or update customers from CSV: all rows, or none",
-		long: "The header names the columns number,name,phones,contract (and optionally emails,notes);\n" +
+		long: "The header names the columns number,name,phones,contract (and optionally emails,notes,language);\n" +
 			"phones and emails are separated by ';'. \"-\" reads standard input. Every bad row is reported\n" +
 			"with its line and then nothing is imported.",
 		setup: func(fs *flag.FlagSet) runner {
