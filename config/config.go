@@ -37,6 +37,7 @@ func Example() []byte { return bytes.Clone(defaultYAML) }
 // Config is the whole configuration.
 type Config struct {
 	DataDir  string                `yaml:"data_dir"`
+	Store    Store                 `yaml:"store"` // config/store.go
 	Log      Log                   `yaml:"log"`
 	SIP      SIP                   `yaml:"sip"`
 	HTTP     HTTP                  `yaml:"http"`
@@ -390,6 +391,9 @@ func (c *Config) applyDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = "./data"
 	}
+	if c.Store.Driver == "" {
+		c.Store.Driver = StoreSQLite
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -644,6 +648,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 		}
 	}
 	c.validateTrunks(&errs)
+	c.validateStore(&errs)
 	errs = append(errs, c.validateCustomers()...)
 	cal, err := calendar.New(c.Calendar)
 	if err != nil {

@@ -107,6 +107,11 @@ func OpenPostgres(dsn string) (*DB, error) {
 	return db, nil
 }
 
+// Pools returns the store's reader and writer pools, for the metrics'
+// counts and write probe on PostgreSQL; the store keeps them, and closes
+// them in Close.
+func (db *DB) Pools() (read, write *sql.DB) { return db.rdb, db.db }
+
 // Postgres reports whether the store is PostgreSQL.
 func (db *DB) Postgres() bool { return db.pg }
 

@@ -179,7 +179,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		return nil, err
 	}
 	guard.connectTrunks(srv)
-	if err := guard.startMetrics(srv, e.db.Path()); err != nil {
+	if err := guard.startMetrics(srv, e.db, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	defer func() {
