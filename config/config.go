@@ -37,7 +37,6 @@ func Example() []byte { return bytes.Clone(defaultYAML) }
 // Config is the whole configuration.
 type Config struct {
 	DataDir  string                `yaml:"data_dir"`
-	Store    Store                 `yaml:"store"` // config/store.go
 	Log      Log                   `yaml:"log"`
 	SIP      SIP                   `yaml:"sip"`
 	HTTP     HTTP                  `yaml:"http"`
@@ -50,6 +49,7 @@ type Config struct {
 	Security Security              `yaml:"security"` // who may call in, limits: see security.go
 
 	Customers Customers `yaml:"customers"` // contracts and customer matching (contracts.go)
+	Store     Store     `yaml:"store"`     // the database: SQLite or PostgreSQL (store.go)
 
 	// Source is the file the configuration came from ("" for the default).
 	Source string `yaml:"-"`
