@@ -228,6 +228,9 @@ func (db *DB) AckedUnannounced(ctx context.Context, since time.Time, channel str
 // a process that is gone (killed, crashed): waiting for its lease would
 // delay the page by minutes. Its attempt stays counted.
 func (db *DB) ReclaimSending(ctx context.Context) (int, error) {
+	if db.pg {
+		return db.pgReclaimSending(ctx) // several nodes: only those of the gone
+	}
 	res, err := db.db.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?,
 		last_error = 'interrupted: the process delivering it stopped' WHERE state = ?`,
 		oncall.SendPending, ts(db.now()), oncall.SendSending)
@@ -295,6 +298,9 @@ func (db *DB) DueSends(ctx context.Context, now time.Time, limit int) ([]oncall.
 	if limit <= 0 {
 		limit = 100
 	}
+	if db.pg {
+		return db.pgDueSends(ctx, now, limit)
+	}
 	rows, err := db.rdb.QueryContext(ctx, `SELECT `+sendColumns+` FROM sends s JOIN pages p ON p.id = s.page_id
 		WHERE s.state IN (?, ?) AND s.next_try_at <= ? AND (p.state = ? OR s.event != ?)
 		ORDER BY s.next_try_at, s.id LIMIT ?`,
@@ -337,6 +343,9 @@ func collectSends(rows *sql.Rows, op string) ([]oncall.Send, error) {
 // and one more attempt. It returns false when the send is not due, another
 // worker holds it, it is finished, or its page is no longer active.
 func (db *DB) ClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (bool, error) {
+	if db.pg {
+		return db.pgClaimSend(ctx, id, leaseUntil) // pglease.go: the lease is also a lock
+	}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("claim send %d: %w", id, err)
@@ -371,6 +380,9 @@ func (db *DB) FinishSend(ctx context.Context, id int64, state oncall.SendState, 
 	ev *astreinte.Event) error {
 	if state != oncall.SendDone && state != oncall.SendFailed && state != oncall.SendPending {
 		return fmt.Errorf("finish send %d: state %q: want done, failed or pending", id, state)
+	}
+	if db.leases != nil {
+		defer db.leases.release(id) // once the outcome is committed (pglease.go)
 	}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -423,12 +435,20 @@ func (db *DB) FinishSend(ctx context.Context, id int64, state oncall.SendState, 
 func (db *DB) NextWake(ctx context.Context) (time.Time, bool, error) {
 	var t time.Time
 	var s sql.NullString
+	// On PostgreSQL a send being sent, by this node or another, is looked
+	// at again within watchPoll: its node may die (pglease.go).
+	watch := ts(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	if db.pg {
+		watch = ts(db.now().Add(watchPoll))
+	}
 	err := db.rdb.QueryRowContext(ctx, `SELECT MIN(at) FROM (
 			SELECT MIN(next_at) AS at FROM pages WHERE state = ?
 			UNION ALL
-			SELECT MIN(s.next_try_at) FROM sends s JOIN pages p ON p.id = s.page_id
+			SELECT MIN(CASE WHEN s.state = ? AND s.next_try_at > ? THEN ? ELSE s.next_try_at END) FROM sends s
+			JOIN pages p ON p.id = s.page_id
 			WHERE s.state IN (?, ?) AND (p.state = ? OR s.event != ?)
-		)`, oncall.PageActive, oncall.SendPending, oncall.SendSending, oncall.PageActive, oncall.NoticePage).Scan(&s)
+		)`, oncall.PageActive, oncall.SendSending, watch, watch,
+		oncall.SendPending, oncall.SendSending, oncall.PageActive, oncall.NoticePage).Scan(&s)
 	if err != nil {
 		return t, false, fmt.Errorf("next wake: %w", err)
 	}
