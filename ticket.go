@@ -202,6 +202,9 @@ const (
 	EventQuote        EventKind = "quote"     // a quote set, accepted or refused
 	EventConfirmed    EventKind = "confirmed" // the customer confirmed work beyond the threshold
 	EventEmail        EventKind = "email"     // an email from the requester
+	EventReply        EventKind = "reply"     // a technician's reply to the requester, by email
+	EventMailSent     EventKind = "email_sent"
+	EventMailFailed   EventKind = "email_failed" // an email to the requester could not be delivered
 )
 
 // Event is one entry on a ticket's timeline.

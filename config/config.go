@@ -49,6 +49,7 @@ type Config struct {
 	Security Security              `yaml:"security"` // who may call in, limits: see security.go
 
 	Customers Customers `yaml:"customers"` // contracts and customer matching (contracts.go)
+	Mail      Mail      `yaml:"mail"`      // the desk's email with requesters (mail.go)
 	Store     Store     `yaml:"store"`     // the database: SQLite or PostgreSQL (store.go)
 
 	// Source is the file the configuration came from ("" for the default).
@@ -493,6 +494,7 @@ func (c *Config) applyDefaults() {
 		p.Webhook.Timeout = 10 * time.Second
 	}
 	c.trunkDefaults()
+	c.mailDefaults()
 }
 
 // LoadCAFile reads a PEM bundle of trusted certificates.
@@ -648,6 +650,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 		}
 	}
 	c.validateTrunks(&errs)
+	c.validateMail(&errs)
 	c.validateStore(&errs)
 	errs = append(errs, c.validateCustomers()...)
 	cal, err := calendar.New(c.Calendar)

@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/mail"
@@ -199,8 +200,9 @@ func decodePart(cte string, r io.Reader) ([]byte, error) {
 	case "base64":
 		return io.ReadAll(base64.NewDecoder(base64.StdEncoding, r))
 	case "quoted-printable":
-		// multipart.Reader already decodes quoted-printable parts.
-		return io.ReadAll(r)
+		// A whole message's body (multipart.Reader decodes the parts
+		// itself and drops their header).
+		return io.ReadAll(quotedprintable.NewReader(r))
 	default:
 		return io.ReadAll(r)
 	}

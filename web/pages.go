@@ -218,6 +218,7 @@ type ticketData struct {
 	CanAck, CanClose, CanOpen bool
 	Customer                  ticketCustomer // customer, contract, unverified rule, time spent (customers.go)
 	Work                      *workView      // time spent form, confirmation, quote (worklog.go)
+	Reply                     *replyView     // the reply form (replies.go)
 }
 
 // ticketByNumber loads the ticket named in the path, answering 404 itself.
@@ -254,6 +255,7 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 	d.Recordings = s.recordingRows(t, "/tickets/")
 	d.Customer = s.ticketCustomer(r.Context(), t)
 	d.Work = s.workOf(r, t)
+	d.Reply = s.replyOf(r, t)
 	if v := s.view(t); v.Duration != "" {
 		d.Duration = v.Duration
 	}

@@ -76,6 +76,7 @@ type Server struct {
 	Channels  []string          // paging channels configured, for the status page
 	Paging    PagingStatus      // their latest results (optional)
 	Customers *CustomerPages    // the customer pages and API (optional)
+	Replies   Replies           // replies to requesters by email (optional; replies.go)
 	// SecureCookies marks cookies Secure: set it when the pages are
 	// served over HTTPS (TLS here, or base_url https behind a proxy).
 	SecureCookies bool
@@ -127,7 +128,8 @@ func (s *Server) Handler() http.Handler {
 		s.routes(mux)
 		s.apiRoutes(mux)
 		s.customerRoutes(mux)
-		s.workRoutes(mux) // worklog.go
+		s.workRoutes(mux)  // worklog.go
+		s.replyRoutes(mux) // replies.go
 	}
 	return secureHeaders(mux)
 }

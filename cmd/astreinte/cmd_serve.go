@@ -18,6 +18,7 @@ import (
 
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/mailin"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/voicemail"
@@ -135,6 +136,7 @@ type app struct {
 	engine *oncall.Engine
 	http   *httpServer
 	ops    *ops
+	mail   *mailin.Server // the inbound SMTP listener (mail.listen), nil when off
 	wg     sync.WaitGroup
 }
 
@@ -202,7 +204,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	if err != nil {
 		return nil, err
 	}
-	return &app{env: e, log: log, sip: srv, engine: eng, http: h, ops: guard}, nil
+	ml, err := startMailListener(e, log) // mail.go
+	if err != nil {
+		h.shutdown()
+		return nil, err
+	}
+	return &app{env: e, log: log, sip: srv, engine: eng, http: h, ops: guard, mail: ml}, nil
 }
 
 // flowLines gives each configured line its prompts.
@@ -247,6 +254,7 @@ func (a *app) start(ctx context.Context) {
 	a.wg.Go(func() { a.engine.Run(ctx) })
 	a.ops.run(ctx)
 	a.wg.Go(func() { a.env.tickets.RetryPending(ctx, pendingRetry) })
+	a.wg.Go(func() { a.env.desk.Run(ctx) }) // mail to requesters
 }
 
 // pendingRetry is how often tickets the store refused (a full disk) are
@@ -256,6 +264,7 @@ const pendingRetry = 5 * time.Second
 func (a *app) wait() { a.wg.Wait() }
 
 func (a *app) close() {
+	closeMailListener(a.mail)
 	a.http.shutdown()
 	a.ops.close()
 	a.env.Close()

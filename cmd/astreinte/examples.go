@@ -13,6 +13,7 @@ var examples = map[string]string{
 	"tickets resolve":        "  astreinte tickets resolve 2026-000123 --note \"DNS fixed\"",
 	"tickets reopen":         "  astreinte tickets reopen 2026-000123 --note \"the customer called again\"",
 	"tickets note":           "  astreinte tickets note 2026-000123 \"called the customer, no answer\"",
+	"tickets reply":          "  astreinte tickets reply 2026-000123 --text \"Le quota est rétabli, pouvez-vous vérifier ?\"\n  astreinte tickets reply 2026-000123 --by alice --text - < reply.txt",
 	"tickets export":         "  astreinte tickets export --from 2026-11-01 --to 2026-12-01 > november.csv\n  astreinte tickets export --format json --from 2026-11-01",
 	"tickets confirm":        "  astreinte tickets confirm 2026-000123 --by alice",
 	"tickets waive":          "  astreinte tickets waive 2026-000123 --note \"goodwill\"",

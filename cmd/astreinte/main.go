@@ -49,7 +49,7 @@ func commands() []*command {
 	return []*command{
 		serveCommand(), statusCommand(),
 		ticketsCommand(), ticketShowCommand(), ticketPlayCommand(), ticketAckCommand(), ticketCallbackCommand(),
-		ticketResolveCommand(), ticketReopenCommand(), ticketNoteCommand(), ticketExportCommand(),
+		ticketResolveCommand(), ticketReopenCommand(), ticketNoteCommand(), ticketReplyCommand(), ticketExportCommand(),
 		callsCommand(),
 		oncallWhoCommand(), oncallScheduleCommand(), oncallCheckCommand(), oncallFeedCommand(), oncallPayCommand(),
 		overrideAddCommand(), overrideListCommand(), overrideRemoveCommand(), oncallTestCommand(),

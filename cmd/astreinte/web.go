@@ -25,7 +25,7 @@ func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, lo
 	slices.Sort(names)
 	return &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location(),
 		Service: e.tickets, Accounts: accounts.New(e.db, e.now, log), Schedule: e.sched, Overrides: e.db,
-		SIP: srv, Channels: names, Paging: e.db, Customers: customerPages(e), SecureCookies: e.cfg.HTTP.TLSCert != "" || strings.HasPrefix(e.cfg.Paging.BaseURL, "https://")}
+		SIP: srv, Channels: names, Paging: e.db, Customers: customerPages(e), Replies: e.desk, SecureCookies: e.cfg.HTTP.TLSCert != "" || strings.HasPrefix(e.cfg.Paging.BaseURL, "https://")}
 }
 
 // serveTLS makes h's listener speak HTTPS when the configuration names a
