@@ -25,7 +25,9 @@ import (
 //     text, which both compare alike;
 //   - a CREATE TABLE's foreign keys are added after the whole migration
 //     (ALTER TABLE … ADD FOREIGN KEY), since SQLite lets a table name one
-//     that a later statement creates;
+//     that a later statement creates; every foreign key is DEFERRABLE
+//     INITIALLY IMMEDIATE (checked at each statement, as in SQLite, unless
+//     a transaction defers them: store copy);
 //   - PRAGMA statements are dropped.
 //
 // Whatever has no faithful translation (INSERT OR REPLACE, which needs a
@@ -652,7 +654,7 @@ func pgCreateTable(s stmt) (stmt, []string, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			fks = append(fks, fmt.Sprintf("ALTER TABLE %s ADD %s", name, strings.TrimSpace(r.String())))
+			fks = append(fks, fmt.Sprintf("ALTER TABLE %s ADD %s", name, deferrable(strings.TrimSpace(r.String()))))
 			continue
 		case "PRIMARY", "UNIQUE", "CHECK", "CONSTRAINT":
 			r, err := pgDML(d)
@@ -701,7 +703,7 @@ func pgColumn(d stmt) (col, fk string, err error) {
 		if err != nil {
 			return "", "", err
 		}
-		fk = strings.TrimSpace(fkTok.String())
+		fk = deferrable(strings.TrimSpace(fkTok.String()))
 		intPK = false // a key that is also a reference is given, never generated
 		rest = append(append(stmt{}, rest[:k]...), rest[e:]...)
 	}
@@ -750,6 +752,17 @@ func fkEnd(s stmt, k int) int {
 			return min(e, len(s))
 		}
 	}
+}
+
+// deferrable makes a foreign key clause DEFERRABLE INITIALLY IMMEDIATE
+// unless it says otherwise: checked at each statement as SQLite does, and
+// at commit in a transaction that asks (store copy inserts tables in any
+// order).
+func deferrable(fk string) string {
+	if strings.Contains(strings.ToUpper(fk), "DEFERRABLE") {
+		return fk
+	}
+	return fk + " DEFERRABLE INITIALLY IMMEDIATE"
 }
 
 // indexWord returns the index of the first token that is the keyword w.

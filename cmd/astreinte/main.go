@@ -63,6 +63,7 @@ func commands() []*command {
 		quoteSetCommand(), quoteAcceptCommand(), quoteRefuseCommand(),
 		statementCommand(),
 		mailInCommand(),
+		storeCopyCommand(),
 	}
 }
 
