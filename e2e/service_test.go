@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/astreinte/astreinte/store"
 	_ "github.com/mattn/go-sqlite3"
 	"gopkg.in/yaml.v3"
 )
@@ -313,6 +314,13 @@ type callRow struct {
 // openDB opens astreinte.db for queries only.
 func (s *service) openDB() *sql.DB {
 	s.t.Helper()
+	if st, ok := s.cfg["store"].(map[string]any); ok && st["driver"] == "postgres" {
+		db, err := store.OpenSQL("postgres", st["dsn"].(string))
+		if err != nil {
+			s.t.Fatalf("open %s: %v", st["dsn"], err)
+		}
+		return db
+	}
 	path := filepath.Join(s.dataDir, "astreinte.db")
 	if !fileExists(path) {
 		s.t.Fatalf("no database at %s", path)

@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net/url"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
@@ -286,4 +288,26 @@ func pgSyncSequences(ctx context.Context, tx *sql.Tx) error {
 func isPgConstraint(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "23")
+}
+
+// OpenSQL opens a read-only database/sql pool on a store's database that
+// speaks the store's dialect (SQLite's, translated on PostgreSQL), for
+// tools and tests that query the schema directly. It applies no migration.
+func OpenSQL(drv, dsn string) (*sql.DB, error) {
+	switch drv {
+	case "", DriverSQLite:
+		abs, err := filepath.Abs(dsn)
+		if err != nil {
+			return nil, err
+		}
+		return sql.Open("sqlite3", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?_query_only=on&_busy_timeout=5000")
+	case DriverPostgres:
+		cfg, err := pgx.ParseConfig(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+		return sql.OpenDB(pgConnector{inner: stdlib.GetConnector(*cfg)}), nil
+	}
+	return nil, fmt.Errorf("store: driver %q: want %s or %s", drv, DriverSQLite, DriverPostgres)
 }
