@@ -83,7 +83,13 @@ const (
 // SIGTERM; on failure it prints its log and the CLI's tickets and calls.
 func startAstreinte(t testing.TB, overrides map[string]any) *service {
 	t.Helper()
-	dir := testDir(t)
+	return startAstreinteIn(t, testDir(t), overrides)
+}
+
+// startAstreinteIn is startAstreinte with its configuration and data in
+// dir: one directory per node when a test runs several.
+func startAstreinteIn(t testing.TB, dir string, overrides map[string]any) *service {
+	t.Helper()
 	lo, hi := rtpRange(t)
 	s := &service{
 		t: t, dir: dir,

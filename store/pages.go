@@ -431,34 +431,32 @@ func (db *DB) FinishSend(ctx context.Context, id int64, state oncall.SendState, 
 // NextWake returns when the paging engine next has something to do: the
 // earliest next step of an active page, or next try (or lease expiry) of a
 // pending or sending send of an active page. It returns false when there
-// is nothing to wait for.
+// is nothing to wait for. On PostgreSQL it is never later than watchPoll
+// from now: other nodes create tickets this one is not told of, and may
+// die with a send in flight (pglease.go).
 func (db *DB) NextWake(ctx context.Context) (time.Time, bool, error) {
 	var t time.Time
 	var s sql.NullString
-	// On PostgreSQL a send being sent, by this node or another, is looked
-	// at again within watchPoll: its node may die (pglease.go).
-	watch := ts(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
-	if db.pg {
-		watch = ts(db.now().Add(watchPoll))
-	}
 	err := db.rdb.QueryRowContext(ctx, `SELECT MIN(at) FROM (
 			SELECT MIN(next_at) AS at FROM pages WHERE state = ?
 			UNION ALL
-			SELECT MIN(CASE WHEN s.state = ? AND s.next_try_at > ? THEN ? ELSE s.next_try_at END) FROM sends s
-			JOIN pages p ON p.id = s.page_id
+			SELECT MIN(s.next_try_at) FROM sends s JOIN pages p ON p.id = s.page_id
 			WHERE s.state IN (?, ?) AND (p.state = ? OR s.event != ?)
-		)`, oncall.PageActive, oncall.SendSending, watch, watch,
-		oncall.SendPending, oncall.SendSending, oncall.PageActive, oncall.NoticePage).Scan(&s)
+		)`, oncall.PageActive, oncall.SendPending, oncall.SendSending, oncall.PageActive, oncall.NoticePage).Scan(&s)
 	if err != nil {
 		return t, false, fmt.Errorf("next wake: %w", err)
 	}
-	if !s.Valid {
-		return t, false, nil
+	if s.Valid {
+		if err := (timeCol{&t}).Scan(s.String); err != nil {
+			return t, false, fmt.Errorf("next wake: %w", err)
+		}
 	}
-	if err := (timeCol{&t}).Scan(s.String); err != nil {
-		return t, false, fmt.Errorf("next wake: %w", err)
+	if db.pg {
+		if watch := db.now().Add(watchPoll); !s.Valid || t.After(watch) {
+			return watch, true, nil
+		}
 	}
-	return t, true, nil
+	return t, s.Valid, nil
 }
 
 // TakenUnannounced returns, for the pages acknowledged since since, the

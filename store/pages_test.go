@@ -397,6 +397,9 @@ func TestNextWake(t *testing.T) {
 	ctx := context.Background()
 	check := func(want time.Time) {
 		t.Helper()
+		if watch := t0.Add(watchPoll); db.pg && (want.IsZero() || want.After(watch)) {
+			want = watch // PostgreSQL: other nodes' work is looked for every watchPoll
+		}
 		got, ok, err := db.NextWake(ctx)
 		if err != nil || ok != !want.IsZero() || !got.Equal(want) {
 			t.Errorf("NextWake = %v, %v, %v; want %v", got, ok, err, want)
@@ -420,11 +423,7 @@ func TestNextWake(t *testing.T) {
 	if _, err := db.db.Exec(`UPDATE sends SET state = 'sending', next_try_at = ?`, ts(t0.Add(2*time.Minute))); err != nil {
 		t.Fatal(err)
 	}
-	if db.pg {
-		check(t0.Add(watchPoll)) // PostgreSQL: a send out is looked at again soon, its node may die
-	} else {
-		check(t0.Add(2 * time.Minute)) // a lease expiry is a wake-up too
-	}
+	check(t0.Add(2 * time.Minute)) // a lease expiry is a wake-up too
 	if _, err := db.Acknowledge(ctx, tk.ID, "alice", "sip"); err != nil {
 		t.Fatal(err)
 	}

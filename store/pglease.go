@@ -21,14 +21,14 @@ import (
 // it dies (SIGKILL, a crash, a machine gone: the server notices a closed
 // connection at once, a silent one within the keepalives' ~6 s) the lock is
 // free and any other node takes the send at its next pass, which comes
-// within watchPoll because NextWake says so while a send is out.
+// within watchPoll: on PostgreSQL, NextWake wakes every engine that often.
 
 // sendLock is the advisory lock key of send id: a namespace in the high
 // bits, so that it never meets writerLock.
 func sendLock(id int64) int64 { return 0x5e<<48 | id }
 
-// watchPoll is how often an engine looks again while a send is being
-// delivered (by it or another node): the longest a dead node's send waits.
+// watchPoll is the longest an engine on PostgreSQL sleeps: how long a
+// dead node's send, or a ticket another node created, waits for it.
 const watchPoll = 2 * time.Second
 
 // heldBy is the SQL condition "send s.id's lock is held" (by any session of
