@@ -143,7 +143,7 @@ func (d *Desk) requester(ctx context.Context, t astreinte.Ticket) (requester, er
 	if rq.Addr != "" {
 		return rq, nil
 	}
-	if strings.Contains(t.CallerNumber, "@") && (t.Channel == astreinte.ChannelEmail || t.Channel == SpaceChannel) {
+	if strings.Contains(t.CallerNumber, "@") && (t.Channel == astreinte.ChannelEmail || t.Channel == astreinte.ChannelSpace) {
 		rq.Addr, rq.Name = strings.ToLower(t.CallerNumber), t.CallerName
 		return rq, nil
 	}

@@ -32,12 +32,9 @@ import (
 	"github.com/astreinte/astreinte/tickets"
 )
 
-// SpaceChannel is the channel of the tickets the customer space makes.
-const SpaceChannel astreinte.Channel = "space"
-
 // AckChannels are the channels whose new tickets are acknowledged to the
 // requester by email.
-var AckChannels = []astreinte.Channel{astreinte.ChannelEmail, SpaceChannel}
+var AckChannels = []astreinte.Channel{astreinte.ChannelEmail, astreinte.ChannelSpace}
 
 // MaxAcksPerDay bounds the acknowledgements sent to one address in 24 h.
 const MaxAcksPerDay = 5

@@ -133,7 +133,7 @@ func newFixture(t *testing.T) *fixture {
 	dir := &customers.Directory{Store: db, Region: "FR", Contracts: map[string]customers.Contract{
 		"tickets": {Name: "tickets", Billing: billing.Policy{Mode: billing.Units, Unit: time.Hour},
 			Due: map[astreinte.Channel]int{astreinte.ChannelEmail: 2}, Warranty: 7 * 24 * time.Hour}}}
-	svc := tickets.New(db, cal, tickets.Options{Lines: map[string]tickets.Policy{"support": {DueNormal: 3, Page: tickets.PageUrgent}},
+	svc := tickets.New(db, cal, tickets.Options{Lines: map[string]tickets.Policy{"support": {DueNormal: 3, Page: astreinte.PageUrgent}},
 		DefaultLine: "support", Now: clk.now, Customers: dir})
 	sink, addr := startSink(t)
 	d := &Desk{Store: db, Tickets: svc, Mail: &mailer.Config{Addr: addr, From: "Support <desk@astreinte.test>", TLS: mailer.TLSNone, Timeout: 5 * time.Second},
@@ -336,7 +336,7 @@ func TestReplyErrors(t *testing.T) {
 
 func TestSpaceTicketAcknowledged(t *testing.T) {
 	f := newFixture(t)
-	tk := astreinte.Ticket{Line: "support", Channel: SpaceChannel, CallerNumber: "client@sondages.test", CallerName: "Client",
+	tk := astreinte.Ticket{Line: "support", Channel: astreinte.ChannelSpace, CallerNumber: "client@sondages.test", CallerName: "Client",
 		Urgency: astreinte.NotUrgent, Customer: "C002"}
 	if err := f.svc.Create(context.Background(), &tk); err != nil {
 		t.Fatal(err)

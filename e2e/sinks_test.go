@@ -159,7 +159,11 @@ func (m *mailMsg) parse() error {
 		return fmt.Errorf("content-type: %w", err)
 	}
 	if !strings.HasPrefix(mt, "multipart/") {
-		b, err := decodePart(msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
+		body := io.Reader(msg.Body)
+		if strings.EqualFold(strings.TrimSpace(msg.Header.Get("Content-Transfer-Encoding")), "quoted-printable") {
+			body = quotedprintable.NewReader(body) // net/mail leaves a single part encoded
+		}
+		b, err := decodePart("", body)
 		m.text = string(b)
 		return err
 	}

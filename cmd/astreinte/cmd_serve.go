@@ -36,7 +36,7 @@ their recordings.`,
 			cfgPath := configFlag(fs)
 			allowGaps := fs.Bool("allow-gaps", false, "start although a contract promises on-call and closed hours have nobody on call")
 			return func(ctx context.Context, s stdio, _ []string) error {
-				return serve(ctx, *cfgPath, config.CheckOptions{AllowGaps: *allowGaps}, s.err)
+				return serve(ctx, *cfgPath, config.CheckOptions{AllowGaps: *allowGaps, Customers: customersOnContracts}, s.err)
 			}
 		},
 	}
@@ -199,8 +199,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	}
 	eng := newEngine(e, ch, log)
 	onCall.bind(eng)
+	newDeskMail(e, ch, log)
 	logChannels(log, e, eng, ch)
-	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), guard.handler)
+	// The customer space (/client/) beside the technicians' pages, behind
+	// the operations endpoints.
+	withOps := func(h http.Handler) http.Handler { return guard.handler(withSpace(e, h, log)) }
+	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), withOps)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,7 @@ func commands() []*command {
 		customersListCommand(), customersShowCommand(), customersAddCommand(), customersEditCommand(), customersRemoveCommand(), customersImportCommand(),
 		worklogAddCommand(), ticketConfirmCommand(), ticketWaiveCommand(),
 		quoteSetCommand(), quoteAcceptCommand(), quoteRefuseCommand(),
+		ticketAskConfirmationCommand(), appointmentsCommand(),
 		statementCommand(),
 		mailInCommand(),
 		storeCopyCommand(),

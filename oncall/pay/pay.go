@@ -8,6 +8,7 @@ package pay
 import (
 	"encoding/csv"
 	"fmt"
+	"github.com/astreinte/astreinte"
 	"io"
 	"slices"
 	"strconv"
@@ -26,13 +27,9 @@ type Rates struct {
 	Intervention int64 `yaml:"intervention"`
 }
 
-// Intervention is work done while on call: an acknowledged page or work
-// logged, and how long it took.
-type Intervention struct {
-	Person   string
-	At       time.Time
-	Duration time.Duration
-}
+// Intervention is work done while on call (defined in the root package,
+// which the store fills).
+type Intervention = astreinte.Intervention
 
 // Line is one person's month.
 type Line struct {
