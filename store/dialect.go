@@ -17,7 +17,8 @@ import (
 //   - INSERT OR IGNORE becomes INSERT … ON CONFLICT DO NOTHING;
 //   - LIKE becomes ILIKE (SQLite's LIKE ignores ASCII case), IFNULL
 //     COALESCE, two-argument MAX/MIN GREATEST/LEAST, == =, LIMIT -1
-//     LIMIT ALL, IS ? IS NOT DISTINCT FROM;
+//     LIMIT ALL (and LIMIT ? no limit when negative), IS ? IS NOT
+//     DISTINCT FROM;
 //   - in CREATE TABLE and ALTER TABLE … ADD COLUMN: INTEGER is BIGINT, an
 //     INTEGER PRIMARY KEY (SQLite's rowid alias) an identity column, REAL
 //     DOUBLE PRECISION, BLOB BYTEA, BOOLEAN BIGINT (0 or 1, as SQLite stores
@@ -276,6 +277,7 @@ func pgDML(s stmt) (stmt, error) {
 	out := make(stmt, 0, len(s)+4)
 	n := 0
 	ignore := false // INSERT OR IGNORE: add ON CONFLICT DO NOTHING
+	limitParam := -1 // the placeholder of LIMIT ?
 	for i := 0; i < len(s); i++ {
 		t := s[i]
 		u := t.upper()
@@ -297,6 +299,9 @@ func pgDML(s stmt) (stmt, error) {
 			}
 			n++
 			t = token{tokParam, "$" + strconv.Itoa(n)}
+			if i == limitParam {
+				t.text += ", -1), -1)"
+			}
 		case t.kind == tokPunct && t.text == "==":
 			t.text = "="
 		case u == "INSERT" && s.word(s.next(i+1), "OR"):
@@ -333,6 +338,13 @@ func pgDML(s stmt) (stmt, error) {
 			if s.punct(j, "-") && j+1 < len(s) && s[j+1].kind == tokNumber {
 				out = append(out, t, token{tokSpace, " "}, token{tokWord, "ALL"})
 				i = j + 1
+				continue
+			}
+			if j < len(s) && s[j].kind == tokParam {
+				// A negative limit is none, as in SQLite (LIMIT NULL).
+				out = append(out, t, token{tokWord, " NULLIF(GREATEST("})
+				limitParam = j
+				i = j - 1
 				continue
 			}
 		case u == "IS":
