@@ -276,7 +276,7 @@ func pgStatement(q string) (string, error) {
 func pgDML(s stmt) (stmt, error) {
 	out := make(stmt, 0, len(s)+4)
 	n := 0
-	ignore := false // INSERT OR IGNORE: add ON CONFLICT DO NOTHING
+	ignore := false  // INSERT OR IGNORE: add ON CONFLICT DO NOTHING
 	limitParam := -1 // the placeholder of LIMIT ?
 	for i := 0; i < len(s); i++ {
 		t := s[i]
