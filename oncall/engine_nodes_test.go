@@ -39,7 +39,7 @@ func startNode(t *testing.T, name, dsn string, n oncall.Notifier) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := tickets.New(db, cal, tickets.Options{Lines: map[string]tickets.Policy{"support": {Page: tickets.PageUrgent}}})
+	svc := tickets.New(db, cal, tickets.Options{Lines: map[string]tickets.Policy{"support": {Page: astreinte.PageUrgent}}})
 	nd := &node{name: name, db: db, svc: svc, done: make(chan struct{}), eng: &oncall.Engine{
 		Store: db, Schedule: twoTiers(t, cal), Tickets: svc, Notifiers: map[string]oncall.Notifier{"sip": n},
 		Now: time.Now, Backoff: time.Minute, Retries: 1, Poll: time.Minute,

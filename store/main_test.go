@@ -65,7 +65,9 @@ func runOnPostgres() int {
 	}
 	var args []string
 	for _, a := range os.Args[1:] {
-		if !strings.HasPrefix(a, "-test.testlogfile") {
+		// The parent's own outputs: the child would overwrite them.
+		if !strings.HasPrefix(a, "-test.testlogfile") && !strings.HasPrefix(a, "-test.coverprofile") &&
+			!strings.HasPrefix(a, "-test.cpuprofile") && !strings.HasPrefix(a, "-test.memprofile") {
 			args = append(args, a)
 		}
 	}
