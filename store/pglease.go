@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte"
 )
 
 // Several nodes on one PostgreSQL database each run a paging engine. A step
@@ -132,12 +132,12 @@ func (l *leases) close() error {
 // pgDueSends is DueSends on PostgreSQL: as on SQLite, and a send being
 // sent is due again as soon as nobody holds its lock (its node is gone),
 // its lease expired or not.
-func (db *DB) pgDueSends(ctx context.Context, now time.Time, limit int) ([]oncall.Send, error) {
+func (db *DB) pgDueSends(ctx context.Context, now time.Time, limit int) ([]astreinte.Send, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT `+sendColumns+` FROM sends s JOIN pages p ON p.id = s.page_id
 		WHERE (s.state IN (?, ?) AND s.next_try_at <= ? OR s.state = ? AND NOT `+heldBy+`)
 		AND (p.state = ? OR s.event != ?)
 		ORDER BY s.next_try_at, s.id LIMIT ?`,
-		oncall.SendPending, oncall.SendSending, ts(now), oncall.SendSending, oncall.PageActive, oncall.NoticePage, limit)
+		astreinte.SendPending, astreinte.SendSending, ts(now), astreinte.SendSending, astreinte.PageActive, astreinte.NoticePage, limit)
 	if err != nil {
 		return nil, fmt.Errorf("due sends: %w", err)
 	}
@@ -153,8 +153,8 @@ func (db *DB) pgClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (
 		res, err := db.db.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?, attempts = attempts + 1
 			WHERE id = ? AND (state IN (?, ?) AND next_try_at <= ? OR state = ? AND ? = 1)
 			AND (event != ? OR EXISTS (SELECT 1 FROM pages p WHERE p.id = sends.page_id AND p.state = ?))`,
-			oncall.SendSending, ts(leaseUntil), id, oncall.SendPending, oncall.SendSending, now, oncall.SendSending, newly,
-			oncall.NoticePage, oncall.PageActive)
+			astreinte.SendSending, ts(leaseUntil), id, astreinte.SendPending, astreinte.SendSending, now, astreinte.SendSending, newly,
+			astreinte.NoticePage, astreinte.PageActive)
 		if err != nil {
 			return false, err
 		}
@@ -173,7 +173,7 @@ func (db *DB) pgReclaimSending(ctx context.Context) (int, error) {
 	res, err := db.db.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?,
 		last_error = 'interrupted: the process delivering it stopped' WHERE state = ? AND id IN (
 			SELECT s.id FROM sends s WHERE s.state = ? AND NOT `+heldBy+`)`,
-		oncall.SendPending, ts(db.now()), oncall.SendSending, oncall.SendSending)
+		astreinte.SendPending, ts(db.now()), astreinte.SendSending, astreinte.SendSending)
 	if err != nil {
 		return 0, fmt.Errorf("reclaim sends: %w", err)
 	}
