@@ -26,7 +26,7 @@ type view struct {
 	Data  any
 }
 
-var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status", "customers", "customer", "statement"}
+var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status", "customers", "customer", "statement", "appointments"}
 
 var pageTmpls = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
@@ -219,6 +219,7 @@ type ticketData struct {
 	Customer                  ticketCustomer // customer, contract, unverified rule, time spent (customers.go)
 	Work                      *workView      // time spent form, confirmation, quote (worklog.go)
 	Reply                     *replyView     // the reply form (replies.go)
+	Asks                      *approvalsView // quote and confirmation asked of the customer, appointment (approvals.go)
 }
 
 // ticketByNumber loads the ticket named in the path, answering 404 itself.
@@ -256,6 +257,7 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 	d.Customer = s.ticketCustomer(r.Context(), t)
 	d.Work = s.workOf(r, t)
 	d.Reply = s.replyOf(r, t)
+	d.Asks = s.approvalsOf(r, t)
 	if v := s.view(t); v.Duration != "" {
 		d.Duration = v.Duration
 	}

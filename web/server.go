@@ -12,6 +12,8 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/accounts"
+	"github.com/astreinte/astreinte/appointments"
+	"github.com/astreinte/astreinte/approvals"
 	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
@@ -77,6 +79,11 @@ type Server struct {
 	Paging    PagingStatus      // their latest results (optional)
 	Customers *CustomerPages    // the customer pages and API (optional)
 	Replies   Replies           // replies to requesters by email (optional; replies.go)
+	// Approvals asks customers for quotes and confirmations (optional;
+	// approvals.go); Appointments lists and cancels the day's
+	// appointments (optional; appointments.go).
+	Approvals    *approvals.Service
+	Appointments *appointments.Service
 	// SecureCookies marks cookies Secure: set it when the pages are
 	// served over HTTPS (TLS here, or base_url https behind a proxy).
 	SecureCookies bool
@@ -128,8 +135,10 @@ func (s *Server) Handler() http.Handler {
 		s.routes(mux)
 		s.apiRoutes(mux)
 		s.customerRoutes(mux)
-		s.workRoutes(mux)  // worklog.go
-		s.replyRoutes(mux) // replies.go
+		s.workRoutes(mux)        // worklog.go
+		s.replyRoutes(mux)       // replies.go
+		s.approvalRoutes(mux)    // approvals.go
+		s.appointmentRoutes(mux) // appointments.go
 	}
 	return secureHeaders(mux)
 }

@@ -25,7 +25,8 @@ func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, lo
 	slices.Sort(names)
 	return &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location(),
 		Service: e.tickets, Accounts: accounts.New(e.db, e.now, log), Schedule: e.sched, Overrides: e.db,
-		SIP: srv, Channels: names, Paging: e.db, Customers: customerPages(e), Replies: e.desk, SecureCookies: secureCookies(e)}
+		SIP: srv, Channels: names, Paging: e.db, Customers: customerPages(e), Replies: e.desk, SecureCookies: secureCookies(e),
+		Approvals: e.approvals(log), Appointments: e.appointments(log)}
 }
 
 // secureCookies says whether the pages are reached over HTTPS (TLS here,

@@ -1,0 +1,4 @@
+package web
+
+// tr is a text in both languages.
+type tr struct{ FR, EN string }
