@@ -66,10 +66,39 @@ func covered(g Gap, gaps []Gap) bool {
 // Swap is a shift one technician offers and another takes: once taken
 // (and approved, when the rota requires it) it becomes a ShiftOverride.
 type Swap struct {
+	ID       int64
 	Offered  string // the technician giving the shift away
 	TakenBy  string // "" while nobody has taken it
 	From, To time.Time
 	Approved bool // by an admin, when approval is required
+	Note     string
+	// ApprovedBy is the admin who approved it; TakenAt and ApprovedAt
+	// when; OverrideID is the shift override that enacts it once done
+	// (0 before); CreatedAt when it was offered.
+	ApprovedBy                     string
+	TakenAt, ApprovedAt, CreatedAt time.Time
+	OverrideID                     int64
+}
+
+// SwapState is where a swap stands.
+type SwapState string
+
+// The states of a swap.
+const (
+	SwapOffered SwapState = "offered" // nobody has taken it
+	SwapTaken   SwapState = "taken"   // taken, waiting for an admin's approval
+	SwapDone    SwapState = "done"    // its override is saved
+)
+
+// State says where the swap stands.
+func (w Swap) State() SwapState {
+	switch {
+	case w.OverrideID != 0:
+		return SwapDone
+	case w.TakenBy != "":
+		return SwapTaken
+	}
+	return SwapOffered
 }
 
 // Override is the swap as the override that enacts it.
@@ -85,6 +114,9 @@ var (
 	ErrSwapSelf        = errors.New("a technician cannot take their own shift")
 	ErrUnknownPerson   = errors.New("unknown technician")
 	ErrSwapNotOnShifts = errors.New("the technician offering is not on call then")
+	// ErrSwapChanged: the swap was taken by someone else, or done,
+	// meanwhile.
+	ErrSwapChanged = errors.New("the swap was taken or done meanwhile")
 )
 
 // AcceptSwap checks a swap before it is saved: taken by someone else on
