@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/astreinte/astreinte/accounts"
+	"github.com/astreinte/astreinte/lang"
 )
 
 // Cookie names. The session cookie is HttpOnly and SameSite=Lax (a link
@@ -23,6 +24,7 @@ const (
 type who struct {
 	User accounts.User
 	Sess accounts.Session
+	L    lang.Tag // the language the user reads
 }
 
 func (w *who) Admin() bool { return w.User.Role == accounts.Admin }
@@ -74,7 +76,7 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, u *who)) ht
 				return
 			}
 		}
-		h(w, r, &who{User: user, Sess: sess})
+		h(w, r, &who{User: user, Sess: sess, L: s.readerLang(r, user)})
 	}
 }
 

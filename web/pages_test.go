@@ -21,6 +21,7 @@ import (
 	"github.com/astreinte/astreinte/accounts"
 	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/oncall/swaps"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
 )
@@ -38,6 +39,7 @@ type app struct {
 	loc  *time.Location
 	dir  string
 	tick map[string]astreinte.Ticket // by caller number
+	srv  *Server
 }
 
 func (a *app) clock() time.Time {
@@ -96,7 +98,9 @@ func newApp(t testing.TB, server ...func(*http.Server)) *app {
 		}
 	}
 	s := &Server{Tickets: a.svc, Key: testKey, Now: a.clock, Log: log, Location: paris, Service: a.svc,
-		Accounts: a.acc, Schedule: sched, Overrides: db, Channels: []string{"email", "sip"}, Paging: db}
+		Accounts: a.acc, Schedule: sched, Overrides: db, Channels: []string{"email", "sip"}, Paging: db,
+		Swaps: &swaps.Service{Schedule: sched, Store: db, Now: a.clock}, Pay: db}
+	a.srv = s
 	a.ts = httptest.NewUnstartedServer(s.Handler())
 	for _, f := range server {
 		f(a.ts.Config)

@@ -198,7 +198,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	eng := newEngine(e, ch, log)
 	onCall.bind(eng)
 	logChannels(log, e, eng, ch)
-	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), guard.handler)
+	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, eng, log), guard.handler)
 	if err != nil {
 		return nil, err
 	}
