@@ -82,7 +82,9 @@ func (s *Service) AckTarget() time.Duration { return s.ackTarget }
 
 // Overdue reports whether a promise made about t has been broken at now,
 // with the service's acknowledgement target.
-func (s *Service) Overdue(t astreinte.Ticket, now time.Time) bool { return OverdueAt(t, now, s.ackTarget) }
+func (s *Service) Overdue(t astreinte.Ticket, now time.Time) bool {
+	return OverdueAt(t, now, s.ackTarget)
+}
 
 // JSON is ToJSON with the service's acknowledgement target.
 func (s *Service) JSON(t astreinte.Ticket, evs []astreinte.Event, now time.Time) JSON {

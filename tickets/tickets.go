@@ -105,7 +105,7 @@ type Options struct {
 	// DefaultAckTarget.
 	AckTarget time.Duration
 	Now       func() time.Time // default time.Now
-	Log         *slog.Logger     // default slog.Default()
+	Log       *slog.Logger     // default slog.Default()
 	// Customers, when set, matches requests to customers and makes their
 	// contracts decide due times and paging (customers.go).
 	Customers Customers

@@ -229,7 +229,6 @@ func (s *Server) alreadyText(l lang.Tag, t astreinte.Ticket) string {
 	return msg
 }
 
-
 // ackMessage is a fixed message of the acknowledge page.
 type ackMessage struct {
 	text tr

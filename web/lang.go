@@ -39,7 +39,9 @@ func (s *Server) readerLang(r *http.Request, u accounts.User) lang.Tag {
 }
 
 // browserLang is the language of a reader who is not logged in.
-func browserLang(r *http.Request) lang.Tag { return lang.Negotiate("", r.Header.Get("Accept-Language")) }
+func browserLang(r *http.Request) lang.Tag {
+	return lang.Negotiate("", r.Header.Get("Accept-Language"))
+}
 
 var statusWords = map[astreinte.Status]tr{
 	astreinte.StatusNew:          {"nouveau", "new"},
