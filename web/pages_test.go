@@ -56,6 +56,13 @@ func (a *app) advance(d time.Duration) {
 
 func newApp(t testing.TB, server ...func(*http.Server)) *app {
 	t.Helper()
+	return newAppWith(t, nil, server...)
+}
+
+// newAppWith is newApp with the schedule's configuration and the server
+// changed first by cfg and srv (each may be nil).
+func newAppWith(t testing.TB, change func(*oncall.ScheduleConfig, *Server), server ...func(*http.Server)) *app {
+	t.Helper()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Fatal(err)
@@ -70,12 +77,16 @@ func newApp(t testing.TB, server ...func(*http.Server)) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sched, err := oncall.NewSchedule(oncall.ScheduleConfig{
+	sc := oncall.ScheduleConfig{
 		People: []oncall.Person{{ID: "alice", Name: "Alice"}, {ID: "bob", Name: "Bob"}},
 		Rotations: []oncall.RotationConfig{{Name: "nights", Participants: []string{"bob", "alice"}, Shift: "1w",
 			Start: "2026-11-30 09:00"}},
 		Escalation: oncall.PolicyConfig{Tiers: []oncall.TierConfig{{Rotation: "nights"}}},
-	}, cal)
+	}
+	if change != nil {
+		change(&sc, nil)
+	}
+	sched, err := oncall.NewSchedule(sc, cal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +110,10 @@ func newApp(t testing.TB, server ...func(*http.Server)) *app {
 	}
 	s := &Server{Tickets: a.svc, Key: testKey, Now: a.clock, Log: log, Location: paris, Service: a.svc,
 		Accounts: a.acc, Schedule: sched, Overrides: db, Channels: []string{"email", "sip"}, Paging: db,
-		Swaps: &swaps.Service{Schedule: sched, Store: db, Now: a.clock}, Pay: db}
+		Swaps: &swaps.Service{Schedule: sched, Store: db, RequireApproval: sched.SwapApproval(), Now: a.clock}, Pay: db}
+	if change != nil {
+		change(&sc, s)
+	}
 	a.srv = s
 	a.ts = httptest.NewUnstartedServer(s.Handler())
 	for _, f := range server {

@@ -39,7 +39,7 @@ func wireCaller(e *env, flow *voicemail.Handler) *onCallNow {
 }
 
 // onCallNow says whether someone is on call now in some tier and reachable
-// by a configured channel: what the engine would page.
+// by a configured channel (what the engine would page), and if not why.
 type onCallNow struct {
 	e   *env
 	eng atomic.Pointer[oncall.Engine]
@@ -49,10 +49,14 @@ var _ voicemail.OnCall = (*onCallNow)(nil)
 
 func (o *onCallNow) bind(eng *oncall.Engine) { o.eng.Store(eng) }
 
-// Reachable reports whether the engine would find someone to page at t.
-func (o *onCallNow) Reachable(ctx context.Context, t time.Time) bool {
+// WhyNobody says whether the engine would page someone about t at at,
+// and if not why, t's contract included (tickets.Service.ContractOnCall).
+func (o *onCallNow) WhyNobody(ctx context.Context, at time.Time, t astreinte.Ticket) oncall.Reason {
 	eng := o.eng.Load()
-	return eng != nil && eng.Reachable(ctx, t)
+	if eng == nil {
+		return oncall.ReasonNobodyOnRota
+	}
+	return eng.WhyNobody(ctx, at, o.e.tickets.ContractOnCall(t))
 }
 
 // lineCountry is the country a line reads its numbers in.
