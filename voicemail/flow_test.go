@@ -154,7 +154,9 @@ func (r reach) WhyNobody(context.Context, time.Time, astreinte.Ticket) oncall.Re
 // why is the engine's answer for any ticket.
 type why oncall.Reason
 
-func (w why) WhyNobody(context.Context, time.Time, astreinte.Ticket) oncall.Reason { return oncall.Reason(w) }
+func (w why) WhyNobody(context.Context, time.Time, astreinte.Ticket) oncall.Reason {
+	return oncall.Reason(w)
+}
 
 // runFlow runs the answered part of the flow for caller c in case cs.
 func runFlow(t *testing.T, cs astreinte.Case, from string, c fakeCall, tk *fakeTickets, reachable bool) *fakeMedia {

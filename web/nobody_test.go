@@ -14,7 +14,9 @@ import (
 
 type fixedReason oncall.Reason
 
-func (f fixedReason) WhyNobody(context.Context, time.Time, bool) oncall.Reason { return oncall.Reason(f) }
+func (f fixedReason) WhyNobody(context.Context, time.Time, bool) oncall.Reason {
+	return oncall.Reason(f)
+}
 
 // TestWhyNobodyOnThePage: the ticket page says the reason the caller heard
 // (their contract, nobody on the rota, no channel, channels failing) with
