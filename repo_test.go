@@ -39,3 +39,21 @@ func TestNoLargeExecutableTracked(t *testing.T) {
 		}
 	}
 }
+
+// Storage does not depend on the engines it stores for: the store reads
+// and writes the root package's types, and the paging engine (oncall),
+// the tickets service and the caller's flow depend on it, not the other
+// way round.
+func TestStoreDependsOnNoEngine(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./store").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, engine := range []string{"oncall", "tickets", "voicemail", "web", "sip"} {
+		for dep := range strings.SplitSeq(string(out), "\n") {
+			if dep == "github.com/astreinte/astreinte/"+engine || strings.HasPrefix(dep, "github.com/astreinte/astreinte/"+engine+"/") {
+				t.Errorf("store depends on %s", dep)
+			}
+		}
+	}
+}

@@ -175,6 +175,9 @@ type Channel string
 const (
 	ChannelPhone Channel = "phone"
 	ChannelEmail Channel = "email"
+	// ChannelSpace is a request opened by a signed-in contact in the
+	// customer space: the one verified channel.
+	ChannelSpace Channel = "space"
 )
 
 // UnverifiedRule is what the technician is told on an unverified ticket.
@@ -202,6 +205,10 @@ const (
 	EventQuote        EventKind = "quote"     // a quote set, accepted or refused
 	EventConfirmed    EventKind = "confirmed" // the customer confirmed work beyond the threshold
 	EventEmail        EventKind = "email"     // an email from the requester
+	EventReply        EventKind = "reply"     // a technician's reply to the requester, by email
+	EventMailSent     EventKind = "email_sent"
+	EventMailFailed   EventKind = "email_failed" // an email to the requester could not be delivered
+	EventAppointment  EventKind = "appointment"  // an appointment booked or cancelled
 )
 
 // Event is one entry on a ticket's timeline.
@@ -252,7 +259,9 @@ type TicketFilter struct {
 	Status  []Status // empty: any
 	Urgency Urgency  // empty: any
 	Search  string   // ticket number or caller number fragment
-	Limit   int      // 0: a sensible default
+	// From and To bound the creation time, [From, To); zero: unbounded.
+	From, To time.Time
+	Limit    int // 0: a sensible default; negative: no limit
 }
 
 // TicketService is what user interfaces (CLI, web) need of the ticket store.

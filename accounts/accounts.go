@@ -1,7 +1,9 @@
 // Package accounts holds who may use the web pages and the JSON API:
 // users (technicians and admins) with bcrypt-hashed passwords, login
 // sessions, API tokens stored hashed, and the rate limiting of failed
-// logins per account and per address.
+// logins per account and per address. These are web accounts; the SIP
+// accounts that may call in with digest authentication are configured
+// under security and checked by the SIP admission guard (sip.Guard).
 package accounts
 
 import (

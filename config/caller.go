@@ -8,14 +8,6 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// What a call that ends without a message becomes, out of hours, from a
-// number that can be called back (LineCaller.MissedCalls).
-const (
-	MissedTicket = "ticket" // a "missed call, no message" ticket
-	MissedPage   = "page"   // the same ticket, urgent: it pages
-	MissedIgnore = "ignore" // only the call log
-)
-
 // LineCaller holds a line's options for its callers: the country its
 // numbers are read in, and what a missed call becomes. Its fields sit in
 // the line's own YAML mapping.
@@ -24,7 +16,7 @@ type LineCaller struct {
 	// in (callers' IDs, numbers typed for a callback), e.g. FR.
 	Country string `yaml:"country"`
 	// MissedCalls: ticket (default), page or ignore.
-	MissedCalls string `yaml:"missed_calls"`
+	MissedCalls astreinte.MissedCallPolicy `yaml:"missed_calls"`
 	// DeskEmail, when set, is emailed every message and missed call left
 	// in opening hours (through paging.email.smtp), with the recording.
 	DeskEmail string `yaml:"desk_email"`
@@ -46,7 +38,7 @@ func (l *LineCaller) setDefaults() {
 	}
 	l.Country = strings.ToUpper(l.Country)
 	if l.MissedCalls == "" {
-		l.MissedCalls = MissedTicket
+		l.MissedCalls = astreinte.MissedTicket
 	}
 	if l.SensitiveNotice == nil {
 		on := true
@@ -63,9 +55,7 @@ func (l LineCaller) validate(path string, errs *astreinte.FieldErrors) {
 			errs.Add(path+".desk_email", "%q is not an email address", l.DeskEmail)
 		}
 	}
-	switch l.MissedCalls {
-	case MissedTicket, MissedPage, MissedIgnore:
-	default:
+	if !l.MissedCalls.Valid() {
 		errs.Add(path+".missed_calls", "%q: want ticket, page or ignore", l.MissedCalls)
 	}
 }

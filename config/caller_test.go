@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/astreinte/astreinte"
 )
 
 func TestLineCaller(t *testing.T) {
@@ -10,14 +12,14 @@ func TestLineCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := cfg.Lines[0]; l.Country != "BE" || l.MissedCalls != MissedPage || l.DeskEmail != "desk@example.com" || l.SaysSensitiveNotice() {
+	if l := cfg.Lines[0]; l.Country != "BE" || l.MissedCalls != astreinte.MissedPage || l.DeskEmail != "desk@example.com" || l.SaysSensitiveNotice() {
 		t.Errorf("line caller options %+v", l.LineCaller)
 	}
 	cfg, err = Parse([]byte("lines:\n  - name: support\n    numbers: [support]\n"), "default.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := cfg.Lines[0]; l.Country != "FR" || l.MissedCalls != MissedTicket || l.DeskEmail != "" || !l.SaysSensitiveNotice() {
+	if l := cfg.Lines[0]; l.Country != "FR" || l.MissedCalls != astreinte.MissedTicket || l.DeskEmail != "" || !l.SaysSensitiveNotice() {
 		t.Errorf("defaults %+v, want FR, ticket, no desk, the sensitive-requests notice", l.LineCaller)
 	}
 	_, err = Parse([]byte("lines:\n  - name: support\n    numbers: [support]\n    country: XX\n    missed_calls: sometimes\n    desk_email: not an email\n"), "bad.yaml")

@@ -30,16 +30,23 @@ type CheckOptions struct {
 	// AllowGaps accepts closed hours with nobody on call although a
 	// contract promises on-call: they are warnings, not errors.
 	AllowGaps bool
+	// Customers, when set, counts the customers of each contract in the
+	// database of the configuration checked (cfg.DataDir): a contract
+	// that promises on-call binds the night when the file defines it or
+	// when customers are on it (a built-in contract such as isp, which a
+	// file need not mention). A failure is a warning.
+	Customers func(cfg *Config) (map[string]int, error)
 }
 
 // Check parses a configuration as Parse does, then checks that the night
 // works as the configuration promises: every technician has a channel
 // that can deliver (a SIP URI, or a phone number with a SIP route: proxy
 // or trunk; an email address with an SMTP server), addresses are well
-// formed, the fallback can be emailed, and when a contract of the file
-// promises on-call, someone is on call at every closed minute from now to
-// GapHorizon (an error with the first gap, unless opt.AllowGaps; without
-// such a contract, gaps are warnings). It also warns of addresses given
+// formed, the fallback can be emailed, and when a contract promises
+// on-call (one of the file, or one opt.Customers says customers are on),
+// someone is on call at every closed minute from now to GapHorizon (an
+// error with the first gap, unless opt.AllowGaps; without such a
+// contract, gaps are warnings). It also warns of addresses given
 // for a channel that is not configured. serve refuses to start on any
 // error. cfg is nil when the file does not parse at all.
 func Check(b []byte, file string, now time.Time, opt CheckOptions) (*Config, *Report) {
@@ -97,7 +104,14 @@ func Check(b []byte, file string, now time.Time, opt CheckOptions) (*Config, *Re
 		add(&r.Errors, "paging.webhook.secret", "a webhook secret without a URL: set paging.webhook.url (http:// or https://), or remove the secret")
 	}
 	if len(r.Errors.List) == 0 {
-		r.gaps(cfg, now, opt, add)
+		var inUse map[string]int
+		if opt.Customers != nil {
+			var err error
+			if inUse, err = opt.Customers(cfg); err != nil {
+				add(&r.Warnings, "data_dir", "the customers' contracts were not checked: %v", err)
+			}
+		}
+		r.gaps(cfg, now, opt, inUse, add)
 	}
 	r.Errors.sort()
 	r.Warnings.sort()
@@ -121,26 +135,37 @@ func onRota(cfg *Config) map[string]bool {
 	return out
 }
 
-// promisesOnCall names the first contract written in the configuration
-// that promises on-call, and its path ("" when none does).
-func promisesOnCall(cfg *Config) (name, path string) {
+// promisesOnCall names the first contract that promises on-call, and its
+// path: one written in the configuration, else one in force (built in)
+// that inUse says customers are on, with how many ("" when none does).
+func promisesOnCall(cfg *Config, inUse map[string]int) (name, path string, customers int) {
 	names := make([]string, 0, len(cfg.Customers.Contracts))
 	for n, k := range cfg.Customers.Contracts {
 		if k.OnCall {
 			names = append(names, n)
 		}
 	}
+	if len(names) > 0 {
+		slices.Sort(names)
+		return names[0], "customers.contracts." + names[0] + ".on_call", inUse[names[0]]
+	}
+	ks, _ := cfg.Contracts()
+	for n, k := range ks {
+		if k.OnCall && inUse[n] > 0 {
+			names = append(names, n)
+		}
+	}
 	if len(names) == 0 {
-		return "", ""
+		return "", "", 0
 	}
 	slices.Sort(names)
-	return names[0], "customers.contracts." + names[0] + ".on_call"
+	return names[0], "customers", inUse[names[0]]
 }
 
 // gaps reports the closed hours ahead with nobody on the first tier: an
 // error with the first one when a contract promises on-call (unless
 // opt.AllowGaps), else warnings.
-func (r *Report) gaps(cfg *Config, now time.Time, opt CheckOptions, add func(*Problems, string, string, ...any)) {
+func (r *Report) gaps(cfg *Config, now time.Time, opt CheckOptions, inUse map[string]int, add func(*Problems, string, string, ...any)) {
 	cal, err := calendar.New(cfg.Calendar)
 	if err != nil {
 		return
@@ -166,9 +191,13 @@ func (r *Report) gaps(cfg *Config, now time.Time, opt CheckOptions, add func(*Pr
 		return g.From.In(loc).Format("Mon 2006-01-02 15:04") + " – " + g.To.In(loc).Format("Mon 2006-01-02 15:04 MST")
 	}
 	weeks := int(GapHorizon / (7 * 24 * time.Hour))
-	if name, cpath := promisesOnCall(cfg); name != "" && !opt.AllowGaps && !cfg.Customers.AllowGaps {
-		add(&r.Errors, cpath, "contract %q promises on-call, but nobody is on call %s (the first of %d stretch(es) of closed hours with nobody in the next %d weeks, %s in all): add people or rotations to oncall.escalation.tiers so that every closed hour has someone, or accept the gaps with --allow-gaps or customers.allow_gaps: true",
-			name, span(gaps[0]), len(gaps), weeks, fmtHours(total))
+	if name, cpath, n := promisesOnCall(cfg, inUse); name != "" && !opt.AllowGaps && !cfg.Customers.AllowGaps {
+		who := ""
+		if n > 0 {
+			who = fmt.Sprintf(" to %d customer(s) in the database", n)
+		}
+		add(&r.Errors, cpath, "contract %q promises on-call%s, but nobody is on call %s (the first of %d stretch(es) of closed hours with nobody in the next %d weeks, %s in all): add people or rotations to oncall.escalation.tiers so that every closed hour has someone, or accept the gaps with --allow-gaps or customers.allow_gaps: true",
+			name, who, span(gaps[0]), len(gaps), weeks, fmtHours(total))
 		return
 	}
 	add(&r.Warnings, path, "nobody on call for %d stretch(es) of closed hours in the next %d weeks (%s in all; shift overrides in the database not counted)",

@@ -9,8 +9,8 @@ import (
 
 var checkNow = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
-// The configuration of issue 15: config check said OK to all of it, and
-// a type error hid the rest.
+// A configuration that config check once said OK to, where a type error
+// hid the rest.
 func TestCheckReportsEveryProblemAtOnce(t *testing.T) {
 	yaml := `lines:
   - name: support

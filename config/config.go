@@ -49,6 +49,8 @@ type Config struct {
 	Security Security              `yaml:"security"` // who may call in, limits: see security.go
 
 	Customers Customers `yaml:"customers"` // contracts and customer matching (contracts.go)
+	Mail      Mail      `yaml:"mail"`      // the desk's email with requesters (mail.go)
+	Space     Space     `yaml:"space"`     // the customer space and appointments (space.go)
 
 	// Source is the file the configuration came from ("" for the default).
 	Source string `yaml:"-"`
@@ -104,27 +106,20 @@ const (
 	OpenRedirect  = "redirect"  // 302 to the support desk
 )
 
-// Which tickets start a page.
-const (
-	PageUrgent     = "urgent"       // only tickets the caller said were urgent
-	PageOutOfHours = "out_of_hours" // every ticket left while closed
-	PageNever      = "never"
-)
-
 // Line is one support line: the numbers it answers and how.
 type Line struct {
-	Name           string        `yaml:"name"`
-	Numbers        []string      `yaml:"numbers"`
-	Language       string        `yaml:"language"`
-	PromptsDir     string        `yaml:"prompts_dir"`
-	AnswerAfter    time.Duration `yaml:"answer_after"`
-	OpenAction     string        `yaml:"open_action"`
-	RedirectTo     string        `yaml:"redirect_to"`
-	Page           string        `yaml:"page"`
-	UrgencyTimeout time.Duration `yaml:"urgency_timeout"`
-	Record         Record        `yaml:"record"`
-	Due            Due           `yaml:"due"`
-	SRTP           string        `yaml:"srtp"` // "" or "offered": SRTP when the caller offers it; "required" (config/srtp.go)
+	Name           string               `yaml:"name"`
+	Numbers        []string             `yaml:"numbers"`
+	Language       string               `yaml:"language"`
+	PromptsDir     string               `yaml:"prompts_dir"`
+	AnswerAfter    time.Duration        `yaml:"answer_after"`
+	OpenAction     string               `yaml:"open_action"`
+	RedirectTo     string               `yaml:"redirect_to"`
+	Page           astreinte.PagePolicy `yaml:"page"`
+	UrgencyTimeout time.Duration        `yaml:"urgency_timeout"`
+	Record         Record               `yaml:"record"`
+	Due            Due                  `yaml:"due"`
+	SRTP           string               `yaml:"srtp"` // "" or "offered": SRTP when the caller offers it; "required" (config/srtp.go)
 
 	LineCaller `yaml:",inline"` // country, missed_calls (caller.go)
 }
@@ -386,7 +381,22 @@ func plainYAML(m string) string {
 	return fmt.Sprintf("%q: want %s", sm[1], want)
 }
 
+// applyDefaults gives every unset key its default, section by section.
 func (c *Config) applyDefaults() {
+	c.serviceDefaults()
+	if len(c.Lines) == 0 {
+		c.Lines = []Line{{Name: "support", Numbers: []string{"support"}}}
+	}
+	for i := range c.Lines {
+		c.Lines[i].setDefaults()
+	}
+	c.pagingDefaults()
+	c.trunkDefaults()
+	c.mailDefaults()
+}
+
+// serviceDefaults: the data directory, the log, the SIP and web listeners.
+func (c *Config) serviceDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = "./data"
 	}
@@ -421,40 +431,44 @@ func (c *Config) applyDefaults() {
 	if c.HTTP.Listen == "" {
 		c.HTTP.Listen = "0.0.0.0:8080"
 	}
-	if len(c.Lines) == 0 {
-		c.Lines = []Line{{Name: "support", Numbers: []string{"support"}}}
+}
+
+// setDefaults gives a line its defaults: French, voicemail in opening
+// hours, pages for urgent tickets, the recording limits.
+func (l *Line) setDefaults() {
+	if l.Language == "" {
+		l.Language = "fr"
 	}
-	for i := range c.Lines {
-		l := &c.Lines[i]
-		if l.Language == "" {
-			l.Language = "fr"
-		}
-		if l.OpenAction == "" {
-			l.OpenAction = OpenVoicemail
-		}
-		if l.Page == "" {
-			l.Page = PageUrgent
-		}
-		if l.UrgencyTimeout == 0 {
-			l.UrgencyTimeout = 6 * time.Second
-		}
-		if l.Record.MaxLength == 0 {
-			l.Record.MaxLength = 3 * time.Minute
-		}
-		if l.Record.Silence == 0 {
-			l.Record.Silence = 5 * time.Second
-		}
-		if l.Record.MinLength == 0 {
-			l.Record.MinLength = 2 * time.Second
-		}
-		if l.Record.SilenceThreshold == 0 {
-			l.Record.SilenceThreshold = vad.DefaultThreshold
-		}
-		if l.Due.Normal == 0 {
-			l.Due.Normal = 3
-		}
-		l.LineCaller.setDefaults()
+	if l.OpenAction == "" {
+		l.OpenAction = OpenVoicemail
 	}
+	if l.Page == "" {
+		l.Page = astreinte.PageUrgent
+	}
+	if l.UrgencyTimeout == 0 {
+		l.UrgencyTimeout = 6 * time.Second
+	}
+	if l.Record.MaxLength == 0 {
+		l.Record.MaxLength = 3 * time.Minute
+	}
+	if l.Record.Silence == 0 {
+		l.Record.Silence = 5 * time.Second
+	}
+	if l.Record.MinLength == 0 {
+		l.Record.MinLength = 2 * time.Second
+	}
+	if l.Record.SilenceThreshold == 0 {
+		l.Record.SilenceThreshold = vad.DefaultThreshold
+	}
+	if l.Due.Normal == 0 {
+		l.Due.Normal = 3
+	}
+	l.LineCaller.setDefaults()
+}
+
+// pagingDefaults: the pages' public address (http.base_url, or its former
+// key paging.base_url), retries and channel defaults.
+func (c *Config) pagingDefaults() {
 	p := &c.Paging
 	switch {
 	case c.HTTP.BaseURL == "" && p.BaseURL != "":
@@ -488,7 +502,6 @@ func (c *Config) applyDefaults() {
 	if p.Webhook.Timeout == 0 {
 		p.Webhook.Timeout = 10 * time.Second
 	}
-	c.trunkDefaults()
 }
 
 // LoadCAFile reads a PEM bundle of trusted certificates.
@@ -527,8 +540,32 @@ func defaultBaseURL(listen string) string {
 // SIPEnabled reports whether SIP call-outs page technicians (default yes).
 func (p Paging) SIPEnabled() bool { return p.SIP.Enabled == nil || *p.SIP.Enabled }
 
+// validate checks every section; each problem is one field error.
 func (c *Config) validate() astreinte.FieldErrors {
 	var errs astreinte.FieldErrors
+	c.validateService(&errs)
+	c.validateLines(&errs)
+	c.validatePaging(&errs)
+	c.validateTrunks(&errs)
+	c.validateMail(&errs)
+	c.validateSpace(&errs)
+	errs = append(errs, c.validateCustomers()...)
+	cal, err := calendar.New(c.Calendar)
+	if err != nil {
+		errs = appendFieldErrors(errs, err)
+		// The rota is still checked, against the default hours.
+		if cal, err = calendar.New(calendar.Config{}); err != nil {
+			return errs
+		}
+	}
+	if _, err := oncall.NewSchedule(c.OnCall, cal); err != nil {
+		errs = appendFieldErrors(errs, err)
+	}
+	return errs
+}
+
+// validateService checks the log, the SIP and web listeners.
+func (c *Config) validateService(errs *astreinte.FieldErrors) {
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -561,6 +598,11 @@ func (c *Config) validate() astreinte.FieldErrors {
 			errs.Add("http.listen", "%v", err)
 		}
 	}
+}
+
+// validateLines checks that line names and numbers are unique, then each
+// line.
+func (c *Config) validateLines(errs *astreinte.FieldErrors) {
 	seen := map[string]string{}
 	names := map[string]bool{}
 	for i, l := range c.Lines {
@@ -580,43 +622,50 @@ func (c *Config) validate() astreinte.FieldErrors {
 			}
 			seen[n] = l.Name
 		}
-		l.validateSRTP(p, &errs)
-		if l.Language != "fr" && l.Language != "en" {
-			errs.Add(p+".language", "%q: want fr or en", l.Language)
-		}
-		if l.PromptsDir != "" {
-			if st, err := os.Stat(l.PromptsDir); err != nil || !st.IsDir() {
-				errs.Add(p+".prompts_dir", "%q is not a readable directory", l.PromptsDir)
-			}
-		}
-		switch l.OpenAction {
-		case OpenVoicemail:
-		case OpenRedirect:
-			if !strings.HasPrefix(l.RedirectTo, "sip:") && !strings.HasPrefix(l.RedirectTo, "sips:") && !strings.HasPrefix(l.RedirectTo, "tel:") {
-				errs.Add(p+".redirect_to", "open_action redirect needs a SIP URI here, e.g. sip:desk@pbx.example.com")
-			}
-		default:
-			errs.Add(p+".open_action", "%q: want voicemail or redirect", l.OpenAction)
-		}
-		switch l.Page {
-		case PageUrgent, PageOutOfHours, PageNever:
-		default:
-			errs.Add(p+".page", "%q: want urgent, out_of_hours or never", l.Page)
-		}
-		if l.Record.MaxLength < 10*time.Second || l.Record.MaxLength > time.Hour {
-			errs.Add(p+".record.max_length", "%s: want between 10s and 1h", l.Record.MaxLength)
-		}
-		if l.Record.Silence < time.Second {
-			errs.Add(p+".record.silence", "%s: want at least 1s", l.Record.Silence)
-		}
-		if l.Record.SilenceThreshold >= 0 || l.Record.SilenceThreshold < -90 {
-			errs.Add(p+".record.silence_threshold_dbfs", "%v: want a level in dBFS between -90 and 0, e.g. -50", l.Record.SilenceThreshold)
-		}
-		if l.Due.Urgent < 0 || l.Due.Normal < 0 {
-			errs.Add(p+".due", "business days cannot be negative")
-		}
-		l.LineCaller.validate(p, &errs)
+		l.validate(p, errs)
 	}
+}
+
+// validate checks one line, at path p (lines[i]).
+func (l Line) validate(p string, errs *astreinte.FieldErrors) {
+	l.validateSRTP(p, errs)
+	if l.Language != "fr" && l.Language != "en" {
+		errs.Add(p+".language", "%q: want fr or en", l.Language)
+	}
+	if l.PromptsDir != "" {
+		if st, err := os.Stat(l.PromptsDir); err != nil || !st.IsDir() {
+			errs.Add(p+".prompts_dir", "%q is not a readable directory", l.PromptsDir)
+		}
+	}
+	switch l.OpenAction {
+	case OpenVoicemail:
+	case OpenRedirect:
+		if !strings.HasPrefix(l.RedirectTo, "sip:") && !strings.HasPrefix(l.RedirectTo, "sips:") && !strings.HasPrefix(l.RedirectTo, "tel:") {
+			errs.Add(p+".redirect_to", "open_action redirect needs a SIP URI here, e.g. sip:desk@pbx.example.com")
+		}
+	default:
+		errs.Add(p+".open_action", "%q: want voicemail or redirect", l.OpenAction)
+	}
+	if !l.Page.Valid() {
+		errs.Add(p+".page", "%q: want urgent, out_of_hours or never", l.Page)
+	}
+	if l.Record.MaxLength < 10*time.Second || l.Record.MaxLength > time.Hour {
+		errs.Add(p+".record.max_length", "%s: want between 10s and 1h", l.Record.MaxLength)
+	}
+	if l.Record.Silence < time.Second {
+		errs.Add(p+".record.silence", "%s: want at least 1s", l.Record.Silence)
+	}
+	if l.Record.SilenceThreshold >= 0 || l.Record.SilenceThreshold < -90 {
+		errs.Add(p+".record.silence_threshold_dbfs", "%v: want a level in dBFS between -90 and 0, e.g. -50", l.Record.SilenceThreshold)
+	}
+	if l.Due.Urgent < 0 || l.Due.Normal < 0 {
+		errs.Add(p+".due", "business days cannot be negative")
+	}
+	l.LineCaller.validate(p, errs)
+}
+
+// validatePaging checks the email server, the webhook and clock.now.
+func (c *Config) validatePaging(errs *astreinte.FieldErrors) {
 	if c.Paging.Email.SMTP != "" {
 		if _, _, err := splitHostPort(c.Paging.Email.SMTP); err != nil {
 			errs.Add("paging.email.smtp", "%v", err)
@@ -643,20 +692,6 @@ func (c *Config) validate() astreinte.FieldErrors {
 			errs.Add("clock.now", "%q: want RFC 3339, e.g. 2026-11-24T03:00:00+01:00", c.Clock.Now)
 		}
 	}
-	c.validateTrunks(&errs)
-	errs = append(errs, c.validateCustomers()...)
-	cal, err := calendar.New(c.Calendar)
-	if err != nil {
-		errs = appendFieldErrors(errs, err)
-		// The rota is still checked, against the default hours.
-		if cal, err = calendar.New(calendar.Config{}); err != nil {
-			return errs
-		}
-	}
-	if _, err := oncall.NewSchedule(c.OnCall, cal); err != nil {
-		errs = appendFieldErrors(errs, err)
-	}
-	return errs
 }
 
 func appendFieldErrors(errs astreinte.FieldErrors, err error) astreinte.FieldErrors {

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// The caller's side of issue 15: nothing said is lost, prompts are short
+// The caller's side: nothing said is lost, prompts are short
 // and skippable, missed calls and hidden numbers leave something to call
 // back, and the caller is promised only what will happen.
 

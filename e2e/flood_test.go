@@ -137,7 +137,7 @@ func cpuTicks(t testing.TB, pid int) int64 {
 
 const clockTicks = 100 // getconf CLK_TCK on Linux
 
-// TestFloodLegitimateCallAnswered_Baresip is the target of issue 13: during
+// TestFloodLegitimateCallAnswered_Baresip is what the admission guard is for: during
 // a flood of 1,000 INVITE/s from a stranger (127.0.0.2) and 300/s from a
 // trusted PBX (127.0.0.3), a legitimate caller on 127.0.0.1 (baresip) is
 // answered within 1 s, hears the greeting, and its message becomes a

@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/mail"
@@ -158,7 +159,11 @@ func (m *mailMsg) parse() error {
 		return fmt.Errorf("content-type: %w", err)
 	}
 	if !strings.HasPrefix(mt, "multipart/") {
-		b, err := decodePart(msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
+		body := io.Reader(msg.Body)
+		if strings.EqualFold(strings.TrimSpace(msg.Header.Get("Content-Transfer-Encoding")), "quoted-printable") {
+			body = quotedprintable.NewReader(body) // net/mail leaves a single part encoded
+		}
+		b, err := decodePart("", body)
 		m.text = string(b)
 		return err
 	}
@@ -199,8 +204,9 @@ func decodePart(cte string, r io.Reader) ([]byte, error) {
 	case "base64":
 		return io.ReadAll(base64.NewDecoder(base64.StdEncoding, r))
 	case "quoted-printable":
-		// multipart.Reader already decodes quoted-printable parts.
-		return io.ReadAll(r)
+		// A whole message's body (multipart.Reader decodes the parts
+		// itself and drops their header).
+		return io.ReadAll(quotedprintable.NewReader(r))
 	default:
 		return io.ReadAll(r)
 	}

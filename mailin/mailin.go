@@ -1,7 +1,10 @@
-// Package mailin reads one email (RFC 5322, with MIME parts and RFC 2047
-// encoded words) as a mail server's pipe hands it over, and finds what the
-// support desk needs: the sender, the subject, the text, and the ticket
-// number named in the subject ("Re: [2026-000123] …").
+// Package mailin receives email for the support desk: it reads one message
+// (RFC 5322, with MIME parts and RFC 2047 encoded words) as a mail
+// server's pipe or the inbound SMTP listener (server.go) hands it over, and
+// finds what the desk needs: the sender, the subject, the text, the
+// threading headers, the ticket number named in the subject
+// ("Re: [2026-000123] …"), the reader's language and whether a program
+// rather than a person sent it (RFC 3834).
 package mailin
 
 import (
@@ -31,13 +34,43 @@ type Message struct {
 	Name      string // the sender's display name
 	Subject   string
 	Text      string // the text/plain part (or the HTML part without tags)
-	MessageID string
+	MessageID string // without angle brackets
+	// InReplyTo and References are the Message-IDs the message answers
+	// and its thread, without angle brackets, oldest first.
+	InReplyTo  []string
+	References []string
 	// Ref is the ticket number the subject names ("2026-000123"), or "".
 	Ref string
+	// Language is the Content-Language header, AcceptLanguage the
+	// Accept-Language header some clients send: the reader's language.
+	Language       string
+	AcceptLanguage string
+	// Auto says why a program, not a person, sent the message (an
+	// auto-reply, a bounce, a list, bulk mail), or "" for a person: such
+	// mail is never answered (RFC 3834).
+	Auto string
 }
 
+// Thread is every Message-ID the message names: References, then
+// In-Reply-To, newest last.
+func (m Message) Thread() []string {
+	out := make([]string, 0, len(m.References)+len(m.InReplyTo))
+	seen := map[string]bool{}
+	for _, id := range append(append([]string{}, m.References...), m.InReplyTo...) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// ErrUnreadable is wrapped by every error that says the message itself is
+// bad (not RFC 5322, no sender): it must bounce, not be tried again.
+var ErrUnreadable = errors.New("unreadable message")
+
 // ErrNoSender is returned for a message without a usable From.
-var ErrNoSender = errors.New("no sender address")
+var ErrNoSender = fmt.Errorf("%w: no sender address", ErrUnreadable)
 
 var refRe = regexp.MustCompile(`\[#?(\d{4}-\d{1,9})\]`)
 
@@ -48,7 +81,7 @@ func Parse(r io.Reader) (Message, error) {
 	var m Message
 	msg, err := mail.ReadMessage(io.LimitReader(r, MaxSize))
 	if err != nil {
-		return m, fmt.Errorf("read message: %w", err)
+		return m, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	ap := mail.AddressParser{WordDecoder: decoder}
 	from := msg.Header.Get("From")
@@ -63,6 +96,11 @@ func Parse(r io.Reader) (Message, error) {
 		m.Subject = strings.TrimSpace(msg.Header.Get("Subject"))
 	}
 	m.MessageID = strings.Trim(msg.Header.Get("Message-Id"), "<> ")
+	m.InReplyTo = msgIDs(msg.Header.Get("In-Reply-To"))
+	m.References = msgIDs(strings.Join(msg.Header["References"], " "))
+	m.Language = strings.TrimSpace(msg.Header.Get("Content-Language"))
+	m.AcceptLanguage = strings.TrimSpace(msg.Header.Get("Accept-Language"))
+	m.Auto = automatic(msg.Header, m.From)
 	if sm := refRe.FindStringSubmatch(m.Subject); sm != nil {
 		m.Ref = sm[1]
 	}
@@ -102,7 +140,7 @@ func body(h header, r io.Reader, depth int) (text, html string, err error) {
 				if text != "" || html != "" {
 					break
 				}
-				return "", "", fmt.Errorf("read MIME part: %w", err)
+				return "", "", fmt.Errorf("%w: MIME part: %w", ErrUnreadable, err)
 			}
 			t, hm, err := body(p.Header, p, depth+1)
 			if err != nil {
@@ -132,7 +170,7 @@ func body(h header, r io.Reader, depth int) (text, html string, err error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(dec, MaxSize))
 	if err != nil {
-		return "", "", fmt.Errorf("decode %s part: %w", mt, err)
+		return "", "", fmt.Errorf("%w: decode %s part: %w", ErrUnreadable, mt, err)
 	}
 	s := toUTF8(b, params["charset"])
 	if mt == "text/html" {

@@ -73,7 +73,7 @@ func newWorld(t *testing.T, dir string, rec *recorder, opts ...func(*oncall.Engi
 	sched := twoTiers(t, cal)
 	db.Now = time.Now
 	rec.start = time.Now()
-	svc := tickets.New(db, cal, tickets.Options{Lines: map[string]tickets.Policy{"support": {Page: tickets.PageUrgent}}})
+	svc := tickets.New(db, cal, tickets.Options{Lines: map[string]tickets.Policy{"support": {Page: astreinte.PageUrgent}}})
 	w := &world{db: db, svc: svc, rec: rec, done: make(chan struct{}), eng: &oncall.Engine{
 		Store: db, Schedule: sched, Tickets: svc, Notifiers: map[string]oncall.Notifier{"sip": rec},
 		Now: time.Now, Backoff: time.Minute, Retries: 1, Poll: time.Minute, Log: slog.New(slog.DiscardHandler),

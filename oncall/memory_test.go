@@ -85,7 +85,7 @@ func TestFullDiskPagesFromMemory(t *testing.T) {
 				cal, _ := calendar.New(calendar.Config{})
 				sched := twoTiers(t, cal)
 				log := &chainLog{start: time.Now(), active: map[string]int{}}
-				svc := tickets.New(disk, cal, tickets.Options{Lines: map[string]tickets.Policy{"support": {Page: tickets.PageUrgent}},
+				svc := tickets.New(disk, cal, tickets.Options{Lines: map[string]tickets.Policy{"support": {Page: astreinte.PageUrgent}},
 					Log: slog.New(slog.DiscardHandler)})
 				eng := &oncall.Engine{Store: db, Schedule: sched, Tickets: svc, Now: time.Now, Retries: 1, Poll: time.Minute,
 					Location: paris, Log: slog.New(slog.DiscardHandler),

@@ -1,103 +1,36 @@
 package oncall
 
-import "time"
+import "github.com/astreinte/astreinte"
 
-// ShiftOverride replaces one technician by another for a period, in every
-// rotation where the replaced technician would be on call. An empty By means
-// the replaced technician is simply off (which may leave a gap).
-type ShiftOverride struct {
-	ID       int64
-	Replaced string // technician id
-	By       string // technician id, or "" for nobody
-	From     time.Time
-	To       time.Time
-	Note     string
-	SetBy    string
-	SetAt    time.Time
-}
-
-// PageState is the state of one ticket's escalation.
-type PageState string
-
-// Page states.
-const (
-	PageActive    PageState = "active"
-	PageAcked     PageState = "acked"
-	PageExhausted PageState = "exhausted" // every tier, every round, nobody acknowledged
-	PageCancelled PageState = "cancelled" // ticket resolved before anyone acknowledged
+// The engine's stored state is defined in the root package (page.go), so
+// that the store does not import the engine; these names are the same
+// types, kept for the engine's readers.
+type (
+	ShiftOverride = astreinte.ShiftOverride
+	PageState     = astreinte.PageState
+	Page          = astreinte.Page
+	SendState     = astreinte.SendState
+	Send          = astreinte.Send
+	Paged         = astreinte.Paged
 )
 
-// Page is the escalation of one ticket: which step fires next and when.
-// Step counts tiers across rounds: step = round*len(tiers) + tier.
-type Page struct {
-	ID        int64
-	TicketID  int64
-	Policy    string
-	State     PageState
-	Step      int       // the next step to fire
-	NextAt    time.Time // when it fires
-	CreatedAt time.Time
-	AckedBy   string
-	AckedVia  string
-	AckedAt   time.Time
-}
-
-// SendState is the state of one notification in the outbox.
-type SendState string
-
-// Send states.
+// Page and send states, notices and markers (see the root package).
 const (
-	SendPending SendState = "pending"
-	SendSending SendState = "sending" // claimed by a worker, lease until NextTryAt
-	SendDone    SendState = "done"
-	SendFailed  SendState = "failed" // retries used up
+	PageActive    = astreinte.PageActive
+	PageAcked     = astreinte.PageAcked
+	PageExhausted = astreinte.PageExhausted
+	PageCancelled = astreinte.PageCancelled
+
+	SendPending = astreinte.SendPending
+	SendSending = astreinte.SendSending
+	SendDone    = astreinte.SendDone
+	SendFailed  = astreinte.SendFailed
+
+	NoticePage         = astreinte.NoticePage
+	NoticeExhausted    = astreinte.NoticeExhausted
+	NoticeAcknowledged = astreinte.NoticeAcknowledged
+	NoticeTaken        = astreinte.NoticeTaken
+
+	StepTaken      = astreinte.StepTaken
+	FallbackPrefix = astreinte.FallbackPrefix
 )
-
-// Send is one notification of one person on one channel for one escalation
-// step: the outbox row. (page, step, channel, person) is unique, so a step
-// replayed after a restart never sends twice.
-type Send struct {
-	ID        int64
-	PageID    int64
-	TicketID  int64
-	Step      int
-	Channel   string // sip, email, webhook, message
-	Person    string // technician id ("" for a policy-wide webhook)
-	State     SendState
-	Attempts  int
-	NextTryAt time.Time
-	LastError string
-	CreatedAt time.Time
-	// Event is what the send announces: NoticePage (the zero value is
-	// taken as NoticePage), NoticeExhausted or NoticeAcknowledged.
-	Event string
-}
-
-// What a send (and its notice) announces; the webhook sends it as "event".
-const (
-	NoticePage         = "page"                 // a step of the escalation pages someone
-	NoticeExhausted    = "escalation.exhausted" // nobody acknowledged: the fallback is paged
-	NoticeAcknowledged = "ticket.acknowledged"  // someone took the ticket
-	// NoticeTaken tells a person already paged for the ticket that
-	// someone else took it, on the channel they were paged by.
-	NoticeTaken = "ticket.taken"
-)
-
-// StepTaken is the Step of the sends announcing NoticeTaken: one per
-// person and channel and page.
-const StepTaken = -2
-
-// Paged is a person paged for a page that someone else acknowledged: who
-// to tell that the ticket is taken, and on which channel they were paged.
-type Paged struct {
-	PageID   int64
-	TicketID int64
-	Person   string
-	Channel  string
-	AckedBy  string
-	AckedAt  time.Time
-}
-
-// FallbackPrefix starts the Person of a fallback send: "fallback:" and the
-// address paged (Engine.Fallback), which is nobody in the schedule.
-const FallbackPrefix = "fallback:"

@@ -511,19 +511,20 @@ func (s *Server) strangerDropped(req *sip.Request) bool {
 	return true
 }
 
-// noRTPPort answers an INVITE when the RTP port range is exhausted: 503
-// with Retry-After, counted, logged through the throttle.
+// noRTPPort answers an INVITE when the RTP port range is exhausted: 503,
+// with the guard's Retry-After (security.limits.retry_after; none without
+// a guard), counted, logged through the throttle.
 func (s *Server) noRTPPort(sess *sipgo.DialogServerSession, req *sip.Request, err error) {
 	s.rejected.Add(1)
-	retry := 30
 	log := s.log
+	var hdrs []sip.Header
 	if g := s.cfg.Guard; g != nil {
 		g.count(RefusedRTPPorts, addrOf(req.Source()))
-		retry = int(g.cfg.RetryAfter / time.Second)
+		hdrs = append(hdrs, sip.NewHeader("Retry-After", strconv.Itoa(int(g.cfg.RetryAfter/time.Second))))
 		log = g.log
 	}
 	log.Error("no RTP port for the call", "src", addrOf(req.Source()), "reason", RefusedRTPPorts, "error", err)
-	_ = sess.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil, sip.NewHeader("Retry-After", strconv.Itoa(retry)))
+	_ = sess.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil, hdrs...)
 	sess.Close()
 }
 

@@ -272,3 +272,22 @@ func isConstraint(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
 }
+
+// ContractsInUse counts the customers on each contract.
+func (db *DB) ContractsInUse(ctx context.Context) (map[string]int, error) {
+	rows, err := db.rdb.QueryContext(ctx, `SELECT contract, COUNT(*) FROM customers GROUP BY contract`)
+	if err != nil {
+		return nil, fmt.Errorf("contracts in use: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, fmt.Errorf("contracts in use: %w", err)
+		}
+		out[name] = n
+	}
+	return out, rows.Err()
+}

@@ -9,13 +9,12 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/calendar"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 // AddShiftOverride stores a shift override and returns its ID (o.ID is
 // ignored). A zero SetAt is the store's clock. Replaced must be set and To
 // must be after From.
-func (db *DB) AddShiftOverride(ctx context.Context, o oncall.ShiftOverride) (int64, error) {
+func (db *DB) AddShiftOverride(ctx context.Context, o astreinte.ShiftOverride) (int64, error) {
 	if o.Replaced == "" {
 		return 0, errors.New("add shift override: no technician to replace")
 	}
@@ -46,7 +45,7 @@ func (db *DB) AddShiftOverride(ctx context.Context, o oncall.ShiftOverride) (int
 
 // ShiftOverrides returns the shift overrides that overlap [from, to), by
 // start time. A zero from or to leaves that side unbounded.
-func (db *DB) ShiftOverrides(ctx context.Context, from, to time.Time) ([]oncall.ShiftOverride, error) {
+func (db *DB) ShiftOverrides(ctx context.Context, from, to time.Time) ([]astreinte.ShiftOverride, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT id, replaced, by_person, from_at, to_at, note, set_by, set_at
 		FROM shift_overrides WHERE (?1 IS NULL OR from_at < ?1) AND (?2 IS NULL OR to_at > ?2)
 		ORDER BY from_at, id`, ts(to), ts(from))
@@ -54,9 +53,9 @@ func (db *DB) ShiftOverrides(ctx context.Context, from, to time.Time) ([]oncall.
 		return nil, fmt.Errorf("shift overrides: %w", err)
 	}
 	defer rows.Close()
-	var list []oncall.ShiftOverride
+	var list []astreinte.ShiftOverride
 	for rows.Next() {
-		var o oncall.ShiftOverride
+		var o astreinte.ShiftOverride
 		if err := rows.Scan(&o.ID, &o.Replaced, &o.By, timeCol{&o.From}, timeCol{&o.To}, &o.Note, &o.SetBy,
 			timeCol{&o.SetAt}); err != nil {
 			return nil, fmt.Errorf("shift overrides: %w", err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/calendar"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 func TestShiftOverrides(t *testing.T) {
@@ -17,10 +16,10 @@ func TestShiftOverrides(t *testing.T) {
 	ctx := context.Background()
 	day := func(d, h int) time.Time { return time.Date(2026, 3, d, h, 0, 0, 0, time.UTC) }
 
-	week := oncall.ShiftOverride{Replaced: "alice", By: "bob", From: day(16, 8), To: day(23, 8), Note: "holiday", SetBy: "carol"}
-	night := oncall.ShiftOverride{Replaced: "dave", From: day(18, 20), To: day(19, 8), SetBy: "dave", SetAt: t0.Add(-time.Hour)}
+	week := astreinte.ShiftOverride{Replaced: "alice", By: "bob", From: day(16, 8), To: day(23, 8), Note: "holiday", SetBy: "carol"}
+	night := astreinte.ShiftOverride{Replaced: "dave", From: day(18, 20), To: day(19, 8), SetBy: "dave", SetAt: t0.Add(-time.Hour)}
 	ids := map[string]int64{}
-	for name, o := range map[string]oncall.ShiftOverride{"week": week, "night": night} {
+	for name, o := range map[string]astreinte.ShiftOverride{"week": week, "night": night} {
 		id, err := db.AddShiftOverride(ctx, o)
 		if err != nil {
 			t.Fatal(err)
@@ -33,16 +32,16 @@ func TestShiftOverrides(t *testing.T) {
 	tests := []struct {
 		name     string
 		from, to time.Time
-		want     []oncall.ShiftOverride
+		want     []astreinte.ShiftOverride
 	}{
-		{"everything", time.Time{}, time.Time{}, []oncall.ShiftOverride{week, night}},
-		{"the week", day(16, 0), day(23, 0), []oncall.ShiftOverride{week, night}},
+		{"everything", time.Time{}, time.Time{}, []astreinte.ShiftOverride{week, night}},
+		{"the week", day(16, 0), day(23, 0), []astreinte.ShiftOverride{week, night}},
 		{"before", day(1, 0), day(16, 8), nil}, // [from, to): ending at the start is no overlap
 		{"after", day(23, 8), day(30, 0), nil},
-		{"last hour", day(23, 7), day(23, 9), []oncall.ShiftOverride{week}},
-		{"inside the night", day(19, 0), day(19, 1), []oncall.ShiftOverride{week, night}},
-		{"from only", day(19, 8), time.Time{}, []oncall.ShiftOverride{week}},
-		{"to only", time.Time{}, day(16, 9), []oncall.ShiftOverride{week}},
+		{"last hour", day(23, 7), day(23, 9), []astreinte.ShiftOverride{week}},
+		{"inside the night", day(19, 0), day(19, 1), []astreinte.ShiftOverride{week, night}},
+		{"from only", day(19, 8), time.Time{}, []astreinte.ShiftOverride{week}},
+		{"to only", time.Time{}, day(16, 9), []astreinte.ShiftOverride{week}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,11 +61,11 @@ func TestShiftOverrides(t *testing.T) {
 	if err := db.DeleteShiftOverride(ctx, ids["week"]); !errors.Is(err, astreinte.ErrNotFound) {
 		t.Errorf("second delete = %v, want ErrNotFound", err)
 	}
-	if got, _ := db.ShiftOverrides(ctx, time.Time{}, time.Time{}); !slices.Equal(got, []oncall.ShiftOverride{night}) {
+	if got, _ := db.ShiftOverrides(ctx, time.Time{}, time.Time{}); !slices.Equal(got, []astreinte.ShiftOverride{night}) {
 		t.Errorf("after delete: %+v", got)
 	}
 
-	for _, bad := range []oncall.ShiftOverride{
+	for _, bad := range []astreinte.ShiftOverride{
 		{By: "bob", From: day(1, 0), To: day(2, 0)},
 		{Replaced: "alice", From: day(2, 0), To: day(2, 0)},
 		{Replaced: "alice", From: day(2, 0), To: day(1, 0)},

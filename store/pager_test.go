@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 // A send left sending by a process that died is pending again, due now,
@@ -26,8 +25,8 @@ func TestReclaimSending(t *testing.T) {
 		t.Fatalf("ReclaimSending = %d, %v; want 1", n, err)
 	}
 	due, _ := db.DueSends(ctx, clk.Now(), 0)
-	i := slices.IndexFunc(due, func(s oncall.Send) bool { return s.ID == sends[0].ID })
-	if len(due) != 2 || i < 0 || due[i].Attempts != 1 || due[i].State != oncall.SendPending || !due[i].NextTryAt.Equal(clk.Now()) {
+	i := slices.IndexFunc(due, func(s astreinte.Send) bool { return s.ID == sends[0].ID })
+	if len(due) != 2 || i < 0 || due[i].Attempts != 1 || due[i].State != astreinte.SendPending || !due[i].NextTryAt.Equal(clk.Now()) {
 		t.Fatalf("due after reclaim: %+v", due)
 	}
 	if n, _ := db.ReclaimSending(ctx); n != 0 {
@@ -46,11 +45,11 @@ func TestExhaustPageQueuesTheFallback(t *testing.T) {
 	if ok, _ := db.ClaimSend(ctx, sends[0].ID, t0.Add(time.Minute)); !ok {
 		t.Fatal("claim")
 	}
-	fb := []oncall.Send{
-		{Step: 1, Channel: "email", Person: oncall.FallbackPrefix + "desk@example.com", Event: oncall.NoticeExhausted},
-		{Step: 1, Channel: "webhook", Event: oncall.NoticeExhausted},
+	fb := []astreinte.Send{
+		{Step: 1, Channel: "email", Person: astreinte.FallbackPrefix + "desk@example.com", Event: astreinte.NoticeExhausted},
+		{Step: 1, Channel: "webhook", Event: astreinte.NoticeExhausted},
 	}
-	if _, err := db.ExhaustPage(ctx, p.ID, 1, []oncall.Send{{Step: 1, Channel: "sip", Person: "x"}}, nil); err == nil {
+	if _, err := db.ExhaustPage(ctx, p.ID, 1, []astreinte.Send{{Step: 1, Channel: "sip", Person: "x"}}, nil); err == nil {
 		t.Error("ExhaustPage took a page send as a fallback")
 	}
 	ok, err := db.ExhaustPage(ctx, p.ID, 1, fb, []astreinte.Event{{Kind: astreinte.EventExhausted, At: clk.Now(), Detail: "nobody"}})
@@ -60,7 +59,7 @@ func TestExhaustPageQueuesTheFallback(t *testing.T) {
 	if ok, _ := db.ExhaustPage(ctx, p.ID, 1, fb, nil); ok {
 		t.Error("a second ExhaustPage changed something")
 	}
-	if got, _ := db.PageByTicket(ctx, tk.ID); got.State != oncall.PageExhausted {
+	if got, _ := db.PageByTicket(ctx, tk.ID); got.State != astreinte.PageExhausted {
 		t.Errorf("page %s", got.State)
 	}
 	due, _ := db.DueSends(ctx, clk.Now(), 0)
@@ -78,7 +77,7 @@ func TestExhaustPageQueuesTheFallback(t *testing.T) {
 		t.Error("NextWake ignores the fallback")
 	}
 	// alice's call, in flight at the end, fails: no retry on an ended page.
-	if err := db.FinishSend(ctx, sends[0].ID, oncall.SendPending, clk.Now().Add(time.Minute), "busy", nil); err != nil {
+	if err := db.FinishSend(ctx, sends[0].ID, astreinte.SendPending, clk.Now().Add(time.Minute), "busy", nil); err != nil {
 		t.Fatal(err)
 	}
 	if st := states(t, db, p.ID); !slices.Equal(st, []string{"alice:failed", "bob:done", "fallback:desk@example.com:sending", ":pending"}) {
@@ -106,7 +105,7 @@ func TestAckedUnannounced(t *testing.T) {
 	if got, _ := db.AckedUnannounced(ctx, clk.Now().Add(time.Second), "webhook"); len(got) != 0 {
 		t.Errorf("an acknowledgement older than since is announced: %+v", got)
 	}
-	ack := []oncall.Send{{Step: -1, Channel: "webhook", Person: "bob", Event: oncall.NoticeAcknowledged}}
+	ack := []astreinte.Send{{Step: -1, Channel: "webhook", Person: "bob", Event: astreinte.NoticeAcknowledged}}
 	for range 2 {
 		if err := db.QueueNotices(ctx, p.ID, ack); err != nil {
 			t.Fatal(err)
@@ -116,7 +115,7 @@ func TestAckedUnannounced(t *testing.T) {
 		t.Errorf("announced twice: %+v", got)
 	}
 	due, _ := db.DueSends(ctx, clk.Now(), 0)
-	if len(due) != 1 || due[0].Event != oncall.NoticeAcknowledged {
+	if len(due) != 1 || due[0].Event != astreinte.NoticeAcknowledged {
 		t.Errorf("due: %+v", due)
 	}
 }

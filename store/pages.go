@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 // Paging state: one page per escalation (which step fires next, and when)
@@ -18,7 +17,7 @@ import (
 
 const pageColumns = `id, ticket_id, policy, state, step, next_at, created_at, acked_by, acked_via, acked_at`
 
-func scanPage(s scanner, p *oncall.Page) error {
+func scanPage(s scanner, p *astreinte.Page) error {
 	return s.Scan(&p.ID, &p.TicketID, &p.Policy, &p.State, &p.Step, timeCol{&p.NextAt}, timeCol{&p.CreatedAt},
 		&p.AckedBy, &p.AckedVia, timeCol{&p.AckedAt})
 }
@@ -26,23 +25,23 @@ func scanPage(s scanner, p *oncall.Page) error {
 const sendColumns = `s.id, s.page_id, s.ticket_id, s.step, s.channel, s.person, s.state, s.attempts,
 	s.next_try_at, s.last_error, s.created_at, s.event`
 
-func scanSend(s scanner, x *oncall.Send) error {
+func scanSend(s scanner, x *astreinte.Send) error {
 	return s.Scan(&x.ID, &x.PageID, &x.TicketID, &x.Step, &x.Channel, &x.Person, &x.State, &x.Attempts,
 		timeCol{&x.NextTryAt}, &x.LastError, timeCol{&x.CreatedAt}, &x.Event)
 }
 
 // DuePages returns the active pages whose next step is due at now, the
 // most overdue first.
-func (db *DB) DuePages(ctx context.Context, now time.Time) ([]oncall.Page, error) {
+func (db *DB) DuePages(ctx context.Context, now time.Time) ([]astreinte.Page, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT `+pageColumns+` FROM pages
-		WHERE state = ? AND next_at <= ? ORDER BY next_at, id`, oncall.PageActive, ts(now))
+		WHERE state = ? AND next_at <= ? ORDER BY next_at, id`, astreinte.PageActive, ts(now))
 	if err != nil {
 		return nil, fmt.Errorf("due pages: %w", err)
 	}
 	defer rows.Close()
-	var pages []oncall.Page
+	var pages []astreinte.Page
 	for rows.Next() {
-		var p oncall.Page
+		var p astreinte.Page
 		if err := scanPage(rows, &p); err != nil {
 			return nil, fmt.Errorf("due pages: %w", err)
 		}
@@ -56,8 +55,8 @@ func (db *DB) DuePages(ctx context.Context, now time.Time) ([]oncall.Page, error
 
 // PageByTicket returns the ticket's most recent page, or an error wrapping
 // astreinte.ErrNotFound when it was never paged for.
-func (db *DB) PageByTicket(ctx context.Context, ticketID int64) (oncall.Page, error) {
-	var p oncall.Page
+func (db *DB) PageByTicket(ctx context.Context, ticketID int64) (astreinte.Page, error) {
+	var p astreinte.Page
 	err := scanPage(db.rdb.QueryRowContext(ctx, `SELECT `+pageColumns+` FROM pages
 		WHERE ticket_id = ? ORDER BY id DESC LIMIT 1`, ticketID), &p)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -80,7 +79,7 @@ func (db *DB) PageByTicket(ctx context.Context, ticketID int64) (oncall.Page, er
 // send whose (page, step, channel, person) is already queued is ignored.
 // An event with TicketID 0 gets the page's ticket.
 func (db *DB) AdvancePage(ctx context.Context, pageID int64, fromStep, toStep int, nextAt time.Time,
-	sends []oncall.Send, events []astreinte.Event) (bool, error) {
+	sends []astreinte.Send, events []astreinte.Event) (bool, error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("advance page %d: %w", pageID, err)
@@ -90,7 +89,7 @@ func (db *DB) AdvancePage(ctx context.Context, pageID int64, fromStep, toStep in
 	var ticketID int64
 	err = tx.QueryRowContext(ctx, `UPDATE pages SET step = ?, next_at = ?
 		WHERE id = ? AND state = ? AND step = ? RETURNING ticket_id`,
-		toStep, ts(nextAt), pageID, oncall.PageActive, fromStep).Scan(&ticketID)
+		toStep, ts(nextAt), pageID, astreinte.PageActive, fromStep).Scan(&ticketID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -108,7 +107,7 @@ func (db *DB) AdvancePage(ctx context.Context, pageID int64, fromStep, toStep in
 
 // queue inserts a page's sends (pending; a send already queued under the
 // same page, step, channel and person is ignored) and events.
-func (db *DB) queue(ctx context.Context, tx *sql.Tx, pageID, ticketID int64, sends []oncall.Send, events []astreinte.Event) error {
+func (db *DB) queue(ctx context.Context, tx *sql.Tx, pageID, ticketID int64, sends []astreinte.Send, events []astreinte.Event) error {
 	now := db.now()
 	for _, s := range sends {
 		at := s.NextTryAt
@@ -117,12 +116,12 @@ func (db *DB) queue(ctx context.Context, tx *sql.Tx, pageID, ticketID int64, sen
 		}
 		ev := s.Event
 		if ev == "" {
-			ev = oncall.NoticePage
+			ev = astreinte.NoticePage
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sends (page_id, ticket_id, step, channel, person, state,
 			next_try_at, created_at, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (page_id, step, channel, person) DO NOTHING`,
-			pageID, ticketID, s.Step, s.Channel, s.Person, oncall.SendPending, ts(at), ts(now), ev); err != nil {
+			pageID, ticketID, s.Step, s.Channel, s.Person, astreinte.SendPending, ts(at), ts(now), ev); err != nil {
 			return fmt.Errorf("send %s to %q: %w", s.Channel, s.Person, err)
 		}
 	}
@@ -142,7 +141,7 @@ func (db *DB) queue(ctx context.Context, tx *sql.Tx, pageID, ticketID int64, sen
 // Event is not NoticePage: they are delivered although the page has ended)
 // are queued and the events added. It returns false, changing nothing,
 // when the page has moved on.
-func (db *DB) ExhaustPage(ctx context.Context, pageID int64, fromStep int, sends []oncall.Send, events []astreinte.Event) (bool, error) {
+func (db *DB) ExhaustPage(ctx context.Context, pageID int64, fromStep int, sends []astreinte.Send, events []astreinte.Event) (bool, error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("exhaust page %d: %w", pageID, err)
@@ -150,7 +149,7 @@ func (db *DB) ExhaustPage(ctx context.Context, pageID int64, fromStep int, sends
 	defer tx.Rollback()
 	var ticketID int64
 	err = tx.QueryRowContext(ctx, `UPDATE pages SET state = ? WHERE id = ? AND state = ? AND step = ? RETURNING ticket_id`,
-		oncall.PageExhausted, pageID, oncall.PageActive, fromStep).Scan(&ticketID)
+		astreinte.PageExhausted, pageID, astreinte.PageActive, fromStep).Scan(&ticketID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -158,11 +157,11 @@ func (db *DB) ExhaustPage(ctx context.Context, pageID int64, fromStep int, sends
 		return false, fmt.Errorf("exhaust page %d: %w", pageID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, last_error = ? WHERE page_id = ? AND state = ? AND event = ?`,
-		oncall.SendDone, "cancelled: page exhausted", pageID, oncall.SendPending, oncall.NoticePage); err != nil {
+		astreinte.SendDone, "cancelled: page exhausted", pageID, astreinte.SendPending, astreinte.NoticePage); err != nil {
 		return false, fmt.Errorf("exhaust page %d: sends: %w", pageID, err)
 	}
 	for i := range sends {
-		if sends[i].Event == "" || sends[i].Event == oncall.NoticePage {
+		if sends[i].Event == "" || sends[i].Event == astreinte.NoticePage {
 			return false, fmt.Errorf("exhaust page %d: send %s to %q: want a fallback event", pageID, sends[i].Channel, sends[i].Person)
 		}
 	}
@@ -178,7 +177,7 @@ func (db *DB) ExhaustPage(ctx context.Context, pageID int64, fromStep int, sends
 // QueueNotices queues sends that are not pages (an acknowledgement's
 // webhook) for a page in any state. A send already queued under the same
 // page, step, channel and person is ignored.
-func (db *DB) QueueNotices(ctx context.Context, pageID int64, sends []oncall.Send) error {
+func (db *DB) QueueNotices(ctx context.Context, pageID int64, sends []astreinte.Send) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("queue notices of page %d: %w", pageID, err)
@@ -202,18 +201,18 @@ func (db *DB) QueueNotices(ctx context.Context, pageID int64, sends []oncall.Sen
 // acknowledgement has no send of event NoticeAcknowledged on channel yet:
 // the acknowledgements to announce, made by this process or another (the
 // CLI writes the database only).
-func (db *DB) AckedUnannounced(ctx context.Context, since time.Time, channel string) ([]oncall.Page, error) {
+func (db *DB) AckedUnannounced(ctx context.Context, since time.Time, channel string) ([]astreinte.Page, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT `+pageColumns+` FROM pages p
 		WHERE state = ? AND acked_at >= ? AND NOT EXISTS (SELECT 1 FROM sends s
 			WHERE s.page_id = p.id AND s.event = ? AND s.channel = ?)
-		ORDER BY acked_at, id LIMIT 100`, oncall.PageAcked, ts(since), oncall.NoticeAcknowledged, channel)
+		ORDER BY acked_at, id LIMIT 100`, astreinte.PageAcked, ts(since), astreinte.NoticeAcknowledged, channel)
 	if err != nil {
 		return nil, fmt.Errorf("acknowledgements to announce: %w", err)
 	}
 	defer rows.Close()
-	var pages []oncall.Page
+	var pages []astreinte.Page
 	for rows.Next() {
-		var p oncall.Page
+		var p astreinte.Page
 		if err := scanPage(rows, &p); err != nil {
 			return nil, fmt.Errorf("acknowledgements to announce: %w", err)
 		}
@@ -230,7 +229,7 @@ func (db *DB) AckedUnannounced(ctx context.Context, since time.Time, channel str
 func (db *DB) ReclaimSending(ctx context.Context) (int, error) {
 	res, err := db.db.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?,
 		last_error = 'interrupted: the process delivering it stopped' WHERE state = ?`,
-		oncall.SendPending, ts(db.now()), oncall.SendSending)
+		astreinte.SendPending, ts(db.now()), astreinte.SendSending)
 	if err != nil {
 		return 0, fmt.Errorf("reclaim sends: %w", err)
 	}
@@ -243,8 +242,8 @@ func (db *DB) ReclaimSending(ctx context.Context) (int, error) {
 // page's ticket). A page that is no longer active is left as it is,
 // without the event. It returns an error wrapping astreinte.ErrNotFound
 // when the page does not exist.
-func (db *DB) EndPage(ctx context.Context, pageID int64, state oncall.PageState, ev astreinte.Event) error {
-	if state != oncall.PageExhausted && state != oncall.PageCancelled {
+func (db *DB) EndPage(ctx context.Context, pageID int64, state astreinte.PageState, ev astreinte.Event) error {
+	if state != astreinte.PageExhausted && state != astreinte.PageCancelled {
 		return fmt.Errorf("end page %d: state %q: want exhausted or cancelled", pageID, state)
 	}
 	tx, err := db.db.BeginTx(ctx, nil)
@@ -254,7 +253,7 @@ func (db *DB) EndPage(ctx context.Context, pageID int64, state oncall.PageState,
 	defer tx.Rollback()
 
 	var ticketID int64
-	var cur oncall.PageState
+	var cur astreinte.PageState
 	err = tx.QueryRowContext(ctx, `SELECT ticket_id, state FROM pages WHERE id = ?`, pageID).Scan(&ticketID, &cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("end page %d: %w", pageID, astreinte.ErrNotFound)
@@ -262,11 +261,11 @@ func (db *DB) EndPage(ctx context.Context, pageID int64, state oncall.PageState,
 	if err != nil {
 		return fmt.Errorf("end page %d: %w", pageID, err)
 	}
-	if cur != oncall.PageActive {
+	if cur != astreinte.PageActive {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, last_error = ? WHERE page_id = ? AND state = ?`,
-		oncall.SendDone, "cancelled: page "+string(state), pageID, oncall.SendPending); err != nil {
+		astreinte.SendDone, "cancelled: page "+string(state), pageID, astreinte.SendPending); err != nil {
 		return fmt.Errorf("end page %d: sends: %w", pageID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE pages SET state = ? WHERE id = ?`, state, pageID); err != nil {
@@ -291,14 +290,14 @@ func (db *DB) EndPage(ctx context.Context, pageID int64, state oncall.PageState,
 // has expired because their worker died mid-send. Pages (event
 // NoticePage) of pages that are no longer active are never due; the other
 // notices are. limit <= 0 means 100.
-func (db *DB) DueSends(ctx context.Context, now time.Time, limit int) ([]oncall.Send, error) {
+func (db *DB) DueSends(ctx context.Context, now time.Time, limit int) ([]astreinte.Send, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	rows, err := db.rdb.QueryContext(ctx, `SELECT `+sendColumns+` FROM sends s JOIN pages p ON p.id = s.page_id
 		WHERE s.state IN (?, ?) AND s.next_try_at <= ? AND (p.state = ? OR s.event != ?)
 		ORDER BY s.next_try_at, s.id LIMIT ?`,
-		oncall.SendPending, oncall.SendSending, ts(now), oncall.PageActive, oncall.NoticePage, limit)
+		astreinte.SendPending, astreinte.SendSending, ts(now), astreinte.PageActive, astreinte.NoticePage, limit)
 	if err != nil {
 		return nil, fmt.Errorf("due sends: %w", err)
 	}
@@ -306,7 +305,7 @@ func (db *DB) DueSends(ctx context.Context, now time.Time, limit int) ([]oncall.
 }
 
 // Sends returns the sends of a page, by step.
-func (db *DB) Sends(ctx context.Context, pageID int64) ([]oncall.Send, error) {
+func (db *DB) Sends(ctx context.Context, pageID int64) ([]astreinte.Send, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT `+sendColumns+` FROM sends s
 		WHERE s.page_id = ? ORDER BY s.step, s.id`, pageID)
 	if err != nil {
@@ -315,11 +314,11 @@ func (db *DB) Sends(ctx context.Context, pageID int64) ([]oncall.Send, error) {
 	return collectSends(rows, fmt.Sprintf("sends of page %d", pageID))
 }
 
-func collectSends(rows *sql.Rows, op string) ([]oncall.Send, error) {
+func collectSends(rows *sql.Rows, op string) ([]astreinte.Send, error) {
 	defer rows.Close()
-	var sends []oncall.Send
+	var sends []astreinte.Send
 	for rows.Next() {
-		var s oncall.Send
+		var s astreinte.Send
 		if err := scanSend(rows, &s); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
@@ -346,7 +345,7 @@ func (db *DB) ClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (bo
 	res, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?, attempts = attempts + 1
 		WHERE id = ? AND state IN (?, ?) AND next_try_at <= ?
 		AND (event != ? OR EXISTS (SELECT 1 FROM pages p WHERE p.id = sends.page_id AND p.state = ?))`,
-		oncall.SendSending, ts(leaseUntil), id, oncall.SendPending, oncall.SendSending, ts(db.now()), oncall.NoticePage, oncall.PageActive)
+		astreinte.SendSending, ts(leaseUntil), id, astreinte.SendPending, astreinte.SendSending, ts(db.now()), astreinte.NoticePage, astreinte.PageActive)
 	if err != nil {
 		return false, fmt.Errorf("claim send %d: %w", id, err)
 	}
@@ -367,9 +366,9 @@ func (db *DB) ClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (bo
 // ev, when not nil, is added to the timeline either way, since the attempt
 // did happen; TicketID 0 means the send's ticket. It returns an error
 // wrapping astreinte.ErrNotFound when the send does not exist.
-func (db *DB) FinishSend(ctx context.Context, id int64, state oncall.SendState, retryAt time.Time, errText string,
+func (db *DB) FinishSend(ctx context.Context, id int64, state astreinte.SendState, retryAt time.Time, errText string,
 	ev *astreinte.Event) error {
-	if state != oncall.SendDone && state != oncall.SendFailed && state != oncall.SendPending {
+	if state != astreinte.SendDone && state != astreinte.SendFailed && state != astreinte.SendPending {
 		return fmt.Errorf("finish send %d: state %q: want done, failed or pending", id, state)
 	}
 	tx, err := db.db.BeginTx(ctx, nil)
@@ -386,19 +385,19 @@ func (db *DB) FinishSend(ctx context.Context, id int64, state oncall.SendState, 
 	if err != nil {
 		return fmt.Errorf("finish send %d: %w", id, err)
 	}
-	if state == oncall.SendPending && retryAt.IsZero() {
+	if state == astreinte.SendPending && retryAt.IsZero() {
 		retryAt = db.now()
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, last_error = ?,
 		next_try_at = COALESCE(?, next_try_at) WHERE id = ? AND state = ?`,
-		state, errText, ts(retryAt), id, oncall.SendSending); err != nil {
+		state, errText, ts(retryAt), id, astreinte.SendSending); err != nil {
 		return fmt.Errorf("finish send %d: %w", id, err)
 	}
 	// A page to retry whose page has ended meanwhile (acknowledged,
 	// exhausted) is never due again: say so instead of leaving it pending.
 	if _, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, last_error = last_error || ' (not retried: the page has ended)'
 		WHERE id = ? AND state = ? AND event = ? AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.id = sends.page_id AND p.state = ?)`,
-		oncall.SendFailed, id, oncall.SendPending, oncall.NoticePage, oncall.PageActive); err != nil {
+		astreinte.SendFailed, id, astreinte.SendPending, astreinte.NoticePage, astreinte.PageActive); err != nil {
 		return fmt.Errorf("finish send %d: %w", id, err)
 	}
 	if ev != nil {
@@ -428,7 +427,7 @@ func (db *DB) NextWake(ctx context.Context) (time.Time, bool, error) {
 			UNION ALL
 			SELECT MIN(s.next_try_at) FROM sends s JOIN pages p ON p.id = s.page_id
 			WHERE s.state IN (?, ?) AND (p.state = ? OR s.event != ?)
-		)`, oncall.PageActive, oncall.SendPending, oncall.SendSending, oncall.PageActive, oncall.NoticePage).Scan(&s)
+		)`, astreinte.PageActive, astreinte.SendPending, astreinte.SendSending, astreinte.PageActive, astreinte.NoticePage).Scan(&s)
 	if err != nil {
 		return t, false, fmt.Errorf("next wake: %w", err)
 	}
@@ -446,21 +445,21 @@ func (db *DB) NextWake(ctx context.Context) (time.Time, bool, error) {
 // than the one who acknowledged, who have no NoticeTaken send yet: the
 // people to tell that the ticket is taken. Fallback contacts and sends for
 // nobody are left out.
-func (db *DB) TakenUnannounced(ctx context.Context, since time.Time) ([]oncall.Paged, error) {
+func (db *DB) TakenUnannounced(ctx context.Context, since time.Time) ([]astreinte.Paged, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT DISTINCT p.id, p.ticket_id, s.person, s.channel, p.acked_by, p.acked_at
 		FROM pages p JOIN sends s ON s.page_id = p.id
 		WHERE p.state = ? AND p.acked_at >= ? AND s.event = ? AND s.person != '' AND s.person != p.acked_by
 			AND s.person NOT LIKE ? AND (s.attempts > 0 OR s.state = ?)
 			AND NOT EXISTS (SELECT 1 FROM sends n WHERE n.page_id = p.id AND n.event = ? AND n.person = s.person)
 		ORDER BY p.acked_at, p.id, s.person, s.channel LIMIT 500`,
-		oncall.PageAcked, ts(since), oncall.NoticePage, oncall.FallbackPrefix+"%", oncall.SendSending, oncall.NoticeTaken)
+		astreinte.PageAcked, ts(since), astreinte.NoticePage, astreinte.FallbackPrefix+"%", astreinte.SendSending, astreinte.NoticeTaken)
 	if err != nil {
 		return nil, fmt.Errorf("people to tell the ticket is taken: %w", err)
 	}
 	defer rows.Close()
-	var out []oncall.Paged
+	var out []astreinte.Paged
 	for rows.Next() {
-		var x oncall.Paged
+		var x astreinte.Paged
 		if err := rows.Scan(&x.PageID, &x.TicketID, &x.Person, &x.Channel, &x.AckedBy, timeCol{&x.AckedAt}); err != nil {
 			return nil, fmt.Errorf("people to tell the ticket is taken: %w", err)
 		}

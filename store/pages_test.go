@@ -19,7 +19,7 @@ var _ oncall.PageStore = (*DB)(nil)
 
 // paged creates a ticket with an active page due at t0 and fires its step
 // 0 with one SIP send per person.
-func paged(t testing.TB, db *DB, persons ...string) (astreinte.Ticket, oncall.Page) {
+func paged(t testing.TB, db *DB, persons ...string) (astreinte.Ticket, astreinte.Page) {
 	t.Helper()
 	ctx := context.Background()
 	tk := createTicket(t, db, astreinte.Ticket{CallerNumber: "+33612345678", Urgency: astreinte.Urgent}, &NewPage{Policy: "p", NextAt: t0})
@@ -27,9 +27,9 @@ func paged(t testing.TB, db *DB, persons ...string) (astreinte.Ticket, oncall.Pa
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sends []oncall.Send
+	var sends []astreinte.Send
 	for _, person := range persons {
-		sends = append(sends, oncall.Send{Step: 0, Channel: "sip", Person: person})
+		sends = append(sends, astreinte.Send{Step: 0, Channel: "sip", Person: person})
 	}
 	if len(sends) > 0 {
 		ok, err := db.AdvancePage(ctx, p.ID, 0, 1, t0.Add(5*time.Minute), sends, nil)
@@ -81,7 +81,7 @@ func TestAcknowledge(t *testing.T) {
 		t.Errorf("ticket: status %s by %q at %v; want acknowledged by bob at %v", got.Status, got.AckedBy, got.AckedAt, ackAt)
 	}
 	gp, _ := db.PageByTicket(ctx, tk.ID)
-	if gp.State != oncall.PageAcked || gp.AckedBy != "bob" || gp.AckedVia != "sip" || !gp.AckedAt.Equal(ackAt) {
+	if gp.State != astreinte.PageAcked || gp.AckedBy != "bob" || gp.AckedVia != "sip" || !gp.AckedAt.Equal(ackAt) {
 		t.Errorf("page = %+v; want acked by bob via sip at %v", gp, ackAt)
 	}
 	// The send in flight is left to its worker; the pending ones are cancelled.
@@ -143,17 +143,17 @@ func TestSetStatus(t *testing.T) {
 		note       string
 		wantErr    bool
 		resolved   bool
-		pageState  oncall.PageState
+		pageState  astreinte.PageState
 		lastEvent  string
 		sendStates []string
 	}{
-		{astreinte.StatusAcknowledged, "", true, false, oncall.PageActive, "page_queued system  policy p", []string{"alice:pending"}},
-		{"bogus", "", true, false, oncall.PageActive, "page_queued system  policy p", []string{"alice:pending"}},
-		{astreinte.StatusResolved, "fixed the NAS", false, true, oncall.PageCancelled, "resolved alice  fixed the NAS", []string{"alice:done"}},
-		{astreinte.StatusResolved, "", false, true, oncall.PageCancelled, "resolved alice  fixed the NAS", []string{"alice:done"}},
-		{astreinte.StatusResolved, "again", false, true, oncall.PageCancelled, "note alice  again", []string{"alice:done"}},
-		{astreinte.StatusNew, "came back", false, false, oncall.PageCancelled, "reopened alice  came back", []string{"alice:done"}},
-		{astreinte.StatusCalledBack, "left a message", false, false, oncall.PageCancelled, "called_back alice  left a message", []string{"alice:done"}},
+		{astreinte.StatusAcknowledged, "", true, false, astreinte.PageActive, "page_queued system  policy p", []string{"alice:pending"}},
+		{"bogus", "", true, false, astreinte.PageActive, "page_queued system  policy p", []string{"alice:pending"}},
+		{astreinte.StatusResolved, "fixed the NAS", false, true, astreinte.PageCancelled, "resolved alice  fixed the NAS", []string{"alice:done"}},
+		{astreinte.StatusResolved, "", false, true, astreinte.PageCancelled, "resolved alice  fixed the NAS", []string{"alice:done"}},
+		{astreinte.StatusResolved, "again", false, true, astreinte.PageCancelled, "note alice  again", []string{"alice:done"}},
+		{astreinte.StatusNew, "came back", false, false, astreinte.PageCancelled, "reopened alice  came back", []string{"alice:done"}},
+		{astreinte.StatusCalledBack, "left a message", false, false, astreinte.PageCancelled, "called_back alice  left a message", []string{"alice:done"}},
 	}
 	for i, st := range steps {
 		clk.Add(time.Minute)
@@ -193,18 +193,18 @@ func TestAdvancePage(t *testing.T) {
 	if due, err := db.DuePages(ctx, t0); err != nil || len(due) != 1 || due[0].ID != p.ID {
 		t.Errorf("DuePages at t0 = %v, %v; want the page", due, err)
 	}
-	step0 := []oncall.Send{{Step: 0, Channel: "sip", Person: "alice"}, {Step: 0, Channel: "email", Person: "alice"}}
+	step0 := []astreinte.Send{{Step: 0, Channel: "sip", Person: "alice"}, {Step: 0, Channel: "email", Person: "alice"}}
 	ev := []astreinte.Event{{Kind: astreinte.EventEscalated, Actor: "system", Detail: "tier 1"}}
 	tests := []struct {
 		name      string
 		from, to  int
-		sends     []oncall.Send
+		sends     []astreinte.Send
 		want      bool
 		wantSends int
 	}{
 		{"fires step 0", 0, 1, step0, true, 2},
 		{"stale fromStep", 0, 1, step0, false, 2},
-		{"step 1 with a replayed send", 1, 2, append(step0[:1:1], oncall.Send{Step: 1, Channel: "sip", Person: "bob"}), true, 3},
+		{"step 1 with a replayed send", 1, 2, append(step0[:1:1], astreinte.Send{Step: 1, Channel: "sip", Person: "bob"}), true, 3},
 		{"from the future", 5, 6, nil, false, 3},
 	}
 	for _, tt := range tests {
@@ -219,7 +219,7 @@ func TestAdvancePage(t *testing.T) {
 				t.Errorf("%d sends, want %d", len(sends), tt.wantSends)
 			}
 			for _, s := range sends {
-				if s.PageID != p.ID || s.TicketID != tk.ID || s.State != oncall.SendPending || s.NextTryAt.IsZero() {
+				if s.PageID != p.ID || s.TicketID != tk.ID || s.State != astreinte.SendPending || s.NextTryAt.IsZero() {
 					t.Errorf("send %+v: want pending, on the page and ticket, with a try time", s)
 				}
 			}
@@ -258,18 +258,18 @@ func TestEndPage(t *testing.T) {
 	ctx := context.Background()
 	tk, p := paged(t, db, "alice")
 	ev := astreinte.Event{Kind: astreinte.EventExhausted, Actor: "system", Detail: "nobody answered"}
-	if err := db.EndPage(ctx, p.ID, oncall.PageExhausted, ev); err != nil {
+	if err := db.EndPage(ctx, p.ID, astreinte.PageExhausted, ev); err != nil {
 		t.Fatal(err)
 	}
 	// Ending it again, or acknowledging afterwards, does not change the page.
-	if err := db.EndPage(ctx, p.ID, oncall.PageCancelled, ev); err != nil {
+	if err := db.EndPage(ctx, p.ID, astreinte.PageCancelled, ev); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := db.Acknowledge(ctx, tk.ID, "bob", "web"); err != nil || !ok {
 		t.Errorf("Acknowledge after exhaustion = %v, %v; want true", ok, err)
 	}
 	gp, _ := db.PageByTicket(ctx, tk.ID)
-	if gp.State != oncall.PageExhausted {
+	if gp.State != astreinte.PageExhausted {
 		t.Errorf("page %s, want exhausted", gp.State)
 	}
 	if got := states(t, db, p.ID); !slices.Equal(got, []string{"alice:done"}) {
@@ -284,10 +284,10 @@ func TestEndPage(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d exhaustion events, want 1", n)
 	}
-	if err := db.EndPage(ctx, 404, oncall.PageCancelled, ev); !errors.Is(err, astreinte.ErrNotFound) {
+	if err := db.EndPage(ctx, 404, astreinte.PageCancelled, ev); !errors.Is(err, astreinte.ErrNotFound) {
 		t.Errorf("EndPage(404) = %v, want ErrNotFound", err)
 	}
-	if err := db.EndPage(ctx, p.ID, oncall.PageAcked, ev); err == nil {
+	if err := db.EndPage(ctx, p.ID, astreinte.PageAcked, ev); err == nil {
 		t.Error("EndPage(acked) succeeded")
 	}
 }
@@ -325,14 +325,14 @@ func TestClaimSend(t *testing.T) {
 	lease = t0.Add(3 * time.Minute)
 	claim(true)
 	s, _ := db.Sends(ctx, p.ID)
-	if s[0].Attempts != 2 || s[0].State != oncall.SendSending || !s[0].NextTryAt.Equal(lease) {
+	if s[0].Attempts != 2 || s[0].State != astreinte.SendSending || !s[0].NextTryAt.Equal(lease) {
 		t.Errorf("send %+v, want sending, 2 attempts, lease %v", s[0], lease)
 	}
 
 	// A failed attempt, to be retried later.
 	retry := t0.Add(10 * time.Minute)
 	fail := &astreinte.Event{Kind: astreinte.EventPageFailed, Actor: "system", Channel: "sip", Detail: "486 Busy Here"}
-	if err := db.FinishSend(ctx, id, oncall.SendPending, retry, "486 Busy Here", fail); err != nil {
+	if err := db.FinishSend(ctx, id, astreinte.SendPending, retry, "486 Busy Here", fail); err != nil {
 		t.Fatal(err)
 	}
 	dueAt(retry.Add(-time.Second), 0)
@@ -342,17 +342,17 @@ func TestClaimSend(t *testing.T) {
 	lease = t0.Add(11 * time.Minute)
 	claim(true)
 	sent := &astreinte.Event{Kind: astreinte.EventPageSent, Actor: "system", Channel: "sip", Detail: "200 OK"}
-	if err := db.FinishSend(ctx, id, oncall.SendDone, time.Time{}, "", sent); err != nil {
+	if err := db.FinishSend(ctx, id, astreinte.SendDone, time.Time{}, "", sent); err != nil {
 		t.Fatal(err)
 	}
 	// A late finish from the worker whose lease expired keeps the state but
 	// records what happened.
 	late := &astreinte.Event{Kind: astreinte.EventPageSent, Actor: "system", Channel: "sip", Detail: "late"}
-	if err := db.FinishSend(ctx, id, oncall.SendPending, retry, "", late); err != nil {
+	if err := db.FinishSend(ctx, id, astreinte.SendPending, retry, "", late); err != nil {
 		t.Fatal(err)
 	}
 	s, _ = db.Sends(ctx, p.ID)
-	if s[0].State != oncall.SendDone || s[0].Attempts != 3 || s[0].LastError != "" {
+	if s[0].State != astreinte.SendDone || s[0].Attempts != 3 || s[0].LastError != "" {
 		t.Errorf("send %+v, want done after 3 attempts", s[0])
 	}
 	dueAt(t0.Add(time.Hour), 0)
@@ -361,10 +361,10 @@ func TestClaimSend(t *testing.T) {
 	if want := []string{"page_failed system sip 486 Busy Here", "page_sent system sip 200 OK", "page_sent system sip late"}; !slices.Equal(tl[2:], want) {
 		t.Errorf("timeline %q, want ending %q", tl, want)
 	}
-	if err := db.FinishSend(ctx, 404, oncall.SendDone, time.Time{}, "", nil); !errors.Is(err, astreinte.ErrNotFound) {
+	if err := db.FinishSend(ctx, 404, astreinte.SendDone, time.Time{}, "", nil); !errors.Is(err, astreinte.ErrNotFound) {
 		t.Errorf("FinishSend(404) = %v, want ErrNotFound", err)
 	}
-	if err := db.FinishSend(ctx, id, oncall.SendSending, time.Time{}, "", nil); err == nil {
+	if err := db.FinishSend(ctx, id, astreinte.SendSending, time.Time{}, "", nil); err == nil {
 		t.Error("FinishSend(sending) succeeded")
 	}
 }
@@ -408,7 +408,7 @@ func TestNextWake(t *testing.T) {
 
 	tk, p := paged(t, db) // step 0 due at t0
 	check(t0)
-	sends := []oncall.Send{{Step: 0, Channel: "sip", Person: "alice", NextTryAt: t0.Add(time.Minute)}}
+	sends := []astreinte.Send{{Step: 0, Channel: "sip", Person: "alice", NextTryAt: t0.Add(time.Minute)}}
 	if ok, err := db.AdvancePage(ctx, p.ID, 0, 1, t0.Add(5*time.Minute), sends, nil); err != nil || !ok {
 		t.Fatal(ok, err)
 	}

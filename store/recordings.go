@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 // markJSON is one mark as stored in a marks column.
@@ -166,7 +165,7 @@ func (db *DB) replan(ctx context.Context, tx *sql.Tx, id int64, at time.Time, p 
 func (db *DB) restartPage(ctx context.Context, tx *sql.Tx, id int64, page *NewPage, why string) error {
 	now := db.now()
 	if _, err := tx.ExecContext(ctx, `UPDATE pages SET state = ? WHERE ticket_id = ? AND state = ?`,
-		oncall.PageCancelled, id, oncall.PageActive); err != nil {
+		astreinte.PageCancelled, id, astreinte.PageActive); err != nil {
 		return fmt.Errorf("page: %w", err)
 	}
 	nextAt := page.NextAt
@@ -174,7 +173,7 @@ func (db *DB) restartPage(ctx context.Context, tx *sql.Tx, id int64, page *NewPa
 		nextAt = now
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO pages (ticket_id, policy, state, step, next_at, created_at)
-		VALUES (?, ?, ?, 0, ?, ?)`, id, page.Policy, oncall.PageActive, ts(nextAt), ts(now)); err != nil {
+		VALUES (?, ?, ?, 0, ?, ?)`, id, page.Policy, astreinte.PageActive, ts(nextAt), ts(now)); err != nil {
 		return fmt.Errorf("page: %w", err)
 	}
 	if err := db.insertEvent(ctx, tx, astreinte.Event{TicketID: id, At: now, Kind: astreinte.EventPageQueued,

@@ -8,11 +8,10 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 // AddSwap stores a shift offered for a swap and returns its ID.
-func (db *DB) AddSwap(ctx context.Context, w oncall.Swap) (int64, error) {
+func (db *DB) AddSwap(ctx context.Context, w astreinte.Swap) (int64, error) {
 	if w.Offered == "" || w.From.IsZero() || !w.To.After(w.From) {
 		return 0, errors.New("add swap: a technician and a period are needed")
 	}
@@ -34,8 +33,8 @@ func (db *DB) AddSwap(ctx context.Context, w oncall.Swap) (int64, error) {
 
 const swapCols = `id, offered_by, from_at, to_at, note, taken_by, taken_at, approved_by, approved_at, override_id, created_at`
 
-func scanSwap(sc interface{ Scan(...any) error }) (oncall.Swap, error) {
-	var w oncall.Swap
+func scanSwap(sc interface{ Scan(...any) error }) (astreinte.Swap, error) {
+	var w astreinte.Swap
 	err := sc.Scan(&w.ID, &w.Offered, timeCol{&w.From}, timeCol{&w.To}, &w.Note, &w.TakenBy, timeCol{&w.TakenAt},
 		&w.ApprovedBy, timeCol{&w.ApprovedAt}, idCol{&w.OverrideID}, timeCol{&w.CreatedAt})
 	w.Approved = w.ApprovedBy != ""
@@ -43,7 +42,7 @@ func scanSwap(sc interface{ Scan(...any) error }) (oncall.Swap, error) {
 }
 
 // Swap returns a swap, or an error wrapping astreinte.ErrNotFound.
-func (db *DB) Swap(ctx context.Context, id int64) (oncall.Swap, error) {
+func (db *DB) Swap(ctx context.Context, id int64) (astreinte.Swap, error) {
 	w, err := scanSwap(db.rdb.QueryRowContext(ctx, `SELECT `+swapCols+` FROM shift_swaps WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return w, fmt.Errorf("swap %d: %w", id, astreinte.ErrNotFound)
@@ -55,14 +54,14 @@ func (db *DB) Swap(ctx context.Context, id int64) (oncall.Swap, error) {
 }
 
 // Swaps returns the swaps whose period ends after from, by start.
-func (db *DB) Swaps(ctx context.Context, from time.Time) ([]oncall.Swap, error) {
+func (db *DB) Swaps(ctx context.Context, from time.Time) ([]astreinte.Swap, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT `+swapCols+` FROM shift_swaps WHERE ?1 IS NULL OR to_at > ?1
 		ORDER BY from_at, id`, ts(from))
 	if err != nil {
 		return nil, fmt.Errorf("swaps: %w", err)
 	}
 	defer rows.Close()
-	var out []oncall.Swap
+	var out []astreinte.Swap
 	for rows.Next() {
 		w, err := scanSwap(rows)
 		if err != nil {
@@ -74,7 +73,7 @@ func (db *DB) Swaps(ctx context.Context, from time.Time) ([]oncall.Swap, error) 
 }
 
 // TakeSwap marks an offered swap taken by taker, waiting for approval; it
-// returns an error wrapping oncall.ErrSwapChanged when someone took it
+// returns an error wrapping astreinte.ErrSwapChanged when someone took it
 // first, astreinte.ErrNotFound when there is no such swap.
 func (db *DB) TakeSwap(ctx context.Context, id int64, taker string, at time.Time) error {
 	ok, err := db.exec(ctx, "take swap", `UPDATE shift_swaps SET taken_by = ?, taken_at = ?
@@ -88,8 +87,8 @@ func (db *DB) TakeSwap(ctx context.Context, id int64, taker string, at time.Time
 // CompleteSwap saves the override that enacts a swap and marks the swap
 // done (taken by w.TakenBy, approved by w.ApprovedBy) in one transaction;
 // a swap already done or taken by someone else is an error wrapping
-// oncall.ErrSwapChanged. It returns the override's ID.
-func (db *DB) CompleteSwap(ctx context.Context, w oncall.Swap, o oncall.ShiftOverride) (int64, error) {
+// astreinte.ErrSwapChanged. It returns the override's ID.
+func (db *DB) CompleteSwap(ctx context.Context, w astreinte.Swap, o astreinte.ShiftOverride) (int64, error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("complete swap: %w", err)
@@ -141,5 +140,5 @@ func (db *DB) swapMissing(ctx context.Context, id int64) error {
 	if _, err := db.Swap(ctx, id); err != nil {
 		return err
 	}
-	return fmt.Errorf("swap %d: %w", id, oncall.ErrSwapChanged)
+	return fmt.Errorf("swap %d: %w", id, astreinte.ErrSwapChanged)
 }

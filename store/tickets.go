@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 var _ astreinte.TicketService = (*DB)(nil)
@@ -114,7 +113,7 @@ func (db *DB) CreateTicket(ctx context.Context, t *astreinte.Ticket, page *NewPa
 			nextAt = now
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pages (ticket_id, policy, state, step, next_at, created_at)
-			VALUES (?, ?, ?, 0, ?, ?)`, id, page.Policy, oncall.PageActive, ts(nextAt), ts(now)); err != nil {
+			VALUES (?, ?, ?, 0, ?, ?)`, id, page.Policy, astreinte.PageActive, ts(nextAt), ts(now)); err != nil {
 			return fmt.Errorf("create ticket %s: page: %w", number, err)
 		}
 		if err := db.insertEvent(ctx, tx, astreinte.Event{
@@ -277,12 +276,20 @@ func (db *DB) Tickets(ctx context.Context, f astreinte.TicketFilter) ([]astreint
 		}
 		b.WriteString(`)`)
 	}
+	if !f.From.IsZero() {
+		b.WriteString(` AND created_at >= ?`)
+		args = append(args, ts(f.From))
+	}
+	if !f.To.IsZero() {
+		b.WriteString(` AND created_at < ?`)
+		args = append(args, ts(f.To))
+	}
 	limit := f.Limit
-	if limit <= 0 {
+	if limit == 0 {
 		limit = 50
 	}
 	b.WriteString(` ORDER BY created_at DESC, id DESC LIMIT ?`)
-	args = append(args, limit)
+	args = append(args, limit) // SQLite: a negative LIMIT is none
 
 	rows, err := db.rdb.QueryContext(ctx, b.String(), args...)
 	if err != nil {

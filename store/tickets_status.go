@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 // ticketState reads what a status change needs to know of a ticket.
@@ -25,7 +24,7 @@ func ticketState(ctx context.Context, tx *sql.Tx, id int64) (status astreinte.St
 func stopSends(ctx context.Context, tx *sql.Tx, ticketID int64, reason string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, last_error = ?
 		WHERE state = ? AND page_id IN (SELECT id FROM pages WHERE ticket_id = ? AND state = ?)`,
-		oncall.SendDone, reason, oncall.SendPending, ticketID, oncall.PageActive)
+		astreinte.SendDone, reason, astreinte.SendPending, ticketID, astreinte.PageActive)
 	return err
 }
 
@@ -78,7 +77,7 @@ func (db *DB) Acknowledge(ctx context.Context, ticketID int64, by, via string) (
 		return false, fmt.Errorf("acknowledge ticket %d: sends: %w", ticketID, err)
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE pages SET state = ?, acked_by = ?, acked_via = ?, acked_at = ?
-		WHERE ticket_id = ? AND state = ?`, oncall.PageAcked, by, via, ts(now), ticketID, oncall.PageActive)
+		WHERE ticket_id = ? AND state = ?`, astreinte.PageAcked, by, via, ts(now), ticketID, astreinte.PageActive)
 	if err != nil {
 		return false, fmt.Errorf("acknowledge ticket %d: page: %w", ticketID, err)
 	}
@@ -155,7 +154,7 @@ func (db *DB) SetStatus(ctx context.Context, ticketID int64, s astreinte.Status,
 				return fmt.Errorf("set status of ticket %d: sends: %w", ticketID, err)
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE pages SET state = ? WHERE ticket_id = ? AND state = ?`,
-				oncall.PageCancelled, ticketID, oncall.PageActive); err != nil {
+				astreinte.PageCancelled, ticketID, astreinte.PageActive); err != nil {
 				return fmt.Errorf("set status of ticket %d: page: %w", ticketID, err)
 			}
 		}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 )
 
 func createTicket(t testing.TB, db *DB, tk astreinte.Ticket, page *NewPage) astreinte.Ticket {
@@ -158,7 +157,7 @@ func TestCreateTicketWithPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.State != oncall.PageActive || p.Step != 0 || !p.NextAt.Equal(next) || p.Policy != "night" || !p.CreatedAt.Equal(t0) {
+	if p.State != astreinte.PageActive || p.Step != 0 || !p.NextAt.Equal(next) || p.Policy != "night" || !p.CreatedAt.Equal(t0) {
 		t.Errorf("page = %+v, want active, step 0, next at %v, policy night", p, next)
 	}
 	if c, err := db.CallByID(ctx, call.ID); err != nil || c.TicketID != tk.ID {
@@ -249,6 +248,11 @@ func TestTicketsFilter(t *testing.T) {
 		{"percent", astreinte.TicketFilter{Search: "100%"}, []astreinte.Ticket{c}},
 		{"full number", astreinte.TicketFilter{Search: "2026-000002"}, []astreinte.Ticket{b}},
 		{"short number", astreinte.TicketFilter{Search: "2026-3"}, []astreinte.Ticket{c}},
+		{"created from", astreinte.TicketFilter{From: time.Date(2026, 2, 2, 12, 0, 0, 0, time.UTC)}, []astreinte.Ticket{c, b}},
+		{"created before", astreinte.TicketFilter{To: time.Date(2026, 2, 2, 12, 0, 0, 0, time.UTC)}, []astreinte.Ticket{a}},
+		{"period in another zone", astreinte.TicketFilter{From: time.Date(2026, 2, 2, 0, 0, 0, 0, time.FixedZone("CET", 3600)),
+			To: time.Date(2026, 2, 3, 0, 0, 0, 0, time.FixedZone("CET", 3600))}, []astreinte.Ticket{b}},
+		{"no limit", astreinte.TicketFilter{Limit: -1}, []astreinte.Ticket{c, b, a}},
 		{"no match", astreinte.TicketFilter{Search: "zzz"}, nil},
 	}
 	for _, tt := range tests {

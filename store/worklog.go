@@ -37,6 +37,11 @@ type Quote struct {
 	SetAt     time.Time
 	SetBy     string
 	DecidedAt time.Time
+	// Description says what the quote covers, as the customer reads it.
+	Description string
+	// DecidedBy is who accepted or refused it (a contact's address in the
+	// customer space).
+	DecidedBy string
 }
 
 // ErrQuoteAccepted is returned when changing a quote the customer accepted.
@@ -107,12 +112,13 @@ func (db *DB) SetQuote(ctx context.Context, q Quote, detail string) error {
 	}
 	defer tx.Rollback()
 	now := db.now()
-	res, err := tx.ExecContext(ctx, `INSERT INTO quotes (ticket_id, amount_ht, duration_s, flat, state, set_at, set_by)
-		VALUES (?, ?, ?, ?, 'proposed', ?, ?)
+	res, err := tx.ExecContext(ctx, `INSERT INTO quotes (ticket_id, amount_ht, duration_s, flat, state, set_at, set_by, description)
+		VALUES (?, ?, ?, ?, 'proposed', ?, ?, ?)
 		ON CONFLICT (ticket_id) DO UPDATE SET amount_ht = excluded.amount_ht, duration_s = excluded.duration_s,
-		flat = excluded.flat, state = 'proposed', set_at = excluded.set_at, set_by = excluded.set_by, decided_at = NULL
+		flat = excluded.flat, state = 'proposed', set_at = excluded.set_at, set_by = excluded.set_by, decided_at = NULL,
+		description = excluded.description, decided_by = ''
 		WHERE quotes.state <> 'accepted'`,
-		q.TicketID, q.AmountHT, int64(q.Duration/time.Second), q.Flat, ts(now), q.SetBy)
+		q.TicketID, q.AmountHT, int64(q.Duration/time.Second), q.Flat, ts(now), q.SetBy, q.Description)
 	if err != nil {
 		if isConstraint(err) {
 			return fmt.Errorf("quote for ticket %d: %w", q.TicketID, astreinte.ErrNotFound)
@@ -133,8 +139,9 @@ func (db *DB) SetQuote(ctx context.Context, q Quote, detail string) error {
 func (db *DB) QuoteOf(ctx context.Context, ticketID int64) (Quote, error) {
 	q := Quote{TicketID: ticketID}
 	var secs int64
-	err := db.rdb.QueryRowContext(ctx, `SELECT amount_ht, duration_s, flat, state, set_at, set_by, decided_at FROM quotes
-		WHERE ticket_id = ?`, ticketID).Scan(&q.AmountHT, &secs, &q.Flat, &q.State, timeCol{&q.SetAt}, &q.SetBy, timeCol{&q.DecidedAt})
+	err := db.rdb.QueryRowContext(ctx, `SELECT amount_ht, duration_s, flat, state, set_at, set_by, decided_at, description, decided_by
+		FROM quotes WHERE ticket_id = ?`, ticketID).Scan(&q.AmountHT, &secs, &q.Flat, &q.State, timeCol{&q.SetAt}, &q.SetBy,
+		timeCol{&q.DecidedAt}, &q.Description, &q.DecidedBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return q, fmt.Errorf("quote for ticket %d: %w", ticketID, astreinte.ErrNotFound)
 	}
@@ -154,8 +161,8 @@ func (db *DB) DecideQuote(ctx context.Context, ticketID int64, accepted bool, ac
 	}
 	defer tx.Rollback()
 	now := db.now()
-	res, err := tx.ExecContext(ctx, `UPDATE quotes SET state = ?, decided_at = ? WHERE ticket_id = ? AND state = 'proposed'`,
-		state, ts(now), ticketID)
+	res, err := tx.ExecContext(ctx, `UPDATE quotes SET state = ?, decided_at = ?, decided_by = ? WHERE ticket_id = ? AND state = 'proposed'`,
+		state, ts(now), actor, ticketID)
 	if err != nil {
 		return err
 	}

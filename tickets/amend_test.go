@@ -85,7 +85,7 @@ func TestJoinReplans(t *testing.T) {
 // amendment changes nothing; a ticket already paging is not paged twice.
 func TestAmend(t *testing.T) {
 	ctx := context.Background()
-	svc, db := newService(t, map[string]Policy{"support": {DueUrgent: 0, DueNormal: 3, Page: PageUrgent}})
+	svc, db := newService(t, map[string]Policy{"support": {DueUrgent: 0, DueNormal: 3, Page: astreinte.PageUrgent}})
 	var changes []Change
 	svc.Subscribe(func(c Change) { changes = append(changes, c) })
 	tk := astreinte.Ticket{Line: "support", CallerNumber: "+33612345678", Urgency: astreinte.NotUrgent,
@@ -157,7 +157,7 @@ func TestAmend(t *testing.T) {
 // ticket too, and nobody is paged (someone has it).
 func TestAmendJoined(t *testing.T) {
 	ctx := context.Background()
-	svc, _ := newService(t, map[string]Policy{"support": {DueUrgent: 0, DueNormal: 3, Page: PageUrgent}})
+	svc, _ := newService(t, map[string]Policy{"support": {DueUrgent: 0, DueNormal: 3, Page: astreinte.PageUrgent}})
 	call := func(rec string) astreinte.Ticket {
 		tk := astreinte.Ticket{Line: "support", CallerNumber: "+33612345678", Urgency: astreinte.NotUrgent,
 			Case: astreinte.CaseOutOfHours, Recording: rec, Duration: 4 * time.Second, CreatedAt: pt("2026-12-01 22:00")}
@@ -197,7 +197,7 @@ func TestOrdinal(t *testing.T) {
 // call's recording already filed with the ticket it joined: no new ticket.
 func TestRecoverJoinedRecording(t *testing.T) {
 	ctx := context.Background()
-	svc, db := newService(t, map[string]Policy{"support": {DueNormal: 3, Page: PageUrgent}})
+	svc, db := newService(t, map[string]Policy{"support": {DueNormal: 3, Page: astreinte.PageUrgent}})
 	for _, rec := range []string{"/rec/a.wav", "/rec/b.wav"} {
 		tk := astreinte.Ticket{Line: "support", CallerNumber: "+33612345678", Urgency: astreinte.NotUrgent,
 			Case: astreinte.CaseOutOfHours, Recording: rec, Duration: time.Second}

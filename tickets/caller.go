@@ -8,22 +8,18 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/store"
 )
 
-// CallerStore is what Take and Amend need beyond Store to join a caller's
-// later calls to their open ticket and to amend what a call filed
-// (store.DB). A Store without it makes a new ticket for every call and
-// cannot amend.
+// CallerStore is the part of Store that Take and Amend use to join a
+// caller's later calls to their open ticket and to amend what a call
+// filed.
 type CallerStore interface {
 	OpenTicketFrom(ctx context.Context, line, number string) (astreinte.Ticket, error)
 	MergeIntoTicket(ctx context.Context, id int64, t *astreinte.Ticket, p store.Replan, page *store.NewPage) error
 	AmendTicket(ctx context.Context, id int64, a astreinte.Amendment, p store.Replan, page *store.NewPage) error
-	PageByTicket(ctx context.Context, ticketID int64) (oncall.Page, error)
+	PageByTicket(ctx context.Context, ticketID int64) (astreinte.Page, error)
 }
-
-var _ CallerStore = (*store.DB)(nil)
 
 // Take files what a caller left: a message, or a missed call to call back
 // (t.Kind). When the same number (t.CallbackNumber, else t.CallerNumber)
@@ -41,21 +37,19 @@ func (s *Service) Take(ctx context.Context, t *astreinte.Ticket) (astreinte.File
 	if t.Kind == astreinte.KindMissedCall && t.Urgency != astreinte.Urgent {
 		pages = false
 	}
-	if cs, ok := s.store.(CallerStore); ok {
-		number := t.CallbackNumber
-		if number == "" {
-			number = t.CallerNumber
-		}
-		open, err := cs.OpenTicketFrom(ctx, t.Line, number)
-		switch {
-		case err == nil:
-			return s.merge(ctx, cs, open, t)
-		case !errors.Is(err, astreinte.ErrNotFound):
-			// A failed look-up must not lose the call: a ticket of its own.
-			s.log.Warn("open ticket look-up failed; new ticket", "number", number, "error", err)
-		}
+	number := t.CallbackNumber
+	if number == "" {
+		number = t.CallerNumber
 	}
-	err := s.insert(ctx, t, pages)
+	open, err := s.store.OpenTicketFrom(ctx, t.Line, number)
+	switch {
+	case err == nil:
+		return s.merge(ctx, s.store, open, t)
+	case !errors.Is(err, astreinte.ErrNotFound):
+		// A failed look-up must not lose the call: a ticket of its own.
+		s.log.Warn("open ticket look-up failed; new ticket", "number", number, "error", err)
+	}
+	err = s.insert(ctx, t, pages)
 	return astreinte.Filed{Paging: pages}, err
 }
 
@@ -107,10 +101,7 @@ func (s *Service) merge(ctx context.Context, cs CallerStore, open astreinte.Tick
 func (s *Service) Amend(ctx context.Context, id int64, a astreinte.Amendment) (astreinte.Filed, error) {
 	s.take.Lock()
 	defer s.take.Unlock()
-	cs, ok := s.store.(CallerStore)
-	if !ok {
-		return astreinte.Filed{}, fmt.Errorf("amend ticket %d: the store cannot amend tickets", id)
-	}
+	cs := s.store
 	t, err := s.store.TicketByID(ctx, id)
 	if err != nil {
 		return astreinte.Filed{}, fmt.Errorf("amend ticket %d: %w", id, err)
@@ -152,7 +143,7 @@ func (s *Service) Amend(ctx context.Context, id int64, a astreinte.Amendment) (a
 	}
 	var page *store.NewPage
 	if raise && pages && t.Status == astreinte.StatusNew {
-		if p, err := cs.PageByTicket(ctx, id); errors.Is(err, astreinte.ErrNotFound) || err == nil && p.State != oncall.PageActive && p.State != oncall.PageAcked {
+		if p, err := cs.PageByTicket(ctx, id); errors.Is(err, astreinte.ErrNotFound) || err == nil && p.State != astreinte.PageActive && p.State != astreinte.PageAcked {
 			page = &store.NewPage{Policy: "default", NextAt: s.now()}
 		} else if err != nil {
 			return astreinte.Filed{}, fmt.Errorf("amend ticket %s: %w", t.Number, err)
@@ -180,7 +171,7 @@ func (s *Service) Amend(ctx context.Context, id int64, a astreinte.Amendment) (a
 // filed is what Amend says of ticket t and its recording rec.
 func (s *Service) filed(ctx context.Context, cs CallerStore, t astreinte.Ticket, rec *astreinte.Recording) astreinte.Filed {
 	f := astreinte.Filed{Merged: rec != nil && rec.Path != t.Recording}
-	if p, err := cs.PageByTicket(ctx, t.ID); err == nil && p.State == oncall.PageActive {
+	if p, err := cs.PageByTicket(ctx, t.ID); err == nil && p.State == astreinte.PageActive {
 		f.Paging = true
 	}
 	return f

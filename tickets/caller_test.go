@@ -17,7 +17,7 @@ import (
 // the next call is a new ticket.
 func TestTake(t *testing.T) {
 	ctx := context.Background()
-	svc, db := newService(t, map[string]Policy{"support": {DueUrgent: 0, DueNormal: 3, Page: PageUrgent}})
+	svc, db := newService(t, map[string]Policy{"support": {DueUrgent: 0, DueNormal: 3, Page: astreinte.PageUrgent}})
 	var changes []Change
 	svc.Subscribe(func(c Change) { changes = append(changes, c) })
 	call := func(kind astreinte.TicketKind, u astreinte.Urgency, rec string) (astreinte.Ticket, astreinte.Filed) {
@@ -114,7 +114,7 @@ func TestTake(t *testing.T) {
 // TestTakeMissedCallPage: a line that pages missed calls files them urgent,
 // and they page.
 func TestTakeMissedCallPage(t *testing.T) {
-	svc, _ := newService(t, map[string]Policy{"support": {Page: PageUrgent}})
+	svc, _ := newService(t, map[string]Policy{"support": {Page: astreinte.PageUrgent}})
 	tk := astreinte.Ticket{Line: "support", CallerNumber: "0612345678", Kind: astreinte.KindMissedCall,
 		Urgency: astreinte.Urgent, Case: astreinte.CaseOutOfHours}
 	f, err := svc.Take(context.Background(), &tk)
@@ -123,7 +123,7 @@ func TestTakeMissedCallPage(t *testing.T) {
 	}
 	// Out of hours on a line paging every closed ticket, a plain missed
 	// call still does not page.
-	svc, _ = newService(t, map[string]Policy{"support": {Page: PageOutOfHours}})
+	svc, _ = newService(t, map[string]Policy{"support": {Page: astreinte.PageOutOfHours}})
 	tk = astreinte.Ticket{Line: "support", CallerNumber: "0612345678", Kind: astreinte.KindMissedCall,
 		Urgency: astreinte.NotUrgent, Case: astreinte.CaseOutOfHours}
 	if f, err := svc.Take(context.Background(), &tk); err != nil || f.Paging {

@@ -64,6 +64,8 @@ func (s *Service) identify(ctx context.Context, t *astreinte.Ticket) error {
 //
 //   - email never pages; it is due in the contract's email business days
 //     (the line's normal due time without a contract or that setting);
+//   - a request from the customer space is as email (it never pages),
+//     due in the contract's space business days, else its email ones;
 //   - a phone message pages only when the line's page setting would page
 //     AND the customer's contract includes on-call (unidentified callers:
 //     customers.unidentified.on_call); it is then due as the line says;
@@ -72,7 +74,7 @@ func (s *Service) identify(ctx context.Context, t *astreinte.Ticket) error {
 //     support next opens (the next business day) and a normal one as the
 //     line says.
 func (s *Service) planByContract(t *astreinte.Ticket, p Policy, linePages bool) (pages, handled bool) {
-	if s.customers == nil && t.Channel != astreinte.ChannelEmail {
+	if s.customers == nil && t.Channel != astreinte.ChannelEmail && t.Channel != astreinte.ChannelSpace {
 		return false, false
 	}
 	var (
@@ -83,7 +85,11 @@ func (s *Service) planByContract(t *astreinte.Ticket, p Policy, linePages bool) 
 		contract, known = s.customers.Contract(t.Contract)
 	}
 	days, set := contract.Due[t.Channel]
-	if t.Channel == astreinte.ChannelEmail {
+	if t.Channel == astreinte.ChannelSpace && !set {
+		// The agreements manage requests "on the site or by email" alike.
+		days, set = contract.Due[astreinte.ChannelEmail]
+	}
+	if t.Channel == astreinte.ChannelEmail || t.Channel == astreinte.ChannelSpace {
 		if !set {
 			days = p.DueNormal
 		}

@@ -56,7 +56,7 @@ func newContractService(t *testing.T, unidentifiedOnCall bool) (*Service, *store
 		}
 	}
 	dir := &customers.Directory{Store: db, Contracts: testContracts, Region: "FR", UnidentifiedOnCall: unidentifiedOnCall}
-	svc := New(db, cal, Options{Lines: map[string]Policy{"support": {DueUrgent: 0, DueNormal: 3, Page: PageUrgent}},
+	svc := New(db, cal, Options{Lines: map[string]Policy{"support": {DueUrgent: 0, DueNormal: 3, Page: astreinte.PageUrgent}},
 		DefaultLine: "support", Now: clk.now, Customers: dir})
 	return svc, db, clk
 }
@@ -158,7 +158,7 @@ func TestTypedCustomerNumber(t *testing.T) {
 // caller is treated as the line says (the behaviour before contracts), and
 // phone tickets are still unverified.
 func TestWithoutCustomersLinesDecide(t *testing.T) {
-	svc, db := newService(t, map[string]Policy{"support": {DueNormal: 3, Page: PageUrgent}})
+	svc, db := newService(t, map[string]Policy{"support": {DueNormal: 3, Page: astreinte.PageUrgent}})
 	tk := &astreinte.Ticket{Line: "support", CallerNumber: "0611111111", Urgency: astreinte.Urgent, Case: astreinte.CaseOutOfHours}
 	if err := svc.Create(context.Background(), tk); err != nil {
 		t.Fatal(err)

@@ -100,8 +100,8 @@ func (l *Ledger) AddWork(ctx context.Context, t astreinte.Ticket, d time.Duratio
 	total := u.Total + d
 	if c, ok := l.contract(t); ok && u.Confirmed.At.IsZero() && billing.NeedsConfirmation(c.Billing, total, c.ConfirmAbove) {
 		return u, fmt.Errorf("ticket %s would use %d units of %s (contract %s: more than %d needs the customer's confirmation; "+
-			"record it with: astreinte tickets confirm %s): %w", t.Number, billing.Count(total, c.Billing.Unit),
-			c.Billing.Unit, c.Name, c.ConfirmAbove, t.Number, ErrNeedsConfirmation)
+			"ask the customer with: astreinte tickets ask-confirmation %s --units N --note …, or record it with: astreinte tickets confirm %s): %w", t.Number, billing.Count(total, c.Billing.Unit),
+			c.Billing.Unit, c.Name, c.ConfirmAbove, t.Number, t.Number, ErrNeedsConfirmation)
 	}
 	detail := fmt.Sprintf("%s spent (total %s)", d, total)
 	if u.Mode != "" {
@@ -145,17 +145,28 @@ func (l *Ledger) Waive(ctx context.Context, t astreinte.Ticket, by, reason strin
 // SetQuote proposes a quote for t: an amount before tax in cents, or a
 // time priced at the contract's rate.
 func (l *Ledger) SetQuote(ctx context.Context, t astreinte.Ticket, amountHT int64, d time.Duration, flat bool, by string) error {
-	if (amountHT > 0) == (d > 0) {
+	return l.ProposeQuote(ctx, t, store.Quote{AmountHT: amountHT, Duration: d, Flat: flat, SetBy: by})
+}
+
+// ProposeQuote proposes q for t (q.TicketID is t's): an amount before tax
+// in cents or a time priced at the contract's rate, with what it covers
+// (q.Description), set by q.SetBy.
+func (l *Ledger) ProposeQuote(ctx context.Context, t astreinte.Ticket, q store.Quote) error {
+	if (q.AmountHT > 0) == (q.Duration > 0) {
 		return errors.New("quote: give an amount or a time, not both")
 	}
-	if flat && amountHT == 0 {
+	if q.Flat && q.AmountHT == 0 {
 		return errors.New("quote: a fixed price is an amount")
 	}
-	detail := "quote proposed: " + QuoteText(amountHT, d, flat)
-	if c, ok := l.contract(t); ok && d > 0 {
-		detail += fmt.Sprintf(" (%s € HT)", billing.FormatCents(billing.Quote{Time: d}.CapHT(c.Billing)))
+	detail := "quote proposed: " + QuoteText(q.AmountHT, q.Duration, q.Flat)
+	if c, ok := l.contract(t); ok && q.Duration > 0 {
+		detail += fmt.Sprintf(" (%s € HT)", billing.FormatCents(billing.Quote{Time: q.Duration}.CapHT(c.Billing)))
 	}
-	if err := l.st.SetQuote(ctx, store.Quote{TicketID: t.ID, AmountHT: amountHT, Duration: d, Flat: flat, SetBy: by}, detail); err != nil {
+	if q.Description != "" {
+		detail += ": " + q.Description
+	}
+	q.TicketID = t.ID
+	if err := l.st.SetQuote(ctx, q, detail); err != nil {
 		return fmt.Errorf("ticket %s: %w", t.Number, err)
 	}
 	l.s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number})

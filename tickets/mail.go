@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/astreinte/astreinte"
 )
@@ -15,13 +16,18 @@ type Email struct {
 	Name    string // the sender's display name
 	Subject string
 	Text    string
-	// Ref is the ticket number the subject names; "" for a new request.
+	// Ref is the ticket number the subject names, or that its thread
+	// (In-Reply-To, References) belongs to; "" for a new request.
 	Ref string
+	// Auto says a program sent it (an auto-reply, a bounce): it joins a
+	// ticket's timeline but never reopens it.
+	Auto bool
 }
 
 // FromEmail makes a ticket of an email, or adds it to the ticket its
-// subject names (reopening it when it was resolved: within the contract's
-// warranty the reopening is not billed again). A new ticket is due in the
+// subject or thread names (reopening it when it was resolved, unless a
+// program sent it: within the contract's warranty the reopening is not
+// billed again, and the timeline says which applies). A new ticket is due in the
 // contract's email business days and never pages. cs is the calendar case
 // at reception. It returns the ticket and whether it was made.
 func (s *Service) FromEmail(ctx context.Context, m Email, line string, cs astreinte.Case) (astreinte.Ticket, bool, error) {
@@ -38,8 +44,8 @@ func (s *Service) FromEmail(ctx context.Context, m Email, line string, cs astrei
 				return t, false, fmt.Errorf("email to ticket %s: %w", t.Number, err)
 			}
 			s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number})
-			if t.Status == astreinte.StatusResolved {
-				if err := s.Reopen(ctx, t.ID, m.From, "reopened by the requester's email"); err != nil {
+			if t.Status == astreinte.StatusResolved && !m.Auto {
+				if err := s.Reopen(ctx, t.ID, m.From, "reopened by the requester's email"+s.warrantyNote(t)); err != nil {
 					return t, false, fmt.Errorf("email to ticket %s: %w", t.Number, err)
 				}
 				t.Status = astreinte.StatusNew
@@ -65,4 +71,29 @@ func (s *Service) FromEmail(ctx context.Context, m Email, line string, cs astrei
 		s.log.Error("email text on the new ticket's timeline", "ticket", t.Number, "error", err)
 	}
 	return t, true, nil
+}
+
+// warrantyNote says whether reopening the resolved ticket t now falls
+// within its contract's warranty (the work is not billed again), "" when
+// the contract has none.
+func (s *Service) warrantyNote(t astreinte.Ticket) string {
+	if s.customers == nil || t.Contract == "" {
+		return ""
+	}
+	c, ok := s.customers.Contract(t.Contract)
+	if !ok || c.Warranty <= 0 || t.ResolvedAt.IsZero() {
+		return ""
+	}
+	if s.now().Sub(t.ResolvedAt) <= c.Warranty {
+		return fmt.Sprintf(": within the %s warranty after its resolution, not billed again", humanDays(c.Warranty))
+	}
+	return fmt.Sprintf(": past the %s warranty after its resolution, billed as new work", humanDays(c.Warranty))
+}
+
+// humanDays writes a warranty as people say it: "7-day", "36-hour".
+func humanDays(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d-day", d/(24*time.Hour))
+	}
+	return fmt.Sprintf("%d-hour", d/time.Hour)
 }

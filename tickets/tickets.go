@@ -32,26 +32,22 @@ type Store interface {
 	CreateCall(ctx context.Context, c *astreinte.Call) error
 	UpdateCall(ctx context.Context, c *astreinte.Call) error
 	Calls(ctx context.Context, limit int) ([]astreinte.Call, error)
+	CallerStore
 }
+
+var _ Store = (*store.DB)(nil)
 
 // BusinessDays moves a time forward by working days (calendar.Calendar).
 type BusinessDays interface {
 	AddBusinessDays(t time.Time, n int) time.Time
 }
 
-// Which tickets of a line page the on-call technician.
-const (
-	PageUrgent     = "urgent"       // only tickets the caller said were urgent
-	PageOutOfHours = "out_of_hours" // every ticket left while closed, and urgent ones
-	PageNever      = "never"
-)
-
 // Policy is what a line promises: when its tickets are due, in business
 // days (0: at once), and which of them page someone.
 type Policy struct {
 	DueUrgent int
 	DueNormal int
-	Page      string // PageUrgent, PageOutOfHours or PageNever
+	Page      astreinte.PagePolicy
 }
 
 // ChangeKind says what happened to a ticket.
@@ -172,9 +168,9 @@ func (s *Service) Plan(t *astreinte.Ticket) (pages bool) {
 	}
 	linePages := false
 	switch p.Page {
-	case PageUrgent:
+	case astreinte.PageUrgent:
 		linePages = t.Urgency == astreinte.Urgent
-	case PageOutOfHours:
+	case astreinte.PageOutOfHours:
 		linePages = t.Urgency == astreinte.Urgent || !t.Case.Open()
 	}
 	if pages, ok := s.planByContract(t, p, linePages); ok {

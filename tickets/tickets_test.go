@@ -40,9 +40,9 @@ func newService(t *testing.T, lines map[string]Policy) (*Service, *store.DB) {
 // and whether it pages someone.
 func TestPlan(t *testing.T) {
 	lines := map[string]Policy{
-		"support": {DueUrgent: 0, DueNormal: 3, Page: PageUrgent},
-		"night":   {DueUrgent: 1, DueNormal: 2, Page: PageOutOfHours},
-		"quiet":   {DueNormal: 1, Page: PageNever},
+		"support": {DueUrgent: 0, DueNormal: 3, Page: astreinte.PageUrgent},
+		"night":   {DueUrgent: 1, DueNormal: 2, Page: astreinte.PageOutOfHours},
+		"quiet":   {DueNormal: 1, Page: astreinte.PageNever},
 	}
 	svc, _ := newService(t, lines)
 	tests := []struct {
@@ -82,7 +82,7 @@ func TestPlan(t *testing.T) {
 }
 
 func TestCreateQueuesThePageAndAnnounces(t *testing.T) {
-	svc, db := newService(t, map[string]Policy{"support": {DueNormal: 3, Page: PageUrgent}})
+	svc, db := newService(t, map[string]Policy{"support": {DueNormal: 3, Page: astreinte.PageUrgent}})
 	ctx := context.Background()
 	var heard []Change
 	cancel := svc.Subscribe(func(c Change) { heard = append(heard, c) })
@@ -119,7 +119,7 @@ func TestCreateQueuesThePageAndAnnounces(t *testing.T) {
 }
 
 func TestLifecycle(t *testing.T) {
-	svc, db := newService(t, map[string]Policy{"support": {Page: PageUrgent}})
+	svc, db := newService(t, map[string]Policy{"support": {Page: astreinte.PageUrgent}})
 	ctx := context.Background()
 	tk := &astreinte.Ticket{Line: "support", Urgency: astreinte.Urgent, Case: astreinte.CaseOutOfHours, Recording: "/r/1.wav"}
 	if err := svc.Create(ctx, tk); err != nil {
@@ -192,7 +192,7 @@ func TestLifecycle(t *testing.T) {
 }
 
 func TestRecoverOnce(t *testing.T) {
-	svc, _ := newService(t, map[string]Policy{"support": {DueNormal: 3, Page: PageUrgent}})
+	svc, _ := newService(t, map[string]Policy{"support": {DueNormal: 3, Page: astreinte.PageUrgent}})
 	ctx := context.Background()
 	rec := func() *astreinte.Ticket {
 		return &astreinte.Ticket{CallerNumber: "+33612345678", Case: astreinte.CaseOutOfHours, Recording: "/r/crash.wav",

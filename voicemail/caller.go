@@ -27,13 +27,6 @@ type OnCall interface {
 	WhyNobody(ctx context.Context, at time.Time, t astreinte.Ticket) oncall.Reason
 }
 
-// What a call that ends without a message becomes (Line.MissedCalls).
-const (
-	MissedTicket = "ticket" // a "missed call, no message" ticket to call back
-	MissedPage   = "page"   // the same, urgent: it pages
-	MissedIgnore = "ignore" // only the call log
-)
-
 // voiceMin is how much voice makes a recording a message whatever its
 // length: a caller who said something is never dropped for being short.
 const voiceMin = 300 * time.Millisecond
@@ -60,11 +53,11 @@ func (s *session) run(cs astreinte.Case) {
 		s.cannotRecord()
 		return
 	}
-	reason := "hangup_before_beep"
+	reason := endBeforeBeep
 	if s.greet() == nil {
 		reason = s.waitMessageEnd(false)
 	}
-	beforeBeep := reason == "hangup_before_beep"
+	beforeBeep := reason == endBeforeBeep
 	length := audio.DurationOf(s.recorder.Samples())
 	if beforeBeep {
 		s.messageAt = length // all of it was said over the prompts
@@ -412,7 +405,7 @@ func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
 		s.log.Info("call ended without a message", "missed_call_ticket", false, "number_known", known)
 		return
 	}
-	if kind == MissedPage && !cs.Open() {
+	if kind == astreinte.MissedPage && !cs.Open() {
 		urgency = astreinte.Urgent
 	}
 	t := &astreinte.Ticket{
@@ -439,12 +432,12 @@ func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
 // ticket: out of hours, from a number that can be called back, unless the
 // line ignores missed calls; in hours only when the desk is told of them
 // (deskInHours). It returns the policy that applies.
-func missedCallTicket(policy string, cs astreinte.Case, numberKnown, deskInHours bool) (string, bool) {
+func missedCallTicket(policy astreinte.MissedCallPolicy, cs astreinte.Case, numberKnown, deskInHours bool) (astreinte.MissedCallPolicy, bool) {
 	if policy == "" {
-		policy = MissedTicket
+		policy = astreinte.MissedTicket
 	}
 	switch {
-	case !numberKnown || policy == MissedIgnore:
+	case !numberKnown || policy == astreinte.MissedIgnore:
 		return policy, false
 	case cs.Open():
 		return policy, deskInHours

@@ -68,20 +68,20 @@ func TestPromiseFor(t *testing.T) {
 // line ignores missed calls.
 func TestMissedCallTicket(t *testing.T) {
 	tests := []struct {
-		policy string
+		policy astreinte.MissedCallPolicy
 		cs     astreinte.Case
 		known  bool
 		desk   bool
 		want   bool
 	}{
 		{"", astreinte.CaseOutOfHours, true, false, true},
-		{MissedTicket, astreinte.CaseHoliday, true, false, true},
-		{MissedPage, astreinte.CaseOutOfHours, true, false, true},
-		{MissedIgnore, astreinte.CaseOutOfHours, true, false, false},
-		{MissedTicket, astreinte.CaseOutOfHours, false, false, false}, // hidden number
-		{MissedTicket, astreinte.CaseOpen, true, false, false},        // in hours: the call log
-		{MissedTicket, astreinte.CaseOpen, true, true, true},          // in hours, the desk is emailed
-		{MissedTicket, astreinte.CaseOpen, false, true, false},
+		{astreinte.MissedTicket, astreinte.CaseHoliday, true, false, true},
+		{astreinte.MissedPage, astreinte.CaseOutOfHours, true, false, true},
+		{astreinte.MissedIgnore, astreinte.CaseOutOfHours, true, false, false},
+		{astreinte.MissedTicket, astreinte.CaseOutOfHours, false, false, false}, // hidden number
+		{astreinte.MissedTicket, astreinte.CaseOpen, true, false, false},        // in hours: the call log
+		{astreinte.MissedTicket, astreinte.CaseOpen, true, true, true},          // in hours, the desk is emailed
+		{astreinte.MissedTicket, astreinte.CaseOpen, false, true, false},
 	}
 	for _, tt := range tests {
 		if _, got := missedCallTicket(tt.policy, tt.cs, tt.known, tt.desk); got != tt.want {

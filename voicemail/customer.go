@@ -10,7 +10,7 @@ import (
 	"github.com/astreinte/astreinte/customers"
 )
 
-// The agreements in the call (issue 16): the first agreement's rule on
+// The agreements in the call: the first agreement's rule on
 // sensitive requests is said after the message, never before the beep;
 // a caller out of hours whom the caller ID does not identify may type a
 // customer number, so that their contract decides paging and due time.

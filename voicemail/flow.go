@@ -48,9 +48,8 @@ type Line struct {
 	// Region is the country the line's numbers are read in ("FR").
 	Region string
 	// MissedCalls says what a call that ends without a message becomes out
-	// of hours, from a number that is not hidden: MissedTicket (default),
-	// MissedPage or MissedIgnore.
-	MissedCalls string
+	// of hours, from a number that is not hidden ("": MissedTicket).
+	MissedCalls astreinte.MissedCallPolicy
 	// DeskInHours: the support desk is told of every message and missed
 	// call in opening hours, so missed calls in hours are tickets too.
 	DeskInHours bool
@@ -261,6 +260,20 @@ func (s *session) recordingPath(now time.Time) string {
 	return filepath.Join(s.h.RecordDir, now.Format("2006/01/02"), now.Format("150405")+"-"+id+".wav")
 }
 
+// messageEnd is why a message ended (logged as "end").
+type messageEnd string
+
+// Why a message ends.
+const (
+	endBeforeBeep messageEnd = "hangup_before_beep" // the caller hung up during the greeting
+	endPound      messageEnd = "pound"              // the caller pressed #
+	endSilence    messageEnd = "silence"            // quiet for Record.Silence, or nothing said after the nudge
+	endMaxLength  messageEnd = "max_length"         // Record.MaxLength after the beep
+	endHangup     messageEnd = "hangup"             // the caller hung up
+	endTimeout    messageEnd = "timeout"            // the media stopped arriving
+	endShutdown   messageEnd = "shutdown"           // the service is stopping
+)
+
 // waitMessageEnd blocks until the message is over and says why. A caller
 // who has spoken (spoke, or speech heard since the call began to wait)
 // ends it by Record.Silence of quiet; one who has not is not cut off by
@@ -268,7 +281,7 @@ func (s *session) recordingPath(now time.Time) string {
 // beep, beeped at again, and the message ends without speech only
 // speakWaitAfterNudge later. # ends it; key 1 out of hours says urgent;
 // Record.MaxLength after the beep cuts it.
-func (s *session) waitMessageEnd(spoke bool) string {
+func (s *session) waitMessageEnd(spoke bool) messageEnd {
 	// The message, and all the caller adds to it over later prompts, is
 	// bounded by Record.MaxLength from the beep.
 	maxT := time.NewTimer(max(0, s.line.Record.MaxLength-time.Since(s.beepAt)))
@@ -288,7 +301,7 @@ func (s *session) waitMessageEnd(spoke bool) string {
 			switch {
 			case k == '#':
 				s.mark(astreinte.MarkKey, "#")
-				return "pound"
+				return endPound
 			case k == '1' && s.closed:
 				s.mark(astreinte.MarkKey, "1")
 				s.urgent("message")
@@ -297,7 +310,7 @@ func (s *session) waitMessageEnd(spoke bool) string {
 			spoke = spoke || s.det.Segments() > segs
 			if spoke {
 				if q.ended(now, s.det.Heard(), s.det.Quiet(), limit) {
-					return "silence"
+					return endSilence
 				}
 				check.Reset(q.wait(limit))
 				continue
@@ -308,22 +321,22 @@ func (s *session) waitMessageEnd(spoke bool) string {
 				s.log.Info("nothing said since the beep: asked to speak")
 				s.mark(astreinte.MarkPrompt, audio.PromptSpeakAfterBeep)
 				if _, err := s.pl.Play(false, s.p.Must(audio.PromptSpeakAfterBeep), s.p.Must(audio.PromptBeep)); err != nil {
-					return "hangup"
+					return endHangup
 				}
 				s.mark(astreinte.MarkBeep, audio.PromptSpeakAfterBeep)
 				waitFrom = time.Now()
 			case nudged && waited >= speakWaitAfterNudge:
-				return "silence"
+				return endSilence
 			}
 			check.Reset(minQuietCheck)
 		case <-maxT.C:
-			return "max_length"
+			return endMaxLength
 		case <-s.done:
-			return "hangup"
+			return endHangup
 		case <-s.m.Done():
-			return "timeout"
+			return endTimeout
 		case <-s.ctx.Done():
-			return "shutdown"
+			return endShutdown
 		}
 	}
 }

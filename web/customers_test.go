@@ -59,7 +59,7 @@ func newCustomerApp(t *testing.T) *custApp {
 	contracts := cfg.ContractPolicies()
 	dirc := &customers.Directory{Store: db, Contracts: contracts, Region: "FR"}
 	a.svc = tickets.New(db, cal, tickets.Options{Now: a.clock, Log: log, Customers: dirc,
-		Lines: map[string]tickets.Policy{"support": {DueUrgent: 0, DueNormal: 2, Page: tickets.PageUrgent}}})
+		Lines: map[string]tickets.Policy{"support": {DueUrgent: 0, DueNormal: 2, Page: astreinte.PageUrgent}}})
 	a.acc = accounts.New(db, a.clock, log)
 	a.acc.Cost = 4
 	ctx := context.Background()

@@ -224,6 +224,7 @@ type ticketData struct {
 	CanAck, CanClose, CanOpen bool
 	Customer                  ticketCustomer // customer, contract, unverified rule, time spent (customers.go)
 	Work                      *workView      // time spent form, confirmation, quote (worklog.go)
+	Reply                     *replyView     // the reply form (replies.go)
 }
 
 // ticketByNumber loads the ticket named in the path, answering 404 itself.
@@ -261,6 +262,7 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 	d.Recordings = s.recordingRows(l, t, "/tickets/")
 	d.Customer = s.ticketCustomer(r.Context(), l, t)
 	d.Work = s.workOf(r, t)
+	d.Reply = s.replyOf(r, t)
 	if t.Duration > 0 {
 		d.Duration = minSec(t.Duration)
 	}

@@ -96,7 +96,7 @@ func newAppWith(t testing.TB, change func(*oncall.ScheduleConfig, *Server), serv
 	db.Now = a.clock
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a.svc = tickets.New(db, cal, tickets.Options{Now: a.clock, Log: log,
-		Lines: map[string]tickets.Policy{"support": {DueUrgent: 0, DueNormal: 2, Page: tickets.PageUrgent}}})
+		Lines: map[string]tickets.Policy{"support": {DueUrgent: 0, DueNormal: 2, Page: astreinte.PageUrgent}}})
 	a.acc = accounts.New(db, a.clock, log)
 	a.acc.Cost = 4 // bcrypt.MinCost: the tests log in often
 	for _, u := range []struct {

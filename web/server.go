@@ -77,6 +77,7 @@ type Server struct {
 	Channels  []string          // paging channels configured, for the status page
 	Paging    PagingStatus      // their latest results (optional)
 	Customers *CustomerPages    // the customer pages and API (optional)
+	Replies   Replies           // replies to requesters by email (optional; replies.go)
 	// Reasons says on a ticket's page why nobody was called about it
 	// (optional: oncall.Engine).
 	Reasons Reasons
@@ -135,7 +136,8 @@ func (s *Server) Handler() http.Handler {
 		s.routes(mux)
 		s.apiRoutes(mux)
 		s.customerRoutes(mux)
-		s.workRoutes(mux) // worklog.go
+		s.workRoutes(mux)  // worklog.go
+		s.replyRoutes(mux) // replies.go
 	}
 	return secureHeaders(mux)
 }

@@ -40,9 +40,9 @@ type RefusedSource struct {
 // statusSource is what the status report is read from.
 type statusSource struct {
 	SIP *sip.Server
-	// RefusedSources is the hook for the admission guard (issue 13,
-	// item 2): the sources it refused lately, most recent first. Nil
-	// until the guard provides it; the report then says "not available".
+	// RefusedSources gives the sources the admission guard refused
+	// lately, most recent first; nil without a guard, and the report then
+	// says "not available".
 	RefusedSources func() []RefusedSource
 }
 

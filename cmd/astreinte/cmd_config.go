@@ -22,7 +22,8 @@ unknown keys (with the likely spelling), values of the wrong kind, impossible
 times, overlapping hours, a trunk without credentials, a technician no
 configured channel can deliver to (a phone number needs paging.sip.proxy or
 paging.sip.trunk, an email paging.email.smtp), malformed SIP URIs and email
-addresses, and, when a contract of the file promises on-call, the first
+addresses, and, when a contract promises on-call (one of the file, or one
+that customers in the database are on, such as the built-in isp), the first
 closed hour of the next 8 weeks with nobody on call (--allow-gaps, or
 customers.allow_gaps: true, makes those warnings). Warnings (exit status 0, 1 with --strict): addresses given
 for a channel that is not configured, closed hours with nobody on call that
@@ -31,7 +32,7 @@ no contract promises.`,
 			strict := fs.Bool("strict", false, "exit with status 1 on warnings too")
 			allowGaps := fs.Bool("allow-gaps", false, "closed hours with nobody on call are warnings, even under a contract that promises on-call")
 			return func(_ context.Context, s stdio, args []string) error {
-				return configCheck(s, args[0], *strict, config.CheckOptions{AllowGaps: *allowGaps}, time.Now())
+				return configCheck(s, args[0], *strict, config.CheckOptions{AllowGaps: *allowGaps, Customers: customersOnContracts}, time.Now())
 			}
 		},
 	}

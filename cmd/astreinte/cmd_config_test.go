@@ -121,3 +121,44 @@ lines:
 		t.Errorf("config check --allow-gaps: exit %d, want 0 and the gap as a warning:\n%s", code, out)
 	}
 }
+
+// A configuration with no contract section still binds the night once a
+// customer in the database is on a built-in contract that promises
+// on-call (isp): the gap is an error, with the first one, until
+// --allow-gaps; before any such customer it is a warning.
+func TestConfigCheckGapUnderBuiltInContractOfCustomers(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "astreinte.yaml")
+	yaml := `data_dir: ` + filepath.Join(dir, "data") + `
+clock: {now: "2026-12-06T03:00:00+01:00"}   # Sunday, 3 am
+oncall:
+  people: [{id: alice, sip: "sip:alice@pbx.example.com"}]
+  rotations: [{name: weekdays, participants: [alice], start: "2026-12-07 09:00", coverage: out_of_hours}]
+  escalation: {tiers: [{rotation: weekdays}]}
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, code := runCLI("config", "check", file); code != 0 || !strings.Contains(out, "warning: oncall.escalation.tiers: nobody on call Sun 2026-12-06 03:00") {
+		t.Fatalf("no database, no contract: exit %d, want 0 and a warning:\n%s", code, out)
+	}
+	if out, errOut, code := runCLI("customers", "add", "C001", "--name", "Hébergé", "--contract", "tickets", "--config", file); code != 0 {
+		t.Fatalf("customers add: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, _, code := runCLI("config", "check", file); code != 0 {
+		t.Fatalf("a customer on tickets (no on-call): exit %d, want 0:\n%s", code, out)
+	}
+	if out, errOut, code := runCLI("customers", "add", "C002", "--name", "Sondages", "--contract", "isp", "--config", file); code != 0 {
+		t.Fatalf("customers add: exit %d\n%s%s", code, out, errOut)
+	}
+	want := `customers: contract "isp" promises on-call to 1 customer(s) in the database, but nobody is on call Sun 2026-12-06 03:00 – Mon 2026-12-07 09:00 CET`
+	for _, args := range [][]string{{"config", "check", file}, {"serve", "--config", file}} {
+		out, errOut, code := runCLI(args...)
+		if code != 1 || !strings.Contains(out+errOut, want) || !strings.Contains(out+errOut, "--allow-gaps") {
+			t.Errorf("astreinte %s with a customer on isp: exit %d, want 1 and %q:\n%s%s", args[0], code, want, out, errOut)
+		}
+	}
+	if out, _, code := runCLI("config", "check", "--allow-gaps", file); code != 0 || !strings.Contains(out, "warning: oncall.escalation.tiers: nobody on call Sun 2026-12-06 03:00") {
+		t.Errorf("--allow-gaps: exit %d, want 0 and the gap as a warning:\n%s", code, out)
+	}
+}

@@ -32,10 +32,14 @@ func customersListCommand() *command {
 	return &command{
 		name: "customers", aliases: []string{"customers list"}, short: "list customers with their contract and phone numbers",
 		setup: func(fs *flag.FlagSet) runner {
+			asJSON := fs.Bool("json", false, "print JSON")
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				cs, err := e.db.Customers(ctx)
 				if err != nil {
 					return err
+				}
+				if *asJSON {
+					return writeJSON(s.out, listOf(cs, customerOf))
 				}
 				if len(cs) == 0 {
 					fmt.Fprintln(s.out, "No customers (astreinte customers import FILE.csv).")
@@ -56,6 +60,7 @@ func customersShowCommand() *command {
 	return &command{
 		name: "customers show", args: "NUMBER", nargs: [2]int{1, 1}, short: "one customer: contract, its rules, phones, open tickets",
 		setup: func(fs *flag.FlagSet) runner {
+			asJSON := fs.Bool("json", false, "print JSON")
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, args []string) error {
 				c, err := e.db.CustomerByNumber(ctx, args[0])
 				if errors.Is(err, astreinte.ErrNotFound) {
@@ -63,6 +68,9 @@ func customersShowCommand() *command {
 				}
 				if err != nil {
 					return err
+				}
+				if *asJSON {
+					return showCustomerJSON(ctx, s, e, c)
 				}
 				tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
 				fmt.Fprintf(tw, "Customer\t%s\n", c.Number)
@@ -90,6 +98,26 @@ func customersShowCommand() *command {
 			})
 		},
 	}
+}
+
+// showCustomerJSON prints customers show --json: the customer, its
+// contract's rules and its tickets, oldest first.
+func showCustomerJSON(ctx context.Context, s stdio, e *env, c customers.Customer) error {
+	j := customerOf(c)
+	if k, ok := e.cfg.ContractPolicies()[c.Contract]; ok {
+		j.Rules = contractSummary(k)
+	}
+	ts, err := e.db.TicketsOfCustomer(ctx, c.Number)
+	if err != nil {
+		return err
+	}
+	slices.Reverse(ts)
+	list := tickets.ListJSON(ts, e.now())
+	if list == nil {
+		list = []tickets.JSON{}
+	}
+	j.Tickets = &list
+	return writeJSON(s.out, j)
 }
 
 // contractSummary says a contract's rules in one line.

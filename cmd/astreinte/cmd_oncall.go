@@ -45,12 +45,16 @@ func oncallScheduleCommand() *command {
 		name: "oncall schedule", short: "the shifts to come, overrides applied",
 		setup: func(fs *flag.FlagSet) runner {
 			days := fs.Int("days", 14, "`N` days to show")
+			asJSON := fs.Bool("json", false, "print JSON")
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				start := e.now()
 				end := start.AddDate(0, 0, *days)
 				ovs, err := e.db.ShiftOverrides(ctx, start, end)
 				if err != nil {
 					return err
+				}
+				if *asJSON {
+					return writeJSON(s.out, shiftsOf(e.sched.Shifts(start, end, ovs)))
 				}
 				writeSchedule(s.out, e.sched.Shifts(start, end, ovs), e.location())
 				return nil
@@ -64,6 +68,7 @@ func oncallCheckCommand() *command {
 		name: "oncall check", short: "list out-of-hours gaps with nobody on call (exit 1 if any)",
 		setup: func(fs *flag.FlagSet) runner {
 			weeks := fs.Int("weeks", 8, "`N` weeks to check")
+			asJSON := fs.Bool("json", false, "print JSON")
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				start := e.now()
 				end := start.AddDate(0, 0, 7**weeks)
@@ -76,7 +81,13 @@ func oncallCheckCommand() *command {
 					return err
 				}
 				gaps := e.sched.Gaps(start, end, ovs, calOv)
-				writeGaps(s.out, gaps, e.location())
+				if *asJSON {
+					if err := writeJSON(s.out, gapsOf(gaps)); err != nil {
+						return err
+					}
+				} else {
+					writeGaps(s.out, gaps, e.location())
+				}
 				if len(gaps) > 0 {
 					return exitError{1, fmt.Sprintf("%d out-of-hours gap(s) with nobody on call in the next %d weeks", len(gaps), *weeks)}
 				}
@@ -134,11 +145,15 @@ func overrideListCommand() *command {
 	return &command{
 		name: "oncall override list", aliases: []string{"oncall override", "oncall overrides"}, short: "current and future overrides",
 		setup: func(fs *flag.FlagSet) runner {
+			asJSON := fs.Bool("json", false, "print JSON")
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				now := e.now()
 				ovs, err := e.db.ShiftOverrides(ctx, now, now.AddDate(1, 0, 0))
 				if err != nil {
 					return err
+				}
+				if *asJSON {
+					return writeJSON(s.out, listOf(ovs, overrideOf))
 				}
 				if len(ovs) == 0 {
 					fmt.Fprintln(s.out, "No current or future overrides.")

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/approvals"
 	"github.com/astreinte/astreinte/billing"
+	"github.com/astreinte/astreinte/space"
+	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
 	flag "github.com/spf13/pflag"
 )
@@ -19,6 +23,7 @@ func quoteSetCommand() *command {
 			amount := fs.String("amount", "", "amount before tax in `euros` (e.g. 120.00)")
 			hours := fs.String("hours", "", "estimated `time` (2h, 1h30m, 1:30 or minutes), priced at the contract's rate")
 			flat := fs.Bool("flat", false, "the amount is a fixed price (forfait), whatever the time spent; without it, it is a cap")
+			desc := fs.String("description", "", "what the quote covers, as the customer reads it")
 			actor := actorFlag(fs)
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, args []string) error {
 				if (*amount == "") == (*hours == "") {
@@ -43,10 +48,24 @@ func quoteSetCommand() *command {
 				if err != nil {
 					return err
 				}
-				if err := e.ledger().SetQuote(ctx, t, cents, d, *flat, by); err != nil {
+				q := store.Quote{AmountHT: cents, Duration: d, Flat: *flat, SetBy: by, Description: *desc}
+				if t.Customer == "" {
+					// Nobody to mail: the admin types the answer in (quote accept).
+					if err := e.ledger().ProposeQuote(ctx, t, q); err != nil {
+						return exitError{1, fmt.Sprintf("astreinte quote set: %v", err)}
+					}
+					fmt.Fprintf(s.out, "Ticket %s: quote recorded (no customer to mail: record the answer with astreinte quote accept|refuse).\n", t.Number)
+					return nil
+				}
+				if err := e.approvals(slog.Default()).ProposeQuote(ctx, t, q); errors.Is(err, approvals.ErrNotSent) {
+					fmt.Fprintf(s.out, "Ticket %s: quote proposed; it waits for the customer at %s, but they were NOT mailed: %v.\n",
+						t.Number, space.URL(e.cfg.HTTP.BaseURL)+"tickets/"+t.Number, err)
+					return nil
+				} else if err != nil {
 					return exitError{1, fmt.Sprintf("astreinte quote set: %v", err)}
 				}
-				fmt.Fprintf(s.out, "Ticket %s: quote proposed to the customer.\n", t.Number)
+				fmt.Fprintf(s.out, "Ticket %s: quote proposed; the customer's contacts were mailed a link to accept or refuse it at %s.\n",
+					t.Number, space.URL(e.cfg.HTTP.BaseURL)+"tickets/"+t.Number)
 				return nil
 			})
 		},

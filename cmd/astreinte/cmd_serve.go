@@ -18,6 +18,7 @@ import (
 
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/mailin"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/voicemail"
@@ -35,7 +36,7 @@ their recordings.`,
 			cfgPath := configFlag(fs)
 			allowGaps := fs.Bool("allow-gaps", false, "start although a contract promises on-call and closed hours have nobody on call")
 			return func(ctx context.Context, s stdio, _ []string) error {
-				return serve(ctx, *cfgPath, config.CheckOptions{AllowGaps: *allowGaps}, s.err)
+				return serve(ctx, *cfgPath, config.CheckOptions{AllowGaps: *allowGaps, Customers: customersOnContracts}, s.err)
 			}
 		},
 	}
@@ -135,6 +136,7 @@ type app struct {
 	engine *oncall.Engine
 	http   *httpServer
 	ops    *ops
+	mail   *mailin.Server // the inbound SMTP listener (mail.listen), nil when off
 	wg     sync.WaitGroup
 }
 
@@ -197,12 +199,21 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	}
 	eng := newEngine(e, ch, log)
 	onCall.bind(eng)
+	newDeskMail(e, ch, log)
 	logChannels(log, e, eng, ch)
-	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, eng, log), guard.handler)
+	// The customer space (/client/) beside the technicians' pages, behind
+	// the operations endpoints.
+	withOps := func(h http.Handler) http.Handler { return guard.handler(withSpace(e, h, log)) }
+	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, eng, log), withOps)
 	if err != nil {
 		return nil, err
 	}
-	return &app{env: e, log: log, sip: srv, engine: eng, http: h, ops: guard}, nil
+	ml, err := startMailListener(e, log) // mail.go
+	if err != nil {
+		h.shutdown()
+		return nil, err
+	}
+	return &app{env: e, log: log, sip: srv, engine: eng, http: h, ops: guard, mail: ml}, nil
 }
 
 // flowLines gives each configured line its prompts.
@@ -247,6 +258,7 @@ func (a *app) start(ctx context.Context) {
 	a.wg.Go(func() { a.engine.Run(ctx) })
 	a.ops.run(ctx)
 	a.wg.Go(func() { a.env.tickets.RetryPending(ctx, pendingRetry) })
+	a.wg.Go(func() { a.env.desk.Run(ctx) }) // mail to requesters
 }
 
 // pendingRetry is how often tickets the store refused (a full disk) are
@@ -256,6 +268,7 @@ const pendingRetry = 5 * time.Second
 func (a *app) wait() { a.wg.Wait() }
 
 func (a *app) close() {
+	closeMailListener(a.mail)
 	a.http.shutdown()
 	a.ops.close()
 	a.env.Close()

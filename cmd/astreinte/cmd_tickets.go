@@ -310,15 +310,9 @@ func ticketExportCommand() *command {
 						return usageError("--to: %v", err)
 					}
 				}
-				all, err := e.tickets.List(ctx, astreinte.TicketFilter{Limit: 1_000_000})
+				ts, err := e.tickets.List(ctx, astreinte.TicketFilter{From: lo, To: hi, Limit: -1})
 				if err != nil {
 					return err
-				}
-				var ts []astreinte.Ticket
-				for _, t := range all {
-					if !t.CreatedAt.Before(lo) && t.CreatedAt.Before(hi) {
-						ts = append(ts, t)
-					}
 				}
 				if *format == "json" {
 					return writeJSON(s.out, e.tickets.ListJSON(ts, e.now()))
@@ -334,10 +328,14 @@ func callsCommand() *command {
 		name: "calls", short: "recent calls and what came of them",
 		setup: func(fs *flag.FlagSet) runner {
 			limit := fs.Int("limit", 30, "at most `N` calls")
+			asJSON := fs.Bool("json", false, "print JSON")
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				calls, err := e.tickets.Calls(ctx, *limit)
 				if err != nil {
 					return err
+				}
+				if *asJSON {
+					return writeJSON(s.out, listOf(calls, func(c astreinte.Call) callJSON { return callOf(c, callTicket(ctx, e, c)) }))
 				}
 				writeCalls(ctx, s.out, e, calls)
 				return nil
@@ -458,6 +456,16 @@ func showTicket(w io.Writer, t astreinte.Ticket, evs []astreinte.Event, loc *tim
 	tw.Flush()
 }
 
+// callTicket is the number of the ticket that came of c, "" for none.
+func callTicket(ctx context.Context, e *env, c astreinte.Call) string {
+	if c.TicketID != 0 {
+		if t, err := e.tickets.ByID(ctx, c.TicketID); err == nil {
+			return t.Number
+		}
+	}
+	return ""
+}
+
 func writeCalls(ctx context.Context, w io.Writer, e *env, calls []astreinte.Call) {
 	if len(calls) == 0 {
 		fmt.Fprintln(w, "No calls.")
@@ -471,12 +479,7 @@ func writeCalls(ctx context.Context, w io.Writer, e *env, calls []astreinte.Call
 		if !c.EndedAt.IsZero() {
 			length = c.EndedAt.Sub(c.StartedAt).Round(time.Second).String()
 		}
-		ticket := "-"
-		if c.TicketID != 0 {
-			if t, err := e.tickets.ByID(ctx, c.TicketID); err == nil {
-				ticket = t.Number
-			}
-		}
+		ticket := orDash(callTicket(ctx, e, c))
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fmtTime(c.StartedAt, loc), caller(c.CallerNumber, c.CallerName),
 			c.Line, c.Case, c.Outcome, orDash(c.HangupBy), length, ticket)
 	}

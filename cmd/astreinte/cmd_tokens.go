@@ -43,10 +43,14 @@ func tokensListCommand() *command {
 	return &command{
 		name: "tokens", aliases: []string{"tokens list"}, short: "list the JSON API tokens (not their secrets)",
 		setup: func(fs *flag.FlagSet) runner {
+			asJSON := fs.Bool("json", false, "print JSON")
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				ts, err := accounts.New(e.db, e.now, nil).Tokens(ctx)
 				if err != nil {
 					return err
+				}
+				if *asJSON {
+					return writeJSON(s.out, listOf(ts, tokenOf))
 				}
 				if len(ts) == 0 {
 					fmt.Fprintln(s.out, "No tokens (astreinte tokens add NAME).")

@@ -108,10 +108,14 @@ func usersListCommand() *command {
 	return &command{
 		name: "users", aliases: []string{"users list"}, short: "list the web users",
 		setup: func(fs *flag.FlagSet) runner {
+			asJSON := fs.Bool("json", false, "print JSON")
 			return withEnv(fs, func(ctx context.Context, e *env, s stdio, _ []string) error {
 				us, err := accounts.New(e.db, e.now, nil).Users(ctx)
 				if err != nil {
 					return err
+				}
+				if *asJSON {
+					return writeJSON(s.out, listOf(us, userOf))
 				}
 				if len(us) == 0 {
 					fmt.Fprintln(s.out, "No users (astreinte users add NAME --role technician --person ID).")

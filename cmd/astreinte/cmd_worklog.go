@@ -12,6 +12,7 @@ import (
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/customers"
+	"github.com/astreinte/astreinte/space"
 	"github.com/astreinte/astreinte/tickets"
 	flag "github.com/spf13/pflag"
 )
@@ -165,6 +166,10 @@ func showRequester(ctx context.Context, w io.Writer, e *env, t astreinte.Ticket)
 	fmt.Fprintf(tw, "  Channel\t%s\n", ch)
 	if t.Unverified {
 		fmt.Fprintf(tw, "  UNVERIFIED\t%s\n", astreinte.UnverifiedRule)
+		fmt.Fprintf(tw, "  \tthe authenticated customer space: %s\n", space.URL(e.cfg.HTTP.BaseURL))
+	} else if ch == astreinte.ChannelSpace {
+		fmt.Fprintf(tw, "  Verified\tmade by %s, signed in to the customer space (%s): a sensitive request may be carried out\n",
+			t.CallerNumber, space.URL(e.cfg.HTTP.BaseURL))
 	}
 	if u, err := e.ledger().Usage(ctx, t); err == nil && (u.Total > 0 || u.Quote != nil || !u.Confirmed.At.IsZero()) {
 		fmt.Fprintf(tw, "  Work\t%s\n", usageText(u))

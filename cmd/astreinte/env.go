@@ -10,6 +10,7 @@ import (
 
 	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/correspondence"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/swaps"
 	"github.com/astreinte/astreinte/store"
@@ -27,6 +28,7 @@ type env struct {
 	cal     calendar.Live
 	sched   *oncall.Schedule
 	tickets *tickets.Service
+	desk    *correspondence.Desk // email with requesters (mail.go)
 }
 
 // configFlag is the global --config flag (default: $ASTREINTE_CONFIG,
@@ -72,7 +74,12 @@ func newEnv(cfg *config.Config) (*env, error) {
 	db.Now = now
 	svc := tickets.New(db, cal, tickets.Options{Lines: linePolicies(cfg), DefaultLine: defaultLine(cfg), Now: now, AckTarget: sched.AckTarget(),
 		Customers: customerDirectory(cfg, db)})
-	return &env{cfg: cfg, now: now, db: db, cal: calendar.Live{Calendar: cal, Overrides: db}, sched: sched, tickets: svc}, nil
+	e := &env{cfg: cfg, now: now, db: db, cal: calendar.Live{Calendar: cal, Overrides: db}, sched: sched, tickets: svc}
+	if e.desk, err = newDesk(e); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return e, nil
 }
 
 // clockOf is time.Now, or a clock started at the configured instant (for

@@ -49,7 +49,7 @@ func commands() []*command {
 	return []*command{
 		serveCommand(), statusCommand(),
 		ticketsCommand(), ticketShowCommand(), ticketPlayCommand(), ticketAckCommand(), ticketCallbackCommand(),
-		ticketResolveCommand(), ticketReopenCommand(), ticketNoteCommand(), ticketExportCommand(),
+		ticketResolveCommand(), ticketReopenCommand(), ticketNoteCommand(), ticketReplyCommand(), ticketExportCommand(),
 		callsCommand(),
 		oncallWhoCommand(), oncallScheduleCommand(), oncallCheckCommand(), oncallFeedCommand(), oncallPayCommand(),
 		swapOfferCommand(), swapTakeCommand(), swapApproveCommand(), swapListCommand(),
@@ -62,6 +62,7 @@ func commands() []*command {
 		customersListCommand(), customersShowCommand(), customersAddCommand(), customersEditCommand(), customersRemoveCommand(), customersImportCommand(),
 		worklogAddCommand(), ticketConfirmCommand(), ticketWaiveCommand(),
 		quoteSetCommand(), quoteAcceptCommand(), quoteRefuseCommand(),
+		ticketAskConfirmationCommand(), appointmentsCommand(),
 		statementCommand(),
 		mailInCommand(),
 	}

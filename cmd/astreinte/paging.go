@@ -7,6 +7,7 @@ import (
 
 	"github.com/astreinte/astreinte/acklink"
 	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/deskmail"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/notify/email"
 	"github.com/astreinte/astreinte/oncall/notify/sipcall"
@@ -29,7 +30,8 @@ func ackLinks(e *env) (*acklink.Links, error) {
 // channels are the configured paging channels.
 type channels struct {
 	notifiers map[string]oncall.Notifier
-	policy    []string // paged once per step, not per person
+	policy    []string        // paged once per step, not per person
+	email     *email.Notifier // also in notifiers; nil without paging.email.smtp
 }
 
 // channelOrder is the order a person's channels are paged in: the phone
@@ -65,9 +67,10 @@ func newChannels(e *env, srv *sip.Server, links oncall.AckLinks) (channels, erro
 		if err != nil {
 			return ch, err
 		}
-		ch.notifiers["email"] = &email.Notifier{Now: e.now, Cfg: email.Config{
+		ch.email = &email.Notifier{Now: e.now, Cfg: email.Config{
 			Config: mc, Links: links, Location: e.location(),
 		}}
+		ch.notifiers["email"] = ch.email
 	}
 	if cfg.Webhook.URL != "" {
 		ch.notifiers["webhook"] = &webhook.Notifier{URL: cfg.Webhook.URL, Secret: cfg.Webhook.Secret,
@@ -91,6 +94,22 @@ func newEngine(e *env, ch channels, log *slog.Logger) *oncall.Engine {
 	e.tickets.Subscribe(func(tickets.Change) { eng.Trigger() })
 	e.tickets.SetMemoryPager(eng) // a ticket the store refuses still pages
 	return eng
+}
+
+// newDeskMail emails each line's desk (lines[].desk_email) the tickets made
+// in opening hours, by the email channel.
+func newDeskMail(e *env, ch channels, log *slog.Logger) *deskmail.Desk {
+	d := &deskmail.Desk{Tickets: e.tickets, To: map[string]string{}, Log: log}
+	if ch.email != nil {
+		d.Mail = ch.email
+	}
+	for _, l := range e.cfg.Lines {
+		if l.DeskEmail != "" {
+			d.To[l.Name] = l.DeskEmail
+		}
+	}
+	e.tickets.Subscribe(d.Changed)
+	return d
 }
 
 // logger is the default logger (set by serve; discards for other commands

@@ -1,13 +1,34 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/store"
 )
+
+// customersOnContracts counts the customers of each contract in cfg's
+// database, for the check's on-call gaps (config.CheckOptions.Customers);
+// nothing when there is no database yet (none is created).
+func customersOnContracts(cfg *config.Config) (map[string]int, error) {
+	path := filepath.Join(cfg.DataDir, "astreinte.db")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	db, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return db.ContractsInUse(context.Background())
+}
 
 // checkConfig runs on the configuration what `config check` runs: on an
 // error serve does not start, and says the same lines; warnings (an

@@ -49,13 +49,13 @@ zone, RFC 3339, "now" or "+2h".`,
 	cfg := &pathFlag{path: os.Getenv("ASTREINTE_CONFIG")}
 	root.PersistentFlags().Var(cfg, "config", "configuration `file` (default: $ASTREINTE_CONFIG, else built in)")
 	root.PersistentFlags().Lookup("config").DefValue = "" // said in the usage, not the value found here
-	root.PersistentFlags().Bool("json", false, "print JSON instead of a table (status, tickets, tickets show)")
+	root.PersistentFlags().Bool("json", false, "print JSON instead of a table (the commands that print one)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("astreinte %s: %v", commandName(c), err)
 	})
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		if f := c.Flags().Lookup("json"); f != nil && f == root.PersistentFlags().Lookup("json") && f.Changed {
-			return usageError("astreinte %s: --json: this command prints no table (status, tickets and tickets show do)", commandName(c))
+			return usageError("astreinte %s: --json: this command prints no table (%s do)", commandName(c), strings.Join(jsonCommands(root), ", "))
 		}
 		return nil
 	}
@@ -109,6 +109,23 @@ zone, RFC 3339, "now" or "+2h".`,
 		return nil
 	})
 	return root
+}
+
+// jsonCommands are the commands that print JSON with --json (their own
+// flag, which shadows the global one).
+func jsonCommands(root *cobra.Command) []string {
+	var out []string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if f := c.LocalNonPersistentFlags().Lookup("json"); f != nil && !c.Hidden {
+			out = append(out, commandName(c))
+		}
+		for _, k := range c.Commands() {
+			walk(k)
+		}
+	}
+	walk(root)
+	return out
 }
 
 // place makes the command at path (the words of a name) run d, creating

@@ -13,8 +13,8 @@ import (
 	"github.com/astreinte/astreinte/sip"
 )
 
-// Wiring for issue 13 item 1 and the TLS half of item 5: trunks, number
-// matching, SIP over TLS, the status socket. Only wiring: the behaviour
+// Wiring of the SIP side: trunks, number matching, SIP over TLS, the
+// status socket. Only wiring: the behaviour
 // lives in sip/register.go, sip/tls.go, phone/ and cli_status.go.
 
 // lineMatcher answers the lines' numbers, compared in E.164 in the

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/astreinte/astreinte"
 	"io"
 	"slices"
 	"strconv"
@@ -52,13 +53,9 @@ func Report(ctx context.Context, st Store, s *oncall.Schedule, month string, r R
 	return Compute(s, s.Shifts(from, to, ovs), calOv, from, to, work, r), nil
 }
 
-// Intervention is work done while on call: an acknowledged page or work
-// logged, and how long it took.
-type Intervention struct {
-	Person   string
-	At       time.Time
-	Duration time.Duration
-}
+// Intervention is work done while on call (defined in the root package,
+// which the store fills).
+type Intervention = astreinte.Intervention
 
 // Line is one person's month.
 type Line struct {

@@ -1,0 +1,63 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/store"
+)
+
+// SpaceStore keeps what a request from the customer space said (store.DB).
+type SpaceStore interface {
+	AddRequest(ctx context.Context, r store.Request, files []store.Attachment) error
+}
+
+var _ SpaceStore = (*store.DB)(nil)
+
+// Request is a request opened by a signed-in contact in the customer
+// space: the customer is known for sure (the session), so its ticket is
+// verified.
+type Request struct {
+	Customer string // the customer number of the contact's record
+	Contact  string // the contact's address
+	Subject  string
+	Text     string
+	Files    []store.Attachment
+}
+
+// ErrEmptyRequest is returned for a request without a subject.
+var ErrEmptyRequest = errors.New("a request needs a subject / une demande a besoin d'un objet")
+
+// FromSpace makes a verified ticket of a space request (channel
+// astreinte.ChannelSpace): a sensitive request may be carried out. It is
+// due under the customer's contract as that channel says, never pages,
+// and keeps the text and files with it. cs is the calendar case now.
+func (s *Service) FromSpace(ctx context.Context, st SpaceStore, r Request, line string, cs astreinte.Case) (astreinte.Ticket, error) {
+	r.Subject = strings.TrimSpace(r.Subject)
+	if r.Subject == "" {
+		return astreinte.Ticket{}, ErrEmptyRequest
+	}
+	if s.customers == nil {
+		return astreinte.Ticket{}, errors.New("space request: no customer directory")
+	}
+	c, err := s.customers.ByNumber(ctx, r.Customer)
+	if err != nil {
+		return astreinte.Ticket{}, fmt.Errorf("space request: customer %s: %w", r.Customer, err)
+	}
+	if line == "" {
+		line = s.defaultLine
+	}
+	t := astreinte.Ticket{Channel: astreinte.ChannelSpace, Line: line, CallerNumber: r.Contact, CallerName: c.Name,
+		Urgency: astreinte.NotUrgent, Case: cs, Customer: c.Number, Contract: c.Contract}
+	if err := s.insert(ctx, &t, s.Plan(&t)); err != nil {
+		return t, err
+	}
+	if err := st.AddRequest(ctx, store.Request{TicketID: t.ID, Subject: r.Subject, Body: r.Text, Contact: r.Contact}, r.Files); err != nil {
+		return t, fmt.Errorf("ticket %s: %w", t.Number, err)
+	}
+	s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number})
+	return t, nil
+}
