@@ -48,14 +48,17 @@ type ScheduleConfig struct {
 // PayRates are the on-call pay rates, in integer cents per hour
 // (oncall.pay; astreinte oncall pay and the admin's pay page).
 type PayRates struct {
-	// WeekdayNight is paid per hour on call in a working day's closed
-	// hours.
+	// WeekdayNight is paid, in cents per hour, on call in a working
+	// day's closed hours.
 	WeekdayNight int64 `yaml:"weekday_night"`
-	// Weekend is paid per hour on call on Saturdays and Sundays.
+	// Weekend is paid, in cents per hour, on call on Saturdays and
+	// Sundays.
 	Weekend int64 `yaml:"weekend"`
-	// Holiday is paid per hour on call on the calendar's public holidays.
+	// Holiday is paid, in cents per hour, on call on the calendar's public
+	// holidays.
 	Holiday int64 `yaml:"holiday"`
-	// Intervention is paid per hour of work logged on acknowledged pages.
+	// Intervention is paid, in cents per hour, for work logged on
+	// acknowledged pages.
 	Intervention int64 `yaml:"intervention"`
 }
 
