@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/customers"
 	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/store"
@@ -26,14 +27,20 @@ type Store interface {
 	AppointmentByID(ctx context.Context, id int64) (store.Appointment, error)
 }
 
+// Customers gives a customer's language (store.DB).
+type Customers interface {
+	CustomerByNumber(ctx context.Context, number string) (customers.Customer, error)
+}
+
 // Sender sends an email (mailer.Config).
 type Sender interface {
 	Send(ctx context.Context, m *mailer.Message) error
 }
 
 var (
-	_ Store  = (*store.DB)(nil)
-	_ Sender = (*mailer.Config)(nil)
+	_ Store     = (*store.DB)(nil)
+	_ Customers = (*store.DB)(nil)
+	_ Sender    = (*mailer.Config)(nil)
 )
 
 // DefaultRoom is the video room pattern when none is configured.
@@ -56,9 +63,12 @@ type Service struct {
 	Room string
 	// Days is the booking window in business days (default Window).
 	Days int
-	Lang lang.Tag // the language of the mails (default French)
-	Now  func() time.Time
-	Log  *slog.Logger
+	// Customers, when set, gives the language of each customer's mails;
+	// Lang is the language of the others (default French).
+	Customers Customers
+	Lang      lang.Tag
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Errors of Book.
@@ -189,6 +199,28 @@ func (s *Service) Of(ctx context.Context, customer string, id int64) (store.Appo
 	return a, nil
 }
 
+// ByID returns any appointment, for the technicians (the space uses Of).
+func (s *Service) ByID(ctx context.Context, id int64) (store.Appointment, error) {
+	return s.Store.AppointmentByID(ctx, id)
+}
+
+// OfTicket returns t's appointment not cancelled, or an error wrapping
+// astreinte.ErrNotFound.
+func (s *Service) OfTicket(ctx context.Context, t astreinte.Ticket) (store.Appointment, error) {
+	if t.Customer != "" {
+		as, err := s.Store.AppointmentsOfCustomer(ctx, t.Customer)
+		if err != nil {
+			return store.Appointment{}, err
+		}
+		for _, a := range as {
+			if a.TicketID == t.ID && a.CancelledAt.IsZero() {
+				return a, nil
+			}
+		}
+	}
+	return store.Appointment{}, fmt.Errorf("appointment of ticket %s: %w", t.Number, astreinte.ErrNotFound)
+}
+
 // OfCustomer lists a customer's appointments.
 func (s *Service) OfCustomer(ctx context.Context, customer string) ([]store.Appointment, error) {
 	return s.Store.AppointmentsOfCustomer(ctx, customer)
@@ -215,6 +247,14 @@ func (s *Service) room(number, uid, token string) string {
 // the desk.
 func (s *Service) invite(ctx context.Context, a store.Appointment, cancel bool) error {
 	l := s.Lang.Or()
+	if s.Customers != nil && a.Customer != "" {
+		c, err := s.Customers.CustomerByNumber(ctx, a.Customer)
+		if err == nil {
+			l = c.Lang(s.Lang)
+		} else if !errors.Is(err, astreinte.ErrNotFound) {
+			s.log().Warn("appointments: customer's language", "customer", a.Customer, "error", err)
+		}
+	}
 	from := ""
 	if mc, ok := s.Mail.(*mailer.Config); ok {
 		from = mc.From
@@ -251,6 +291,7 @@ func (s *Service) invite(ctx context.Context, a store.Appointment, cancel bool) 
 				Body: bytes.NewReader(ics)}}}
 		m.Add("Auto-Submitted", "auto-generated")
 		m.Add("X-Astreinte-Ticket", a.Number)
+		m.Add("Content-Language", string(l))
 		if err := s.Mail.Send(ctx, m); err != nil {
 			errs = append(errs, fmt.Errorf("invitation to %s: %w", to, err))
 		}

@@ -63,7 +63,7 @@ type Service struct {
 	Customers Customers
 	Mail      Sender
 	BaseURL   string   // public address of the pages (the space is under /client/)
-	Lang      lang.Tag // the language of the mails to customers (default French)
+	Lang      lang.Tag // the language of the mails to customers without one of their own (default French)
 	Log       *slog.Logger
 }
 
@@ -78,6 +78,10 @@ var ErrNoContact = fmt.Errorf("the customer has no email address: %w", ErrNotSen
 // ErrNoCustomer is returned for a ticket matched to no customer: there is
 // nobody to ask.
 var ErrNoCustomer = errors.New("the ticket has no customer: nobody can accept")
+
+// ErrBadConfirmation is returned for a confirmation asked without the
+// units it may take or without saying what the intervention is.
+var ErrBadConfirmation = errors.New("confirmation: give the units the intervention may take and what it is")
 
 func (s *Service) log() *slog.Logger {
 	if s.Log == nil {
@@ -119,15 +123,16 @@ func (s *Service) ProposeQuote(ctx context.Context, t astreinte.Ticket, q store.
 	if err := s.Ledger.ProposeQuote(ctx, t, q); err != nil {
 		return err
 	}
-	l := s.Lang.Or()
-	what := quoteWords(l, q)
-	if q.Description != "" {
-		what += "\n" + q.Description
-	}
-	return s.tell(ctx, t, l.Pick("Devis à accepter", "Quote to accept"),
-		l.Pick("Un devis vous est proposé pour le ticket "+t.Number+" :\n\n"+what+
-			"\n\nAcceptez-le ou refusez-le dans votre espace client :\n",
-			"A quote is proposed for ticket "+t.Number+":\n\n"+what+"\n\nAccept or refuse it in your customer space:\n"))
+	return s.tell(ctx, t, func(l lang.Tag) (string, string) {
+		what := quoteWords(l, q)
+		if q.Description != "" {
+			what += "\n" + q.Description
+		}
+		return l.Pick("Devis à accepter", "Quote to accept"),
+			l.Pick("Un devis vous est proposé pour le ticket "+t.Number+" :\n\n"+what+
+				"\n\nAcceptez-le ou refusez-le dans votre espace client :\n",
+				"A quote is proposed for ticket "+t.Number+":\n\n"+what+"\n\nAccept or refuse it in your customer space:\n")
+	})
 }
 
 // AskConfirmation asks the customer to confirm, before the work, an
@@ -139,28 +144,58 @@ func (s *Service) AskConfirmation(ctx context.Context, t astreinte.Ticket, units
 	}
 	what = strings.TrimSpace(what)
 	if units <= 0 || what == "" {
-		return errors.New("confirmation: give the units the intervention may take and what it is")
+		return ErrBadConfirmation
 	}
 	detail := fmt.Sprintf("confirmation asked of the customer: up to %d unit(s): %s", units, what)
 	if err := s.Store.AskConfirmation(ctx, store.ConfirmationRequest{TicketID: t.ID, Units: units, Description: what, AskedBy: by}, detail); err != nil {
 		return fmt.Errorf("ticket %s: %w", t.Number, err)
 	}
-	l := s.Lang.Or()
-	return s.tell(ctx, t, l.Pick("Intervention à confirmer", "Intervention to confirm"),
-		l.Pick(fmt.Sprintf("L'intervention prévue sur le ticket %s peut dépasser le seuil de votre contrat : jusqu'à %d ticket(s).\n\n%s\n\n"+
+	return s.tell(ctx, t, func(l lang.Tag) (string, string) {
+		return l.Pick("Intervention à confirmer", "Intervention to confirm"), l.Pick(fmt.Sprintf("L'intervention prévue sur le ticket %s peut dépasser le seuil de votre contrat : jusqu'à %d ticket(s).\n\n%s\n\n"+
 			"Elle ne commencera qu'après votre confirmation, dans votre espace client :\n", t.Number, units, what),
 			fmt.Sprintf("The intervention planned on ticket %s may go past your contract's threshold: up to %d ticket(s).\n\n%s\n\n"+
-				"It starts only once you confirm it, in your customer space:\n", t.Number, units, what)))
+				"It starts only once you confirm it, in your customer space:\n", t.Number, units, what))
+	})
 }
 
-// DecideQuote records the contact's answer to t's proposed quote.
+// ErrNotContact is returned when an answer comes from an address that is
+// not one of the ticket's customer's contacts: only they may accept.
+var ErrNotContact = errors.New("only a contact of the ticket's customer may answer")
+
+// contactOf checks that by is one of t's customer's addresses.
+func (s *Service) contactOf(ctx context.Context, t astreinte.Ticket, by string) error {
+	if t.Customer == "" {
+		return ErrNoCustomer
+	}
+	c, err := s.Customers.CustomerByNumber(ctx, t.Customer)
+	if err != nil {
+		return fmt.Errorf("ticket %s: customer %s: %w", t.Number, t.Customer, err)
+	}
+	for _, e := range c.Emails {
+		if strings.EqualFold(e, strings.TrimSpace(by)) {
+			return nil
+		}
+	}
+	s.log().Warn("approvals: answer refused from an address not the customer's", "ticket", t.Number, "customer", t.Customer, "by", by)
+	return fmt.Errorf("ticket %s: %s: %w", t.Number, by, ErrNotContact)
+}
+
+// DecideQuote records the answer of by, a contact of t's customer, to t's
+// proposed quote.
 func (s *Service) DecideQuote(ctx context.Context, t astreinte.Ticket, accepted bool, by string) error {
+	if err := s.contactOf(ctx, t, by); err != nil {
+		return err
+	}
 	return s.Ledger.DecideQuote(ctx, t, accepted, by)
 }
 
-// DecideConfirmation records the contact's answer to t's confirmation
-// request: confirmed, the work may go past the threshold.
+// DecideConfirmation records the answer of by, a contact of t's customer,
+// to t's confirmation request: confirmed, the work may go past the
+// threshold.
 func (s *Service) DecideConfirmation(ctx context.Context, t astreinte.Ticket, confirmed bool, by string) error {
+	if err := s.contactOf(ctx, t, by); err != nil {
+		return err
+	}
 	c, err := s.Store.ConfirmationRequestOf(ctx, t.ID)
 	if err != nil {
 		return err
@@ -173,8 +208,9 @@ func (s *Service) DecideConfirmation(ctx context.Context, t astreinte.Ticket, co
 	return s.Store.DecideConfirmation(ctx, t.ID, confirmed, by, detail)
 }
 
-// tell mails t's customer's contacts.
-func (s *Service) tell(ctx context.Context, t astreinte.Ticket, subject, text string) error {
+// tell mails t's customer's contacts, in the customer's language (else
+// Lang): words gives the subject and the text in a language.
+func (s *Service) tell(ctx context.Context, t astreinte.Ticket, words func(lang.Tag) (subject, text string)) error {
 	c, err := s.Customers.CustomerByNumber(ctx, t.Customer)
 	if err != nil {
 		return fmt.Errorf("ticket %s: customer %s: %w: %w", t.Number, t.Customer, ErrNotSent, err)
@@ -182,6 +218,8 @@ func (s *Service) tell(ctx context.Context, t astreinte.Ticket, subject, text st
 	if len(c.Emails) == 0 {
 		return ErrNoContact
 	}
+	l := c.Lang(s.Lang)
+	subject, text := words(l)
 	m := &mailer.Message{Subject: "[" + t.Number + "] " + subject,
 		Text: text + s.BaseURL + "/client/tickets/" + t.Number + "\n"}
 	for _, e := range c.Emails {
@@ -189,6 +227,7 @@ func (s *Service) tell(ctx context.Context, t astreinte.Ticket, subject, text st
 	}
 	m.Add("Auto-Submitted", "auto-generated")
 	m.Add("X-Astreinte-Ticket", t.Number)
+	m.Add("Content-Language", string(l))
 	if err := s.Mail.Send(ctx, m); err != nil {
 		return fmt.Errorf("ticket %s: %w: %w", t.Number, ErrNotSent, err)
 	}

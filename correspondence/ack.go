@@ -84,7 +84,9 @@ func (d *Desk) acknowledge(ctx context.Context, t astreinte.Ticket, in *mailin.M
 	m := store.Mail{TicketID: t.ID, Direction: store.MailOut, Kind: store.MailAck, Addr: rq.Addr, Name: rq.Name,
 		Actor: "system", State: store.MailQueued, MessageID: ownID(t.Number, d.from())}
 	if in != nil {
-		tag = lang.Negotiate(in.Language, in.AcceptLanguage)
+		if !rq.Customers {
+			tag = lang.Negotiate(in.Language, in.AcceptLanguage)
+		}
 		subject = in.Subject
 		if in.MessageID != "" {
 			m.InReplyTo = in.MessageID
@@ -110,15 +112,32 @@ func (d *Desk) note(ctx context.Context, ticketID int64, text string) error {
 type requester struct {
 	Addr, Name string
 	Lang       lang.Tag
+	Customers  bool        // Lang is the customer record's language: it wins over the mail's
 	Last       *store.Mail // the latest mail of the ticket, nil for none
 	Subject    string      // the first request's subject
 }
 
 // requester finds where t's mail goes: the sender of its latest email,
 // else the address the ticket was made for (email, customer space), else
-// its customer's first address; their language is the one of their latest
-// email, else the default.
+// its customer's first address; their language is their customer's (the
+// customer record's language), else the one of their latest email, else
+// the default.
 func (d *Desk) requester(ctx context.Context, t astreinte.Ticket) (requester, error) {
+	rq, err := d.findRequester(ctx, t)
+	if err != nil || t.Customer == "" {
+		return rq, err
+	}
+	c, err := d.Store.CustomerByNumber(ctx, t.Customer)
+	if err != nil && !errors.Is(err, astreinte.ErrNotFound) {
+		return rq, err
+	}
+	if err == nil && c.Language != "" {
+		rq.Lang, rq.Customers = c.Language, true
+	}
+	return rq, nil
+}
+
+func (d *Desk) findRequester(ctx context.Context, t astreinte.Ticket) (requester, error) {
 	rq := requester{Lang: lang.Default}
 	ms, err := d.Store.Mails(ctx, t.ID)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/customers"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/mailin"
 	"github.com/astreinte/astreinte/store"
@@ -345,5 +346,56 @@ func TestSpaceTicketAcknowledged(t *testing.T) {
 	msgs, _ := f.sink.all()
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, tk.Number) {
 		t.Fatalf("space ticket: %d mails %+v", len(msgs), msgs)
+	}
+}
+
+// TestCustomersLanguage: the acknowledgement and the replies to a
+// customer whose record says English are in English, whatever the
+// language of its email (here French, Content-Language: fr); the
+// customer's record back to no language, the mail's own language is used
+// again (French).
+func TestCustomersLanguage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.db.UpdateCustomer(ctx, customers.Customer{Number: "C002", Name: "Sondages & Co", Contract: "tickets",
+		Emails: []string{"client@sondages.test"}, Language: lang.EN}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.receive(t, "From: client@sondages.test\nSubject: Serveur en panne\nMessage-ID: <fr1@sondages.test>\nContent-Language: fr\n\nAu secours.\n")
+	if _, err := f.desk.Reply(ctx, r.Ticket.ID, "alice", "We are on it."); err != nil {
+		t.Fatal(err)
+	}
+	f.desk.Flush(ctx)
+	msgs, raw := f.sink.all()
+	if len(msgs) != 2 {
+		t.Fatalf("%d mails", len(msgs))
+	}
+	if !strings.HasPrefix(msgs[0].Subject, "["+r.Ticket.Number+"] Request received") || msgs[0].Language != "en" {
+		t.Errorf("acknowledgement to an English customer: %q (%s)\n%s", msgs[0].Subject, msgs[0].Language, raw[0])
+	}
+	if msgs[1].Language != "en" {
+		t.Errorf("reply to an English customer: language %q", msgs[1].Language)
+	}
+
+	// Space ticket of the same customer: English too.
+	tk := astreinte.Ticket{Line: "support", Channel: astreinte.ChannelSpace, CallerNumber: "client@sondages.test",
+		Urgency: astreinte.NotUrgent, Customer: "C002"}
+	if err := f.svc.Create(ctx, &tk); err != nil {
+		t.Fatal(err)
+	}
+	f.desk.Flush(ctx)
+	msgs, _ = f.sink.all()
+	if last := msgs[len(msgs)-1]; !strings.Contains(last.Subject, "Request received") || !strings.Contains(last.Text, tk.Number) {
+		t.Errorf("space acknowledgement to an English customer: %q\n%s", last.Subject, last.Text)
+	}
+
+	if err := f.db.UpdateCustomer(ctx, customers.Customer{Number: "C002", Name: "Sondages & Co", Contract: "tickets",
+		Emails: []string{"client@sondages.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	r = f.receive(t, "From: client@sondages.test\nSubject: Autre panne\nMessage-ID: <fr2@sondages.test>\nContent-Language: fr\n\nEncore.\n")
+	msgs, _ = f.sink.all()
+	if last := msgs[len(msgs)-1]; strings.Contains(last.Subject, "Request received") || last.Language != "fr" {
+		t.Errorf("acknowledgement without a customer language, to a French mail: %q (%s)", last.Subject, last.Language)
 	}
 }

@@ -29,8 +29,9 @@ func (e ImportErrors) Error() string {
 }
 
 // ParseCSV reads customers from CSV with the header
-// number,name,phones,contract and, optionally, emails and notes columns (in
-// any order). Phones and emails are separated by ';'. Every bad row is
+// number,name,phones,contract and, optionally, emails, notes and language
+// columns (in any order; language is fr or en, empty for the desk's
+// default). Phones and emails are separated by ';'. Every bad row is
 // reported, with its line, in an ImportErrors; then no customer is
 // returned, so that nothing is half-imported. known says whether a
 // contract exists.
@@ -48,7 +49,7 @@ func ParseCSV(r io.Reader, region string, known func(contract string) bool) ([]C
 	}
 	for _, need := range []string{"number", "name", "phones", "contract"} {
 		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("line 1: the header must name the columns number,name,phones,contract (optional: emails,notes); %q is missing", need)
+			return nil, fmt.Errorf("line 1: the header must name the columns number,name,phones,contract (optional: emails,notes,language); %q is missing", need)
 		}
 	}
 	var (
@@ -91,6 +92,11 @@ func ParseCSV(r io.Reader, region string, known func(contract string) bool) ([]C
 		seen[c.Number] = line
 		if c.Name == "" {
 			msgs = append(msgs, "no name")
+		}
+		if l := get("language"); l != "" {
+			if c.Language, err = ParseLanguage(l); err != nil {
+				msgs = append(msgs, err.Error())
+			}
 		}
 		if c.Contract == "" || !known(c.Contract) {
 			msgs = append(msgs, fmt.Sprintf("contract %q is not in the configuration", c.Contract))

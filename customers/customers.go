@@ -14,6 +14,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/phone"
 )
 
@@ -25,6 +26,27 @@ type Customer struct {
 	Emails   []string // lower case
 	Contract string   // a contract's name
 	Notes    string
+	// Language is the language of every mail to the contacts ("": the
+	// desk's default).
+	Language lang.Tag
+}
+
+// ParseLanguage reads a customer's language: fr or en ("français",
+// "English" and region tags such as fr-BE are taken too).
+func ParseLanguage(s string) (lang.Tag, error) {
+	t, ok := lang.Parse(s)
+	if !ok {
+		return "", fmt.Errorf("language %q: want fr or en", s)
+	}
+	return t, nil
+}
+
+// Lang is the language to write to c's contacts in: theirs, else def.
+func (c Customer) Lang(def lang.Tag) lang.Tag {
+	if c.Language != "" {
+		return c.Language
+	}
+	return def.Or()
 }
 
 // Contract is a support agreement as a policy.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/astreinte/astreinte/lang"
 )
 
 func TestNormalizePhone(t *testing.T) {
@@ -68,6 +70,37 @@ func TestParseCSV(t *testing.T) {
 	}
 	if _, err := ParseCSV(strings.NewReader("number,name,contract\n"), "FR", known); err == nil || !strings.Contains(err.Error(), "phones") {
 		t.Errorf("header without phones: %v", err)
+	}
+}
+
+// TestParseCSVLanguage: the optional language column takes fr or en (and
+// their spellings), empty for the desk's default; anything else is a bad
+// row.
+func TestParseCSVLanguage(t *testing.T) {
+	in := "number,name,phones,contract,language\n" +
+		"C001,A,,isp,fr\n" +
+		"C002,B,,isp,English\n" +
+		"C003,C,,isp,\n" +
+		"C004,D,,isp,en-GB\n"
+	cs, err := ParseCSV(strings.NewReader(in), "FR", known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []lang.Tag{lang.FR, lang.EN, "", lang.EN} {
+		if cs[i].Language != want {
+			t.Errorf("%s: language %q, want %q", cs[i].Number, cs[i].Language, want)
+		}
+	}
+	if got := cs[2].Lang(lang.EN); got != lang.EN {
+		t.Errorf("no language of its own: %q, want the default given", got)
+	}
+	if got := cs[0].Lang(lang.EN); got != lang.FR {
+		t.Errorf("its own language: %q", got)
+	}
+	_, err = ParseCSV(strings.NewReader("number,name,phones,contract,language\nC001,A,,isp,de\n"), "FR", known)
+	var ie ImportErrors
+	if !errors.As(err, &ie) || len(ie) != 1 || ie[0].Line != 2 || !strings.Contains(ie[0].Msg, `language "de": want fr or en`) {
+		t.Errorf("German: %v", err)
 	}
 }
 

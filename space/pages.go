@@ -389,7 +389,13 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request, c *contact)
 	}
 	t, err := s.open(r.Context(), rq)
 	if err != nil {
-		s.serverError(w, r, "request", err)
+		// Nothing of it was kept (one transaction): the contact sends it
+		// again, the form still filled in.
+		s.log().Error("space: request not saved", "customer", rq.Customer, "contact", rq.Contact, "error", err)
+		s.render(w, http.StatusInternalServerError, "new", &view{L: l, Title: l.Pick("Nouvelle demande", "New request"), Nav: "new", C: c,
+			Error: l.Pick("Votre demande n'a pas pu être enregistrée : envoyez-la de nouveau (les fichiers sont à joindre encore).",
+				"Your request could not be saved: send it again (attach the files again)."),
+			Data: newData{Subject: rq.Subject, Text: rq.Text, MaxFiles: s.maxFiles(), MaxSize: fmt.Sprintf("%d Mo", s.maxRequest()>>20)}})
 		return
 	}
 	http.Redirect(w, r, Prefix+"tickets/"+t.Number+"?done=request", http.StatusSeeOther)
@@ -422,6 +428,9 @@ func (s *Server) postQuote(w http.ResponseWriter, r *http.Request, c *contact) {
 	if err := s.Approvals.DecideQuote(r.Context(), t, accepted, c.actor()); errors.Is(err, astreinte.ErrNotFound) {
 		http.Error(w, s.lang(r).Pick("Aucun devis en attente.", "No quote awaits an answer."), http.StatusConflict)
 		return
+	} else if errors.Is(err, approvals.ErrNotContact) {
+		s.notFound(w, r)
+		return
 	} else if err != nil {
 		s.serverError(w, r, "quote", err)
 		return
@@ -444,6 +453,9 @@ func (s *Server) postConfirmation(w http.ResponseWriter, r *http.Request, c *con
 	confirmed := r.PostForm.Get("decision") == "confirm"
 	if err := s.Approvals.DecideConfirmation(r.Context(), t, confirmed, c.actor()); errors.Is(err, astreinte.ErrNotFound) {
 		http.Error(w, s.lang(r).Pick("Aucune confirmation en attente.", "No confirmation awaits an answer."), http.StatusConflict)
+		return
+	} else if errors.Is(err, approvals.ErrNotContact) {
+		s.notFound(w, r)
 		return
 	} else if err != nil {
 		s.serverError(w, r, "confirmation", err)

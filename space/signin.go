@@ -253,12 +253,14 @@ func (s *Server) postLinkRequest(w http.ResponseWriter, r *http.Request) {
 			"Too many requests: try again in a few minutes."))
 		return
 	}
-	go s.sendLink(context.WithoutCancel(r.Context()), addr, l, safeNext(r.PostForm.Get("next")))
+	go s.sendLink(context.WithoutCancel(r.Context()), addr, l, s.statedLang(r), safeNext(r.PostForm.Get("next")))
 	s.render(w, http.StatusOK, "sent", &view{L: l, Title: l.Pick("Lien envoyé", "Link sent"), Data: addr})
 }
 
-// sendLink mails a one-time link to addr when it is a contact's address.
-func (s *Server) sendLink(ctx context.Context, addr string, l lang.Tag, next string) {
+// sendLink mails a one-time link to addr when it is a contact's address,
+// in l when the reader stated a language (their choice or their
+// browser's), else in their customer's.
+func (s *Server) sendLink(ctx context.Context, addr string, l lang.Tag, stated bool, next string) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	c, err := s.Contacts.CustomerByEmail(ctx, addr)
@@ -269,6 +271,9 @@ func (s *Server) sendLink(ctx context.Context, addr string, l lang.Tag, next str
 	if err != nil {
 		s.log().Error("space: sign-in link: find the contact", "email", addr, "error", err)
 		return
+	}
+	if !stated {
+		l = c.Lang(l)
 	}
 	token, hash := accounts.NewSecret()
 	expires := s.now().Add(LinkTTL)
@@ -289,6 +294,7 @@ func (s *Server) sendLink(ctx context.Context, addr string, l lang.Tag, next str
 				"\n\nIt works once, for 15 minutes (until "+l.Clock(expires.In(s.loc()))+").\n"+
 				"If you did not ask for it, ignore this message.\n")}
 	m.Add("Auto-Submitted", "auto-generated")
+	m.Add("Content-Language", string(l))
 	if err := s.Mail.Send(ctx, m); err != nil {
 		s.log().Error("space: sign-in link: send", "email", addr, "error", err)
 		return

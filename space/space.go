@@ -14,6 +14,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/astreinte/astreinte"
@@ -260,6 +261,17 @@ func (s *Server) lang(r *http.Request) lang.Tag {
 		setting = c.Value
 	}
 	return lang.Negotiate(setting, r.Header.Get("Accept-Language"))
+}
+
+// statedLang says whether the reader stated a language: a choice made
+// here or their browser's Accept-Language.
+func (s *Server) statedLang(r *http.Request) bool {
+	if c, err := r.Cookie(langCookie); err == nil {
+		if _, ok := lang.Parse(c.Value); ok {
+			return true
+		}
+	}
+	return strings.TrimSpace(r.Header.Get("Accept-Language")) != ""
 }
 
 func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {

@@ -70,20 +70,22 @@ type fixture struct {
 	box  *outbox
 	svc  *tickets.Service
 	db   *store.DB
+	path string // the database file
 	now  *time.Time
 	tkts map[string]astreinte.Ticket // by customer
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "astreinte.db"))
+	path := filepath.Join(t.TempDir(), "astreinte.db")
+	db, err := store.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	loc, _ := time.LoadLocation("Europe/Paris")
 	now := time.Date(2026, 11, 24, 10, 0, 0, 0, loc)
-	f := &fixture{box: &outbox{}, db: db, now: &now, tkts: map[string]astreinte.Ticket{}}
+	f := &fixture{box: &outbox{}, db: db, path: path, now: &now, tkts: map[string]astreinte.Ticket{}}
 	clock := func() time.Time { return *f.now }
 	db.Now = clock
 	ctx := context.Background()

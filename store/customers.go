@@ -47,8 +47,8 @@ func (db *DB) CustomerByEmail(ctx context.Context, addr string) (customers.Custo
 
 func (db *DB) customerWhere(ctx context.Context, where string, arg any) (customers.Customer, error) {
 	var c customers.Customer
-	err := db.rdb.QueryRowContext(ctx, `SELECT number, name, contract, notes FROM customers WHERE `+where, arg).
-		Scan(&c.Number, &c.Name, &c.Contract, &c.Notes)
+	err := db.rdb.QueryRowContext(ctx, `SELECT number, name, contract, notes, language FROM customers WHERE `+where, arg).
+		Scan(&c.Number, &c.Name, &c.Contract, &c.Notes, (*string)(&c.Language))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("customer %v: %w", arg, customers.ErrNoCustomer)
 	}
@@ -103,14 +103,14 @@ func (db *DB) HasCustomers(ctx context.Context) (bool, error) {
 
 // Customers lists every customer, by number.
 func (db *DB) Customers(ctx context.Context) ([]customers.Customer, error) {
-	rows, err := db.rdb.QueryContext(ctx, `SELECT number, name, contract, notes FROM customers ORDER BY number`)
+	rows, err := db.rdb.QueryContext(ctx, `SELECT number, name, contract, notes, language FROM customers ORDER BY number`)
 	if err != nil {
 		return nil, fmt.Errorf("list customers: %w", err)
 	}
 	var out []customers.Customer
 	for rows.Next() {
 		var c customers.Customer
-		if err := rows.Scan(&c.Number, &c.Name, &c.Contract, &c.Notes); err != nil {
+		if err := rows.Scan(&c.Number, &c.Name, &c.Contract, &c.Notes, (*string)(&c.Language)); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list customers: %w", err)
 		}
@@ -130,7 +130,8 @@ func (db *DB) Customers(ctx context.Context) ([]customers.Customer, error) {
 
 // ImportCustomers adds or replaces the customers in one transaction: all
 // of them are stored, or none. A customer already stored gets the name,
-// contract, notes, phones and addresses given (notes kept when empty). It
+// contract, notes, language, phones and addresses given (notes and
+// language kept when empty). It
 // returns how many were added and how many updated.
 func (db *DB) ImportCustomers(ctx context.Context, cs []customers.Customer) (added, updated int, err error) {
 	tx, err := db.db.BeginTx(ctx, nil)
@@ -140,7 +141,8 @@ func (db *DB) ImportCustomers(ctx context.Context, cs []customers.Customer) (add
 	defer tx.Rollback()
 	for _, c := range cs {
 		res, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, contract = ?,
-			notes = CASE WHEN ? = '' THEN notes ELSE ? END WHERE number = ?`, c.Name, c.Contract, c.Notes, c.Notes, c.Number)
+			notes = CASE WHEN ? = '' THEN notes ELSE ? END, language = CASE WHEN ? = '' THEN language ELSE ? END
+			WHERE number = ?`, c.Name, c.Contract, c.Notes, c.Notes, c.Language, c.Language, c.Number)
 		if err != nil {
 			return 0, 0, fmt.Errorf("import customer %s: %w", c.Number, err)
 		}
@@ -163,8 +165,8 @@ func (db *DB) ImportCustomers(ctx context.Context, cs []customers.Customer) (add
 }
 
 func insertCustomer(ctx context.Context, tx *sql.Tx, c customers.Customer, at any) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO customers (number, name, contract, notes, created_at) VALUES (?, ?, ?, ?, ?)`,
-		c.Number, c.Name, c.Contract, c.Notes, at)
+	_, err := tx.ExecContext(ctx, `INSERT INTO customers (number, name, contract, notes, language, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.Number, c.Name, c.Contract, c.Notes, c.Language, at)
 	if err != nil {
 		if isConstraint(err) {
 			return fmt.Errorf("customer %s: %w", c.Number, ErrCustomerExists)
@@ -223,8 +225,8 @@ func (db *DB) UpdateCustomer(ctx context.Context, c customers.Customer) error {
 		return err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, contract = ?, notes = ? WHERE number = ?`,
-		c.Name, c.Contract, c.Notes, c.Number)
+	res, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, contract = ?, notes = ?, language = ? WHERE number = ?`,
+		c.Name, c.Contract, c.Notes, c.Language, c.Number)
 	if err != nil {
 		return fmt.Errorf("customer %s: %w", c.Number, err)
 	}

@@ -31,14 +31,32 @@ type Attachment struct {
 	CreatedBy string
 }
 
+// CreateRequestTicket stores a new ticket made of a space request (as
+// CreateTicket, without a page) with the request's text and attachments
+// and its timeline entry, in one transaction: a failure anywhere leaves
+// neither the ticket nor any part of the request. r.TicketID is set.
+func (db *DB) CreateRequestTicket(ctx context.Context, t *astreinte.Ticket, r *Request, files []Attachment) error {
+	return db.createTicket(ctx, t, nil, func(tx *sql.Tx, id int64, _ string) error {
+		r.TicketID = id
+		return db.addRequest(ctx, tx, *r, files)
+	})
+}
+
 // AddRequest keeps a space request's text and attachments with its
-// ticket, and puts the text on the timeline, in one transaction.
+// existing ticket, and puts the text on the timeline, in one transaction.
 func (db *DB) AddRequest(ctx context.Context, r Request, files []Attachment) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("request of ticket %d: %w", r.TicketID, err)
 	}
 	defer tx.Rollback()
+	if err := db.addRequest(ctx, tx, r, files); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (db *DB) addRequest(ctx context.Context, tx *sql.Tx, r Request, files []Attachment) error {
 	now := db.now()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO space_requests (ticket_id, subject, body, contact) VALUES (?, ?, ?, ?)`,
 		r.TicketID, r.Subject, r.Body, r.Contact); err != nil {
@@ -57,11 +75,8 @@ func (db *DB) AddRequest(ctx context.Context, r Request, files []Attachment) err
 	if r.Body != "" {
 		detail += "\n\n" + r.Body
 	}
-	if err := db.insertEvent(ctx, tx, astreinte.Event{TicketID: r.TicketID, At: now, Kind: astreinte.EventNote,
-		Actor: r.Contact, Channel: string(astreinte.ChannelSpace), Detail: detail}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.insertEvent(ctx, tx, astreinte.Event{TicketID: r.TicketID, At: now, Kind: astreinte.EventNote,
+		Actor: r.Contact, Channel: string(astreinte.ChannelSpace), Detail: detail})
 }
 
 // RequestOf returns what a space request said, or an error wrapping

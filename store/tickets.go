@@ -58,6 +58,13 @@ func scanTicket(s scanner, t *astreinte.Ticket) error {
 //
 // Duration is stored in milliseconds.
 func (db *DB) CreateTicket(ctx context.Context, t *astreinte.Ticket, page *NewPage) error {
+	return db.createTicket(ctx, t, page, nil)
+}
+
+// createTicket is CreateTicket; also, when more is not nil, it runs in the
+// same transaction once the ticket is in (with its ID and number), and
+// its error undoes everything.
+func (db *DB) createTicket(ctx context.Context, t *astreinte.Ticket, page *NewPage, more func(tx *sql.Tx, id int64, number string) error) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("create ticket: %w", err)
@@ -119,6 +126,11 @@ func (db *DB) CreateTicket(ctx context.Context, t *astreinte.Ticket, page *NewPa
 		if err := db.insertEvent(ctx, tx, astreinte.Event{
 			TicketID: id, At: now, Kind: astreinte.EventPageQueued, Actor: actorSystem, Detail: "policy " + page.Policy,
 		}); err != nil {
+			return fmt.Errorf("create ticket %s: %w", number, err)
+		}
+	}
+	if more != nil {
+		if err := more(tx, id, number); err != nil {
 			return fmt.Errorf("create ticket %s: %w", number, err)
 		}
 	}

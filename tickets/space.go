@@ -10,9 +10,12 @@ import (
 	"github.com/astreinte/astreinte/store"
 )
 
-// SpaceStore keeps what a request from the customer space said (store.DB).
+// SpaceStore keeps a request from the customer space with its ticket
+// (store.DB).
 type SpaceStore interface {
-	AddRequest(ctx context.Context, r store.Request, files []store.Attachment) error
+	// CreateRequestTicket stores t with what the request said, in one
+	// transaction.
+	CreateRequestTicket(ctx context.Context, t *astreinte.Ticket, r *store.Request, files []store.Attachment) error
 }
 
 var _ SpaceStore = (*store.DB)(nil)
@@ -52,12 +55,14 @@ func (s *Service) FromSpace(ctx context.Context, st SpaceStore, r Request, line 
 	}
 	t := astreinte.Ticket{Channel: astreinte.ChannelSpace, Line: line, CallerNumber: r.Contact, CallerName: c.Name,
 		Urgency: astreinte.NotUrgent, Case: cs, Customer: c.Number, Contract: c.Contract}
-	if err := s.insert(ctx, &t, s.Plan(&t)); err != nil {
-		return t, err
+	// A space request never pages (Plan sets its due time); the ticket and
+	// the request are one write, and a refused write is the contact's to
+	// send again, not a ticket to keep in memory without its text.
+	s.Plan(&t)
+	t.Status = astreinte.StatusNew
+	if err := st.CreateRequestTicket(ctx, &t, &store.Request{Subject: r.Subject, Body: r.Text, Contact: r.Contact}, r.Files); err != nil {
+		return astreinte.Ticket{}, fmt.Errorf("space request: %w", err)
 	}
-	if err := st.AddRequest(ctx, store.Request{TicketID: t.ID, Subject: r.Subject, Body: r.Text, Contact: r.Contact}, r.Files); err != nil {
-		return t, fmt.Errorf("ticket %s: %w", t.Number, err)
-	}
-	s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number})
+	s.announce(Change{Kind: Created, TicketID: t.ID, Number: t.Number})
 	return t, nil
 }

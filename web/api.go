@@ -138,7 +138,7 @@ func (s *Server) apiTicket(w http.ResponseWriter, r *http.Request, _ accounts.To
 	for i := range j.Recordings {
 		j.Recordings[i].URL = "/api/tickets/" + t.Number + "/recordings/" + strconv.Itoa(j.Recordings[i].Seq)
 	}
-	writeAPI(w, http.StatusOK, j)
+	writeAPI(w, http.StatusOK, s.withAsks(r.Context(), t, j))
 }
 
 // apiAction takes an optional JSON body {"note": "…"} (or a form).

@@ -18,10 +18,12 @@ type apiCustomerJSON struct {
 	Emails   []string `json:"emails"`
 	Contract string   `json:"contract,omitempty"`
 	Notes    string   `json:"notes,omitempty"`
+	Language string   `json:"language,omitempty"` // of the mails to its contacts: fr or en ("" : the desk's default)
 }
 
 func customerJSON(c customers.Customer) apiCustomerJSON {
-	j := apiCustomerJSON{Number: c.Number, Name: c.Name, Phones: c.Phones, Emails: c.Emails, Contract: c.Contract, Notes: c.Notes}
+	j := apiCustomerJSON{Number: c.Number, Name: c.Name, Phones: c.Phones, Emails: c.Emails, Contract: c.Contract, Notes: c.Notes,
+		Language: string(c.Language)}
 	if j.Phones == nil {
 		j.Phones = []string{}
 	}

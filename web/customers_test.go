@@ -31,7 +31,7 @@ type custApp struct {
 	isp, units, alien astreinte.Ticket
 }
 
-func newCustomerApp(t *testing.T) *custApp {
+func newCustomerApp(t *testing.T, opts ...func(*custApp, *Server)) *custApp {
 	t.Helper()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
@@ -88,6 +88,9 @@ func newCustomerApp(t *testing.T) *custApp {
 	c := &custApp{app: a, ledger: tickets.NewLedger(a.svc, db)}
 	s := &Server{Tickets: a.svc, Key: testKey, Now: a.clock, Log: log, Location: paris, Service: a.svc, Accounts: a.acc,
 		Customers: &CustomerPages{Store: db, Contracts: contracts, Ledger: c.ledger}}
+	for _, o := range opts {
+		o(c, s)
+	}
 	a.ts = httptest.NewServer(s.Handler())
 	t.Cleanup(func() { s.CloseStreams(); a.ts.Close() })
 

@@ -27,7 +27,7 @@ type view struct {
 	Data  any
 }
 
-var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status", "customers", "customer", "statement", "pay", "me"}
+var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status", "customers", "customer", "statement", "appointments", "pay", "me"}
 
 // pageTmpls are the pages, parsed once per language.
 var pageTmpls = func() map[lang.Tag]map[string]*template.Template {
@@ -225,6 +225,7 @@ type ticketData struct {
 	Customer                  ticketCustomer // customer, contract, unverified rule, time spent (customers.go)
 	Work                      *workView      // time spent form, confirmation, quote (worklog.go)
 	Reply                     *replyView     // the reply form (replies.go)
+	Asks                      *approvalsView // quote and confirmation asked of the customer, appointment (approvals.go)
 }
 
 // ticketByNumber loads the ticket named in the path, answering 404 itself.
@@ -263,6 +264,7 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 	d.Customer = s.ticketCustomer(r.Context(), l, t)
 	d.Work = s.workOf(r, t)
 	d.Reply = s.replyOf(r, t)
+	d.Asks = s.approvalsOf(r, t)
 	if t.Duration > 0 {
 		d.Duration = minSec(t.Duration)
 	}

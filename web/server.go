@@ -12,6 +12,8 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/accounts"
+	"github.com/astreinte/astreinte/appointments"
+	"github.com/astreinte/astreinte/approvals"
 	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/swaps"
@@ -78,6 +80,11 @@ type Server struct {
 	Paging    PagingStatus      // their latest results (optional)
 	Customers *CustomerPages    // the customer pages and API (optional)
 	Replies   Replies           // replies to requesters by email (optional; replies.go)
+	// Approvals asks customers for quotes and confirmations (optional;
+	// approvals.go); Appointments lists and cancels the day's
+	// appointments (optional; appointments.go).
+	Approvals    *approvals.Service
+	Appointments *appointments.Service
 	// Reasons says on a ticket's page why nobody was called about it
 	// (optional: oncall.Engine).
 	Reasons Reasons
@@ -136,8 +143,10 @@ func (s *Server) Handler() http.Handler {
 		s.routes(mux)
 		s.apiRoutes(mux)
 		s.customerRoutes(mux)
-		s.workRoutes(mux)  // worklog.go
-		s.replyRoutes(mux) // replies.go
+		s.workRoutes(mux)        // worklog.go
+		s.replyRoutes(mux)       // replies.go
+		s.approvalRoutes(mux)    // approvals.go
+		s.appointmentRoutes(mux) // appointments.go
 	}
 	return secureHeaders(mux)
 }

@@ -86,6 +86,7 @@ func customersShowCommand() *command {
 				if c.Notes != "" {
 					fmt.Fprintf(tw, "Notes\t%s\n", c.Notes)
 				}
+				fmt.Fprintf(tw, "Language\t%s\n", c.Lang(customerLang(e)))
 				tw.Flush()
 				ts, err := e.db.TicketsOfCustomer(ctx, c.Number)
 				if err != nil {
@@ -149,6 +150,7 @@ func customerFlags(fs *flag.FlagSet) (name, contract, phones, emails, notes *str
 	phones = fs.String("phones", "", "known phone `numbers`, separated by ';' (replace the list)")
 	emails = fs.String("emails", "", "known email `addresses`, separated by ';' (replace the list)")
 	notes = fs.String("notes", "", "free `text`")
+	fs.String("language", "", "the `language` of mails to the contacts: fr or en (\"\" : the desk's default)")
 	return
 }
 
@@ -164,6 +166,17 @@ func fillCustomer(fs *flag.FlagSet, e *env, c *customers.Customer, name, contrac
 	}
 	if set["notes"] {
 		c.Notes = notes
+	}
+	if set["language"] {
+		v, _ := fs.GetString("language")
+		c.Language = ""
+		if strings.TrimSpace(v) != "" {
+			l, err := customers.ParseLanguage(v)
+			if err != nil {
+				return usageError("--language: %v", err)
+			}
+			c.Language = l
+		}
 	}
 	if set["phones"] {
 		c.Phones = nil
@@ -266,7 +279,7 @@ func customersRemoveCommand() *command {
 func customersImportCommand() *command {
 	c := &command{
 		name: "customers import", args: "FILE.csv", nargs: [2]int{1, 1}, short: "add or update customers from CSV: all rows, or none",
-		long: "The header names the columns number,name,phones,contract (and optionally emails,notes);\n" +
+		long: "The header names the columns number,name,phones,contract (and optionally emails,notes,language);\n" +
 			"phones and emails are separated by ';'. \"-\" reads standard input. Every bad row is reported\n" +
 			"with its line and then nothing is imported.",
 		setup: func(fs *flag.FlagSet) runner {

@@ -80,7 +80,14 @@ func TestCustomersImportListShowEditRemove(t *testing.T) {
 		t.Errorf("a phone of C001: exit %d\n%s", code, out)
 	}
 	c.want([]string{"customers", "edit", "C004", "--contract", "tickets", "--notes", "VIP"}, "updated")
-	c.want([]string{"customers", "show", "C004"}, "Nouveau", "tickets", "+442079460958", "VIP")
+	c.want([]string{"customers", "show", "C004"}, "Nouveau", "tickets", "+442079460958", "VIP", "Language  fr")
+	c.want([]string{"customers", "edit", "C004", "--language", "English"}, "updated")
+	c.want([]string{"customers", "show", "C004"}, "Language  en")
+	if out, code := c.run("customers", "edit", "C004", "--language", "de"); code != 2 || !strings.Contains(out, `language "de": want fr or en`) {
+		t.Errorf("--language de: exit %d\n%s", code, out)
+	}
+	c.want([]string{"customers", "import", c.file("lang.csv", "number,name,phones,contract,language\nC004,Nouveau,,tickets,fr\n")}, "0 customer(s) added, 1 updated")
+	c.want([]string{"customers", "show", "C004", "--json"}, `"language": "fr"`)
 	c.want([]string{"customers", "remove", "C004"}, "removed")
 	// From standard input, re-importing updates.
 	if out, code := c.runStdin("number,name,phones,contract\nC001,Hébergé SAS,0493918009,isp\n", "customers", "import", "-"); code != 0 || !strings.Contains(out, "0 customer(s) added, 1 updated") {

@@ -50,7 +50,7 @@ var examples = map[string]string{
 	"customers":                "  astreinte customers",
 	"customers show":           "  astreinte customers show C001",
 	"customers add":            "  astreinte customers add C001 --name \"Dupont SARL\" --contract isp --phones \"+33612345678\"",
-	"customers edit":           "  astreinte customers edit C001 --contract tickets",
+	"customers edit":           "  astreinte customers edit C001 --contract tickets --language en",
 	"customers remove":         "  astreinte customers remove C001",
 	"customers import":         "  astreinte customers import customers.csv",
 	"worklog add":              "  astreinte worklog add 2026-000123 1h15 --by alice --note \"router replaced\"",

@@ -51,6 +51,7 @@ type customerJSON struct {
 	Phones   []string `json:"phones"`
 	Emails   []string `json:"emails"`
 	Notes    string   `json:"notes,omitempty"`
+	Language string   `json:"language,omitempty"` // fr or en; "" : the desk's default
 	// Rules are the contract's rules in force, in words (customers show);
 	// "" when the contract is not in the configuration.
 	Rules   string          `json:"rules,omitempty"`
@@ -58,7 +59,8 @@ type customerJSON struct {
 }
 
 func customerOf(c customers.Customer) customerJSON {
-	return customerJSON{Number: c.Number, Name: c.Name, Contract: c.Contract, Phones: nonNil(c.Phones), Emails: nonNil(c.Emails), Notes: c.Notes}
+	return customerJSON{Number: c.Number, Name: c.Name, Contract: c.Contract, Phones: nonNil(c.Phones), Emails: nonNil(c.Emails), Notes: c.Notes,
+		Language: string(c.Language)}
 }
 
 type userJSON struct {

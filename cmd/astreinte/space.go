@@ -32,10 +32,11 @@ func (e *env) approvals(log *slog.Logger) *approvals.Service {
 // appointments books over e's calendar.
 func (e *env) appointments(log *slog.Logger) *appointments.Service {
 	return &appointments.Service{Store: e.db, Calendar: e.cal.Calendar, Mail: e.mailer(log), Desk: e.cfg.DeskAddress(),
-		Room: e.cfg.Space.VideoRoom, Lang: customerLang(e), Now: e.now, Log: log}
+		Room: e.cfg.Space.VideoRoom, Customers: e.db, Lang: customerLang(e), Now: e.now, Log: log}
 }
 
-// customerLang is the language of mail to customers: the first line's.
+// customerLang is the language of mail to customers whose record names
+// none: the first line's.
 func customerLang(e *env) lang.Tag {
 	if len(e.cfg.Lines) > 0 {
 		if t, ok := lang.Parse(e.cfg.Lines[0].Language); ok {

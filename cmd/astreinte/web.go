@@ -26,8 +26,9 @@ func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, en
 	slices.Sort(names)
 	return &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location(),
 		Service: e.tickets, Accounts: accounts.New(e.db, e.now, log), Schedule: e.sched, Overrides: e.db,
-		SIP: srv, Channels: names, Paging: e.db, Customers: customerPages(e), Replies: e.desk,
-		Reasons: eng, Swaps: e.swaps(), Pay: e.db, SecureCookies: secureCookies(e)}
+		SIP: srv, Channels: names, Paging: e.db, Customers: customerPages(e), Replies: e.desk, SecureCookies: secureCookies(e),
+		Approvals: e.approvals(log), Appointments: e.appointments(log),
+		Reasons: eng, Swaps: e.swaps(), Pay: e.db}
 }
 
 // secureCookies says whether the pages are reached over HTTPS (TLS here,
