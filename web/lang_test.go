@@ -145,3 +145,14 @@ func slicesDelete(s []string, v string) []string {
 func ackQuery(id int64, person string, exp time.Time) string {
 	return acklink.SignAck(testKey, id, person, exp)
 }
+
+// TestLoginLanguage: before anyone logs in, the login page speaks the
+// browser's language.
+func TestLoginLanguage(t *testing.T) {
+	a := newApp(t)
+	_, page := a.browser().do("GET", "/login", nil, "Accept-Language", "en-US,en;q=0.9")
+	mustHave(t, "English login", page, `<html lang="en">`, "User name", "Password", "Log in")
+	mustNotHave(t, "English login", visible(page), "Utilisateur", "Mot de passe", "Se connecter")
+	_, page = a.browser().do("GET", "/login", nil)
+	mustHave(t, "French login", page, `<html lang="fr">`, "Utilisateur", "Mot de passe", "Se connecter")
+}

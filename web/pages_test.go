@@ -252,12 +252,12 @@ func TestLogin(t *testing.T) {
 		b := a.browser()
 		for i := range accounts.MaxPerAccount {
 			resp, body := b.login("root", "wrong password")
-			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Wrong user name or password") {
+			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Nom ou mot de passe incorrect") {
 				t.Fatalf("failure %d: %d", i+1, resp.StatusCode)
 			}
 		}
 		resp, body := b.login("root", "correct horse")
-		if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed logins") {
+		if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Trop d'échecs") {
 			t.Fatalf("after %d failures, the right password: %d\n%s", accounts.MaxPerAccount, resp.StatusCode, body)
 		}
 		// Another account from the same address is not locked yet.
