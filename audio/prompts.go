@@ -55,7 +55,9 @@ const (
 	PromptPageAlreadyTaken   = "page_already_taken" // key 1 after someone else took the ticket
 
 	PromptReopens         = "reopens"          // followed by a day and an hour
-	PromptNobodyReachable = "nobody_reachable" // urgent, but nobody can be paged now
+	PromptNobodyReachable = "nobody_reachable" // urgent, but nobody on call can be reached now
+	PromptNobodyOnCall    = "nobody_on_call"   // urgent, but nobody is on the rota now
+	PromptContractHours   = "contract_hours"   // urgent, but the caller's contract covers working hours only
 	PromptCallbackBy      = "callback_by"      // followed by a date
 	PromptMerged          = "merged"           // the call joined the caller's open ticket
 	PromptCallbackEnter   = "callback_enter"   // type a number, then #
@@ -92,7 +94,7 @@ var promptNames = func() []string {
 		PromptPageNoMessage,
 		PromptPageMessages, PromptPageEarlier, PromptPageNewest, PromptPageMenuMore, PromptPageMenuRestart,
 		PromptPageAlreadyTaken,
-		PromptReopens, PromptNobodyReachable, PromptCallbackBy, PromptMerged,
+		PromptReopens, PromptNobodyReachable, PromptNobodyOnCall, PromptContractHours, PromptCallbackBy, PromptMerged,
 		PromptCallbackEnter, PromptCallbackTyped, PromptCallbackConfirm,
 		PromptCallbackOther, PromptCallbackInvalid, PromptToday, PromptTomorrow,
 		PromptSensitiveRequests, PromptCustomerNumber, PromptCustomerReadback,

@@ -76,7 +76,8 @@ type Handler struct {
 	RecordDir string
 	Now       func() time.Time
 	Log       *slog.Logger
-	// OnCall says whether anyone can be paged now; nil: nobody is promised.
+	// OnCall says whether anyone can be paged now, and if not why; nil:
+	// nobody is promised.
 	OnCall OnCall
 	// NextOpen returns when support next opens after t (zero: unknown);
 	// nil: the greeting does not say.

@@ -204,7 +204,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	// The customer space (/client/) beside the technicians' pages, behind
 	// the operations endpoints.
 	withOps := func(h http.Handler) http.Handler { return guard.handler(withSpace(e, h, log)) }
-	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), withOps)
+	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, eng, log), withOps)
 	if err != nil {
 		return nil, err
 	}
