@@ -82,7 +82,7 @@ type nodePhone struct {
 
 func (np nodePhone) Notify(ctx context.Context, n oncall.Notice) (oncall.Result, error) {
 	np.p.mu.Lock()
-	np.p.calls = append(np.p.calls, fmt.Sprintf("%s:%s:%d", np.node, n.Person.ID, n.Ticket.ID))
+	np.p.calls = append(np.p.calls, fmt.Sprintf("%s:%s:%d:%d:%s", np.node, n.Person.ID, n.Ticket.ID, n.Step, n.Event))
 	np.p.mu.Unlock()
 	if np.p.rang != nil {
 		np.p.rang <- np.node

@@ -55,8 +55,10 @@ func newLeases(pool *sql.DB) *leases {
 // lock: taken now (newly, and then update may take a send left sending
 // by a gone node), or already held by this process (a send one of its
 // workers claimed: update may only take it as SQLite would, its lease
-// expired), or held by another node (likewise). Claims in this process
-// take turns, so two of its workers never both take a send.
+// expired). A send whose lock another node holds is that node's: not
+// claimed, even as pending (it took the lock and is about to claim it).
+// Claims in this process take turns, so two of its workers never both
+// take a send.
 func (l *leases) claim(ctx context.Context, id int64, update func(newly bool) (bool, error)) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -74,6 +76,9 @@ func (l *leases) claim(ctx context.Context, id int64, update func(newly bool) (b
 			l.conn.Close()
 			l.conn, l.held = nil, map[int64]bool{}
 			return false, err
+		}
+		if !newly {
+			return false, nil
 		}
 	}
 	ok, err := update(newly)
@@ -149,21 +154,26 @@ func (db *DB) pgDueSends(ctx context.Context, now time.Time, limit int) ([]astre
 // whose lock this process could take, since its node is gone.
 func (db *DB) pgClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (bool, error) {
 	ok, err := db.leases.claim(ctx, id, func(newly bool) (bool, error) {
-		now := ts(db.now())
-		res, err := db.db.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?, attempts = attempts + 1
-			WHERE id = ? AND (state IN (?, ?) AND next_try_at <= ? OR state = ? AND ? = 1)
-			AND (event != ? OR EXISTS (SELECT 1 FROM pages p WHERE p.id = sends.page_id AND p.state = ?))`,
-			astreinte.SendSending, ts(leaseUntil), id, astreinte.SendPending, astreinte.SendSending, now, astreinte.SendSending, newly,
-			astreinte.NoticePage, astreinte.PageActive)
-		if err != nil {
-			return false, err
-		}
-		return affected(res)
+		return db.pgClaimUpdate(ctx, id, leaseUntil, newly)
 	})
 	if err != nil {
 		return false, fmt.Errorf("claim send %d: %w", id, err)
 	}
 	return ok, nil
+}
+
+// pgClaimUpdate claims send id's row for a process holding its lock
+// (newly: just taken, so a send left sending is a gone node's).
+func (db *DB) pgClaimUpdate(ctx context.Context, id int64, leaseUntil time.Time, newly bool) (bool, error) {
+	res, err := db.db.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?, attempts = attempts + 1
+		WHERE id = ? AND (state IN (?, ?) AND next_try_at <= ? OR state = ? AND ? = 1)
+		AND (event != ? OR EXISTS (SELECT 1 FROM pages p WHERE p.id = sends.page_id AND p.state = ?))`,
+		astreinte.SendSending, ts(leaseUntil), id, astreinte.SendPending, astreinte.SendSending, ts(db.now()),
+		astreinte.SendSending, newly, astreinte.NoticePage, astreinte.PageActive)
+	if err != nil {
+		return false, err
+	}
+	return affected(res)
 }
 
 // pgReclaimSending is ReclaimSending on PostgreSQL: only the sends whose
