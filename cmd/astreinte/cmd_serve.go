@@ -228,6 +228,7 @@ func flowLines(cfg *config.Config) (map[string]*voicemail.Line, error) {
 			Record: voicemail.Limits{MaxLength: l.Record.MaxLength, Silence: l.Record.Silence, MinLength: l.Record.MinLength,
 				SilenceThreshold: l.Record.SilenceThreshold}}
 		callerLine(l, vl)
+		vl.SpaceLinkMailed = cfg.MailsCallAcknowledgements()
 		if l.OpenAction == config.OpenRedirect {
 			vl.RedirectTo = l.RedirectTo
 		}
