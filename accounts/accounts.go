@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/lang"
 )
 
 // Role is what an account may do.
@@ -38,10 +39,13 @@ func (r Role) Valid() bool { return r == Admin || r == Technician }
 
 // User is a person who logs in to the web pages.
 type User struct {
-	ID           int64
-	Name         string
-	Role         Role
-	Person       string // the oncall.people id the user acts as ("" for none)
+	ID     int64
+	Name   string
+	Role   Role
+	Person string // the oncall.people id the user acts as ("" for none)
+	// Language is the pages' language for this user ("fr", "en"; "":
+	// their person's, else the browser's).
+	Language     string
 	PasswordHash string
 	CreatedAt    time.Time
 }
@@ -90,6 +94,7 @@ type Store interface {
 	Users(ctx context.Context) ([]User, error)
 	RemoveUser(ctx context.Context, name string) error
 	SetPasswordHash(ctx context.Context, name, hash string) error
+	SetLanguage(ctx context.Context, name, language string) error
 	AddToken(ctx context.Context, t *Token, hash string) error
 	TokenByHash(ctx context.Context, hash string) (Token, error)
 	TouchToken(ctx context.Context, id int64, at time.Time) error
@@ -174,6 +179,19 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 		return err
 	}
 	return s.store.SetPasswordHash(ctx, name, string(h))
+}
+
+// SetLanguage sets the language a user reads the pages in: "fr", "en",
+// or "" for their person's, else their browser's.
+func (s *Service) SetLanguage(ctx context.Context, name, language string) error {
+	if language != "" {
+		t, ok := lang.Parse(language)
+		if !ok {
+			return fmt.Errorf("language %q: want fr, en, or empty for the browser's", language)
+		}
+		language = string(t)
+	}
+	return s.store.SetLanguage(ctx, name, language)
 }
 
 // Users lists the users by name.

@@ -55,7 +55,9 @@ const (
 	PromptPageAlreadyTaken   = "page_already_taken" // key 1 after someone else took the ticket
 
 	PromptReopens         = "reopens"          // followed by a day and an hour
-	PromptNobodyReachable = "nobody_reachable" // urgent, but nobody can be paged now
+	PromptNobodyReachable = "nobody_reachable" // urgent, but nobody on call can be reached now
+	PromptNobodyOnCall    = "nobody_on_call"   // urgent, but nobody is on the rota now
+	PromptContractHours   = "contract_hours"   // urgent, but the caller's contract covers working hours only
 	PromptCallbackBy      = "callback_by"      // followed by a date
 	PromptMerged          = "merged"           // the call joined the caller's open ticket
 	PromptCallbackEnter   = "callback_enter"   // type a number, then #
@@ -67,6 +69,7 @@ const (
 	PromptTomorrow        = "tomorrow"
 
 	PromptSensitiveRequests = "sensitive_requests"       // the first agreement's rule, after the message
+	PromptSpaceLinkMailed   = "space_link_mailed"        // an identified customer: the acknowledgement with the space link is mailed
 	PromptCustomerNumber    = "customer_number"          // type a customer number, then #
 	PromptCustomerReadback  = "customer_number_readback" // followed by the digits
 	PromptCustomerConfirm   = "customer_number_confirm"  // 1 confirm, 2 start again
@@ -92,10 +95,10 @@ var promptNames = func() []string {
 		PromptPageNoMessage,
 		PromptPageMessages, PromptPageEarlier, PromptPageNewest, PromptPageMenuMore, PromptPageMenuRestart,
 		PromptPageAlreadyTaken,
-		PromptReopens, PromptNobodyReachable, PromptCallbackBy, PromptMerged,
+		PromptReopens, PromptNobodyReachable, PromptNobodyOnCall, PromptContractHours, PromptCallbackBy, PromptMerged,
 		PromptCallbackEnter, PromptCallbackTyped, PromptCallbackConfirm,
 		PromptCallbackOther, PromptCallbackInvalid, PromptToday, PromptTomorrow,
-		PromptSensitiveRequests, PromptCustomerNumber, PromptCustomerReadback,
+		PromptSensitiveRequests, PromptSpaceLinkMailed, PromptCustomerNumber, PromptCustomerReadback,
 		PromptCustomerConfirm, PromptCustomerUnknown,
 	}
 	names = append(names, digitPrompts[:]...)

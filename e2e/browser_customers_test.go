@@ -66,7 +66,7 @@ func TestBrowserCustomerStatement(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("contract")),
 	))
 	page := browse(t, bctx, con, "customer page", 5*time.Second, chromedp.Text(chromedp.CSS("main")))
-	for _, want := range []string{"Hébergé SARL", "+33612345678", "60.00 € HT de l'heure", tk.Number} {
+	for _, want := range []string{"Hébergé SARL", "06 12 34 56 78", "60.00 € HT de l'heure", tk.Number} {
 		if !strings.Contains(page, want) {
 			t.Errorf("customer page: no %q in\n%s", want, page)
 		}
@@ -81,7 +81,7 @@ func TestBrowserCustomerStatement(t *testing.T) {
 	box := browse(t, bctx, con, "ticket's customer", 5*time.Second, chromedp.Text(chromedp.ID("ticket-customer")))
 	rule := browse(t, bctx, con, "unverified rule", 5*time.Second, chromedp.Text(chromedp.ID("unverified")))
 	if !strings.Contains(box, "C001 — Hébergé SARL") || !strings.Contains(box, "30 min") || !strings.Contains(box, "1 × 30 min") ||
-		!strings.Contains(rule, "authenticated ticket system") {
+		!strings.Contains(rule, "système de tickets authentifié") {
 		t.Errorf("ticket page: customer box %q, rule %q", box, rule)
 	}
 	// An email's ticket is answered by email, not with a tel: link.

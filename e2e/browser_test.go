@@ -58,6 +58,9 @@ func startBrowser(t *testing.T, exe string) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		// A French phone: the pages speak the reader's language.
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.Flag("accept-lang", "fr-FR,fr"),
 		chromedp.UserDataDir(filepath.Join(testDir(t), "chromium-profile")),
 		chromedp.WindowSize(phoneW, phoneH),
 	)
@@ -135,6 +138,35 @@ func browse[T any](t *testing.T, ctx context.Context, con *consoleLog, what stri
 	return v
 }
 
+// aboveFold fails the test unless each element (by id) is shown whole in
+// the first screen of the phone: its box's bottom within the viewport's
+// height, the page not scrolled. It returns the bottoms, for the log.
+func aboveFold(t *testing.T, ctx context.Context, con *consoleLog, ids ...string) map[string]float64 {
+	t.Helper()
+	browse(t, ctx, con, "scroll to the top", 5*time.Second, chromedp.Evaluate[bool](`window.scrollTo(0, 0); true`))
+	js := `(ids => Object.fromEntries(ids.map(id => { const e = document.getElementById(id);
+		if (!e) return [id, -1]; const r = e.getBoundingClientRect(); return [id, r.height > 0 ? r.bottom : -1]; })))(` +
+		mustJSON(ids) + `)`
+	got := browse(t, ctx, con, "element positions", 5*time.Second, chromedp.Evaluate[map[string]float64](js))
+	h := browse(t, ctx, con, "viewport height", 5*time.Second, chromedp.Evaluate[float64](`window.innerHeight`))
+	for _, id := range ids {
+		b, ok := got[id]
+		switch {
+		case !ok || b < 0:
+			t.Errorf("#%s is not on the page (or not shown)", id)
+		case b > h || b > phoneH:
+			t.Errorf("#%s ends at %.0f px: below the fold of a %d×%d phone (viewport %.0f px)", id, b, phoneW, phoneH, h)
+		}
+	}
+	t.Logf("bottoms on a %d×%d screen: %v", phoneW, phoneH, got)
+	return got
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 // TestBrowserNight_SIPp is a technician's night on a phone: she logs in,
 // a caller leaves a message (SIPp) and the ticket appears in her open list
 // without a reload; on the ticket's page the recording loads (answered
@@ -202,6 +234,9 @@ func TestBrowserNight_SIPp(t *testing.T) {
 	if mark != "same page" || !strings.Contains(row, "06 12 34 56 78") {
 		t.Fatalf("live list: mark %q, row %q", mark, row)
 	}
+	browse(t, ctx, con, "row id", 5*time.Second, chromedp.Evaluate[bool](
+		`document.querySelector('#tickets li[data-number="`+tk.Number+`"]').id = "first-row"; true`))
+	aboveFold(t, ctx, con, "first-row")
 	screenshot(t, ctx, "1-tickets-list.png")
 
 	// The ticket's page: tel: link, the recording loads and seeks.
@@ -231,6 +266,9 @@ func TestBrowserNight_SIPp(t *testing.T) {
 	if !svc.waitLog(`msg="web: recording" ticket=`+tk.Number+` range="bytes=0-" status=206`, 5*time.Second) {
 		t.Errorf("the audio element's range request was not answered 206:\n%s", tail(svc.log(), 30))
 	}
+	// What a technician woken at 3 a.m. needs is on the first screen: the
+	// message's player, the number to call, the actions.
+	aboveFold(t, ctx, con, "recording", "call", "ack", "callback", "resolve")
 	screenshot(t, ctx, "2-ticket.png")
 
 	browse(t, ctx, con, "acknowledge", 20*time.Second, chromedp.Steps(
@@ -241,7 +279,7 @@ func TestBrowserNight_SIPp(t *testing.T) {
 	if !strings.Contains(status, "pris en charge") || !strings.Contains(status, "alice") {
 		t.Errorf("status after acknowledging: %q", status)
 	}
-	if msg := browse(t, ctx, con, "message", 5*time.Second, chromedp.Text(chromedp.CSS("main .msg"))); !strings.Contains(msg, "paging stopped") {
+	if msg := browse(t, ctx, con, "message", 5*time.Second, chromedp.Text(chromedp.CSS("main .msg"))); !strings.Contains(msg, "les relances sont arrêtées") {
 		t.Errorf("message after acknowledging: %q", msg)
 	}
 	screenshot(t, ctx, "3-ticket-acknowledged.png")
@@ -260,7 +298,7 @@ func TestBrowserNight_SIPp(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("main .msg")),
 	))
 	if now := browse(t, ctx, con, "on call now", 5*time.Second, chromedp.Text(chromedp.ID("now"))); !strings.Contains(now, "Alice Martin") ||
-		!strings.Contains(now, "until 09:00") {
+		!strings.Contains(now, "jusqu'à 09:00") {
 		t.Errorf("on call after taking it: %q", now)
 	}
 	screenshot(t, ctx, "5-oncall-taken.png")
@@ -276,7 +314,7 @@ func TestBrowserNight_SIPp(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".call-row")),
 	))
 	if calls := browse(t, ctx, con, "calls", 5*time.Second, chromedp.Text(chromedp.CSS("main .list"))); !strings.Contains(calls, "06 12 34 56 78") ||
-		!strings.Contains(calls, "message / voicemail") || !strings.Contains(calls, tk.Number) {
+		!strings.Contains(calls, "message") || !strings.Contains(calls, tk.Number) {
 		t.Errorf("calls page: %q", calls)
 	}
 	screenshot(t, ctx, "6-calls.png")
@@ -285,10 +323,31 @@ func TestBrowserNight_SIPp(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.top nav a[href="/status"]`)),
 		chromedp.WaitVisible(chromedp.ID("active")),
 	))
-	if st := browse(t, ctx, con, "status", 5*time.Second, chromedp.Text(chromedp.CSS("main dl"))); !strings.Contains(st, "listening "+svc.target()) {
+	if st := browse(t, ctx, con, "status", 5*time.Second, chromedp.Text(chromedp.CSS("main dl"))); !strings.Contains(st, "écoute "+svc.target()) {
 		t.Errorf("status page: %q", st)
 	}
 	screenshot(t, ctx, "7-status.png")
+
+	// Her own setting over her phone's language: English, and only English.
+	if out, err := svc.cli("users", "language", "alice", "en"); err != nil || !strings.Contains(out, "Language of alice: en") {
+		t.Fatalf("users language: %v\n%s", err, out)
+	}
+	browse(t, ctx, con, "ticket in English", 20*time.Second, chromedp.Steps(
+		chromedp.Navigate(base+"/tickets/"+tk.Number),
+		chromedp.WaitVisible(chromedp.ID("timeline")),
+	))
+	text := browse(t, ctx, con, "page text", 5*time.Second, chromedp.Text(chromedp.ID("main")))
+	for _, w := range []string{"Timeline", "Received", "Call", "Taken by alice"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("English ticket page lacks %q:\n%s", w, text)
+		}
+	}
+	for _, w := range []string{"Historique", "Reçu", "Appeler", "Pris en charge par", "déc.", " / "} {
+		if strings.Contains(text, w) {
+			t.Errorf("English ticket page has %q:\n%s", w, text)
+		}
+	}
+	screenshot(t, ctx, "8-ticket-english.png")
 
 	// The JSON API with a token made by the CLI: the same ticket, as the CLI prints it.
 	cmd = exec.Command(astreinteBin, "tokens", "add", "helpdesk", "--person", "alice", "--config", svc.cfgPath)

@@ -291,9 +291,9 @@ func TestHiddenNumberTypesCallback_SIPp(t *testing.T) {
 
 // TestUrgentNobodyReachable_SIPp: out of hours with nobody on call (the
 // built-in default), a caller presses 1 during the greeting: the key cuts
-// the greeting short, the ticket is urgent, and the caller is told that no
-// technician can be reached now and by when they will be called back —
-// never that the technician is being called.
+// the greeting short, the ticket is urgent, and the caller is told that
+// nobody is on call now and by when they will be called back — never that
+// the technician is being called.
 func TestUrgentNobodyReachable_SIPp(t *testing.T) {
 	t.Parallel()
 	svc := startAstreinte(t, nil)
@@ -309,8 +309,36 @@ func TestUrgentNobodyReachable_SIPp(t *testing.T) {
 	checkTicket(t, tk, ticketRow{Urgency: "urgent", Status: "new", CallerNumber: "0644444444", Case: "out_of_hours"})
 	checkCall(t, call, "voicemail", "us")
 	checkRecordingPattern(t, tk, 1)
-	checkHeardAll(t, heard, "fr", "saved_ticket", "nobody_reachable", "callback_by")
-	notHeard(t, heard, "fr", "urgent_callback")
+	checkHeardAll(t, heard, "fr", "saved_ticket", "nobody_on_call", "callback_by")
+	for _, p := range []string{"urgent_callback", "nobody_reachable", "contract_hours"} {
+		notHeard(t, heard, "fr", p)
+	}
+}
+
+// TestUrgentContractWithoutOnCall_SIPp: Alice is on call and reachable,
+// but the caller's contract covers working hours only: pressing 1 at night
+// makes the ticket urgent, nobody is paged, and the caller hears that
+// their contract covers working hours and by when they will be called
+// back — not that no technician can be reached, nor that one is called.
+func TestUrgentContractWithoutOnCall_SIPp(t *testing.T) {
+	t.Parallel()
+	mail := startMailSink(t)
+	people := []tech{{"alice", "Alice Martin", "", "alice@e2e.test"}}
+	tiers := []any{map[string]any{"name": "primary", "person": "alice", "delay": "10m"}}
+	svc := startAstreinte(t, customersOverrides(pagingOverrides(people, nil, tiers, mail, nil, "urgent")))
+	importCustomers(t, svc)
+	pkts := runCaller(t, svc, callerCall{scenario: scenario{Caller: "0698765432"}, Keys: keyPresses(t, time.Second, 0, "1")},
+		callerAudio(2500*time.Millisecond, 2, 75*time.Second))
+	heard := heardAudio(pkts)
+	tk, _ := oneTicket(t, svc)
+	checkTicket(t, tk, ticketRow{Urgency: "urgent", Status: "new", CallerNumber: "0698765432", Case: "out_of_hours"})
+	checkHeardAll(t, heard, "fr", "saved_ticket", "contract_hours", "callback_by")
+	for _, p := range []string{"urgent_callback", "nobody_reachable", "nobody_on_call"} {
+		notHeard(t, heard, "fr", p)
+	}
+	if hasEvent(svc.events(tk.ID), "page_queued", "", "", "") {
+		t.Errorf("the customer without on-call paged:\n%s", timeline(svc.events(tk.ID)))
+	}
 }
 
 // TestUrgentSomeoneReachable_SIPp: the same urgent call with Alice on call

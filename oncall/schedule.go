@@ -24,6 +24,16 @@ type TierConfig struct {
 type PolicyConfig struct {
 	Tiers  []TierConfig `yaml:"tiers"`
 	Repeat int          `yaml:"repeat"`
+	// AckTarget is how long an urgent ticket may wait for someone to take
+	// it before the pages show it overdue (default "15m").
+	AckTarget string `yaml:"ack_target"`
+}
+
+// SwapsConfig is how shift swaps are made (oncall.swaps).
+type SwapsConfig struct {
+	// RequireApproval: a swap taken by a technician waits for an admin's
+	// approval before it becomes an override.
+	RequireApproval bool `yaml:"require_approval"`
 }
 
 // ScheduleConfig is the "oncall" section of the configuration.
@@ -31,12 +41,33 @@ type ScheduleConfig struct {
 	People     []Person         `yaml:"people"`
 	Rotations  []RotationConfig `yaml:"rotations"`
 	Escalation PolicyConfig     `yaml:"escalation"`
+	Swaps      SwapsConfig      `yaml:"swaps"`
+	Pay        PayRates         `yaml:"pay"`
+}
+
+// PayRates are the on-call pay rates, in integer cents per hour
+// (oncall.pay; astreinte oncall pay and the admin's pay page).
+type PayRates struct {
+	// WeekdayNight is paid, in cents per hour, on call in a working
+	// day's closed hours.
+	WeekdayNight int64 `yaml:"weekday_night"`
+	// Weekend is paid, in cents per hour, on call on Saturdays and
+	// Sundays.
+	Weekend int64 `yaml:"weekend"`
+	// Holiday is paid, in cents per hour, on call on the calendar's public
+	// holidays.
+	Holiday int64 `yaml:"holiday"`
+	// Intervention is paid, in cents per hour, for work logged on
+	// acknowledged pages.
+	Intervention int64 `yaml:"intervention"`
 }
 
 // Escalation defaults.
 const (
 	DefaultDelay  = 5 * time.Minute
 	DefaultRepeat = 2
+	// DefaultAckTarget: an urgent ticket nobody took within it is overdue.
+	DefaultAckTarget = 15 * time.Minute
 )
 
 // Tier is a validated escalation tier.
@@ -57,6 +88,9 @@ type Schedule struct {
 	rotations []*rotation
 	tiers     []Tier
 	repeat    int
+	ackTarget time.Duration
+	swaps     SwapsConfig
+	pay       PayRates
 }
 
 // NewSchedule validates cfg against cal (whose zone the rotations' times
@@ -183,6 +217,23 @@ func NewSchedule(cfg ScheduleConfig, cal *calendar.Calendar) (*Schedule, error) 
 		}
 		s.tiers = append(s.tiers, t)
 	}
+	s.ackTarget, s.swaps, s.pay = DefaultAckTarget, cfg.Swaps, cfg.Pay
+	if a := cfg.Escalation.AckTarget; a != "" {
+		d, err := time.ParseDuration(a)
+		if err != nil || d <= 0 {
+			errs.Add("oncall.escalation.ack_target", "bad duration %q (want e.g. 15m)", a)
+		}
+		s.ackTarget = d
+	}
+	for _, r := range []struct {
+		name string
+		v    int64
+	}{{"weekday_night", cfg.Pay.WeekdayNight}, {"weekend", cfg.Pay.Weekend}, {"holiday", cfg.Pay.Holiday},
+		{"intervention", cfg.Pay.Intervention}} {
+		if r.v < 0 {
+			errs.Add("oncall.pay."+r.name, "%d: a rate in cents must not be negative", r.v)
+		}
+	}
 	switch {
 	case s.repeat < 0:
 		errs.Add("oncall.escalation.repeat", "%d: must not be negative", s.repeat)
@@ -219,6 +270,17 @@ func (s *Schedule) People() []Person { return slices.Clone(s.people) }
 
 // Tiers returns the escalation tiers, in paging order.
 func (s *Schedule) Tiers() []Tier { return slices.Clone(s.tiers) }
+
+// AckTarget is how long an urgent ticket may wait for someone to take it
+// before it is overdue (oncall.escalation.ack_target).
+func (s *Schedule) AckTarget() time.Duration { return s.ackTarget }
+
+// SwapApproval reports whether a taken swap waits for an admin
+// (oncall.swaps.require_approval).
+func (s *Schedule) SwapApproval() bool { return s.swaps.RequireApproval }
+
+// PayRates are the configured on-call pay rates (oncall.pay).
+func (s *Schedule) PayRates() PayRates { return s.pay }
 
 // Repeat returns how many times the whole escalation policy runs.
 func (s *Schedule) Repeat() int { return s.repeat }

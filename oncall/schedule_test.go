@@ -313,3 +313,27 @@ func TestNewScheduleErrors(t *testing.T) {
 		t.Errorf("errors:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
+
+// TestAckTargetConfig: escalation.ack_target is read, 15 min by
+// default; a bad one or a negative pay rate is an error naming its key.
+func TestAckTargetConfig(t *testing.T) {
+	base := ScheduleConfig{People: []Person{{ID: "alice"}},
+		Escalation: PolicyConfig{Tiers: []TierConfig{{Person: "alice"}}}}
+	s, err := NewSchedule(base, nil)
+	if err != nil || s.AckTarget() != 15*time.Minute {
+		t.Fatalf("default: %v, %v", s, err)
+	}
+	c := base
+	c.Escalation.AckTarget = "30m"
+	c.Swaps.RequireApproval = true
+	c.Pay = PayRates{WeekdayNight: 150, Weekend: 300, Holiday: 500, Intervention: 4000}
+	if s, err := NewSchedule(c, nil); err != nil || s.AckTarget() != 30*time.Minute || !s.SwapApproval() || s.PayRates() != c.Pay {
+		t.Fatalf("30m: %v", err)
+	}
+	c.Escalation.AckTarget = "soon"
+	c.Pay.Holiday = -1
+	_, err = NewSchedule(c, nil)
+	if err == nil || !strings.Contains(err.Error(), "escalation.ack_target") || !strings.Contains(err.Error(), "pay.holiday") {
+		t.Errorf("bad values: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/calendar"
 )
 
@@ -63,20 +64,19 @@ func covered(g Gap, gaps []Gap) bool {
 	return false
 }
 
-// Swap is a shift one technician offers and another takes: once taken
-// (and approved, when the rota requires it) it becomes a ShiftOverride.
-type Swap struct {
-	Offered  string // the technician giving the shift away
-	TakenBy  string // "" while nobody has taken it
-	From, To time.Time
-	Approved bool // by an admin, when approval is required
-}
+// Swap is a shift one technician offers and another takes (defined in the
+// root package, which the store keeps).
+type Swap = astreinte.Swap
 
-// Override is the swap as the override that enacts it.
-func (w Swap) Override(setBy string, at time.Time) ShiftOverride {
-	return ShiftOverride{Replaced: w.Offered, By: w.TakenBy, From: w.From, To: w.To,
-		Note: "swap: " + w.Offered + " → " + w.TakenBy, SetBy: setBy, SetAt: at}
-}
+// SwapState is where a swap stands.
+type SwapState = astreinte.SwapState
+
+// The states of a swap.
+const (
+	SwapOffered = astreinte.SwapOffered
+	SwapTaken   = astreinte.SwapTaken
+	SwapDone    = astreinte.SwapDone
+)
 
 // Errors of AcceptSwap.
 var (
@@ -85,6 +85,9 @@ var (
 	ErrSwapSelf        = errors.New("a technician cannot take their own shift")
 	ErrUnknownPerson   = errors.New("unknown technician")
 	ErrSwapNotOnShifts = errors.New("the technician offering is not on call then")
+	// ErrSwapChanged: the swap was taken by someone else, or done,
+	// meanwhile.
+	ErrSwapChanged = astreinte.ErrSwapChanged
 )
 
 // AcceptSwap checks a swap before it is saved: taken by someone else on

@@ -47,8 +47,8 @@ func (db *DB) AddUser(ctx context.Context, u *accounts.User) error {
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = db.now()
 	}
-	err = tx.QueryRowContext(ctx, `INSERT INTO users (name, role, person, password_hash, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`, u.Name, string(u.Role), u.Person, u.PasswordHash, ts(u.CreatedAt)).Scan(&u.ID)
+	err = tx.QueryRowContext(ctx, `INSERT INTO users (name, role, person, language, password_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, u.Name, string(u.Role), u.Person, u.Language, u.PasswordHash, ts(u.CreatedAt)).Scan(&u.ID)
 	if isUnique(err) {
 		return fmt.Errorf("add user %s: %w", u.Name, accounts.ErrExists)
 	}
@@ -58,12 +58,12 @@ func (db *DB) AddUser(ctx context.Context, u *accounts.User) error {
 	return tx.Commit()
 }
 
-const userCols = `id, name, role, person, password_hash, created_at`
+const userCols = `id, name, role, person, language, password_hash, created_at`
 
 func scanUser(sc interface{ Scan(...any) error }) (accounts.User, error) {
 	var u accounts.User
 	var role string
-	err := sc.Scan(&u.ID, &u.Name, &role, &u.Person, &u.PasswordHash, timeCol{&u.CreatedAt})
+	err := sc.Scan(&u.ID, &u.Name, &role, &u.Person, &u.Language, &u.PasswordHash, timeCol{&u.CreatedAt})
 	u.Role = accounts.Role(role)
 	return u, err
 }
@@ -113,6 +113,15 @@ func (db *DB) Users(ctx context.Context) ([]accounts.User, error) {
 // RemoveUser deletes a user and, by cascade, their sessions.
 func (db *DB) RemoveUser(ctx context.Context, name string) error {
 	ok, err := db.exec(ctx, "remove user "+name, `DELETE FROM users WHERE name = ?`, name)
+	if err == nil && !ok {
+		err = fmt.Errorf("user %s: %w", name, accounts.ErrNotFound)
+	}
+	return err
+}
+
+// SetLanguage sets a user's language for the pages.
+func (db *DB) SetLanguage(ctx context.Context, name, language string) error {
+	ok, err := db.exec(ctx, "set language of "+name, `UPDATE users SET language = ? WHERE name = ?`, language, name)
 	if err == nil && !ok {
 		err = fmt.Errorf("user %s: %w", name, accounts.ErrNotFound)
 	}

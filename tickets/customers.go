@@ -144,3 +144,18 @@ func (s *Service) Preview(ctx context.Context, t *astreinte.Ticket) (pages bool)
 	_ = s.identify(ctx, t) // never fails: an unknown requester stays unidentified
 	return s.Plan(t)
 }
+
+// ContractOnCall reports whether t's contract includes on-call, the rule
+// Plan pages by: a known contract's on_call; for a caller no customer
+// matched, customers.unidentified.on_call; without a customer directory,
+// true (the line alone decides).
+func (s *Service) ContractOnCall(t astreinte.Ticket) bool {
+	if s.customers == nil {
+		return true
+	}
+	if t.Customer == "" {
+		return s.customers.OnCallForUnidentified()
+	}
+	c, known := s.customers.Contract(t.Contract)
+	return known && c.OnCall
+}

@@ -77,6 +77,32 @@ const DefaultAckTarget = 15 * time.Minute
 // (OverdueAt with DefaultAckTarget).
 func Overdue(t astreinte.Ticket, now time.Time) bool { return OverdueAt(t, now, DefaultAckTarget) }
 
+// AckTarget is how long an urgent ticket may wait for someone to take it.
+func (s *Service) AckTarget() time.Duration { return s.ackTarget }
+
+// Overdue reports whether a promise made about t has been broken at now,
+// with the service's acknowledgement target.
+func (s *Service) Overdue(t astreinte.Ticket, now time.Time) bool {
+	return OverdueAt(t, now, s.ackTarget)
+}
+
+// JSON is ToJSON with the service's acknowledgement target.
+func (s *Service) JSON(t astreinte.Ticket, evs []astreinte.Event, now time.Time) JSON {
+	j := ToJSON(t, evs, now)
+	j.Overdue = s.Overdue(t, now)
+	return j
+}
+
+// ListJSON is the package's ListJSON with the service's acknowledgement
+// target.
+func (s *Service) ListJSON(ts []astreinte.Ticket, now time.Time) []JSON {
+	out := make([]JSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, s.JSON(t, nil, now))
+	}
+	return out
+}
+
 // OverdueAt reports whether a promised time has passed at now and nobody
 // has called the caller back or resolved t yet. An urgent ticket due at
 // its creation (no callback day) promises that someone takes it within

@@ -34,3 +34,23 @@ func TestOverdueOnlyAfterAPromise(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyAckTarget: the service counts overdue with the policy's
+// acknowledgement target (oncall.escalation.ack_target), in the pages and
+// the JSON alike; without one, DefaultAckTarget.
+func TestPolicyAckTarget(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	urgent := astreinte.Ticket{Urgency: astreinte.Urgent, Status: astreinte.StatusNew, CreatedAt: t0, DueAt: t0}
+	half := New(nil, nil, Options{AckTarget: 30 * time.Minute})
+	def := New(nil, nil, Options{})
+	at := t0.Add(20 * time.Minute)
+	if half.Overdue(urgent, at) || half.JSON(urgent, nil, at).Overdue {
+		t.Error("20 min with a 30 min target: overdue")
+	}
+	if !half.Overdue(urgent, t0.Add(31*time.Minute)) || !half.ListJSON([]astreinte.Ticket{urgent}, t0.Add(31*time.Minute))[0].Overdue {
+		t.Error("31 min with a 30 min target: not overdue")
+	}
+	if def.AckTarget() != DefaultAckTarget || !def.Overdue(urgent, at) {
+		t.Errorf("default target %v: 20 min not overdue", def.AckTarget())
+	}
+}

@@ -78,6 +78,7 @@ type Service struct {
 	now         func() time.Time
 	log         *slog.Logger
 	customers   Customers
+	ackTarget   time.Duration
 
 	mu   sync.Mutex
 	next int
@@ -95,8 +96,12 @@ type Options struct {
 	// DefaultLine names the line of a recovered recording that lost its
 	// metadata.
 	DefaultLine string
-	Now         func() time.Time // default time.Now
-	Log         *slog.Logger     // default slog.Default()
+	// AckTarget is how long an urgent ticket may wait for someone to take
+	// it before it is overdue (oncall.escalation.ack_target); 0:
+	// DefaultAckTarget.
+	AckTarget time.Duration
+	Now       func() time.Time // default time.Now
+	Log       *slog.Logger     // default slog.Default()
 	// Customers, when set, matches requests to customers and makes their
 	// contracts decide due times and paging (customers.go).
 	Customers Customers
@@ -105,7 +110,10 @@ type Options struct {
 // New returns the service over st, with due times counted on days.
 func New(st Store, days BusinessDays, o Options) *Service {
 	s := &Service{store: st, days: days, lines: o.Lines, defaultLine: o.DefaultLine,
-		now: o.Now, log: o.Log, subs: map[int]func(Change){}, customers: o.Customers}
+		now: o.Now, log: o.Log, subs: map[int]func(Change){}, customers: o.Customers, ackTarget: o.AckTarget}
+	if s.ackTarget <= 0 {
+		s.ackTarget = DefaultAckTarget
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -11,16 +11,20 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/phone"
 	"github.com/astreinte/astreinte/tickets"
 	"github.com/astreinte/astreinte/vad"
 )
 
-// OnCall says whether anyone can be paged at a time: someone on call with a
-// channel that reaches them. The flow promises "the technician is being
-// called now" only then.
+// OnCall says whether an urgent request from t's caller at a time would
+// page someone (oncall.ReasonNone: someone on call with a channel that
+// reaches them), and if not why: t's contract has no on-call, nobody is on
+// the rota, no channel reaches them or every one is failing
+// (oncall.Engine.WhyNobody). The flow promises "the technician is being
+// called now" only for ReasonNone, and says the reason otherwise.
 type OnCall interface {
-	Reachable(ctx context.Context, at time.Time) bool
+	WhyNobody(ctx context.Context, at time.Time, t astreinte.Ticket) oncall.Reason
 }
 
 // voiceMin is how much voice makes a recording a message whatever its
@@ -224,10 +228,13 @@ func (s *session) tell() {
 			return
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, lookupTimeout)
-		reachable := s.h.OnCall != nil && s.h.OnCall.Reachable(ctx, s.h.Now())
+		why := oncall.ReasonNobodyOnRota // no engine: nobody is promised
+		if s.h.OnCall != nil {
+			why = s.h.OnCall.WhyNobody(ctx, s.h.Now(), *s.ticket)
+		}
 		cancel()
-		pr := promiseFor(s.ticket, s.filed, reachable)
-		s.log.Info("caller told", "ticket", s.ticket.Number, "promise", pr, "reachable", reachable)
+		pr := promiseFor(s.ticket, s.filed, why)
+		s.log.Info("caller told", "ticket", s.ticket.Number, "promise", pr, "why", why)
 		k, err := s.ask(step{name: "told", parts: s.told(s.ticket, s.filed, pr, merged)})
 		if err != nil || k != answerUrgent {
 			return
@@ -444,24 +451,42 @@ type promise string
 const (
 	promiseCalledNow promise = "technician_called_now" // a page is queued and someone can be reached
 	promiseBy        promise = "callback_by"           // by the due day
-	promiseNobodyBy  promise = "nobody_reachable_by"   // urgent, nobody to page: by the due day
+	promiseNobodyBy  promise = "nobody_reachable_by"   // urgent, nobody on call can be reached: by the due day
+	promiseRotaBy    promise = "nobody_on_call_by"     // urgent, nobody on the rota now: by the due day
+	promiseHoursBy   promise = "contract_hours_by"     // urgent, the contract has no on-call: by the due day
 	promiseOpening   promise = "callback_opening"      // no due day known
 )
 
 // promiseFor says what may honestly be promised: the technician is called
 // now only when a page is queued and someone can be reached; otherwise
-// the callback by the due day, saying first that nobody can be reached
-// when the caller said it was urgent.
-func promiseFor(t *astreinte.Ticket, f astreinte.Filed, reachable bool) promise {
+// the callback by the due day, saying first, when the caller said it was
+// urgent, why nobody is called: their contract covers working hours,
+// nobody is on call, or nobody on call can be reached.
+func promiseFor(t *astreinte.Ticket, f astreinte.Filed, why oncall.Reason) promise {
 	switch {
-	case f.Paging && reachable:
+	case f.Paging && why == oncall.ReasonNone:
 		return promiseCalledNow
 	case t.DueAt.IsZero():
 		return promiseOpening
-	case t.Urgency == astreinte.Urgent:
+	case t.Urgency != astreinte.Urgent:
+		return promiseBy
+	}
+	switch why {
+	case oncall.ReasonContractWithoutOnCall:
+		return promiseHoursBy
+	case oncall.ReasonNobodyOnRota:
+		return promiseRotaBy
+	case oncall.ReasonNoChannel, oncall.ReasonChannelsFailing:
 		return promiseNobodyBy
 	}
-	return promiseBy
+	return promiseBy // someone could be paged, but the line does not page
+}
+
+// reasonPrompt is what the caller hears before the callback day.
+var reasonPrompt = map[promise]string{
+	promiseNobodyBy: audio.PromptNobodyReachable,
+	promiseRotaBy:   audio.PromptNobodyOnCall,
+	promiseHoursBy:  audio.PromptContractHours,
 }
 
 // told is what the caller hears once the ticket is filed: its number, then
@@ -479,8 +504,8 @@ func (s *session) told(t *astreinte.Ticket, f astreinte.Filed, pr promise, merge
 	case promiseOpening:
 		parts = append(parts, s.p.Must(audio.PromptNormalCallback))
 	default:
-		if pr == promiseNobodyBy {
-			parts = append(parts, s.p.Must(audio.PromptNobodyReachable))
+		if name, ok := reasonPrompt[pr]; ok {
+			parts = append(parts, s.p.Must(name))
 		}
 		parts = append(parts, s.p.CallbackBy(now, s.callbackDay(t, now))...)
 	}

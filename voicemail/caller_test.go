@@ -9,6 +9,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/oncall"
 )
 
 // TestGreetingFor: which greeting each calendar case gets.
@@ -28,24 +29,30 @@ func TestGreetingFor(t *testing.T) {
 }
 
 // TestPromiseFor: what the caller is told. "The technician is being called
-// now" only when a page is queued and someone can be reached.
+// now" only when a page is queued and someone can be reached; otherwise,
+// for an urgent call, why nobody is called, before the callback day.
 func TestPromiseFor(t *testing.T) {
 	due := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
+	none, failing := oncall.ReasonNone, oncall.ReasonChannelsFailing
 	tests := []struct {
 		name      string
 		urgency   astreinte.Urgency
 		due       time.Time
 		filed     astreinte.Filed
-		reachable bool
+		reachable oncall.Reason
 		want      promise
 	}{
-		{"urgent, paged, reachable", astreinte.Urgent, due, astreinte.Filed{Paging: true}, true, promiseCalledNow},
-		{"urgent, paged, nobody reachable", astreinte.Urgent, due, astreinte.Filed{Paging: true}, false, promiseNobodyBy},
-		{"urgent, not paged (line never pages)", astreinte.Urgent, due, astreinte.Filed{}, true, promiseNobodyBy},
-		{"urgent merged, page restarted", astreinte.Urgent, due, astreinte.Filed{Merged: true, Paging: true}, true, promiseCalledNow},
-		{"normal", astreinte.NotUrgent, due, astreinte.Filed{}, true, promiseBy},
-		{"normal, paged out of hours", astreinte.NotUrgent, due, astreinte.Filed{Paging: true}, true, promiseCalledNow},
-		{"no due time", astreinte.NotUrgent, time.Time{}, astreinte.Filed{}, false, promiseOpening},
+		{"urgent, paged, reachable", astreinte.Urgent, due, astreinte.Filed{Paging: true}, none, promiseCalledNow},
+		{"urgent, paged, every channel failing", astreinte.Urgent, due, astreinte.Filed{Paging: true}, failing, promiseNobodyBy},
+		{"urgent, paged, no channel reaches them", astreinte.Urgent, due, astreinte.Filed{Paging: true}, oncall.ReasonNoChannel, promiseNobodyBy},
+		{"urgent, paged, nobody on the rota", astreinte.Urgent, due, astreinte.Filed{Paging: true}, oncall.ReasonNobodyOnRota, promiseRotaBy},
+		{"urgent, contract without on-call", astreinte.Urgent, due, astreinte.Filed{}, oncall.ReasonContractWithoutOnCall, promiseHoursBy},
+		{"urgent, not paged (line never pages), someone reachable", astreinte.Urgent, due, astreinte.Filed{}, none, promiseBy},
+		{"urgent merged, page restarted", astreinte.Urgent, due, astreinte.Filed{Merged: true, Paging: true}, none, promiseCalledNow},
+		{"normal", astreinte.NotUrgent, due, astreinte.Filed{}, none, promiseBy},
+		{"normal, contract without on-call", astreinte.NotUrgent, due, astreinte.Filed{}, oncall.ReasonContractWithoutOnCall, promiseBy},
+		{"normal, paged out of hours", astreinte.NotUrgent, due, astreinte.Filed{Paging: true}, none, promiseCalledNow},
+		{"no due time", astreinte.NotUrgent, time.Time{}, astreinte.Filed{}, failing, promiseOpening},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

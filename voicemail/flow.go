@@ -57,6 +57,10 @@ type Line struct {
 	// that sensitive requests are only handled through the authenticated
 	// customer area (customer.go).
 	SensitiveNotice bool
+	// SpaceLinkMailed: a caller identified as a customer with a contact
+	// address hears, before goodbye, that the acknowledgement with the link
+	// to the customer space is on its way by email (mail.acknowledge_calls).
+	SpaceLinkMailed bool
 }
 
 // Limits bound a message.
@@ -76,7 +80,8 @@ type Handler struct {
 	RecordDir string
 	Now       func() time.Time
 	Log       *slog.Logger
-	// OnCall says whether anyone can be paged now; nil: nobody is promised.
+	// OnCall says whether anyone can be paged now, and if not why; nil:
+	// nobody is promised.
 	OnCall OnCall
 	// NextOpen returns when support next opens after t (zero: unknown);
 	// nil: the greeting does not say.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/sip/media"
 )
@@ -140,9 +141,22 @@ func (f *fakeTickets) Take(_ context.Context, t *astreinte.Ticket) (astreinte.Fi
 	return f.filed, nil
 }
 
+// reach: someone can be paged (true), or every channel is failing.
 type reach bool
 
-func (r reach) Reachable(context.Context, time.Time) bool { return bool(r) }
+func (r reach) WhyNobody(context.Context, time.Time, astreinte.Ticket) oncall.Reason {
+	if r {
+		return oncall.ReasonNone
+	}
+	return oncall.ReasonChannelsFailing
+}
+
+// why is the engine's answer for any ticket.
+type why oncall.Reason
+
+func (w why) WhyNobody(context.Context, time.Time, astreinte.Ticket) oncall.Reason {
+	return oncall.Reason(w)
+}
 
 // runFlow runs the answered part of the flow for caller c in case cs.
 func runFlow(t *testing.T, cs astreinte.Case, from string, c fakeCall, tk *fakeTickets, reachable bool) *fakeMedia {
@@ -329,4 +343,53 @@ func TestFlow(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestWhyNobodyWords: a caller who presses 1 at night and whom nobody will
+// call hears why, then the day they will be called back by — never "the
+// technician is being called", and never "no technician can be reached"
+// when nobody was meant to be woken (their contract covers working hours)
+// or nobody is on the rota.
+func TestWhyNobodyWords(t *testing.T) {
+	reasons := []string{audio.PromptContractHours, audio.PromptNobodyOnCall, audio.PromptNobodyReachable, audio.PromptUrgentCallback}
+	for _, tc := range []struct {
+		name  string
+		why   oncall.Reason
+		filed astreinte.Filed
+		want  string
+	}{
+		{"contract without on-call", oncall.ReasonContractWithoutOnCall, astreinte.Filed{}, audio.PromptContractHours},
+		{"nobody on the rota", oncall.ReasonNobodyOnRota, astreinte.Filed{Paging: true}, audio.PromptNobodyOnCall},
+		{"no channel reaches the person on call", oncall.ReasonNoChannel, astreinte.Filed{Paging: true}, audio.PromptNobodyReachable},
+		{"every channel failing", oncall.ReasonChannelsFailing, astreinte.Filed{Paging: true}, audio.PromptNobodyReachable},
+		{"someone is called", oncall.ReasonNone, astreinte.Filed{Paging: true}, audio.PromptUrgentCallback},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tk := &fakeTickets{filed: tc.filed}
+				c := fakeCall{keys: map[time.Duration]rune{2 * time.Second: '1'},
+					talk: func(at time.Duration) bool { return at >= 3*time.Second && at < 6*time.Second }}
+				m := runFlowWith(t, astreinte.CaseOutOfHours, "0612345678", c, tk, false, func(h *Handler, _ *Line) { h.OnCall = why(tc.why) })
+				if len(tk.got) != 1 || tk.got[0].Urgency != astreinte.Urgent {
+					t.Fatalf("filed %+v, want one urgent ticket", tk.got)
+				}
+				at := m.heardAt(tc.want)
+				if at < 0 {
+					t.Fatalf("played %+v, want %s", m.played, tc.want)
+				}
+				for _, r := range reasons {
+					if r != tc.want && m.heardAt(r) >= 0 {
+						t.Errorf("played %s too: %+v", r, m.played)
+					}
+				}
+				if tc.why == oncall.ReasonNone {
+					return
+				}
+				by := m.heardAt(audio.PromptCallbackBy)
+				if by < at {
+					t.Errorf("played %+v: want the callback day after %s", m.played, tc.want)
+				}
+			})
+		})
+	}
 }

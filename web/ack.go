@@ -13,9 +13,29 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/acklink"
+	"github.com/astreinte/astreinte/lang"
 )
 
-var pageTmpl = template.Must(template.ParseFS(templateFS, "templates/ack.html"))
+// ackTmpls is the acknowledge page, parsed once per language.
+var ackTmpls = func() map[lang.Tag]*template.Template {
+	m := map[lang.Tag]*template.Template{}
+	for _, l := range lang.All {
+		m[l] = template.Must(template.New("ack.html").Funcs(funcsFor(l)).ParseFS(templateFS, "templates/ack.html"))
+	}
+	return m
+}()
+
+// linkLang is the language of the reader of an acknowledge link: the
+// paged person's when it is English, else their browser's.
+func (s *Server) linkLang(r *http.Request, person string) lang.Tag {
+	setting := ""
+	if s.Schedule != nil {
+		if p, ok := s.Schedule.Person(person); ok && p.Language == string(lang.EN) {
+			setting = p.Language
+		}
+	}
+	return lang.Negotiate(setting, r.Header.Get("Accept-Language"))
+}
 
 // ackVia is the channel recorded for acknowledgements made with a link.
 // Links are sent by email (and webhooks), so the timeline says "email".
@@ -47,19 +67,20 @@ func (s *Server) loc() *time.Location {
 func (s *Server) showAck(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	id, person, err := acklink.VerifyAck(s.Key, q, s.now())
+	l := s.linkLang(r, person)
 	if err != nil {
-		s.linkError(w, r, id, err)
+		s.linkError(w, r, l, id, err)
 		return
 	}
-	t, ok := s.ticket(w, r, id)
+	t, ok := s.ticket(w, r, l, id)
 	if !ok {
 		return
 	}
-	p := page{Ticket: s.view(t)}
+	p := page{L: l, Ticket: s.view(l, t)}
 	s.ackExtras(&p, t, q)
 	if t.Status != astreinte.StatusNew {
 		p.Tone = "info"
-		p.FR, p.EN = s.alreadyText(t)
+		p.Msg = s.alreadyText(l, t)
 		s.render(w, http.StatusOK, p)
 		return
 	}
@@ -74,41 +95,42 @@ func (s *Server) showAck(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postAck(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
-		s.render(w, http.StatusBadRequest, page{Tone: "error",
-			FR: "Requête illisible.", EN: "Unreadable request."})
+		l := browserLang(r)
+		s.render(w, http.StatusBadRequest, page{L: l, Tone: "error", Msg: l.Pick("Requête illisible.", "Unreadable request.")})
 		return
 	}
 	id, person, err := acklink.VerifyAck(s.Key, r.PostForm, s.now())
+	l := s.linkLang(r, person)
 	if err != nil {
-		s.linkError(w, r, id, err)
+		s.linkError(w, r, l, id, err)
 		return
 	}
 	log := s.log().With("ticket_id", id, "person", person)
 	changed, err := s.Tickets.Acknowledge(r.Context(), id, person, ackVia)
 	if errors.Is(err, astreinte.ErrNotFound) {
-		s.render(w, http.StatusNotFound, notFoundPage)
+		s.render(w, http.StatusNotFound, notFoundPage.in(l))
 		return
 	}
 	if err != nil {
 		log.Error("web: acknowledge", "error", err)
-		s.render(w, http.StatusInternalServerError, internalErrorPage)
+		s.render(w, http.StatusInternalServerError, internalErrorPage.in(l))
 		return
 	}
 	if changed {
 		log.Info("ticket acknowledged by link")
 	}
-	t, ok := s.ticket(w, r, id)
+	t, ok := s.ticket(w, r, l, id)
 	if !ok {
 		return
 	}
-	p := page{Ticket: s.view(t), Tone: "ok"}
+	p := page{L: l, Ticket: s.view(l, t), Tone: "ok"}
 	s.ackExtras(&p, t, r.PostForm)
 	if changed {
-		p.FR = fmt.Sprintf("Ticket %s pris en charge par %s. Les relances d'astreinte sont arrêtées.", t.Number, person)
-		p.EN = fmt.Sprintf("Ticket %s acknowledged by %s. Paging stopped.", t.Number, person)
+		p.Msg = l.Pick(fmt.Sprintf("Ticket %s pris en charge par %s. Les relances d'astreinte sont arrêtées.", t.Number, person),
+			fmt.Sprintf("Ticket %s acknowledged by %s. Paging stopped.", t.Number, person))
 	} else {
 		p.Tone = "info"
-		p.FR, p.EN = s.alreadyText(t)
+		p.Msg = s.alreadyText(l, t)
 	}
 	s.render(w, http.StatusOK, p)
 }
@@ -138,7 +160,7 @@ func (s *Server) ackRecording(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid or expired link / lien invalide ou expiré", http.StatusForbidden)
 		return
 	}
-	t, ok := s.ticket(w, r, id)
+	t, ok := s.ticket(w, r, browserLang(r), id)
 	if !ok {
 		return
 	}
@@ -150,15 +172,15 @@ func (s *Server) ackRecording(w http.ResponseWriter, r *http.Request) {
 }
 
 // ticket loads a ticket, rendering the error page itself when it cannot.
-func (s *Server) ticket(w http.ResponseWriter, r *http.Request, id int64) (astreinte.Ticket, bool) {
+func (s *Server) ticket(w http.ResponseWriter, r *http.Request, l lang.Tag, id int64) (astreinte.Ticket, bool) {
 	t, err := s.Tickets.ByID(r.Context(), id)
 	if errors.Is(err, astreinte.ErrNotFound) {
-		s.render(w, http.StatusNotFound, notFoundPage)
+		s.render(w, http.StatusNotFound, notFoundPage.in(l))
 		return t, false
 	}
 	if err != nil {
 		s.log().Error("web: load ticket", "ticket_id", id, "error", err)
-		s.render(w, http.StatusInternalServerError, internalErrorPage)
+		s.render(w, http.StatusInternalServerError, internalErrorPage.in(l))
 		return t, false
 	}
 	return t, true
@@ -166,85 +188,69 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request, id int64) (astre
 
 // linkError answers 403 for an expired or invalid link, naming the
 // ticket when the link is genuine but expired.
-func (s *Server) linkError(w http.ResponseWriter, r *http.Request, id int64, err error) {
+func (s *Server) linkError(w http.ResponseWriter, r *http.Request, l lang.Tag, id int64, err error) {
 	s.log().Warn("web: refused acknowledge link", "error", err, "remote", r.RemoteAddr)
-	p := page{Tone: "error", Cmd: "astreinte tickets ack <number>"}
+	p := page{L: l, Tone: "error", Cmd: "astreinte tickets ack <number>"}
 	if errors.Is(err, acklink.ErrLinkExpired) && id > 0 {
 		if t, terr := s.Tickets.ByID(r.Context(), id); terr == nil {
-			p.Ticket = s.view(t)
+			p.Ticket = s.view(l, t)
 			p.Cmd = "astreinte tickets ack " + t.Number
 		}
 	}
 	if errors.Is(err, acklink.ErrLinkExpired) {
-		p.FR = "Ce lien de prise en charge a expiré."
-		p.EN = "This acknowledge link has expired."
+		p.Msg = l.Pick("Ce lien de prise en charge a expiré.", "This acknowledge link has expired.")
 	} else {
-		p.FR = "Ce lien de prise en charge n'est pas valable (incomplet ou modifié)."
-		p.EN = "This acknowledge link is not valid (truncated or altered)."
+		p.Msg = l.Pick("Ce lien de prise en charge n'est pas valable (incomplet ou modifié).",
+			"This acknowledge link is not valid (truncated or altered).")
 	}
-	p.FR += " Prenez le ticket en charge depuis le serveur avec la commande ci-dessous."
-	p.EN += " Acknowledge the ticket on the server with the command below."
+	p.Msg += l.Pick(" Prenez le ticket en charge depuis le serveur avec la commande ci-dessous.",
+		" Acknowledge the ticket on the server with the command below.")
 	s.render(w, http.StatusForbidden, p)
 }
 
-// alreadyText says who took the ticket and when, in French and English.
-func (s *Server) alreadyText(t astreinte.Ticket) (fr, en string) {
-	at := s.clock(t.AckedAt)
+// alreadyText says who took the ticket and when, in l.
+func (s *Server) alreadyText(l lang.Tag, t astreinte.Ticket) string {
+	at := s.clock(l, t.AckedAt)
+	st := statusWords[t.Status].In(l)
+	var msg string
 	switch {
 	case t.AckedBy != "" && at != "":
-		fr = fmt.Sprintf("Ticket %s déjà pris en charge par %s à %s.", t.Number, t.AckedBy, at)
-		en = fmt.Sprintf("Ticket %s already acknowledged by %s at %s.", t.Number, t.AckedBy, at)
+		msg = l.Pick(fmt.Sprintf("Ticket %s déjà pris en charge par %s à %s.", t.Number, t.AckedBy, at),
+			fmt.Sprintf("Ticket %s already acknowledged by %s at %s.", t.Number, t.AckedBy, at))
 	case t.AckedBy != "":
-		fr = fmt.Sprintf("Ticket %s déjà pris en charge par %s.", t.Number, t.AckedBy)
-		en = fmt.Sprintf("Ticket %s already acknowledged by %s.", t.Number, t.AckedBy)
+		msg = l.Pick(fmt.Sprintf("Ticket %s déjà pris en charge par %s.", t.Number, t.AckedBy),
+			fmt.Sprintf("Ticket %s already acknowledged by %s.", t.Number, t.AckedBy))
 	default:
-		fr = fmt.Sprintf("Ticket %s déjà traité (%s).", t.Number, statusFR[t.Status])
-		en = fmt.Sprintf("Ticket %s already handled (%s).", t.Number, statusEN[t.Status])
+		msg = l.Pick(fmt.Sprintf("Ticket %s déjà traité (%s).", t.Number, st), fmt.Sprintf("Ticket %s already handled (%s).", t.Number, st))
 	}
 	if t.Status != astreinte.StatusAcknowledged && t.AckedBy != "" {
-		fr += " Statut : " + statusFR[t.Status] + "."
-		en += " Status: " + statusEN[t.Status] + "."
+		msg += l.Pick(" Statut : ", " Status: ") + st + "."
 	}
-	return fr, en
+	return msg
 }
 
-// clock formats an instant as "03:12" when it is today, else "02/01 03:12".
-func (s *Server) clock(at time.Time) string {
-	if at.IsZero() {
-		return ""
-	}
-	at = at.In(s.loc())
-	now := s.now().In(s.loc())
-	if at.Year() == now.Year() && at.YearDay() == now.YearDay() {
-		return at.Format("15:04")
-	}
-	return at.Format("02/01 15:04")
+// ackMessage is a fixed message of the acknowledge page.
+type ackMessage struct {
+	text tr
+	cmd  string
 }
 
-var statusFR = map[astreinte.Status]string{
-	astreinte.StatusNew: "nouveau", astreinte.StatusAcknowledged: "pris en charge",
-	astreinte.StatusCalledBack: "client rappelé", astreinte.StatusResolved: "résolu",
-}
-
-var statusEN = map[astreinte.Status]string{
-	astreinte.StatusNew: "new", astreinte.StatusAcknowledged: "acknowledged",
-	astreinte.StatusCalledBack: "called back", astreinte.StatusResolved: "resolved",
+func (m ackMessage) in(l lang.Tag) page {
+	return page{L: l, Tone: "error", Msg: m.text.In(l), Cmd: m.cmd}
 }
 
 var (
-	notFoundPage = page{Tone: "error",
-		FR: "Ce ticket n'existe pas (ou plus) sur ce serveur.",
-		EN: "This ticket does not exist (any more) on this server."}
-	internalErrorPage = page{Tone: "error",
-		FR:  "Erreur du serveur : réessayez, ou utilisez la commande ci-dessous sur le serveur.",
-		EN:  "Server error: try again, or use the command below on the server.",
-		Cmd: "astreinte tickets ack <number>"}
+	notFoundPage = ackMessage{text: tr{"Ce ticket n'existe pas (ou plus) sur ce serveur.",
+		"This ticket does not exist (any more) on this server."}}
+	internalErrorPage = ackMessage{text: tr{"Erreur du serveur : réessayez, ou utilisez la commande ci-dessous sur le serveur.",
+		"Server error: try again, or use the command below on the server."}, cmd: "astreinte tickets ack <number>"}
 )
 
 // page is what the template shows.
 type page struct {
+	L      lang.Tag
 	Tone   string // "", "ok", "info", "error": the colour of the message
-	FR, EN string // the message, French first
+	Msg    string // the message, in L
 	Ticket *ticketView
 	Person string  // who the button acknowledges as
 	Fields []field // hidden form fields; no form when empty
@@ -262,23 +268,22 @@ type ticketView struct {
 	Urgent                                                     bool
 }
 
-func (s *Server) view(t astreinte.Ticket) *ticketView {
+func (s *Server) view(l lang.Tag, t astreinte.Ticket) *ticketView {
 	v := &ticketView{
 		Number: t.Number, CallerNumber: t.ReachAt(), CallerName: t.CallerName, Line: t.Line,
 		Urgent: t.Urgency == astreinte.Urgent,
 	}
 	if hiddenNumber(t.ReachAt()) {
-		v.CallerNumber = "masqué / hidden"
+		v.CallerNumber = l.Pick("masqué", "hidden")
 	} else {
 		v.Tel = telURL(t.ReachAt())
 		v.CallerNumber = phone.National(t.ReachAt(), "")
 	}
 	if !t.CreatedAt.IsZero() {
-		v.Received = t.CreatedAt.In(s.loc()).Format("02/01/2006 15:04 MST")
+		v.Received = s.long(l, t.CreatedAt)
 	}
 	if t.Duration > 0 {
-		d := t.Duration.Round(time.Second)
-		v.Duration = fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
+		v.Duration = minSec(t.Duration)
 	}
 	return v
 }
@@ -286,7 +291,9 @@ func (s *Server) view(t astreinte.Ticket) *ticketView {
 func (s *Server) render(w http.ResponseWriter, status int, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := pageTmpl.Execute(w, p); err != nil {
+	p.L = p.L.Or()
+	w.Header().Set("Content-Language", string(p.L))
+	if err := ackTmpls[p.L].Execute(w, p); err != nil {
 		s.log().Error("web: render", "error", err)
 	}
 }

@@ -131,8 +131,8 @@ func TestAckPages(t *testing.T) {
 		if code != http.StatusOK {
 			t.Fatalf("status %d\n%s", code, body)
 		}
-		for _, want := range []string{"2026-000123", "URGENT", "+33612345678", "Dupont SARL", "02/03/2026 03:04 CET",
-			"1 min 23 s", "Prendre en charge", "Acknowledge", `method="post"`, "alice"} {
+		for _, want := range []string{"2026-000123", "URGENT", "+33612345678", "Dupont SARL", "lun. 2 mars 2026 à 03:04",
+			"1 min 23 s", "Prendre en charge", `lang="fr"`, `method="post"`, "alice"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("page lacks %q", want)
 			}
@@ -146,11 +146,11 @@ func TestAckPages(t *testing.T) {
 		_, _, page := do(t, "GET", link(ts, 123, "alice", later), nil)
 		form := formOf(t, page)
 		code, _, body := do(t, "POST", ts.URL+"/ack", form)
-		if code != http.StatusOK || !strings.Contains(body, "Ticket 2026-000123 acknowledged by alice") {
+		if code != http.StatusOK || !strings.Contains(body, "Ticket 2026-000123 pris en charge par alice") {
 			t.Fatalf("first POST: %d\n%s", code, body)
 		}
 		code, _, body = do(t, "POST", ts.URL+"/ack", form)
-		if code != http.StatusOK || !strings.Contains(body, "already acknowledged by alice at 03:12") {
+		if code != http.StatusOK || !strings.Contains(body, "déjà pris en charge par alice à 03:12") {
 			t.Fatalf("second POST: %d\n%s", code, body)
 		}
 		if got := st.ackCalls(); len(got) != 2 || got[0] != "alice email" {
@@ -163,12 +163,12 @@ func TestAckPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, _, body := do(t, "GET", link(ts, 123, "alice", later), nil)
-		if code != http.StatusOK || !strings.Contains(body, "already acknowledged by bob at 03:12") || strings.Contains(body, "<form") {
+		if code != http.StatusOK || !strings.Contains(body, "déjà pris en charge par bob à 03:12") || strings.Contains(body, "<form") {
 			t.Fatalf("GET: %d\n%s", code, body)
 		}
 		q, _ := url.ParseQuery(acklink.SignAck(testKey, 123, "alice", later))
 		code, _, body = do(t, "POST", ts.URL+"/ack", q)
-		if code != http.StatusOK || !strings.Contains(body, "already acknowledged by bob at 03:12") {
+		if code != http.StatusOK || !strings.Contains(body, "déjà pris en charge par bob à 03:12") {
 			t.Fatalf("POST: %d\n%s", code, body)
 		}
 	})
@@ -180,12 +180,12 @@ func TestAckPages(t *testing.T) {
 			name, method, url string
 			want              []string
 		}{
-			{"GET tampered", "GET", tampered, []string{"not valid", "astreinte tickets ack <number>"}},
-			{"GET expired", "GET", expired, []string{"expired", "astreinte tickets ack 2026-000123"}},
-			{"GET no params", "GET", ts.URL + "/ack", []string{"not valid"}},
-			{"POST tampered", "POST", tampered, []string{"not valid"}},
-			{"POST expired", "POST", expired, []string{"expired"}},
-			{"GET other key", "GET", acklink.AckURL(ts.URL, []byte("another key entirely, 32 bytes!!"), 123, "alice", later), []string{"not valid"}},
+			{"GET tampered", "GET", tampered, []string{"pas valable", "astreinte tickets ack <number>"}},
+			{"GET expired", "GET", expired, []string{"a expiré", "astreinte tickets ack 2026-000123"}},
+			{"GET no params", "GET", ts.URL + "/ack", []string{"pas valable"}},
+			{"POST tampered", "POST", tampered, []string{"pas valable"}},
+			{"POST expired", "POST", expired, []string{"a expiré"}},
+			{"GET other key", "GET", acklink.AckURL(ts.URL, []byte("another key entirely, 32 bytes!!"), 123, "alice", later), []string{"pas valable"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -106,7 +106,7 @@ func (s *Server) apiTickets(w http.ResponseWriter, r *http.Request, tok accounts
 	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 && n < len(ts) {
 		ts = ts[:n]
 	}
-	writeAPI(w, http.StatusOK, tickets.ListJSON(ts, s.now()))
+	writeAPI(w, http.StatusOK, s.Service.ListJSON(ts, s.now()))
 }
 
 func (s *Server) apiTicketByNumber(w http.ResponseWriter, r *http.Request) (astreinte.Ticket, bool) {
@@ -134,7 +134,7 @@ func (s *Server) apiTicket(w http.ResponseWriter, r *http.Request, _ accounts.To
 		apiFail(w, http.StatusInternalServerError, "server error")
 		return
 	}
-	j := tickets.ToJSON(t, evs, s.now())
+	j := s.Service.JSON(t, evs, s.now())
 	for i := range j.Recordings {
 		j.Recordings[i].URL = "/api/tickets/" + t.Number + "/recordings/" + strconv.Itoa(j.Recordings[i].Seq)
 	}
@@ -177,7 +177,7 @@ func (s *Server) apiAction(w http.ResponseWriter, r *http.Request, tok accounts.
 	writeAPI(w, http.StatusOK, struct {
 		Result string       `json:"result"`
 		Ticket tickets.JSON `json:"ticket"`
-	}{done, tickets.ToJSON(t, nil, s.now())})
+	}{done, s.Service.JSON(t, nil, s.now())})
 }
 
 type apiOnCallNow struct {

@@ -85,8 +85,8 @@ func (s *Server) appointmentsPage(w http.ResponseWriter, r *http.Request, u *who
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	s.renderPage(w, http.StatusOK, "appointments", &view{Title: "Rendez-vous / Appointments", Nav: "appointments", User: u,
-		Flash: doneMessages[r.URL.Query().Get("done")], Data: d})
+	s.renderPage(w, http.StatusOK, "appointments", &view{Title: u.L.Pick("Rendez-vous", "Appointments"), Nav: "appointments", User: u,
+		Flash: doneMessages[r.URL.Query().Get("done")].In(u.L), Data: d})
 }
 
 // cancelAppointment cancels the appointment of the path as actor; it

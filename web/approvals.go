@@ -26,11 +26,11 @@ import (
 // page shows what waits and who answered what, and when.
 
 func init() {
-	doneMessages["asked-quote"] = "Devis proposé : le client est prévenu par email. / Quote proposed: the customer was emailed."
-	doneMessages["asked-confirmation"] = "Confirmation demandée : le client est prévenu par email. / Confirmation asked: the customer was emailed."
-	doneMessages["asked-unsent"] = "Demande enregistrée, mais le client n'a pas pu être prévenu par email : il la verra dans son espace. / " +
-		"Recorded, but the customer could not be emailed: they will see it in their space."
-	doneMessages["appointment-cancelled"] = "Rendez-vous annulé : le client est prévenu par email. / Appointment cancelled: the customer was emailed."
+	doneMessages["asked-quote"] = tr{"Devis proposé : le client est prévenu par e-mail.", "Quote proposed: the customer was emailed."}
+	doneMessages["asked-confirmation"] = tr{"Confirmation demandée : le client est prévenu par e-mail.", "Confirmation asked: the customer was emailed."}
+	doneMessages["asked-unsent"] = tr{"Demande enregistrée, mais le client n'a pas pu être prévenu par e-mail : il la verra dans son espace.",
+		"Recorded, but the customer could not be emailed: they will see it in their space."}
+	doneMessages["appointment-cancelled"] = tr{"Rendez-vous annulé : le client est prévenu par e-mail.", "Appointment cancelled: the customer was emailed."}
 }
 
 func both(f func(l lang.Tag) string) tr { return tr{f(lang.FR), f(lang.EN)} }

@@ -88,7 +88,7 @@ func TestAsksFromTheTicketPage(t *testing.T) {
 
 	_, page := tech.do("GET", "/tickets/"+n, nil)
 	mustHave(t, "ticket page", page, `id="asks"`, `action="/tickets/`+n+`/quotes"`, `action="/tickets/`+n+`/confirmations"`,
-		"au-delà de 2 unités / past 2 units")
+		"au-delà de 2 unités")
 	// A ticket of no customer asks nobody: no such part.
 	_, page = tech.do("GET", "/tickets/"+x.alien.Number, nil)
 	mustNotHave(t, "unidentified ticket", page, `id="asks"`)
@@ -123,7 +123,7 @@ func TestAsksFromTheTicketPage(t *testing.T) {
 		t.Errorf("quote mail: %q\n%s", m.Subject, m.Text)
 	}
 	_, page = tech.do("GET", "/tickets/"+n+"?done=asked-quote", nil)
-	mustHave(t, "quote waiting", page, "le client est prévenu par email", `id="ask-quote" data-state="proposed"`,
+	mustHave(t, "quote waiting", page, "le client est prévenu par e-mail", `id="ask-quote" data-state="proposed"`,
 		"Remplacement de la caisse enregistreuse", "proposé par alice le", "en attente du client")
 
 	// The customer accepts in the space (the space's own tests drive its
@@ -134,8 +134,10 @@ func TestAsksFromTheTicketPage(t *testing.T) {
 	}
 	when := x.clock().In(x.loc)
 	_, page = tech.do("GET", "/tickets/"+n, nil)
-	mustHave(t, "quote accepted", page, `data-state="accepted"`, "accepté par it@boulangerie.test le",
-		"accepted by it@boulangerie.test on "+lang.EN.DateTime(when))
+	mustHave(t, "quote accepted", page, `data-state="accepted"`, "accepté par it@boulangerie.test le "+lang.FR.DateTime(when))
+	_, page = tech.do("GET", "/tickets/"+n, nil, "Accept-Language", "en")
+	mustHave(t, "quote accepted, in English", page, "accepted by it@boulangerie.test on "+lang.EN.DateTime(when))
+	mustNotHave(t, "quote accepted, in English", page, "accepté par")
 	mustNotHave(t, "quote accepted", page, `action="/tickets/`+n+`/quotes"`)
 
 	resp, body := tech.do("POST", "/tickets/"+n+"/confirmations", url.Values{"csrf": {csrf}, "units": {"deux"}, "note": {"x"}})

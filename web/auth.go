@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/astreinte/astreinte/accounts"
+	"github.com/astreinte/astreinte/lang"
 )
 
 // Cookie names. The session cookie is HttpOnly and SameSite=Lax (a link
@@ -23,6 +24,7 @@ const (
 type who struct {
 	User accounts.User
 	Sess accounts.Session
+	L    lang.Tag // the language the user reads
 }
 
 func (w *who) Admin() bool { return w.User.Role == accounts.Admin }
@@ -74,7 +76,7 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, u *who)) ht
 				return
 			}
 		}
-		h(w, r, &who{User: user, Sess: sess})
+		h(w, r, &who{User: user, Sess: sess, L: s.readerLang(r, user)})
 	}
 }
 
@@ -93,7 +95,8 @@ type loginData struct {
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
 	tok, _ := accounts.NewSecret()
 	s.setCookie(w, loginCSRFCookie, tok, 3600)
-	s.renderPage(w, http.StatusOK, "login", &view{Title: "Connexion", CSRF: tok,
+	l := browserLang(r)
+	s.renderPage(w, http.StatusOK, "login", &view{L: l, Title: l.Pick("Connexion", "Log in"), CSRF: tok,
 		Data: loginData{Next: safeNext(r.URL.Query().Get("next"))}})
 }
 
@@ -111,17 +114,18 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	name, next := strings.TrimSpace(r.PostForm.Get("name")), safeNext(r.PostForm.Get("next"))
 	secret, sess, _, err := s.Accounts.Login(r.Context(), name, r.PostForm.Get("password"), remoteAddr(r))
 	if err != nil {
-		status, msg := http.StatusUnauthorized, "Nom ou mot de passe incorrect. / Wrong user name or password."
+		l := browserLang(r)
+		status, msg := http.StatusUnauthorized, l.Pick("Nom ou mot de passe incorrect.", "Wrong user name or password.")
 		switch {
 		case errors.Is(err, accounts.ErrRateLimited):
-			status, msg = http.StatusTooManyRequests, "Trop d'échecs : réessayez dans quelques minutes. / Too many failed logins: try again in a few minutes."
+			status, msg = http.StatusTooManyRequests, l.Pick("Trop d'échecs : réessayez dans quelques minutes.", "Too many failed logins: try again in a few minutes.")
 		case !errors.Is(err, accounts.ErrBadLogin):
 			s.log().Error("web: login", "error", err)
-			status, msg = http.StatusInternalServerError, "Erreur du serveur. / Server error."
+			status, msg = http.StatusInternalServerError, l.Pick("Erreur du serveur.", "Server error.")
 		}
 		tok, _ := accounts.NewSecret()
 		s.setCookie(w, loginCSRFCookie, tok, 3600)
-		s.renderPage(w, status, "login", &view{Title: "Connexion", CSRF: tok,
+		s.renderPage(w, status, "login", &view{L: l, Title: l.Pick("Connexion", "Log in"), CSRF: tok,
 			Data: loginData{Next: next, Error: msg, Name: name}})
 		return
 	}

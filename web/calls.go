@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/sip"
@@ -14,11 +13,11 @@ type callRow struct {
 	Ticket                string
 }
 
-var outcomeWords = map[astreinte.CallOutcome]string{
-	astreinte.OutcomeInProgress: "en cours / in progress", astreinte.OutcomeVoicemail: "message / voicemail",
-	astreinte.OutcomeNoMessage: "sans message / no message", astreinte.OutcomeCancelled: "raccroché avant / cancelled",
-	astreinte.OutcomeRedirected: "redirigé / redirected", astreinte.OutcomeRejected: "rejeté / rejected",
-	astreinte.OutcomeFailed: "échec / failed", astreinte.OutcomeMediaTimeout: "pas de son / no audio",
+var outcomeWords = map[astreinte.CallOutcome]tr{
+	astreinte.OutcomeInProgress: {"en cours", "in progress"}, astreinte.OutcomeVoicemail: {"message", "voicemail"},
+	astreinte.OutcomeNoMessage: {"appel manqué, sans message", "missed call, no message"}, astreinte.OutcomeCancelled: {"raccroché avant", "hung up early"},
+	astreinte.OutcomeRedirected: {"redirigé", "redirected"}, astreinte.OutcomeRejected: {"rejeté", "rejected"},
+	astreinte.OutcomeFailed: {"échec", "failed"}, astreinte.OutcomeMediaTimeout: {"pas de son", "no audio"},
 }
 
 func (s *Server) callsPage(w http.ResponseWriter, r *http.Request, u *who) {
@@ -29,12 +28,12 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request, u *who) {
 	}
 	var rows []callRow
 	for _, c := range calls {
-		row := callRow{C: c, When: s.clock(c.StartedAt), Outcome: outcomeWords[c.Outcome]}
+		row := callRow{C: c, When: s.clock(u.L, c.StartedAt), Outcome: outcomeWords[c.Outcome].In(u.L)}
 		if row.Outcome == "" {
 			row.Outcome = string(c.Outcome)
 		}
 		if !c.EndedAt.IsZero() {
-			row.Length = c.EndedAt.Sub(c.StartedAt).Round(time.Second).String()
+			row.Length = u.L.Duration(c.EndedAt.Sub(c.StartedAt))
 		}
 		if c.TicketID != 0 {
 			if t, err := s.Service.ByID(r.Context(), c.TicketID); err == nil {
@@ -43,7 +42,7 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request, u *who) {
 		}
 		rows = append(rows, row)
 	}
-	s.renderPage(w, http.StatusOK, "calls", &view{Title: "Appels", Nav: "calls", User: u, Data: rows})
+	s.renderPage(w, http.StatusOK, "calls", &view{Title: u.L.Pick("Appels", "Calls"), Nav: "calls", User: u, Data: rows})
 }
 
 type channelRow struct {
@@ -70,14 +69,15 @@ type statusData struct {
 }
 
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, u *who) {
-	d := statusData{Channels: s.Channels, Now: s.long(s.now()), Zone: s.loc().String()}
+	l := u.L
+	d := statusData{Channels: s.Channels, Now: s.long(l, s.now()), Zone: s.loc().String()}
 	if s.Paging != nil {
 		rs, err := s.Paging.ChannelResults(r.Context())
 		if err != nil {
 			s.log().Error("web: status: channel results", "error", err)
 		}
 		for _, c := range rs {
-			d.Results = append(d.Results, channelRow{Name: c.Channel, State: c.State, When: s.clock(c.CreatedAt),
+			d.Results = append(d.Results, channelRow{Name: c.Channel, State: c.State, When: s.clock(l, c.CreatedAt),
 				Error: c.LastError, Ticket: c.Ticket, Person: c.Person, Attempts: c.Attempts, Failed: c.State == "failed" || c.LastError != ""})
 		}
 	}
@@ -85,13 +85,13 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request, u *who) {
 		st := s.SIP.Stats()
 		d.SIP, d.Addr, d.Active, d.Total, d.Rejected = true, s.SIP.Addr(), st.ActiveCalls, st.TotalCalls, st.Rejected
 		for _, g := range s.SIP.Registrations() {
-			row := regRow{Trunk: g.Trunk, Registrar: g.Registrar, Status: string(g.Status), Since: s.clock(g.Since),
+			row := regRow{Trunk: g.Trunk, Registrar: g.Registrar, Status: string(g.Status), Since: s.clock(l, g.Since),
 				Error: g.LastError, OK: g.Status == sip.RegRegistered}
 			if !g.Expires.IsZero() {
-				row.Expires = s.clock(g.Expires)
+				row.Expires = s.clock(l, g.Expires)
 			}
 			d.Registrations = append(d.Registrations, row)
 		}
 	}
-	s.renderPage(w, http.StatusOK, "status", &view{Title: "État", Nav: "status", User: u, Data: d})
+	s.renderPage(w, http.StatusOK, "status", &view{Title: l.Pick("État", "Status"), Nav: "status", User: u, Data: d})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/customers"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/tickets"
 )
 
@@ -106,7 +107,7 @@ type contractView struct {
 	VATText       string
 }
 
-func (cp *CustomerPages) contract(name string) *contractView {
+func (cp *CustomerPages) contract(l lang.Tag, name string) *contractView {
 	if name == "" {
 		return nil
 	}
@@ -116,28 +117,30 @@ func (cp *CustomerPages) contract(name string) *contractView {
 	}
 	v := &contractView{Name: name, Label: c.Label, Known: true, OnCall: c.OnCall, ConfirmAbove: c.ConfirmAbove,
 		QuoteCap: c.Billing.QuoteCap, QuoteRequired: c.Billing.QuoteRequired, UnitsMode: c.Billing.Mode == billing.Units,
-		UnitText: duration(c.Billing.Unit), RateText: billing.FormatCents(c.Billing.Rate), VATText: billing.FormatCents(c.Billing.VAT)}
+		UnitText: l.Duration(c.Billing.Unit), RateText: billing.FormatCents(c.Billing.Rate), VATText: billing.FormatCents(c.Billing.VAT)}
 	if c.Billing.Mode == billing.Units {
-		v.Billing = append(v.Billing, fmt.Sprintf("unités de %s, chaque unité entamée due, %s € HT l'unité, TVA %s %% / units of %s, each started unit due, %s € before tax each, VAT %s %%",
-			v.UnitText, v.RateText, v.VATText, v.UnitText, v.RateText, v.VATText))
+		v.Billing = append(v.Billing, l.Pick(fmt.Sprintf("unités de %s, chaque unité entamée due, %s € HT l'unité, TVA %s %%",
+			v.UnitText, v.RateText, v.VATText), fmt.Sprintf("units of %s, each started unit due, %s € before tax each, VAT %s %%",
+			v.UnitText, v.RateText, v.VATText)))
 	} else {
-		v.Billing = append(v.Billing, fmt.Sprintf("%s € HT de l'heure, par tranche de %s entamée, TVA %s %% / %s € an hour before tax, every started %s due, VAT %s %%",
-			v.RateText, v.UnitText, v.VATText, v.RateText, v.UnitText, v.VATText))
+		v.Billing = append(v.Billing, l.Pick(fmt.Sprintf("%s € HT de l'heure, par tranche de %s entamée, TVA %s %%",
+			v.RateText, v.UnitText, v.VATText), fmt.Sprintf("%s € an hour before tax, every started %s due, VAT %s %%",
+			v.RateText, v.UnitText, v.VATText)))
 	}
 	if c.Billing.QuoteCap {
-		v.Billing = append(v.Billing, "jamais plus que le devis accepté / never more than the accepted quote")
+		v.Billing = append(v.Billing, l.Pick("jamais plus que le devis accepté", "never more than the accepted quote"))
 	}
 	if c.Billing.QuoteRequired {
-		v.Billing = append(v.Billing, "seul le travail sur devis accepté est facturé / only work under an accepted quote is billed")
+		v.Billing = append(v.Billing, l.Pick("seul le travail sur devis accepté est facturé", "only work under an accepted quote is billed"))
 	}
 	for _, ch := range []astreinte.Channel{astreinte.ChannelPhone, astreinte.ChannelEmail} {
 		if n, ok := c.Due[ch]; ok {
-			fr := map[astreinte.Channel]string{astreinte.ChannelPhone: "téléphone", astreinte.ChannelEmail: "e-mail"}[ch]
-			v.Due = append(v.Due, fmt.Sprintf("%s : %d jours ouvrés / %s: %d business days", fr, n, ch, n))
+			name := map[astreinte.Channel]tr{astreinte.ChannelPhone: {"téléphone", "phone"}, astreinte.ChannelEmail: {"e-mail", "email"}}[ch]
+			v.Due = append(v.Due, l.Pick(fmt.Sprintf("%s : %d jours ouvrés", name.FR, n), fmt.Sprintf("%s: %d business days", name.EN, n)))
 		}
 	}
 	if c.Warranty > 0 {
-		v.Warranty = duration(c.Warranty)
+		v.Warranty = l.Duration(c.Warranty)
 	}
 	return v
 }
@@ -196,10 +199,10 @@ func (s *Server) customersPage(w http.ResponseWriter, r *http.Request, u *who) {
 			return
 		}
 		for _, c := range searchCustomers(cs, d.Query) {
-			d.Rows = append(d.Rows, customerRow{C: c, Contract: s.Customers.contract(c.Contract)})
+			d.Rows = append(d.Rows, customerRow{C: c, Contract: s.Customers.contract(u.L, c.Contract)})
 		}
 	}
-	s.renderPage(w, http.StatusOK, "customers", &view{Title: "Clients", Nav: "customers", User: u, Data: d})
+	s.renderPage(w, http.StatusOK, "customers", &view{Title: u.L.Pick("Clients", "Customers"), Nav: "customers", User: u, Data: d})
 }
 
 type customerData struct {
@@ -222,17 +225,16 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, u *who) {
 		return
 	}
 	now := s.now()
-	d := customerData{C: c, Contract: s.Customers.contract(c.Contract), Admin: u.Admin(),
+	d := customerData{C: c, Contract: s.Customers.contract(u.L, c.Contract), Admin: u.Admin(),
 		ThisMonth: now.In(s.loc()).Format("2006-01")}
 	slices.Reverse(ts)
 	if len(ts) > recentTickets {
 		d.More, ts = len(ts)-recentTickets, ts[:recentTickets]
 	}
 	for _, t := range ts {
-		d.Tickets = append(d.Tickets, ticketRow{T: t, When: s.clock(t.CreatedAt), Due: s.clock(t.DueAt),
-			Overdue: tickets.Overdue(t, now)})
+		d.Tickets = append(d.Tickets, s.listRow(u.L, t, now))
 	}
-	s.renderPage(w, http.StatusOK, "customer", &view{Title: "Client " + c.Number, Nav: "customers", User: u, Data: d})
+	s.renderPage(w, http.StatusOK, "customer", &view{Title: u.L.Pick("Client ", "Customer ") + c.Number, Nav: "customers", User: u, Data: d})
 }
 
 // ticketCustomer is the customer side of a ticket's page.
@@ -260,7 +262,7 @@ type usageView struct {
 
 // ticketCustomer gathers the customer, contract, rule and time spent
 // shown on a ticket's page; errors are logged, the page still shows.
-func (s *Server) ticketCustomer(ctx context.Context, t astreinte.Ticket) ticketCustomer {
+func (s *Server) ticketCustomer(ctx context.Context, l lang.Tag, t astreinte.Ticket) ticketCustomer {
 	tc := ticketCustomer{Unverified: t.Unverified, Rule: astreinte.UnverifiedRule, Number: t.Customer,
 		Shown: s.Customers != nil || t.Customer != ""}
 	cp := s.Customers
@@ -275,7 +277,7 @@ func (s *Server) ticketCustomer(ctx context.Context, t astreinte.Ticket) ticketC
 			s.log().Error("web: ticket customer", "ticket", t.Number, "error", err)
 		}
 	}
-	tc.Contract = cp.contract(t.Contract)
+	tc.Contract = cp.contract(l, t.Contract)
 	if cp.Ledger == nil {
 		return tc
 	}
@@ -287,16 +289,16 @@ func (s *Server) ticketCustomer(ctx context.Context, t astreinte.Ticket) ticketC
 	if u.Total <= 0 && u.Quote == nil {
 		return tc
 	}
-	uv := &usageView{Total: duration(u.Total), Units: u.Units, Unit: duration(u.Unit), UnitsMode: u.Mode == billing.Units,
+	uv := &usageView{Total: l.Duration(u.Total), Units: u.Units, Unit: l.Duration(u.Unit), UnitsMode: u.Mode == billing.Units,
 		ConfirmAbove: u.ConfirmAbove}
 	if u.Mode == "" {
 		uv.Unit = ""
 	}
 	if !u.Confirmed.At.IsZero() {
-		uv.Confirmed = s.long(u.Confirmed.At) + " — " + u.Confirmed.By
+		uv.Confirmed = s.long(l, u.Confirmed.At) + " — " + u.Confirmed.By
 	}
 	if q := u.Quote; q != nil {
-		uv.Quote = tickets.QuoteText(q.AmountHT, q.Duration, q.Flat) + " (" + q.State + ")"
+		uv.Quote = humanDurations(l, tickets.QuoteText(q.AmountHT, q.Duration, q.Flat)) + " (" + q.State + ")"
 	}
 	tc.Usage = uv
 	return tc

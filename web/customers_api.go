@@ -111,7 +111,7 @@ func (s *Server) apiCustomer(w http.ResponseWriter, r *http.Request, _ accounts.
 		ts = ts[:recentTickets]
 	}
 	writeAPI(w, http.StatusOK, apiCustomerDetail{apiCustomerJSON: customerJSON(c),
-		ContractTerms: s.Customers.contractJSON(c.Contract), Tickets: tickets.ListJSON(ts, s.now())})
+		ContractTerms: s.Customers.contractJSON(c.Contract), Tickets: s.Service.ListJSON(ts, s.now())})
 }
 
 // apiStatementLine is one ticket of a statement; amounts in integer cents.

@@ -187,7 +187,7 @@ func TestCustomerPages(t *testing.T) {
 		mustNotHave(t, "C001 for a technician", page, "/statement", a.units.Number)
 		_, page = tech.do("GET", "/customers/C002", nil)
 		mustHave(t, "C002", page, "non : rappel le jour ouvré suivant", "unités de 1 h", "téléphone : 3 jours ouvrés",
-			"e-mail : 2 jours ouvrés", "7 j / d après résolution", "au-delà de 2 unités", a.units.Number)
+			"e-mail : 2 jours ouvrés", "7 j après résolution", "au-delà de 2 unités", a.units.Number)
 		resp, _ := tech.do("GET", "/customers/C999", nil)
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("unknown customer: %d", resp.StatusCode)
@@ -197,7 +197,7 @@ func TestCustomerPages(t *testing.T) {
 	t.Run("ticket page shows customer, contract, rule, time spent", func(t *testing.T) {
 		_, page := tech.do("GET", "/tickets/"+a.isp.Number, nil)
 		mustHave(t, "isp ticket", page, `href="/customers/C001"`, "Mairie de Nice", `id="contract"`, "60.00 € HT",
-			`id="unverified"`, astreinte.UnverifiedRule, "Temps passé", `id="units">1 × 30 min`, "1h0m0s of work (accepted)")
+			`id="unverified"`, "aucune demande sensible", "Temps passé", `id="units">1 × 30 min`, "1 h of work (accepted)")
 		_, page = tech.do("GET", "/tickets/"+a.units.Number, nil)
 		mustHave(t, "units ticket", page, `href="/customers/C002"`, "Unités", `id="units">2 × 1 h`, "1 h 21")
 		_, page = tech.do("GET", "/tickets/"+a.alien.Number, nil)

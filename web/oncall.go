@@ -43,6 +43,9 @@ type oncallData struct {
 	Default   string // datetime-local value proposed for "until"
 	Zone      string
 	FeedURL   string // the user's calendar feed (feed.go), "" when they are nobody on the rota
+	Swaps     []swapRow
+	CanSwap   bool // swaps are served and the user is on the rota
+	Approval  bool // a taken swap waits for an admin
 }
 
 // overridesNow loads the shift overrides around [from, to) and the
@@ -96,18 +99,18 @@ func (s *Server) oncallPage(w http.ResponseWriter, r *http.Request, u *who) {
 		row := onCallRow{Tier: oc.Tier, Person: personName(oc.Person), Nobody: oc.Person.ID == "",
 			Override: oc.Override != nil}
 		if !oc.Until.IsZero() {
-			row.Until = s.clock(oc.Until)
+			row.Until = s.clock(u.L, oc.Until)
 		}
 		d.Now = append(d.Now, row)
 	}
 	d.Default = until.In(s.loc()).Format("2006-01-02T15:04")
 	for _, sh := range s.Schedule.Shifts(now, end, ovs) {
 		d.Shifts = append(d.Shifts, shiftRow{Rotation: sh.Rotation, Person: personName(sh.Person),
-			From: s.clock(sh.From), To: s.clock(sh.To), Override: sh.Override != nil, Nobody: sh.Person.ID == "",
+			From: s.clock(u.L, sh.From), To: s.clock(u.L, sh.To), Override: sh.Override != nil, Nobody: sh.Person.ID == "",
 			Mine: sh.Person.ID != "" && sh.Person.ID == u.User.Person})
 	}
 	for _, g := range s.Schedule.Gaps(now, end, ovs, calOv) {
-		d.Gaps = append(d.Gaps, shiftRow{Rotation: g.Tier, From: s.clock(g.From), To: s.clock(g.To), Nobody: true})
+		d.Gaps = append(d.Gaps, shiftRow{Rotation: g.Tier, From: s.clock(u.L, g.From), To: s.clock(u.L, g.To), Nobody: true})
 	}
 	for _, o := range ovs {
 		if !o.To.After(now) {
@@ -115,13 +118,15 @@ func (s *Server) oncallPage(w http.ResponseWriter, r *http.Request, u *who) {
 		}
 		by := o.By
 		if by == "" {
-			by = "personne / nobody"
+			by = u.L.Pick("personne", "nobody")
 		}
-		d.Overrides = append(d.Overrides, overrideRow{ID: o.ID, Replaced: o.Replaced, By: by, From: s.clock(o.From),
-			To: s.clock(o.To), Note: o.Note, Set: o.SetBy})
+		d.Overrides = append(d.Overrides, overrideRow{ID: o.ID, Replaced: o.Replaced, By: by, From: s.clock(u.L, o.From),
+			To: s.clock(u.L, o.To), Note: o.Note, Set: o.SetBy})
 	}
-	s.renderPage(w, http.StatusOK, "oncall", &view{Title: "Astreinte", Nav: "oncall", User: u,
-		Flash: doneMessages[r.URL.Query().Get("done")], Data: d})
+	d.Swaps, d.CanSwap = s.swapRows(r, u), s.Swaps != nil && u.User.Person != ""
+	d.Approval = s.Swaps != nil && s.Swaps.RequireApproval
+	s.renderPage(w, http.StatusOK, "oncall", &view{Title: u.L.Pick("Astreinte", "On call"), Nav: "oncall", User: u,
+		Flash: doneMessages[r.URL.Query().Get("done")].In(u.L), Data: d})
 }
 
 // nextMorning is the next 08:00: the usual end of a night's on-call.

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"github.com/astreinte/astreinte/phone"
 	"html/template"
 	"net/http"
 	"os"
@@ -13,11 +12,13 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/tickets"
 )
 
 // view is what every page template gets.
 type view struct {
+	L     lang.Tag // the reader's language: the whole page is in it
 	Title string
 	Nav   string // the current tab: tickets, oncall, calls, status
 	User  *who
@@ -26,27 +27,21 @@ type view struct {
 	Data  any
 }
 
-var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status", "customers", "customer", "statement", "appointments"}
+var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status", "customers", "customer", "statement", "appointments", "pay", "me"}
 
-var pageTmpls = func() map[string]*template.Template {
-	m := map[string]*template.Template{}
-	for _, n := range pageNames {
-		m[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.html", "templates/contract.html", "templates/"+n+".html"))
+// pageTmpls are the pages, parsed once per language.
+var pageTmpls = func() map[lang.Tag]map[string]*template.Template {
+	all := map[lang.Tag]map[string]*template.Template{}
+	for _, l := range lang.All {
+		m := map[string]*template.Template{}
+		for _, n := range pageNames {
+			m[n] = template.Must(template.New("layout.html").Funcs(funcsFor(l)).ParseFS(templateFS,
+				"templates/layout.html", "templates/contract.html", "templates/rows.html", "templates/"+n+".html"))
+		}
+		all[l] = m
 	}
-	return m
+	return all
 }()
-
-var funcs = template.FuncMap{
-	"statusFR": func(s astreinte.Status) string { return statusFR[s] },
-	"statusEN": func(s astreinte.Status) string { return statusEN[s] },
-	"caseWord": func(c astreinte.Case) string { return caseWords[c] },
-	"hidden":   hiddenNumber,
-	"telHref":  telURL,
-	// national writes a number as people of the line's region do
-	// ("06 12 34 56 78"); links and the API keep E.164.
-	"national": func(n string) string { return phone.National(n, "") },
-}
 
 // telURL is a tel: link to a number, keeping only what a dialler takes.
 func telURL(n string) template.URL {
@@ -58,19 +53,19 @@ func telURL(n string) template.URL {
 	}, n))
 }
 
-var caseWords = map[astreinte.Case]string{
-	astreinte.CaseOpen: "heures ouvrées / open hours", astreinte.CaseOutOfHours: "hors heures / out of hours",
-	astreinte.CaseHoliday: "jour férié / holiday", astreinte.CaseClosure: "fermeture / closure",
-	astreinte.CaseForceClosed: "fermé (forcé) / forced closed", astreinte.CaseForceOpen: "ouvert (forcé) / forced open",
-}
-
 func (s *Server) renderPage(w http.ResponseWriter, status int, name string, v *view) {
 	if v.User != nil && v.CSRF == "" {
 		v.CSRF = v.User.Sess.CSRF
 	}
+	if v.User != nil && v.L == "" {
+		v.L = v.User.L
+	}
+	v.L = v.L.Or()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", string(v.L))
+	w.Header().Add("Vary", "Accept-Language")
 	w.WriteHeader(status)
-	if err := pageTmpls[name].Execute(w, v); err != nil {
+	if err := pageTmpls[v.L][name].Execute(w, v); err != nil {
 		s.log().Error("web: render", "page", name, "error", err)
 	}
 }
@@ -98,6 +93,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /oncall/take", s.page(s.oncallTake))
 	mux.HandleFunc("POST /oncall/overrides", s.page(s.oncallAdd))
 	mux.HandleFunc("POST /oncall/overrides/{id}/delete", s.page(s.oncallDelete))
+	mux.HandleFunc("GET /oncall/pay", s.page(s.payPage))
+	mux.HandleFunc("POST /oncall/swaps", s.page(s.swapOffer))
+	mux.HandleFunc("POST /oncall/swaps/{id}/{action}", s.page(s.swapAction))
+	mux.HandleFunc("GET /me", s.page(s.mePage))
+	mux.HandleFunc("POST /me/language", s.page(s.meLanguage))
 }
 
 // Ticket list filters.
@@ -134,6 +134,15 @@ type ticketRow struct {
 	When    string
 	Due     string
 	Overdue bool
+	Missed  bool // a missed call, no message
+	Typed   bool // the number to call back was typed by the caller
+}
+
+// listRow is t as a row of a list at now, in l.
+func (s *Server) listRow(l lang.Tag, t astreinte.Ticket, now time.Time) ticketRow {
+	return ticketRow{T: t, When: s.clock(l, t.CreatedAt), Due: s.clock(l, t.DueAt), Overdue: s.overdue(t, now),
+		Missed: t.Kind == astreinte.KindMissedCall,
+		Typed:  t.CallbackNumber != "" && t.CallbackNumber != t.CallerNumber}
 }
 
 type ticketsData struct {
@@ -180,8 +189,7 @@ func (s *Server) ticketsPage(w http.ResponseWriter, r *http.Request, u *who) {
 	now := s.now()
 	d := ticketsData{Filter: f, Query: q.Get("q"), Filters: filterTabs}
 	for _, t := range ts {
-		d.Rows = append(d.Rows, ticketRow{T: t, When: s.clock(t.CreatedAt), Due: s.clock(t.DueAt),
-			Overdue: tickets.Overdue(t, now)})
+		d.Rows = append(d.Rows, s.listRow(u.L, t, now))
 	}
 	s.renderPage(w, http.StatusOK, "tickets", &view{Title: "Tickets", Nav: "tickets", User: u, Data: d})
 }
@@ -190,13 +198,9 @@ func (s *Server) pageError(w http.ResponseWriter, u *who, status int, err error)
 	msg := err.Error()
 	if status >= 500 {
 		s.log().Error("web: page", "error", err)
-		msg = "Erreur du serveur. / Server error."
+		msg = u.L.Pick("Erreur du serveur.", "Server error.")
 	}
-	s.renderPage(w, status, "status", &view{Title: "Erreur", User: u, Flash: msg})
-}
-
-type eventRow struct {
-	When, Kind, Actor, Channel, Detail string
+	s.renderPage(w, status, "status", &view{Title: u.L.Pick("Erreur", "Error"), User: u, Flash: msg})
 }
 
 // recordingRow is one message on the ticket page.
@@ -213,6 +217,8 @@ type ticketData struct {
 	Received, Due, Acked      string
 	Duration, Zone            string
 	Overdue                   bool
+	Missed                    bool           // a missed call: no message to hear
+	Nobody                    string         // why nobody was called about this urgent ticket ("" : someone was)
 	Recordings                []recordingRow // every message, newest first
 	Events                    []eventRow
 	CanAck, CanClose, CanOpen bool
@@ -247,42 +253,48 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 		s.pageError(w, u, http.StatusInternalServerError, err)
 		return
 	}
-	d := ticketData{T: t, Received: s.long(t.CreatedAt), Due: s.long(t.DueAt), Acked: s.long(t.AckedAt),
-		Overdue: tickets.Overdue(t, s.now()), Zone: s.loc().String(),
+	l := u.L
+	d := ticketData{T: t, Received: s.long(l, t.CreatedAt), Due: s.long(l, t.DueAt), Acked: s.long(l, t.AckedAt),
+		Overdue: s.overdue(t, s.now()), Zone: s.loc().String(), Missed: t.Kind == astreinte.KindMissedCall,
 		CanAck:   t.Status == astreinte.StatusNew,
 		CanClose: t.Status != astreinte.StatusResolved,
 		CanOpen:  t.Status == astreinte.StatusResolved || t.Status == astreinte.StatusCalledBack,
 	}
-	d.Recordings = s.recordingRows(t, "/tickets/")
-	d.Customer = s.ticketCustomer(r.Context(), t)
+	d.Recordings = s.recordingRows(l, t, "/tickets/")
+	d.Customer = s.ticketCustomer(r.Context(), l, t)
 	d.Work = s.workOf(r, t)
 	d.Reply = s.replyOf(r, t)
 	d.Asks = s.approvalsOf(r, t)
-	if v := s.view(t); v.Duration != "" {
-		d.Duration = v.Duration
+	if t.Duration > 0 {
+		d.Duration = minSec(t.Duration)
 	}
 	if n := len(t.Recordings); n > 1 {
 		d.Duration = fmt.Sprintf("%d messages", n)
 	}
+	paged := false
 	for _, e := range evs {
-		d.Events = append(d.Events, eventRow{When: s.long(e.At), Kind: string(e.Kind), Actor: e.Actor,
-			Channel: e.Channel, Detail: s.localDetail(e)})
+		paged = paged || e.Kind == astreinte.EventPageQueued
+		d.Events = append(d.Events, s.timelineRow(l, e, s.localDetail(e)))
+	}
+	if !paged {
+		d.Nobody = s.whyNobody(r.Context(), l, t)
 	}
 	s.renderPage(w, http.StatusOK, "ticket", &view{Title: "Ticket " + t.Number, Nav: "tickets", User: u,
-		Flash: doneMessages[r.URL.Query().Get("done")], Data: d})
+		Flash: doneMessages[r.URL.Query().Get("done")].In(l), Data: d})
 }
 
 // doneMessages say what a button did, after its redirect.
-var doneMessages = map[string]string{
-	"acknowledge": "Pris en charge : les relances sont arrêtées. / Acknowledged: paging stopped.",
-	"already":     "Déjà pris en charge. / Already acknowledged.",
-	"note":        "Note ajoutée. / Note added.",
-	"callback":    "Rappel noté. / Callback recorded.",
-	"resolve":     "Ticket résolu. / Ticket resolved.",
-	"reopen":      "Ticket rouvert. / Ticket reopened.",
-	"taken":       "Vous êtes d'astreinte. / You are on call.",
-	"added":       "Remplacement ajouté. / Override added.",
-	"removed":     "Remplacement supprimé. / Override removed.",
+var doneMessages = map[string]tr{
+	"acknowledge": {"Pris en charge : les relances sont arrêtées.", "Acknowledged: paging stopped."},
+	"already":     {"Déjà pris en charge.", "Already acknowledged."},
+	"note":        {"Note ajoutée.", "Note added."},
+	"callback":    {"Rappel noté.", "Callback recorded."},
+	"resolve":     {"Ticket résolu.", "Ticket resolved."},
+	"reopen":      {"Ticket rouvert.", "Ticket reopened."},
+	"taken":       {"Vous êtes d'astreinte.", "You are on call."},
+	"added":       {"Remplacement ajouté.", "Override added."},
+	"removed":     {"Remplacement supprimé.", "Override removed."},
+	"language":    {"Langue enregistrée.", "Language saved."},
 }
 
 // ticketAction runs one of the ticket's buttons, as the logged-in user.
@@ -353,12 +365,12 @@ func (s *Server) act(r *http.Request, t astreinte.Ticket, action, actor, note st
 
 // recordingRows are t's messages for a page, newest first, served under
 // prefix + number + "/recordings/" + their number in call order.
-func (s *Server) recordingRows(t astreinte.Ticket, prefix string) []recordingRow {
+func (s *Server) recordingRows(l lang.Tag, t astreinte.Ticket, prefix string) []recordingRow {
 	var out []recordingRow
 	for i, r := range t.Recordings {
 		seq := len(t.Recordings) - i
 		out = append(out, recordingRow{Seq: seq, Of: len(t.Recordings), Newest: i == 0 && len(t.Recordings) > 1,
-			URL: prefix + t.Number + "/recordings/" + strconv.Itoa(seq), When: s.long(r.At), Duration: minSec(r.Duration),
+			URL: prefix + t.Number + "/recordings/" + strconv.Itoa(seq), When: s.long(l, r.At), Duration: minSec(r.Duration),
 			Urgent: r.Urgency == astreinte.Urgent})
 	}
 	return out
@@ -437,14 +449,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	n, err := w.ResponseWriter.Write(b)
 	w.n += int64(n)
 	return n, err
-}
-
-// long formats an instant in the calendar's zone, with its day.
-func (s *Server) long(at time.Time) string {
-	if at.IsZero() {
-		return ""
-	}
-	return at.In(s.loc()).Format("Mon 02/01/2006 15:04:05 MST")
 }
 
 // clockRE finds the clock time the paging engine writes in a failure's

@@ -21,6 +21,7 @@ import (
 	"github.com/astreinte/astreinte/accounts"
 	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/oncall/swaps"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
 )
@@ -38,6 +39,7 @@ type app struct {
 	loc  *time.Location
 	dir  string
 	tick map[string]astreinte.Ticket // by caller number
+	srv  *Server
 }
 
 func (a *app) clock() time.Time {
@@ -54,6 +56,13 @@ func (a *app) advance(d time.Duration) {
 
 func newApp(t testing.TB, server ...func(*http.Server)) *app {
 	t.Helper()
+	return newAppWith(t, nil, server...)
+}
+
+// newAppWith is newApp with the schedule's configuration and the server
+// changed first by cfg and srv (each may be nil).
+func newAppWith(t testing.TB, change func(*oncall.ScheduleConfig, *Server), server ...func(*http.Server)) *app {
+	t.Helper()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Fatal(err)
@@ -68,12 +77,16 @@ func newApp(t testing.TB, server ...func(*http.Server)) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sched, err := oncall.NewSchedule(oncall.ScheduleConfig{
+	sc := oncall.ScheduleConfig{
 		People: []oncall.Person{{ID: "alice", Name: "Alice"}, {ID: "bob", Name: "Bob"}},
 		Rotations: []oncall.RotationConfig{{Name: "nights", Participants: []string{"bob", "alice"}, Shift: "1w",
 			Start: "2026-11-30 09:00"}},
 		Escalation: oncall.PolicyConfig{Tiers: []oncall.TierConfig{{Rotation: "nights"}}},
-	}, cal)
+	}
+	if change != nil {
+		change(&sc, nil)
+	}
+	sched, err := oncall.NewSchedule(sc, cal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +109,12 @@ func newApp(t testing.TB, server ...func(*http.Server)) *app {
 		}
 	}
 	s := &Server{Tickets: a.svc, Key: testKey, Now: a.clock, Log: log, Location: paris, Service: a.svc,
-		Accounts: a.acc, Schedule: sched, Overrides: db, Channels: []string{"email", "sip"}, Paging: db}
+		Accounts: a.acc, Schedule: sched, Overrides: db, Channels: []string{"email", "sip"}, Paging: db,
+		Swaps: &swaps.Service{Schedule: sched, Store: db, RequireApproval: sched.SwapApproval(), Now: a.clock}, Pay: db}
+	if change != nil {
+		change(&sc, s)
+	}
+	a.srv = s
 	a.ts = httptest.NewUnstartedServer(s.Handler())
 	for _, f := range server {
 		f(a.ts.Config)
@@ -234,12 +252,12 @@ func TestLogin(t *testing.T) {
 		b := a.browser()
 		for i := range accounts.MaxPerAccount {
 			resp, body := b.login("root", "wrong password")
-			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Wrong user name or password") {
+			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Nom ou mot de passe incorrect") {
 				t.Fatalf("failure %d: %d", i+1, resp.StatusCode)
 			}
 		}
 		resp, body := b.login("root", "correct horse")
-		if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed logins") {
+		if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Trop d'échecs") {
 			t.Fatalf("after %d failures, the right password: %d\n%s", accounts.MaxPerAccount, resp.StatusCode, body)
 		}
 		// Another account from the same address is not locked yet.

@@ -26,8 +26,8 @@ type Replies interface {
 }
 
 func init() {
-	doneMessages["reply"] = "Réponse envoyée par email. / Reply emailed."
-	doneMessages["reply-queued"] = "Réponse enregistrée ; l'email sera réessayé. / Reply kept; the email will be tried again."
+	doneMessages["reply"] = tr{"Réponse envoyée par e-mail.", "Reply emailed."}
+	doneMessages["reply-queued"] = tr{"Réponse enregistrée ; l'e-mail sera réessayé.", "Reply kept; the email will be tried again."}
 }
 
 // replyView is the reply form of a ticket page.

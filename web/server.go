@@ -16,6 +16,7 @@ import (
 	"github.com/astreinte/astreinte/approvals"
 	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/oncall/swaps"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
@@ -84,6 +85,13 @@ type Server struct {
 	// appointments (optional; appointments.go).
 	Approvals    *approvals.Service
 	Appointments *appointments.Service
+	// Reasons says on a ticket's page why nobody was called about it
+	// (optional: oncall.Engine).
+	Reasons Reasons
+	// Swaps, when set, lets technicians swap shifts on the on-call page.
+	Swaps *swaps.Service
+	// Pay, when set, shows admins the month's on-call pay (pay.go).
+	Pay PayStore
 	// SecureCookies marks cookies Secure: set it when the pages are
 	// served over HTTPS (TLS here, or base_url https behind a proxy).
 	SecureCookies bool

@@ -28,7 +28,7 @@ func TestStatusShowsRegistrations(t *testing.T) {
 	rec := httptest.NewRecorder()
 	s.statusPage(rec, httptest.NewRequest("GET", "/status", nil), &who{User: accounts.User{Name: "alice", Role: accounts.Technician}})
 	page := rec.Body.String()
-	for _, want := range []string{"listening 127.0.0.1:5060", `id="active">2<`, "ovh", "registered", "backup", "403 Forbidden", `class="card gap"><strong>backup`} {
+	for _, want := range []string{"écoute 127.0.0.1:5060", `id="active">2<`, "ovh", "registered", "backup", "403 Forbidden", `class="card gap"><strong>backup`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("status page lacks %q", want)
 		}

@@ -28,9 +28,9 @@ func TestTicketPage(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	for _, want := range []string{`href="tel:+33612345678"`, "Client +33612345678", "support", "hors heures / out of hours",
+	for _, want := range []string{`href="tel:+33612345678"`, "Client +33612345678", "support", "hors heures",
 		"URGENT", `<audio id="recording" class="message" data-seq="1" controls preload="metadata" src="/tickets/` + tk.Number + `/recordings/1">`,
-		"Tue 01/12/2026 23:08:00 CET", // received, in the calendar's zone
+		"mar. 1 déc. 2026 à 23:08", // received, in the calendar's zone
 		`id="ack"`, "Europe/Paris"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("ticket page lacks %q", want)
@@ -133,7 +133,7 @@ func TestTimelineZone(t *testing.T) {
 	b := a.browser()
 	b.mustLogin("alice")
 	_, page := b.do("GET", "/tickets/"+tk.Number, nil)
-	for _, want := range []string{"Tue 01/12/2026 11:25:25 CET", "retry 1/1 at 11:26:25 CET", "retry 2/3 at 01:01:00 CET"} {
+	for _, want := range []string{"mar. 1 déc. 2026 à 11:25", "nouvel essai 1/1 à 11:26", "retry 1/1 at 11:26:25 CET", "nouvel essai 2/3 à 01:01", "retry 2/3 at 01:01:00 CET"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("timeline lacks %q", want)
 		}
@@ -240,7 +240,7 @@ func TestOnCallPage(t *testing.T) {
 		t.Fatalf("admin add: %d %s", resp.StatusCode, body)
 	}
 	_, page = root.do("GET", "/oncall", nil)
-	if !strings.Contains(page, "⚠ 02/12 20:00 → 03/12 06:00") {
+	if !strings.Contains(page, "⚠ demain 20:00 → jeu. 3 déc. 06:00") {
 		t.Errorf("gap not shown:\n%s", page)
 	}
 }
@@ -261,7 +261,7 @@ func TestCallsAndStatus(t *testing.T) {
 	b := a.browser()
 	b.mustLogin("alice")
 	_, page := b.do("GET", "/calls", nil)
-	for _, want := range []string{"+33611111111", "sans message / no message", "1m0s"} {
+	for _, want := range []string{"06 11 11 11 11", "appel manqué, sans message", "1 min"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("calls page lacks %q", want)
 		}

@@ -21,11 +21,11 @@ import (
 // quotes are for admins.
 
 func init() {
-	doneMessages["work"] = "Temps enregistré. / Time recorded."
-	doneMessages["confirm"] = "Confirmation du client enregistrée. / Customer's confirmation recorded."
-	doneMessages["quote"] = "Devis proposé. / Quote proposed."
-	doneMessages["quote-accept"] = "Devis accepté. / Quote accepted."
-	doneMessages["quote-refuse"] = "Devis refusé. / Quote refused."
+	doneMessages["work"] = tr{"Temps enregistré.", "Time recorded."}
+	doneMessages["confirm"] = tr{"Confirmation du client enregistrée.", "Customer's confirmation recorded."}
+	doneMessages["quote"] = tr{"Devis proposé.", "Quote proposed."}
+	doneMessages["quote-accept"] = tr{"Devis accepté.", "Quote accepted."}
+	doneMessages["quote-refuse"] = tr{"Devis refusé.", "Quote refused."}
 }
 
 // workView is the work form, confirmation and quote of a ticket page.

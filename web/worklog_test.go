@@ -25,7 +25,7 @@ func TestWorkForms(t *testing.T) {
 	csrf := tech.mustLogin("alice")
 
 	_, page := tech.do("GET", "/tickets/"+n, nil)
-	mustHave(t, "ticket page", page, `action="/tickets/`+n+`/work"`, "Temps passé", "Time spent")
+	mustHave(t, "ticket page", page, `action="/tickets/`+n+`/work"`, "Temps passé")
 	mustNotHave(t, "technician's page", page, `id="confirm"`, `id="quote-set"`)
 
 	// No CSRF token: refused, nothing logged.
@@ -57,7 +57,7 @@ func TestWorkForms(t *testing.T) {
 		t.Fatalf("total after 30m: %v", u.Total)
 	}
 	_, page = tech.do("GET", "/tickets/"+n, nil)
-	mustHave(t, "timeline", page, "30m0s spent", "câblage")
+	mustHave(t, "timeline", page, "30 min spent", "câblage")
 	ws, err := a.db.WorkLog(context.Background(), c.units.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestWorkForms(t *testing.T) {
 		t.Fatalf("refused work was logged: %v", u.Total)
 	}
 	_, page = tech.do("GET", "/tickets/"+n+"?done=refused", nil)
-	mustHave(t, "refusal", page, `id="work-refused"`, "la confirmation du client", "the customer's confirmation")
+	mustHave(t, "refusal", page, `id="work-refused"`, "la confirmation du client")
 	mustNotHave(t, "technician's refusal page", page, `id="confirm"`)
 
 	// A technician may not confirm nor quote.
@@ -90,7 +90,7 @@ func TestWorkForms(t *testing.T) {
 	admin := a.browser()
 	acsrf := admin.mustLogin("root")
 	_, page = admin.do("GET", "/tickets/"+n+"?done=refused", nil)
-	mustHave(t, "admin's refusal page", page, `id="confirm"`, "Confirmation client reçue", "Customer confirmed",
+	mustHave(t, "admin's refusal page", page, `id="confirm"`, "Confirmation client reçue",
 		`id="quote-set"`)
 	resp, _ = admin.do("POST", "/tickets/"+n+"/confirm", url.Values{"csrf": {acsrf}})
 	if resp.StatusCode != http.StatusSeeOther {

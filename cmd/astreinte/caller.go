@@ -11,6 +11,7 @@ import (
 	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/phone"
+	"github.com/astreinte/astreinte/tickets"
 	"github.com/astreinte/astreinte/voicemail"
 )
 
@@ -25,7 +26,7 @@ func callerLine(l config.Line, vl *voicemail.Line) {
 // the escalation engine (its channels), which is built after the SIP
 // server that needs the flow: bind it once built.
 func wireCaller(e *env, flow *voicemail.Handler) *onCallNow {
-	oc := &onCallNow{}
+	oc := &onCallNow{tickets: e.tickets}
 	flow.OnCall = oc
 	flow.Location = e.location()
 	flow.Customers = keypadCustomers(e) // caller_customers.go
@@ -34,19 +35,24 @@ func wireCaller(e *env, flow *voicemail.Handler) *onCallNow {
 }
 
 // onCallNow says whether someone is on call now in some tier and reachable
-// by a configured channel: what the engine would page.
+// by a configured channel (what the engine would page), and if not why.
 type onCallNow struct {
-	eng atomic.Pointer[oncall.Engine]
+	tickets *tickets.Service // whose contracts include on-call
+	eng     atomic.Pointer[oncall.Engine]
 }
 
 var _ voicemail.OnCall = (*onCallNow)(nil)
 
 func (o *onCallNow) bind(eng *oncall.Engine) { o.eng.Store(eng) }
 
-// Reachable reports whether the engine would find someone to page at t.
-func (o *onCallNow) Reachable(ctx context.Context, t time.Time) bool {
+// WhyNobody says whether the engine would page someone about t at at,
+// and if not why, t's contract included (tickets.Service.ContractOnCall).
+func (o *onCallNow) WhyNobody(ctx context.Context, at time.Time, t astreinte.Ticket) oncall.Reason {
 	eng := o.eng.Load()
-	return eng != nil && eng.Reachable(ctx, t)
+	if eng == nil {
+		return oncall.ReasonNobodyOnRota
+	}
+	return eng.WhyNobody(ctx, at, o.tickets.ContractOnCall(t))
 }
 
 // lineCountry is the country a line reads its numbers in.

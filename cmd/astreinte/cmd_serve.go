@@ -195,7 +195,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		return nil, err
 	}
 	guard.connectTrunks(srv)
-	if err := guard.startMetrics(srv, e.db.Path()); err != nil {
+	if err := guard.startMetrics(srv, e.db, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -218,7 +218,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	// The customer space (/client/) beside the technicians' pages, behind
 	// the operations endpoints.
 	withOps := func(h http.Handler) http.Handler { return guard.handler(withSpace(e, h, log)) }
-	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, log), withOps)
+	h, err := startHTTP(e, log, newWebServer(e, srv, links, ch, eng, log), withOps)
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +242,7 @@ func flowLines(cfg *config.Config) (map[string]*voicemail.Line, error) {
 			Record: voicemail.Limits{MaxLength: l.Record.MaxLength, Silence: l.Record.Silence, MinLength: l.Record.MinLength,
 				SilenceThreshold: l.Record.SilenceThreshold}}
 		callerLine(l, vl)
+		vl.SpaceLinkMailed = cfg.MailsCallAcknowledgements()
 		if l.OpenAction == config.OpenRedirect {
 			vl.RedirectTo = l.RedirectTo
 		}

@@ -58,7 +58,7 @@ func ticketsCommand() *command {
 					return err
 				}
 				if *asJSON {
-					return writeJSON(s.out, tickets.ListJSON(ts, e.now()))
+					return writeJSON(s.out, e.tickets.ListJSON(ts, e.now()))
 				}
 				writeTickets(s.out, ts, e.location())
 				return nil
@@ -123,7 +123,7 @@ func ticketShowCommand() *command {
 				return err
 			}
 			if *asJSON {
-				return writeJSON(s.out, tickets.ToJSON(t, evs, e.now()))
+				return writeJSON(s.out, e.tickets.JSON(t, evs, e.now()))
 			}
 			showTicket(s.out, t, evs, e.location(), lineCountry(e.cfg, t.Line), pagingState(ctx, e, t.ID, e.location()))
 			showRequester(ctx, s.out, e, t)
@@ -315,7 +315,7 @@ func ticketExportCommand() *command {
 					return err
 				}
 				if *format == "json" {
-					return writeJSON(s.out, tickets.ListJSON(ts, e.now()))
+					return writeJSON(s.out, e.tickets.ListJSON(ts, e.now()))
 				}
 				return writeTicketsCSV(s.out, ts, e.location())
 			}

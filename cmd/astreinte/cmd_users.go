@@ -122,9 +122,9 @@ func usersListCommand() *command {
 					return nil
 				}
 				tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tROLE\tPERSON\tCREATED")
+				fmt.Fprintln(tw, "NAME\tROLE\tPERSON\tLANGUAGE\tCREATED")
 				for _, u := range us {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, orDash(u.Person), fmtTime(u.CreatedAt, e.location()))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, orDash(u.Person), orDash(u.Language), fmtTime(u.CreatedAt, e.location()))
 				}
 				return tw.Flush()
 			})
@@ -170,6 +170,30 @@ func usersPasswdCommand() *command {
 					return err
 				}
 				fmt.Fprintf(s.out, "Password of %s changed.\n", pos[0])
+				return nil
+			})
+		},
+	}
+}
+
+func usersLanguageCommand() *command {
+	return &command{
+		name: "users language", args: "NAME [fr|en]", nargs: [2]int{1, 2},
+		short: "set the language a web user reads the pages in (none: their person's, else their browser's)",
+		setup: func(fs *flag.FlagSet) runner {
+			return withEnv(fs, func(ctx context.Context, e *env, s stdio, pos []string) error {
+				language := ""
+				if len(pos) > 1 {
+					language = pos[1]
+				}
+				err := accounts.New(e.db, e.now, nil).SetLanguage(ctx, pos[0], language)
+				if errors.Is(err, accounts.ErrNotFound) {
+					return exitError{1, fmt.Sprintf("no user %s", pos[0])}
+				}
+				if err != nil {
+					return usageError("%v", err)
+				}
+				fmt.Fprintf(s.out, "Language of %s: %s.\n", pos[0], orDash(language))
 				return nil
 			})
 		},

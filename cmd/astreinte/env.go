@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/correspondence"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/oncall/swaps"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
 	flag "github.com/spf13/pflag"
@@ -66,12 +66,12 @@ func newEnv(cfg *config.Config) (*env, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
-	db, err := store.Open(filepath.Join(cfg.DataDir, "astreinte.db"))
+	db, err := store.OpenDriver(cfg.Store.Driver, cfg.StoreDSN())
 	if err != nil {
 		return nil, err
 	}
 	db.Now = now
-	svc := tickets.New(db, cal, tickets.Options{Lines: linePolicies(cfg), DefaultLine: defaultLine(cfg), Now: now,
+	svc := tickets.New(db, cal, tickets.Options{Lines: linePolicies(cfg), DefaultLine: defaultLine(cfg), Now: now, AckTarget: sched.AckTarget(),
 		Customers: customerDirectory(cfg, db)})
 	e := &env{cfg: cfg, now: now, db: db, cal: calendar.Live{Calendar: cal, Overrides: db}, sched: sched, tickets: svc}
 	if e.desk, err = newDesk(e); err != nil {
@@ -111,6 +111,12 @@ func defaultLine(cfg *config.Config) string {
 func (e *env) Close() error { return e.db.Close() }
 
 func (e *env) location() *time.Location { return e.cal.Location() }
+
+// swaps is the shift swaps service over the store, as the rota's
+// configuration says (oncall.swaps).
+func (e *env) swaps() *swaps.Service {
+	return &swaps.Service{Schedule: e.sched, Store: e.db, RequireApproval: e.sched.SwapApproval(), Now: e.now}
+}
 
 // parseTime reads "2026-11-24 03:00" (calendar zone), "2026-11-24",
 // RFC 3339, "now", or "+2h" / "-30m" relative to now.

@@ -52,10 +52,11 @@ func commands() []*command {
 		ticketResolveCommand(), ticketReopenCommand(), ticketNoteCommand(), ticketReplyCommand(), ticketExportCommand(),
 		callsCommand(),
 		oncallWhoCommand(), oncallScheduleCommand(), oncallCheckCommand(), oncallFeedCommand(), oncallPayCommand(),
+		swapOfferCommand(), swapTakeCommand(), swapApproveCommand(), swapListCommand(),
 		overrideAddCommand(), overrideListCommand(), overrideRemoveCommand(), oncallTestCommand(),
 		calendarCommand(), calendarAtCommand(), calendarForceCommand(), calendarClearCommand(),
 		configCheckCommand(), configExampleCommand(), configShowCommand(),
-		usersListCommand(), usersAddCommand(), usersRemoveCommand(), usersPasswdCommand(),
+		usersListCommand(), usersAddCommand(), usersRemoveCommand(), usersPasswdCommand(), usersLanguageCommand(),
 		tokensListCommand(), tokensAddCommand(), tokensRemoveCommand(),
 		versionCommand(),
 		customersListCommand(), customersShowCommand(), customersAddCommand(), customersEditCommand(), customersRemoveCommand(), customersImportCommand(),
@@ -64,6 +65,7 @@ func commands() []*command {
 		ticketAskConfirmationCommand(), appointmentsCommand(),
 		statementCommand(),
 		mailInCommand(),
+		storeCopyCommand(),
 	}
 }
 

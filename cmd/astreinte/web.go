@@ -10,6 +10,7 @@ import (
 	"github.com/astreinte/astreinte/accounts"
 	"github.com/astreinte/astreinte/acklink"
 	"github.com/astreinte/astreinte/config"
+	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/web"
 )
@@ -17,7 +18,7 @@ import (
 // newWebServer builds the web pages and API over the env: the tickets
 // service, the accounts in the store, the schedule and its overrides, the
 // SIP server's figures and the paging channels.
-func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, log *slog.Logger) *web.Server {
+func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, eng *oncall.Engine, log *slog.Logger) *web.Server {
 	var names []string
 	for n := range ch.notifiers {
 		names = append(names, n)
@@ -26,7 +27,8 @@ func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, lo
 	return &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location(),
 		Service: e.tickets, Accounts: accounts.New(e.db, e.now, log), Schedule: e.sched, Overrides: e.db,
 		SIP: srv, Channels: names, Paging: e.db, Customers: customerPages(e), Replies: e.desk, SecureCookies: secureCookies(e),
-		Approvals: e.approvals(log), Appointments: e.appointments(log)}
+		Approvals: e.approvals(log), Appointments: e.appointments(log),
+		Reasons: eng, Swaps: e.swaps(), Pay: e.db}
 }
 
 // secureCookies says whether the pages are reached over HTTPS (TLS here,

@@ -6,6 +6,7 @@
 package pay
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"github.com/astreinte/astreinte"
@@ -19,12 +20,37 @@ import (
 )
 
 // Rates are the hourly rates, in cents, of each kind of on-call time and
-// of interventions.
-type Rates struct {
-	WeekdayNight int64 `yaml:"weekday_night"`
-	Weekend      int64 `yaml:"weekend"`
-	Holiday      int64 `yaml:"holiday"`
-	Intervention int64 `yaml:"intervention"`
+// of interventions: the configuration's oncall.pay.
+type Rates = oncall.PayRates
+
+// Store is what a month's report reads (store.DB).
+type Store interface {
+	ShiftOverrides(ctx context.Context, from, to time.Time) ([]oncall.ShiftOverride, error)
+	CalendarOverride(ctx context.Context) (*calendar.Override, error)
+	Interventions(ctx context.Context, from, to time.Time) ([]Intervention, error)
+}
+
+// Report is the pay of month ("2026-12") at rates r: the shifts of s with
+// the stored overrides, the calendar override and the interventions.
+// The CSV export and the admin's page both come from it.
+func Report(ctx context.Context, st Store, s *oncall.Schedule, month string, r Rates) ([]Line, error) {
+	from, to, err := Month(month, s.Calendar().Location())
+	if err != nil {
+		return nil, err
+	}
+	ovs, err := st.ShiftOverrides(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	calOv, err := st.CalendarOverride(ctx)
+	if err != nil {
+		return nil, err
+	}
+	work, err := st.Interventions(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return Compute(s, s.Shifts(from, to, ovs), calOv, from, to, work, r), nil
 }
 
 // Intervention is work done while on call (defined in the root package,

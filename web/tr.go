@@ -1,4 +1,0 @@
-package web
-
-// tr is a text in both languages.
-type tr struct{ FR, EN string }
