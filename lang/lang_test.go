@@ -74,3 +74,26 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestMoney(t *testing.T) {
+	const nnbsp = "\u202f"
+	for _, c := range []struct {
+		cents  int64
+		fr, en string
+	}{
+		{48000, "480,00" + nnbsp + "€", "€480.00"},
+		{5, "0,05" + nnbsp + "€", "€0.05"},
+		{0, "0,00" + nnbsp + "€", "€0.00"},
+		{7176, "71,76" + nnbsp + "€", "€71.76"},
+		{123456789, "1" + nnbsp + "234" + nnbsp + "567,89" + nnbsp + "€", "€1,234,567.89"},
+		{100000, "1" + nnbsp + "000,00" + nnbsp + "€", "€1,000.00"},
+		{-1250, "-12,50" + nnbsp + "€", "-€12.50"},
+	} {
+		if got := FR.Money(c.cents); got != c.fr {
+			t.Errorf("FR.Money(%d) = %q, want %q", c.cents, got, c.fr)
+		}
+		if got := EN.Money(c.cents); got != c.en {
+			t.Errorf("EN.Money(%d) = %q, want %q", c.cents, got, c.en)
+		}
+	}
+}

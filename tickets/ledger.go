@@ -210,6 +210,9 @@ type StatementLine struct {
 	// Unbillable says why the ticket is not priced ("" when it is): waived,
 	// or its contract is missing from the configuration.
 	Unbillable string
+	// Waived is the reason given when the ticket was waived ("" else);
+	// pages write Unbillable from it in the reader's language.
+	Waived string
 }
 
 // Statement is a customer's bill for a period.
@@ -290,7 +293,7 @@ func (l *Ledger) Statement(ctx context.Context, customer string, from, to time.T
 			line.Worked += line.Warranty
 			line.Warranty = 0
 			st.Lines = append(st.Lines, StatementLine{Ticket: t, Contract: c, Line: billing.Line{Worked: line.Worked},
-				Unbillable: "waived: " + waived})
+				Unbillable: "waived: " + waived, Waived: waived})
 			st.Worked += line.Worked
 			continue
 		}

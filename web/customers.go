@@ -117,14 +117,14 @@ func (cp *CustomerPages) contract(l lang.Tag, name string) *contractView {
 	}
 	v := &contractView{Name: name, Label: c.Label, Known: true, OnCall: c.OnCall, ConfirmAbove: c.ConfirmAbove,
 		QuoteCap: c.Billing.QuoteCap, QuoteRequired: c.Billing.QuoteRequired, UnitsMode: c.Billing.Mode == billing.Units,
-		UnitText: l.Duration(c.Billing.Unit), RateText: billing.FormatCents(c.Billing.Rate), VATText: billing.FormatCents(c.Billing.VAT)}
+		UnitText: l.Duration(c.Billing.Unit), RateText: l.Money(c.Billing.Rate), VATText: percent(l, c.Billing.VAT)}
 	if c.Billing.Mode == billing.Units {
-		v.Billing = append(v.Billing, l.Pick(fmt.Sprintf("unités de %s, chaque unité entamée due, %s € HT l'unité, TVA %s %%",
-			v.UnitText, v.RateText, v.VATText), fmt.Sprintf("units of %s, each started unit due, %s € before tax each, VAT %s %%",
+		v.Billing = append(v.Billing, l.Pick(fmt.Sprintf("unités de %s, chaque unité entamée due, %s HT l'unité, TVA %s",
+			v.UnitText, v.RateText, v.VATText), fmt.Sprintf("units of %s, each started unit due, %s before tax each, VAT %s",
 			v.UnitText, v.RateText, v.VATText)))
 	} else {
-		v.Billing = append(v.Billing, l.Pick(fmt.Sprintf("%s € HT de l'heure, par tranche de %s entamée, TVA %s %%",
-			v.RateText, v.UnitText, v.VATText), fmt.Sprintf("%s € an hour before tax, every started %s due, VAT %s %%",
+		v.Billing = append(v.Billing, l.Pick(fmt.Sprintf("%s HT de l'heure, par tranche de %s entamée, TVA %s",
+			v.RateText, v.UnitText, v.VATText), fmt.Sprintf("%s an hour before tax, every started %s due, VAT %s",
 			v.RateText, v.UnitText, v.VATText)))
 	}
 	if c.Billing.QuoteCap {
@@ -145,19 +145,16 @@ func (cp *CustomerPages) contract(l lang.Tag, name string) *contractView {
 	return v
 }
 
-// duration writes a duration as "30 min", "1 h", "1 h 05", "7 j / d".
-func duration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	switch {
-	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%d j / d", d/(24*time.Hour))
-	case d >= time.Hour && d%time.Hour == 0:
-		return fmt.Sprintf("%d h", d/time.Hour)
-	case d >= time.Hour:
-		return fmt.Sprintf("%d h %02d", d/time.Hour, (d%time.Hour)/time.Minute)
+// percent writes a rate in hundredths of a percent as l does: 1960 is
+// "19,60 %" / "19.60 %".
+func percent(l lang.Tag, hundredths int64) string {
+	p := billing.FormatCents(hundredths)
+	if l == lang.FR {
+		p = strings.Replace(p, ".", ",", 1)
 	}
-	return fmt.Sprintf("%d min", d/time.Minute)
+	return p + "\u00a0%"
 }
+
 
 // customerByNumber loads the customer named in the path; it answers 404
 // (or 500) itself through fail.
@@ -323,7 +320,8 @@ func (s *Server) statementMonth(r *http.Request) (from, to time.Time, err error)
 type statementRow struct {
 	Number, Contract  string
 	Worked, Billed    string
-	HT, VAT, TTC      string
+	HT, VAT, TTC      string // as the reader writes money
+	HTc, VATc, TTCc   int64  // the same in cents, for scripts and tests
 	Notes             []string
 	Unbillable        bool
 	UnitsMode, Capped bool
@@ -332,44 +330,53 @@ type statementRow struct {
 type statementData struct {
 	C                 customers.Customer
 	Month, Prev, Next string
-	MonthFR, MonthEN  string
+	MonthName         string // "décembre 2026"
 	Rows              []statementRow
 	Worked, Warranty  string
 	HT, VAT, TTC      string
+	HTc, VATc, TTCc   int64
 	HasWarranty       bool
 }
 
-var monthsFR = []string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-	"octobre", "novembre", "décembre"}
-
-// statementNotes says, in French and English, what the ledger applied
-// to a line: cap, fixed price, free support, warranty, why unpriced.
-func statementNotes(l tickets.StatementLine) []string {
+// statementNotes says, in l, what the ledger applied to a line: cap,
+// fixed price, free support, warranty, why unpriced.
+func statementNotes(l lang.Tag, ln tickets.StatementLine) []string {
 	var n []string
-	if l.Capped {
-		n = append(n, "plafonné au devis accepté / capped by the accepted quote")
+	if ln.Capped {
+		n = append(n, l.Pick("plafonné au devis accepté", "capped by the accepted quote"))
 	}
-	if l.Flat {
-		n = append(n, "forfait (devis accepté) / fixed price (accepted quote)")
+	if ln.Flat {
+		n = append(n, l.Pick("forfait (devis accepté)", "fixed price (accepted quote)"))
 	}
-	if l.Free {
-		n = append(n, "support gratuit (pas de devis accepté) / free support (no accepted quote)")
+	if ln.Free {
+		n = append(n, l.Pick("support gratuit (pas de devis accepté)", "free support (no accepted quote)"))
 	}
-	if l.Warranty > 0 {
-		n = append(n, fmt.Sprintf("%s sous garantie, non facturé / under warranty, not billed", duration(l.Warranty)))
+	if ln.Warranty > 0 {
+		n = append(n, l.Pick("%s sous garantie, non facturé", "%s under warranty, not billed"))
+		n[len(n)-1] = fmt.Sprintf(n[len(n)-1], l.Duration(ln.Warranty))
 	}
-	if l.Unbillable != "" {
-		n = append(n, l.Unbillable)
+	if ln.Unbillable != "" {
+		n = append(n, unbillableWords(l, ln))
 	}
 	return n
 }
 
+// unbillableWords says in l why ln is not priced: waived (with the
+// reason given), or its contract missing from the configuration.
+func unbillableWords(l lang.Tag, ln tickets.StatementLine) string {
+	if ln.Waived != "" {
+		return l.Pick("non facturé : ", "waived: ") + ln.Waived
+	}
+	return l.Pick(fmt.Sprintf("non tarifé : le contrat %q n'est pas dans la configuration", ln.Ticket.Contract),
+		fmt.Sprintf("not priced: contract %q is not in the configuration", ln.Ticket.Contract))
+}
+
 // billed writes a line's billed quantity: "2 × 30 min" or "-".
-func billed(l tickets.StatementLine) string {
-	if l.Unbillable != "" {
+func billed(l lang.Tag, ln tickets.StatementLine) string {
+	if ln.Unbillable != "" {
 		return "-"
 	}
-	return fmt.Sprintf("%d × %s", l.Units, duration(l.Contract.Billing.Unit))
+	return fmt.Sprintf("%d × %s", ln.Units, l.Duration(ln.Contract.Billing.Unit))
 }
 
 // statement loads the customer and its statement for the month asked. A
@@ -423,16 +430,16 @@ func (s *Server) statementPage(w http.ResponseWriter, r *http.Request, u *who) {
 		return
 	}
 	from := st.From.In(s.loc())
+	l := u.L
 	d := statementData{C: c, Month: from.Format("2006-01"), Prev: from.AddDate(0, -1, 0).Format("2006-01"),
-		Next: from.AddDate(0, 1, 0).Format("2006-01"), MonthFR: fmt.Sprintf("%s %d", monthsFR[from.Month()-1], from.Year()),
-		MonthEN: from.Format("January 2006"), Worked: duration(st.Worked), HasWarranty: st.WarrantyTotal > 0,
-		Warranty: duration(st.WarrantyTotal), HT: billing.FormatCents(st.HT), VAT: billing.FormatCents(st.VAT),
-		TTC: billing.FormatCents(st.TTC)}
-	for _, l := range st.Lines {
-		d.Rows = append(d.Rows, statementRow{Number: l.Ticket.Number, Contract: l.Ticket.Contract, Worked: duration(l.Worked),
-			Billed: billed(l), HT: billing.FormatCents(l.HT), VAT: billing.FormatCents(l.VAT), TTC: billing.FormatCents(l.TTC),
-			Notes: statementNotes(l), Unbillable: l.Unbillable != "", Capped: l.Capped})
+		Next: from.AddDate(0, 1, 0).Format("2006-01"), MonthName: l.Month(from), Worked: l.Duration(st.Worked),
+		HasWarranty: st.WarrantyTotal > 0, Warranty: l.Duration(st.WarrantyTotal), HT: l.Money(st.HT), VAT: l.Money(st.VAT),
+		TTC: l.Money(st.TTC), HTc: st.HT, VATc: st.VAT, TTCc: st.TTC}
+	for _, ln := range st.Lines {
+		d.Rows = append(d.Rows, statementRow{Number: ln.Ticket.Number, Contract: ln.Ticket.Contract, Worked: l.Duration(ln.Worked),
+			Billed: billed(l, ln), HT: l.Money(ln.HT), VAT: l.Money(ln.VAT), TTC: l.Money(ln.TTC), HTc: ln.HT, VATc: ln.VAT,
+			TTCc: ln.TTC, Notes: statementNotes(l, ln), Unbillable: ln.Unbillable != "", Capped: ln.Capped})
 	}
-	s.renderPage(w, http.StatusOK, "statement", &view{Title: "Relevé " + c.Number + " " + d.Month, Nav: "customers",
-		User: u, Data: d})
+	s.renderPage(w, http.StatusOK, "statement", &view{Title: l.Pick("Relevé ", "Statement ") + c.Number + " " + d.Month,
+		Nav: "customers", User: u, Data: d})
 }
