@@ -155,7 +155,6 @@ func percent(l lang.Tag, hundredths int64) string {
 	return p + "\u00a0%"
 }
 
-
 // customerByNumber loads the customer named in the path; it answers 404
 // (or 500) itself through fail.
 func (s *Server) customerByNumber(r *http.Request, fail func(status int, msg string)) (customers.Customer, bool) {
