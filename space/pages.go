@@ -236,7 +236,7 @@ func (s *Server) ticketData(ctx context.Context, l lang.Tag, c *contact, t astre
 		}
 		row := eventRow{When: l.DateTime(e.At.In(s.loc())), What: what, Who: e.Actor}
 		if e.Kind != astreinte.EventCreated {
-			row.Detail = e.Detail
+			row.Detail = tickets.EventText(l, e)
 		}
 		d.Events = append(d.Events, row)
 	}

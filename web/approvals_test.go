@@ -118,7 +118,7 @@ func TestAsksFromTheTicketPage(t *testing.T) {
 		t.Fatalf("propose: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	m := x.mail(t, 1)
-	if m.Subject != "["+n+"] Devis à accepter" || !strings.Contains(m.Text, "au plus 480.00 € HT") ||
+	if m.Subject != "["+n+"] Devis à accepter" || !strings.Contains(m.Text, "au plus 480,00\u202f€ HT") ||
 		!strings.Contains(m.Text, "https://support.test/client/tickets/"+n) {
 		t.Errorf("quote mail: %q\n%s", m.Subject, m.Text)
 	}

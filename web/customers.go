@@ -294,7 +294,7 @@ func (s *Server) ticketCustomer(ctx context.Context, l lang.Tag, t astreinte.Tic
 		uv.Confirmed = s.long(l, u.Confirmed.At) + " — " + u.Confirmed.By
 	}
 	if q := u.Quote; q != nil {
-		uv.Quote = humanDurations(l, tickets.QuoteText(q.AmountHT, q.Duration, q.Flat)) + " (" + q.State + ")"
+		uv.Quote = quoteWithState(l, q)
 	}
 	tc.Usage = uv
 	return tc

@@ -205,8 +205,8 @@ func TestCustomerPages(t *testing.T) {
 
 	t.Run("ticket page shows customer, contract, rule, time spent", func(t *testing.T) {
 		_, page := tech.do("GET", "/tickets/"+a.isp.Number, nil)
-		mustHave(t, "isp ticket", page, `href="/customers/C001"`, "Mairie de Nice", `id="contract"`, "60.00 € HT",
-			`id="unverified"`, "aucune demande sensible", "Temps passé", `id="units">1 × 30 min`, "1 h of work (accepted)")
+		mustHave(t, "isp ticket", page, `href="/customers/C001"`, "Mairie de Nice", `id="contract"`, "60,00"+nnbsp+"€ HT",
+			`id="unverified"`, "aucune demande sensible", "Temps passé", `id="units">1 × 30 min`, "1 h de travail (accepté)")
 		_, page = tech.do("GET", "/tickets/"+a.units.Number, nil)
 		mustHave(t, "units ticket", page, `href="/customers/C002"`, "Unités", `id="units">2 × 1 h`, "1 h 21")
 		_, page = tech.do("GET", "/tickets/"+a.alien.Number, nil)

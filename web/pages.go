@@ -262,7 +262,7 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 	}
 	d.Recordings = s.recordingRows(l, t, "/tickets/")
 	d.Customer = s.ticketCustomer(r.Context(), l, t)
-	d.Work = s.workOf(r, t)
+	d.Work = s.workOf(r, l, t)
 	d.Reply = s.replyOf(r, t)
 	d.Asks = s.approvalsOf(r, t)
 	if t.Duration > 0 {

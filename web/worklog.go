@@ -11,6 +11,7 @@ import (
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/accounts"
 	"github.com/astreinte/astreinte/billing"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
 )
@@ -47,7 +48,7 @@ func (s *Server) ledger() *tickets.Ledger {
 
 // workOf is the work part of t's page; nil when t has no contract or no
 // ledger is configured.
-func (s *Server) workOf(r *http.Request, t astreinte.Ticket) *workView {
+func (s *Server) workOf(r *http.Request, lg lang.Tag, t astreinte.Ticket) *workView {
 	l := s.ledger()
 	if l == nil || t.Contract == "" {
 		return nil
@@ -60,7 +61,7 @@ func (s *Server) workOf(r *http.Request, t astreinte.Ticket) *workView {
 	v := &workView{Refused: r.URL.Query().Get("done") == "refused", ConfirmAbove: u.ConfirmAbove,
 		Confirmed: !u.Confirmed.At.IsZero(), CanSetQuote: true}
 	if q := u.Quote; q != nil {
-		v.Quote = tickets.QuoteText(q.AmountHT, q.Duration, q.Flat) + " (" + q.State + ")"
+		v.Quote = quoteWithState(lg, q)
 		v.Proposed = q.State == store.QuoteProposed
 		v.CanSetQuote = q.State != store.QuoteAccepted
 	}
@@ -215,7 +216,7 @@ func (s *Server) workAPI(action string) func(http.ResponseWriter, *http.Request,
 			UnitMinutes: int64(u.Unit / time.Minute), ConfirmAbove: u.ConfirmAbove, Confirmed: !u.Confirmed.At.IsZero()}
 		if q := u.Quote; q != nil {
 			out.Quote = &quoteJSON{AmountHT: q.AmountHT, Minutes: int64(q.Duration / time.Minute), Flat: q.Flat, State: q.State,
-				Text: tickets.QuoteText(q.AmountHT, q.Duration, q.Flat)}
+				Text: tickets.QuoteText(lang.EN, q.AmountHT, q.Duration, q.Flat)}
 		}
 		writeAPI(w, http.StatusOK, out)
 	}
@@ -238,4 +239,19 @@ type quoteJSON struct {
 	Flat     bool   `json:"flat"`
 	State    string `json:"state"`
 	Text     string `json:"text"`
+}
+
+var quoteStates = map[string]tr{
+	store.QuoteProposed: {"proposé", "proposed"}, store.QuoteAccepted: {"accepté", "accepted"},
+	store.QuoteRefused: {"refusé", "refused"},
+}
+
+// quoteWithState writes a quote and where it stands, in l: "au plus
+// 120,00 € HT (proposé)".
+func quoteWithState(l lang.Tag, q *store.Quote) string {
+	st := q.State
+	if w, ok := quoteStates[q.State]; ok {
+		st = w.In(l)
+	}
+	return tickets.QuoteText(l, q.AmountHT, q.Duration, q.Flat) + " (" + st + ")"
 }
