@@ -93,18 +93,24 @@ func TestAsksFromTheTicketPage(t *testing.T) {
 	_, page = tech.do("GET", "/tickets/"+x.alien.Number, nil)
 	mustNotHave(t, "unidentified ticket", page, `id="asks"`)
 
+	// Each error body is in the reader's language only.
 	for _, tc := range []struct {
-		name   string
-		form   url.Values
-		status int
-		says   string
+		name    string
+		form    url.Values
+		accept  string
+		status  int
+		says    string
+		saysNot string
 	}{
-		{"no CSRF token", url.Values{"amount": {"480.00"}}, http.StatusForbidden, "formulaire expiré"},
-		{"neither amount nor time", url.Values{"csrf": {csrf}, "description": {"x"}}, http.StatusBadRequest, "give an amount or hours"},
-		{"bad amount", url.Values{"csrf": {csrf}, "amount": {"beaucoup"}}, http.StatusBadRequest, `amount "beaucoup"`},
+		{"no CSRF token", url.Values{"amount": {"480.00"}}, "", http.StatusForbidden, "formulaire expiré", "reload"},
+		{"no CSRF token, English", url.Values{"amount": {"480.00"}}, "en", http.StatusForbidden, "invalid form token", "formulaire"},
+		{"neither amount nor time", url.Values{"csrf": {csrf}, "description": {"x"}}, "", http.StatusBadRequest, "indiquez un montant ou une durée", "give"},
+		{"neither amount nor time, English", url.Values{"csrf": {csrf}, "description": {"x"}}, "en-GB", http.StatusBadRequest, "give an amount or hours", "indiquez"},
+		{"bad amount", url.Values{"csrf": {csrf}, "amount": {"beaucoup"}}, "fr", http.StatusBadRequest, `montant "beaucoup"`, "want"},
+		{"bad amount, English", url.Values{"csrf": {csrf}, "amount": {"beaucoup"}}, "en", http.StatusBadRequest, `amount "beaucoup"`, "euros au-dessus"},
 	} {
-		resp, body := tech.do("POST", "/tickets/"+n+"/quotes", tc.form)
-		if resp.StatusCode != tc.status || !strings.Contains(body, tc.says) {
+		resp, body := tech.do("POST", "/tickets/"+n+"/quotes", tc.form, "Accept-Language", tc.accept)
+		if resp.StatusCode != tc.status || !strings.Contains(body, tc.says) || strings.Contains(body, tc.saysNot) || strings.Contains(body, " / ") {
 			t.Errorf("%s: %d %q", tc.name, resp.StatusCode, body)
 		}
 	}
@@ -141,7 +147,7 @@ func TestAsksFromTheTicketPage(t *testing.T) {
 	mustNotHave(t, "quote accepted", page, `action="/tickets/`+n+`/quotes"`)
 
 	resp, body := tech.do("POST", "/tickets/"+n+"/confirmations", url.Values{"csrf": {csrf}, "units": {"deux"}, "note": {"x"}})
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "whole number") {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "nombre entier") {
 		t.Errorf("units deux: %d %q", resp.StatusCode, body)
 	}
 	resp, _ = tech.do("POST", "/tickets/"+n+"/confirmations", url.Values{"csrf": {csrf}, "units": {"4"}, "note": {"Changer la carte mère"}})

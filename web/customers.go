@@ -157,20 +157,20 @@ func percent(l lang.Tag, hundredths int64) string {
 
 // customerByNumber loads the customer named in the path; it answers 404
 // (or 500) itself through fail.
-func (s *Server) customerByNumber(r *http.Request, fail func(status int, msg string)) (customers.Customer, bool) {
+func (s *Server) customerByNumber(r *http.Request, fail func(status int, msg tr)) (customers.Customer, bool) {
 	if s.Customers == nil {
-		fail(http.StatusNotFound, "customers are not configured / clients non configurés")
+		fail(http.StatusNotFound, tr{"clients non configurés", "customers are not configured"})
 		return customers.Customer{}, false
 	}
 	n := r.PathValue("number")
 	c, err := s.Customers.Store.CustomerByNumber(r.Context(), n)
 	if errors.Is(err, astreinte.ErrNotFound) {
-		fail(http.StatusNotFound, "no customer "+n+" / client inconnu")
+		fail(http.StatusNotFound, tr{"client inconnu : " + n, "no customer " + n})
 		return c, false
 	}
 	if err != nil {
 		s.log().Error("web: customer", "number", n, "error", err)
-		fail(http.StatusInternalServerError, "server error")
+		fail(http.StatusInternalServerError, tr{"Erreur du serveur.", "server error"})
 		return c, false
 	}
 	return c, true
@@ -211,7 +211,7 @@ type customerData struct {
 }
 
 func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, u *who) {
-	c, ok := s.customerByNumber(r, func(st int, msg string) { http.Error(w, msg, st) })
+	c, ok := s.customerByNumber(r, func(st int, msg tr) { http.Error(w, msg.In(u.L), st) })
 	if !ok {
 		return
 	}
@@ -307,7 +307,8 @@ func (s *Server) statementMonth(r *http.Request) (from, to time.Time, err error)
 	if m := r.URL.Query().Get("month"); m != "" {
 		from, err = time.ParseInLocation("2006-01", m, loc)
 		if err != nil {
-			return from, to, fmt.Errorf("month %q: want YYYY-MM, e.g. 2026-12 / mois attendu AAAA-MM", m)
+			return from, to, actionError{http.StatusBadRequest, tr{fmt.Sprintf("mois %q : AAAA-MM, ex. 2026-12", m),
+				fmt.Sprintf("month %q: want YYYY-MM, e.g. 2026-12", m)}}
 		}
 	} else {
 		now := s.now().In(loc)
@@ -381,39 +382,41 @@ func billed(l lang.Tag, ln tickets.StatementLine) string {
 // statement loads the customer and its statement for the month asked. A
 // customer removed since has a statement still when its tickets have work
 // in the month (as `astreinte statement` does).
-func (s *Server) statement(r *http.Request, fail func(int, string)) (customers.Customer, tickets.Statement, bool) {
+func (s *Server) statement(r *http.Request, fail func(int, tr)) (customers.Customer, tickets.Statement, bool) {
 	n := r.PathValue("number")
 	if s.Customers == nil {
-		fail(http.StatusNotFound, "customers are not configured / clients non configurés")
+		fail(http.StatusNotFound, tr{"clients non configurés", "customers are not configured"})
 		return customers.Customer{}, tickets.Statement{}, false
 	}
 	c, err := s.Customers.Store.CustomerByNumber(r.Context(), n)
 	gone := errors.Is(err, astreinte.ErrNotFound)
 	if err != nil && !gone {
 		s.log().Error("web: customer", "number", n, "error", err)
-		fail(http.StatusInternalServerError, "server error")
+		fail(http.StatusInternalServerError, tr{"Erreur du serveur.", "server error"})
 		return c, tickets.Statement{}, false
 	}
 	if gone {
 		c = customers.Customer{Number: n}
 	}
 	if s.Customers.Ledger == nil {
-		fail(http.StatusNotFound, "billing is not configured / facturation non configurée")
+		fail(http.StatusNotFound, tr{"facturation non configurée", "billing is not configured"})
 		return c, tickets.Statement{}, false
 	}
 	from, to, err := s.statementMonth(r)
 	if err != nil {
-		fail(http.StatusBadRequest, err.Error())
+		var ae actionError
+		errors.As(err, &ae)
+		fail(http.StatusBadRequest, ae.msg)
 		return c, tickets.Statement{}, false
 	}
 	st, err := s.Customers.Ledger.Statement(r.Context(), c.Number, from, to)
 	if err != nil {
 		s.log().Error("web: statement", "customer", c.Number, "error", err)
-		fail(http.StatusInternalServerError, "server error")
+		fail(http.StatusInternalServerError, tr{"Erreur du serveur.", "server error"})
 		return c, st, false
 	}
 	if gone && len(st.Lines) == 0 {
-		fail(http.StatusNotFound, "no customer "+n+" / client inconnu")
+		fail(http.StatusNotFound, tr{"client inconnu : " + n, "no customer " + n})
 		return c, st, false
 	}
 	return c, st, true
@@ -421,10 +424,10 @@ func (s *Server) statement(r *http.Request, fail func(int, string)) (customers.C
 
 func (s *Server) statementPage(w http.ResponseWriter, r *http.Request, u *who) {
 	if !u.Admin() {
-		http.Error(w, "admins only / réservé aux administrateurs", http.StatusForbidden)
+		http.Error(w, u.L.Pick("réservé aux administrateurs", "admins only"), http.StatusForbidden)
 		return
 	}
-	c, st, ok := s.statement(r, func(status int, msg string) { http.Error(w, msg, status) })
+	c, st, ok := s.statement(r, func(status int, msg tr) { http.Error(w, msg.In(u.L), status) })
 	if !ok {
 		return
 	}

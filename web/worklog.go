@@ -96,10 +96,10 @@ type workInput struct {
 func (s *Server) doWork(r *http.Request, t astreinte.Ticket, action, actor string, admin bool, in workInput) error {
 	l := s.ledger()
 	if l == nil {
-		return actionError{http.StatusNotFound, "no work log: customers are not configured / pas de suivi du temps"}
+		return actionError{http.StatusNotFound, tr{"pas de suivi du temps", "no work log: customers are not configured"}}
 	}
 	if action != "work" && !admin {
-		return actionError{http.StatusForbidden, "admins only / réservé aux administrateurs"}
+		return actionError{http.StatusForbidden, tr{"réservé aux administrateurs", "admins only"}}
 	}
 	ctx := r.Context()
 	var err error
@@ -107,41 +107,43 @@ func (s *Server) doWork(r *http.Request, t astreinte.Ticket, action, actor strin
 	case "work":
 		d, perr := tickets.ParseWork(in.Duration)
 		if perr != nil {
-			return actionError{http.StatusBadRequest, perr.Error()}
+			return actionError{http.StatusBadRequest, tr{fmt.Sprintf("durée %q : écrivez 30m, 1h15, 1:15 ou un nombre de minutes", in.Duration),
+				perr.Error()}}
 		}
 		_, err = l.AddWork(ctx, t, d, actor, strings.TrimSpace(in.Note))
 		if errors.Is(err, tickets.ErrNeedsConfirmation) {
-			return actionError{http.StatusConflict, "refusé : la confirmation du client est nécessaire / refused: " + err.Error()}
+			return actionError{http.StatusConflict, tr{"refusé : la confirmation du client est nécessaire", "refused: " + err.Error()}}
 		}
 		if err != nil && strings.HasPrefix(err.Error(), "work:") {
-			return actionError{http.StatusBadRequest, err.Error()}
+			return plainError(http.StatusBadRequest, err)
 		}
 	case "confirm":
 		err = l.Confirm(ctx, t, actor, strings.TrimSpace(in.Note))
 	case "quote":
 		if (strings.TrimSpace(in.Amount) == "") == (strings.TrimSpace(in.Hours) == "") {
-			return actionError{http.StatusBadRequest, "give an amount or hours / indiquez un montant ou une durée"}
+			return actionError{http.StatusBadRequest, tr{"indiquez un montant ou une durée", "give an amount or hours"}}
 		}
 		var cents int64
 		var d time.Duration
 		if a := strings.TrimSpace(in.Amount); a != "" {
 			if cents, err = billing.ParseCents(a); err != nil || cents <= 0 {
-				return actionError{http.StatusBadRequest, fmt.Sprintf("amount %q: want euros above 0, e.g. 120.00", a)}
+				return actionError{http.StatusBadRequest, tr{fmt.Sprintf("montant %q : des euros au-dessus de 0, ex. 120,00", a),
+					fmt.Sprintf("amount %q: want euros above 0, e.g. 120.00", a)}}
 			}
 		} else if d, err = tickets.ParseWork(in.Hours); err != nil {
-			return actionError{http.StatusBadRequest, err.Error()}
+			return plainError(http.StatusBadRequest, err)
 		}
 		err = l.SetQuote(ctx, t, cents, d, in.Flat, actor)
 		if errors.Is(err, store.ErrQuoteAccepted) {
-			return actionError{http.StatusConflict, "the quote was accepted: it cannot change / devis déjà accepté"}
+			return actionError{http.StatusConflict, tr{"devis déjà accepté", "the quote was accepted: it cannot change"}}
 		}
 		if err != nil && strings.HasPrefix(err.Error(), "quote:") {
-			return actionError{http.StatusBadRequest, err.Error()}
+			return plainError(http.StatusBadRequest, err)
 		}
 	case "quote-accept", "quote-refuse":
 		err = l.DecideQuote(ctx, t, action == "quote-accept", actor)
 		if errors.Is(err, astreinte.ErrNotFound) {
-			return actionError{http.StatusConflict, "no proposed quote / pas de devis en attente"}
+			return actionError{http.StatusConflict, tr{"pas de devis en attente", "no proposed quote"}}
 		}
 	}
 	if err != nil {
@@ -168,12 +170,12 @@ func (s *Server) workPost(action string) func(http.ResponseWriter, *http.Request
 			return
 		}
 		if errors.As(err, &ae) {
-			http.Error(w, ae.msg, ae.status)
+			http.Error(w, ae.msg.In(u.L), ae.status)
 			return
 		}
 		if err != nil {
 			s.log().Error("web: ticket work", "ticket", t.Number, "action", action, "error", err)
-			http.Error(w, "server error", http.StatusInternalServerError)
+			http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 			return
 		}
 		http.Redirect(w, r, "/tickets/"+t.Number+"?done="+action, http.StatusSeeOther)
@@ -198,7 +200,7 @@ func (s *Server) workAPI(action string) func(http.ResponseWriter, *http.Request,
 		err := s.doWork(r, t, action, tokenActor(tok), tok.Role == accounts.Admin, in)
 		var ae actionError
 		if errors.As(err, &ae) {
-			apiFail(w, ae.status, ae.msg)
+			apiFail(w, ae.status, ae.msg.EN)
 			return
 		}
 		if err != nil {
