@@ -259,7 +259,7 @@ func TestDayOfAppointments(t *testing.T) {
 	mustHave(t, "day page", page, `id="appt-`, `data-ticket="`+x.units.Number+`"`, slot.In(x.loc).Format("15:04")+"–",
 		"Boulangerie Martin", a.Room, "it@boulangerie.test", `action="/appointments/`)
 	_, page = tech.do("GET", "/appointments?day="+slot.In(x.loc).AddDate(0, 0, 1).Format(time.DateOnly), nil)
-	mustHave(t, "next day", page, `id="no-appointments"`)
+	mustHave(t, "next day", page, `id="no-appointments"`, `<a href="/appointments" aria-current="page">RDV</a>`)
 	if resp, _ := tech.do("GET", "/appointments?day=demain", nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad day: %d", resp.StatusCode)
 	}
@@ -303,5 +303,19 @@ func TestDayOfAppointments(t *testing.T) {
 	evs, _ := x.db.Timeline(ctx, x.units.ID)
 	if last := evs[len(evs)-1]; last.Actor != "alice" || !strings.Contains(last.Detail, "appointment cancelled") {
 		t.Errorf("timeline: %+v", last)
+	}
+}
+
+// TestMenuWithoutAppointments: the menu links to the appointments page
+// only when appointments are configured (TestDayOfAppointments has the
+// link).
+func TestMenuWithoutAppointments(t *testing.T) {
+	a := newApp(t)
+	b := a.browser()
+	b.mustLogin("alice")
+	for _, p := range []string{"/tickets", "/oncall", "/me"} {
+		_, page := b.do("GET", p, nil)
+		mustHave(t, p, page, `href="/calls"`)
+		mustNotHave(t, p, page, `href="/appointments"`, ">RDV<")
 	}
 }

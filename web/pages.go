@@ -25,6 +25,9 @@ type view struct {
 	CSRF  string
 	Flash string
 	Data  any
+	// Appointments shows the menu's appointments link: only when
+	// appointments are configured.
+	Appointments bool
 }
 
 var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status", "customers", "customer", "statement", "appointments", "pay", "me"}
@@ -61,6 +64,7 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, name string, v *v
 		v.L = v.User.L
 	}
 	v.L = v.L.Or()
+	v.Appointments = s.Appointments != nil
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Language", string(v.L))
 	w.Header().Add("Vary", "Accept-Language")
