@@ -89,6 +89,13 @@ func TestAsksFromTheTicketPage(t *testing.T) {
 	_, page := tech.do("GET", "/tickets/"+n, nil)
 	mustHave(t, "ticket page", page, `id="asks"`, `action="/tickets/`+n+`/quotes"`, `action="/tickets/`+n+`/confirmations"`,
 		"au-delà de 2 unités")
+	// One way to propose a quote: the ask form (the customer mailed and
+	// answering in the space), not the older admin form beside the time.
+	root := x.browser()
+	root.mustLogin("root")
+	_, page = root.do("GET", "/tickets/"+n, nil)
+	mustHave(t, "admin's ticket page", page, `id="ask-quote-send"`, `id="work-add"`)
+	mustNotHave(t, "admin's ticket page", page, `id="quote-set"`, `action="/tickets/`+n+`/quote"`)
 	// A ticket of no customer asks nobody: no such part.
 	_, page = tech.do("GET", "/tickets/"+x.alien.Number, nil)
 	mustNotHave(t, "unidentified ticket", page, `id="asks"`)
