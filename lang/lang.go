@@ -51,19 +51,32 @@ func Parse(s string) (t Tag, ok bool) {
 // astreinte speaks, else the best match of an Accept-Language header, else
 // French.
 func Negotiate(setting, acceptLanguage string) Tag {
-	if t, ok := Parse(setting); ok {
+	if t, ok := Stated(setting, acceptLanguage); ok {
 		return t
 	}
-	if acceptLanguage != "" {
-		prefs, _, err := language.ParseAcceptLanguage(acceptLanguage)
-		if err == nil && len(prefs) > 0 {
-			_, i, conf := matcher.Match(prefs...)
-			if conf != language.No {
-				return All[i]
-			}
-		}
-	}
 	return Default
+}
+
+// Stated is the language the reader asked for, by their own setting or
+// their browser's Accept-Language; ok is false when neither names a
+// language astreinte speaks ("", "de", "*"), for the caller to fall back
+// on what it knows (a customer's language) rather than on French.
+func Stated(setting, acceptLanguage string) (t Tag, ok bool) {
+	if t, ok := Parse(setting); ok {
+		return t, true
+	}
+	if strings.TrimSpace(acceptLanguage) == "" {
+		return "", false
+	}
+	prefs, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(prefs) == 0 {
+		return "", false
+	}
+	_, i, conf := matcher.Match(prefs...)
+	if conf == language.No {
+		return "", false
+	}
+	return All[i], true
 }
 
 // Or returns t, or the default language when t is not set.

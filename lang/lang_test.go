@@ -27,6 +27,26 @@ func TestNegotiate(t *testing.T) {
 	}
 }
 
+func TestStated(t *testing.T) {
+	for _, c := range []struct {
+		setting, accept string
+		want            Tag
+		ok              bool
+	}{
+		{"", "", "", false},
+		{"", "de-DE,de;q=0.9", "", false},
+		{"", "not a header;;", "", false},
+		{"", "de-DE,de;q=0.9,en;q=0.5", EN, true},
+		{"", "fr-CA", FR, true},
+		{"en", "de", EN, true},
+		{"klingon", "de", "", false},
+	} {
+		if got, ok := Stated(c.setting, c.accept); got != c.want || ok != c.ok {
+			t.Errorf("Stated(%q, %q) = %q, %v; want %q, %v", c.setting, c.accept, got, ok, c.want, c.ok)
+		}
+	}
+}
+
 func TestDates(t *testing.T) {
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
