@@ -69,6 +69,7 @@ const (
 	PromptTomorrow        = "tomorrow"
 
 	PromptSensitiveRequests = "sensitive_requests"       // the first agreement's rule, after the message
+	PromptSpaceLinkMailed   = "space_link_mailed"        // an identified customer: the acknowledgement with the space link is mailed
 	PromptCustomerNumber    = "customer_number"          // type a customer number, then #
 	PromptCustomerReadback  = "customer_number_readback" // followed by the digits
 	PromptCustomerConfirm   = "customer_number_confirm"  // 1 confirm, 2 start again
@@ -97,7 +98,7 @@ var promptNames = func() []string {
 		PromptReopens, PromptNobodyReachable, PromptNobodyOnCall, PromptContractHours, PromptCallbackBy, PromptMerged,
 		PromptCallbackEnter, PromptCallbackTyped, PromptCallbackConfirm,
 		PromptCallbackOther, PromptCallbackInvalid, PromptToday, PromptTomorrow,
-		PromptSensitiveRequests, PromptCustomerNumber, PromptCustomerReadback,
+		PromptSensitiveRequests, PromptSpaceLinkMailed, PromptCustomerNumber, PromptCustomerReadback,
 		PromptCustomerConfirm, PromptCustomerUnknown,
 	}
 	names = append(names, digitPrompts[:]...)

@@ -51,6 +51,7 @@ type Config struct {
 	Customers Customers `yaml:"customers"` // contracts and customer matching (contracts.go)
 	Mail      Mail      `yaml:"mail"`      // the desk's email with requesters (mail.go)
 	Space     Space     `yaml:"space"`     // the customer space and appointments (space.go)
+	Store     Store     `yaml:"store"`     // the database: SQLite or PostgreSQL (store.go)
 
 	// Source is the file the configuration came from ("" for the default).
 	Source string `yaml:"-"`
@@ -400,6 +401,9 @@ func (c *Config) serviceDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = "./data"
 	}
+	if c.Store.Driver == "" {
+		c.Store.Driver = StoreSQLite
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -549,6 +553,7 @@ func (c *Config) validate() astreinte.FieldErrors {
 	c.validateTrunks(&errs)
 	c.validateMail(&errs)
 	c.validateSpace(&errs)
+	c.validateStore(&errs)
 	errs = append(errs, c.validateCustomers()...)
 	cal, err := calendar.New(c.Calendar)
 	if err != nil {

@@ -27,6 +27,11 @@ type Mail struct {
 	// Acknowledge sends every new ticket from email or the customer space
 	// an acknowledgement with its number and due time (default true).
 	Acknowledge *bool `yaml:"acknowledge"`
+	// AcknowledgeCalls also acknowledges a phone message of a caller the
+	// line identifies as a customer, to the customer's contacts, with the
+	// link to the customer space; the caller hears that the link is on
+	// its way (default true; needs acknowledge and paging.email.smtp).
+	AcknowledgeCalls *bool `yaml:"acknowledge_calls"`
 }
 
 // DefaultMailMaxSize is mail.max_size's default.
@@ -34,6 +39,19 @@ const DefaultMailMaxSize = 10 << 20
 
 // Acknowledges reports whether new tickets are acknowledged (default true).
 func (m Mail) Acknowledges() bool { return m.Acknowledge == nil || *m.Acknowledge }
+
+// AcknowledgesCalls reports whether identified customers' phone messages
+// are acknowledged to their contacts (default true, with Acknowledges).
+func (m Mail) AcknowledgesCalls() bool {
+	return m.Acknowledges() && (m.AcknowledgeCalls == nil || *m.AcknowledgeCalls)
+}
+
+// MailsCallAcknowledgements reports whether identified customers' phone
+// messages are acknowledged by email with the customer space's link: the
+// option is on, mail can be sent and the pages have an address.
+func (c *Config) MailsCallAcknowledgements() bool {
+	return c.Mail.AcknowledgesCalls() && c.Paging.Email.SMTP != "" && c.HTTP.BaseURL != ""
+}
 
 func (c *Config) mailDefaults() {
 	if c.Mail.MaxSize == 0 {

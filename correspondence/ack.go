@@ -30,7 +30,8 @@ func (d *Desk) changed(c tickets.Change) {
 		d.log().Error("acknowledgement: read the new ticket", "ticket", c.Number, "error", err)
 		return
 	}
-	if !slices.Contains(AckChannels, t.Channel) {
+	call := d.Calls && t.Channel == astreinte.ChannelPhone && t.Customer != ""
+	if !slices.Contains(AckChannels, t.Channel) && !call {
 		return
 	}
 	var in *mailin.Message
@@ -56,6 +57,9 @@ func (d *Desk) acknowledge(ctx context.Context, t astreinte.Ticket, in *mailin.M
 	rq, err := d.requester(ctx, t)
 	if err != nil {
 		return err
+	}
+	if t.Channel == astreinte.ChannelPhone && rq.Addr == "" {
+		return nil // a customer without a contact address: nothing to say on every call
 	}
 	skip := ""
 	switch {

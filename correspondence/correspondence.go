@@ -92,6 +92,10 @@ type Desk struct {
 	Now       func() time.Time                     // default time.Now
 	Log       *slog.Logger                         // default slog.Default()
 	Sensitive bool                                 // the acknowledgement says the sensitive-requests rule
+	// Calls acknowledges the phone messages of callers identified as a
+	// customer too, to the customer's first contact, with the link to the
+	// customer space (mail.acknowledge_calls).
+	Calls bool
 
 	recv     sync.Mutex // one Receive at a time: the acknowledgement finds its email (arriving)
 	arriving *mailin.Message

@@ -399,3 +399,55 @@ func TestCustomersLanguage(t *testing.T) {
 		t.Errorf("acknowledgement without a customer language, to a French mail: %q (%s)", last.Subject, last.Language)
 	}
 }
+
+// TestCallAcknowledgedToCustomer: with Calls, a phone message of a caller
+// identified as a customer is acknowledged to the customer's contact with
+// the ticket number and the customer space's address; an unidentified
+// caller's message, and any call without Calls, mails nobody and writes
+// nothing on the timeline.
+func TestCallAcknowledgedToCustomer(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.desk.BaseURL = "https://support.example.com"
+	call := func(customer string) astreinte.Ticket {
+		tk := astreinte.Ticket{Line: "support", Channel: astreinte.ChannelPhone, CallerNumber: "+33612345678",
+			Urgency: astreinte.Urgent, Customer: customer, CreatedAt: f.clk.now()}
+		if err := f.svc.Create(ctx, &tk); err != nil {
+			t.Fatal(err)
+		}
+		f.desk.Flush(ctx)
+		return tk
+	}
+	call("C002") // Calls off
+	if msgs, _ := f.sink.all(); len(msgs) != 0 {
+		t.Fatalf("without Calls: %d mails", len(msgs))
+	}
+	f.desk.Calls = true
+	anon := call("")
+	if msgs, _ := f.sink.all(); len(msgs) != 0 {
+		t.Fatalf("unidentified caller: %d mails", len(msgs))
+	}
+	evs, err := f.svc.Timeline(ctx, anon.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Kind == astreinte.EventNote {
+			t.Errorf("unidentified caller: note %q on the timeline", e.Detail)
+		}
+	}
+	tk := call("C002")
+	msgs, raw := f.sink.all()
+	if len(msgs) != 1 {
+		t.Fatalf("identified caller: %d mails", len(msgs))
+	}
+	m := msgs[0]
+	for _, want := range []string{tk.Number, "message téléphonique", "06 12 34 56 78", "https://support.example.com/client/"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("acknowledgement lacks %q:\n%s", want, raw[0])
+		}
+	}
+	if m.Subject != "["+tk.Number+"] Message reçu" {
+		t.Errorf("subject %q", m.Subject)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/mailer"
+	"github.com/astreinte/astreinte/phone"
 )
 
 // ownID is a new Message-ID of the desk's, without angle brackets.
@@ -38,9 +39,14 @@ func (d *Desk) ackText(tag lang.Tag, t astreinte.Ticket, name, subject string) (
 		hello += " " + name
 	}
 	b.WriteString(hello + ",\n\n")
-	if about != "" {
+	switch {
+	case t.Channel == astreinte.ChannelPhone:
+		fmt.Fprintf(&b, tag.Pick("Nous avons bien reçu votre message téléphonique du %s (appel depuis le %s).\n",
+			"We have received your phone message of %s (call from %s).\n"),
+			tag.DateTime(t.CreatedAt.In(d.loc())), phone.National(t.CallerNumber, ""))
+	case about != "":
 		fmt.Fprintf(&b, tag.Pick("Nous avons bien reçu votre demande « %s ».\n", "We have received your request \"%s\".\n"), about)
-	} else {
+	default:
 		b.WriteString(tag.Pick("Nous avons bien reçu votre demande.\n", "We have received your request.\n"))
 	}
 	fmt.Fprintf(&b, tag.Pick("Numéro de ticket : %s\n", "Ticket number: %s\n"), t.Number)
@@ -52,6 +58,10 @@ func (d *Desk) ackText(tag lang.Tag, t astreinte.Ticket, name, subject string) (
 	b.WriteString("\n")
 	fmt.Fprintf(&b, tag.Pick("Pour compléter votre demande, répondez à ce message (gardez [%s] dans l'objet).\n",
 		"To add to your request, reply to this message (keep [%s] in the subject).\n"), t.Number)
+	if t.Channel == astreinte.ChannelPhone && d.BaseURL != "" {
+		fmt.Fprintf(&b, tag.Pick("Votre espace client, pour suivre ce ticket ou le compléter : %s/client/\n",
+			"Your customer area, to follow this ticket or add to it: %s/client/\n"), d.BaseURL)
+	}
 	if d.Sensitive {
 		b.WriteString(tag.Pick("Pour votre sécurité, les demandes sensibles (mots de passe, modifications de compte, données personnelles) "+
 			"ne sont traitées que dans l'espace client authentifié",
@@ -66,6 +76,9 @@ func (d *Desk) ackText(tag lang.Tag, t astreinte.Ticket, name, subject string) (
 	b.WriteString("\n" + tag.Pick("Ce message est envoyé automatiquement.", "This message was sent automatically.") + "\n")
 	b.WriteString("-- \n" + tag.Pick("Support technique", "Technical support") + "\n")
 	s := fmt.Sprintf("[%s] %s", t.Number, tag.Pick("Demande reçue", "Request received"))
+	if t.Channel == astreinte.ChannelPhone {
+		s = fmt.Sprintf("[%s] %s", t.Number, tag.Pick("Message reçu", "Message received"))
+	}
 	if about != "" {
 		s += tag.Pick(" : ", ": ") + about
 	}

@@ -93,6 +93,19 @@ func TestCustomerContractDecidesPaging_SIPp(t *testing.T) {
 		}
 	}
 
+	// Each identified customer's contact gets the call's acknowledgement,
+	// with the ticket number and the customer space's address.
+	for _, c := range []struct{ addr, number string }{{"admin@heberge.test", onCall.Number}, {"client@sondages.test", noOnCall.Number}} {
+		acks, ok := mail.waitTo(c.addr, 1, 15*time.Second)
+		if !ok {
+			t.Errorf("no acknowledgement of the call to %s; timeline:\n%s", c.addr, timeline(svc.events(onCall.ID)))
+			continue
+		}
+		if a := acks[0]; !strings.Contains(a.subject, "["+c.number+"] Message reçu") || !strings.Contains(a.text, "/client/") {
+			t.Errorf("acknowledgement to %s: %q\n%s", c.addr, a.subject, a.text)
+		}
+	}
+
 	// The technician sees who called, under which contract, and the rule.
 	out, err := svc.cli("tickets", "show", onCall.Number)
 	if err != nil || !strings.Contains(out, "C001 Hébergé SARL, contract isp") || !strings.Contains(out, "UNVERIFIED") {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/astreinte/astreinte/store"
 	_ "github.com/mattn/go-sqlite3"
 	"gopkg.in/yaml.v3"
 )
@@ -82,7 +83,13 @@ const (
 // SIGTERM; on failure it prints its log and the CLI's tickets and calls.
 func startAstreinte(t testing.TB, overrides map[string]any) *service {
 	t.Helper()
-	dir := testDir(t)
+	return startAstreinteIn(t, testDir(t), overrides)
+}
+
+// startAstreinteIn is startAstreinte with its configuration and data in
+// dir: one directory per node when a test runs several.
+func startAstreinteIn(t testing.TB, dir string, overrides map[string]any) *service {
+	t.Helper()
 	lo, hi := rtpRange(t)
 	s := &service{
 		t: t, dir: dir,
@@ -313,6 +320,13 @@ type callRow struct {
 // openDB opens astreinte.db for queries only.
 func (s *service) openDB() *sql.DB {
 	s.t.Helper()
+	if st, ok := s.cfg["store"].(map[string]any); ok && st["driver"] == "postgres" {
+		db, err := store.OpenSQL("postgres", st["dsn"].(string))
+		if err != nil {
+			s.t.Fatalf("open %s: %v", st["dsn"], err)
+		}
+		return db
+	}
 	path := filepath.Join(s.dataDir, "astreinte.db")
 	if !fileExists(path) {
 		s.t.Fatalf("no database at %s", path)

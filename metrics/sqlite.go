@@ -16,9 +16,10 @@ import (
 // schema and not on the store's code. It also runs the write probe. The
 // caller registers the sqlite3 driver (the store package does).
 type DB struct {
-	path string
-	ro   *sql.DB
-	rw   *sql.DB // the write probe: one connection
+	path     string
+	ro       *sql.DB
+	rw       *sql.DB // the write probe: one connection
+	borrowed bool    // ro and rw belong to the caller (NewDB)
 }
 
 var _ Counts = (*DB)(nil)
@@ -40,8 +41,21 @@ func OpenDB(path string) (*DB, error) {
 	return &DB{path: path, ro: ro, rw: rw}, nil
 }
 
-// Close closes the connections.
-func (d *DB) Close() error { return errors.Join(d.ro.Close(), d.rw.Close()) }
+// NewDB reads the counts through pools the caller owns and keeps open (a
+// PostgreSQL store's: its SQLite-dialect queries are translated there): ro
+// for the counts, rw, a writer, for the probe, which writes its file in
+// dir.
+func NewDB(ro, rw *sql.DB, dir string) *DB {
+	return &DB{path: filepath.Join(dir, "astreinte.db"), ro: ro, rw: rw, borrowed: true}
+}
+
+// Close closes the connections it opened.
+func (d *DB) Close() error {
+	if d.borrowed {
+		return nil
+	}
+	return errors.Join(d.ro.Close(), d.rw.Close())
+}
 
 // CallCounts counts the call log by line, case and outcome.
 func (d *DB) CallCounts(ctx context.Context) ([]CallCount, error) {
@@ -111,7 +125,7 @@ func (d *DB) ProbeWrite(ctx context.Context) (time.Duration, error) {
 	// go-sqlite3 begins lazily on the first statement; one read makes the
 	// BEGIN IMMEDIATE happen.
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
 		tx.Rollback()
 		return time.Since(start), fmt.Errorf("database write lock: %w", err)
 	}

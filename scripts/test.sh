@@ -8,19 +8,23 @@ cd "$(dirname "$0")/.."
 GO=$(bash scripts/setup.sh | tail -n 1)
 export PATH="$(dirname "$GO"):$PATH"
 
-peers=(sipp baresip sox espeak-ng tshark kamailio chromium)
+peers=(sipp baresip sox espeak-ng tshark kamailio chromium postgres)
 missing=()
-for p in "${peers[@]}"; do command -v "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in "${peers[@]}"; do
+	# Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/VERSION/bin.
+	if [ "$p" = postgres ] && compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then continue; fi
+	command -v "$p" >/dev/null 2>&1 || missing+=("$p")
+done
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ]; then
 		echo "test: installing the test peers (${missing[*]})"
 		export DEBIAN_FRONTEND=noninteractive
 		echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 		apt-get update -q
-		apt-get install -y -q --no-install-recommends sip-tester baresip-core sox libsox-fmt-all espeak-ng tshark kamailio chromium
+		apt-get install -y -q --no-install-recommends sip-tester baresip-core sox libsox-fmt-all espeak-ng tshark kamailio chromium postgresql
 	else
 		echo "test: missing ${missing[*]}; install them with:" >&2
-		echo "  sudo apt-get install -y sip-tester baresip-core sox libsox-fmt-all espeak-ng tshark kamailio chromium" >&2
+		echo "  sudo apt-get install -y sip-tester baresip-core sox libsox-fmt-all espeak-ng tshark kamailio chromium postgresql" >&2
 		[ "${CI:-}" = true ] && exit 1
 	fi
 fi

@@ -272,7 +272,7 @@ func (db *DB) TicketsOfCustomer(ctx context.Context, number string) ([]astreinte
 
 func isConstraint(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
+	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint || isPgConstraint(err)
 }
 
 // ContractsInUse counts the customers on each contract.

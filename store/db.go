@@ -1,4 +1,5 @@
-// Package store keeps astreinte's state in a SQLite database: calls,
+// Package store keeps astreinte's state in a SQLite database (the embedded
+// default) or a PostgreSQL one shared by several nodes (postgres.go): calls,
 // tickets and their timelines, the paging state of each escalation (pages
 // and their outbox of sends) and the on-call overrides.
 //
@@ -44,6 +45,9 @@ type DB struct {
 	path string
 	db   *sql.DB // writer: one connection
 	rdb  *sql.DB // readers
+
+	pg     bool    // PostgreSQL (postgres.go), not SQLite
+	leases *leases // PostgreSQL: the advisory locks of the sends this process delivers
 }
 
 // ErrSchemaTooNew is returned by Open when the database was migrated by a
@@ -121,13 +125,17 @@ func Open(path string) (*DB, error) {
 	return db, nil
 }
 
-// Path returns the absolute path of the database file.
+// Path returns the absolute path of the database file (for PostgreSQL,
+// "postgres user@host:port/database").
 func (db *DB) Path() string { return db.path }
 
 // Close closes the database. The last connection to close checkpoints the
 // write-ahead log into the database file.
 func (db *DB) Close() error {
 	var errs []error
+	if db.leases != nil {
+		errs = append(errs, db.leases.close())
+	}
 	if db.rdb != nil {
 		errs = append(errs, db.rdb.Close())
 	}

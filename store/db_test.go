@@ -40,10 +40,7 @@ var t0 = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 // set to t0.
 func openTest(t testing.TB) (*DB, *clock) {
 	t.Helper()
-	db, err := Open(filepath.Join(t.TempDir(), "astreinte.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openStore(t)
 	t.Cleanup(func() {
 		if err := db.Close(); err != nil {
 			t.Error(err)

@@ -61,11 +61,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TEXT NOT NULL
-	)`); err != nil {
+	if err := db.createMigrationsTable(ctx); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	latest := 0
@@ -106,11 +102,42 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 	if n > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if db.pg {
+		err = pgMigrate(ctx, tx, m.sql)
+	} else {
+		_, err = tx.ExecContext(ctx, m.sql)
+	}
+	if err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 		m.version, m.name, ts(db.now())); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// createMigrationsTable creates schema_migrations, in a transaction of the
+// writer (on PostgreSQL, nodes starting together take turns).
+func (db *DB) createMigrationsTable(ctx context.Context) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	q := `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TEXT NOT NULL
+	)`
+	if db.pg {
+		q = pgRaw + `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    BIGINT PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TEXT NOT NULL
+	)`
+	}
+	if _, err := tx.ExecContext(ctx, q); err != nil {
 		return err
 	}
 	return tx.Commit()

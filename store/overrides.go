@@ -47,7 +47,7 @@ func (db *DB) AddShiftOverride(ctx context.Context, o astreinte.ShiftOverride) (
 // start time. A zero from or to leaves that side unbounded.
 func (db *DB) ShiftOverrides(ctx context.Context, from, to time.Time) ([]astreinte.ShiftOverride, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT id, replaced, by_person, from_at, to_at, note, set_by, set_at
-		FROM shift_overrides WHERE (?1 IS NULL OR from_at < ?1) AND (?2 IS NULL OR to_at > ?2)
+		FROM shift_overrides WHERE (CAST(?1 AS TEXT) IS NULL OR from_at < ?1) AND (CAST(?2 AS TEXT) IS NULL OR to_at > ?2)
 		ORDER BY from_at, id`, ts(to), ts(from))
 	if err != nil {
 		return nil, fmt.Errorf("shift overrides: %w", err)
@@ -104,8 +104,9 @@ func (db *DB) SetCalendarOverride(ctx context.Context, o calendar.Override) erro
 	if o.SetAt.IsZero() {
 		o.SetAt = db.now()
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO calendar_override (id, open, until_at, reason, set_by, set_at)
-		VALUES (1, ?, ?, ?, ?, ?)`, o.Open, ts(o.Until), o.Reason, o.SetBy, ts(o.SetAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_override (id, open, until_at, reason, set_by, set_at)
+		VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET open = excluded.open, until_at = excluded.until_at,
+		reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at`, o.Open, ts(o.Until), o.Reason, o.SetBy, ts(o.SetAt)); err != nil {
 		return fmt.Errorf("set calendar override: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

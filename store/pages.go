@@ -227,6 +227,9 @@ func (db *DB) AckedUnannounced(ctx context.Context, since time.Time, channel str
 // a process that is gone (killed, crashed): waiting for its lease would
 // delay the page by minutes. Its attempt stays counted.
 func (db *DB) ReclaimSending(ctx context.Context) (int, error) {
+	if db.pg {
+		return db.pgReclaimSending(ctx) // several nodes: only those of the gone
+	}
 	res, err := db.db.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?,
 		last_error = 'interrupted: the process delivering it stopped' WHERE state = ?`,
 		astreinte.SendPending, ts(db.now()), astreinte.SendSending)
@@ -294,6 +297,9 @@ func (db *DB) DueSends(ctx context.Context, now time.Time, limit int) ([]astrein
 	if limit <= 0 {
 		limit = 100
 	}
+	if db.pg {
+		return db.pgDueSends(ctx, now, limit)
+	}
 	rows, err := db.rdb.QueryContext(ctx, `SELECT `+sendColumns+` FROM sends s JOIN pages p ON p.id = s.page_id
 		WHERE s.state IN (?, ?) AND s.next_try_at <= ? AND (p.state = ? OR s.event != ?)
 		ORDER BY s.next_try_at, s.id LIMIT ?`,
@@ -336,6 +342,9 @@ func collectSends(rows *sql.Rows, op string) ([]astreinte.Send, error) {
 // and one more attempt. It returns false when the send is not due, another
 // worker holds it, it is finished, or its page is no longer active.
 func (db *DB) ClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (bool, error) {
+	if db.pg {
+		return db.pgClaimSend(ctx, id, leaseUntil) // pglease.go: the lease is also a lock
+	}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("claim send %d: %w", id, err)
@@ -370,6 +379,9 @@ func (db *DB) FinishSend(ctx context.Context, id int64, state astreinte.SendStat
 	ev *astreinte.Event) error {
 	if state != astreinte.SendDone && state != astreinte.SendFailed && state != astreinte.SendPending {
 		return fmt.Errorf("finish send %d: state %q: want done, failed or pending", id, state)
+	}
+	if db.leases != nil {
+		defer db.leases.release(id) // once the outcome is committed (pglease.go)
 	}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -418,7 +430,9 @@ func (db *DB) FinishSend(ctx context.Context, id int64, state astreinte.SendStat
 // NextWake returns when the paging engine next has something to do: the
 // earliest next step of an active page, or next try (or lease expiry) of a
 // pending or sending send of an active page. It returns false when there
-// is nothing to wait for.
+// is nothing to wait for. On PostgreSQL it is never later than watchPoll
+// from now: other nodes create tickets this one is not told of, and may
+// die with a send in flight (pglease.go).
 func (db *DB) NextWake(ctx context.Context) (time.Time, bool, error) {
 	var t time.Time
 	var s sql.NullString
@@ -431,13 +445,17 @@ func (db *DB) NextWake(ctx context.Context) (time.Time, bool, error) {
 	if err != nil {
 		return t, false, fmt.Errorf("next wake: %w", err)
 	}
-	if !s.Valid {
-		return t, false, nil
+	if s.Valid {
+		if err := (timeCol{&t}).Scan(s.String); err != nil {
+			return t, false, fmt.Errorf("next wake: %w", err)
+		}
 	}
-	if err := (timeCol{&t}).Scan(s.String); err != nil {
-		return t, false, fmt.Errorf("next wake: %w", err)
+	if db.pg {
+		if watch := db.now().Add(watchPoll); !s.Valid || t.After(watch) {
+			return watch, true, nil
+		}
 	}
-	return t, true, nil
+	return t, s.Valid, nil
 }
 
 // TakenUnannounced returns, for the pages acknowledged since since, the

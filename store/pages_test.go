@@ -397,6 +397,9 @@ func TestNextWake(t *testing.T) {
 	ctx := context.Background()
 	check := func(want time.Time) {
 		t.Helper()
+		if watch := t0.Add(watchPoll); db.pg && (want.IsZero() || want.After(watch)) {
+			want = watch // PostgreSQL: other nodes' work is looked for every watchPoll
+		}
 		got, ok, err := db.NextWake(ctx)
 		if err != nil || ok != !want.IsZero() || !got.Equal(want) {
 			t.Errorf("NextWake = %v, %v, %v; want %v", got, ok, err, want)

@@ -46,7 +46,7 @@ func parseMarks(s string) ([]astreinte.Mark, error) {
 
 // recordingCountColumn counts a ticket's messages in the select of
 // ticketColumns: its own recording and those later calls joined.
-const recordingCountColumn = `(recording <> '') + (SELECT COUNT(*) FROM ticket_recordings r WHERE r.ticket_id = tickets.id)`
+const recordingCountColumn = `CASE WHEN recording <> '' THEN 1 ELSE 0 END + (SELECT COUNT(*) FROM ticket_recordings r WHERE r.ticket_id = tickets.id)`
 
 // complete fills what a ticket read in full carries beyond its row: the
 // caller details (TicketCaller) and every recording, newest first.

@@ -35,12 +35,45 @@ type Customers interface {
 const customerKeyWait = 4 * time.Second
 
 // goodbye ends a call that left a message: the sensitive-requests rule
-// when the line says it, then goodbye.
+// when the line says it, that the acknowledgement with the customer
+// space's link is mailed when it is, then goodbye.
 func (s *session) goodbye() [][]int16 {
+	var parts [][]int16
 	if s.line.SensitiveNotice {
-		return [][]int16{s.p.Must(audio.PromptSensitiveRequests), s.p.Must(audio.PromptGoodbye)}
+		parts = append(parts, s.p.Must(audio.PromptSensitiveRequests))
 	}
-	return [][]int16{s.p.Must(audio.PromptGoodbye)}
+	if s.spaceLinkMailed() {
+		parts = append(parts, s.p.Must(audio.PromptSpaceLinkMailed))
+	}
+	return append(parts, s.p.Must(audio.PromptGoodbye))
+}
+
+// spaceLinkMailed reports whether the ticket's customer gets the
+// acknowledgement of the call by email: the line mails it and the
+// customer has a contact address.
+func (s *session) spaceLinkMailed() bool {
+	if !s.line.SpaceLinkMailed || s.ticket == nil || s.h.Customers == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, lookupTimeout)
+	defer cancel()
+	number := s.ticket.Customer // the tickets service identified the caller when it filed the ticket
+	if number == "" {
+		probe := *s.ticket
+		s.h.Customers.Preview(ctx, &probe)
+		number = probe.Customer
+	}
+	if number == "" {
+		return false
+	}
+	c, err := s.h.Customers.CustomerByNumber(ctx, number)
+	if err != nil {
+		if !errors.Is(err, astreinte.ErrNotFound) {
+			s.log.Warn("customer of the ticket: lookup", "customer", number, "error", err)
+		}
+		return false
+	}
+	return len(c.Emails) > 0
 }
 
 // customerNumber asks a caller out of hours whom t's caller ID (or the

@@ -17,6 +17,7 @@ import (
 type fakeCustomers struct {
 	phones  map[string]string // E.164 → customer number
 	numbers map[string]string // customer number → contract
+	emails  map[string]string // customer number → contact address
 	asked   []string          // numbers looked up
 }
 
@@ -34,7 +35,11 @@ func (f *fakeCustomers) CustomerByNumber(ctx context.Context, n string) (custome
 	if !ok {
 		return customers.Customer{}, customers.ErrNoCustomer
 	}
-	return customers.Customer{Number: n, Contract: c}, nil
+	cu := customers.Customer{Number: n, Contract: c}
+	if e := f.emails[n]; e != "" {
+		cu.Emails = []string{e}
+	}
+	return cu, nil
 }
 
 func (f *fakeCustomers) HasCustomers(context.Context) bool { return len(f.numbers) > 0 }
@@ -209,5 +214,43 @@ func TestSensitiveNotice(t *testing.T) {
 	}
 	if beeps[0] != beeps[1] || beeps[0] < 0 {
 		t.Errorf("beep at %s with the notice, %s without: the notice must not move it", beeps[0], beeps[1])
+	}
+}
+
+// TestSpaceLinkMailed: a caller identified as a customer with a contact
+// address hears, after the ticket number and before goodbye, that the
+// acknowledgement with the customer space's link is mailed; not a caller
+// the line does not identify, nor a customer without an address, nor on a
+// line that mails no acknowledgement of calls.
+func TestSpaceLinkMailed(t *testing.T) {
+	talk := func(at time.Duration) bool { return at >= 3*time.Second && at < 6*time.Second }
+	for _, tc := range []struct {
+		name, from, email string
+		on, want          bool
+	}{
+		{"customer with an address", "0612345678", "it@client.example", true, true},
+		{"customer without an address", "0612345678", "", true, false},
+		{"unidentified caller", "0611111111", "it@client.example", true, false},
+		{"line without call acknowledgements", "0612345678", "it@client.example", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tk := &fakeTickets{}
+				dir := newFakeCustomers()
+				dir.emails = map[string]string{"C001": tc.email}
+				m := runFlowWith(t, astreinte.CaseOutOfHours, tc.from, fakeCall{talk: talk, keys: map[time.Duration]rune{}}, tk, false,
+					func(h *Handler, l *Line) { h.Customers, l.SpaceLinkMailed = dir, tc.on })
+				saved, link, bye := m.heardAt(audio.PromptSavedTicket), m.heardAt(audio.PromptSpaceLinkMailed), m.heardAt(audio.PromptGoodbye)
+				if saved < 0 || bye < 0 {
+					t.Fatalf("played %+v: want the ticket number and goodbye", m.played)
+				}
+				switch {
+				case tc.want && (link < saved || link > bye):
+					t.Errorf("played %+v: want space_link_mailed between the ticket number and goodbye", m.played)
+				case !tc.want && link >= 0:
+					t.Errorf("played %+v: space_link_mailed said", m.played)
+				}
+			})
+		})
 	}
 }

@@ -57,6 +57,10 @@ type Line struct {
 	// that sensitive requests are only handled through the authenticated
 	// customer area (customer.go).
 	SensitiveNotice bool
+	// SpaceLinkMailed: a caller identified as a customer with a contact
+	// address hears, before goodbye, that the acknowledgement with the link
+	// to the customer space is on its way by email (mail.acknowledge_calls).
+	SpaceLinkMailed bool
 }
 
 // Limits bound a message.

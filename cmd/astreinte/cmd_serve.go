@@ -181,7 +181,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		return nil, err
 	}
 	guard.connectTrunks(srv)
-	if err := guard.startMetrics(srv, e.db.Path()); err != nil {
+	if err := guard.startMetrics(srv, e.db, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -228,6 +228,7 @@ func flowLines(cfg *config.Config) (map[string]*voicemail.Line, error) {
 			Record: voicemail.Limits{MaxLength: l.Record.MaxLength, Silence: l.Record.Silence, MinLength: l.Record.MinLength,
 				SilenceThreshold: l.Record.SilenceThreshold}}
 		callerLine(l, vl)
+		vl.SpaceLinkMailed = cfg.MailsCallAcknowledgements()
 		if l.OpenAction == config.OpenRedirect {
 			vl.RedirectTo = l.RedirectTo
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -67,7 +66,7 @@ func newEnv(cfg *config.Config) (*env, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
-	db, err := store.Open(filepath.Join(cfg.DataDir, "astreinte.db"))
+	db, err := store.OpenDriver(cfg.Store.Driver, cfg.StoreDSN())
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ package main
 // name; a test checks that every command has one.
 var examples = map[string]string{
 	"serve":                    "  astreinte serve --config /etc/astreinte/astreinte.yaml",
+	"store copy":               "  astreinte store copy --from sqlite:/var/lib/astreinte/astreinte.db --to postgres:postgres://astreinte@db.example.net/astreinte --manifest recordings.sha256",
 	"status":                   "  astreinte status\n  astreinte status --json",
 	"tickets":                  "  astreinte tickets\n  astreinte tickets --urgent --status new\n  astreinte tickets --all --search 0612 --json",
 	"tickets show":             "  astreinte tickets show 2026-000123\n  astreinte tickets show 123 --json",

@@ -32,7 +32,8 @@ func newDesk(e *env) (*correspondence.Desk, error) {
 	}
 	d := &correspondence.Desk{Store: e.db, Tickets: e.tickets, Mail: &mc, Addresses: e.cfg.Mail.Addresses,
 		BaseURL: e.cfg.HTTP.BaseURL, Location: e.location(), Now: e.now, Sensitive: sensitive,
-		Case: func(ctx context.Context) astreinte.Case { cs, _ := e.cal.CaseAt(ctx, e.now()); return cs }}
+		Calls: e.cfg.Mail.AcknowledgesCalls(),
+		Case:  func(ctx context.Context) astreinte.Case { cs, _ := e.cal.CaseAt(ctx, e.now()); return cs }}
 	if e.cfg.Mail.Acknowledges() {
 		d.Watch()
 	}

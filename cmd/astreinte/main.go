@@ -65,6 +65,7 @@ func commands() []*command {
 		ticketAskConfirmationCommand(), appointmentsCommand(),
 		statementCommand(),
 		mailInCommand(),
+		storeCopyCommand(),
 	}
 }
 

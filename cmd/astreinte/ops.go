@@ -10,6 +10,7 @@ import (
 	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/metrics"
 	"github.com/astreinte/astreinte/sip"
+	"github.com/astreinte/astreinte/store"
 )
 
 // ops is what keeps `serve` safe and observable: the SIP guard (who may
@@ -62,11 +63,19 @@ func newOps(cfg *config.Config, log *slog.Logger, now func() time.Time) *ops {
 	return o
 }
 
-// startMetrics opens the database for the metrics and the write probe.
-func (o *ops) startMetrics(srv *sip.Server, dbPath string) error {
-	db, err := metrics.OpenDB(dbPath)
-	if err != nil {
-		return err
+// startMetrics opens the database for the metrics and the write probe:
+// connections of their own to a SQLite file, the store's pools on
+// PostgreSQL (the probe's file goes in dataDir).
+func (o *ops) startMetrics(srv *sip.Server, st *store.DB, dataDir string) error {
+	var db *metrics.DB
+	if st.Postgres() {
+		ro, rw := st.Pools()
+		db = metrics.NewDB(ro, rw, dataDir)
+	} else {
+		var err error
+		if db, err = metrics.OpenDB(st.Path()); err != nil {
+			return err
+		}
 	}
 	o.db = db
 	o.metrics = metrics.New(metrics.Options{SIP: srv, Guard: o.guard, Counts: db, Log: o.log,

@@ -168,6 +168,7 @@ func node(root *cobra.Command, nodes map[string]*cobra.Command, path string) *co
 func group(c *cobra.Command, name string) {
 	c.Short = map[string]string{
 		"config":  "check or print a configuration",
+		"store":   "the database: copy an installation into another store",
 		"quote":   "a ticket's quote: propose, accept, refuse",
 		"worklog": "time spent on tickets",
 	}[name]

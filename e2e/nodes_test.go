@@ -1,0 +1,210 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/astreinte/astreinte/store/pgtest"
+)
+
+// Two nodes, one line: PostgreSQL shared, Kamailio (deploy/kamailio/, the
+// shipped configuration) dispatching on 127.0.0.1 to node A on 127.0.0.2 and
+// node B on 127.0.0.3, same SIP port, their own RTP ranges and data.
+
+// frontKamailio runs deploy/kamailio/kamailio.cfg on 127.0.0.1:port with
+// the nodes as its dispatcher set, OPTIONS every second.
+func frontKamailio(t *testing.T, port int, nodes ...string) *proc {
+	t.Helper()
+	requirePeer(t, "kamailio")
+	dir := filepath.Join(testDir(t), "kamailio")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var list strings.Builder
+	for _, n := range nodes {
+		fmt.Fprintf(&list, "1 sip:%s\n", n)
+	}
+	dslist := filepath.Join(dir, "dispatcher.list")
+	writeFile(t, dslist, []byte(list.String()))
+	cfg := filepath.Join(moduleRoot, "deploy", "kamailio", "kamailio.cfg")
+	p := startProc(t, 10*time.Minute, dir, "kamailio", syscall.SIGTERM, "kamailio", "-f", cfg, "-DD", "-E", "-m", "32", "-M", "8",
+		"-A", fmt.Sprintf("LISTEN=udp:127.0.0.1:%d", port), "-A", fmt.Sprintf("DSLIST=\"%s\"", dslist),
+		"-A", "PING_INTERVAL=1", "-A", "FR_TIMER=1000")
+	k := &kamailio{t: t, cfg: kamailioConfig{Port: port}, p: p}
+	if !k.waitAnswering(20 * time.Second) {
+		t.Fatalf("kamailio does not answer on 127.0.0.1:%d:\n%s", port, tail(p.output(), 40))
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("==== kamailio ====\n%s", tail(p.output(), 80))
+		}
+	})
+	return p
+}
+
+// invite is a call the UAS received: when, from which host (the top Via of
+// its INVITE).
+type invite struct {
+	at   time.Time
+	from string
+}
+
+var sippStamp = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+`)
+
+// invitesOf lists the calls the UAS received, in order (retransmissions
+// counted once).
+func invitesOf(u *sippUAS) []invite {
+	b, _ := os.ReadFile(filepath.Join(u.dir, u.name+"_messages.log"))
+	var out []invite
+	seen := map[string]bool{}
+	for _, block := range strings.Split(string(b), "\n-----") {
+		if !strings.Contains(block, "message received") || !strings.Contains(block, "\nINVITE sip:") {
+			continue
+		}
+		var inv invite
+		var callID string
+		if m := sippStamp.FindString(block); m != "" {
+			inv.at, _ = time.ParseInLocation("2006-01-02 15:04:05.999999", m, time.Local)
+		}
+		for _, line := range strings.Split(block, "\n") {
+			line = strings.TrimSpace(line)
+			if v, ok := strings.CutPrefix(line, "Via: SIP/2.0/UDP "); ok && inv.from == "" {
+				inv.from, _, _ = strings.Cut(v, ":")
+			}
+			if v, ok := strings.CutPrefix(line, "Call-ID:"); ok && callID == "" {
+				callID = strings.TrimSpace(v)
+			}
+		}
+		if !seen[callID] {
+			seen[callID] = true
+			out = append(out, inv)
+		}
+	}
+	return out
+}
+
+// incomingCalls counts the calls a node's current process took.
+func incomingCalls(s *service) int { return strings.Count(s.log(), `msg="incoming call"`) }
+
+// TestTwoNodesBehindKamailio: a caller's message through Kamailio makes a
+// ticket on the shared store and the technician's phone (SIPp) rings from
+// one node; that node is killed (SIGKILL) while it rings: the other node
+// rings the phone again within 10 s, once; the next call is answered by the
+// survivor within 5 s; the killed node, restarted, takes calls again.
+func TestTwoNodesBehindKamailio(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	pg := pgtest.Start(t)
+	dsn := pg.Database(t)
+	phone := startSIPpUAS(t, "uas_ringing.xml")
+	port := freeSIPPort(t)
+	node := func(name, ip string) *service {
+		people := []tech{{"alice", "Alice Martin", fmt.Sprintf("sip:alice@127.0.0.1:%d", phone.port), ""}}
+		tiers := []any{map[string]any{"name": "primary", "person": "alice", "delay": "10m"}}
+		o := pagingOverrides(people, nil, tiers, nil, nil, "out_of_hours")
+		o["paging"].(map[string]any)["sip"] = map[string]any{"enabled": true, "ring_timeout": "30s"}
+		o["store"] = map[string]any{"driver": "postgres", "dsn": dsn}
+		o["sip"] = map[string]any{"listen": fmt.Sprintf("%s:%d", ip, port)}
+		dir := filepath.Join(testDir(t), name)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return startAstreinteIn(t, dir, o)
+	}
+	nodes := map[string]*service{"127.0.0.2": node("A", "127.0.0.2"), "127.0.0.3": node("B", "127.0.0.3")}
+	kport := freeSIPPort(t)
+	frontKamailio(t, kport, fmt.Sprintf("127.0.0.2:%d", port), fmt.Sprintf("127.0.0.3:%d", port))
+	front := *nodes["127.0.0.2"] // SIPp's target: Kamailio
+	front.sipPort = kport
+
+	leaveMessageSIPp(t, &front, "0611111111")
+	took := map[string]int{}
+	for ip, s := range nodes {
+		took[ip] = incomingCalls(s)
+	}
+	if took["127.0.0.2"]+took["127.0.0.3"] != 1 {
+		t.Fatalf("calls taken by the nodes: %v, want 1 in all", took)
+	}
+	calls, ok := poll(20*time.Second, func() []invite { return invitesOf(phone) }, func(s []invite) bool { return len(s) >= 1 })
+	if !ok {
+		t.Fatal("alice's phone was not called")
+	}
+	ringing := calls[0].from
+	victim, survivor := nodes[ringing], nodes["127.0.0.2"]
+	survivorIP := "127.0.0.2"
+	if ringing == "127.0.0.2" {
+		survivor, survivorIP = nodes["127.0.0.3"], "127.0.0.3"
+	}
+	if victim == nil {
+		t.Fatalf("alice called from %s, not a node", ringing)
+	}
+	t.Logf("the call went to a node, alice is called by %s; killing it", ringing)
+
+	victim.kill9()
+	killed := time.Now()
+	calls, ok = poll(10*time.Second, func() []invite { return invitesOf(phone) }, func(s []invite) bool { return len(s) >= 2 })
+	if !ok {
+		t.Fatalf("alice's phone not called again within 10 s of the kill; survivor's log:\n%s", tail(survivor.log(), 30))
+	}
+	t.Logf("alice called again by %s %s after the kill", calls[1].from, time.Since(killed).Round(100*time.Millisecond))
+	if calls[1].from != survivorIP {
+		t.Errorf("second call to alice from %s, want the survivor %s", calls[1].from, survivorIP)
+	}
+
+	// The next caller: answered by the survivor within 5 s, though the
+	// dispatcher may try the dead node first.
+	before := incomingCalls(survivor)
+	caller := startSIPp(t, &front, closedMessageScenario(t, "uac_message.xml", scenario{Caller: "0622222222"}), sippOptions{})
+	start := time.Now()
+	if _, ok := poll(5*time.Second, func() int { return incomingCalls(survivor) }, func(n int) bool { return n > before }); !ok {
+		t.Fatalf("the survivor did not take the next call within 5 s; kamailio routed it elsewhere")
+	}
+	t.Logf("next call reached the survivor %s after it was placed", time.Since(start).Round(10*time.Millisecond))
+	if code := caller.wait(60 * time.Second); code != 0 {
+		t.Errorf("the call after the kill: SIPp status %d", code)
+	}
+	// Once: while the survivor's call rings (30 s), nothing else calls
+	// alice; the second ticket's page waits for it to end.
+	var during []invite
+	for _, c := range invitesOf(phone)[1:] {
+		if c.at.Before(killed.Add(25 * time.Second)) {
+			during = append(during, c)
+		}
+	}
+	if len(during) != 1 {
+		t.Errorf("alice called %d times in the 25 s after the kill, want once: %+v", len(during), during)
+	}
+
+	// The killed node comes back: the dispatcher takes it back at its
+	// first OPTIONS answer, and round robin gives it one of two calls.
+	victim.restart()
+	// Kamailio takes it back at its first answer to OPTIONS (every 1 s):
+	// of the calls that follow, round robin gives it one of two.
+	before = incomingCalls(victim)
+	placed := 0
+	for _, who := range []string{"0633333333", "0644444444", "0655555555"} {
+		leaveMessageSIPp(t, &front, who)
+		placed++
+		if incomingCalls(victim) > before {
+			break
+		}
+	}
+	if incomingCalls(victim) <= before {
+		t.Errorf("the restarted node took none of %d calls", placed)
+	}
+	tks, _ := poll(10*time.Second, survivor.tickets, func(ts []ticketRow) bool { return len(ts) >= 2+placed })
+	if len(tks) != 2+placed {
+		t.Errorf("%d tickets in the shared store, want %d: %+v", len(tks), 2+placed, tks)
+	}
+	for i, tk := range tks {
+		if want := fmt.Sprintf("2026-%06d", i+1); tk.Number != want {
+			t.Errorf("ticket %d numbered %s, want %s", i+1, tk.Number, want)
+		}
+	}
+}
