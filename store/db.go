@@ -46,8 +46,8 @@ type DB struct {
 	db   *sql.DB // writer: one connection
 	rdb  *sql.DB // readers
 
-	pg     bool    // PostgreSQL (postgres.go), not SQLite
-	leases *leases // PostgreSQL: the advisory locks of the sends this process delivers
+	pg     bool      // PostgreSQL (postgres.go), not SQLite
+	leases *leases   // PostgreSQL: the advisory locks of the sends this process delivers
 	node   nodeState // this process's node, once StartNode ran (nodes.go)
 }
 
