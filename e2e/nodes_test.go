@@ -179,7 +179,7 @@ func TestTwoNodesBehindKamailio(t *testing.T) {
 	// killed 2 s after the beep, speaking since a second before it.
 	const cutCaller = "0677777777"
 	direct := *victim
-	direct.sipHost = ringing
+	direct.sipHost, direct.sipPort = ringing, port
 	cutCall := startSIPp(t, &direct, closedMessageScenario(t, "uac_message.xml", scenario{Caller: cutCaller}), sippOptions{})
 	cutStart := time.Now()
 	beepEnd := closedBeepEnd(t)
