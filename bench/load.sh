@@ -12,7 +12,12 @@
 #                    socket, RTP timing at the receiver, recordings complete;
 #   set-up run       short calls at R per second: failed calls,
 #                    INVITE→200 percentiles from a capture, tickets vs
-#                    messages left.
+#                    messages left;
+#   floor run        after the concurrency run, the same SIPp load against
+#                    bench/floor (the least any answering machine must do
+#                    per call, with astreinte's kind of sockets and
+#                    syscalls): astreinte's CPU per call-second and RSS per
+#                    call side by side with the floor's, as ratios.
 #
 # Usage: bench/load.sh [-n N] [-t T] [-r R] [options]; bench/load.sh -h.
 # Needs sipp (Debian sip-tester), sox, tshark, sqlite3, go, ss (iproute2).
@@ -36,7 +41,9 @@ SAMPLE=20      # calls whose RTP is captured for the timing figures
 CAPTURE_SECS=5 # length of that capture
 RUN_CONC=1
 RUN_SETUP=1
+RUN_FLOOR=1
 PROFILE=0
+CPUPROFILE=0
 KEEP=0
 OUT=""
 
@@ -51,9 +58,12 @@ usage: bench/load.sh [options]
   --per-sipp K    at most K simultaneous calls per SIPp process (default $PER_SIPP)
   --sample K      capture the RTP of K calls for timing (default $SAMPLE)
   --only-conc     skip the set-up run
-  --only-setup    skip the concurrency run
+  --only-setup    skip the concurrency run (and the floor run)
+  --no-floor      skip the floor run (bench/floor under the same load)
   --smoke         5 calls held 12 s, set-up run of 5 calls: checks the script
   --profile       perf record astreinte during the plateau (needs perf): top functions
+  --cpuprofile    Go CPU profile (serve --pprof) over the whole concurrency run, calls'
+                  set-up and hang-up included; heap profile at the plateau: top functions
   --keep          keep the working directory (logs, captures, recordings)
   -o FILE         also write the table to FILE
 env: ASTREINTE_BIN=/path/to/astreinte   benchmark that binary instead of building one
@@ -70,10 +80,12 @@ while [ $# -gt 0 ]; do
 	--per-sipp) PER_SIPP=$2; shift 2 ;;
 	--sample) SAMPLE=$2; shift 2 ;;
 	--only-conc) RUN_SETUP=0; shift ;;
-	--only-setup) RUN_CONC=0; shift ;;
+	--only-setup) RUN_CONC=0; RUN_FLOOR=0; shift ;;
+	--no-floor) RUN_FLOOR=0; shift ;;
 	--smoke) N=5; HOLD=12; CRATE=5; RATE=5; SETUP_SECS=1; SAMPLE=5; CAPTURE_SECS=3; shift ;;
 	--keep) KEEP=1; shift ;;
 	--profile) PROFILE=1; shift ;;
+	--cpuprofile) CPUPROFILE=1; shift ;;
 	-o) OUT=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "load.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -204,6 +216,8 @@ else
 fi
 REPORT=$WORK/loadreport
 go build -o "$REPORT" ./bench/loadreport || die "go build ./bench/loadreport failed"
+FLOOR=$WORK/floor
+go build -o "$FLOOR" ./bench/floor || die "go build ./bench/floor failed"
 
 # --- Audio and configuration -------------------------------------------------
 
@@ -225,9 +239,11 @@ PRELUDE_SHORT=$(awk -v b=$BEEP 'BEGIN{print (0.2+b)*1000 "ms"}')
 # The beep ends 7.2 s after the answer on the bench line (5.2 + 0.3 of
 # silence + 0.3 + 0.5 urgency_timeout + 0.5 + 0.4), 1.9 s on the quick line
 # (0.5 + 0.3 + 0.2 + 0.3 + 0.2 + 0.4).
-# The caller: a sweep, well above the -40 dBFS silence threshold, as
-# headerless µ-law for SIPp's rtp_stream (looped until the BYE).
-sox -n -r 8000 -c 1 -t ul "$WORK/caller.ulaw" synth 10 sine 300-1200 vol 0.5 || die "sox failed"
+# The caller: a sweep, well above the silence threshold, whose level swings
+# 20 dB four times a second as a voice's does (the voice detector takes a
+# steady tone for noise: the caller would be asked to speak), as headerless
+# µ-law for SIPp's rtp_stream (looped until the BYE).
+sox -n -r 8000 -c 1 -t ul "$WORK/caller.ulaw" synth 10 sine 300-1200 vol 0.5 tremolo 4 90 || die "sox failed"
 sed "s|@STREAM@|$WORK/caller.ulaw,-1,0|" "$REPO/bench/uac_hold.xml" >"$WORK/uac_hold.xml"
 
 refresh_taken
@@ -235,6 +251,8 @@ take_port 1
 SIP_PORT=$PORT
 take_port 1
 HTTP_PORT=$PORT
+take_port 1
+PPROF_PORT=$PORT
 MAXCALLS=$((N > RATE * 4 ? N : RATE * 4))
 # The RTP range: a block free of UDP sockets, picked at random between 33000
 # and 61000 (away from the e2e tests' 20000-31999 and sip's unit tests'
@@ -276,8 +294,8 @@ security:
     requests_burst: 100000
     calls_per_second: 10000
     calls_burst: 10000
-    calls_per_source: 100000
-    max_calls: 100000
+    calls_per_source: $((MAXCALLS + 100))
+    max_calls: $((MAXCALLS + 100))  # sizes the RTP receive buffers and GOMEMLIMIT
 calendar:
   timezone: Europe/Paris
   hours: {}                # no opening hours: always closed
@@ -307,7 +325,12 @@ EOF
 # --- astreinte ---------------------------------------------------------------
 
 ALOG=$WORK/astreinte.log
-"$BIN" serve --config "$CFG" >"$ALOG" 2>&1 9>&- &
+PPROF_FLAG=()
+# (The help is read whole first: grep -q exiting early would fail the
+# pipeline under pipefail.)
+serve_help=$("$BIN" serve --help 2>&1)
+grep -q -- '--pprof' <<<"$serve_help" && PPROF_FLAG=(--pprof "127.0.0.1:$PPROF_PORT")
+"$BIN" serve --config "$CFG" "${PPROF_FLAG[@]}" >"$ALOG" 2>&1 9>&- &
 APID=$!
 PIDS+=("$APID")
 for i in $(seq 200); do
@@ -325,10 +348,12 @@ machine_busy() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8; exit}' /proc/st
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 PPROF=0
-curl -fs -m 2 "http://127.0.0.1:$HTTP_PORT/debug/pprof/goroutine?debug=1" -o /dev/null 2>/dev/null && PPROF=1
+PPROF_URL=http://127.0.0.1:$PPROF_PORT/debug/pprof
+curl -fs -m 2 "$PPROF_URL/goroutine?debug=1" -o /dev/null 2>/dev/null && PPROF=1
+[ $CPUPROFILE = 1 ] && [ $PPROF = 0 ] && die "--cpuprofile: $BIN serves no /debug/pprof (serve --pprof)"
 goroutines() {
 	if [ $PPROF = 1 ]; then
-		curl -fs -m 2 "http://127.0.0.1:$HTTP_PORT/debug/pprof/goroutine?debug=1" 2>/dev/null |
+		curl -fs -m 2 "$PPROF_URL/goroutine?debug=1" 2>/dev/null |
 			awk 'NR==1 {for (i=1;i<=NF;i++) if ($i ~ /^total/) print $(i+1)}'
 	else
 		status_kb "$1" Threads
@@ -336,6 +361,12 @@ goroutines() {
 }
 GLABEL=threads
 [ $PPROF = 1 ] && GLABEL=goroutines
+
+# udp_errors: the machine's UDP InErrors and RcvbufErrors (/proc/net/snmp).
+udp_errors() {
+	awk '$1 == "Udp:" && !h {for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next}
+		$1 == "Udp:" {print $col["InErrors"], $col["RcvbufErrors"]}' /proc/net/snmp
+}
 
 # socket_drops PID...: "inode drops" for every UDP socket the processes hold.
 socket_drops() {
@@ -492,8 +523,16 @@ concurrency_run() {
 	rm -f "$WORK/stop-sampler"
 	t0=$(date +%s.%N)
 	c0=$(cpu_ticks "$APID")
-	local busy0
+	local busy0 snmp0
 	busy0=$(machine_busy)
+	snmp0=$(udp_errors)
+	local profpid=""
+	if [ $CPUPROFILE = 1 ]; then
+		# The whole run: ramp, plateau, hang-ups, up to the timeout.
+		curl -fs -m $((timeout + 30)) "$PPROF_URL/profile?seconds=$(awk -v r=$ramp -v h=$HOLD 'BEGIN{printf "%d", r + h + 4}')" -o "$WORK/cpu.pprof" 9>&- &
+		profpid=$!
+		PIDS+=("$profpid")
+	fi
 	for ((i = 0; i < nsipp; i++)); do
 		calls=$((left / (nsipp - i)))
 		left=$((left - calls))
@@ -523,6 +562,10 @@ concurrency_run() {
 		perfpid=$!
 		PIDS+=("$perfpid")
 	fi
+	[ $PPROF = 1 ] && curl -fs -m 10 "$PPROF_URL/heap" -o "$WORK/heap.pprof"
+	[ $PPROF = 1 ] && curl -fs -m 10 "$PPROF_URL/heap?debug=1" 2>/dev/null | grep '^# ' >"$WORK/memstats.txt"
+	local rcvbuf
+	rcvbuf=$(ss -Huamn "sport = :$RTP_LO" 2>/dev/null | grep -o 'rb[0-9]*' | head -1)
 	wait_pids $((CAPTURE_SECS + 10)) "$CAP_PID" $perfpid
 	local tcap1 ccap1
 	tcap1=$(date +%s.%N)
@@ -532,8 +575,9 @@ concurrency_run() {
 	wait_calls_ended $((mark + N)) 15
 	t1=$(date +%s.%N)
 	c1=$(cpu_ticks "$APID")
-	local busy1
+	local busy1 snmp1
 	busy1=$(machine_busy)
+	snmp1=$(udp_errors)
 	touch "$WORK/stop-sampler"
 	wait_pids 5 "$spid"
 	dd if="$ALOG" bs=1M iflag=skip_bytes skip="$off0" status=none >"$WORK/conc.log"
@@ -552,10 +596,12 @@ concurrency_run() {
 		row "CPU per call-second" "n/a: no call succeeded"
 		return
 	fi
+	ok_astreinte=$ok
 	local cpu_s wall callsec
 	cpu_s=$(awk -v a=$c0 -v b=$c1 -v t=$CLK_TCK 'BEGIN{print (b-a)/t}')
 	wall=$(awk -v a=$t0 -v b=$t1 'BEGIN{print b-a}')
 	callsec=$((ok * HOLD))
+	A_WHOLE=$(awk -v c=$cpu_s -v s=$callsec 'BEGIN{printf "%.3f", 1000*c/s}')
 	row "astreinte CPU, whole run (set-up, media, hang-up)" "$(fmtn "$cpu_s" '%.2f') s over $(fmtn "$wall" '%.1f') s wall = $(awk -v c=$cpu_s -v w=$wall 'BEGIN{printf "%.1f", 100*c/w}') % of a core"
 	row "**CPU per call-second**, whole run" "**$(awk -v c=$cpu_s -v s=$callsec 'BEGIN{printf "%.3f", 1000*c/s}') ms** ($callsec call-seconds)"
 	local sipp_s busy_s
@@ -568,16 +614,25 @@ concurrency_run() {
 	pwall=$(awk -v a=$tcap -v b=$tcap1 'BEGIN{print b-a}')
 	local upn
 	upn=$(awk -v a=$up0 -v b=$up1 'BEGIN{x=(a+b)/2; if (x < 1) x = 1; print x}')
+	A_PLAT=$(awk -v c=$pcpu -v n=$upn -v w=$pwall 'BEGIN{printf "%.3f", 1000*c/(n*w)}')
 	row "CPU per call-second at the plateau ($up0 → $up1 calls up, $(fmtn "$pwall" '%.1f') s window)" "$(awk -v c=$pcpu -v n=$upn -v w=$pwall 'BEGIN{printf "%.3f", 1000*c/(n*w)}') ms = $(awk -v c=$pcpu -v w=$pwall 'BEGIN{printf "%.1f", 100*c/w}') % of a core"
 	local prss pg pfd
 	prss=$(awk 'BEGIN{m=0} $3 > m {m=$3} END{print m}' "$WORK/conc.samples")
+	A_RSS=$(awk -v a=$idle_rss -v b=$prss -v n=$N 'BEGIN{printf "%.1f", (b-a)/n}')
 	pg=$(awk 'BEGIN{m=0} $4 > m {m=$4} END{print m}' "$WORK/conc.samples")
 	pfd=$(awk 'BEGIN{m=0} $5 > m {m=$5} END{print m}' "$WORK/conc.samples")
 	row "RSS idle → peak (per call)" "$(fmtn $((idle_rss / 1024)) '%d') → $(fmtn $((prss / 1024)) '%d') MiB ($(awk -v a=$idle_rss -v b=$prss -v n=$N 'BEGIN{printf "%.1f", (b-a)/n}') KiB per call)"
+	if [ -s "$WORK/memstats.txt" ]; then
+		row "Go memory at the plateau (runtime.MemStats): heap in use / idle not returned / stacks, per call" "$(awk -v n=$N '
+			$2 == "HeapInuse" {hi = $4} $2 == "HeapIdle" {hd = $4} $2 == "HeapReleased" {hr = $4} $2 == "Stack" {st = $4}
+			END {printf "%.1f / %.1f / %.1f MiB (%.1f / %.1f / %.1f KiB)", hi/1048576, (hd-hr)/1048576, st/1048576, hi/1024/n, (hd-hr)/1024/n, st/1024/n}' "$WORK/memstats.txt")"
+	fi
 	row "$GLABEL idle → peak (per call)" "$idle_g → $pg ($(awk -v a=$idle_g -v b=$pg -v n=$N 'BEGIN{printf "%.2f", (b-a)/n}') per call)"
 	row "open files idle → peak (per call)" "$idle_fd → $pfd ($(awk -v a=$idle_fd -v b=$pfd -v n=$N 'BEGIN{printf "%.2f", (b-a)/n}') per call)"
 	row "UDP receive-buffer drops at astreinte's sockets" "$(sum_max_drops "$WORK/conc.samples.drops") (over $(awk '{print $1}' "$WORK/conc.samples.drops" | sort -u | wc -l) sockets)"
 	row "UDP receive-buffer drops at SIPp's SIP sockets" "$(sum_max_drops "$WORK/conc.samples.sippdrops" "$WORK/media-ports" out)"
+	row "receive buffer of astreinte's first RTP socket (ss skmem rb, bytes)" "${rcvbuf#rb}"
+	row "UDP errors on the whole machine during the run (/proc/net/snmp InErrors / RcvbufErrors; SIPp's unread media ports included)" "$(awk -v a="$snmp0" -v b="$snmp1" 'BEGIN{split(a, x, " "); split(b, y, " "); printf "%d / %d", y[1]-x[1], y[2]-x[2]}')"
 	row "… at SIPp's media ports (SIPp 3.6.1 never reads them without -rtp_echo: astreinte's packets past a full buffer, not a limit)" "$(sum_max_drops "$WORK/conc.samples.sippdrops" "$WORK/media-ports" in)"
 	"$REPORT" rtp "$WORK/rtp.pcap" >>"$ROWS" || row "RTP sample" "capture unreadable"
 	if [ $PROFILE = 1 ] && [ -s "$WORK/perf.data" ]; then
@@ -604,9 +659,127 @@ concurrency_run() {
 			echo "|---|---|"
 		} >>"$ROWS"
 	fi
+	if [ -n "$profpid" ]; then
+		wait_pids 30 "$profpid"
+		{
+			echo
+			echo "Go CPU profile of the whole run (\`go tool pprof -top\`, flat; $WORK/cpu.pprof with --keep):"
+			echo
+			echo '```'
+			go tool pprof -top -nodecount=25 "$BIN" "$WORK/cpu.pprof" 2>/dev/null | sed -n '1,32p'
+			echo '```'
+			echo
+			echo "Live heap at the plateau (\`go tool pprof -sample_index=inuse_space -top\`):"
+			echo
+			echo '```'
+			go tool pprof -sample_index=inuse_space -top -nodecount=15 "$BIN" "$WORK/heap.pprof" 2>/dev/null | sed -n '1,22p'
+			echo '```'
+			echo
+			echo "| measure | value |"
+			echo "|---|---|"
+		} >>"$ROWS"
+	fi
 	call_rows bench >"$WORK/conc.calls" || row "calls" "sqlite3 failed"
 	births >"$WORK/conc.births"
 	"$REPORT" calls "$WORK/conc.log" "$WORK/conc.calls" "$WORK/conc.births" "$PRELUDE_LONG" 300ms >>"$ROWS" || row "recordings" "analysis failed"
+}
+
+# --- Floor run ----------------------------------------------------------------
+
+# floor_run: the concurrency run's SIPp load (same calls, rate, hold, SIPp
+# processes, RTP capture at the same moment) against bench/floor, which runs
+# while astreinte idles; then astreinte's figures beside the floor's.
+floor_run() {
+	local nsipp ramp timeout i calls rate pids=() stats=() left=$N
+	local fport fdir flog fpid
+	take_port 1
+	fport=$PORT
+	fdir=$WORK/floor-rec
+	flog=$WORK/floor.log
+	mkdir -p "$fdir"
+	"$FLOOR" -listen "127.0.0.1:$fport" -rtp "$RTP_LO-$RTP_HI" -dir "$fdir" >"$flog" 2>&1 9>&- &
+	fpid=$!
+	PIDS+=("$fpid")
+	for i in $(seq 100); do
+		grep -q '^floor ready' "$flog" 2>/dev/null && break
+		kill -0 "$fpid" 2>/dev/null || { cat "$flog" >&2; die "floor exited at start-up"; }
+		sleep 0.1
+	done
+	nsipp=$(((N + PER_SIPP - 1) / PER_SIPP))
+	ramp=$(awk -v n=$N -v r=$CRATE 'BEGIN{print n/r}')
+	timeout=$(awk -v r=$ramp -v h=$HOLD 'BEGIN{printf "%d", r + h + 60}')
+	log "floor run: the same $N calls against bench/floor (pid $fpid, SIP 127.0.0.1:$fport)"
+	floor_up() { echo $(($(grep -c '^call start' "$flog") - $(grep -c '^call end' "$flog"))); }
+	local idle_rss t0 c0 t1 c1 saved=$SIP_PORT
+	idle_rss=$(status_kb "$fpid" VmRSS)
+	t0=$(date +%s.%N)
+	c0=$(cpu_ticks "$fpid")
+	SIP_PORT=$fport
+	for ((i = 0; i < nsipp; i++)); do
+		calls=$((left / (nsipp - i)))
+		left=$((left - calls))
+		rate=$(awk -v c=$CRATE -v n=$nsipp 'BEGIN{r=c/n; if (r < 1) r = 1; printf "%g", r}')
+		start_sipp "floor$i" bench "$calls" "$calls" "$rate" $((HOLD * 1000)) "$timeout"
+		pids+=("$SIPP_PID")
+		stats+=("$WORK/floor$i-stat.csv")
+	done
+	SIP_PORT=$saved
+	# Peak RSS, sampled as astreinte's is.
+	(
+		for ((i = 0; i < timeout; i++)); do
+			[ -e "$WORK/stop-floor-sampler" ] && break
+			status_kb "$fpid" VmRSS
+			sleep 1
+		done >"$WORK/floor.rss"
+	) 9>&- &
+	local spid=$!
+	PIDS+=("$spid")
+	local capat s_n=$((SAMPLE < N ? SAMPLE : N))
+	capat=$(awk -v r=$ramp -v h=$HOLD -v c=$CAPTURE_SECS 'BEGIN{t = r + 1; if (t + c > h) t = h - c - 0.5; if (t < 1) t = 1; print t}')
+	sleep "$capat"
+	start_capture "$WORK/floor-rtp.pcap" "udp and src portrange $RTP_LO-$((RTP_LO + 2 * s_n - 1))" "$CAPTURE_SECS"
+	local up0 up1 tcap ccap tcap1 ccap1
+	up0=$(floor_up)
+	tcap=$(date +%s.%N)
+	ccap=$(cpu_ticks "$fpid")
+	wait_pids $((CAPTURE_SECS + 10)) "$CAP_PID"
+	tcap1=$(date +%s.%N)
+	ccap1=$(cpu_ticks "$fpid")
+	up1=$(floor_up)
+	wait_pids "$timeout" "${pids[@]}"
+	for i in $(seq 150); do [ "$(floor_up)" -le 0 ] && break; sleep 0.1; done
+	t1=$(date +%s.%N)
+	c1=$(cpu_ticks "$fpid")
+	touch "$WORK/stop-floor-sampler"
+	wait_pids 5 "$spid"
+	stop_pid "$fpid"
+
+	"$REPORT" sipp "$N" "${stats[@]}" >"$WORK/floor-sipp.md" || :
+	local ok
+	ok=$(grep "placed / successful" "$WORK/floor-sipp.md" | tail -1 | awk -F"|" "{split(\$3, a, \"/\"); print a[3]+0}")
+	{
+		echo
+		echo "### Against the floor: the same $N calls held ${HOLD}s against bench/floor, right after"
+		echo
+		echo "| measure | astreinte | floor | **ratio** |"
+		echo "|---|---|---|---|"
+	} >>"$ROWS"
+	if ! [ "${ok:-0}" -gt 0 ] 2>/dev/null; then
+		echo "| floor run | — | no call succeeded ($(tr '\n|' ' /' <"$WORK/floor-sipp.md")) | — |" >>"$ROWS"
+		return
+	fi
+	local f_whole f_plat f_rss upn prss
+	f_whole=$(awk -v a=$c0 -v b=$c1 -v t=$CLK_TCK -v s=$((ok * HOLD)) 'BEGIN{printf "%.3f", 1000*(b-a)/t/s}')
+	upn=$(awk -v a=$up0 -v b=$up1 'BEGIN{x=(a+b)/2; if (x < 1) x = 1; print x}')
+	f_plat=$(awk -v a=$ccap -v b=$ccap1 -v t=$CLK_TCK -v n=$upn -v w0=$tcap -v w1=$tcap1 'BEGIN{printf "%.3f", 1000*(b-a)/t/(n*(w1-w0))}')
+	prss=$(awk 'BEGIN{m=0} $1 > m {m=$1} END{print m}' "$WORK/floor.rss")
+	f_rss=$(awk -v a=$idle_rss -v b=$prss -v n=$N 'BEGIN{printf "%.1f", (b-a)/n}')
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f×", a/b; else print "—"}'; }
+	echo "| calls successful (SIPp) | $ok_astreinte | $ok | |" >>"$ROWS"
+	echo "| **CPU per call-second, whole run** (target ≤ 1.6×) | $A_WHOLE ms | $f_whole ms | **$(ratio "$A_WHOLE" "$f_whole")** |" >>"$ROWS"
+	echo "| **CPU per call-second at the plateau** (target ≤ 1.3×; floor: $up0 → $up1 calls up) | $A_PLAT ms | $f_plat ms | **$(ratio "$A_PLAT" "$f_plat")** |" >>"$ROWS"
+	echo "| RSS per call (peak − idle) | $A_RSS KiB | $f_rss KiB | $(ratio "$A_RSS" "$f_rss") |" >>"$ROWS"
+	echo "| floor's recordings (bytes of PCM ÷ 16,000 per call-second held) | | $(du -cb "$fdir"/*.pcm 2>/dev/null | tail -1 | awk -v s=$((ok * HOLD)) '{printf "%.3f", $1/16000/s}') | |" >>"$ROWS"
 }
 
 # --- Set-up run ---------------------------------------------------------------
@@ -654,6 +827,7 @@ setup_run() {
 }
 
 [ $RUN_CONC = 1 ] && concurrency_run
+[ $RUN_CONC = 1 ] && [ $RUN_FLOOR = 1 ] && [ -n "${A_WHOLE:-}" ] && floor_run
 [ $RUN_SETUP = 1 ] && setup_run
 
 if ! kill -0 "$APID" 2>/dev/null; then

@@ -78,6 +78,11 @@ type Config struct {
 	Now func() time.Time
 	// Guard, when set, admits new calls and bounds each source (guard.go).
 	Guard *Guard
+	// MaxCalls is the most calls expected at once (the guard's cap): each
+	// RTP socket's receive buffer is sized for it (media.ReadBufferFor),
+	// so that a receiver short of CPU loses no datagram. 0 leaves the
+	// kernel's default.
+	MaxCalls int
 }
 
 // Stats is a snapshot of the server's activity.
@@ -156,6 +161,19 @@ func NewServer(cfg Config) (*Server, error) {
 	ports, err := media.NewPortRange(cfg.MediaIP, cfg.RTPMin, cfg.RTPMax)
 	if err != nil {
 		return nil, fmt.Errorf("sip: rtp ports: %w", err)
+	}
+	if cfg.MaxCalls > 0 {
+		want := media.ReadBufferFor(cfg.MaxCalls)
+		got, err := ports.SetReadBuffer(want)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("sip: rtp ports: %w", err)
+		case got < want:
+			cfg.Logger.Warn("rtp receive buffers capped by the kernel: raise net.core.rmem_max (sysctl) for no datagram lost when short of CPU",
+				"max_calls", cfg.MaxCalls, "wanted", want, "granted", got)
+		default:
+			cfg.Logger.Info("rtp receive buffers", "max_calls", cfg.MaxCalls, "bytes", got)
+		}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, ports: ports, calls: map[string]*Call{}, ready: make(chan struct{}),
 		listenHost: host, listenPort: port}

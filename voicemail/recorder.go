@@ -80,6 +80,12 @@ type recFile interface {
 // per second of audio); the format written is the same canonical 44-byte
 // header plus data.
 type Recorder struct {
+	// fileMu orders what the call's flow does with the file (Checkpoint,
+	// Trim, Restart, Close, Discard); mu guards the rest, and is all that
+	// WriteSamples takes. Checkpoint syncs holding fileMu only, so that
+	// the media receiver, which writes the audio of many calls, never
+	// waits for a disk sync.
+	fileMu  sync.Mutex
 	mu      sync.Mutex
 	path    string
 	part    string
@@ -93,6 +99,11 @@ type Recorder struct {
 
 	// linked: Checkpoint gave the file its final name too, while it grows.
 	linked bool
+	// synced is the PCM bytes in the file when Checkpoint synced it; -1
+	// before, or after Restart. When the file holds exactly that at Close
+	// (nothing more written, or Trim cut back to it), Close does not sync
+	// it again.
+	synced int64
 
 	closed    bool
 	discarded bool
@@ -123,10 +134,11 @@ func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
 		return nil, fmt.Errorf("record %s: %w", path, err)
 	}
 	r := &Recorder{
-		path: path,
-		part: part,
-		f:    f,
-		buf:  make([]byte, 0, recordChunk),
+		path:   path,
+		part:   part,
+		f:      f,
+		buf:    make([]byte, 0, recordChunk),
+		synced: -1,
 	}
 	audio.PutWAVHeader(&r.hdr, 0)
 	if _, err := f.Write(r.hdr[:]); err != nil {
@@ -208,15 +220,13 @@ func (r *Recorder) flush() error {
 	return nil
 }
 
-// patchHeader writes the RIFF and data sizes for what is in the file.
+// patchHeader writes the RIFF and data sizes for what is in the file: one
+// pwrite(2) of header bytes 4-43, the fields between them unchanged.
 func (r *Recorder) patchHeader() error {
 	size := uint32(min(r.written, math.MaxUint32-audio.WAVHeaderSize))
 	binary.LittleEndian.PutUint32(r.hdr[4:8], audio.WAVHeaderSize-8+size)
 	binary.LittleEndian.PutUint32(r.hdr[40:44], size)
-	if _, err := r.f.WriteAt(r.hdr[4:8], 4); err != nil {
-		return err
-	}
-	_, err := r.f.WriteAt(r.hdr[40:44], 40)
+	_, err := r.f.WriteAt(r.hdr[4:44], 4)
 	return err
 }
 
@@ -235,11 +245,17 @@ func (r *Recorder) Err() error {
 }
 
 // Close writes what is buffered, brings the header up to date, syncs the
-// file, renames it from path + ".part" to path and syncs the directory. The
+// file (unless it holds what Checkpoint synced, no more, no less), renames
+// it from path + ".part" to path and syncs the directory. After Checkpoint
+// it only removes the ".part" name, without syncing the directory: a crash
+// that brings that name back leaves one file under both names, which
+// RepairRecordings resolves (and the ticket exists). The
 // sidecar stays until RemoveSidecar. It reports every step that failed; even
 // then Result describes the file as it is. Close may be called again and
 // returns the same.
 func (r *Recorder) Close() (Result, error) {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -255,8 +271,14 @@ func (r *Recorder) Close() (Result, error) {
 	if err := r.patchHeader(); err != nil {
 		errs = append(errs, fmt.Errorf("record %s: write header: %w", r.path, err))
 	}
-	if err := r.f.Sync(); err != nil {
-		errs = append(errs, fmt.Errorf("record %s: sync: %w", r.path, err))
+	// After a Checkpoint with nothing kept since, the audio and the sizes
+	// in the header are those synced then. Audio written after it and cut
+	// off by Trim may outlive a crash at the end of the file; the start-up
+	// repair takes the sizes from the file's length.
+	if r.written != r.synced {
+		if err := r.f.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("record %s: sync: %w", r.path, err))
+		}
 	}
 	if err := r.f.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("record %s: close: %w", r.path, err))
@@ -270,8 +292,7 @@ func (r *Recorder) Close() (Result, error) {
 	}
 	if err := finish(r.part, r.path); err != nil {
 		errs = append(errs, fmt.Errorf("record %s: %w", r.path, err))
-	} else {
-		final = r.path
+	} else if final = r.path; !r.linked {
 		if err := syncDir(filepath.Dir(r.path)); err != nil {
 			errs = append(errs, fmt.Errorf("record %s: %w", r.path, err))
 		}
@@ -295,39 +316,56 @@ func (r *Recorder) result(path string) Result {
 	}
 }
 
-// Checkpoint makes what was recorded so far durable under the final name
-// while the recording goes on: the call files its ticket with it, and the
-// caller may still speak. It writes what is buffered, brings the header up
-// to date, syncs, and links path to the ".part" file (one file, two names:
-// later audio lands under both, and the header keeps up). Close then
-// removes the ".part" name. It returns the recording as it is.
+// Checkpoint makes what was recorded so far durable while the recording
+// goes on, and gives it its final name: the call files its ticket with it,
+// and the caller may still speak. It writes what is buffered, brings the
+// header up to date, syncs the file, and links path to the ".part" file
+// (one file, two names: later audio lands under both, and the header keeps
+// up). Close then removes the ".part" name. It returns the recording as it
+// is.
+//
+// The directory is not synced for the link: the ticket's commit, which
+// follows, syncs the file system's journal with it on ext4 and XFS; and a
+// crash that loses the link leaves the synced ".part", which
+// RepairRecordings renames to path (the name the ticket has).
 func (r *Recorder) Checkpoint() (Result, error) {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if err := r.writable(); err != nil {
+		defer r.mu.Unlock()
 		return r.result(r.part), err
 	}
 	if err := r.flush(); err != nil {
+		defer r.mu.Unlock()
 		return r.result(r.part), err
 	}
+	// What is filed is what is in the file now (the buffer is empty);
+	// audio written during the sync comes after it.
+	res, written := r.result(r.path), r.written
+	r.mu.Unlock()
 	if err := r.f.Sync(); err != nil {
-		return r.result(r.part), fmt.Errorf("record %s: sync: %w", r.path, err)
+		res.Path = r.part
+		return res, fmt.Errorf("record %s: sync: %w", r.path, err)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.synced = written
 	if !r.linked {
 		if err := os.Link(r.part, r.path); err != nil {
-			return r.result(r.part), fmt.Errorf("record %s: %w", r.path, err)
+			res.Path = r.part
+			return res, fmt.Errorf("record %s: %w", r.path, err)
 		}
 		r.linked = true
-		if err := syncDir(filepath.Dir(r.path)); err != nil {
-			return r.result(r.path), fmt.Errorf("record %s: %w", r.path, err)
-		}
 	}
-	return r.result(r.path), nil
+	return res, nil
 }
 
 // Trim drops what was recorded after the first samples: the flow keeps
 // the call's audio after the message only when the caller spoke in it.
 func (r *Recorder) Trim(samples int64) error {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.writable(); err != nil {
@@ -364,6 +402,8 @@ func (r *Recorder) Samples() int64 {
 // sidecar: for a message too short or without voice. It may be called more
 // than once; Close after Discard returns ErrRecorderClosed.
 func (r *Recorder) Discard() error {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.discarded {
@@ -435,13 +475,15 @@ func (r *Recorder) Mark(s []int16) error {
 // prompts the message starts at the beep. The file keeps its name and
 // sidecar.
 func (r *Recorder) Restart() error {
+	r.fileMu.Lock()
+	defer r.fileMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.writable(); err != nil {
 		return err
 	}
 	r.buf = r.buf[:0]
-	r.written, r.samples = 0, 0
+	r.written, r.samples, r.synced = 0, 0, -1
 	r.m = meter{}
 	if err := r.f.Truncate(audio.WAVHeaderSize); err != nil {
 		r.err = fmt.Errorf("record %s: restart: %w", r.path, err)

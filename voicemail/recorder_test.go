@@ -361,3 +361,134 @@ func TestRecorderCheckpoint(t *testing.T) {
 		}
 	})
 }
+
+// countSyncs counts the file's fsyncs.
+type countSyncs struct {
+	*os.File
+	syncs int
+}
+
+func (f *countSyncs) Sync() error {
+	f.syncs++
+	return f.File.Sync()
+}
+
+// Close after Checkpoint syncs the file again only if it holds something
+// else than what Checkpoint synced.
+func TestRecorderCloseAfterCheckpointSyncs(t *testing.T) {
+	tests := []struct {
+		name      string
+		after     func(t *testing.T, r *Recorder, filed int64) // between Checkpoint and Close
+		wantSyncs int                                          // by Close
+		wantLen   int64                                        // samples in the closed file
+	}{
+		{"nothing after", func(*testing.T, *Recorder, int64) {}, 0, 8000},
+		{"more audio kept", func(t *testing.T, r *Recorder, _ int64) {
+			writeAll(t, r, speech(audio.SampleRate, 7))
+		}, 1, 16000},
+		{"more audio cut back", func(t *testing.T, r *Recorder, filed int64) {
+			writeAll(t, r, speech(audio.SampleRate, 7))
+			if err := r.Trim(filed); err != nil {
+				t.Fatal(err)
+			}
+		}, 0, 8000},
+		{"cut before the checkpoint", func(t *testing.T, r *Recorder, filed int64) {
+			if err := r.Trim(filed / 2); err != nil {
+				t.Fatal(err)
+			}
+		}, 1, 4000},
+		{"restarted", func(t *testing.T, r *Recorder, _ int64) {
+			if err := r.Restart(); err != nil {
+				t.Fatal(err)
+			}
+			writeAll(t, r, speech(audio.SampleRate, 5))
+		}, 1, 8000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "msg.wav")
+			r, err := NewRecorder(path, testMeta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &countSyncs{File: r.f.(*os.File)}
+			r.f = f
+			in := speech(audio.SampleRate, 6)
+			writeAll(t, r, in)
+			res, err := r.Checkpoint()
+			if err != nil || res.Samples != int64(len(in)) {
+				t.Fatalf("Checkpoint: %+v, %v", res, err)
+			}
+			f.syncs = 0
+			tt.after(t, r, res.Samples)
+			res, err = r.Close()
+			if err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if f.syncs != tt.wantSyncs {
+				t.Errorf("Close synced the file %d times, want %d", f.syncs, tt.wantSyncs)
+			}
+			if got := readBack(t, path); int64(len(got)) != tt.wantLen || res.Samples != tt.wantLen {
+				t.Errorf("closed file has %d samples (Result %d), want %d", len(got), res.Samples, tt.wantLen)
+			}
+		})
+	}
+}
+
+func writeAll(t *testing.T, r *Recorder, s []int16) {
+	t.Helper()
+	for ; len(s) >= 160; s = s[160:] {
+		if err := r.WriteSamples(s[:160]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// slowSync holds its first Sync until released, as a busy disk does.
+type slowSync struct {
+	*os.File
+	once             sync.Once
+	started, release chan struct{}
+}
+
+func (f *slowSync) Sync() error {
+	f.once.Do(func() {
+		close(f.started)
+		<-f.release
+	})
+	return f.File.Sync()
+}
+
+// The media receiver goes on writing while Checkpoint waits for the disk;
+// what Checkpoint returns is what it synced. (A WriteSamples that waited
+// for the sync would hang this test.)
+func TestRecorderCheckpointDoesNotBlockWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "msg.wav")
+	r, err := NewRecorder(path, testMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &slowSync{File: r.f.(*os.File), started: make(chan struct{}), release: make(chan struct{})}
+	r.f = f
+	writeAll(t, r, speech(audio.SampleRate, 3))
+	type result struct {
+		res Result
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		res, err := r.Checkpoint()
+		done <- result{res, err}
+	}()
+	<-f.started
+	writeAll(t, r, speech(audio.SampleRate, 4)) // during the sync
+	close(f.release)
+	got := <-done
+	if got.err != nil || got.res.Samples != audio.SampleRate || got.res.Path != path {
+		t.Fatalf("Checkpoint = %+v, %v; want %d samples at %s", got.res, got.err, audio.SampleRate, path)
+	}
+	res, err := r.Close()
+	if err != nil || res.Samples != 2*audio.SampleRate {
+		t.Fatalf("Close = %+v, %v; want %d samples", res, err, 2*audio.SampleRate)
+	}
+}

@@ -17,6 +17,7 @@ import (
 // callLog is one call's timeline from astreinte's JSON log.
 type callLog struct {
 	incoming, urgency, hungUp, ended time.Time
+	beep                             time.Time // "beep", logged once the beep has played
 	recorded                         bool
 	duration, voiced                 time.Duration
 	stats                            map[string]uint64
@@ -59,6 +60,8 @@ func readCallLog(path string) (map[string]*callLog, error) {
 			c.incoming = rec.Time
 		case "urgency chosen":
 			c.urgency = rec.Time
+		case "beep":
+			c.beep = rec.Time
 		case "remote hung up":
 			c.hungUp = rec.Time
 		case "call ended":
@@ -184,8 +187,21 @@ type callsReport struct {
 	wavErrors           int
 }
 
+// beepEnd is when the beep ended: from the "beep" line when the log has it,
+// else "urgency chosen" + prelude; zero when neither was logged.
+func (c *callLog) beepEnd(prelude time.Duration) time.Time {
+	switch {
+	case !c.beep.IsZero():
+		return c.beep
+	case !c.urgency.IsZero():
+		return c.urgency.Add(prelude)
+	}
+	return time.Time{}
+}
+
 // analyzeCalls: prelude is the time from "urgency chosen" to the end of
-// the beep (record instructions + beep); minMsg the audio after the beep
+// the beep (record instructions + beep), used when the log has no "beep"
+// line; minMsg the audio after the beep
 // that counts as a message left. A recording's start is its file's
 // creation time when births has it, else the estimated end of the beep.
 func analyzeCalls(calls map[string]*callLog, rows []callRow, births map[string]time.Time, prelude, minMsg time.Duration) callsReport {
@@ -206,9 +222,9 @@ func analyzeCalls(calls map[string]*callLog, rows []callRow, births map[string]t
 		if c.hungUp.IsZero() {
 			// Ended by astreinte (media timeout, a failure): whatever was
 			// recorded still counts as a message left.
-			if !c.urgency.IsZero() && !c.ended.IsZero() {
+			if be := c.beepEnd(prelude); !be.IsZero() && !c.ended.IsZero() {
 				r.reached++
-				if c.ended.Sub(c.urgency.Add(prelude)) >= minMsg {
+				if c.ended.Sub(be) >= minMsg {
 					r.messages++
 				}
 			}
@@ -227,11 +243,11 @@ func analyzeCalls(calls map[string]*callLog, rows []callRow, births map[string]t
 			r.silence += c.stats["SilenceSamples"]
 			r.late += c.stats["Late"]
 		}
-		if c.urgency.IsZero() {
+		beepEnd := c.beepEnd(prelude)
+		if beepEnd.IsZero() {
 			continue
 		}
 		r.reached++
-		beepEnd := c.urgency.Add(prelude)
 		if c.hungUp.Sub(beepEnd) >= minMsg {
 			r.messages++
 		}

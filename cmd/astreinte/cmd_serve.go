@@ -19,6 +19,7 @@ import (
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/mailin"
+	"github.com/astreinte/astreinte/metrics"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/voicemail"
@@ -35,7 +36,17 @@ their recordings.`,
 		setup: func(fs *flag.FlagSet) runner {
 			cfgPath := configFlag(fs)
 			allowGaps := fs.Bool("allow-gaps", false, "start although a contract promises on-call and closed hours have nobody on call")
+			pprofAddr := fs.String("pprof", "", "serve Go's profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
+			pprofPublic := fs.Bool("pprof-public", false, "allow --pprof on an address that is not a loopback one")
 			return func(ctx context.Context, s stdio, _ []string) error {
+				if *pprofAddr != "" {
+					p, err := metrics.ListenPprof(*pprofAddr, *pprofPublic)
+					if err != nil {
+						return err
+					}
+					defer p.Close()
+					fmt.Fprintf(s.err, "profiles on http://%s/debug/pprof/\n", p.Addr())
+				}
 				return serve(ctx, *cfgPath, config.CheckOptions{AllowGaps: *allowGaps, Customers: customersOnContracts}, s.err)
 			}
 		},
@@ -74,6 +85,9 @@ func serve(ctx context.Context, cfgPath string, check config.CheckOptions, stder
 		return err
 	}
 	defer a.close()
+	if limit, set := sip.MemoryLimit(cfg.Security.Limits.MaxCalls); set {
+		log.Info("memory limit", "bytes", limit, "max_calls", cfg.Security.Limits.MaxCalls)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- a.sip.ListenAndServe(runCtx) }()
@@ -180,7 +194,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
 		RTPMin: lo, RTPMax: hi, FirstPacketTimeout: cfg.SIP.FirstPacketTimeout, MediaTimeout: cfg.SIP.MediaTimeout,
 		UserAgent: cfg.SIP.UserAgent, Handler: flow, Logger: log, Now: e.now, Guard: guard.guard,
-		Lines: lineMatcher(cfg), CalledHeader: cfg.Trunks.CalledHeader, SRTPRequired: cfg.LineRequiresSRTP, TLS: sipTLS(cfg), TLSClient: sipTLSClient(cfg),
+		MaxCalls: cfg.Security.Limits.MaxCalls, Lines: lineMatcher(cfg), CalledHeader: cfg.Trunks.CalledHeader, SRTPRequired: cfg.LineRequiresSRTP, TLS: sipTLS(cfg), TLSClient: sipTLSClient(cfg),
 	})
 	if err != nil {
 		return nil, err

@@ -3,7 +3,7 @@ package main
 // examples are shown in each command's help and in docs/cli.md, by command
 // name; a test checks that every command has one.
 var examples = map[string]string{
-	"serve":                    "  astreinte serve --config /etc/astreinte/astreinte.yaml",
+	"serve":                    "  astreinte serve --config /etc/astreinte/astreinte.yaml\n  astreinte serve --config /etc/astreinte/astreinte.yaml --pprof 127.0.0.1:6060",
 	"store copy":               "  astreinte store copy --from sqlite:/var/lib/astreinte/astreinte.db --to postgres:postgres://astreinte@db.example.net/astreinte --manifest recordings.sha256",
 	"status":                   "  astreinte status\n  astreinte status --json",
 	"tickets":                  "  astreinte tickets\n  astreinte tickets --urgent --status new\n  astreinte tickets --all --search 0612 --json",

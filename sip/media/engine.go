@@ -50,6 +50,11 @@ const (
 	// maxBatchesPerPoll bounds the datagrams read from one socket in one
 	// pass, so that a flooded socket cannot hold the others back.
 	maxBatchesPerPoll = 4
+	// lateReceive is how late a receive pass may be before the pacer runs
+	// one itself, ahead of its sends: short of CPU, the receiver's
+	// goroutine may wait for a thread while the pacer's runs, and the
+	// sockets fill up meanwhile.
+	lateReceive = 2 * recvInterval
 )
 
 // engine owns the shards.
@@ -65,14 +70,21 @@ type shard struct {
 	pacer    loop
 	receiver loop
 	rx       rxBatch // receiver goroutine only
+	late     rxBatch // pacer goroutine only: receiveIfLate
+	// lastRecv is when the last receive pass began (nanoseconds since
+	// epoch, monotonic).
+	lastRecv atomic.Int64
 }
+
+// epoch is the engine's monotonic time origin.
+var epoch = time.Now()
 
 func newEngine(shards int) *engine {
 	e := &engine{shards: make([]*shard, max(shards, 1))}
 	for i := range e.shards {
 		sh := &shard{}
-		sh.pacer = loop{every: frameDuration, f: (*Session).writeTick}
-		sh.receiver = loop{every: recvInterval, f: sh.poll, yieldEvery: recvYield}
+		sh.pacer = loop{every: frameDuration, f: (*Session).writeTick, before: sh.receiveIfLate}
+		sh.receiver = loop{every: recvInterval, f: sh.poll, yieldEvery: recvYield, before: sh.receiving}
 		e.shards[i] = sh
 	}
 	return e
@@ -107,7 +119,8 @@ func (s *Session) detach() {
 type loop struct {
 	every      time.Duration
 	f          func(*Session)
-	yieldEvery int // calls between two runtime.Gosched in a pass; 0: never
+	yieldEvery int    // calls between two runtime.Gosched in a pass; 0: never
+	before     func() // when set, runs at the start of each pass
 
 	mu       sync.RWMutex
 	sessions []*Session
@@ -159,6 +172,9 @@ func (l *loop) pass(quit chan struct{}) bool {
 	if l.quit != quit {
 		return false
 	}
+	if l.before != nil {
+		l.before()
+	}
 	last := time.Now()
 	for i, s := range l.sessions {
 		if l.yieldEvery > 0 && i > 0 && i%l.yieldEvery == 0 && time.Since(last) > yieldAfter {
@@ -170,23 +186,45 @@ func (l *loop) pass(quit chan struct{}) bool {
 	return true
 }
 
+// receiving notes that a receive pass begins.
+func (sh *shard) receiving() { sh.lastRecv.Store(int64(time.Since(epoch))) }
+
+// receiveIfLate runs, at the start of a pacer pass, a receive pass over
+// the shard's calls when the receiver's is overdue by lateReceive: the
+// datagrams waiting are read before the frames are sent. The two passes
+// may overlap; each socket is read under its session's lock.
+func (sh *shard) receiveIfLate() {
+	now := int64(time.Since(epoch))
+	if now-sh.lastRecv.Load() < int64(lateReceive) {
+		return
+	}
+	sh.lastRecv.Store(now)
+	sh.receiver.mu.RLock()
+	defer sh.receiver.mu.RUnlock()
+	for _, s := range sh.receiver.sessions {
+		sh.pollWith(s, &sh.late)
+	}
+}
+
 // poll reads what waits on the socket of s and checks its media timeout.
-func (sh *shard) poll(s *Session) {
+func (sh *shard) poll(s *Session) { sh.pollWith(s, &sh.rx) }
+
+func (sh *shard) pollWith(s *Session, b *rxBatch) {
 	if s.stopped.Load() {
 		return
 	}
 	s.rxMu.Lock()
 	defer s.rxMu.Unlock()
-	s.rd.pcm = sh.rx.pcm[:]
+	s.rd.pcm = b.pcm[:]
 	for range maxBatchesPerPoll {
-		n, err := s.conn.recvBatch(&sh.rx)
+		n, err := s.conn.recvBatch(b)
 		if err != nil {
 			s.readError(err)
 			return
 		}
 		s.readErrs = 0
 		for i := range n {
-			s.receive(sh.rx.buf[i][:sh.rx.n[i]], sh.rx.src[i])
+			s.receive(b.buf[i][:b.n[i]], b.src[i])
 		}
 		if n < rxBatchLen {
 			break

@@ -101,3 +101,38 @@ func loopGoroutines(e *engine) int {
 	}
 	return n
 }
+
+// TestPacerReceivesForALateReceiver: when the receive pass is overdue (its
+// goroutine got no CPU), the pacer reads the sockets before it sends; when
+// it is on time, the pacer leaves them to it.
+func TestPacerReceivesForALateReceiver(t *testing.T) {
+	sh := newEngine(1).shards[0]
+	fc := newFakeConn()
+	s, err := newSession(Config{Codec: PCMU, Remote: peer}, fc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.shard = sh
+	sh.receiver.sessions = []*Session{s} // listed, goroutines not started
+	push := func(n int) {
+		for k := range n {
+			fc.in <- datagram{b: pkt(0, k == 0, uint16(k+1), uint32(k*FrameSamples), 7, frameOf(0x12)), addr: peer}
+		}
+	}
+
+	push(5)
+	sh.receiving() // a receive pass just began
+	sh.receiveIfLate()
+	if got := s.Stats().PacketsReceived; got != 0 || len(fc.in) != 5 {
+		t.Fatalf("receiver on time: the pacer read %d packets (%d left), want none", got, len(fc.in))
+	}
+
+	sh.lastRecv.Store(int64(time.Since(epoch) - lateReceive)) // the receiver is late
+	sh.receiveIfLate()
+	if got := s.Stats().PacketsReceived; got != 5 || len(fc.in) != 0 {
+		t.Fatalf("receiver late: the pacer read %d packets (%d left), want 5", got, len(fc.in))
+	}
+	if late := time.Since(epoch) - time.Duration(sh.lastRecv.Load()); late >= lateReceive {
+		t.Errorf("after the pacer's receive pass the receiver still looks %v late", late)
+	}
+}

@@ -5,7 +5,7 @@ package media
 // sample, so that late and reordered packets still land in their slot.
 
 const (
-	ringSize     = 1 << 12 // samples in the ring: 512 ms at 8 kHz
+	ringSize     = 1 << 11 // samples in the ring: 256 ms at 8 kHz, 2.5 times the playout delay
 	ringMask     = ringSize - 1
 	playoutDelay = 800             // samples held back before flushing: 100 ms
 	maxJump      = SampleRate      // a timestamp jump beyond 1 s rebases the stream…
@@ -17,10 +17,10 @@ const (
 // counts on a 64-bit axis that never wraps; an RTP timestamp maps to
 // refPos + int32(ts-refTS), so 32-bit wrap-around needs no special case.
 // Samples in [tail, head) are pending; everything before tail was flushed.
-// Invariant: filled[i] is false for every slot outside [tail, head).
+// Invariant: the filled bit of every slot outside [tail, head) is clear.
 type jitterBuffer struct {
 	samples [ringSize]int16
-	filled  [ringSize]bool
+	filled  [ringSize / 64]uint64 // a bit per slot: a packet wrote it
 
 	started bool
 	ssrc    uint32
@@ -126,7 +126,7 @@ func (j *jitterBuffer) place(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
 		pos = j.tail
 	}
 	if pos < j.head {
-		if j.filled[pos&ringMask] {
+		if j.isFilled(pos & ringMask) {
 			j.st.duplicates.Add(1)
 		} else {
 			j.st.reordered.Add(1)
@@ -141,24 +141,38 @@ func (j *jitterBuffer) place(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
 func (j *jitterBuffer) write(pos int64, pcm []int16) {
 	end := pos + int64(len(pcm))
 	if end-j.tail > ringSize {
-		// A gap longer than the ring (512 ms lost, under maxJump): the
+		// A gap longer than the ring (256 ms lost, under maxJump): the
 		// ring never overwrites pending samples, so what is older than
 		// the ring is flushed now, a packet reordered into it is late.
-		// The ring stays small (12 KB a call) for a rare case.
+		// The ring stays small (4.3 KB a call) for a rare case.
 		j.flush(end - ringSize)
 	}
 	for len(pcm) > 0 {
 		i := pos & ringMask
 		c := copy(j.samples[i:], pcm)
-		fill := j.filled[i : i+int64(c)]
-		for k := range fill {
-			fill[k] = true
-		}
+		j.fill(i, i+int64(c))
 		pcm = pcm[c:]
 		pos += int64(c)
 	}
 	if end > j.head {
 		j.head = end
+	}
+}
+
+// isFilled reports whether a packet wrote ring slot i.
+func (j *jitterBuffer) isFilled(i int64) bool { return j.filled[i>>6]&(1<<(i&63)) != 0 }
+
+// fill marks ring slots [lo, hi) as written, a word at a time.
+func (j *jitterBuffer) fill(lo, hi int64) {
+	for lo < hi {
+		w, b := lo>>6, lo&63
+		n := min(hi-lo, 64-b)
+		m := ^uint64(0)
+		if n < 64 {
+			m = (uint64(1)<<n - 1) << b
+		}
+		j.filled[w] |= m
+		lo += n
 	}
 }
 
@@ -169,17 +183,28 @@ func (j *jitterBuffer) flush(upto int64) {
 		i := j.tail & ringMask
 		n := min(upto-j.tail, ringSize-i)
 		chunk := j.samples[i : i+n]
-		fill := j.filled[i : i+n]
-		for k := range chunk {
-			if fill[k] {
-				fill[k] = false
+		for k := int64(0); k < n; {
+			b := i + k
+			w := &j.filled[b>>6]
+			if b&63 == 0 && n-k >= 64 && *w == ^uint64(0) {
+				// 64 slots written by packets: the common case.
+				*w = 0
 				if j.gapRun > 0 {
 					j.endGap()
 				}
+				k += 64
 				continue
 			}
-			chunk[k] = 0
-			j.gapRun++
+			if m := uint64(1) << (b & 63); *w&m != 0 {
+				*w &^= m
+				if j.gapRun > 0 {
+					j.endGap()
+				}
+			} else {
+				chunk[k] = 0
+				j.gapRun++
+			}
+			k++
 		}
 		j.tail += n
 		j.emitted = true

@@ -175,3 +175,16 @@ func TestJitterBufferFlushesBehindPlayout(t *testing.T) {
 		t.Errorf("stats %+v, want none", s)
 	}
 }
+
+// The filled bitmap marks exactly the slots written, across word edges.
+func TestJitterFilledBits(t *testing.T) {
+	for _, r := range [][2]int64{{0, 1}, {0, 64}, {5, 64}, {63, 65}, {60, 200}, {128, 192}, {ringSize - 70, ringSize}} {
+		var j jitterBuffer
+		j.fill(r[0], r[1])
+		for i := int64(0); i < ringSize; i++ {
+			if want := i >= r[0] && i < r[1]; j.isFilled(i) != want {
+				t.Fatalf("fill(%d, %d): slot %d filled %v", r[0], r[1], i, !want)
+			}
+		}
+	}
+}

@@ -114,3 +114,65 @@ func TestPortRangeListen(t *testing.T) {
 		t.Errorf("port %d, want %d", port(c3), base)
 	}
 }
+
+func TestReadBufferFor(t *testing.T) {
+	tests := []struct {
+		calls, want int
+	}{
+		{0, minReadBuf},               // 4 s: 200 datagrams, 200 KiB
+		{200, minReadBuf},             // 4.2 s: 210 KiB
+		{1000, minReadBuf},            // 5 s: 250 KiB
+		{1200, 260 * datagramCost},    // 5.2 s
+		{3000, 350 * datagramCost},    // 7 s
+		{100000, 5200 * datagramCost}, // 104 s: above rmem_max, capped by the kernel
+	}
+	for _, tt := range tests {
+		if got := ReadBufferFor(tt.calls); got != tt.want {
+			t.Errorf("ReadBufferFor(%d) = %d, want %d", tt.calls, got, tt.want)
+		}
+	}
+}
+
+// The sockets Listen opens have the receive buffer SetReadBuffer asked
+// for, as far as the kernel grants it.
+func TestPortRangeReadBuffer(t *testing.T) {
+	base := freeEvenPair(t)
+	p, err := NewPortRange(netip.MustParseAddr("127.0.0.1"), base, base+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := readBuffer(c)
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = 300 << 10
+	granted, err := p.SetReadBuffer(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Linux grants min(asked, net.core.rmem_max); an unprivileged process
+	// cannot go past it.
+	if granted != want && granted >= want {
+		t.Errorf("granted %d for %d", granted, want)
+	}
+	if granted == def && want > def {
+		t.Logf("receive buffer capped at the default %d (net.core.rmem_max)", def)
+	}
+	c, err = p.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got, err := readBuffer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != granted {
+		t.Errorf("socket from Listen has a receive buffer of %d, SetReadBuffer granted %d", got, granted)
+	}
+}
