@@ -220,7 +220,38 @@ type Event struct {
 	Actor    string // who or what did it: a technician's id, "system", "caller"
 	Channel  string // paging channel, when relevant: sip, email, webhook, cli, web
 	Detail   string // free text: the error, the note, the SIP status …
+	// Facts are the figures of an entry the system wrote (time logged, a
+	// quote), kept as data so that each reader reads them in their own
+	// language; Detail says the same in English for logs and scripts. Nil
+	// for other entries and for entries written before facts were kept.
+	Facts *EventFacts
 }
+
+// EventFacts are what a work-log or quote entry says, as data.
+type EventFacts struct {
+	Spent time.Duration `json:"spent,omitempty"` // work: this entry's time
+	Total time.Duration `json:"total,omitempty"` // work: the ticket's time so far
+	Units int64         `json:"units,omitempty"` // work under a contract: units counted for Total
+	Unit  time.Duration `json:"unit,omitempty"`  // the contract's unit
+
+	Quote    QuoteStep     `json:"quote,omitempty"`     // a quote proposed, accepted or refused
+	AmountHT int64         `json:"amount_ht,omitempty"` // the quote's amount before tax, in cents
+	Time     time.Duration `json:"time,omitempty"`      // or the quote's time of work
+	PriceHT  int64         `json:"price_ht,omitempty"`  // a quote of time priced at the contract's rate, in cents
+	Flat     bool          `json:"flat,omitempty"`      // the amount is a fixed price
+
+	Note string `json:"note,omitempty"` // the person's own words: the work note, what the quote covers
+}
+
+// QuoteStep is what happened to a quote.
+type QuoteStep string
+
+// The steps of a quote.
+const (
+	QuoteProposed QuoteStep = "proposed"
+	QuoteAccepted QuoteStep = "accepted"
+	QuoteRefused  QuoteStep = "refused"
+)
 
 // Call is the record of one inbound call, whatever happened in it.
 type Call struct {

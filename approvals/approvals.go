@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/customers"
 	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/mailer"
@@ -239,9 +238,9 @@ func (s *Service) tell(ctx context.Context, t astreinte.Ticket, words func(lang.
 func quoteWords(l lang.Tag, q store.Quote) string {
 	switch {
 	case q.Flat:
-		return l.Pick(billing.FormatCents(q.AmountHT)+" € HT, prix forfaitaire", billing.FormatCents(q.AmountHT)+" € excl. VAT, fixed price")
+		return l.Pick(l.Money(q.AmountHT)+" HT, prix forfaitaire", l.Money(q.AmountHT)+" excl. VAT, fixed price")
 	case q.AmountHT > 0:
-		return l.Pick("au plus "+billing.FormatCents(q.AmountHT)+" € HT", "at most "+billing.FormatCents(q.AmountHT)+" € excl. VAT")
+		return l.Pick("au plus "+l.Money(q.AmountHT)+" HT", "at most "+l.Money(q.AmountHT)+" excl. VAT")
 	}
 	return l.Pick("temps estimé : ", "estimated time: ") + l.Duration(q.Duration)
 }

@@ -119,7 +119,7 @@ func TestProposeAndAccept(t *testing.T) {
 	if m.Subject != "["+f.fr.Number+"] Devis à accepter" || m.Language != "fr" {
 		t.Errorf("French quote: subject %q, language %q", m.Subject, m.Language)
 	}
-	mustContain(t, "French quote", m.Text, "au plus 480.00 € HT", "Migration du serveur de messagerie",
+	mustContain(t, "French quote", m.Text, "au plus 480,00\u202f€ HT", "Migration du serveur de messagerie",
 		"https://support.test/client/tickets/"+f.fr.Number)
 
 	p, err := f.svc.Of(ctx, f.fr.ID)
@@ -183,7 +183,7 @@ func TestRefuseInEnglish(t *testing.T) {
 		t.Fatalf("a new quote after a refusal: %v", err)
 	}
 	m, _ = f.mail(t, 2)
-	mustContain(t, "second quote", m.Text, "200.00 € excl. VAT, fixed price")
+	mustContain(t, "second quote", m.Text, "€200.00 excl. VAT, fixed price")
 
 	if err := f.svc.AskConfirmation(ctx, f.en, 4, "Rebuild the RAID array", "bob"); err != nil {
 		t.Fatal(err)

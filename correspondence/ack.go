@@ -20,7 +20,7 @@ import (
 // the email being received (d.arriving) gives the threading, the language
 // and whether a program sent it. The mail itself leaves from the outbox.
 func (d *Desk) changed(c tickets.Change) {
-	if c.Kind != tickets.Created {
+	if c.Kind != tickets.Created || c.Remote { // the node that made it acknowledges
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -39,25 +39,14 @@ func ParseCSV(r io.Reader, region string, known func(contract string) bool) ([]C
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	head, err := cr.Read()
+	col, err := readHeader(cr)
 	if err != nil {
-		return nil, fmt.Errorf("read header: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	for _, need := range []string{"number", "name", "phones", "contract"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("line 1: the header must name the columns number,name,phones,contract (optional: emails,notes,language); %q is missing", need)
-		}
+		return nil, err
 	}
 	var (
-		out    []Customer
-		bad    ImportErrors
-		seen   = map[string]int{} // customer number → line
-		phones = map[string]int{}
-		emails = map[string]int{}
+		out []Customer
+		bad ImportErrors
+		rs  = rowChecker{region: region, known: known, seen: map[string]int{}, phones: map[string]int{}, emails: map[string]int{}}
 	)
 	for {
 		rec, err := cr.Read()
@@ -82,49 +71,7 @@ func ParseCSV(r io.Reader, region string, known func(contract string) bool) ([]C
 			}
 			return ""
 		}
-		c := Customer{Number: get("number"), Name: get("name"), Contract: get("contract"), Notes: get("notes")}
-		var msgs []string
-		if c.Number == "" {
-			msgs = append(msgs, "no customer number")
-		} else if l, dup := seen[c.Number]; dup {
-			msgs = append(msgs, fmt.Sprintf("customer %s is already on line %d", c.Number, l))
-		}
-		seen[c.Number] = line
-		if c.Name == "" {
-			msgs = append(msgs, "no name")
-		}
-		if l := get("language"); l != "" {
-			if c.Language, err = ParseLanguage(l); err != nil {
-				msgs = append(msgs, err.Error())
-			}
-		}
-		if c.Contract == "" || !known(c.Contract) {
-			msgs = append(msgs, fmt.Sprintf("contract %q is not in the configuration", c.Contract))
-		}
-		for _, p := range splitList(get("phones")) {
-			e, err := NormalizePhone(p, region)
-			if err != nil {
-				msgs = append(msgs, err.Error())
-				continue
-			}
-			if l, dup := phones[e]; dup {
-				msgs = append(msgs, fmt.Sprintf("phone %s is already on line %d", e, l))
-			}
-			phones[e] = line
-			c.Phones = append(c.Phones, e)
-		}
-		for _, a := range splitList(get("emails")) {
-			e, err := NormalizeEmail(a)
-			if err != nil {
-				msgs = append(msgs, err.Error())
-				continue
-			}
-			if l, dup := emails[e]; dup {
-				msgs = append(msgs, fmt.Sprintf("email %s is already on line %d", e, l))
-			}
-			emails[e] = line
-			c.Emails = append(c.Emails, e)
-		}
+		c, msgs := rs.check(line, get)
 		if len(msgs) > 0 {
 			bad = append(bad, RowError{line, strings.Join(msgs, "; ")})
 			continue
@@ -135,6 +82,82 @@ func ParseCSV(r io.Reader, region string, known func(contract string) bool) ([]C
 		return nil, bad
 	}
 	return out, nil
+}
+
+// readHeader reads the header line: the column of each name, lower case;
+// the four required columns must be there.
+func readHeader(cr *csv.Reader) (map[string]int, error) {
+	head, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, need := range []string{"number", "name", "phones", "contract"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("line 1: the header must name the columns number,name,phones,contract (optional: emails,notes,language); %q is missing", need)
+		}
+	}
+	return col, nil
+}
+
+// rowChecker checks rows one after the other: what each row says, and
+// that no customer number, phone or email is on two lines.
+type rowChecker struct {
+	region               string
+	known                func(contract string) bool
+	seen, phones, emails map[string]int // customer number, phone, email → line
+}
+
+// check reads the row on line (get gives a column's value) into a
+// customer; msgs says everything wrong with it.
+func (rs *rowChecker) check(line int, get func(string) string) (c Customer, msgs []string) {
+	c = Customer{Number: get("number"), Name: get("name"), Contract: get("contract"), Notes: get("notes")}
+	if c.Number == "" {
+		msgs = append(msgs, "no customer number")
+	} else if l, dup := rs.seen[c.Number]; dup {
+		msgs = append(msgs, fmt.Sprintf("customer %s is already on line %d", c.Number, l))
+	}
+	rs.seen[c.Number] = line
+	if c.Name == "" {
+		msgs = append(msgs, "no name")
+	}
+	if l := get("language"); l != "" {
+		var err error
+		if c.Language, err = ParseLanguage(l); err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	if c.Contract == "" || !rs.known(c.Contract) {
+		msgs = append(msgs, fmt.Sprintf("contract %q is not in the configuration", c.Contract))
+	}
+	for _, p := range splitList(get("phones")) {
+		e, err := NormalizePhone(p, rs.region)
+		if err != nil {
+			msgs = append(msgs, err.Error())
+			continue
+		}
+		if l, dup := rs.phones[e]; dup {
+			msgs = append(msgs, fmt.Sprintf("phone %s is already on line %d", e, l))
+		}
+		rs.phones[e] = line
+		c.Phones = append(c.Phones, e)
+	}
+	for _, a := range splitList(get("emails")) {
+		e, err := NormalizeEmail(a)
+		if err != nil {
+			msgs = append(msgs, err.Error())
+			continue
+		}
+		if l, dup := rs.emails[e]; dup {
+			msgs = append(msgs, fmt.Sprintf("email %s is already on line %d", e, l))
+		}
+		rs.emails[e] = line
+		c.Emails = append(c.Emails, e)
+	}
+	return c, msgs
 }
 
 // splitList splits "a; b;;c" into a, b, c.

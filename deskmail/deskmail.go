@@ -47,7 +47,7 @@ type Desk struct {
 // the desk email on its own goroutine (subscribers must return at once).
 // A mail that fails is logged; the ticket is in the list all the same.
 func (d *Desk) Changed(c tickets.Change) {
-	if c.Kind != tickets.Created || len(d.To) == 0 {
+	if c.Kind != tickets.Created || c.Remote || len(d.To) == 0 { // the node that made it emails
 		return
 	}
 	d.wg.Go(func() {

@@ -78,7 +78,8 @@ func startInbox(t *testing.T) (string, *inbox) {
 
 // TestDeskEmailsOpeningHoursOnly: a ticket made in opening hours on a line
 // with a desk address is emailed there; one made at night, or on a line
-// without a desk, is not.
+// without a desk, is not; nor is one another node made (that node emails
+// it).
 func TestDeskEmailsOpeningHoursOnly(t *testing.T) {
 	db, err := store.Open(filepath.Join(t.TempDir(), "astreinte.db"))
 	if err != nil {
@@ -103,6 +104,7 @@ func TestDeskEmailsOpeningHoursOnly(t *testing.T) {
 	svc.Subscribe(d.Changed)
 
 	ctx := context.Background()
+	var first int64
 	for _, tk := range []astreinte.Ticket{
 		{Line: "support", CallerNumber: "+33612345678", Case: astreinte.CaseOpen, CreatedAt: now},
 		{Line: "support", CallerNumber: "+33612345679", Case: astreinte.CaseOutOfHours, CreatedAt: now},
@@ -112,7 +114,11 @@ func TestDeskEmailsOpeningHoursOnly(t *testing.T) {
 		if err := svc.Create(ctx, &tk); err != nil {
 			t.Fatal(err)
 		}
+		if first == 0 {
+			first = tk.ID
+		}
 	}
+	d.Changed(tickets.Change{Kind: tickets.Created, TicketID: first, Remote: true})
 	d.Wait()
 	box.mu.Lock()
 	defer box.mu.Unlock()

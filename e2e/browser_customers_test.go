@@ -66,7 +66,7 @@ func TestBrowserCustomerStatement(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("contract")),
 	))
 	page := browse(t, bctx, con, "customer page", 5*time.Second, chromedp.Text(chromedp.CSS("main")))
-	for _, want := range []string{"Hébergé SARL", "06 12 34 56 78", "60.00 € HT de l'heure", tk.Number} {
+	for _, want := range []string{"Hébergé SARL", "06 12 34 56 78", "60,00\u202f€ HT de l'heure", tk.Number} {
 		if !strings.Contains(page, want) {
 			t.Errorf("customer page: no %q in\n%s", want, page)
 		}
@@ -99,8 +99,8 @@ func TestBrowserCustomerStatement(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("lines")),
 	))
 	total := browse(t, bctx, con, "total", 5*time.Second, chromedp.Text(chromedp.ID("total")))
-	if ok, _ := regexp.MatchString(`30 min\s+30\.00\s+5\.88\s+35\.88`, total); !ok {
-		t.Errorf("statement total: %q, want 30 min, 30.00 HT, 5.88 VAT, 35.88 TTC", total)
+	if ok, _ := regexp.MatchString(`30 min\s+30,00\x{202f}€\s+5,88\x{202f}€\s+35,88\x{202f}€`, total); !ok {
+		t.Errorf("statement total: %q, want 30 min, 30,00 € HT, 5,88 € TVA, 35,88 € TTC", total)
 	}
 	screenshot(t, bctx, "3-statement.png")
 	browse(t, bctx, con, "A4 width", 10*time.Second, chromedp.EmulateViewport(794, 1123, chromedp.EmulateScale(1)))

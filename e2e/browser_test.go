@@ -162,6 +162,30 @@ func aboveFold(t *testing.T, ctx context.Context, con *consoleLog, ids ...string
 	return got
 }
 
+// menuFits fails the test unless every link of the top menu (and the
+// log-out button) is shown whole within the phone's width: on a 390 px
+// screen the menu wraps rather than pushing the user's name off screen.
+func menuFits(t *testing.T, ctx context.Context, con *consoleLog) {
+	t.Helper()
+	type box struct {
+		Text               string
+		Left, Right, Width float64
+	}
+	got := browse(t, ctx, con, "menu positions", 5*time.Second, chromedp.Evaluate[[]box](
+		`Array.from(document.querySelectorAll(".top nav a, .top .logout button")).map(e => { const r = e.getBoundingClientRect();
+			return {Text: e.textContent.trim(), Left: r.left, Right: r.right, Width: r.width}; })`))
+	w := browse(t, ctx, con, "viewport width", 5*time.Second, chromedp.Evaluate[float64](`document.documentElement.clientWidth`))
+	if len(got) < 5 {
+		t.Fatalf("menu: %d links, want at least 5: %+v", len(got), got)
+	}
+	for _, b := range got {
+		if b.Width <= 0 || b.Left < 0 || b.Right > w || b.Right > phoneW {
+			t.Errorf("menu link %q spans %.0f–%.0f px: not within the %.0f px of a %d px phone", b.Text, b.Left, b.Right, w, phoneW)
+		}
+	}
+	t.Logf("menu on a %d px screen: %+v", phoneW, got)
+}
+
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -216,6 +240,7 @@ func TestBrowserNight_SIPp(t *testing.T) {
 	if empty := browse(t, ctx, con, "empty list", 10*time.Second, chromedp.Text(chromedp.ID("tickets"))); !strings.Contains(empty, "Aucun ticket") {
 		t.Fatalf("list before the call: %q", empty)
 	}
+	menuFits(t, ctx, con)
 	// A mark on the page: still there once the ticket shows means no reload.
 	browse(t, ctx, con, "mark the page", 10*time.Second, chromedp.Evaluate[bool](`window.astreinteMark = "same page"; true`))
 	// The live stream is open before the call.
@@ -269,6 +294,7 @@ func TestBrowserNight_SIPp(t *testing.T) {
 	// What a technician woken at 3 a.m. needs is on the first screen: the
 	// message's player, the number to call, the actions.
 	aboveFold(t, ctx, con, "recording", "call", "ack", "callback", "resolve")
+	menuFits(t, ctx, con)
 	screenshot(t, ctx, "2-ticket.png")
 
 	browse(t, ctx, con, "acknowledge", 20*time.Second, chromedp.Steps(

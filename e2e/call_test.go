@@ -248,7 +248,7 @@ func TestOutOfHoursUrgentMessage_Baresip(t *testing.T) {
 	checkRecordingPattern(t, tk, 1)
 
 	heard := b.heard()
-	checkHeardAll(t, heard, "fr", "greeting_closed", "callback_enter", "nobody_reachable", "callback_by")
+	checkHeardAll(t, heard, "fr", "greeting_closed", "callback_enter", "nobody_on_call", "callback_by")
 	notHeard(t, heard, "fr", "urgent_callback")
 }
 
@@ -659,6 +659,6 @@ func TestOutOfHoursUrgent_SIPp2833(t *testing.T) {
 	checkCall(t, call, "voicemail", "us")
 	checkRecordingPattern(t, tk, 2)
 	heard := heardAudio(pkts)
-	checkHeardAll(t, heard, "fr", "greeting_closed", "nobody_reachable", "callback_by")
+	checkHeardAll(t, heard, "fr", "greeting_closed", "nobody_on_call", "callback_by")
 	notHeard(t, heard, "fr", "urgent_callback")
 }

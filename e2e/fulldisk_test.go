@@ -33,7 +33,7 @@ func TestFullDiskStillPages_SIPp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", disk).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk).CombinedOutput(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("mount tmpfs: %v\n%s", err, out)
 		}

@@ -88,7 +88,7 @@ func TestBrowserCustomerSpace(t *testing.T) {
 		!strings.Contains(out, "mailed a link") {
 		t.Fatalf("quote set: %v\n%s", err, out)
 	}
-	if m := waitSubject(t, sink, contact, "Devis"); !strings.Contains(m.text, base+"/client/tickets/"+number) || !strings.Contains(m.text, "120.00") {
+	if m := waitSubject(t, sink, contact, "Devis"); !strings.Contains(m.text, base+"/client/tickets/"+number) || !strings.Contains(m.text, "120,00\u202f€") {
 		t.Fatalf("quote mail: %+v", m)
 	}
 	// The request's acknowledgement (the mail desk) names the ticket.

@@ -8,6 +8,7 @@ package lang
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,19 +51,32 @@ func Parse(s string) (t Tag, ok bool) {
 // astreinte speaks, else the best match of an Accept-Language header, else
 // French.
 func Negotiate(setting, acceptLanguage string) Tag {
-	if t, ok := Parse(setting); ok {
+	if t, ok := Stated(setting, acceptLanguage); ok {
 		return t
 	}
-	if acceptLanguage != "" {
-		prefs, _, err := language.ParseAcceptLanguage(acceptLanguage)
-		if err == nil && len(prefs) > 0 {
-			_, i, conf := matcher.Match(prefs...)
-			if conf != language.No {
-				return All[i]
-			}
-		}
-	}
 	return Default
+}
+
+// Stated is the language the reader asked for, by their own setting or
+// their browser's Accept-Language; ok is false when neither names a
+// language astreinte speaks ("", "de", "*"), for the caller to fall back
+// on what it knows (a customer's language) rather than on French.
+func Stated(setting, acceptLanguage string) (t Tag, ok bool) {
+	if t, ok := Parse(setting); ok {
+		return t, true
+	}
+	if strings.TrimSpace(acceptLanguage) == "" {
+		return "", false
+	}
+	prefs, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(prefs) == 0 {
+		return "", false
+	}
+	_, i, conf := matcher.Match(prefs...)
+	if conf == language.No {
+		return "", false
+	}
+	return All[i], true
 }
 
 // Or returns t, or the default language when t is not set.
@@ -82,12 +96,22 @@ func (t Tag) Pick(fr, en string) string {
 }
 
 var (
-	weekdaysFR = [7]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."}
-	weekdaysEN = [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
-	dayNamesFR = [7]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}
-	monthsFR   = [12]string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
-	monthsEN   = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+	weekdaysFR   = [7]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."}
+	weekdaysEN   = [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
+	dayNamesFR   = [7]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}
+	monthsFR     = [12]string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
+	monthsEN     = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+	monthNamesFR = [12]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+		"octobre", "novembre", "décembre"}
 )
+
+// Month names a month of a year: "décembre 2026" / "December 2026".
+func (t Tag) Month(tm time.Time) string {
+	if t == EN {
+		return tm.Format("January 2006")
+	}
+	return fmt.Sprintf("%s %d", monthNamesFR[tm.Month()-1], tm.Year())
+}
 
 // Weekday is the short name of a day: "mer." / "Wed".
 func (t Tag) Weekday(d time.Weekday) string {
@@ -176,4 +200,31 @@ func (t Tag) Duration(d time.Duration) string {
 		return fmt.Sprintf("%d %s", days, unit)
 	}
 	return fmt.Sprintf("%d %s %d h", days, unit, h)
+}
+
+// Money writes an amount in integer cents as the language writes euros:
+// "1 480,00 €" in French (narrow no-break spaces between thousands and
+// before the sign, a decimal comma), "€1,480.00" in English.
+func (t Tag) Money(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	sep, dec := "\u202f", ","
+	if t == EN {
+		sep, dec = ",", "."
+	}
+	units := strconv.FormatInt(cents/100, 10)
+	var b strings.Builder
+	for i, r := range units {
+		if i > 0 && (len(units)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(r)
+	}
+	frac := fmt.Sprintf("%s%02d", dec, cents%100)
+	if t == EN {
+		return sign + "€" + b.String() + frac
+	}
+	return sign + b.String() + frac + "\u202f€"
 }

@@ -27,6 +27,26 @@ func TestNegotiate(t *testing.T) {
 	}
 }
 
+func TestStated(t *testing.T) {
+	for _, c := range []struct {
+		setting, accept string
+		want            Tag
+		ok              bool
+	}{
+		{"", "", "", false},
+		{"", "de-DE,de;q=0.9", "", false},
+		{"", "not a header;;", "", false},
+		{"", "de-DE,de;q=0.9,en;q=0.5", EN, true},
+		{"", "fr-CA", FR, true},
+		{"en", "de", EN, true},
+		{"klingon", "de", "", false},
+	} {
+		if got, ok := Stated(c.setting, c.accept); got != c.want || ok != c.ok {
+			t.Errorf("Stated(%q, %q) = %q, %v; want %q, %v", c.setting, c.accept, got, ok, c.want, c.ok)
+		}
+	}
+}
+
 func TestDates(t *testing.T) {
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
@@ -71,6 +91,29 @@ func TestDuration(t *testing.T) {
 		}
 		if got := EN.Duration(c.d); got != c.en {
 			t.Errorf("EN.Duration(%s) = %q, want %q", c.d, got, c.en)
+		}
+	}
+}
+
+func TestMoney(t *testing.T) {
+	const nnbsp = "\u202f"
+	for _, c := range []struct {
+		cents  int64
+		fr, en string
+	}{
+		{48000, "480,00" + nnbsp + "€", "€480.00"},
+		{5, "0,05" + nnbsp + "€", "€0.05"},
+		{0, "0,00" + nnbsp + "€", "€0.00"},
+		{7176, "71,76" + nnbsp + "€", "€71.76"},
+		{123456789, "1" + nnbsp + "234" + nnbsp + "567,89" + nnbsp + "€", "€1,234,567.89"},
+		{100000, "1" + nnbsp + "000,00" + nnbsp + "€", "€1,000.00"},
+		{-1250, "-12,50" + nnbsp + "€", "-€12.50"},
+	} {
+		if got := FR.Money(c.cents); got != c.fr {
+			t.Errorf("FR.Money(%d) = %q, want %q", c.cents, got, c.fr)
+		}
+		if got := EN.Money(c.cents); got != c.en {
+			t.Errorf("EN.Money(%d) = %q, want %q", c.cents, got, c.en)
 		}
 	}
 }

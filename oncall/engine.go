@@ -383,77 +383,19 @@ func (e *Engine) haltAcknowledged(ctx context.Context) {
 func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 	tiers := e.Schedule.Tiers()
 	total := len(tiers) * max(e.Schedule.Repeat(), 1)
-	ev := func(kind astreinte.EventKind, detail string) astreinte.Event {
-		return astreinte.Event{TicketID: p.TicketID, At: now, Kind: kind, Actor: "system", Detail: detail}
-	}
 	if len(tiers) == 0 {
 		return e.exhaust(ctx, p, now, "nobody to page: no escalation tiers are configured (oncall.escalation.tiers)")
 	}
-	var err error
 	if p.Step >= total {
-		// A phone of the last step still ringing may yet be answered:
-		// nobody can be said to have failed to acknowledge before it ends.
-		// (In flight here is all there is: Run took back the sends of a
-		// dead process.)
-		e.endMu.Lock()
-		ringing := e.delivering(p.TicketID, total-1)
-		if ringing {
-			_, err = e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step, now.Add(inflightPoll), nil, nil)
-		}
-		e.endMu.Unlock()
-		if ringing {
-			return err
-		}
-		return e.exhaust(ctx, p, now,
-			fmt.Sprintf("nobody acknowledged after %d round(s) of %d tier(s)", max(e.Schedule.Repeat(), 1), len(tiers)))
+		return e.endOrWait(ctx, p, now, total)
 	}
 	ti := p.Step % len(tiers)
 	tier := tiers[ti]
-	round := p.Step / len(tiers)
-	ovs, err := e.Store.ShiftOverrides(ctx, now.Add(-24*time.Hour), now.Add(24*time.Hour))
+	person, err := e.onCallAt(ctx, now, ti)
 	if err != nil {
 		return err
 	}
-	calOv, err := e.Store.CalendarOverride(ctx)
-	if err != nil {
-		return err
-	}
-	var person Person
-	for _, oc := range e.Schedule.WhoAt(now, ovs, calOv) {
-		if oc.TierIndex == ti {
-			person = oc.Person
-		}
-	}
-	var sends []Send
-	var chans []string
-	var events []astreinte.Event
-	kind := astreinte.EventPageQueued
-	if p.Step > 0 {
-		kind = astreinte.EventEscalated
-	}
-	label := fmt.Sprintf("tier %d/%d %s", ti+1, len(tiers), tier.Name)
-	if round > 0 {
-		label += fmt.Sprintf(", round %d", round+1)
-	}
-	if person.ID == "" {
-		events = append(events, ev(kind, label+": nobody on call, next tier"))
-	} else {
-		for _, ch := range e.ChannelsOf(person) {
-			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, Person: person.ID, NextTryAt: now})
-			chans = append(chans, ch)
-		}
-		if len(chans) == 0 {
-			events = append(events, ev(kind, fmt.Sprintf("%s: %s has no channel that can be paged (no sip or email), next tier", label, person.Name)))
-		} else {
-			events = append(events, ev(kind, fmt.Sprintf("%s: paging %s by %s", label, person.Name, strings.Join(chans, ", "))))
-		}
-	}
-	for _, ch := range e.PolicyChannels {
-		if _, ok := e.Notifiers[ch]; ok {
-			// With the person paged (none when nobody is on call).
-			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, Person: person.ID, NextTryAt: now})
-		}
-	}
+	sends, chans, events := e.stepSends(p, now, tiers, person)
 	next := now.Add(tier.Delay)
 	if len(chans) == 0 {
 		next = now // nobody here, or nobody a channel reaches: go on to the next tier at once
@@ -469,6 +411,84 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// endOrWait ends a page past its last step (total), unless a phone of
+// the last step still rings: it may yet be answered, so nobody can be
+// said to have failed to acknowledge before it ends, and the page is
+// looked at again shortly. (In flight here is all there is: Run took back
+// the sends of a dead process.)
+func (e *Engine) endOrWait(ctx context.Context, p Page, now time.Time, total int) error {
+	e.endMu.Lock()
+	ringing := e.delivering(p.TicketID, total-1)
+	var err error
+	if ringing {
+		_, err = e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step, now.Add(inflightPoll), nil, nil)
+	}
+	e.endMu.Unlock()
+	if ringing {
+		return err
+	}
+	return e.exhaust(ctx, p, now,
+		fmt.Sprintf("nobody acknowledged after %d round(s) of %d tier(s)", max(e.Schedule.Repeat(), 1), len(e.Schedule.Tiers())))
+}
+
+// onCallAt is the person tier ti has on call at now, overrides of the
+// rota and of the calendar applied; a zero Person when nobody is.
+func (e *Engine) onCallAt(ctx context.Context, now time.Time, ti int) (Person, error) {
+	ovs, err := e.Store.ShiftOverrides(ctx, now.Add(-24*time.Hour), now.Add(24*time.Hour))
+	if err != nil {
+		return Person{}, err
+	}
+	calOv, err := e.Store.CalendarOverride(ctx)
+	if err != nil {
+		return Person{}, err
+	}
+	var person Person
+	for _, oc := range e.Schedule.WhoAt(now, ovs, calOv) {
+		if oc.TierIndex == ti {
+			person = oc.Person
+		}
+	}
+	return person, nil
+}
+
+// stepSends are the sends of p's step to person (one per channel that
+// reaches them, plus the policy channels), the channels that page person
+// and the timeline entry that says so.
+func (e *Engine) stepSends(p Page, now time.Time, tiers []Tier, person Person) (sends []Send, chans []string, events []astreinte.Event) {
+	ti, round := p.Step%len(tiers), p.Step/len(tiers)
+	ev := func(detail string) astreinte.Event {
+		kind := astreinte.EventPageQueued
+		if p.Step > 0 {
+			kind = astreinte.EventEscalated
+		}
+		return astreinte.Event{TicketID: p.TicketID, At: now, Kind: kind, Actor: "system", Detail: detail}
+	}
+	label := fmt.Sprintf("tier %d/%d %s", ti+1, len(tiers), tiers[ti].Name)
+	if round > 0 {
+		label += fmt.Sprintf(", round %d", round+1)
+	}
+	if person.ID == "" {
+		events = append(events, ev(label+": nobody on call, next tier"))
+	} else {
+		for _, ch := range e.ChannelsOf(person) {
+			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, Person: person.ID, NextTryAt: now})
+			chans = append(chans, ch)
+		}
+		if len(chans) == 0 {
+			events = append(events, ev(fmt.Sprintf("%s: %s has no channel that can be paged (no sip or email), next tier", label, person.Name)))
+		} else {
+			events = append(events, ev(fmt.Sprintf("%s: paging %s by %s", label, person.Name, strings.Join(chans, ", "))))
+		}
+	}
+	for _, ch := range e.PolicyChannels {
+		if _, ok := e.Notifiers[ch]; ok {
+			// With the person paged (none when nobody is on call).
+			sends = append(sends, Send{PageID: p.ID, TicketID: p.TicketID, Step: p.Step, Channel: ch, Person: person.ID, NextTryAt: now})
+		}
+	}
+	return sends, chans, events
 }
 
 // exhaust ends the page: nobody acknowledged. The fallback contacts and
@@ -609,10 +629,32 @@ func (e *Engine) ChannelsOf(p Person) []string {
 // deliver sends one outbox row and records the outcome.
 func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 	log := e.Log.With("ticket_id", s.TicketID, "channel", s.Channel, "person", s.Person, "step", s.Step)
+	n, ok := e.noticeFor(ctx, log, s, f)
+	if !ok {
+		return
+	}
+	acked := false // the notifier recorded the acknowledgement itself
+	if n.Event == NoticePage && s.Person != "" && !strings.HasPrefix(s.Person, FallbackPrefix) {
+		n.Acknowledge = e.acknowledgeFor(s, &acked)
+	}
+	notifier := e.Notifiers[s.Channel]
+	if notifier == nil {
+		e.finish(ctx, log, s, SendFailed, time.Time{}, "channel "+s.Channel+" is not configured", astreinte.EventPageFailed)
+		return
+	}
+	res, err := notifier.Notify(ctx, n)
+	e.recordOutcome(ctx, log, s, f, n, res, err, acked)
+}
+
+// noticeFor builds what s tells its person: the ticket, the round and
+// tier of a page, who is told, and who took the ticket for a "taken"
+// notice. It is false when s cannot be sent (its ticket unreadable, its
+// technician unknown), s then finished as it must be.
+func (e *Engine) noticeFor(ctx context.Context, log *slog.Logger, s Send, f *inflight) (Notice, bool) {
 	t, err := e.Store.TicketByID(ctx, s.TicketID)
 	if err != nil {
 		log.Error("paging: ticket", "error", err)
-		return
+		return Notice{}, false
 	}
 	n := Notice{Ticket: t, Step: s.Step, Stop: f.stop, Event: s.Event}
 	if n.Event == "" {
@@ -635,7 +677,7 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 		p, ok := e.Schedule.Person(s.Person)
 		if !ok && n.Event == NoticePage {
 			e.finish(ctx, log, s, SendFailed, time.Time{}, "unknown technician "+s.Person, astreinte.EventPageFailed)
-			return
+			return n, false
 		}
 		if !ok {
 			p = Person{ID: s.Person, Name: s.Person} // acknowledged by someone not on call (the CLI's user)
@@ -647,34 +689,40 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 			n.TakenBy, n.TakenAt = e.nameOf(p.AckedBy), p.AckedAt
 		}
 	}
-	acked := false // the notifier recorded the acknowledgement itself
-	if n.Event == NoticePage && s.Person != "" && !strings.HasPrefix(s.Person, FallbackPrefix) {
-		n.Acknowledge = func(ctx context.Context) (bool, string, error) {
-			ok, err := e.Tickets.Acknowledge(ctx, s.TicketID, s.Person, s.Channel)
-			if err != nil {
-				return false, "", err
-			}
-			acked = true
-			if ok {
-				return true, "", nil
-			}
-			t, err := e.Store.TicketByID(ctx, s.TicketID)
-			if err != nil {
-				return false, "", err
-			}
-			e.Trigger() // a second acknowledgement: nothing to stop, but the pass tells the others
-			return false, e.nameOf(t.AckedBy), nil
+	return n, true
+}
+
+// acknowledgeFor is the Acknowledge of a page sent by s: the person paged
+// takes the ticket through the tickets service (*acked then says the
+// notifier recorded it); a second acknowledgement returns who already has
+// the ticket.
+func (e *Engine) acknowledgeFor(s Send, acked *bool) func(context.Context) (bool, string, error) {
+	return func(ctx context.Context) (bool, string, error) {
+		ok, err := e.Tickets.Acknowledge(ctx, s.TicketID, s.Person, s.Channel)
+		if err != nil {
+			return false, "", err
 		}
+		*acked = true
+		if ok {
+			return true, "", nil
+		}
+		t, err := e.Store.TicketByID(ctx, s.TicketID)
+		if err != nil {
+			return false, "", err
+		}
+		e.Trigger() // a second acknowledgement: nothing to stop, but the pass tells the others
+		return false, e.nameOf(t.AckedBy), nil
 	}
-	notifier := e.Notifiers[s.Channel]
-	if notifier == nil {
-		e.finish(ctx, log, s, SendFailed, time.Time{}, "channel "+s.Channel+" is not configured", astreinte.EventPageFailed)
-		return
-	}
-	res, err := notifier.Notify(ctx, n)
-	// What follows (recording the outcome, moving the page on) and the
-	// end of the delivery are one step for fire, which holds the page's
-	// end while a phone of its last step rings.
+}
+
+// recordOutcome records what became of s once its notifier returned
+// (res, err) and moves the page on: a retry or giving up on a failure, the
+// acknowledgement or the pass an answer carried. acked says the notifier
+// recorded the acknowledgement itself.
+func (e *Engine) recordOutcome(ctx context.Context, log *slog.Logger, s Send, f *inflight, n Notice, res Result, err error, acked bool) {
+	// Recording the outcome, moving the page on and the end of the
+	// delivery are one step for fire, which holds the page's end while a
+	// phone of its last step rings.
 	e.endMu.Lock()
 	defer e.endMu.Unlock()
 	defer e.running.Delete(s.ID)
@@ -691,23 +739,8 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 	if n.Event != NoticePage {
 		who += " (" + n.Event + ")"
 	}
-	if err != nil && f.halted() && n.Event == NoticePage {
-		// Acknowledged elsewhere while this one was trying: no retry.
-		e.finish(ctx, log, s, SendDone, time.Time{}, fmt.Sprintf("%s: stopped, the ticket was acknowledged meanwhile (%v)", who, err), astreinte.EventNote)
-		return
-	}
 	if err != nil {
-		attempt := s.Attempts + 1 // this delivery (s was read before the claim counted it)
-		if attempt <= e.Retries {
-			retry := e.Now().Add(e.Backoff << (attempt - 1))
-			e.finish(ctx, log, s, SendPending, retry, fmt.Sprintf("%s: %v; retry %d/%d at %s", who, err, attempt, e.Retries, retry.In(e.Location).Format("15:04:05")), astreinte.EventPageFailed)
-		} else {
-			e.finish(ctx, log, s, SendFailed, time.Time{}, fmt.Sprintf("%s: %v; giving up on this channel", who, err), astreinte.EventPageFailed)
-		}
-		if n.Event == NoticePage && !slices.Contains(e.PolicyChannels, s.Channel) {
-			e.advanceIfAllFailed(ctx, s, n.Person.Name)
-		}
-		e.Trigger()
+		e.recordFailure(ctx, log, s, f, n, who, err)
 		return
 	}
 	kind := astreinte.EventPageSent
@@ -725,6 +758,29 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 	}
 	if res.Passed {
 		e.pass(ctx, s, who)
+	}
+	e.Trigger()
+}
+
+// recordFailure records a failed delivery of s to who: nothing more when
+// the ticket was acknowledged meanwhile, else a retry after the backoff
+// or, past the retries, giving up on the channel (and moving to the next
+// tier when every channel of the person failed).
+func (e *Engine) recordFailure(ctx context.Context, log *slog.Logger, s Send, f *inflight, n Notice, who string, err error) {
+	if f.halted() && n.Event == NoticePage {
+		// Acknowledged elsewhere while this one was trying: no retry.
+		e.finish(ctx, log, s, SendDone, time.Time{}, fmt.Sprintf("%s: stopped, the ticket was acknowledged meanwhile (%v)", who, err), astreinte.EventNote)
+		return
+	}
+	attempt := s.Attempts + 1 // this delivery (s was read before the claim counted it)
+	if attempt <= e.Retries {
+		retry := e.Now().Add(e.Backoff << (attempt - 1))
+		e.finish(ctx, log, s, SendPending, retry, fmt.Sprintf("%s: %v; retry %d/%d at %s", who, err, attempt, e.Retries, retry.In(e.Location).Format("15:04:05")), astreinte.EventPageFailed)
+	} else {
+		e.finish(ctx, log, s, SendFailed, time.Time{}, fmt.Sprintf("%s: %v; giving up on this channel", who, err), astreinte.EventPageFailed)
+	}
+	if n.Event == NoticePage && !slices.Contains(e.PolicyChannels, s.Channel) {
+		e.advanceIfAllFailed(ctx, s, n.Person.Name)
 	}
 	e.Trigger()
 }

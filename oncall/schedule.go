@@ -105,9 +105,21 @@ func NewSchedule(cfg ScheduleConfig, cal *calendar.Calendar) (*Schedule, error) 
 	}
 	var errs astreinte.FieldErrors
 	s := &Schedule{cal: cal, byID: map[string]Person{}, repeat: cfg.Escalation.Repeat}
+	s.addPeople(cfg.People, &errs)
+	rotAt := s.addRotations(cfg.Rotations, &errs)
+	s.addTiers(cfg.Escalation.Tiers, rotAt, &errs)
+	s.setPolicy(cfg, &errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
+// addPeople checks and adds the technicians: an id each, unique; the name
+// defaults to the id and the language to French.
+func (s *Schedule) addPeople(people []Person, errs *astreinte.FieldErrors) {
 	firstAt := map[string]int{}
-	for i, p := range cfg.People {
+	for i, p := range people {
 		path := fmt.Sprintf("oncall.people[%d]", i)
 		p.ID = strings.TrimSpace(p.ID)
 		switch j, dup := firstAt[p.ID]; {
@@ -132,11 +144,14 @@ func NewSchedule(cfg ScheduleConfig, cal *calendar.Calendar) (*Schedule, error) 
 		s.people = append(s.people, p)
 		s.byID[p.ID] = p
 	}
+}
 
+// addRotations checks and adds the rotations (after the people, whom
+// they name); it returns where each name was first seen, for the tiers.
+func (s *Schedule) addRotations(rcs []RotationConfig, errs *astreinte.FieldErrors) map[string]int {
 	rotAt := map[string]int{}
-	for i, rc := range cfg.Rotations {
+	for i, rc := range rcs {
 		path := fmt.Sprintf("oncall.rotations[%d]", i)
-		r := &rotation{name: rc.Name, loc: cal.Location(), all: rc.Coverage == CoverageAll}
 		ok := true
 		if j, dup := rotAt[rc.Name]; rc.Name == "" || dup {
 			ok = false
@@ -148,45 +163,60 @@ func NewSchedule(cfg ScheduleConfig, cal *calendar.Calendar) (*Schedule, error) 
 		} else {
 			rotAt[rc.Name] = i
 		}
-		if len(rc.Participants) == 0 {
-			errs.Add(path+".participants", "required")
-			ok = false
-		}
-		for j, id := range rc.Participants {
-			if _, known := s.byID[id]; !known {
-				errs.Add(fmt.Sprintf("%s.participants[%d]", path, j), "unknown person %q", id)
-				ok = false
-			}
-			r.people = append(r.people, id)
-		}
-		shift := rc.Shift
-		if shift == "" {
-			shift = "1w"
-		}
-		var err error
-		if r.days, r.dur, err = parseShift(shift); err != nil {
-			errs.Add(path+".shift", "bad shift %q (want e.g. 12h, 1d, 7d or 1w)", rc.Shift)
-			ok = false
-		}
-		if rc.Start == "" {
-			errs.Add(path+".start", "required (first hand-off, e.g. \"2026-01-05 09:00\")")
-			ok = false
-		} else if r.start, _, err = calendar.ParseDateTime(rc.Start, cal.Location()); err != nil { // a date alone: midnight
-			errs.Add(path+".start", "%v", err)
-			ok = false
-		}
-		switch rc.Coverage {
-		case "", CoverageOutOfHours, CoverageAll:
-		default:
-			errs.Add(path+".coverage", "unknown coverage %q (want out_of_hours or all)", rc.Coverage)
-		}
-		if ok {
+		if r, valid := s.rotationOf(path, rc, errs); ok && valid {
 			s.rotations = append(s.rotations, r)
 		}
 	}
+	return rotAt
+}
 
+// rotationOf reads one rotation (its name checked by the caller): known
+// participants, its shift (default a week), its first hand-off and its
+// coverage. valid is false when it cannot be used.
+func (s *Schedule) rotationOf(path string, rc RotationConfig, errs *astreinte.FieldErrors) (r *rotation, valid bool) {
+	r = &rotation{name: rc.Name, loc: s.cal.Location(), all: rc.Coverage == CoverageAll}
+	valid = true
+	if len(rc.Participants) == 0 {
+		errs.Add(path+".participants", "required")
+		valid = false
+	}
+	for j, id := range rc.Participants {
+		if _, known := s.byID[id]; !known {
+			errs.Add(fmt.Sprintf("%s.participants[%d]", path, j), "unknown person %q", id)
+			valid = false
+		}
+		r.people = append(r.people, id)
+	}
+	shift := rc.Shift
+	if shift == "" {
+		shift = "1w"
+	}
+	var err error
+	if r.days, r.dur, err = parseShift(shift); err != nil {
+		errs.Add(path+".shift", "bad shift %q (want e.g. 12h, 1d, 7d or 1w)", rc.Shift)
+		valid = false
+	}
+	if rc.Start == "" {
+		errs.Add(path+".start", "required (first hand-off, e.g. \"2026-01-05 09:00\")")
+		valid = false
+	} else if r.start, _, err = calendar.ParseDateTime(rc.Start, s.cal.Location()); err != nil { // a date alone: midnight
+		errs.Add(path+".start", "%v", err)
+		valid = false
+	}
+	switch rc.Coverage {
+	case "", CoverageOutOfHours, CoverageAll:
+	default:
+		errs.Add(path+".coverage", "unknown coverage %q (want out_of_hours or all)", rc.Coverage)
+	}
+	return r, valid
+}
+
+// addTiers checks and adds the escalation tiers: a unique name (default
+// primary, secondary…), exactly one known rotation (rotAt) or person, a
+// delay (default DefaultDelay).
+func (s *Schedule) addTiers(tcs []TierConfig, rotAt map[string]int, errs *astreinte.FieldErrors) {
 	tierAt := map[string]int{}
-	for i, tc := range cfg.Escalation.Tiers {
+	for i, tc := range tcs {
 		path := fmt.Sprintf("oncall.escalation.tiers[%d]", i)
 		t := Tier{Name: tc.Name, Rotation: tc.Rotation, Person: tc.Person, Delay: DefaultDelay}
 		if t.Name == "" {
@@ -217,6 +247,11 @@ func NewSchedule(cfg ScheduleConfig, cal *calendar.Calendar) (*Schedule, error) 
 		}
 		s.tiers = append(s.tiers, t)
 	}
+}
+
+// setPolicy checks and sets the rest of the policy: the acknowledgement
+// target, the pay rates (not negative), the swaps, the number of rounds.
+func (s *Schedule) setPolicy(cfg ScheduleConfig, errs *astreinte.FieldErrors) {
 	s.ackTarget, s.swaps, s.pay = DefaultAckTarget, cfg.Swaps, cfg.Pay
 	if a := cfg.Escalation.AckTarget; a != "" {
 		d, err := time.ParseDuration(a)
@@ -240,10 +275,6 @@ func NewSchedule(cfg ScheduleConfig, cal *calendar.Calendar) (*Schedule, error) 
 	case s.repeat == 0:
 		s.repeat = DefaultRepeat
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func defaultTierName(i int) string {

@@ -37,6 +37,17 @@ func TestLinkInCustomersLanguage(t *testing.T) {
 	}
 	resp.Body.Close()
 	f.box.link(t, "client@sondages.test", 2)
+	// A browser asking only for a language astreinte does not speak
+	// states none: the customer's language again.
+	form = url.Values{"csrf": {csrfRe.FindStringSubmatch(page)[1]}, "email": {"client@sondages.test"}}
+	req, _ = http.NewRequest("POST", f.srv.URL+"/client/login/link", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept-Language", "de-DE,de;q=0.9")
+	if resp, err = c.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	f.box.link(t, "client@sondages.test", 3)
 
 	f.box.mu.Lock()
 	defer f.box.mu.Unlock()
@@ -44,6 +55,7 @@ func TestLinkInCustomersLanguage(t *testing.T) {
 		{"client@sondages.test", "Your sign-in link to the customer space"},
 		{"admin@heberge.test", "Votre lien de connexion à l'espace client"},
 		{"client@sondages.test", "Votre lien de connexion à l'espace client"},
+		{"client@sondages.test", "Your sign-in link to the customer space"},
 	}
 	if len(f.box.msgs) != len(want) {
 		t.Fatalf("%d mails", len(f.box.msgs))

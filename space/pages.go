@@ -16,7 +16,6 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/approvals"
-	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
@@ -237,7 +236,7 @@ func (s *Server) ticketData(ctx context.Context, l lang.Tag, c *contact, t astre
 		}
 		row := eventRow{When: l.DateTime(e.At.In(s.loc())), What: what, Who: e.Actor}
 		if e.Kind != astreinte.EventCreated {
-			row.Detail = e.Detail
+			row.Detail = tickets.EventText(l, e)
 		}
 		d.Events = append(d.Events, row)
 	}
@@ -473,14 +472,7 @@ type monthItem struct {
 	Key, Label string
 }
 
-var monthsFR = [12]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
-
-func monthLabel(l lang.Tag, t time.Time) string {
-	if l == lang.EN {
-		return t.Format("January 2006")
-	}
-	return fmt.Sprintf("%s %d", monthsFR[t.Month()-1], t.Year())
-}
+func monthLabel(l lang.Tag, t time.Time) string { return l.Month(t) }
 
 // months lists the months with work on the customer's tickets, newest
 // first.
@@ -542,11 +534,11 @@ func (s *Server) statement(ctx context.Context, l lang.Tag, c *contact, month st
 	if err != nil {
 		return statementData{}, st, err
 	}
-	d := statementData{Month: monthLabel(l, from), Worked: l.Duration(st.Worked), HT: billing.FormatCents(st.HT),
-		VAT: billing.FormatCents(st.VAT), TTC: billing.FormatCents(st.TTC), HTc: st.HT, VATc: st.VAT, TTCc: st.TTC}
+	d := statementData{Month: monthLabel(l, from), Worked: l.Duration(st.Worked), HT: l.Money(st.HT),
+		VAT: l.Money(st.VAT), TTC: l.Money(st.TTC), HTc: st.HT, VATc: st.VAT, TTCc: st.TTC}
 	for _, ln := range st.Lines {
-		sl := statementLine{Number: ln.Ticket.Number, Worked: l.Duration(ln.Worked), HT: billing.FormatCents(ln.HT),
-			VAT: billing.FormatCents(ln.VAT), TTC: billing.FormatCents(ln.TTC)}
+		sl := statementLine{Number: ln.Ticket.Number, Worked: l.Duration(ln.Worked), HT: l.Money(ln.HT),
+			VAT: l.Money(ln.VAT), TTC: l.Money(ln.TTC)}
 		if ln.Units > 0 {
 			sl.Units = fmt.Sprintf("%d × %s", ln.Units, l.Duration(ln.Contract.Billing.Unit))
 		}

@@ -14,7 +14,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/astreinte/astreinte"
@@ -263,15 +262,16 @@ func (s *Server) lang(r *http.Request) lang.Tag {
 	return lang.Negotiate(setting, r.Header.Get("Accept-Language"))
 }
 
-// statedLang says whether the reader stated a language: a choice made
-// here or their browser's Accept-Language.
+// statedLang says whether the reader stated a language astreinte speaks:
+// a choice made here or their browser's Accept-Language (a browser asking
+// only for German states none), as lang.Negotiate reads them.
 func (s *Server) statedLang(r *http.Request) bool {
+	setting := ""
 	if c, err := r.Cookie(langCookie); err == nil {
-		if _, ok := lang.Parse(c.Value); ok {
-			return true
-		}
+		setting = c.Value
 	}
-	return strings.TrimSpace(r.Header.Get("Accept-Language")) != ""
+	_, ok := lang.Stated(setting, r.Header.Get("Accept-Language"))
+	return ok
 }
 
 func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {

@@ -35,7 +35,7 @@ type Appointment struct {
 
 // ErrSlotTaken is returned when an appointment's time overlaps another's,
 // or its ticket already has one.
-var ErrSlotTaken = errors.New("this slot is taken / ce créneau est pris")
+var ErrSlotTaken = errors.New("this slot is taken")
 
 // BookAppointment stores a, with its timeline entry, unless its time
 // overlaps an appointment not cancelled or its ticket has one

@@ -84,36 +84,36 @@ func TestWorkLogQuotesConfirmation(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := &Work{TicketID: tk.ID, Duration: 45 * time.Minute, By: "alice", Note: "n"}
-	if err := db.AddWork(ctx, w, "45m spent"); err != nil {
+	if err := db.AddWork(ctx, w, "45m spent", nil); err != nil {
 		t.Fatal(err)
 	}
 	clk.t = clk.t.Add(time.Hour)
-	if err := db.AddWork(ctx, &Work{TicketID: tk.ID, Duration: time.Minute}, "1m"); err != nil {
+	if err := db.AddWork(ctx, &Work{TicketID: tk.ID, Duration: time.Minute}, "1m", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AddWork(ctx, &Work{TicketID: 999, Duration: time.Minute}, "x"); !errors.Is(err, astreinte.ErrNotFound) {
+	if err := db.AddWork(ctx, &Work{TicketID: 999, Duration: time.Minute}, "x", nil); !errors.Is(err, astreinte.ErrNotFound) {
 		t.Errorf("work on no ticket: %v", err)
 	}
 	ws, err := db.WorkLog(ctx, tk.ID)
 	if err != nil || len(ws) != 2 || ws[0].Duration != 45*time.Minute || ws[0].By != "alice" || !ws[0].At.Equal(t0) {
 		t.Fatalf("work log %+v, %v", ws, err)
 	}
-	if err := db.DecideQuote(ctx, tk.ID, true, "x", ""); !errors.Is(err, astreinte.ErrNotFound) {
+	if err := db.DecideQuote(ctx, tk.ID, true, "x", "", nil); !errors.Is(err, astreinte.ErrNotFound) {
 		t.Errorf("accept without a quote: %v", err)
 	}
-	if err := db.SetQuote(ctx, Quote{TicketID: tk.ID, AmountHT: 12000, SetBy: "alice"}, "q"); err != nil {
+	if err := db.SetQuote(ctx, Quote{TicketID: tk.ID, AmountHT: 12000, SetBy: "alice"}, "q", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DecideQuote(ctx, tk.ID, false, "bob", "refused"); err != nil {
+	if err := db.DecideQuote(ctx, tk.ID, false, "bob", "refused", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DecideQuote(ctx, tk.ID, true, "bob", "accepted"); !errors.Is(err, astreinte.ErrNotFound) {
+	if err := db.DecideQuote(ctx, tk.ID, true, "bob", "accepted", nil); !errors.Is(err, astreinte.ErrNotFound) {
 		t.Errorf("a refused quote was accepted: %v", err)
 	}
-	if err := db.SetQuote(ctx, Quote{TicketID: tk.ID, Duration: 2 * time.Hour, SetBy: "alice"}, "q2"); err != nil {
+	if err := db.SetQuote(ctx, Quote{TicketID: tk.ID, Duration: 2 * time.Hour, SetBy: "alice"}, "q2", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DecideQuote(ctx, tk.ID, true, "bob", "accepted"); err != nil {
+	if err := db.DecideQuote(ctx, tk.ID, true, "bob", "accepted", nil); err != nil {
 		t.Fatal(err)
 	}
 	q, err := db.QuoteOf(ctx, tk.ID)

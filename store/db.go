@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -46,9 +47,10 @@ type DB struct {
 	db   *sql.DB // writer: one connection
 	rdb  *sql.DB // readers
 
-	pg     bool      // PostgreSQL (postgres.go), not SQLite
-	leases *leases   // PostgreSQL: the advisory locks of the sends this process delivers
-	node   nodeState // this process's node, once StartNode ran (nodes.go)
+	pg     bool            // PostgreSQL (postgres.go), not SQLite
+	leases *leases         // PostgreSQL: the advisory locks of the sends this process delivers
+	pgcfg  *pgx.ConnConfig // PostgreSQL: how to connect (Listen's connection)
+	node   nodeState       // this process's node, once StartNode ran (nodes.go)
 }
 
 // ErrSchemaTooNew is returned by Open when the database was migrated by a

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/astreinte/astreinte"
@@ -28,8 +29,16 @@ func (db *DB) insertEvent(ctx context.Context, tx execer, e astreinte.Event) err
 	if e.Kind == "" {
 		return fmt.Errorf("event for ticket %d: empty kind", e.TicketID)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO events (ticket_id, at, kind, actor, channel, detail)
-		VALUES (?, ?, ?, ?, ?, ?)`, e.TicketID, ts(e.At), e.Kind, e.Actor, e.Channel, e.Detail)
+	facts := ""
+	if e.Facts != nil {
+		b, err := json.Marshal(e.Facts)
+		if err != nil {
+			return fmt.Errorf("event %s for ticket %d: %w", e.Kind, e.TicketID, err)
+		}
+		facts = string(b)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO events (ticket_id, at, kind, actor, channel, detail, facts)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.TicketID, ts(e.At), e.Kind, e.Actor, e.Channel, e.Detail, facts)
 	if err != nil {
 		return fmt.Errorf("event %s for ticket %d: %w", e.Kind, e.TicketID, err)
 	}
@@ -52,7 +61,7 @@ func ticketExists(ctx context.Context, tx *sql.Tx, id int64) error {
 // Timeline returns a ticket's events, oldest first. A ticket without
 // events, or that does not exist, has an empty timeline.
 func (db *DB) Timeline(ctx context.Context, ticketID int64) ([]astreinte.Event, error) {
-	rows, err := db.rdb.QueryContext(ctx, `SELECT id, ticket_id, at, kind, actor, channel, detail
+	rows, err := db.rdb.QueryContext(ctx, `SELECT id, ticket_id, at, kind, actor, channel, detail, facts
 		FROM events WHERE ticket_id = ? ORDER BY at, id`, ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("timeline of ticket %d: %w", ticketID, err)
@@ -61,8 +70,15 @@ func (db *DB) Timeline(ctx context.Context, ticketID int64) ([]astreinte.Event, 
 	var events []astreinte.Event
 	for rows.Next() {
 		var e astreinte.Event
-		if err := rows.Scan(&e.ID, &e.TicketID, timeCol{&e.At}, &e.Kind, &e.Actor, &e.Channel, &e.Detail); err != nil {
+		var facts string
+		if err := rows.Scan(&e.ID, &e.TicketID, timeCol{&e.At}, &e.Kind, &e.Actor, &e.Channel, &e.Detail, &facts); err != nil {
 			return nil, fmt.Errorf("timeline of ticket %d: %w", ticketID, err)
+		}
+		if facts != "" {
+			e.Facts = new(astreinte.EventFacts)
+			if err := json.Unmarshal([]byte(facts), e.Facts); err != nil {
+				return nil, fmt.Errorf("timeline of ticket %d: event %d: facts: %w", ticketID, e.ID, err)
+			}
 		}
 		events = append(events, e)
 	}

@@ -82,7 +82,7 @@ func OpenPostgres(dsn string) (*DB, error) {
 	w.SetMaxOpenConns(1) // as with SQLite: this process's writers queue here
 	w.SetMaxIdleConns(1)
 
-	db := &DB{Now: time.Now, path: name, db: w, pg: true}
+	db := &DB{Now: time.Now, path: name, db: w, pg: true, pgcfg: cfg.Copy()}
 	ctx := context.Background()
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()

@@ -55,7 +55,7 @@ type Confirmation struct {
 
 // AddWork logs time spent on a ticket, with its timeline entry, in one
 // transaction; w.ID is set. A zero At is the store's clock.
-func (db *DB) AddWork(ctx context.Context, w *Work, detail string) error {
+func (db *DB) AddWork(ctx context.Context, w *Work, detail string, facts *astreinte.EventFacts) error {
 	if w.Duration < time.Second {
 		return errors.New("work: at least one second")
 	}
@@ -75,7 +75,7 @@ func (db *DB) AddWork(ctx context.Context, w *Work, detail string) error {
 		return fmt.Errorf("add work to ticket %d: %w", w.TicketID, err)
 	}
 	if err := db.insertEvent(ctx, tx, astreinte.Event{TicketID: w.TicketID, At: w.At, Kind: astreinte.EventWork,
-		Actor: w.By, Detail: detail}); err != nil {
+		Actor: w.By, Detail: detail, Facts: facts}); err != nil {
 		return fmt.Errorf("add work to ticket %d: %w", w.TicketID, err)
 	}
 	return tx.Commit()
@@ -105,7 +105,7 @@ func (db *DB) WorkLog(ctx context.Context, ticketID int64) ([]Work, error) {
 // SetQuote gives a ticket its quote (replacing a previous one, which must
 // not have been accepted: ErrQuoteAccepted), proposed, with its timeline
 // entry.
-func (db *DB) SetQuote(ctx context.Context, q Quote, detail string) error {
+func (db *DB) SetQuote(ctx context.Context, q Quote, detail string, facts *astreinte.EventFacts) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -129,7 +129,7 @@ func (db *DB) SetQuote(ctx context.Context, q Quote, detail string) error {
 		return fmt.Errorf("quote for ticket %d: %w", q.TicketID, errors.Join(err, ErrQuoteAccepted))
 	}
 	if err := db.insertEvent(ctx, tx, astreinte.Event{TicketID: q.TicketID, At: now, Kind: astreinte.EventQuote,
-		Actor: q.SetBy, Detail: detail}); err != nil {
+		Actor: q.SetBy, Detail: detail, Facts: facts}); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -150,7 +150,7 @@ func (db *DB) QuoteOf(ctx context.Context, ticketID int64) (Quote, error) {
 }
 
 // DecideQuote records the customer's answer to a proposed quote.
-func (db *DB) DecideQuote(ctx context.Context, ticketID int64, accepted bool, actor, detail string) error {
+func (db *DB) DecideQuote(ctx context.Context, ticketID int64, accepted bool, actor, detail string, facts *astreinte.EventFacts) error {
 	state := QuoteRefused
 	if accepted {
 		state = QuoteAccepted
@@ -170,7 +170,7 @@ func (db *DB) DecideQuote(ctx context.Context, ticketID int64, accepted bool, ac
 		return fmt.Errorf("ticket %d has no proposed quote: %w", ticketID, errors.Join(err, astreinte.ErrNotFound))
 	}
 	if err := db.insertEvent(ctx, tx, astreinte.Event{TicketID: ticketID, At: now, Kind: astreinte.EventQuote,
-		Actor: actor, Detail: detail}); err != nil {
+		Actor: actor, Detail: detail, Facts: facts}); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -4,21 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/customers"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/store"
 )
 
 // LedgerStore keeps the work log, quotes and confirmations (store.DB).
 type LedgerStore interface {
-	AddWork(ctx context.Context, w *store.Work, detail string) error
+	AddWork(ctx context.Context, w *store.Work, detail string, facts *astreinte.EventFacts) error
 	WorkLog(ctx context.Context, ticketID int64) ([]store.Work, error)
-	SetQuote(ctx context.Context, q store.Quote, detail string) error
+	SetQuote(ctx context.Context, q store.Quote, detail string, facts *astreinte.EventFacts) error
 	QuoteOf(ctx context.Context, ticketID int64) (store.Quote, error)
-	DecideQuote(ctx context.Context, ticketID int64, accepted bool, actor, detail string) error
+	DecideQuote(ctx context.Context, ticketID int64, accepted bool, actor, detail string, facts *astreinte.EventFacts) error
 	Confirm(ctx context.Context, ticketID int64, actor, note string) error
 	ConfirmationOf(ctx context.Context, ticketID int64) (store.Confirmation, error)
 	TicketsOfCustomer(ctx context.Context, number string) ([]astreinte.Ticket, error)
@@ -103,15 +105,12 @@ func (l *Ledger) AddWork(ctx context.Context, t astreinte.Ticket, d time.Duratio
 			"ask the customer with: astreinte tickets ask-confirmation %s --units N --note …, or record it with: astreinte tickets confirm %s): %w", t.Number, billing.Count(total, c.Billing.Unit),
 			c.Billing.Unit, c.Name, c.ConfirmAbove, t.Number, t.Number, ErrNeedsConfirmation)
 	}
-	detail := fmt.Sprintf("%s spent (total %s)", d, total)
+	facts := &astreinte.EventFacts{Spent: d, Total: total, Note: note}
 	if u.Mode != "" {
-		detail = fmt.Sprintf("%s spent (total %s, %d × %s)", d, total, billing.Count(total, u.Unit), u.Unit)
-	}
-	if note != "" {
-		detail += ": " + note
+		facts.Units, facts.Unit = int64(billing.Count(total, u.Unit)), u.Unit
 	}
 	w := &store.Work{TicketID: t.ID, At: l.s.now(), Duration: d, By: by, Note: note}
-	if err := l.st.AddWork(ctx, w, detail); err != nil {
+	if err := l.st.AddWork(ctx, w, FactsText(lang.EN, *facts), facts); err != nil {
 		return u, err
 	}
 	l.s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number})
@@ -158,15 +157,13 @@ func (l *Ledger) ProposeQuote(ctx context.Context, t astreinte.Ticket, q store.Q
 	if q.Flat && q.AmountHT == 0 {
 		return errors.New("quote: a fixed price is an amount")
 	}
-	detail := "quote proposed: " + QuoteText(q.AmountHT, q.Duration, q.Flat)
+	facts := &astreinte.EventFacts{Quote: astreinte.QuoteProposed, AmountHT: q.AmountHT, Time: q.Duration, Flat: q.Flat,
+		Note: q.Description}
 	if c, ok := l.contract(t); ok && q.Duration > 0 {
-		detail += fmt.Sprintf(" (%s € HT)", billing.FormatCents(billing.Quote{Time: q.Duration}.CapHT(c.Billing)))
-	}
-	if q.Description != "" {
-		detail += ": " + q.Description
+		facts.PriceHT = billing.Quote{Time: q.Duration}.CapHT(c.Billing)
 	}
 	q.TicketID = t.ID
-	if err := l.st.SetQuote(ctx, q, detail); err != nil {
+	if err := l.st.SetQuote(ctx, q, FactsText(lang.EN, *facts), facts); err != nil {
 		return fmt.Errorf("ticket %s: %w", t.Number, err)
 	}
 	l.s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number})
@@ -179,27 +176,80 @@ func (l *Ledger) DecideQuote(ctx context.Context, t astreinte.Ticket, accepted b
 	if err != nil {
 		return err
 	}
-	word := "refused"
+	facts := &astreinte.EventFacts{Quote: astreinte.QuoteRefused, AmountHT: q.AmountHT, Time: q.Duration, Flat: q.Flat}
 	if accepted {
-		word = "accepted"
+		facts.Quote = astreinte.QuoteAccepted
 	}
-	if err := l.st.DecideQuote(ctx, t.ID, accepted, by, "quote "+word+" by the customer: "+QuoteText(q.AmountHT, q.Duration, q.Flat)); err != nil {
+	if err := l.st.DecideQuote(ctx, t.ID, accepted, by, FactsText(lang.EN, *facts), facts); err != nil {
 		return err
 	}
 	l.s.announce(Change{Kind: Noted, TicketID: t.ID, Number: t.Number})
 	return nil
 }
 
-// QuoteText writes a quote: "at most 120.00 € HT", "120.00 € HT fixed
-// price" or "2h0m0s of work".
-func QuoteText(amountHT int64, d time.Duration, flat bool) string {
+// QuoteText writes a quote in l: "au plus 120,00 € HT" / "at most
+// €120.00 excl. VAT", a fixed price, or "2 h de travail" / "2 h of work".
+func QuoteText(l lang.Tag, amountHT int64, d time.Duration, flat bool) string {
 	if flat {
-		return billing.FormatCents(amountHT) + " € HT fixed price"
+		return l.Pick(l.Money(amountHT)+" HT, forfait", l.Money(amountHT)+" excl. VAT, fixed price")
 	}
 	if amountHT > 0 {
-		return "at most " + billing.FormatCents(amountHT) + " € HT"
+		return l.Pick("au plus "+l.Money(amountHT)+" HT", "at most "+l.Money(amountHT)+" excl. VAT")
 	}
-	return d.String() + " of work"
+	return l.Pick(l.Duration(d)+" de travail", l.Duration(d)+" of work")
+}
+
+// FactsText writes what a work-log or quote entry says, in l: "1 h 01 de
+// travail (total 1 h 01, 3 × 30 min) : câblage" / "1 h 01 of work (total
+// 1 h 01, 3 × 30 min): wiring", "devis proposé : au plus 120,00 € HT".
+func FactsText(l lang.Tag, f astreinte.EventFacts) string {
+	var s string
+	switch f.Quote {
+	case "":
+		s = l.Pick(l.Duration(f.Spent)+" de travail (total "+l.Duration(f.Total), l.Duration(f.Spent)+" of work (total "+l.Duration(f.Total))
+		if f.Unit > 0 {
+			s += fmt.Sprintf(", %d × %s", f.Units, l.Duration(f.Unit))
+		}
+		s += ")"
+	case astreinte.QuoteProposed:
+		s = l.Pick("devis proposé : ", "quote proposed: ") + QuoteText(l, f.AmountHT, f.Time, f.Flat)
+		if f.PriceHT > 0 {
+			s += " (" + l.Pick(l.Money(f.PriceHT)+" HT", l.Money(f.PriceHT)+" excl. VAT") + ")"
+		}
+	case astreinte.QuoteAccepted:
+		s = l.Pick("devis accepté par le client : ", "quote accepted by the customer: ") + QuoteText(l, f.AmountHT, f.Time, f.Flat)
+	default:
+		s = l.Pick("devis refusé par le client : ", "quote refused by the customer: ") + QuoteText(l, f.AmountHT, f.Time, f.Flat)
+	}
+	if f.Note != "" {
+		s += l.Pick(" : ", ": ") + f.Note
+	}
+	return s
+}
+
+// EventText is an entry's detail in l: written from its facts when it
+// has some, else its stored text with Go's durations ("1h0m0s") written
+// as l writes them ("1 h"), for entries written before facts were kept.
+func EventText(l lang.Tag, e astreinte.Event) string {
+	if e.Facts != nil {
+		return FactsText(l, *e.Facts)
+	}
+	return HumanDurations(l, e.Detail)
+}
+
+// goDuration finds Go's own writing of a duration ("1h0m0s", "42s",
+// "2m30.5s") in text written by the engine.
+var goDuration = regexp.MustCompile(`\b(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)\b|\b(\d+)h(\d+)m\b`)
+
+// HumanDurations rewrites Go durations in text as l writes them ("1 h").
+func HumanDurations(l lang.Tag, text string) string {
+	return goDuration.ReplaceAllStringFunc(text, func(m string) string {
+		d, err := time.ParseDuration(m)
+		if err != nil {
+			return m
+		}
+		return l.Duration(d)
+	})
 }
 
 // StatementLine is one ticket on a customer's statement.
@@ -210,6 +260,9 @@ type StatementLine struct {
 	// Unbillable says why the ticket is not priced ("" when it is): waived,
 	// or its contract is missing from the configuration.
 	Unbillable string
+	// Waived is the reason given when the ticket was waived ("" else);
+	// pages write Unbillable from it in the reader's language.
+	Waived string
 }
 
 // Statement is a customer's bill for a period.
@@ -290,7 +343,7 @@ func (l *Ledger) Statement(ctx context.Context, customer string, from, to time.T
 			line.Worked += line.Warranty
 			line.Warranty = 0
 			st.Lines = append(st.Lines, StatementLine{Ticket: t, Contract: c, Line: billing.Line{Worked: line.Worked},
-				Unbillable: "waived: " + waived})
+				Unbillable: "waived: " + waived, Waived: waived})
 			st.Worked += line.Worked
 			continue
 		}

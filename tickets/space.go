@@ -32,7 +32,7 @@ type Request struct {
 }
 
 // ErrEmptyRequest is returned for a request without a subject.
-var ErrEmptyRequest = errors.New("a request needs a subject / une demande a besoin d'un objet")
+var ErrEmptyRequest = errors.New("a request needs a subject")
 
 // FromSpace makes a verified ticket of a space request (channel
 // astreinte.ChannelSpace): a sensitive request may be carried out. It is

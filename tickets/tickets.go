@@ -59,6 +59,9 @@ const (
 	Acknowledged ChangeKind = "acknowledged"
 	Noted        ChangeKind = "noted"
 	StatusSet    ChangeKind = "status"
+	// Resync: changes made on other nodes may have been missed (the
+	// connection that hears them was lost); TicketID is 0.
+	Resync ChangeKind = "resync"
 )
 
 // Change is one ticket's change, as subscribers hear of it.
@@ -67,6 +70,10 @@ type Change struct {
 	TicketID int64
 	Number   string
 	Paging   bool // a page was queued with the ticket
+	// Remote: the change was made by another node sharing the store
+	// (Share); whoever acts once per change (an email, a message) acts on
+	// its own changes only.
+	Remote bool
 }
 
 // Service is the tickets service. Build it with New.
@@ -80,9 +87,10 @@ type Service struct {
 	customers   Customers
 	ackTarget   time.Duration
 
-	mu   sync.Mutex
-	next int
-	subs map[int]func(Change)
+	mu    sync.Mutex
+	next  int
+	subs  map[int]func(Change)
+	share *sharing // Share: changes told to the other nodes
 
 	take    sync.Mutex   // one Take at a time: a number's calls find each other's ticket (caller.go)
 	pending pendingState // tickets the store refused (pending.go)
@@ -124,7 +132,9 @@ func New(st Store, days BusinessDays, o Options) *Service {
 }
 
 // Subscribe calls f after every change, on the goroutine that made it; f
-// must return quickly (wake something, queue an event). The returned
+// must return quickly (wake something, queue an event). Once the service
+// shares its store with other nodes (Share), f also hears of their
+// changes (Remote), on the goroutine that listens to them. The returned
 // function unsubscribes.
 func (s *Service) Subscribe(f func(Change)) (cancel func()) {
 	s.mu.Lock()
@@ -139,7 +149,23 @@ func (s *Service) Subscribe(f func(Change)) (cancel func()) {
 	}
 }
 
+// announce tells the subscribers, and the other nodes if shared, of a
+// change this service made (and committed).
 func (s *Service) announce(c Change) {
+	s.deliver(c)
+	s.mu.Lock()
+	if sh := s.share; sh != nil {
+		select {
+		case sh.out <- c:
+		default:
+			s.log.Warn("tickets: too many changes queued, one not told to the other nodes", "ticket", c.TicketID, "kind", c.Kind)
+		}
+	}
+	s.mu.Unlock()
+}
+
+// deliver calls the subscribers with c.
+func (s *Service) deliver(c Change) {
 	s.mu.Lock()
 	fs := make([]func(Change), 0, len(s.subs))
 	for _, f := range s.subs {

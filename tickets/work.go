@@ -16,7 +16,7 @@ const MaxWork = 1000 * time.Hour
 // is at least a minute and at most MaxWork.
 func ParseWork(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
-	bad := fmt.Errorf("duration %q: want 30m, 1h15, 1:15 or a number of minutes / durée invalide", s)
+	bad := fmt.Errorf("duration %q: want 30m, 1h15, 1:15 or a number of minutes", s)
 	var d time.Duration
 	if h, m, ok := strings.Cut(s, ":"); ok {
 		hh, err1 := strconv.Atoi(h)

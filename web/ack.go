@@ -157,7 +157,7 @@ func (s *Server) ackRecording(w http.ResponseWriter, r *http.Request) {
 	id, _, err := acklink.VerifyAck(s.Key, r.URL.Query(), s.now())
 	if err != nil {
 		s.log().Warn("web: refused recording link", "error", err, "remote", r.RemoteAddr)
-		http.Error(w, "invalid or expired link / lien invalide ou expiré", http.StatusForbidden)
+		http.Error(w, browserLang(r).Pick("lien invalide ou expiré", "invalid or expired link"), http.StatusForbidden)
 		return
 	}
 	t, ok := s.ticket(w, r, browserLang(r), id)
@@ -165,7 +165,7 @@ func (s *Server) ackRecording(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(t.Recordings) == 0 {
-		http.Error(w, "no recording / pas d'enregistrement", http.StatusNotFound)
+		http.Error(w, browserLang(r).Pick("pas d'enregistrement", "no recording"), http.StatusNotFound)
 		return
 	}
 	s.serveFile(w, r, t, t.Recordings[0].Path, t.Number+".wav")

@@ -161,7 +161,7 @@ func (s *Server) apiAction(w http.ResponseWriter, r *http.Request, tok accounts.
 	done, err := s.act(r, t, r.PathValue("action"), tokenActor(tok), strings.TrimSpace(body.Note))
 	var ae actionError
 	if errors.As(err, &ae) {
-		apiFail(w, ae.status, ae.msg)
+		apiFail(w, ae.status, ae.msg.EN)
 		return
 	}
 	if err != nil {

@@ -54,7 +54,7 @@ func (s *Server) day(r *http.Request) (time.Time, error) {
 	}
 	t, err := time.ParseInLocation(time.DateOnly, d, s.loc())
 	if err != nil {
-		return t, errors.New("day: want YYYY-MM-DD, e.g. 2026-12-07 / jour : AAAA-MM-JJ")
+		return t, actionError{http.StatusBadRequest, tr{"jour : AAAA-MM-JJ, ex. 2026-12-07", "day: want YYYY-MM-DD, e.g. 2026-12-07"}}
 	}
 	return t, nil
 }
@@ -94,11 +94,11 @@ func (s *Server) appointmentsPage(w http.ResponseWriter, r *http.Request, u *who
 func (s *Server) cancelAppointment(r *http.Request, actor string) (store.Appointment, bool, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		return store.Appointment{}, false, actionError{http.StatusNotFound, "no such appointment / rendez-vous inconnu"}
+		return store.Appointment{}, false, actionError{http.StatusNotFound, tr{"rendez-vous inconnu", "no such appointment"}}
 	}
 	a, err := s.Appointments.ByID(r.Context(), id)
 	if errors.Is(err, astreinte.ErrNotFound) {
-		return a, false, actionError{http.StatusNotFound, "no such appointment / rendez-vous inconnu"}
+		return a, false, actionError{http.StatusNotFound, tr{"rendez-vous inconnu", "no such appointment"}}
 	} else if err != nil {
 		return a, false, err
 	}
@@ -108,7 +108,7 @@ func (s *Server) cancelAppointment(r *http.Request, actor string) (store.Appoint
 		s.log().Warn("web: appointment cancelled, cancellation not mailed", "ticket", a.Number, "error", err)
 		return a, false, nil
 	case errors.Is(err, astreinte.ErrNotFound):
-		return a, false, actionError{http.StatusConflict, "the appointment is already cancelled / rendez-vous déjà annulé"}
+		return a, false, actionError{http.StatusConflict, tr{"rendez-vous déjà annulé", "the appointment is already cancelled"}}
 	case err != nil:
 		return a, false, err
 	}
@@ -120,12 +120,12 @@ func (s *Server) appointmentCancel(w http.ResponseWriter, r *http.Request, u *wh
 	a, mailed, err := s.cancelAppointment(r, u.User.Actor())
 	var ae actionError
 	if errors.As(err, &ae) {
-		http.Error(w, ae.msg, ae.status)
+		http.Error(w, ae.msg.In(u.L), ae.status)
 		return
 	}
 	if err != nil {
 		s.log().Error("web: cancel appointment", "error", err)
-		http.Error(w, "server error", http.StatusInternalServerError)
+		http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 		return
 	}
 	done := "appointment-cancelled"
@@ -181,7 +181,7 @@ func (s *Server) appointmentCancelAPI(w http.ResponseWriter, r *http.Request, to
 	a, mailed, err := s.cancelAppointment(r, tokenActor(tok))
 	var ae actionError
 	if errors.As(err, &ae) {
-		apiFail(w, ae.status, ae.msg)
+		apiFail(w, ae.status, ae.msg.EN)
 		return
 	}
 	if err != nil {

@@ -177,14 +177,15 @@ func (s *Server) doAsk(ctx context.Context, t astreinte.Ticket, kind askKind, ac
 		q := store.Quote{Flat: in.Flat, Description: strings.TrimSpace(in.Description), SetBy: actor}
 		amount, hours := strings.TrimSpace(in.Amount), strings.TrimSpace(in.Hours)
 		if (amount == "") == (hours == "") {
-			return false, actionError{http.StatusBadRequest, "give an amount or hours / indiquez un montant ou une durée"}
+			return false, actionError{http.StatusBadRequest, tr{"indiquez un montant ou une durée", "give an amount or hours"}}
 		}
 		if amount != "" {
 			if q.AmountHT, err = billing.ParseCents(amount); err != nil || q.AmountHT <= 0 {
-				return false, actionError{http.StatusBadRequest, fmt.Sprintf("amount %q: want euros above 0, e.g. 120.00 / montant en euros, ex. 120.00", amount)}
+				return false, actionError{http.StatusBadRequest, tr{fmt.Sprintf("montant %q : des euros au-dessus de 0, ex. 120,00", amount),
+					fmt.Sprintf("amount %q: want euros above 0, e.g. 120.00", amount)}}
 			}
 		} else if q.Duration, err = tickets.ParseWork(hours); err != nil {
-			return false, actionError{http.StatusBadRequest, err.Error()}
+			return false, plainError(http.StatusBadRequest, err)
 		}
 		err = s.Approvals.ProposeQuote(ctx, t, q)
 	case askConfirmation:
@@ -198,15 +199,15 @@ func (s *Server) doAsk(ctx context.Context, t astreinte.Ticket, kind askKind, ac
 		s.log().Warn("customer asked from the web but not mailed", "ticket", t.Number, "actor", actor, "kind", kind, "error", err)
 		return false, nil
 	case errors.Is(err, approvals.ErrNoCustomer):
-		return false, actionError{http.StatusConflict, "the ticket has no customer to ask / le ticket n'a pas de client à qui demander"}
+		return false, actionError{http.StatusConflict, tr{"le ticket n'a pas de client à qui demander", "the ticket has no customer to ask"}}
 	case errors.Is(err, approvals.ErrBadConfirmation):
-		return false, actionError{http.StatusBadRequest, "give the units (above 0) and what the intervention is / indiquez les unités et l'intervention"}
+		return false, actionError{http.StatusBadRequest, tr{"indiquez les unités et l'intervention", "give the units (above 0) and what the intervention is"}}
 	case errors.Is(err, store.ErrQuoteAccepted):
-		return false, actionError{http.StatusConflict, "the quote was accepted: it cannot change / devis déjà accepté"}
+		return false, actionError{http.StatusConflict, tr{"devis déjà accepté", "the quote was accepted: it cannot change"}}
 	case errors.Is(err, store.ErrAlreadyConfirmed):
-		return false, actionError{http.StatusConflict, "the customer already confirmed this intervention / le client a déjà confirmé"}
+		return false, actionError{http.StatusConflict, tr{"le client a déjà confirmé", "the customer already confirmed this intervention"}}
 	case strings.HasPrefix(err.Error(), "quote:"):
-		return false, actionError{http.StatusBadRequest, err.Error()}
+		return false, plainError(http.StatusBadRequest, err)
 	}
 	return false, err
 }
@@ -220,21 +221,21 @@ func (s *Server) askPost(kind askKind) func(http.ResponseWriter, *http.Request, 
 		f := r.PostForm
 		in := askInput{Amount: f.Get("amount"), Hours: f.Get("hours"), Flat: f.Get("flat") != "",
 			Description: f.Get("description"), Note: f.Get("note")}
-		if u := strings.TrimSpace(f.Get("units")); u != "" {
-			if _, err := fmt.Sscan(u, &in.Units); err != nil {
-				http.Error(w, "units: want a whole number / unités : un nombre entier", http.StatusBadRequest)
+		if units := strings.TrimSpace(f.Get("units")); units != "" {
+			if _, err := fmt.Sscan(units, &in.Units); err != nil {
+				http.Error(w, u.L.Pick("unités : un nombre entier", "units: want a whole number"), http.StatusBadRequest)
 				return
 			}
 		}
 		mailed, err := s.doAsk(r.Context(), t, kind, u.User.Actor(), in)
 		var ae actionError
 		if errors.As(err, &ae) {
-			http.Error(w, ae.msg, ae.status)
+			http.Error(w, ae.msg.In(u.L), ae.status)
 			return
 		}
 		if err != nil {
 			s.log().Error("web: ask the customer", "ticket", t.Number, "error", err)
-			http.Error(w, "server error", http.StatusInternalServerError)
+			http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 			return
 		}
 		done := "asked-quote"
@@ -348,7 +349,7 @@ func (s *Server) askAPI(kind askKind) func(http.ResponseWriter, *http.Request, a
 		mailed, err := s.doAsk(r.Context(), t, kind, tokenActor(tok), in)
 		var ae actionError
 		if errors.As(err, &ae) {
-			apiFail(w, ae.status, ae.msg)
+			apiFail(w, ae.status, ae.msg.EN)
 			return
 		}
 		if err != nil {

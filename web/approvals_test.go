@@ -89,22 +89,35 @@ func TestAsksFromTheTicketPage(t *testing.T) {
 	_, page := tech.do("GET", "/tickets/"+n, nil)
 	mustHave(t, "ticket page", page, `id="asks"`, `action="/tickets/`+n+`/quotes"`, `action="/tickets/`+n+`/confirmations"`,
 		"au-delà de 2 unités")
+	// One way to propose a quote: the ask form (the customer mailed and
+	// answering in the space), not the older admin form beside the time.
+	root := x.browser()
+	root.mustLogin("root")
+	_, page = root.do("GET", "/tickets/"+n, nil)
+	mustHave(t, "admin's ticket page", page, `id="ask-quote-send"`, `id="work-add"`)
+	mustNotHave(t, "admin's ticket page", page, `id="quote-set"`, `action="/tickets/`+n+`/quote"`)
 	// A ticket of no customer asks nobody: no such part.
 	_, page = tech.do("GET", "/tickets/"+x.alien.Number, nil)
 	mustNotHave(t, "unidentified ticket", page, `id="asks"`)
 
+	// Each error body is in the reader's language only.
 	for _, tc := range []struct {
-		name   string
-		form   url.Values
-		status int
-		says   string
+		name    string
+		form    url.Values
+		accept  string
+		status  int
+		says    string
+		saysNot string
 	}{
-		{"no CSRF token", url.Values{"amount": {"480.00"}}, http.StatusForbidden, "formulaire expiré"},
-		{"neither amount nor time", url.Values{"csrf": {csrf}, "description": {"x"}}, http.StatusBadRequest, "give an amount or hours"},
-		{"bad amount", url.Values{"csrf": {csrf}, "amount": {"beaucoup"}}, http.StatusBadRequest, `amount "beaucoup"`},
+		{"no CSRF token", url.Values{"amount": {"480.00"}}, "", http.StatusForbidden, "formulaire expiré", "reload"},
+		{"no CSRF token, English", url.Values{"amount": {"480.00"}}, "en", http.StatusForbidden, "invalid form token", "formulaire"},
+		{"neither amount nor time", url.Values{"csrf": {csrf}, "description": {"x"}}, "", http.StatusBadRequest, "indiquez un montant ou une durée", "give"},
+		{"neither amount nor time, English", url.Values{"csrf": {csrf}, "description": {"x"}}, "en-GB", http.StatusBadRequest, "give an amount or hours", "indiquez"},
+		{"bad amount", url.Values{"csrf": {csrf}, "amount": {"beaucoup"}}, "fr", http.StatusBadRequest, `montant "beaucoup"`, "want"},
+		{"bad amount, English", url.Values{"csrf": {csrf}, "amount": {"beaucoup"}}, "en", http.StatusBadRequest, `amount "beaucoup"`, "euros au-dessus"},
 	} {
-		resp, body := tech.do("POST", "/tickets/"+n+"/quotes", tc.form)
-		if resp.StatusCode != tc.status || !strings.Contains(body, tc.says) {
+		resp, body := tech.do("POST", "/tickets/"+n+"/quotes", tc.form, "Accept-Language", tc.accept)
+		if resp.StatusCode != tc.status || !strings.Contains(body, tc.says) || strings.Contains(body, tc.saysNot) || strings.Contains(body, " / ") {
 			t.Errorf("%s: %d %q", tc.name, resp.StatusCode, body)
 		}
 	}
@@ -118,7 +131,7 @@ func TestAsksFromTheTicketPage(t *testing.T) {
 		t.Fatalf("propose: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	m := x.mail(t, 1)
-	if m.Subject != "["+n+"] Devis à accepter" || !strings.Contains(m.Text, "au plus 480.00 € HT") ||
+	if m.Subject != "["+n+"] Devis à accepter" || !strings.Contains(m.Text, "au plus 480,00\u202f€ HT") ||
 		!strings.Contains(m.Text, "https://support.test/client/tickets/"+n) {
 		t.Errorf("quote mail: %q\n%s", m.Subject, m.Text)
 	}
@@ -141,7 +154,7 @@ func TestAsksFromTheTicketPage(t *testing.T) {
 	mustNotHave(t, "quote accepted", page, `action="/tickets/`+n+`/quotes"`)
 
 	resp, body := tech.do("POST", "/tickets/"+n+"/confirmations", url.Values{"csrf": {csrf}, "units": {"deux"}, "note": {"x"}})
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "whole number") {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "nombre entier") {
 		t.Errorf("units deux: %d %q", resp.StatusCode, body)
 	}
 	resp, _ = tech.do("POST", "/tickets/"+n+"/confirmations", url.Values{"csrf": {csrf}, "units": {"4"}, "note": {"Changer la carte mère"}})
@@ -253,7 +266,7 @@ func TestDayOfAppointments(t *testing.T) {
 	mustHave(t, "day page", page, `id="appt-`, `data-ticket="`+x.units.Number+`"`, slot.In(x.loc).Format("15:04")+"–",
 		"Boulangerie Martin", a.Room, "it@boulangerie.test", `action="/appointments/`)
 	_, page = tech.do("GET", "/appointments?day="+slot.In(x.loc).AddDate(0, 0, 1).Format(time.DateOnly), nil)
-	mustHave(t, "next day", page, `id="no-appointments"`)
+	mustHave(t, "next day", page, `id="no-appointments"`, `<a href="/appointments" aria-current="page">RDV</a>`)
 	if resp, _ := tech.do("GET", "/appointments?day=demain", nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad day: %d", resp.StatusCode)
 	}
@@ -297,5 +310,19 @@ func TestDayOfAppointments(t *testing.T) {
 	evs, _ := x.db.Timeline(ctx, x.units.ID)
 	if last := evs[len(evs)-1]; last.Actor != "alice" || !strings.Contains(last.Detail, "appointment cancelled") {
 		t.Errorf("timeline: %+v", last)
+	}
+}
+
+// TestMenuWithoutAppointments: the menu links to the appointments page
+// only when appointments are configured (TestDayOfAppointments has the
+// link).
+func TestMenuWithoutAppointments(t *testing.T) {
+	a := newApp(t)
+	b := a.browser()
+	b.mustLogin("alice")
+	for _, p := range []string{"/tickets", "/oncall", "/me"} {
+		_, page := b.do("GET", p, nil)
+		mustHave(t, p, page, `href="/calls"`)
+		mustNotHave(t, p, page, `href="/appointments"`, ">RDV<")
 	}
 }

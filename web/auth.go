@@ -57,14 +57,14 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, u *who)) ht
 		if err != nil {
 			if !errors.Is(err, accounts.ErrNotFound) {
 				s.log().Error("web: session", "error", err)
-				http.Error(w, "server error", http.StatusInternalServerError)
+				http.Error(w, browserLang(r).Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 				return
 			}
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			http.Error(w, "not logged in / non connecté", http.StatusUnauthorized)
+			http.Error(w, browserLang(r).Pick("non connecté", "not logged in"), http.StatusUnauthorized)
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -72,7 +72,7 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, u *who)) ht
 			if err := r.ParseForm(); err != nil || !sameToken(r.PostForm.Get("csrf"), sess.CSRF) {
 				s.log().Warn("web: refused form without a valid CSRF token", "path", r.URL.Path, "user", user.Name,
 					"remote", r.RemoteAddr)
-				http.Error(w, "invalid form token: reload the page / formulaire expiré : rechargez la page", http.StatusForbidden)
+				http.Error(w, s.readerLang(r, user).Pick("formulaire expiré : rechargez la page", "invalid form token: reload the page"), http.StatusForbidden)
 				return
 			}
 		}
@@ -103,12 +103,12 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+		http.Error(w, browserLang(r).Pick("requête invalide", "bad request"), http.StatusBadRequest)
 		return
 	}
 	c, _ := r.Cookie(loginCSRFCookie)
 	if c == nil || !sameToken(r.PostForm.Get("csrf"), c.Value) {
-		http.Error(w, "invalid form token: reload the page / formulaire expiré : rechargez la page", http.StatusForbidden)
+		http.Error(w, browserLang(r).Pick("formulaire expiré : rechargez la page", "invalid form token: reload the page"), http.StatusForbidden)
 		return
 	}
 	name, next := strings.TrimSpace(r.PostForm.Get("name")), safeNext(r.PostForm.Get("next"))

@@ -117,14 +117,14 @@ func (cp *CustomerPages) contract(l lang.Tag, name string) *contractView {
 	}
 	v := &contractView{Name: name, Label: c.Label, Known: true, OnCall: c.OnCall, ConfirmAbove: c.ConfirmAbove,
 		QuoteCap: c.Billing.QuoteCap, QuoteRequired: c.Billing.QuoteRequired, UnitsMode: c.Billing.Mode == billing.Units,
-		UnitText: l.Duration(c.Billing.Unit), RateText: billing.FormatCents(c.Billing.Rate), VATText: billing.FormatCents(c.Billing.VAT)}
+		UnitText: l.Duration(c.Billing.Unit), RateText: l.Money(c.Billing.Rate), VATText: percent(l, c.Billing.VAT)}
 	if c.Billing.Mode == billing.Units {
-		v.Billing = append(v.Billing, l.Pick(fmt.Sprintf("unités de %s, chaque unité entamée due, %s € HT l'unité, TVA %s %%",
-			v.UnitText, v.RateText, v.VATText), fmt.Sprintf("units of %s, each started unit due, %s € before tax each, VAT %s %%",
+		v.Billing = append(v.Billing, l.Pick(fmt.Sprintf("unités de %s, chaque unité entamée due, %s HT l'unité, TVA %s",
+			v.UnitText, v.RateText, v.VATText), fmt.Sprintf("units of %s, each started unit due, %s before tax each, VAT %s",
 			v.UnitText, v.RateText, v.VATText)))
 	} else {
-		v.Billing = append(v.Billing, l.Pick(fmt.Sprintf("%s € HT de l'heure, par tranche de %s entamée, TVA %s %%",
-			v.RateText, v.UnitText, v.VATText), fmt.Sprintf("%s € an hour before tax, every started %s due, VAT %s %%",
+		v.Billing = append(v.Billing, l.Pick(fmt.Sprintf("%s HT de l'heure, par tranche de %s entamée, TVA %s",
+			v.RateText, v.UnitText, v.VATText), fmt.Sprintf("%s an hour before tax, every started %s due, VAT %s",
 			v.RateText, v.UnitText, v.VATText)))
 	}
 	if c.Billing.QuoteCap {
@@ -145,36 +145,32 @@ func (cp *CustomerPages) contract(l lang.Tag, name string) *contractView {
 	return v
 }
 
-// duration writes a duration as "30 min", "1 h", "1 h 05", "7 j / d".
-func duration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	switch {
-	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%d j / d", d/(24*time.Hour))
-	case d >= time.Hour && d%time.Hour == 0:
-		return fmt.Sprintf("%d h", d/time.Hour)
-	case d >= time.Hour:
-		return fmt.Sprintf("%d h %02d", d/time.Hour, (d%time.Hour)/time.Minute)
+// percent writes a rate in hundredths of a percent as l does: 1960 is
+// "19,60 %" / "19.60 %".
+func percent(l lang.Tag, hundredths int64) string {
+	p := billing.FormatCents(hundredths)
+	if l == lang.FR {
+		p = strings.Replace(p, ".", ",", 1)
 	}
-	return fmt.Sprintf("%d min", d/time.Minute)
+	return p + "\u00a0%"
 }
 
 // customerByNumber loads the customer named in the path; it answers 404
 // (or 500) itself through fail.
-func (s *Server) customerByNumber(r *http.Request, fail func(status int, msg string)) (customers.Customer, bool) {
+func (s *Server) customerByNumber(r *http.Request, fail func(status int, msg tr)) (customers.Customer, bool) {
 	if s.Customers == nil {
-		fail(http.StatusNotFound, "customers are not configured / clients non configurés")
+		fail(http.StatusNotFound, tr{"clients non configurés", "customers are not configured"})
 		return customers.Customer{}, false
 	}
 	n := r.PathValue("number")
 	c, err := s.Customers.Store.CustomerByNumber(r.Context(), n)
 	if errors.Is(err, astreinte.ErrNotFound) {
-		fail(http.StatusNotFound, "no customer "+n+" / client inconnu")
+		fail(http.StatusNotFound, tr{"client inconnu : " + n, "no customer " + n})
 		return c, false
 	}
 	if err != nil {
 		s.log().Error("web: customer", "number", n, "error", err)
-		fail(http.StatusInternalServerError, "server error")
+		fail(http.StatusInternalServerError, tr{"Erreur du serveur.", "server error"})
 		return c, false
 	}
 	return c, true
@@ -215,7 +211,7 @@ type customerData struct {
 }
 
 func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, u *who) {
-	c, ok := s.customerByNumber(r, func(st int, msg string) { http.Error(w, msg, st) })
+	c, ok := s.customerByNumber(r, func(st int, msg tr) { http.Error(w, msg.In(u.L), st) })
 	if !ok {
 		return
 	}
@@ -298,7 +294,7 @@ func (s *Server) ticketCustomer(ctx context.Context, l lang.Tag, t astreinte.Tic
 		uv.Confirmed = s.long(l, u.Confirmed.At) + " — " + u.Confirmed.By
 	}
 	if q := u.Quote; q != nil {
-		uv.Quote = humanDurations(l, tickets.QuoteText(q.AmountHT, q.Duration, q.Flat)) + " (" + q.State + ")"
+		uv.Quote = quoteWithState(l, q)
 	}
 	tc.Usage = uv
 	return tc
@@ -311,7 +307,8 @@ func (s *Server) statementMonth(r *http.Request) (from, to time.Time, err error)
 	if m := r.URL.Query().Get("month"); m != "" {
 		from, err = time.ParseInLocation("2006-01", m, loc)
 		if err != nil {
-			return from, to, fmt.Errorf("month %q: want YYYY-MM, e.g. 2026-12 / mois attendu AAAA-MM", m)
+			return from, to, actionError{http.StatusBadRequest, tr{fmt.Sprintf("mois %q : AAAA-MM, ex. 2026-12", m),
+				fmt.Sprintf("month %q: want YYYY-MM, e.g. 2026-12", m)}}
 		}
 	} else {
 		now := s.now().In(loc)
@@ -323,7 +320,8 @@ func (s *Server) statementMonth(r *http.Request) (from, to time.Time, err error)
 type statementRow struct {
 	Number, Contract  string
 	Worked, Billed    string
-	HT, VAT, TTC      string
+	HT, VAT, TTC      string // as the reader writes money
+	HTc, VATc, TTCc   int64  // the same in cents, for scripts and tests
 	Notes             []string
 	Unbillable        bool
 	UnitsMode, Capped bool
@@ -332,82 +330,93 @@ type statementRow struct {
 type statementData struct {
 	C                 customers.Customer
 	Month, Prev, Next string
-	MonthFR, MonthEN  string
+	MonthName         string // "décembre 2026"
 	Rows              []statementRow
 	Worked, Warranty  string
 	HT, VAT, TTC      string
+	HTc, VATc, TTCc   int64
 	HasWarranty       bool
 }
 
-var monthsFR = []string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-	"octobre", "novembre", "décembre"}
-
-// statementNotes says, in French and English, what the ledger applied
-// to a line: cap, fixed price, free support, warranty, why unpriced.
-func statementNotes(l tickets.StatementLine) []string {
+// statementNotes says, in l, what the ledger applied to a line: cap,
+// fixed price, free support, warranty, why unpriced.
+func statementNotes(l lang.Tag, ln tickets.StatementLine) []string {
 	var n []string
-	if l.Capped {
-		n = append(n, "plafonné au devis accepté / capped by the accepted quote")
+	if ln.Capped {
+		n = append(n, l.Pick("plafonné au devis accepté", "capped by the accepted quote"))
 	}
-	if l.Flat {
-		n = append(n, "forfait (devis accepté) / fixed price (accepted quote)")
+	if ln.Flat {
+		n = append(n, l.Pick("forfait (devis accepté)", "fixed price (accepted quote)"))
 	}
-	if l.Free {
-		n = append(n, "support gratuit (pas de devis accepté) / free support (no accepted quote)")
+	if ln.Free {
+		n = append(n, l.Pick("support gratuit (pas de devis accepté)", "free support (no accepted quote)"))
 	}
-	if l.Warranty > 0 {
-		n = append(n, fmt.Sprintf("%s sous garantie, non facturé / under warranty, not billed", duration(l.Warranty)))
+	if ln.Warranty > 0 {
+		n = append(n, l.Pick("%s sous garantie, non facturé", "%s under warranty, not billed"))
+		n[len(n)-1] = fmt.Sprintf(n[len(n)-1], l.Duration(ln.Warranty))
 	}
-	if l.Unbillable != "" {
-		n = append(n, l.Unbillable)
+	if ln.Unbillable != "" {
+		n = append(n, unbillableWords(l, ln))
 	}
 	return n
 }
 
+// unbillableWords says in l why ln is not priced: waived (with the
+// reason given), or its contract missing from the configuration.
+func unbillableWords(l lang.Tag, ln tickets.StatementLine) string {
+	if ln.Waived != "" {
+		return l.Pick("non facturé : ", "waived: ") + ln.Waived
+	}
+	return l.Pick(fmt.Sprintf("non tarifé : le contrat %q n'est pas dans la configuration", ln.Ticket.Contract),
+		fmt.Sprintf("not priced: contract %q is not in the configuration", ln.Ticket.Contract))
+}
+
 // billed writes a line's billed quantity: "2 × 30 min" or "-".
-func billed(l tickets.StatementLine) string {
-	if l.Unbillable != "" {
+func billed(l lang.Tag, ln tickets.StatementLine) string {
+	if ln.Unbillable != "" {
 		return "-"
 	}
-	return fmt.Sprintf("%d × %s", l.Units, duration(l.Contract.Billing.Unit))
+	return fmt.Sprintf("%d × %s", ln.Units, l.Duration(ln.Contract.Billing.Unit))
 }
 
 // statement loads the customer and its statement for the month asked. A
 // customer removed since has a statement still when its tickets have work
 // in the month (as `astreinte statement` does).
-func (s *Server) statement(r *http.Request, fail func(int, string)) (customers.Customer, tickets.Statement, bool) {
+func (s *Server) statement(r *http.Request, fail func(int, tr)) (customers.Customer, tickets.Statement, bool) {
 	n := r.PathValue("number")
 	if s.Customers == nil {
-		fail(http.StatusNotFound, "customers are not configured / clients non configurés")
+		fail(http.StatusNotFound, tr{"clients non configurés", "customers are not configured"})
 		return customers.Customer{}, tickets.Statement{}, false
 	}
 	c, err := s.Customers.Store.CustomerByNumber(r.Context(), n)
 	gone := errors.Is(err, astreinte.ErrNotFound)
 	if err != nil && !gone {
 		s.log().Error("web: customer", "number", n, "error", err)
-		fail(http.StatusInternalServerError, "server error")
+		fail(http.StatusInternalServerError, tr{"Erreur du serveur.", "server error"})
 		return c, tickets.Statement{}, false
 	}
 	if gone {
 		c = customers.Customer{Number: n}
 	}
 	if s.Customers.Ledger == nil {
-		fail(http.StatusNotFound, "billing is not configured / facturation non configurée")
+		fail(http.StatusNotFound, tr{"facturation non configurée", "billing is not configured"})
 		return c, tickets.Statement{}, false
 	}
 	from, to, err := s.statementMonth(r)
 	if err != nil {
-		fail(http.StatusBadRequest, err.Error())
+		var ae actionError
+		errors.As(err, &ae)
+		fail(http.StatusBadRequest, ae.msg)
 		return c, tickets.Statement{}, false
 	}
 	st, err := s.Customers.Ledger.Statement(r.Context(), c.Number, from, to)
 	if err != nil {
 		s.log().Error("web: statement", "customer", c.Number, "error", err)
-		fail(http.StatusInternalServerError, "server error")
+		fail(http.StatusInternalServerError, tr{"Erreur du serveur.", "server error"})
 		return c, st, false
 	}
 	if gone && len(st.Lines) == 0 {
-		fail(http.StatusNotFound, "no customer "+n+" / client inconnu")
+		fail(http.StatusNotFound, tr{"client inconnu : " + n, "no customer " + n})
 		return c, st, false
 	}
 	return c, st, true
@@ -415,24 +424,24 @@ func (s *Server) statement(r *http.Request, fail func(int, string)) (customers.C
 
 func (s *Server) statementPage(w http.ResponseWriter, r *http.Request, u *who) {
 	if !u.Admin() {
-		http.Error(w, "admins only / réservé aux administrateurs", http.StatusForbidden)
+		http.Error(w, u.L.Pick("réservé aux administrateurs", "admins only"), http.StatusForbidden)
 		return
 	}
-	c, st, ok := s.statement(r, func(status int, msg string) { http.Error(w, msg, status) })
+	c, st, ok := s.statement(r, func(status int, msg tr) { http.Error(w, msg.In(u.L), status) })
 	if !ok {
 		return
 	}
 	from := st.From.In(s.loc())
+	l := u.L
 	d := statementData{C: c, Month: from.Format("2006-01"), Prev: from.AddDate(0, -1, 0).Format("2006-01"),
-		Next: from.AddDate(0, 1, 0).Format("2006-01"), MonthFR: fmt.Sprintf("%s %d", monthsFR[from.Month()-1], from.Year()),
-		MonthEN: from.Format("January 2006"), Worked: duration(st.Worked), HasWarranty: st.WarrantyTotal > 0,
-		Warranty: duration(st.WarrantyTotal), HT: billing.FormatCents(st.HT), VAT: billing.FormatCents(st.VAT),
-		TTC: billing.FormatCents(st.TTC)}
-	for _, l := range st.Lines {
-		d.Rows = append(d.Rows, statementRow{Number: l.Ticket.Number, Contract: l.Ticket.Contract, Worked: duration(l.Worked),
-			Billed: billed(l), HT: billing.FormatCents(l.HT), VAT: billing.FormatCents(l.VAT), TTC: billing.FormatCents(l.TTC),
-			Notes: statementNotes(l), Unbillable: l.Unbillable != "", Capped: l.Capped})
+		Next: from.AddDate(0, 1, 0).Format("2006-01"), MonthName: l.Month(from), Worked: l.Duration(st.Worked),
+		HasWarranty: st.WarrantyTotal > 0, Warranty: l.Duration(st.WarrantyTotal), HT: l.Money(st.HT), VAT: l.Money(st.VAT),
+		TTC: l.Money(st.TTC), HTc: st.HT, VATc: st.VAT, TTCc: st.TTC}
+	for _, ln := range st.Lines {
+		d.Rows = append(d.Rows, statementRow{Number: ln.Ticket.Number, Contract: ln.Ticket.Contract, Worked: l.Duration(ln.Worked),
+			Billed: billed(l, ln), HT: l.Money(ln.HT), VAT: l.Money(ln.VAT), TTC: l.Money(ln.TTC), HTc: ln.HT, VATc: ln.VAT,
+			TTCc: ln.TTC, Notes: statementNotes(l, ln), Unbillable: ln.Unbillable != "", Capped: ln.Capped})
 	}
-	s.renderPage(w, http.StatusOK, "statement", &view{Title: "Relevé " + c.Number + " " + d.Month, Nav: "customers",
-		User: u, Data: d})
+	s.renderPage(w, http.StatusOK, "statement", &view{Title: l.Pick("Relevé ", "Statement ") + c.Number + " " + d.Month,
+		Nav: "customers", User: u, Data: d})
 }

@@ -96,7 +96,7 @@ type apiCustomerDetail struct {
 }
 
 func (s *Server) apiCustomer(w http.ResponseWriter, r *http.Request, _ accounts.Token) {
-	c, ok := s.customerByNumber(r, func(st int, msg string) { apiFail(w, st, msg) })
+	c, ok := s.customerByNumber(r, func(st int, msg tr) { apiFail(w, st, msg.EN) })
 	if !ok {
 		return
 	}
@@ -152,7 +152,7 @@ func (s *Server) apiStatement(w http.ResponseWriter, r *http.Request, tok accoun
 		apiFail(w, http.StatusForbidden, "statements need an admin token")
 		return
 	}
-	c, st, ok := s.statement(r, func(status int, msg string) { apiFail(w, status, msg) })
+	c, st, ok := s.statement(r, func(status int, msg tr) { apiFail(w, status, msg.EN) })
 	if !ok {
 		return
 	}

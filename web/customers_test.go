@@ -157,6 +157,15 @@ func mustNotHave(t *testing.T, what, page string, nots ...string) {
 
 var customerRowRE = regexp.MustCompile(`data-number="(C\d+)"`)
 
+// The words of a statement in each language, each looked for as absent
+// from a statement in the other.
+var (
+	frStatement = []string{"Relevé", "Contrat", "Temps", "Facturé", "TVA", "TTC", "sous garantie", "non facturé", "client n°", " / ", "janvier", "décembre"}
+	enStatement = []string{"Statement", "Contract", "Worked", "Billed", "VAT", "Incl.", "under warranty", "not billed", "customer ", " / ", "December", "€3"}
+)
+
+const nnbsp = "\u202f"
+
 func TestCustomerPages(t *testing.T) {
 	a := newCustomerApp(t)
 	tech := a.browser()
@@ -182,7 +191,7 @@ func TestCustomerPages(t *testing.T) {
 	t.Run("customer page", func(t *testing.T) {
 		_, page := tech.do("GET", "/customers/C001", nil)
 		mustHave(t, "C001", page, "Mairie de Nice", `href="tel:+33493918009"`, "Contrat", "isp",
-			"oui : réveille le technicien", "60.00 € HT de l'heure", "30 min", "TVA 19.60 %",
+			"oui : réveille le technicien", "60,00"+nnbsp+"€ HT de l'heure", "30 min", "TVA 19,60\u00a0%",
 			"jamais plus que le devis accepté", "Accès par l'entrée B", `href="/tickets/`+a.isp.Number+`"`)
 		mustNotHave(t, "C001 for a technician", page, "/statement", a.units.Number)
 		_, page = tech.do("GET", "/customers/C002", nil)
@@ -196,8 +205,8 @@ func TestCustomerPages(t *testing.T) {
 
 	t.Run("ticket page shows customer, contract, rule, time spent", func(t *testing.T) {
 		_, page := tech.do("GET", "/tickets/"+a.isp.Number, nil)
-		mustHave(t, "isp ticket", page, `href="/customers/C001"`, "Mairie de Nice", `id="contract"`, "60.00 € HT",
-			`id="unverified"`, "aucune demande sensible", "Temps passé", `id="units">1 × 30 min`, "1 h of work (accepted)")
+		mustHave(t, "isp ticket", page, `href="/customers/C001"`, "Mairie de Nice", `id="contract"`, "60,00"+nnbsp+"€ HT",
+			`id="unverified"`, "aucune demande sensible", "Temps passé", `id="units">1 × 30 min`, "1 h de travail (accepté)")
 		_, page = tech.do("GET", "/tickets/"+a.units.Number, nil)
 		mustHave(t, "units ticket", page, `href="/customers/C002"`, "Unités", `id="units">2 × 1 h`, "1 h 21")
 		_, page = tech.do("GET", "/tickets/"+a.alien.Number, nil)
@@ -222,17 +231,28 @@ func TestCustomerPages(t *testing.T) {
 			t.Fatalf("statement: %d\n%s", resp.StatusCode, page)
 		}
 		row := regexp.MustCompile(`(?s)<tr data-ticket="` + a.isp.Number + `">.*?</tr>`).FindString(page)
-		mustHave(t, "isp line", row, ">30 min<", ">1 × 30 min<", `class="num ht" data-label="HT €">30.00<`, `class="num vat" data-label="TVA / VAT €">5.88<`,
-			`class="num ttc" data-label="TTC €">35.88<`)
+		mustHave(t, "isp line", row, ">30 min<", ">1 × 30 min<", `class="num ht" data-label="HT" data-cents="3000">30,00`+nnbsp+`€<`,
+			`class="num vat" data-label="TVA" data-cents="588">5,88`+nnbsp+`€<`, `class="num ttc" data-label="TTC" data-cents="3588">35,88`+nnbsp+`€<`)
 		total := regexp.MustCompile(`(?s)<tr id="total">.*?</tr>`).FindString(page)
-		mustHave(t, "isp total", total, `class="num ttc" data-label="TTC €">35.88<`, `class="num ht" data-label="HT €">30.00<`)
-		mustHave(t, "isp statement", page, "Relevé décembre 2026", "Statement, December 2026", "Mairie de Nice",
-			"/static/app.css")
+		mustHave(t, "isp total", total, `data-cents="3588">35,88`+nnbsp+`€<`, `data-cents="3000">30,00`+nnbsp+`€<`)
+		mustHave(t, "isp statement", page, "Relevé décembre 2026", "Mairie de Nice", "/static/app.css")
+		mustNotHave(t, "French statement", visible(page), enStatement...)
 
 		_, page = admin.do("GET", "/customers/C002/statement?month=2026-12", nil)
 		row = regexp.MustCompile(`(?s)<tr data-ticket="` + a.units.Number + `">.*?</tr>`).FindString(page)
-		mustHave(t, "units line", row, ">1 h 01<", ">2 × 1 h<", `class="num ttc" data-label="TTC €">0.00<`)
+		mustHave(t, "units line", row, ">1 h 01<", ">2 × 1 h<", `data-label="TTC" data-cents="0">0,00`+nnbsp+`€<`)
 		mustHave(t, "units notes", page, "20 min sous garantie, non facturé")
+		mustNotHave(t, "French statement", visible(page), enStatement...)
+
+		for _, c := range []string{"C001", "C002"} {
+			_, page = admin.do("GET", "/customers/"+c+"/statement?month=2026-12", nil, "Accept-Language", "en-GB,en")
+			mustNotHave(t, "English statement "+c, visible(page), frStatement...)
+			if c == "C001" {
+				mustHave(t, "English statement", page, "Statement, December 2026", `data-cents="3588">€35.88<`, ">Incl. VAT<")
+			} else {
+				mustHave(t, "English statement", page, "20 min under warranty, not billed")
+			}
+		}
 
 		_, page = admin.do("GET", "/customers/C001/statement?month=2026-11", nil)
 		mustHave(t, "empty month", page, "Aucun travail ce mois-ci")

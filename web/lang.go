@@ -3,13 +3,13 @@ package web
 import (
 	"html/template"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/accounts"
 	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/phone"
+	"github.com/astreinte/astreinte/tickets"
 )
 
 // Every page speaks one language, the reader's (readerLang): the
@@ -93,18 +93,5 @@ func (s *Server) clock(l lang.Tag, at time.Time) string {
 	return l.When(at.In(s.loc()), s.now())
 }
 
-// goDuration finds Go's own writing of a duration ("1h0m0s", "42s",
-// "2m30.5s") in text written by the engine, for the pages to write it as
-// people do.
-var goDuration = regexp.MustCompile(`\b(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)\b|\b(\d+)h(\d+)m\b`)
-
 // humanDurations rewrites Go durations in text as l writes them ("1 h").
-func humanDurations(l lang.Tag, text string) string {
-	return goDuration.ReplaceAllStringFunc(text, func(m string) string {
-		d, err := time.ParseDuration(m)
-		if err != nil {
-			return m
-		}
-		return l.Duration(d)
-	})
-}
+func humanDurations(l lang.Tag, text string) string { return tickets.HumanDurations(l, text) }

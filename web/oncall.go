@@ -71,7 +71,7 @@ func personName(p oncall.Person) string {
 
 func (s *Server) oncallPage(w http.ResponseWriter, r *http.Request, u *who) {
 	if s.Schedule == nil || s.Overrides == nil {
-		s.pageError(w, u, http.StatusNotFound, errors.New("no on-call schedule configured / pas d'astreinte configurée"))
+		s.pageError(w, u, http.StatusNotFound, actionError{http.StatusNotFound, tr{"pas d'astreinte configurée", "no on-call schedule configured"}})
 		return
 	}
 	now := s.now()
@@ -158,13 +158,13 @@ func (s *Server) parseLocal(v string) (time.Time, error) {
 func (s *Server) takeOverrides(person string, from, to time.Time, note string) ([]oncall.ShiftOverride, error) {
 	tiers := s.Schedule.Tiers()
 	if len(tiers) == 0 {
-		return nil, errors.New("no escalation tier / aucun niveau d'astreinte")
+		return nil, actionError{http.StatusBadRequest, tr{"aucun niveau d'astreinte", "no escalation tier"}}
 	}
 	tier := tiers[0]
 	base := oncall.ShiftOverride{By: person, Note: note, SetBy: person}
 	if tier.Rotation == "" {
 		if tier.Person == person {
-			return nil, errors.New("you are already on call / vous êtes déjà d'astreinte")
+			return nil, actionError{http.StatusBadRequest, tr{"vous êtes déjà d'astreinte", "you are already on call"}}
 		}
 		o := base
 		o.Replaced, o.From, o.To = tier.Person, from, to
@@ -183,7 +183,7 @@ func (s *Server) takeOverrides(person string, from, to time.Time, note string) (
 		}
 	}
 	if len(out) == 0 {
-		return nil, errors.New("nobody to replace in that period / personne à remplacer sur cette période")
+		return nil, actionError{http.StatusBadRequest, tr{"personne à remplacer sur cette période", "nobody to replace in that period"}}
 	}
 	return out, nil
 }
@@ -192,27 +192,27 @@ func (s *Server) takeOverrides(person string, from, to time.Time, note string) (
 // the first tier has, from now.
 func (s *Server) oncallTake(w http.ResponseWriter, r *http.Request, u *who) {
 	if s.Schedule == nil || s.Overrides == nil || u.User.Person == "" {
-		http.Error(w, "your account is not a technician of the rota / votre compte n'est pas lié à un technicien", http.StatusForbidden)
+		http.Error(w, u.L.Pick("votre compte n'est pas lié à un technicien", "your account is not a technician of the rota"), http.StatusForbidden)
 		return
 	}
 	until, err := s.parseLocal(r.PostForm.Get("until"))
 	now := s.now()
 	if err == nil && !until.After(now) {
-		err = errors.New("the end is in the past / la fin est déjà passée")
+		err = actionError{http.StatusBadRequest, tr{"la fin est déjà passée", "the end is in the past"}}
 	}
 	var ovs []oncall.ShiftOverride
 	if err == nil {
 		ovs, err = s.takeOverrides(u.User.Person, now, until, strings.TrimSpace(r.PostForm.Get("note")))
 	}
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		http.Error(w, errText(u.L, err), http.StatusBadRequest)
 		return
 	}
 	for _, o := range ovs {
 		o.SetAt = now
 		if _, err := s.Overrides.AddShiftOverride(r.Context(), o); err != nil {
 			s.log().Error("web: take on-call", "error", err)
-			http.Error(w, "server error", http.StatusInternalServerError)
+			http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 			return
 		}
 	}
@@ -223,26 +223,26 @@ func (s *Server) oncallTake(w http.ResponseWriter, r *http.Request, u *who) {
 // oncallAdd: an admin adds an override.
 func (s *Server) oncallAdd(w http.ResponseWriter, r *http.Request, u *who) {
 	if !u.Admin() || s.Overrides == nil || s.Schedule == nil {
-		http.Error(w, "admins only / réservé aux administrateurs", http.StatusForbidden)
+		http.Error(w, u.L.Pick("réservé aux administrateurs", "admins only"), http.StatusForbidden)
 		return
 	}
 	f := r.PostForm
 	from, err1 := s.parseLocal(f.Get("from"))
 	to, err2 := s.parseLocal(f.Get("to"))
 	if err := errors.Join(err1, err2); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		http.Error(w, errText(u.L, err), http.StatusBadRequest)
 		return
 	}
 	o := oncall.ShiftOverride{Replaced: f.Get("replaced"), By: f.Get("by"), From: from, To: to,
 		Note: strings.TrimSpace(f.Get("note")), SetBy: u.User.Actor(), SetAt: s.now()}
 	for _, id := range []string{o.Replaced, o.By} {
 		if _, ok := s.Schedule.Person(id); id != "" && !ok {
-			http.Error(w, "unknown technician "+id, http.StatusBadRequest)
+			http.Error(w, u.L.Pick("technicien inconnu : ", "unknown technician ")+id, http.StatusBadRequest)
 			return
 		}
 	}
 	if _, err := s.Overrides.AddShiftOverride(r.Context(), o); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		http.Error(w, errText(u.L, err), http.StatusBadRequest)
 		return
 	}
 	s.log().Info("web: override added", "by", u.User.Name, "replaced", o.Replaced, "with", o.By)
@@ -252,22 +252,22 @@ func (s *Server) oncallAdd(w http.ResponseWriter, r *http.Request, u *who) {
 // oncallDelete: an admin removes an override.
 func (s *Server) oncallDelete(w http.ResponseWriter, r *http.Request, u *who) {
 	if !u.Admin() || s.Overrides == nil {
-		http.Error(w, "admins only / réservé aux administrateurs", http.StatusForbidden)
+		http.Error(w, u.L.Pick("réservé aux administrateurs", "admins only"), http.StatusForbidden)
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		http.Error(w, "bad id", http.StatusBadRequest)
+		http.Error(w, u.L.Pick("identifiant invalide", "bad id"), http.StatusBadRequest)
 		return
 	}
 	err = s.Overrides.DeleteShiftOverride(r.Context(), id)
 	if errors.Is(err, astreinte.ErrNotFound) {
-		http.Error(w, "no such override", http.StatusNotFound)
+		http.Error(w, u.L.Pick("remplacement inconnu", "no such override"), http.StatusNotFound)
 		return
 	}
 	if err != nil {
 		s.log().Error("web: delete override", "error", err)
-		http.Error(w, "server error", http.StatusInternalServerError)
+		http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 		return
 	}
 	s.log().Info("web: override removed", "by", u.User.Name, "id", id)

@@ -25,6 +25,9 @@ type view struct {
 	CSRF  string
 	Flash string
 	Data  any
+	// Appointments shows the menu's appointments link: only when
+	// appointments are configured.
+	Appointments bool
 }
 
 var pageNames = []string{"login", "tickets", "ticket", "oncall", "calls", "status", "customers", "customer", "statement", "appointments", "pay", "me"}
@@ -61,6 +64,7 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, name string, v *v
 		v.L = v.User.L
 	}
 	v.L = v.L.Or()
+	v.Appointments = s.Appointments != nil
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Language", string(v.L))
 	w.Header().Add("Vary", "Accept-Language")
@@ -195,7 +199,7 @@ func (s *Server) ticketsPage(w http.ResponseWriter, r *http.Request, u *who) {
 }
 
 func (s *Server) pageError(w http.ResponseWriter, u *who, status int, err error) {
-	msg := err.Error()
+	msg := errText(u.L, err)
 	if status >= 500 {
 		s.log().Error("web: page", "error", err)
 		msg = u.L.Pick("Erreur du serveur.", "Server error.")
@@ -232,12 +236,12 @@ type ticketData struct {
 func (s *Server) ticketByNumber(w http.ResponseWriter, r *http.Request) (astreinte.Ticket, bool) {
 	t, err := s.Service.ByNumber(r.Context(), r.PathValue("number"))
 	if errors.Is(err, astreinte.ErrNotFound) {
-		http.Error(w, "no such ticket / ticket inconnu", http.StatusNotFound)
+		http.Error(w, browserLang(r).Pick("ticket inconnu", "no such ticket"), http.StatusNotFound)
 		return t, false
 	}
 	if err != nil {
 		s.log().Error("web: ticket", "number", r.PathValue("number"), "error", err)
-		http.Error(w, "server error", http.StatusInternalServerError)
+		http.Error(w, browserLang(r).Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 		return t, false
 	}
 	return t, true
@@ -262,7 +266,7 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request, u *who) {
 	}
 	d.Recordings = s.recordingRows(l, t, "/tickets/")
 	d.Customer = s.ticketCustomer(r.Context(), l, t)
-	d.Work = s.workOf(r, t)
+	d.Work = s.workOf(r, l, t)
 	d.Reply = s.replyOf(r, t)
 	d.Asks = s.approvalsOf(r, t)
 	if t.Duration > 0 {
@@ -307,23 +311,41 @@ func (s *Server) ticketAction(w http.ResponseWriter, r *http.Request, u *who) {
 	done, err := s.act(r, t, r.PathValue("action"), u.User.Actor(), note)
 	var ae actionError
 	if errors.As(err, &ae) {
-		http.Error(w, ae.msg, ae.status)
+		http.Error(w, ae.msg.In(u.L), ae.status)
 		return
 	}
 	if err != nil {
 		s.log().Error("web: ticket action", "ticket", t.Number, "action", r.PathValue("action"), "error", err)
-		http.Error(w, "server error", http.StatusInternalServerError)
+		http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 		return
 	}
 	http.Redirect(w, r, "/tickets/"+t.Number+"?done="+done, http.StatusSeeOther)
 }
 
+// actionError is what a user can fix, in both languages: a page writes
+// it in its reader's, the API in English.
 type actionError struct {
 	status int
-	msg    string
+	msg    tr
 }
 
-func (e actionError) Error() string { return e.msg }
+func (e actionError) Error() string { return e.msg.EN }
+
+// errText is err as l reads it: an actionError in l, else the error's
+// own (English) words.
+func errText(l lang.Tag, err error) string {
+	var ae actionError
+	if errors.As(err, &ae) {
+		return ae.msg.In(l)
+	}
+	return err.Error()
+}
+
+// plainError is an actionError from a package's error, which speaks
+// English only.
+func plainError(status int, err error) actionError {
+	return actionError{status, tr{err.Error(), err.Error()}}
+}
 
 // act does action on t as actor through the tickets service; it returns a
 // word saying what was done ("acknowledged", "already", "noted"…).
@@ -344,7 +366,7 @@ func (s *Server) act(r *http.Request, t astreinte.Ticket, action, actor, note st
 		}
 	case "note":
 		if note == "" {
-			return "", actionError{http.StatusBadRequest, "empty note / note vide"}
+			return "", actionError{http.StatusBadRequest, tr{"note vide", "empty note"}}
 		}
 		err = svc.Note(ctx, t.ID, actor, note)
 	case "callback":
@@ -354,7 +376,7 @@ func (s *Server) act(r *http.Request, t astreinte.Ticket, action, actor, note st
 	case "reopen":
 		err = svc.Reopen(ctx, t.ID, actor, note)
 	default:
-		return "", actionError{http.StatusNotFound, "unknown action " + action}
+		return "", actionError{http.StatusNotFound, tr{"action inconnue : " + action, "unknown action " + action}}
 	}
 	if err != nil {
 		return "", err
@@ -401,7 +423,7 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 	seq, err := strconv.Atoi(r.PathValue("seq"))
 	rec, found := tickets.BySeq(t, seq)
 	if err != nil || !found {
-		http.Error(w, "no such message / message inconnu", http.StatusNotFound)
+		http.Error(w, browserLang(r).Pick("message inconnu", "no such message"), http.StatusNotFound)
 		return
 	}
 	s.serveFile(w, r, t, rec.Path, fmt.Sprintf("%s-%d.wav", t.Number, seq))
@@ -410,19 +432,19 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 // serveFile serves the recording at path of ticket t, named name.
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t astreinte.Ticket, path, name string) {
 	if path == "" {
-		http.Error(w, "no recording / pas d'enregistrement", http.StatusNotFound)
+		http.Error(w, browserLang(r).Pick("pas d'enregistrement", "no recording"), http.StatusNotFound)
 		return
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		s.log().Error("web: recording", "ticket", t.Number, "error", err)
-		http.Error(w, "recording unavailable / enregistrement indisponible", http.StatusNotFound)
+		http.Error(w, browserLang(r).Pick("enregistrement indisponible", "recording unavailable"), http.StatusNotFound)
 		return
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		http.Error(w, "server error", http.StatusInternalServerError)
+		http.Error(w, browserLang(r).Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "audio/wav")

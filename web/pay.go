@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/oncall/pay"
 )
 
@@ -66,15 +65,15 @@ func (s *Server) payPage(w http.ResponseWriter, r *http.Request, u *who) {
 		return
 	}
 	d := payData{Month: month, Prev: from.AddDate(0, -1, 0).Format("2006-01"), Next: from.AddDate(0, 1, 0).Format("2006-01"),
-		Rates: rates, RateText: [4]string{billing.FormatCents(rates.WeekdayNight), billing.FormatCents(rates.Weekend),
-			billing.FormatCents(rates.Holiday), billing.FormatCents(rates.Intervention)}}
+		Rates: rates, RateText: [4]string{l.Money(rates.WeekdayNight), l.Money(rates.Weekend),
+			l.Money(rates.Holiday), l.Money(rates.Intervention)}}
 	var total int64
 	for _, ln := range lines {
 		total += ln.Cents
 		d.Rows = append(d.Rows, payRow{Line: ln, WeekdayNight: hm(ln.WeekdayNight), Weekend: hm(ln.Weekend),
-			Holiday: hm(ln.Holiday), Worked: hm(ln.Worked), Amount: billing.FormatCents(ln.Cents)})
+			Holiday: hm(ln.Holiday), Worked: hm(ln.Worked), Amount: l.Money(ln.Cents)})
 	}
-	d.Total = billing.FormatCents(total)
+	d.Total = l.Money(total)
 	s.renderPage(w, http.StatusOK, "pay", &view{Title: l.Pick("Indemnités d'astreinte ", "On-call pay ") + month, Nav: "oncall", User: u, Data: d})
 }
 

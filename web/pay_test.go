@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/astreinte/astreinte/billing"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/pay"
 )
@@ -49,20 +49,20 @@ func TestPayPage(t *testing.T) {
 	}
 	for _, r := range rows[1:] {
 		cents := r[8]
-		re := regexp.MustCompile(`data-person="` + r[1] + `" data-cents="` + cents + `">.*?<td class="num ttc"[^>]*>([0-9.]+)</td>`)
+		re := regexp.MustCompile(`data-person="` + r[1] + `" data-cents="` + cents + `">.*?<td class="num ttc"[^>]*>([^<]+)</td>`)
 		m := re.FindStringSubmatch(page)
 		if m == nil {
 			t.Errorf("no row for %s with %s cents in the page", r[1], cents)
 			continue
 		}
-		if want := billing.FormatCents(atoi64(cents)); m[1] != want {
+		if want := lang.FR.Money(atoi64(cents)); m[1] != want {
 			t.Errorf("%s: page shows %s €, CSV %s cents", r[1], m[1], cents)
 		}
 	}
-	if total == 0 || !strings.Contains(page, billing.FormatCents(total)) {
+	if total == 0 || !strings.Contains(page, lang.FR.Money(total)) {
 		t.Errorf("total %d cents not on the page", total)
 	}
-	mustHave(t, "pay page", page, "Indemnités d'astreinte 2026-12", "1.50", "40.00")
+	mustHave(t, "pay page", page, "Indemnités d'astreinte 2026-12", "1,50\u202f€", "40,00\u202f€")
 
 	tech := a.browser()
 	tech.mustLogin("alice")

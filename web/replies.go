@@ -65,13 +65,13 @@ func (s *Server) doReply(ctx context.Context, t astreinte.Ticket, actor, text st
 	m, err := s.Replies.Reply(ctx, t.ID, actor, text)
 	switch {
 	case errors.Is(err, correspondence.ErrEmptyReply):
-		return m, actionError{http.StatusBadRequest, "empty reply / réponse vide"}
+		return m, actionError{http.StatusBadRequest, tr{"réponse vide", "empty reply"}}
 	case errors.Is(err, correspondence.ErrNoRequesterAddress):
-		return m, actionError{http.StatusConflict, "the requester has no known email address / pas d'adresse email connue pour le demandeur"}
+		return m, actionError{http.StatusConflict, tr{"pas d'adresse email connue pour le demandeur", "the requester has no known email address"}}
 	case errors.Is(err, correspondence.ErrNotConfigured):
-		return m, actionError{http.StatusServiceUnavailable, "email is not configured (paging.email.smtp) / l'email n'est pas configuré"}
+		return m, actionError{http.StatusServiceUnavailable, tr{"l'email n'est pas configuré", "email is not configured (paging.email.smtp)"}}
 	case err != nil && strings.HasPrefix(err.Error(), "reply:"):
-		return m, actionError{http.StatusBadRequest, err.Error()}
+		return m, plainError(http.StatusBadRequest, err)
 	case err != nil:
 		return m, err
 	}
@@ -87,12 +87,12 @@ func (s *Server) replyPost(w http.ResponseWriter, r *http.Request, u *who) {
 	m, err := s.doReply(r.Context(), t, u.User.Actor(), r.PostForm.Get("text"))
 	var ae actionError
 	if errors.As(err, &ae) {
-		http.Error(w, ae.msg, ae.status)
+		http.Error(w, ae.msg.In(u.L), ae.status)
 		return
 	}
 	if err != nil {
 		s.log().Error("web: reply", "ticket", t.Number, "error", err)
-		http.Error(w, "server error", http.StatusInternalServerError)
+		http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 		return
 	}
 	done := "reply"
@@ -130,7 +130,7 @@ func (s *Server) replyAPI(w http.ResponseWriter, r *http.Request, tok accounts.T
 	m, err := s.doReply(r.Context(), t, tokenActor(tok), in.Text)
 	var ae actionError
 	if errors.As(err, &ae) {
-		apiFail(w, ae.status, ae.msg)
+		apiFail(w, ae.status, ae.msg.EN)
 		return
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/lang"
+	"github.com/astreinte/astreinte/tickets"
 )
 
 // eventRow is one timeline entry as the reader reads it: a sentence in
@@ -107,7 +108,11 @@ func (s *Server) timelineRow(l lang.Tag, e astreinte.Event, detail string) event
 	default:
 		row.What = l.Pick("Événement", "Event")
 	}
-	detail = humanDurations(l, detail)
+	if e.Facts != nil {
+		detail = tickets.FactsText(l, *e.Facts)
+	} else {
+		detail = humanDurations(l, detail)
+	}
 	if human {
 		row.Text = detail
 	} else {

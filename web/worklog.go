@@ -11,6 +11,7 @@ import (
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/accounts"
 	"github.com/astreinte/astreinte/billing"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
 )
@@ -47,7 +48,7 @@ func (s *Server) ledger() *tickets.Ledger {
 
 // workOf is the work part of t's page; nil when t has no contract or no
 // ledger is configured.
-func (s *Server) workOf(r *http.Request, t astreinte.Ticket) *workView {
+func (s *Server) workOf(r *http.Request, lg lang.Tag, t astreinte.Ticket) *workView {
 	l := s.ledger()
 	if l == nil || t.Contract == "" {
 		return nil
@@ -60,7 +61,7 @@ func (s *Server) workOf(r *http.Request, t astreinte.Ticket) *workView {
 	v := &workView{Refused: r.URL.Query().Get("done") == "refused", ConfirmAbove: u.ConfirmAbove,
 		Confirmed: !u.Confirmed.At.IsZero(), CanSetQuote: true}
 	if q := u.Quote; q != nil {
-		v.Quote = tickets.QuoteText(q.AmountHT, q.Duration, q.Flat) + " (" + q.State + ")"
+		v.Quote = quoteWithState(lg, q)
 		v.Proposed = q.State == store.QuoteProposed
 		v.CanSetQuote = q.State != store.QuoteAccepted
 	}
@@ -95,10 +96,10 @@ type workInput struct {
 func (s *Server) doWork(r *http.Request, t astreinte.Ticket, action, actor string, admin bool, in workInput) error {
 	l := s.ledger()
 	if l == nil {
-		return actionError{http.StatusNotFound, "no work log: customers are not configured / pas de suivi du temps"}
+		return actionError{http.StatusNotFound, tr{"pas de suivi du temps", "no work log: customers are not configured"}}
 	}
 	if action != "work" && !admin {
-		return actionError{http.StatusForbidden, "admins only / réservé aux administrateurs"}
+		return actionError{http.StatusForbidden, tr{"réservé aux administrateurs", "admins only"}}
 	}
 	ctx := r.Context()
 	var err error
@@ -106,41 +107,43 @@ func (s *Server) doWork(r *http.Request, t astreinte.Ticket, action, actor strin
 	case "work":
 		d, perr := tickets.ParseWork(in.Duration)
 		if perr != nil {
-			return actionError{http.StatusBadRequest, perr.Error()}
+			return actionError{http.StatusBadRequest, tr{fmt.Sprintf("durée %q : écrivez 30m, 1h15, 1:15 ou un nombre de minutes", in.Duration),
+				perr.Error()}}
 		}
 		_, err = l.AddWork(ctx, t, d, actor, strings.TrimSpace(in.Note))
 		if errors.Is(err, tickets.ErrNeedsConfirmation) {
-			return actionError{http.StatusConflict, "refusé : la confirmation du client est nécessaire / refused: " + err.Error()}
+			return actionError{http.StatusConflict, tr{"refusé : la confirmation du client est nécessaire", "refused: " + err.Error()}}
 		}
 		if err != nil && strings.HasPrefix(err.Error(), "work:") {
-			return actionError{http.StatusBadRequest, err.Error()}
+			return plainError(http.StatusBadRequest, err)
 		}
 	case "confirm":
 		err = l.Confirm(ctx, t, actor, strings.TrimSpace(in.Note))
 	case "quote":
 		if (strings.TrimSpace(in.Amount) == "") == (strings.TrimSpace(in.Hours) == "") {
-			return actionError{http.StatusBadRequest, "give an amount or hours / indiquez un montant ou une durée"}
+			return actionError{http.StatusBadRequest, tr{"indiquez un montant ou une durée", "give an amount or hours"}}
 		}
 		var cents int64
 		var d time.Duration
 		if a := strings.TrimSpace(in.Amount); a != "" {
 			if cents, err = billing.ParseCents(a); err != nil || cents <= 0 {
-				return actionError{http.StatusBadRequest, fmt.Sprintf("amount %q: want euros above 0, e.g. 120.00", a)}
+				return actionError{http.StatusBadRequest, tr{fmt.Sprintf("montant %q : des euros au-dessus de 0, ex. 120,00", a),
+					fmt.Sprintf("amount %q: want euros above 0, e.g. 120.00", a)}}
 			}
 		} else if d, err = tickets.ParseWork(in.Hours); err != nil {
-			return actionError{http.StatusBadRequest, err.Error()}
+			return plainError(http.StatusBadRequest, err)
 		}
 		err = l.SetQuote(ctx, t, cents, d, in.Flat, actor)
 		if errors.Is(err, store.ErrQuoteAccepted) {
-			return actionError{http.StatusConflict, "the quote was accepted: it cannot change / devis déjà accepté"}
+			return actionError{http.StatusConflict, tr{"devis déjà accepté", "the quote was accepted: it cannot change"}}
 		}
 		if err != nil && strings.HasPrefix(err.Error(), "quote:") {
-			return actionError{http.StatusBadRequest, err.Error()}
+			return plainError(http.StatusBadRequest, err)
 		}
 	case "quote-accept", "quote-refuse":
 		err = l.DecideQuote(ctx, t, action == "quote-accept", actor)
 		if errors.Is(err, astreinte.ErrNotFound) {
-			return actionError{http.StatusConflict, "no proposed quote / pas de devis en attente"}
+			return actionError{http.StatusConflict, tr{"pas de devis en attente", "no proposed quote"}}
 		}
 	}
 	if err != nil {
@@ -167,12 +170,12 @@ func (s *Server) workPost(action string) func(http.ResponseWriter, *http.Request
 			return
 		}
 		if errors.As(err, &ae) {
-			http.Error(w, ae.msg, ae.status)
+			http.Error(w, ae.msg.In(u.L), ae.status)
 			return
 		}
 		if err != nil {
 			s.log().Error("web: ticket work", "ticket", t.Number, "action", action, "error", err)
-			http.Error(w, "server error", http.StatusInternalServerError)
+			http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
 			return
 		}
 		http.Redirect(w, r, "/tickets/"+t.Number+"?done="+action, http.StatusSeeOther)
@@ -197,7 +200,7 @@ func (s *Server) workAPI(action string) func(http.ResponseWriter, *http.Request,
 		err := s.doWork(r, t, action, tokenActor(tok), tok.Role == accounts.Admin, in)
 		var ae actionError
 		if errors.As(err, &ae) {
-			apiFail(w, ae.status, ae.msg)
+			apiFail(w, ae.status, ae.msg.EN)
 			return
 		}
 		if err != nil {
@@ -215,7 +218,7 @@ func (s *Server) workAPI(action string) func(http.ResponseWriter, *http.Request,
 			UnitMinutes: int64(u.Unit / time.Minute), ConfirmAbove: u.ConfirmAbove, Confirmed: !u.Confirmed.At.IsZero()}
 		if q := u.Quote; q != nil {
 			out.Quote = &quoteJSON{AmountHT: q.AmountHT, Minutes: int64(q.Duration / time.Minute), Flat: q.Flat, State: q.State,
-				Text: tickets.QuoteText(q.AmountHT, q.Duration, q.Flat)}
+				Text: tickets.QuoteText(lang.EN, q.AmountHT, q.Duration, q.Flat)}
 		}
 		writeAPI(w, http.StatusOK, out)
 	}
@@ -238,4 +241,19 @@ type quoteJSON struct {
 	Flat     bool   `json:"flat"`
 	State    string `json:"state"`
 	Text     string `json:"text"`
+}
+
+var quoteStates = map[string]tr{
+	store.QuoteProposed: {"proposé", "proposed"}, store.QuoteAccepted: {"accepté", "accepted"},
+	store.QuoteRefused: {"refusé", "refused"},
+}
+
+// quoteWithState writes a quote and where it stands, in l: "au plus
+// 120,00 € HT (proposé)".
+func quoteWithState(l lang.Tag, q *store.Quote) string {
+	st := q.State
+	if w, ok := quoteStates[q.State]; ok {
+		st = w.In(l)
+	}
+	return tickets.QuoteText(l, q.AmountHT, q.Duration, q.Flat) + " (" + st + ")"
 }

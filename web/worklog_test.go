@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/accounts"
 )
 
@@ -57,7 +58,19 @@ func TestWorkForms(t *testing.T) {
 		t.Fatalf("total after 30m: %v", u.Total)
 	}
 	_, page = tech.do("GET", "/tickets/"+n, nil)
-	mustHave(t, "timeline", page, "30 min spent", "câblage")
+	mustHave(t, "timeline", page, "30 min de travail (total 1 h 51, 2 × 1 h) : câblage")
+	mustNotHave(t, "French timeline", visible(page), "spent", "of work", "1h")
+	_, page = tech.do("GET", "/tickets/"+n, nil, "Accept-Language", "en")
+	mustHave(t, "English timeline", page, "30 min of work (total 1 h 51, 2 × 1 h): câblage")
+	mustNotHave(t, "English timeline", visible(page), "de travail", "Temps passé")
+	// An entry written before facts were kept is still read, its Go
+	// durations written as people write them.
+	if err := a.db.AddEvent(context.Background(), astreinte.Event{TicketID: c.units.ID, Kind: astreinte.EventWork, Actor: "bob",
+		Detail: "1h1m0s spent (total 2h52m0s, 3 × 1h0m0s)"}); err != nil {
+		t.Fatal(err)
+	}
+	_, page = tech.do("GET", "/tickets/"+n, nil)
+	mustHave(t, "old work entry", page, "1 h 01 spent (total 2 h 52, 3 × 1 h)")
 	ws, err := a.db.WorkLog(context.Background(), c.units.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -112,16 +125,16 @@ func TestWorkForms(t *testing.T) {
 		t.Fatalf("quote: %d", resp.StatusCode)
 	}
 	_, page = admin.do("GET", "/tickets/"+n, nil)
-	mustHave(t, "proposed quote", page, "at most 120.00 € HT (proposed)", `id="quote-accept"`, `id="quote-refuse"`)
+	mustHave(t, "proposed quote", page, "au plus 120,00\u202f€ HT (proposé)", `id="quote-accept"`, `id="quote-refuse"`)
 	_, page = tech.do("GET", "/tickets/"+n, nil)
-	mustHave(t, "technician sees the quote", page, "at most 120.00 € HT (proposed)")
+	mustHave(t, "technician sees the quote", page, "au plus 120,00\u202f€ HT (proposé)")
 	mustNotHave(t, "technician's quote buttons", page, `id="quote-accept"`)
 	resp, _ = admin.do("POST", "/tickets/"+n+"/quote/accept", url.Values{"csrf": {acsrf}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("accept: %d", resp.StatusCode)
 	}
 	_, page = admin.do("GET", "/tickets/"+n, nil)
-	mustHave(t, "accepted quote", page, "at most 120.00 € HT (accepted)")
+	mustHave(t, "accepted quote", page, "au plus 120,00\u202f€ HT (accepté)")
 	mustNotHave(t, "accepted quote", page, `id="quote-accept"`, `id="quote-set"`)
 
 	// A ticket without contract has no work form.

@@ -275,6 +275,10 @@ func logChannels(log *slog.Logger, e *env, eng *oncall.Engine, ch channels) {
 }
 
 func (a *app) start(ctx context.Context) {
+	if a.env.db.Postgres() { // the other nodes' changes reach this one's pages and engine
+		stop := a.env.tickets.Share(a.env.db)
+		a.wg.Go(func() { <-ctx.Done(); stop() })
+	}
 	a.wg.Go(func() { a.engine.Run(ctx) })
 	a.ops.run(ctx)
 	a.wg.Go(func() { a.env.tickets.RetryPending(ctx, pendingRetry) })

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
-	"github.com/astreinte/astreinte/billing"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/tickets"
 	flag "github.com/spf13/pflag"
 )
@@ -79,7 +79,7 @@ func writeStatement(w io.Writer, st tickets.Statement, name string, loc *time.Lo
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "TICKET\tCONTRACT\tWORKED\tBILLED\tHT €\tVAT €\tTTC €\tNOTES\t")
+	fmt.Fprintln(tw, "TICKET\tCONTRACT\tWORKED\tBILLED\tEXCL. VAT\tVAT\tINCL. VAT\tNOTES\t")
 	for _, l := range st.Lines {
 		var notes []string
 		if l.Capped {
@@ -98,9 +98,9 @@ func writeStatement(w io.Writer, st tickets.Statement, name string, loc *time.Lo
 			notes = append(notes, l.Unbillable)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", l.Ticket.Number, orDash(l.Ticket.Contract), l.Worked, units(l),
-			billing.FormatCents(l.HT), billing.FormatCents(l.VAT), billing.FormatCents(l.TTC), joinOr(notes, ""))
+			lang.EN.Money(l.HT), lang.EN.Money(l.VAT), lang.EN.Money(l.TTC), joinOr(notes, ""))
 	}
-	fmt.Fprintf(tw, "TOTAL\t\t%s\t\t%s\t%s\t%s\t\t\n", st.Worked, billing.FormatCents(st.HT), billing.FormatCents(st.VAT), billing.FormatCents(st.TTC))
+	fmt.Fprintf(tw, "TOTAL\t\t%s\t\t%s\t%s\t%s\t\t\n", st.Worked, lang.EN.Money(st.HT), lang.EN.Money(st.VAT), lang.EN.Money(st.TTC))
 	tw.Flush()
 }
 

@@ -12,20 +12,21 @@ import (
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/customers"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/space"
 	"github.com/astreinte/astreinte/tickets"
 	flag "github.com/spf13/pflag"
 )
 
-// billingSummary says how a contract bills, e.g. "hourly 60.00 € HT/h,
+// billingSummary says how a contract bills, e.g. "hourly €60.00 excl. VAT/h,
 // every started 30m due, VAT 19.60 %, capped by an accepted quote".
 func billingSummary(k customers.Contract) string {
 	b := k.Billing
 	var s string
 	if b.Mode == billing.Units {
-		s = fmt.Sprintf("units of %s at %s € HT, each started unit due", length(b.Unit), billing.FormatCents(b.Rate))
+		s = fmt.Sprintf("units of %s at %s excl. VAT, each started unit due", length(b.Unit), lang.EN.Money(b.Rate))
 	} else {
-		s = fmt.Sprintf("hourly %s € HT/h, every started unit of %s due", billing.FormatCents(b.Rate), length(b.Unit))
+		s = fmt.Sprintf("hourly %s excl. VAT/h, every started unit of %s due", lang.EN.Money(b.Rate), length(b.Unit))
 	}
 	s += fmt.Sprintf(", VAT %s %%", billing.FormatCents(b.VAT))
 	if b.QuoteRequired {
@@ -174,7 +175,7 @@ func showRequester(ctx context.Context, w io.Writer, e *env, t astreinte.Ticket)
 	if u, err := e.ledger().Usage(ctx, t); err == nil && (u.Total > 0 || u.Quote != nil || !u.Confirmed.At.IsZero()) {
 		fmt.Fprintf(tw, "  Work\t%s\n", usageText(u))
 		if q := u.Quote; q != nil {
-			fmt.Fprintf(tw, "  Quote\t%s, %s\n", tickets.QuoteText(q.AmountHT, q.Duration, q.Flat), q.State)
+			fmt.Fprintf(tw, "  Quote\t%s, %s\n", tickets.QuoteText(lang.EN, q.AmountHT, q.Duration, q.Flat), q.State)
 		}
 	}
 	tw.Flush()

@@ -69,9 +69,9 @@ func TestCustomersImportListShowEditRemove(t *testing.T) {
 	good := c.file("good.csv", "number,name,phones,contract,emails\nC001,Hébergé SARL,04 93 91 80 09;+33612345678,isp,admin@heberge.test\nC002,Sondages & Co,0698765432,tickets,client@sondages.test\n")
 	c.want([]string{"customers", "import", good}, "2 customer(s) added, 0 updated")
 	c.want([]string{"customers", "list"}, "C001", "+33493918009 +33612345678", "C002", "tickets")
-	c.want([]string{"customers", "show", "C002"}, "Sondages & Co", "no on-call", "units of 1h at 90.00 € HT", "email due in 2 business day(s)",
+	c.want([]string{"customers", "show", "C002"}, "Sondages & Co", "no on-call", "units of 1h at €90.00 excl. VAT", "email due in 2 business day(s)",
 		"confirmation above 2 unit(s)", "warranty 168h0m0s")
-	c.want([]string{"customers", "show", "C001"}, "on-call included", "hourly 60.00 € HT/h, every started unit of 30m due, VAT 19.60 %, only quoted work billed, capped by an accepted quote")
+	c.want([]string{"customers", "show", "C001"}, "on-call included", "hourly €60.00 excl. VAT/h, every started unit of 30m due, VAT 19.60 %, only quoted work billed, capped by an accepted quote")
 	c.want([]string{"customers", "add", "C004", "--name", "Nouveau", "--contract", "isp", "--phones", "+44 20 7946 0958"}, "Customer C004 (Nouveau) added")
 	if out, code := c.run("customers", "add", "C005", "--name", "X", "--contract", "gold"); code != 2 || !strings.Contains(out, "isp, tickets") {
 		t.Errorf("unknown contract: exit %d\n%s", code, out)
@@ -160,7 +160,7 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	c.want([]string{"quote", "set", "2026-000003", "--amount", "100", "--by", "alice"})
 	c.want([]string{"quote", "accept", "2026-000003", "--by", "alice"})
 	c.want([]string{"worklog", "add", "2026-000003", "30", "--by", "alice"})
-	c.want([]string{"tickets", "show", "2026-000003"}, "at most 100.00 € HT, accepted", "1 unit(s) of 30m")
+	c.want([]string{"tickets", "show", "2026-000003"}, "at most €100.00 excl. VAT, accepted", "1 unit(s) of 30m")
 	// Advice, unquoted: free support.
 	out, _ = c.runStdin(mail("admin@heberge.test", "Question", "Comment configurer SPF ?"), "mail-in")
 	if !strings.Contains(out, "2026-000004") {
@@ -186,14 +186,14 @@ func TestMailInWorklogQuoteStatement(t *testing.T) {
 	if !strings.Contains(out, "C002,2026-11,2026-000001,tickets,121,0,3,60,27000,5400,32400,false,") {
 		t.Errorf("CSV statement:\n%s", out)
 	}
-	out = c.want([]string{"statement", "C001", "--month", "2026-11"}, "capped by the accepted quote", "35.88")
+	out = c.want([]string{"statement", "C001", "--month", "2026-11"}, "capped by the accepted quote", "€35.88")
 	if l := lineWith(out, "2026-000004"); !strings.Contains(l, "free support (no accepted quote)") || !strings.Contains(l, "0.00") {
 		t.Errorf("unquoted advice should be free: %q", l)
 	}
 	if l := lineWith(out, "2026-000005"); !strings.Contains(l, "waived: backup unreadable") || !strings.Contains(l, "0.00") {
 		t.Errorf("waived ticket: %q", l)
 	}
-	if l := lineWith(out, "TOTAL"); !strings.Contains(l, "90.00") || !strings.Contains(l, "17.64") || !strings.Contains(l, "107.64") {
+	if l := lineWith(out, "TOTAL"); !strings.Contains(l, "€90.00") || !strings.Contains(l, "€17.64") || !strings.Contains(l, "€107.64") {
 		t.Errorf("C001 total: 60.00 (capped) + 30.00 HT = 90.00 HT, 17.64 VAT, 107.64 TTC; got %q\n%s", l, out)
 	}
 	c.want([]string{"statement", "C002", "--month", "2026-12"}, "No work this month")
@@ -215,7 +215,7 @@ func TestBuiltInContractsWithoutAContractSection(t *testing.T) {
 	c := newCLI(t, "2026-11-16 09:00")
 	csv := c.file("customers.csv", "number,name,phones,contract,emails\nC001,Hébergé SARL,06 12 34 56 78,isp,admin@heberge.test\n")
 	c.want([]string{"customers", "import", csv}, "1 customer(s) added")
-	c.want([]string{"customers", "show", "C001"}, "isp", "on-call included", "60.00 € HT/h")
+	c.want([]string{"customers", "show", "C001"}, "isp", "on-call included", "€60.00 excl. VAT/h")
 	c.want([]string{"config", "show"}, "isp ", "built in", "tickets ")
 	c.want([]string{"config", "show", "--effective"}, "isp: # built in", `rate: "60.00"`, "clock:")
 }

@@ -87,9 +87,24 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 	if p == nil {
 		return oncall.Result{}, errors.New("no prompts loaded for call-outs")
 	}
+	c, err := n.ring(ctx, target, no)
+	if err != nil {
+		return oncall.Result{}, err
+	}
+	defer c.Close(ctx)
+	pl := audio.Player{Ctx: ctx, Call: c, Media: c.Media()}
 	msgs := newMessages(no.Ticket, n.message)
-	// While it rings, the call gives up if the ticket is acknowledged
-	// elsewhere; once answered it plays out (pressing 1 then is harmless).
+	key, err := pl.Play(true, audio.Silence(600*time.Millisecond), p.Must(audio.PromptPageIntro), n.ticketWords(p, no), n.fromWords(p, no))
+	if err == nil && key == 0 {
+		key, err = pl.Play(true, audio.Silence(300*time.Millisecond), msgs.play(p), audio.Silence(300*time.Millisecond), p.Must(msgs.menu()))
+	}
+	return n.menu(ctx, &pl, p, msgs, no, key, err)
+}
+
+// ring calls target. While it rings, the call gives up if the ticket is
+// acknowledged elsewhere (no.Stop); once answered it plays out (pressing
+// 1 then is harmless).
+func (n *Notifier) ring(ctx context.Context, target string, no oncall.Notice) (*sip.Call, error) {
 	ringCtx, stopRinging := context.WithCancel(ctx)
 	if no.Stop != nil {
 		go func() {
@@ -103,32 +118,44 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 	c, err := n.Dialer.Dial(ringCtx, target, n.Options)
 	stopRinging()
 	if err != nil && ctx.Err() == nil && closed(no.Stop) {
-		return oncall.Result{}, errors.New("stopped ringing: the ticket was acknowledged elsewhere")
+		return nil, errors.New("stopped ringing: the ticket was acknowledged elsewhere")
 	}
 	if err != nil {
 		var de *sip.DialError
 		if errors.As(err, &de) {
-			return oncall.Result{}, fmt.Errorf("call %s", strings.TrimPrefix(de.Error(), "call "))
+			return nil, fmt.Errorf("call %s", strings.TrimPrefix(de.Error(), "call "))
 		}
-		return oncall.Result{}, err
+		return nil, err
 	}
-	defer c.Close(ctx)
-	pl := audio.Player{Ctx: ctx, Call: c, Media: c.Media()}
-	from := p.Must(audio.PromptPageHidden)
-	if num := no.Ticket.ReachAt(); num != "" && num != "anonymous" {
-		written := phonenumber.National(num, n.Region)
-		from = audio.Concat(p.Must(audio.PromptPageFrom), p.Grouped(written))
-		n.log().Info("call-out: number to call back", "ticket", no.Ticket.Number, "person", no.Person.ID,
-			"number", written, "prompts", strings.Join(audio.NumberKeys(written), " "))
+	return c, nil
+}
+
+// ticketWords says the ticket's number; none yet for a ticket paged from
+// memory (the store refused it).
+func (n *Notifier) ticketWords(p *audio.Prompts, no oncall.Notice) []int16 {
+	if no.Ticket.Number == "" {
+		return nil
 	}
-	var number []int16 // none yet for a ticket paged from memory (the store refused it)
-	if no.Ticket.Number != "" {
-		number = p.SpeakTicket(no.Ticket.Number)
+	return p.SpeakTicket(no.Ticket.Number)
+}
+
+// fromWords says the number to call back as people write it ("06 11 22
+// 33 44"), or that the caller hid it.
+func (n *Notifier) fromWords(p *audio.Prompts, no oncall.Notice) []int16 {
+	num := no.Ticket.ReachAt()
+	if num == "" || num == "anonymous" {
+		return p.Must(audio.PromptPageHidden)
 	}
-	key, err := pl.Play(true, audio.Silence(600*time.Millisecond), p.Must(audio.PromptPageIntro), number, from)
-	if err == nil && key == 0 {
-		key, err = pl.Play(true, audio.Silence(300*time.Millisecond), msgs.play(p), audio.Silence(300*time.Millisecond), p.Must(msgs.menu()))
-	}
+	written := phonenumber.National(num, n.Region)
+	n.log().Info("call-out: number to call back", "ticket", no.Ticket.Number, "person", no.Person.ID,
+		"number", written, "prompts", strings.Join(audio.NumberKeys(written), " "))
+	return audio.Concat(p.Must(audio.PromptPageFrom), p.Grouped(written))
+}
+
+// menu runs the page's menu from the key already pressed (0: none) until
+// the person acknowledges (1), passes (3), or the call ends or times out;
+// 2 plays the next message.
+func (n *Notifier) menu(ctx context.Context, pl *audio.Player, p *audio.Prompts, msgs *messages, no oncall.Notice, key rune, err error) (oncall.Result, error) {
 	repeats := max(n.MenuRepeats, 1)
 	if n.MenuRepeats == 0 {
 		repeats = 3
@@ -146,18 +173,7 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 		}
 		switch key {
 		case '1':
-			if no.Acknowledge != nil {
-				taken, by, err := no.Acknowledge(ctx)
-				if err != nil {
-					n.log().Error("call-out: acknowledge", "ticket", no.Ticket.Number, "error", err)
-				}
-				if err == nil && !taken {
-					pl.Play(false, p.Must(audio.PromptPageAlreadyTaken), audio.Silence(audio.HangupTail))
-					return oncall.Result{Detail: "answered, " + msgs.heard() + "key 1, but already taken by " + by}, nil
-				}
-			}
-			pl.Play(false, p.Must(audio.PromptPageAcked), audio.Silence(audio.HangupTail))
-			return oncall.Result{Acked: true, Detail: "answered, " + msgs.heard() + "acknowledged with key 1"}, nil
+			return n.acknowledge(ctx, pl, p, msgs, no), nil
 		case '3':
 			pl.Play(false, p.Must(audio.PromptPagePassed), audio.Silence(audio.HangupTail))
 			return oncall.Result{Passed: true, Detail: "answered, " + msgs.heard() + "passed to the next person with key 3"}, nil
@@ -179,6 +195,23 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 		return oncall.Result{}, err
 	}
 	return oncall.Result{}, ErrNoKey
+}
+
+// acknowledge takes the ticket for the person who pressed 1, at once,
+// and tells them so, or who already has it.
+func (n *Notifier) acknowledge(ctx context.Context, pl *audio.Player, p *audio.Prompts, msgs *messages, no oncall.Notice) oncall.Result {
+	if no.Acknowledge != nil {
+		taken, by, err := no.Acknowledge(ctx)
+		if err != nil {
+			n.log().Error("call-out: acknowledge", "ticket", no.Ticket.Number, "error", err)
+		}
+		if err == nil && !taken {
+			pl.Play(false, p.Must(audio.PromptPageAlreadyTaken), audio.Silence(audio.HangupTail))
+			return oncall.Result{Detail: "answered, " + msgs.heard() + "key 1, but already taken by " + by}
+		}
+	}
+	pl.Play(false, p.Must(audio.PromptPageAcked), audio.Silence(audio.HangupTail))
+	return oncall.Result{Acked: true, Detail: "answered, " + msgs.heard() + "acknowledged with key 1"}
 }
 
 // closed reports whether ch is closed (false for nil).
