@@ -1,4 +1,4 @@
--- 0011: the nodes that take calls, and which of them took each call.
+-- 0012: the nodes that take calls, and which of them took each call.
 --
 -- Every process that serves calls adds its row at start-up (name: host and
 -- process id); on PostgreSQL it holds a session advisory lock keyed by the
