@@ -268,6 +268,12 @@ type Call struct {
 	Outcome      CallOutcome
 	HangupBy     string // "caller", "us", "timeout", "shutdown", ""
 	TicketID     int64  // 0 when no ticket came of it
+	// Node is the store's row of the node that took the call (0: unknown),
+	// set by the store when it records the call.
+	Node int64
+	// Recording is the path of the recording being made of the call, once
+	// started: a surviving node reads it if the node that took the call dies.
+	Recording string
 }
 
 // CallOutcome is how a call ended.
@@ -283,6 +289,7 @@ const (
 	OutcomeRejected     CallOutcome = "rejected"      // 4xx/5xx before answer
 	OutcomeFailed       CallOutcome = "failed"        // an error on our side
 	OutcomeMediaTimeout CallOutcome = "media_timeout" // no RTP: recording kept if any
+	OutcomeCut          CallOutcome = "cut"           // the node that took it died mid-call; another filed it
 )
 
 // TicketFilter selects tickets for listings.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -89,14 +90,42 @@ func invitesOf(u *sippUAS) []invite {
 	return out
 }
 
+// partBytes is the size of the recording being written under dataDir (a
+// .part file), 0 if none.
+func partBytes(dataDir string) int64 {
+	var n int64
+	filepath.WalkDir(filepath.Join(dataDir, "recordings"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".part") {
+			if fi, err := d.Info(); err == nil && fi.Size() > n {
+				n = fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// ticketsOf returns the tickets of a caller's number.
+func ticketsOf(s *service, caller string) []ticketRow {
+	var out []ticketRow
+	for _, tk := range s.tickets() {
+		if strings.HasSuffix(tk.CallerNumber, caller[1:]) {
+			out = append(out, tk)
+		}
+	}
+	return out
+}
+
 // incomingCalls counts the calls a node's current process took.
 func incomingCalls(s *service) int { return strings.Count(s.log(), `msg="incoming call"`) }
 
 // TestTwoNodesBehindKamailio: a caller's message through Kamailio makes a
 // ticket on the shared store and the technician's phone (SIPp) rings from
-// one node; that node is killed (SIGKILL) while it rings: the other node
-// rings the phone again within 10 s, once; the next call is answered by the
-// survivor within 5 s; the killed node, restarted, takes calls again.
+// one node; that node is killed (SIGKILL) while it rings and while another
+// caller is mid-message on it: the other node rings the phone again within
+// 10 s, once, and files the cut caller's ticket with the recording up to
+// the kill within 10 s; the next call is answered by the survivor within
+// 5 s; the killed node, restarted, takes calls again.
 func TestTwoNodesBehindKamailio(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
@@ -108,7 +137,7 @@ func TestTwoNodesBehindKamailio(t *testing.T) {
 		people := []tech{{"alice", "Alice Martin", fmt.Sprintf("sip:alice@127.0.0.1:%d", phone.port), ""}}
 		tiers := []any{map[string]any{"name": "primary", "person": "alice", "delay": "10m"}}
 		o := pagingOverrides(people, nil, tiers, nil, nil, "out_of_hours")
-		o["paging"].(map[string]any)["sip"] = map[string]any{"enabled": true, "ring_timeout": "30s"}
+		o["paging"].(map[string]any)["sip"] = map[string]any{"enabled": true, "ring_timeout": "60s"}
 		o["store"] = map[string]any{"driver": "postgres", "dsn": dsn}
 		o["sip"] = map[string]any{"listen": fmt.Sprintf("%s:%d", ip, port)}
 		dir := filepath.Join(testDir(t), name)
@@ -144,10 +173,25 @@ func TestTwoNodesBehindKamailio(t *testing.T) {
 	if victim == nil {
 		t.Fatalf("alice called from %s, not a node", ringing)
 	}
-	t.Logf("the call went to a node, alice is called by %s; killing it", ringing)
+	t.Logf("the call went to a node, alice is called by %s", ringing)
+
+	// A caller mid-message on that node (called straight) when it dies:
+	// killed 2 s after the beep, speaking since a second before it.
+	const cutCaller = "0677777777"
+	direct := *victim
+	direct.sipHost, direct.sipPort = ringing, port
+	cutCall := startSIPp(t, &direct, closedMessageScenario(t, "uac_message.xml", scenario{Caller: cutCaller}), sippOptions{})
+	cutStart := time.Now()
+	beepEnd := closedBeepEnd(t)
+	if _, ok := poll(beepEnd+20*time.Second, func() int64 { return partBytes(victim.dataDir) },
+		func(n int64) bool { return n >= int64((beepEnd+2*time.Second).Seconds()*16000) }); !ok {
+		t.Fatalf("the caller's recording on %s did not reach 2 s after the beep; its log:\n%s", ringing, tail(victim.log(), 30))
+	}
+	t.Logf("killing %s %s into the cut caller's call", ringing, time.Since(cutStart).Round(100*time.Millisecond))
 
 	victim.kill9()
 	killed := time.Now()
+	cutIn := time.Since(cutStart)
 	calls, ok = poll(10*time.Second, func() []invite { return invitesOf(phone) }, func(s []invite) bool { return len(s) >= 2 })
 	if !ok {
 		t.Fatalf("alice's phone not called again within 10 s of the kill; survivor's log:\n%s", tail(survivor.log(), 30))
@@ -156,6 +200,38 @@ func TestTwoNodesBehindKamailio(t *testing.T) {
 	if calls[1].from != survivorIP {
 		t.Errorf("second call to alice from %s, want the survivor %s", calls[1].from, survivorIP)
 	}
+
+	// The cut caller's ticket, filed by the survivor within 10 s of the
+	// kill, with the recording up to it.
+	cut, ok := poll(15*time.Second, func() []ticketRow { return ticketsOf(survivor, cutCaller) }, func(ts []ticketRow) bool { return len(ts) > 0 })
+	filedIn := time.Since(killed)
+	if !ok {
+		t.Fatalf("no ticket for the cut caller; survivor's log:\n%s", tail(survivor.log(), 30))
+	}
+	t.Logf("the cut call's ticket %s filed %s after the kill: %d ms of recording, %s", cut[0].Number,
+		filedIn.Round(100*time.Millisecond), cut[0].DurationMS, cut[0].Recording)
+	if filedIn > 10*time.Second {
+		t.Errorf("the cut call's ticket came %s after the kill, want within 10 s", filedIn)
+	}
+	if len(cut) != 1 {
+		t.Errorf("%d tickets for the cut caller, want 1: %+v", len(cut), cut)
+	}
+	if d := time.Duration(cut[0].DurationMS) * time.Millisecond; d < beepEnd+1500*time.Millisecond || d > cutIn+time.Second {
+		t.Errorf("the cut call's recording lasts %s, want what was recorded up to the kill (%s after the call was placed, beep at %s)", d, cutIn, beepEnd)
+	}
+	if !fileExists(cut[0].Recording) {
+		t.Errorf("the cut call's recording %s is not there", cut[0].Recording)
+	}
+	out, err := survivor.cli("tickets", "show", cut[0].Number)
+	if err != nil || !strings.Contains(out, "call cut: node") || !strings.Contains(out, "recovered by another node") || !strings.Contains(out, "voicemail") {
+		t.Errorf("tickets show %s (%v):\n%s\nwant a voicemail whose timeline says the call was cut", cut[0].Number, err, out)
+	}
+	for _, c := range survivor.calls() {
+		if strings.HasSuffix(c.CallerNumber, cutCaller[1:]) && (c.Outcome != "cut" || c.HangupBy != "node_lost" || !c.TicketID.Valid) {
+			t.Errorf("the cut call's row: %+v, want outcome cut, hangup by node_lost, its ticket", c)
+		}
+	}
+	cutCall.p.stop(syscall.SIGTERM, 5*time.Second)
 
 	// The next caller: answered by the survivor within 5 s, though the
 	// dispatcher may try the dead node first.
@@ -198,9 +274,9 @@ func TestTwoNodesBehindKamailio(t *testing.T) {
 	if incomingCalls(victim) <= before {
 		t.Errorf("the restarted node took none of %d calls", placed)
 	}
-	tks, _ := poll(10*time.Second, survivor.tickets, func(ts []ticketRow) bool { return len(ts) >= 2+placed })
-	if len(tks) != 2+placed {
-		t.Errorf("%d tickets in the shared store, want %d: %+v", len(tks), 2+placed, tks)
+	tks, _ := poll(10*time.Second, survivor.tickets, func(ts []ticketRow) bool { return len(ts) >= 3+placed })
+	if len(tks) != 3+placed { // with the cut call's
+		t.Errorf("%d tickets in the shared store, want %d: %+v", len(tks), 3+placed, tks)
 	}
 	for i, tk := range tks {
 		if want := fmt.Sprintf("2026-%06d", i+1); tk.Number != want {

@@ -31,6 +31,7 @@ type service struct {
 	dataDir  string
 	logPath  string
 	sipPort  int
+	sipHost  string // the address SIPp calls; "": 127.0.0.1
 	rtpLo    int
 	rtpHi    int
 	cfg      map[string]any
@@ -238,7 +239,13 @@ func (s *service) restart() {
 }
 
 // target is the SIP host:port.
-func (s *service) target() string { return fmt.Sprintf("127.0.0.1:%d", s.sipPort) }
+func (s *service) target() string {
+	host := s.sipHost
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("%s:%d", host, s.sipPort)
+}
 
 // cli runs an astreinte subcommand on this service's configuration.
 func (s *service) cli(args ...string) (string, error) {

@@ -10,15 +10,17 @@ import (
 )
 
 const callColumns = `id, sip_call_id, line, caller_number, caller_name, called, calendar_case,
-	started_at, answered_at, ended_at, outcome, hangup_by, ticket_id`
+	started_at, answered_at, ended_at, outcome, hangup_by, ticket_id, node_id, recording`
 
 func scanCall(s scanner, c *astreinte.Call) error {
 	return s.Scan(&c.ID, &c.SIPCallID, &c.Line, &c.CallerNumber, &c.CallerName, &c.Called, &c.Case,
-		timeCol{&c.StartedAt}, timeCol{&c.AnsweredAt}, timeCol{&c.EndedAt}, &c.Outcome, &c.HangupBy, idCol{&c.TicketID})
+		timeCol{&c.StartedAt}, timeCol{&c.AnsweredAt}, timeCol{&c.EndedAt}, &c.Outcome, &c.HangupBy, idCol{&c.TicketID},
+		idCol{&c.Node}, &c.Recording)
 }
 
 // CreateCall records a new inbound call and sets c.ID. A zero StartedAt is
-// set to the store's clock, an empty Outcome to in_progress.
+// set to the store's clock, an empty Outcome to in_progress, a zero Node
+// to this process's node (StartNode), if any.
 func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -32,11 +34,15 @@ func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
 	if c.Outcome == "" {
 		c.Outcome = astreinte.OutcomeInProgress
 	}
+	if c.Node == 0 {
+		c.Node = db.NodeID()
+	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO calls (sip_call_id, line, caller_number, caller_name, called,
-		calendar_case, started_at, answered_at, ended_at, outcome, hangup_by, ticket_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		calendar_case, started_at, answered_at, ended_at, outcome, hangup_by, ticket_id, node_id, recording)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		c.SIPCallID, c.Line, c.CallerNumber, c.CallerName, c.Called, c.Case,
 		ts(c.StartedAt), ts(c.AnsweredAt), ts(c.EndedAt), c.Outcome, c.HangupBy, nullID(c.TicketID),
+		nullID(c.Node), c.Recording,
 	).Scan(&c.ID)
 	if err != nil {
 		c.ID = 0
@@ -50,7 +56,7 @@ func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
 }
 
 // UpdateCall saves what changes during a call: AnsweredAt, EndedAt,
-// Outcome, HangupBy, TicketID and Case. A zero value leaves the stored one
+// Outcome, HangupBy, TicketID, Case and Recording. A zero value leaves the stored one
 // as it is, so a caller that did not copy the ticket's ID into
 // the call does not undo the link CreateTicket made. It returns an error
 // wrapping astreinte.ErrNotFound when the call does not exist.
@@ -67,9 +73,10 @@ func (db *DB) UpdateCall(ctx context.Context, c *astreinte.Call) error {
 		outcome = COALESCE(NULLIF(?, ''), outcome),
 		hangup_by = COALESCE(NULLIF(?, ''), hangup_by),
 		ticket_id = COALESCE(?, ticket_id),
-		calendar_case = COALESCE(NULLIF(?, ''), calendar_case)
+		calendar_case = COALESCE(NULLIF(?, ''), calendar_case),
+		recording = COALESCE(NULLIF(?, ''), recording)
 		WHERE id = ?`,
-		ts(c.AnsweredAt), ts(c.EndedAt), c.Outcome, c.HangupBy, nullID(c.TicketID), c.Case, c.ID)
+		ts(c.AnsweredAt), ts(c.EndedAt), c.Outcome, c.HangupBy, nullID(c.TicketID), c.Case, c.Recording, c.ID)
 	if err != nil {
 		return fmt.Errorf("update call %d: %w", c.ID, err)
 	}

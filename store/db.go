@@ -50,6 +50,7 @@ type DB struct {
 	pg     bool            // PostgreSQL (postgres.go), not SQLite
 	leases *leases         // PostgreSQL: the advisory locks of the sends this process delivers
 	pgcfg  *pgx.ConnConfig // PostgreSQL: how to connect (Listen's connection)
+	node   nodeState       // this process's node, once StartNode ran (nodes.go)
 }
 
 // ErrSchemaTooNew is returned by Open when the database was migrated by a
@@ -135,6 +136,7 @@ func (db *DB) Path() string { return db.path }
 // write-ahead log into the database file.
 func (db *DB) Close() error {
 	var errs []error
+	errs = append(errs, db.stopNode())
 	if db.leases != nil {
 		errs = append(errs, db.leases.close())
 	}

@@ -350,7 +350,28 @@ func (s *session) startRecorder() *Recorder {
 		s.log.Error("cannot record", "error", err)
 		return nil
 	}
+	s.noteRecording(path)
 	return rec
+}
+
+// noteRecording writes the recording's path in the call's row, aside: if
+// this node dies mid-call, a surviving one finds it there
+// (FileCutCalls).
+func (s *session) noteRecording(path string) {
+	if s.row == nil {
+		return
+	}
+	go func() {
+		id := s.callRow(10 * time.Second)
+		if id == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+		defer cancel()
+		if err := s.h.Tickets.EndCall(ctx, &astreinte.Call{ID: id, Recording: path}); err != nil {
+			s.log.Warn("call log: recording path", "error", err)
+		}
+	}()
 }
 
 // intro is what the caller hears before the beep: out of hours the

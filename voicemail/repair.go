@@ -258,3 +258,18 @@ func recovered(wav string, closed bool) (Recovered, error) {
 	rec.Voiced = vad.Measure(rec.Meta.VAD, s)
 	return rec, errors.Join(errs...)
 }
+
+// RepairRecording finishes the one recording at wavPath that a crash or a
+// dead node left (its ".part" repaired and renamed, as RepairRecordings
+// does), or reads it if it was closed, with its sidecar's meta. The
+// recording must no longer be written. An error wrapping fs.ErrNotExist
+// means neither file is there (or reachable from here).
+func RepairRecording(wavPath string) (Recovered, error) {
+	if _, err := os.Lstat(wavPath + ".part"); err == nil {
+		return repairPart(wavPath + ".part")
+	}
+	if _, err := os.Lstat(wavPath); err != nil {
+		return Recovered{}, fmt.Errorf("recording %s: %w", wavPath, err)
+	}
+	return recovered(wavPath, true)
+}

@@ -18,6 +18,7 @@ var outcomeWords = map[astreinte.CallOutcome]tr{
 	astreinte.OutcomeNoMessage: {"appel manqué, sans message", "missed call, no message"}, astreinte.OutcomeCancelled: {"raccroché avant", "hung up early"},
 	astreinte.OutcomeRedirected: {"redirigé", "redirected"}, astreinte.OutcomeRejected: {"rejeté", "rejected"},
 	astreinte.OutcomeFailed: {"échec", "failed"}, astreinte.OutcomeMediaTimeout: {"pas de son", "no audio"},
+	astreinte.OutcomeCut: {"coupé (serveur perdu)", "cut (node lost)"},
 }
 
 func (s *Server) callsPage(w http.ResponseWriter, r *http.Request, u *who) {

@@ -173,6 +173,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	if _, err := voicemail.Recover(ctx, recs, e.tickets, e.now, log); err != nil {
 		log.Error("start-up repair of recordings", "error", err)
 	}
+	node, err := e.db.StartNode(ctx, nodeName())
+	if err != nil {
+		return nil, err
+	}
+	log.Info("node", "id", node, "name", nodeName())
 	lines, err := flowLines(cfg)
 	if err != nil {
 		return nil, err
@@ -278,6 +283,23 @@ func (a *app) start(ctx context.Context) {
 	a.ops.run(ctx)
 	a.wg.Go(func() { a.env.tickets.RetryPending(ctx, pendingRetry) })
 	a.wg.Go(func() { a.env.desk.Run(ctx) }) // mail to requesters
+	if a.env.db.Postgres() {
+		// Calls other nodes had in progress when they died become tickets.
+		a.wg.Go(func() { voicemail.WatchCutCalls(ctx, a.env.db, a.env.tickets, cutPoll, a.log) })
+	}
+}
+
+// cutPoll is how often a node on PostgreSQL looks for calls cut by the
+// death of another.
+const cutPoll = 2 * time.Second
+
+// nodeName is this process's name among the nodes: host and process id.
+func nodeName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
 // pendingRetry is how often tickets the store refused (a full disk) are
