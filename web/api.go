@@ -159,14 +159,7 @@ func (s *Server) apiAction(w http.ResponseWriter, r *http.Request, tok accounts.
 		body.Note = r.FormValue("note")
 	}
 	done, err := s.act(r, t, r.PathValue("action"), tokenActor(tok), strings.TrimSpace(body.Note))
-	var ae actionError
-	if errors.As(err, &ae) {
-		apiFail(w, ae.status, ae.msg.EN)
-		return
-	}
-	if err != nil {
-		s.log().Error("api: action", "error", err)
-		apiFail(w, http.StatusInternalServerError, "server error")
+	if s.apiFailed(w, err, "api: action", "error", err) {
 		return
 	}
 	t, err = s.Service.ByID(r.Context(), t.ID)

@@ -118,14 +118,7 @@ func (s *Server) cancelAppointment(r *http.Request, actor string) (store.Appoint
 
 func (s *Server) appointmentCancel(w http.ResponseWriter, r *http.Request, u *who) {
 	a, mailed, err := s.cancelAppointment(r, u.User.Actor())
-	var ae actionError
-	if errors.As(err, &ae) {
-		http.Error(w, ae.msg.In(u.L), ae.status)
-		return
-	}
-	if err != nil {
-		s.log().Error("web: cancel appointment", "error", err)
-		http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
+	if s.pageFailed(w, u, err, "web: cancel appointment", "error", err) {
 		return
 	}
 	done := "appointment-cancelled"
@@ -179,14 +172,7 @@ func (s *Server) appointmentsAPI(w http.ResponseWriter, r *http.Request, _ accou
 
 func (s *Server) appointmentCancelAPI(w http.ResponseWriter, r *http.Request, tok accounts.Token) {
 	a, mailed, err := s.cancelAppointment(r, tokenActor(tok))
-	var ae actionError
-	if errors.As(err, &ae) {
-		apiFail(w, ae.status, ae.msg.EN)
-		return
-	}
-	if err != nil {
-		s.log().Error("api: cancel appointment", "error", err)
-		apiFail(w, http.StatusInternalServerError, "server error")
+	if s.apiFailed(w, err, "api: cancel appointment", "error", err) {
 		return
 	}
 	a, err = s.Appointments.ByID(r.Context(), a.ID)

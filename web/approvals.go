@@ -228,14 +228,7 @@ func (s *Server) askPost(kind askKind) func(http.ResponseWriter, *http.Request, 
 			}
 		}
 		mailed, err := s.doAsk(r.Context(), t, kind, u.User.Actor(), in)
-		var ae actionError
-		if errors.As(err, &ae) {
-			http.Error(w, ae.msg.In(u.L), ae.status)
-			return
-		}
-		if err != nil {
-			s.log().Error("web: ask the customer", "ticket", t.Number, "error", err)
-			http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
+		if s.pageFailed(w, u, err, "web: ask the customer", "ticket", t.Number, "error", err) {
 			return
 		}
 		done := "asked-quote"
@@ -347,14 +340,7 @@ func (s *Server) askAPI(kind askKind) func(http.ResponseWriter, *http.Request, a
 			return
 		}
 		mailed, err := s.doAsk(r.Context(), t, kind, tokenActor(tok), in)
-		var ae actionError
-		if errors.As(err, &ae) {
-			apiFail(w, ae.status, ae.msg.EN)
-			return
-		}
-		if err != nil {
-			s.log().Error("api: ask the customer", "ticket", t.Number, "error", err)
-			apiFail(w, http.StatusInternalServerError, "server error")
+		if s.apiFailed(w, err, "api: ask the customer", "ticket", t.Number, "error", err) {
 			return
 		}
 		p, err := s.Approvals.Of(r.Context(), t.ID)

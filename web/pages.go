@@ -309,14 +309,7 @@ func (s *Server) ticketAction(w http.ResponseWriter, r *http.Request, u *who) {
 	}
 	note := strings.TrimSpace(r.PostForm.Get("note"))
 	done, err := s.act(r, t, r.PathValue("action"), u.User.Actor(), note)
-	var ae actionError
-	if errors.As(err, &ae) {
-		http.Error(w, ae.msg.In(u.L), ae.status)
-		return
-	}
-	if err != nil {
-		s.log().Error("web: ticket action", "ticket", t.Number, "action", r.PathValue("action"), "error", err)
-		http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
+	if s.pageFailed(w, u, err, "web: ticket action", "ticket", t.Number, "action", r.PathValue("action"), "error", err) {
 		return
 	}
 	http.Redirect(w, r, "/tickets/"+t.Number+"?done="+done, http.StatusSeeOther)
@@ -330,6 +323,36 @@ type actionError struct {
 }
 
 func (e actionError) Error() string { return e.msg.EN }
+
+// pageFailed answers a page's failed action and reports whether err was
+// one: an actionError says what the user can fix, in their language;
+// anything else is logged (msg, args) and answered as a server error.
+func (s *Server) pageFailed(w http.ResponseWriter, u *who, err error, msg string, args ...any) bool {
+	if err == nil {
+		return false
+	}
+	if ae, ok := errors.AsType[actionError](err); ok {
+		http.Error(w, ae.msg.In(u.L), ae.status)
+		return true
+	}
+	s.log().Error(msg, args...)
+	http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
+	return true
+}
+
+// apiFailed is pageFailed for the API: JSON, in English.
+func (s *Server) apiFailed(w http.ResponseWriter, err error, msg string, args ...any) bool {
+	if err == nil {
+		return false
+	}
+	if ae, ok := errors.AsType[actionError](err); ok {
+		apiFail(w, ae.status, ae.msg.EN)
+		return true
+	}
+	s.log().Error(msg, args...)
+	apiFail(w, http.StatusInternalServerError, "server error")
+	return true
+}
 
 // errText is err as l reads it: an actionError in l, else the error's
 // own (English) words.

@@ -85,14 +85,7 @@ func (s *Server) replyPost(w http.ResponseWriter, r *http.Request, u *who) {
 		return
 	}
 	m, err := s.doReply(r.Context(), t, u.User.Actor(), r.PostForm.Get("text"))
-	var ae actionError
-	if errors.As(err, &ae) {
-		http.Error(w, ae.msg.In(u.L), ae.status)
-		return
-	}
-	if err != nil {
-		s.log().Error("web: reply", "ticket", t.Number, "error", err)
-		http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
+	if s.pageFailed(w, u, err, "web: reply", "ticket", t.Number, "error", err) {
 		return
 	}
 	done := "reply"
@@ -128,14 +121,7 @@ func (s *Server) replyAPI(w http.ResponseWriter, r *http.Request, tok accounts.T
 		return
 	}
 	m, err := s.doReply(r.Context(), t, tokenActor(tok), in.Text)
-	var ae actionError
-	if errors.As(err, &ae) {
-		apiFail(w, ae.status, ae.msg.EN)
-		return
-	}
-	if err != nil {
-		s.log().Error("api: reply", "ticket", t.Number, "error", err)
-		apiFail(w, http.StatusInternalServerError, "server error")
+	if s.apiFailed(w, err, "api: reply", "ticket", t.Number, "error", err) {
 		return
 	}
 	writeAPI(w, http.StatusCreated, replyJSON{Ticket: t.Number, To: m.Addr, Subject: m.Subject, MessageID: m.MessageID,

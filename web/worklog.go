@@ -169,13 +169,7 @@ func (s *Server) workPost(action string) func(http.ResponseWriter, *http.Request
 			http.Redirect(w, r, "/tickets/"+t.Number+"?done=refused", http.StatusSeeOther)
 			return
 		}
-		if errors.As(err, &ae) {
-			http.Error(w, ae.msg.In(u.L), ae.status)
-			return
-		}
-		if err != nil {
-			s.log().Error("web: ticket work", "ticket", t.Number, "action", action, "error", err)
-			http.Error(w, u.L.Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
+		if s.pageFailed(w, u, err, "web: ticket work", "ticket", t.Number, "action", action, "error", err) {
 			return
 		}
 		http.Redirect(w, r, "/tickets/"+t.Number+"?done="+action, http.StatusSeeOther)
@@ -198,14 +192,7 @@ func (s *Server) workAPI(action string) func(http.ResponseWriter, *http.Request,
 			}
 		}
 		err := s.doWork(r, t, action, tokenActor(tok), tok.Role == accounts.Admin, in)
-		var ae actionError
-		if errors.As(err, &ae) {
-			apiFail(w, ae.status, ae.msg.EN)
-			return
-		}
-		if err != nil {
-			s.log().Error("api: work", "ticket", t.Number, "action", action, "error", err)
-			apiFail(w, http.StatusInternalServerError, "server error")
+		if s.apiFailed(w, err, "api: work", "ticket", t.Number, "action", action, "error", err) {
 			return
 		}
 		u, err := s.ledger().Usage(r.Context(), t)
