@@ -115,16 +115,9 @@ func overrideAddCommand() *command {
 						return exitError{1, fmt.Sprintf("unknown technician %q (see oncall.people in the configuration)", id)}
 					}
 				}
-				f, err := e.parseTime(*from)
+				f, t, err := e.parsePeriod(*from, *to)
 				if err != nil {
-					return usageError("--from: %v", err)
-				}
-				t, err := e.parseTime(*to)
-				if err != nil {
-					return usageError("--to: %v", err)
-				}
-				if !t.After(f) {
-					return usageError("--to must be after --from")
+					return err
 				}
 				id, err := e.db.AddShiftOverride(ctx, oncall.ShiftOverride{Replaced: *replace, By: *by, From: f, To: t, Note: *note, SetBy: loginName(), SetAt: e.now()})
 				if err != nil {

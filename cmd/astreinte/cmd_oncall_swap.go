@@ -26,13 +26,9 @@ func swapOfferCommand() *command {
 				if *who == "" || *from == "" || *to == "" {
 					return usageError("astreinte oncall swap offer: --person, --from and --to are required")
 				}
-				f, err := e.parseTime(*from)
+				f, t, err := e.parsePeriod(*from, *to)
 				if err != nil {
-					return usageError("--from: %v", err)
-				}
-				t, err := e.parseTime(*to)
-				if err != nil {
-					return usageError("--to: %v", err)
+					return err
 				}
 				w, err := e.swaps().Offer(ctx, *who, f, t, *note)
 				if err != nil {

@@ -120,6 +120,21 @@ func (e *env) swaps() *swaps.Service {
 
 // parseTime reads "2026-11-24 03:00" (calendar zone), "2026-11-24",
 // RFC 3339, "now", or "+2h" / "-30m" relative to now.
+// parsePeriod reads --from and --to as parseTime does; the error is a
+// usage error naming the flag, and --to must come after --from.
+func (e *env) parsePeriod(from, to string) (f, t time.Time, err error) {
+	if f, err = e.parseTime(from); err != nil {
+		return f, t, usageError("--from: %v", err)
+	}
+	if t, err = e.parseTime(to); err != nil {
+		return f, t, usageError("--to: %v", err)
+	}
+	if !t.After(f) {
+		return f, t, usageError("--to must be after --from")
+	}
+	return f, t, nil
+}
+
 func (e *env) parseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "now" {
