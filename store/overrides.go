@@ -15,32 +15,38 @@ import (
 // ignored). A zero SetAt is the store's clock. Replaced must be set and To
 // must be after From.
 func (db *DB) AddShiftOverride(ctx context.Context, o astreinte.ShiftOverride) (int64, error) {
-	if o.Replaced == "" {
-		return 0, errors.New("add shift override: no technician to replace")
-	}
-	if o.From.IsZero() || !o.To.After(o.From) {
-		return 0, fmt.Errorf("add shift override: the period %s – %s is empty",
-			o.From.Format(time.RFC3339), o.To.Format(time.RFC3339))
-	}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("add shift override: %w", err)
 	}
 	defer tx.Rollback()
-
-	if o.SetAt.IsZero() {
-		o.SetAt = db.now()
-	}
-	var id int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO shift_overrides (replaced, by_person, from_at, to_at, note,
-		set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		o.Replaced, o.By, ts(o.From), ts(o.To), o.Note, o.SetBy, ts(o.SetAt)).Scan(&id); err != nil {
+	id, err := db.insertOverride(ctx, tx, o)
+	if err != nil {
 		return 0, fmt.Errorf("add shift override: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("add shift override: %w", err)
 	}
 	return id, nil
+}
+
+// insertOverride checks o and writes it in tx: the one place a shift
+// override is made, by hand or by a swap.
+func (db *DB) insertOverride(ctx context.Context, tx *sql.Tx, o astreinte.ShiftOverride) (int64, error) {
+	if o.Replaced == "" {
+		return 0, errors.New("no technician to replace")
+	}
+	if o.From.IsZero() || !o.To.After(o.From) {
+		return 0, fmt.Errorf("the period %s – %s is empty", o.From.Format(time.RFC3339), o.To.Format(time.RFC3339))
+	}
+	if o.SetAt.IsZero() {
+		o.SetAt = db.now()
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO shift_overrides (replaced, by_person, from_at, to_at, note,
+		set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		o.Replaced, o.By, ts(o.From), ts(o.To), o.Note, o.SetBy, ts(o.SetAt)).Scan(&id)
+	return id, err
 }
 
 // ShiftOverrides returns the shift overrides that overlap [from, to), by

@@ -97,10 +97,8 @@ func (db *DB) CompleteSwap(ctx context.Context, w astreinte.Swap, o astreinte.Sh
 	if o.SetAt.IsZero() {
 		o.SetAt = db.now()
 	}
-	var oid int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO shift_overrides (replaced, by_person, from_at, to_at, note,
-		set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		o.Replaced, o.By, ts(o.From), ts(o.To), o.Note, o.SetBy, ts(o.SetAt)).Scan(&oid); err != nil {
+	oid, err := db.insertOverride(ctx, tx, o)
+	if err != nil {
 		return 0, fmt.Errorf("complete swap: %w", err)
 	}
 	takenAt := w.TakenAt
