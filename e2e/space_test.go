@@ -203,9 +203,12 @@ func TestBrowserCustomerSpace(t *testing.T) {
 			t.Errorf("other customer GET %s: %d, must not show %s\n%s", p, resp.StatusCode, number, body)
 		}
 	}
-	// Without a session the API says 401.
+	// Without a session the API says 401; the space answers under the
+	// pages' security headers.
 	if resp, err := http.Get(base + "/client/api/tickets/" + number); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("API without a session: %v %v", resp.StatusCode, err)
+	} else if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("the space's security headers: CSP %q, X-Frame-Options %q", csp, resp.Header.Get("X-Frame-Options"))
 	}
 
 	// A used link is refused; so is an expired one (the clock moved on).

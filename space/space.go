@@ -167,11 +167,9 @@ func (s *Server) maxRequest() int64 {
 	return MaxRequestSize
 }
 
-// csp allows only this origin's scripts, styles and media, and no framing.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; " +
-	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-// Handler returns the space's handler, to be mounted at Prefix.
+// Handler returns the space's handler, to be mounted at Prefix behind
+// the pages' security headers (web.SecureHeaders: the same policy as the
+// technicians' pages).
 func (s *Server) Handler() http.Handler {
 	s.limits = newLimits(s.now)
 	mux := http.NewServeMux()
@@ -200,19 +198,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /client/statements/{month}", s.page(s.statementPage))
 	s.apiRoutes(mux) // api.go
 	mux.HandleFunc("/client/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
-	return secureHeaders(mux)
-}
-
-func secureHeaders(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", csp)
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Cache-Control", "no-store")
-		h.ServeHTTP(w, r)
-	})
+	return mux
 }
 
 // view is what every page template gets.

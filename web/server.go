@@ -148,10 +148,13 @@ func (s *Server) Handler() http.Handler {
 		s.approvalRoutes(mux)    // approvals.go
 		s.appointmentRoutes(mux) // appointments.go
 	}
-	return secureHeaders(mux)
+	return SecureHeaders(mux)
 }
 
-func secureHeaders(h http.Handler) http.Handler {
+// SecureHeaders sets the pages' security headers (CSP, no framing, no
+// sniffing, no referrer, no caching): the technicians' pages and the
+// customer space answer under the same policy.
+func SecureHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", csp)

@@ -10,6 +10,7 @@ import (
 	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/space"
 	"github.com/astreinte/astreinte/tickets"
+	"github.com/astreinte/astreinte/web"
 )
 
 // mailerOf is the line's mail transport; a configuration that cannot
@@ -58,7 +59,7 @@ func newSpace(e *env, log *slog.Logger) *space.Server {
 // withSpace serves the customer space under /client/ beside h.
 func withSpace(e *env, h http.Handler, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(space.Prefix, newSpace(e, log).Handler())
+	mux.Handle(space.Prefix, web.SecureHeaders(newSpace(e, log).Handler()))
 	mux.Handle("/", h)
 	return mux
 }
