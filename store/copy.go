@@ -146,20 +146,7 @@ func (db *DB) tables(ctx context.Context) ([]string, error) {
 		q = pgRaw + `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()
 			AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name COLLATE "C"`
 	}
-	rows, err := db.rdb.QueryContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return db.strings(ctx, q)
 }
 
 // columns returns a table's column names.
