@@ -22,6 +22,7 @@ import (
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/calendar"
+	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/vad"
@@ -180,6 +181,33 @@ type Email struct {
 	// CAFile is a PEM file of the certificates to trust for the SMTP
 	// server (a relay with a private CA); empty: the system's roots.
 	CAFile string `yaml:"ca_file"`
+}
+
+// DefaultLine is the line tickets belong to when nothing names one
+// (email, the customer space, the CLI): the first.
+func (c *Config) DefaultLine() string {
+	if len(c.Lines) > 0 {
+		return c.Lines[0].Name
+	}
+	return ""
+}
+
+// CustomerLanguage is the language of mail to customers whose record
+// names none: the first line's.
+func (c *Config) CustomerLanguage() lang.Tag {
+	if len(c.Lines) > 0 {
+		if t, ok := lang.Parse(c.Lines[0].Language); ok {
+			return t
+		}
+	}
+	return lang.Default
+}
+
+// SecureCookies reports whether the pages are reached over HTTPS (served
+// with TLS, or behind a proxy named https in base_url): their cookies are
+// then Secure.
+func (h HTTP) SecureCookies() bool {
+	return h.TLSCert != "" || strings.HasPrefix(h.BaseURL, "https://")
 }
 
 // Mailer is the line's one mail transport (paging.email): pages,

@@ -148,3 +148,20 @@ func TestEmailCAFile(t *testing.T) {
 		}
 	}
 }
+
+func TestLineDefaultsForMail(t *testing.T) {
+	c, err := Parse([]byte("http:\n  base_url: https://support.example.com\nlines:\n  - name: hotline\n    numbers: [hotline]\n    language: en\n  - name: support\n    numbers: [support]\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DefaultLine() != "hotline" || c.Mail.Line != "hotline" || c.CustomerLanguage() != "en" || !c.HTTP.SecureCookies() {
+		t.Errorf("default line %q, mail line %q, customer language %q, secure cookies %v", c.DefaultLine(), c.Mail.Line, c.CustomerLanguage(), c.HTTP.SecureCookies())
+	}
+	c, err = Parse([]byte("http:\n  listen: 127.0.0.1:8080\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CustomerLanguage() != "fr" || c.HTTP.SecureCookies() {
+		t.Errorf("default configuration: customer language %q, secure cookies %v", c.CustomerLanguage(), c.HTTP.SecureCookies())
+	}
+}

@@ -60,8 +60,8 @@ func (c *Config) mailDefaults() {
 	for i, a := range c.Mail.Addresses {
 		c.Mail.Addresses[i] = strings.ToLower(strings.TrimSpace(a))
 	}
-	if c.Mail.Line == "" && len(c.Lines) > 0 {
-		c.Mail.Line = c.Lines[0].Name
+	if c.Mail.Line == "" {
+		c.Mail.Line = c.DefaultLine()
 	}
 }
 

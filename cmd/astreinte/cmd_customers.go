@@ -86,7 +86,7 @@ func customersShowCommand() *command {
 				if c.Notes != "" {
 					fmt.Fprintf(tw, "Notes\t%s\n", c.Notes)
 				}
-				fmt.Fprintf(tw, "Language\t%s\n", c.Lang(customerLang(e)))
+				fmt.Fprintf(tw, "Language\t%s\n", c.Lang(e.cfg.CustomerLanguage()))
 				tw.Flush()
 				ts, err := e.db.TicketsOfCustomer(ctx, c.Number)
 				if err != nil {

@@ -71,7 +71,7 @@ func newEnv(cfg *config.Config) (*env, error) {
 		return nil, err
 	}
 	db.Now = now
-	svc := tickets.New(db, cal, tickets.Options{Lines: linePolicies(cfg), DefaultLine: defaultLine(cfg), Now: now, AckTarget: sched.AckTarget(),
+	svc := tickets.New(db, cal, tickets.Options{Lines: linePolicies(cfg), DefaultLine: cfg.DefaultLine(), Now: now, AckTarget: sched.AckTarget(),
 		Customers: customerDirectory(cfg, db)})
 	e := &env{cfg: cfg, now: now, db: db, cal: calendar.Live{Calendar: cal, Overrides: db}, sched: sched, tickets: svc}
 	if e.desk, err = newDesk(e); err != nil {
@@ -99,13 +99,6 @@ func linePolicies(cfg *config.Config) map[string]tickets.Policy {
 		out[l.Name] = tickets.Policy{DueUrgent: l.Due.Urgent, DueNormal: l.Due.Normal, Page: l.Page}
 	}
 	return out
-}
-
-func defaultLine(cfg *config.Config) string {
-	if len(cfg.Lines) > 0 {
-		return cfg.Lines[0].Name
-	}
-	return ""
 }
 
 func (e *env) Close() error { return e.db.Close() }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/astreinte/astreinte/appointments"
 	"github.com/astreinte/astreinte/approvals"
-	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/space"
 	"github.com/astreinte/astreinte/tickets"
@@ -27,24 +26,13 @@ func (e *env) mailer(log *slog.Logger) *mailer.Config {
 // approvals is what technicians ask of customers over e.
 func (e *env) approvals(log *slog.Logger) *approvals.Service {
 	return &approvals.Service{Ledger: e.ledger(), Store: e.db, Quotes: e.db, Customers: e.db, Mail: e.mailer(log),
-		BaseURL: e.cfg.HTTP.BaseURL, Lang: customerLang(e), Log: log}
+		BaseURL: e.cfg.HTTP.BaseURL, Lang: e.cfg.CustomerLanguage(), Log: log}
 }
 
 // appointments books over e's calendar.
 func (e *env) appointments(log *slog.Logger) *appointments.Service {
 	return &appointments.Service{Store: e.db, Calendar: e.cal.Calendar, Mail: e.mailer(log), Desk: e.cfg.DeskAddress(),
-		Room: e.cfg.Space.VideoRoom, Customers: e.db, Lang: customerLang(e), Now: e.now, Log: log}
-}
-
-// customerLang is the language of mail to customers whose record names
-// none: the first line's.
-func customerLang(e *env) lang.Tag {
-	if len(e.cfg.Lines) > 0 {
-		if t, ok := lang.Parse(e.cfg.Lines[0].Language); ok {
-			return t
-		}
-	}
-	return lang.Default
+		Room: e.cfg.Space.VideoRoom, Customers: e.db, Lang: e.cfg.CustomerLanguage(), Now: e.now, Log: log}
 }
 
 // newSpace builds the customer space over e.
@@ -52,8 +40,8 @@ func newSpace(e *env, log *slog.Logger) *space.Server {
 	return &space.Server{Contacts: e.db, Auth: e.db, Records: e.db, Requests: e.db, Tickets: e.tickets,
 		Ledger: tickets.NewLedger(e.tickets, e.db), Calendar: e.cal, Mail: e.mailer(log),
 		Approvals: e.approvals(log), Appointments: e.appointments(log),
-		BaseURL: e.cfg.HTTP.BaseURL, Line: defaultLine(e.cfg), Location: e.location(), Now: e.now, Log: log,
-		SecureCookies: secureCookies(e), MaxFiles: e.cfg.Space.MaxFiles, MaxRequestSize: int64(e.cfg.Space.MaxUploadMB) << 20}
+		BaseURL: e.cfg.HTTP.BaseURL, Line: e.cfg.DefaultLine(), Location: e.location(), Now: e.now, Log: log,
+		SecureCookies: e.cfg.HTTP.SecureCookies(), MaxFiles: e.cfg.Space.MaxFiles, MaxRequestSize: int64(e.cfg.Space.MaxUploadMB) << 20}
 }
 
 // withSpace serves the customer space under /client/ beside h.

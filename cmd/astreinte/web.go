@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 
 	"github.com/astreinte/astreinte/accounts"
 	"github.com/astreinte/astreinte/acklink"
@@ -26,15 +25,9 @@ func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, en
 	slices.Sort(names)
 	return &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location(),
 		Service: e.tickets, Accounts: accounts.New(e.db, e.now, log), Schedule: e.sched, Overrides: e.db,
-		SIP: srv, Channels: names, Paging: e.db, Customers: customerPages(e), Replies: e.desk, SecureCookies: secureCookies(e),
+		SIP: srv, Channels: names, Paging: e.db, Customers: customerPages(e), Replies: e.desk, SecureCookies: e.cfg.HTTP.SecureCookies(),
 		Approvals: e.approvals(log), Appointments: e.appointments(log),
 		Reasons: eng, Swaps: e.swaps(), Pay: e.db}
-}
-
-// secureCookies says whether the pages are reached over HTTPS (TLS here,
-// or base_url https behind a proxy): their cookies are then Secure.
-func secureCookies(e *env) bool {
-	return e.cfg.HTTP.TLSCert != "" || strings.HasPrefix(e.cfg.HTTP.BaseURL, "https://")
 }
 
 // serveTLS makes h's listener speak HTTPS when the configuration names a
