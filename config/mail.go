@@ -46,13 +46,6 @@ func (m Mail) AcknowledgesCalls() bool {
 	return m.Acknowledges() && (m.AcknowledgeCalls == nil || *m.AcknowledgeCalls)
 }
 
-// MailsCallAcknowledgements reports whether identified customers' phone
-// messages are acknowledged by email with the customer space's link: the
-// option is on, mail can be sent and the pages have an address.
-func (c *Config) MailsCallAcknowledgements() bool {
-	return c.Mail.AcknowledgesCalls() && c.Paging.Email.SMTP != "" && c.HTTP.BaseURL != ""
-}
-
 func (c *Config) mailDefaults() {
 	if c.Mail.MaxSize == 0 {
 		c.Mail.MaxSize = DefaultMailMaxSize

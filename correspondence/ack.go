@@ -45,6 +45,20 @@ func (d *Desk) changed(c tickets.Change) {
 	d.Wake()
 }
 
+// AcknowledgesCall reports whether t, a phone message, is acknowledged
+// by email to its customer's contact with the customer space's link: the
+// desk acknowledges calls (Calls), can mail, has the pages' address, and
+// the customer has an address that is not the desk's own. The call flow
+// asks it to tell the caller, so what is said is what is sent.
+func (d *Desk) AcknowledgesCall(ctx context.Context, t astreinte.Ticket) bool {
+	if !d.Calls || d.BaseURL == "" || d.Mail == nil || !d.Mail.Configured() ||
+		t.Channel != astreinte.ChannelPhone || t.Customer == "" {
+		return false
+	}
+	rq, err := d.requester(ctx, t)
+	return err == nil && rq.Addr != "" && !d.own(rq.Addr)
+}
+
 // acknowledge queues the acknowledgement of t to its requester, answering
 // in (the email that made t, nil for the customer space), unless a program
 // sent it, the requester has no address, or the address had its share of

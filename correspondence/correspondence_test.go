@@ -418,12 +418,18 @@ func TestCallAcknowledgedToCustomer(t *testing.T) {
 		f.desk.Flush(ctx)
 		return tk
 	}
-	call("C002") // Calls off
-	if msgs, _ := f.sink.all(); len(msgs) != 0 {
+	off := call("C002") // Calls off
+	if msgs, _ := f.sink.all(); len(msgs) != 0 || f.desk.AcknowledgesCall(ctx, off) {
 		t.Fatalf("without Calls: %d mails", len(msgs))
 	}
 	f.desk.Calls = true
+	if !f.desk.AcknowledgesCall(ctx, off) {
+		t.Errorf("with Calls, a customer's call with a contact address is not said to be acknowledged")
+	}
 	anon := call("")
+	if f.desk.AcknowledgesCall(ctx, anon) {
+		t.Errorf("an unidentified caller's call is said to be acknowledged")
+	}
 	if msgs, _ := f.sink.all(); len(msgs) != 0 {
 		t.Fatalf("unidentified caller: %d mails", len(msgs))
 	}
@@ -438,6 +444,10 @@ func TestCallAcknowledgedToCustomer(t *testing.T) {
 	}
 	tk := call("C002")
 	msgs, raw := f.sink.all()
+	f.desk.BaseURL = ""
+	if f.desk.AcknowledgesCall(ctx, tk) {
+		t.Errorf("without the pages' address (no link to give) the call is said to be acknowledged")
+	}
 	if len(msgs) != 1 {
 		t.Fatalf("identified caller: %d mails", len(msgs))
 	}

@@ -48,32 +48,22 @@ func (s *session) goodbye() [][]int16 {
 	return append(parts, s.p.Must(audio.PromptGoodbye))
 }
 
-// spaceLinkMailed reports whether the ticket's customer gets the
-// acknowledgement of the call by email: the line mails it and the
-// customer has a contact address.
+// CallMail is the desk's side of a call (correspondence.Desk).
+type CallMail interface {
+	// AcknowledgesCall reports whether t's customer is mailed the
+	// acknowledgement with the customer space's link.
+	AcknowledgesCall(ctx context.Context, t astreinte.Ticket) bool
+}
+
+// spaceLinkMailed reports whether the ticket's acknowledgement with the
+// customer space's link is mailed, as the desk decides it.
 func (s *session) spaceLinkMailed() bool {
-	if !s.line.SpaceLinkMailed || s.ticket == nil || s.h.Customers == nil {
+	if s.h.Mail == nil || s.ticket == nil || s.ticket.ID == 0 { // no ticket written yet: no mail either
 		return false
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, lookupTimeout)
 	defer cancel()
-	number := s.ticket.Customer // the tickets service identified the caller when it filed the ticket
-	if number == "" {
-		probe := *s.ticket
-		s.h.Customers.Preview(ctx, &probe)
-		number = probe.Customer
-	}
-	if number == "" {
-		return false
-	}
-	c, err := s.h.Customers.CustomerByNumber(ctx, number)
-	if err != nil {
-		if !errors.Is(err, astreinte.ErrNotFound) {
-			s.log.Warn("customer of the ticket: lookup", "customer", number, "error", err)
-		}
-		return false
-	}
-	return len(c.Emails) > 0
+	return s.h.Mail.AcknowledgesCall(ctx, *s.ticket)
 }
 
 // customerNumber asks a caller out of hours whom t's caller ID (or the

@@ -17,7 +17,6 @@ import (
 type fakeCustomers struct {
 	phones  map[string]string // E.164 → customer number
 	numbers map[string]string // customer number → contract
-	emails  map[string]string // customer number → contact address
 	asked   []string          // numbers looked up
 }
 
@@ -35,11 +34,7 @@ func (f *fakeCustomers) CustomerByNumber(ctx context.Context, n string) (custome
 	if !ok {
 		return customers.Customer{}, customers.ErrNoCustomer
 	}
-	cu := customers.Customer{Number: n, Contract: c}
-	if e := f.emails[n]; e != "" {
-		cu.Emails = []string{e}
-	}
-	return cu, nil
+	return customers.Customer{Number: n, Contract: c}, nil
 }
 
 func (f *fakeCustomers) HasCustomers(context.Context) bool { return len(f.numbers) > 0 }
@@ -217,29 +212,41 @@ func TestSensitiveNotice(t *testing.T) {
 	}
 }
 
-// TestSpaceLinkMailed: a caller identified as a customer with a contact
-// address hears, after the ticket number and before goodbye, that the
-// acknowledgement with the customer space's link is mailed; not a caller
-// the line does not identify, nor a customer without an address, nor on a
-// line that mails no acknowledgement of calls.
+// fakeMail is the desk deciding whether a call is acknowledged by mail.
+type fakeMail struct {
+	mails bool
+	asked []string // ticket numbers asked about
+}
+
+func (f *fakeMail) AcknowledgesCall(ctx context.Context, t astreinte.Ticket) bool {
+	f.asked = append(f.asked, t.Number)
+	return f.mails && ctx.Err() == nil
+}
+
+// TestSpaceLinkMailed: when the desk mails the call's acknowledgement
+// with the customer space's link, the caller hears so after the ticket
+// number and before goodbye; not when the desk does not, nor without a
+// desk. The desk is asked about the ticket filed.
 func TestSpaceLinkMailed(t *testing.T) {
 	talk := func(at time.Duration) bool { return at >= 3*time.Second && at < 6*time.Second }
 	for _, tc := range []struct {
-		name, from, email string
-		on, want          bool
+		name string
+		mail *fakeMail
+		want bool
 	}{
-		{"customer with an address", "0612345678", "it@client.example", true, true},
-		{"customer without an address", "0612345678", "", true, false},
-		{"unidentified caller", "0611111111", "it@client.example", true, false},
-		{"line without call acknowledgements", "0612345678", "it@client.example", false, false},
+		{"the desk mails it", &fakeMail{mails: true}, true},
+		{"the desk does not", &fakeMail{}, false},
+		{"no desk", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				tk := &fakeTickets{}
-				dir := newFakeCustomers()
-				dir.emails = map[string]string{"C001": tc.email}
-				m := runFlowWith(t, astreinte.CaseOutOfHours, tc.from, fakeCall{talk: talk, keys: map[time.Duration]rune{}}, tk, false,
-					func(h *Handler, l *Line) { h.Customers, l.SpaceLinkMailed = dir, tc.on })
+				m := runFlowWith(t, astreinte.CaseOutOfHours, "0612345678", fakeCall{talk: talk, keys: map[time.Duration]rune{}}, tk, false,
+					func(h *Handler, _ *Line) {
+						if tc.mail != nil {
+							h.Mail = tc.mail
+						}
+					})
 				saved, link, bye := m.heardAt(audio.PromptSavedTicket), m.heardAt(audio.PromptSpaceLinkMailed), m.heardAt(audio.PromptGoodbye)
 				if saved < 0 || bye < 0 {
 					t.Fatalf("played %+v: want the ticket number and goodbye", m.played)
@@ -249,6 +256,9 @@ func TestSpaceLinkMailed(t *testing.T) {
 					t.Errorf("played %+v: want space_link_mailed between the ticket number and goodbye", m.played)
 				case !tc.want && link >= 0:
 					t.Errorf("played %+v: space_link_mailed said", m.played)
+				}
+				if tc.mail != nil && (len(tc.mail.asked) == 0 || tc.mail.asked[0] != "2026-000042") {
+					t.Errorf("the desk was asked about %v, want the filed ticket 2026-000042", tc.mail.asked)
 				}
 			})
 		})

@@ -57,10 +57,6 @@ type Line struct {
 	// that sensitive requests are only handled through the authenticated
 	// customer area (customer.go).
 	SensitiveNotice bool
-	// SpaceLinkMailed: a caller identified as a customer with a contact
-	// address hears, before goodbye, that the acknowledgement with the link
-	// to the customer space is on its way by email (mail.acknowledge_calls).
-	SpaceLinkMailed bool
 }
 
 // Limits bound a message.
@@ -92,6 +88,9 @@ type Handler struct {
 	// caller out of hours whom the caller ID does not identify type a
 	// customer number (customer.go).
 	Customers Customers
+	// Mail says whether a ticket's caller is mailed its acknowledgement
+	// with the customer space's link (correspondence.Desk); nil: never.
+	Mail CallMail
 }
 
 var _ sip.Handler = (*Handler)(nil)

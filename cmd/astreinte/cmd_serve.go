@@ -188,7 +188,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		ext, _ = netip.ParseAddr(cfg.SIP.ExternalIP)
 	}
 	guard := newOps(cfg, log, e.now) // ops.go: who may call in, limits, metrics, health
-	flow := &voicemail.Handler{Lines: lines, Tickets: e.tickets, Calendar: e.cal, RecordDir: recs, Now: e.now, Log: log}
+	flow := &voicemail.Handler{Lines: lines, Tickets: e.tickets, Calendar: e.cal, RecordDir: recs, Now: e.now, Log: log,
+		Mail: e.desk}
 	onCall := wireCaller(e, flow)
 	srv, err := sip.NewServer(sip.Config{
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
@@ -247,7 +248,6 @@ func flowLines(cfg *config.Config) (map[string]*voicemail.Line, error) {
 			Record: voicemail.Limits{MaxLength: l.Record.MaxLength, Silence: l.Record.Silence, MinLength: l.Record.MinLength,
 				SilenceThreshold: l.Record.SilenceThreshold}}
 		callerLine(l, vl)
-		vl.SpaceLinkMailed = cfg.MailsCallAcknowledgements()
 		if l.OpenAction == config.OpenRedirect {
 			vl.RedirectTo = l.RedirectTo
 		}
