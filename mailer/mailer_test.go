@@ -7,69 +7,26 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/astreinte/astreinte/mailer/mailertest"
 )
 
-type got struct {
-	from string
-	to   []string
-	data []byte
-}
-
-type backend struct {
-	mu   sync.Mutex
-	msgs []got
-}
-
-func (b *backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{b: b}, nil }
-
-type session struct {
-	b *backend
-	g got
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.g.from = from; return nil }
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if strings.HasPrefix(to, "nobody@") {
-		return &smtp.SMTPError{Code: 550, Message: "no such user"}
+// start runs a real SMTP server that refuses nobody@… recipients.
+func start(t *testing.T) (string, *mailertest.Sink) {
+	sink := mailertest.Start(t)
+	sink.Refuse = func(rcpt string) error {
+		if strings.HasPrefix(rcpt, "nobody@") {
+			return &smtp.SMTPError{Code: 550, Message: "no such user"}
+		}
+		return nil
 	}
-	s.g.to = append(s.g.to, to)
-	return nil
-}
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.g.data = b
-	s.b.mu.Lock()
-	s.b.msgs = append(s.b.msgs, s.g)
-	s.b.mu.Unlock()
-	return nil
-}
-func (s *session) Reset()        {}
-func (s *session) Logout() error { return nil }
-
-func start(t *testing.T) (string, *backend) {
-	t.Helper()
-	be := &backend{}
-	srv := smtp.NewServer(be)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().String(), be
+	return sink.Addr, sink
 }
 
 func TestSendThreadedWithParts(t *testing.T) {
@@ -91,14 +48,15 @@ func TestSendThreadedWithParts(t *testing.T) {
 	if err := c.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	if len(be.msgs) != 1 {
-		t.Fatalf("%d messages received", len(be.msgs))
+	msgs := be.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages received", len(msgs))
 	}
-	g := be.msgs[0]
-	if g.from != "support@example.com" || strings.Join(g.to, ",") != "elodie@client.example,it@client.example" {
-		t.Fatalf("envelope %s → %v", g.from, g.to)
+	g := msgs[0]
+	if g.From != "support@example.com" || strings.Join(g.To, ",") != "elodie@client.example,it@client.example" {
+		t.Fatalf("envelope %s → %v", g.From, g.To)
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(g.data))
+	msg, err := mail.ReadMessage(bytes.NewReader(g.Data))
 	if err != nil {
 		t.Fatal(err)
 	}

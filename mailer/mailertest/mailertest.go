@@ -34,6 +34,9 @@ func (r Received) Header() mail.Header {
 // Sink is a running SMTP server.
 type Sink struct {
 	Addr string // host:port
+	// Refuse, when set, is asked of each recipient: a non-nil error (an
+	// *smtp.SMTPError for a given reply) refuses it.
+	Refuse func(rcpt string) error
 
 	mu   sync.Mutex
 	msgs []Received
@@ -91,6 +94,11 @@ type session struct {
 
 func (x *session) Mail(from string, _ *smtp.MailOptions) error { x.r.From = from; return nil }
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if x.s.Refuse != nil {
+		if err := x.s.Refuse(to); err != nil {
+			return err
+		}
+	}
 	x.r.To = append(x.r.To, to)
 	return nil
 }
