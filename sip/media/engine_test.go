@@ -72,6 +72,9 @@ func TestEngineSpreadsCalls(t *testing.T) {
 		for range 4 {
 			ss = append(ss, startOn(t, e, newFakeConn(), Config{Codec: PCMU, Remote: peer}))
 		}
+		// Let the new loops start: a goroutine not yet run shows no
+		// arguments in its stack, so it could not be counted.
+		synctest.Wait()
 		if n := loopGoroutines(e) - before; n != 4 {
 			t.Errorf("%d goroutines for 4 calls on 2 shards, want 4", n)
 		}
