@@ -87,6 +87,7 @@ type PageStore interface {
 	AckedUnannounced(ctx context.Context, since time.Time, channel string) ([]Page, error)
 	TakenUnannounced(ctx context.Context, since time.Time) ([]Paged, error)
 	ReclaimSending(ctx context.Context) (int, error)
+	StepDelivering(ctx context.Context, pageID int64, step int) (bool, error)
 	TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error)
 	ShiftOverrides(ctx context.Context, from, to time.Time) ([]ShiftOverride, error)
 	CalendarOverride(ctx context.Context) (*calendar.Override, error)
@@ -416,17 +417,22 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 // endOrWait ends a page past its last step (total), unless a phone of
 // the last step still rings: it may yet be answered, so nobody can be
 // said to have failed to acknowledge before it ends, and the page is
-// looked at again shortly. (In flight here is all there is: Run took back
-// the sends of a dead process.)
+// looked at again shortly. The phone may ring in this process or in
+// another node's (PostgreSQL): the store knows of a live delivery in
+// either; a dead node's is not one (its send is taken back and rung
+// again, and the page then waits for that).
 func (e *Engine) endOrWait(ctx context.Context, p Page, now time.Time, total int) error {
 	e.endMu.Lock()
 	ringing := e.delivering(p.TicketID, total-1)
 	var err error
-	if ringing {
+	if !ringing {
+		ringing, err = e.Store.StepDelivering(ctx, p.ID, total-1)
+	}
+	if ringing && err == nil {
 		_, err = e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step, now.Add(inflightPoll), nil, nil)
 	}
 	e.endMu.Unlock()
-	if ringing {
+	if ringing || err != nil {
 		return err
 	}
 	return e.exhaust(ctx, p, now,

@@ -31,6 +31,16 @@ type node struct {
 
 func startNode(t *testing.T, name, dsn string, n oncall.Notifier) *node {
 	t.Helper()
+	cal, err := calendar.New(calendar.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startNodeWith(t, name, dsn, n, twoTiers(t, cal), time.Now)
+}
+
+// startNodeWith starts a node whose engine walks sched by the clock now.
+func startNodeWith(t *testing.T, name, dsn string, n oncall.Notifier, sched *oncall.Schedule, now func() time.Time) *node {
+	t.Helper()
 	db, err := store.OpenPostgres(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -41,8 +51,8 @@ func startNode(t *testing.T, name, dsn string, n oncall.Notifier) *node {
 	}
 	svc := tickets.New(db, cal, tickets.Options{Lines: map[string]tickets.Policy{"support": {Page: astreinte.PageUrgent}}})
 	nd := &node{name: name, db: db, svc: svc, done: make(chan struct{}), eng: &oncall.Engine{
-		Store: db, Schedule: twoTiers(t, cal), Tickets: svc, Notifiers: map[string]oncall.Notifier{"sip": n},
-		Now: time.Now, Backoff: time.Minute, Retries: 1, Poll: time.Minute,
+		Store: db, Schedule: sched, Tickets: svc, Notifiers: map[string]oncall.Notifier{"sip": n},
+		Now: now, Backoff: time.Minute, Retries: 1, Poll: time.Minute,
 		Log: slog.New(slog.DiscardHandler).With("node", name),
 	}}
 	svc.Subscribe(func(tickets.Change) { nd.eng.Trigger() })
@@ -227,5 +237,81 @@ func TestKilledNodesCallOutTakenOver(t *testing.T) {
 	}
 	if calls := ph.got(); len(calls) != 2 {
 		t.Errorf("pages %v, want 2: A's, cut by its death, and B's", calls)
+	}
+}
+
+// A page past its last step is not ended by one node while the last
+// step's phone still rings on another: node B, whose clock runs an hour
+// ahead so that only B finds the page due, waits while A's call-out to
+// alice goes on, and ends the page once that call is over, unanswered.
+func TestPageNotEndedWhileAnotherNodeRings(t *testing.T) {
+	srv := pgtest.Start(t)
+	dsn := srv.Database(t)
+	cal, err := calendar.New(calendar.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := oncall.NewSchedule(oncall.ScheduleConfig{
+		People:     []oncall.Person{{ID: "alice", Name: "Alice", SIP: "sip:alice@127.0.0.1"}},
+		Rotations:  []oncall.RotationConfig{{Name: "first", Participants: []string{"alice"}, Shift: "1w", Start: "1999-12-27 09:00", Coverage: "all"}},
+		Escalation: oncall.PolicyConfig{Repeat: 1, Tiers: []oncall.TierConfig{{Name: "primary", Rotation: "first", Delay: "1m"}}},
+	}, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hangUp := make(chan struct{})
+	ph := &phones{rang: make(chan string, 10), ring: func(ctx context.Context, node string) (oncall.Result, error) {
+		if node == "A" {
+			select { // rings until the test hangs up
+			case <-hangUp:
+			case <-ctx.Done():
+				return oncall.Result{}, ctx.Err()
+			}
+		}
+		return oncall.Result{Detail: "no answer"}, nil
+	}}
+	a := startNodeWith(t, "A", dsn, nodePhone{ph, "A"}, sched, time.Now)
+	tk := urgent(t, a.svc, "+33612345678")
+	select {
+	case nd := <-ph.rang:
+		if nd != "A" {
+			t.Fatalf("paged by %s, want A", nd)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("A did not page alice")
+	}
+	b := startNodeWith(t, "B", dsn, nodePhone{ph, "B"}, sched, func() time.Time { return time.Now().Add(time.Hour) })
+	state := func() astreinte.PageState {
+		t.Helper()
+		p, err := b.db.PageByTicket(context.Background(), tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.State
+	}
+	// B finds the page past its only step at every pass for 3 s.
+	for range 6 {
+		b.eng.Process(context.Background())
+		time.Sleep(500 * time.Millisecond)
+	}
+	if st := state(); st != astreinte.PageActive {
+		t.Fatalf("page %s while alice's phone rang on A, want active", st)
+	}
+	close(hangUp)
+	ended := time.Now()
+	for state() == astreinte.PageActive {
+		if time.Since(ended) > 10*time.Second {
+			t.Fatal("page still active 10 s after A's call-out ended unanswered")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := state(); st != astreinte.PageExhausted {
+		t.Errorf("page %s after the unanswered call, want exhausted", st)
+	}
+	t.Logf("page ended %s after the phone stopped ringing", time.Since(ended).Round(10*time.Millisecond))
+	a.eng.Wait()
+	b.eng.Wait()
+	if calls := ph.got(); len(calls) != 1 {
+		t.Errorf("pages %v, want only A's call to alice", calls)
 	}
 }

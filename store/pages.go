@@ -310,6 +310,27 @@ func (db *DB) DueSends(ctx context.Context, now time.Time, limit int) ([]astrein
 	return collectSends(rows, "due sends")
 }
 
+// StepDelivering reports whether a page of pageID's step is being
+// delivered by some process right now (a technician's phone ringing): a
+// send of that step in state sending whose deliverer is alive. On
+// PostgreSQL that is its lock held by a session of any node (a dead
+// node's lock went with its connection); on SQLite, one process per
+// file, its lease not yet expired.
+func (db *DB) StepDelivering(ctx context.Context, pageID int64, step int) (bool, error) {
+	alive := `s.next_try_at > ?`
+	args := []any{pageID, step, astreinte.SendSending, astreinte.NoticePage, ts(db.now())}
+	if db.pg {
+		alive, args = heldBy, args[:4]
+	}
+	var n int
+	err := db.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM sends s
+		WHERE s.page_id = ? AND s.step = ? AND s.state = ? AND s.event = ? AND `+alive, args...).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("page %d step %d in delivery: %w", pageID, step, err)
+	}
+	return n > 0, nil
+}
+
 // Sends returns the sends of a page, by step.
 func (db *DB) Sends(ctx context.Context, pageID int64) ([]astreinte.Send, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT `+sendColumns+` FROM sends s

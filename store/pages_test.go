@@ -429,3 +429,31 @@ func TestNextWake(t *testing.T) {
 	}
 	check(time.Time{})
 }
+
+// StepDelivering: a claimed send of the step is in delivery while its
+// deliverer lives (SQLite: its lease runs; PostgreSQL: this process holds
+// its lock, lease or not), and no longer once it is finished.
+func TestStepDelivering(t *testing.T) {
+	db, clk := openTest(t)
+	ctx := context.Background()
+	_, p := paged(t, db, "alice")
+	delivering := func(step int, want bool) {
+		t.Helper()
+		if got, err := db.StepDelivering(ctx, p.ID, step); err != nil || got != want {
+			t.Errorf("StepDelivering(step %d) at %v = %v, %v; want %v", step, clk.Now(), got, err, want)
+		}
+	}
+	delivering(0, false) // queued, not claimed
+	s, _ := db.Sends(ctx, p.ID)
+	if ok, err := db.ClaimSend(ctx, s[0].ID, t0.Add(time.Minute)); err != nil || !ok {
+		t.Fatalf("ClaimSend = %v, %v", ok, err)
+	}
+	delivering(0, true)
+	delivering(1, false)
+	clk.Add(2 * time.Minute) // the lease has run out
+	delivering(0, db.pg)     // only the lock tells on PostgreSQL
+	if err := db.FinishSend(ctx, s[0].ID, astreinte.SendDone, time.Time{}, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	delivering(0, false)
+}
