@@ -413,3 +413,72 @@ func filterMetrics(m map[string]float64, prefix string) map[string]float64 {
 	}
 	return out
 }
+
+// TestTrunkRegisteredByFrontKamailio_SIPp: the shipped front configuration
+// (deploy/kamailio/kamailio.cfg with WITH_TRUNK) registers the line with
+// the carrier (the test registrar, MD5 digest) from its db_text account,
+// so the carrier knows one contact whichever node is up; astreinte itself
+// registers nothing. A caller dials the DID at the carrier, which sends
+// the INVITE to the front's registered contact; the front turns it back to
+// the line's number and dispatches it to the node; the caller's message
+// becomes a ticket for the number called.
+func TestTrunkRegisteredByFrontKamailio_SIPp(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "sipp")
+	user, pass := "astreinte-front", "Fr0nt-"+fmt.Sprint(time.Now().UnixNano()%100000)
+	carrier := startKamailio(t, kamailioConfig{Port: freeSIPPort(t), User: user, Password: pass,
+		Algorithm: "MD5", MaxExpires: 60, DID: did})
+	o := trunkOverrides(carrier, "udp")
+	delete(o["trunks"].(map[string]any), "register")
+	svc := startAstreinte(t, o)
+
+	// The account, as an administrator edits deploy/kamailio/trunk/uacreg.
+	fport := freeSIPPort(t)
+	db := filepath.Join(testDir(t), "trunk")
+	if err := os.MkdirAll(db, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shipped := filepath.Join(moduleRoot, "deploy", "kamailio", "trunk")
+	version, err := os.ReadFile(filepath.Join(shipped, "version"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(db, "version"), version)
+	header, err := os.ReadFile(filepath.Join(shipped, "uacreg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := fmt.Sprintf("1:astreinte:0493918009:astreinte.invalid:%s:127.0.0.1\\:%d:127.0.0.1:%s:%s::sip\\:127.0.0.1\\:%d:60:0:0::\n",
+		user, carrier.cfg.Port, user, pass, carrier.cfg.Port)
+	writeFile(t, filepath.Join(db, "uacreg"), append(bytes.SplitAfterN(header, []byte("\n"), 2)[0], row...))
+	front := frontKamailioWith(t, fport, []string{"WITH_TRUNK", fmt.Sprintf("TRUNK_DB=\"text://%s\"", db),
+		fmt.Sprintf("CONTACT_ADDR=\"127.0.0.1:%d\"", fport), "REG_TIMER=1"}, fmt.Sprintf("127.0.0.1:%d", svc.sipPort))
+
+	contact := fmt.Sprintf("contact <sip:astreinte@127.0.0.1:%d>", fport)
+	if _, ok := poll(20*time.Second, func() string { return carrier.p.output() }, func(out string) bool {
+		return strings.Contains(out, contact+" saved")
+	}); !ok {
+		t.Fatalf("the front Kamailio did not register with the carrier within 20 s:\n--- carrier ---\n%s\n--- front ---\n%s",
+			tail(carrier.p.output(), 30), tail(front.output(), 30))
+	}
+	if st, err := svc.status(); err != nil || len(st.Registrations) != 0 {
+		t.Errorf("astreinte registered %+v (%v); the front does it", st.Registrations, err)
+	}
+
+	sc := closedMessageScenario(t, "uac_message.xml", scenario{Caller: "0622222222"})
+	caller := startSIPp(t, viaTrunk(svc, carrier), sc, sippOptions{service: did})
+	if code := caller.wait(150 * time.Second); code != 0 {
+		t.Errorf("sipp exited with status %d (0: the call went through the scenario)", code)
+	}
+	checkClosedMessage(t, svc, "0622222222")
+	_, call := oneTicket(t, svc)
+	if call.Called != "+33493918009" {
+		t.Errorf("call recorded as to %q, want +33493918009", call.Called)
+	}
+	if want := fmt.Sprintf("INVITE relayed to sip:astreinte@127.0.0.1:%d", fport); !strings.Contains(carrier.p.output(), want) {
+		t.Errorf("the carrier did not send the call to the front's contact (%q)", want)
+	}
+	if !strings.Contains(front.output(), "from the trunk for sip:0493918009@astreinte.invalid") {
+		t.Errorf("the front did not take the call as the trunk's:\n%s", tail(front.output(), 30))
+	}
+}

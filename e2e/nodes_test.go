@@ -22,6 +22,12 @@ import (
 // the nodes as its dispatcher set, OPTIONS every second.
 func frontKamailio(t *testing.T, port int, nodes ...string) *proc {
 	t.Helper()
+	return frontKamailioWith(t, port, nil, nodes...)
+}
+
+// frontKamailioWith is frontKamailio with more -A settings (NAME=VALUE).
+func frontKamailioWith(t *testing.T, port int, defines []string, nodes ...string) *proc {
+	t.Helper()
 	requirePeer(t, "kamailio")
 	dir := filepath.Join(testDir(t), "kamailio")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -34,9 +40,13 @@ func frontKamailio(t *testing.T, port int, nodes ...string) *proc {
 	dslist := filepath.Join(dir, "dispatcher.list")
 	writeFile(t, dslist, []byte(list.String()))
 	cfg := filepath.Join(moduleRoot, "deploy", "kamailio", "kamailio.cfg")
-	p := startProc(t, 10*time.Minute, dir, "kamailio", syscall.SIGTERM, "kamailio", "-f", cfg, "-DD", "-E", "-m", "32", "-M", "8",
+	args := []string{"-f", cfg, "-DD", "-E", "-m", "32", "-M", "8",
 		"-A", fmt.Sprintf("LISTEN=udp:127.0.0.1:%d", port), "-A", fmt.Sprintf("DSLIST=\"%s\"", dslist),
-		"-A", "PING_INTERVAL=1", "-A", "FR_TIMER=1000")
+		"-A", "PING_INTERVAL=1", "-A", "FR_TIMER=1000"}
+	for _, d := range defines {
+		args = append(args, "-A", d)
+	}
+	p := startProc(t, 10*time.Minute, dir, "kamailio", syscall.SIGTERM, "kamailio", args...)
 	k := &kamailio{t: t, cfg: kamailioConfig{Port: port}, p: p}
 	if !k.waitAnswering(20 * time.Second) {
 		t.Fatalf("kamailio does not answer on 127.0.0.1:%d:\n%s", port, tail(p.output(), 40))
