@@ -96,3 +96,39 @@ func BenchmarkCreateTicketConcurrent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPageBookkeeping is the paging engine's writes for one paged
+// ticket reaching a technician on three channels: the step fired with its
+// sends (AdvancePage), each send claimed and finished. These commits do
+// not wait for the disk (unsynced.go); compare with
+// ASTREINTE_BENCH_SYNCED=1, which makes them synced as before.
+func BenchmarkPageBookkeeping(b *testing.B) {
+	db, _ := openTest(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		tk := createTicket(b, db, astreinte.Ticket{CallerNumber: "+33612345678", Urgency: astreinte.Urgent}, &NewPage{Policy: "p", NextAt: t0})
+		p, err := db.PageByTicket(ctx, tk.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		sends := []astreinte.Send{{Channel: "sip", Person: "alice"}, {Channel: "email", Person: "alice"}, {Channel: "webhook", Person: "alice"}}
+		if ok, err := db.AdvancePage(ctx, p.ID, 0, 1, t0.Add(5*time.Minute), sends, nil); err != nil || !ok {
+			b.Fatalf("AdvancePage = %v, %v", ok, err)
+		}
+		queued, err := db.Sends(ctx, p.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, s := range queued {
+			if ok, err := db.ClaimSend(ctx, s.ID, t0.Add(time.Minute)); err != nil || !ok {
+				b.Fatalf("ClaimSend = %v, %v", ok, err)
+			}
+			if err := db.FinishSend(ctx, s.ID, astreinte.SendDone, time.Time{}, "", nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

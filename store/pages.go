@@ -80,11 +80,11 @@ func (db *DB) PageByTicket(ctx context.Context, ticketID int64) (astreinte.Page,
 // An event with TicketID 0 gets the page's ticket.
 func (db *DB) AdvancePage(ctx context.Context, pageID int64, fromStep, toStep int, nextAt time.Time,
 	sends []astreinte.Send, events []astreinte.Event) (bool, error) {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.beginUnsynced(ctx) // unsynced.go: fired again if a power cut loses it
 	if err != nil {
 		return false, fmt.Errorf("advance page %d: %w", pageID, err)
 	}
-	defer tx.Rollback()
+	defer tx.end()
 
 	var ticketID int64
 	err = tx.QueryRowContext(ctx, `UPDATE pages SET step = ?, next_at = ?
@@ -96,7 +96,7 @@ func (db *DB) AdvancePage(ctx context.Context, pageID int64, fromStep, toStep in
 	if err != nil {
 		return false, fmt.Errorf("advance page %d: %w", pageID, err)
 	}
-	if err := db.queue(ctx, tx, pageID, ticketID, sends, events); err != nil {
+	if err := db.queue(ctx, tx.Tx, pageID, ticketID, sends, events); err != nil {
 		return false, fmt.Errorf("advance page %d: %w", pageID, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -366,11 +366,11 @@ func (db *DB) ClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (bo
 	if db.pg {
 		return db.pgClaimSend(ctx, id, leaseUntil) // pglease.go: the lease is also a lock
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.beginUnsynced(ctx) // unsynced.go: claimed again if a power cut loses it
 	if err != nil {
 		return false, fmt.Errorf("claim send %d: %w", id, err)
 	}
-	defer tx.Rollback()
+	defer tx.end()
 
 	res, err := tx.ExecContext(ctx, `UPDATE sends SET state = ?, next_try_at = ?, attempts = attempts + 1
 		WHERE id = ? AND state IN (?, ?) AND next_try_at <= ?
@@ -404,11 +404,11 @@ func (db *DB) FinishSend(ctx context.Context, id int64, state astreinte.SendStat
 	if db.leases != nil {
 		defer db.leases.release(id) // once the outcome is committed (pglease.go)
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.beginUnsynced(ctx) // unsynced.go: sent again if a power cut loses it
 	if err != nil {
 		return fmt.Errorf("finish send %d: %w", id, err)
 	}
-	defer tx.Rollback()
+	defer tx.end()
 
 	var ticketID int64
 	err = tx.QueryRowContext(ctx, `SELECT ticket_id FROM sends WHERE id = ?`, id).Scan(&ticketID)
