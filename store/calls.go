@@ -10,12 +10,12 @@ import (
 )
 
 const callColumns = `id, sip_call_id, line, caller_number, caller_name, called, calendar_case,
-	started_at, answered_at, ended_at, outcome, hangup_by, ticket_id, node_id, recording`
+	started_at, answered_at, ended_at, outcome, hangup_by, ticket_id, node_id, recording, urgency`
 
 func scanCall(s scanner, c *astreinte.Call) error {
 	return s.Scan(&c.ID, &c.SIPCallID, &c.Line, &c.CallerNumber, &c.CallerName, &c.Called, &c.Case,
 		timeCol{&c.StartedAt}, timeCol{&c.AnsweredAt}, timeCol{&c.EndedAt}, &c.Outcome, &c.HangupBy, idCol{&c.TicketID},
-		idCol{&c.Node}, &c.Recording)
+		idCol{&c.Node}, &c.Recording, &c.Urgency)
 }
 
 // CreateCall records a new inbound call and sets c.ID. A zero StartedAt is
@@ -38,11 +38,11 @@ func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
 		c.Node = db.NodeID()
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO calls (sip_call_id, line, caller_number, caller_name, called,
-		calendar_case, started_at, answered_at, ended_at, outcome, hangup_by, ticket_id, node_id, recording)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		calendar_case, started_at, answered_at, ended_at, outcome, hangup_by, ticket_id, node_id, recording, urgency)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		c.SIPCallID, c.Line, c.CallerNumber, c.CallerName, c.Called, c.Case,
 		ts(c.StartedAt), ts(c.AnsweredAt), ts(c.EndedAt), c.Outcome, c.HangupBy, nullID(c.TicketID),
-		nullID(c.Node), c.Recording,
+		nullID(c.Node), c.Recording, c.Urgency,
 	).Scan(&c.ID)
 	if err != nil {
 		c.ID = 0
@@ -56,7 +56,7 @@ func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
 }
 
 // UpdateCall saves what changes during a call: AnsweredAt, EndedAt,
-// Outcome, HangupBy, TicketID, Case and Recording. A zero value leaves the stored one
+// Outcome, HangupBy, TicketID, Case, Recording and Urgency. A zero value leaves the stored one
 // as it is, so a caller that did not copy the ticket's ID into
 // the call does not undo the link CreateTicket made. It returns an error
 // wrapping astreinte.ErrNotFound when the call does not exist.
@@ -74,9 +74,10 @@ func (db *DB) UpdateCall(ctx context.Context, c *astreinte.Call) error {
 		hangup_by = COALESCE(NULLIF(?, ''), hangup_by),
 		ticket_id = COALESCE(?, ticket_id),
 		calendar_case = COALESCE(NULLIF(?, ''), calendar_case),
-		recording = COALESCE(NULLIF(?, ''), recording)
+		recording = COALESCE(NULLIF(?, ''), recording),
+		urgency = COALESCE(NULLIF(?, ''), urgency)
 		WHERE id = ?`,
-		ts(c.AnsweredAt), ts(c.EndedAt), c.Outcome, c.HangupBy, nullID(c.TicketID), c.Case, c.Recording, c.ID)
+		ts(c.AnsweredAt), ts(c.EndedAt), c.Outcome, c.HangupBy, nullID(c.TicketID), c.Case, c.Recording, c.Urgency, c.ID)
 	if err != nil {
 		return fmt.Errorf("update call %d: %w", c.ID, err)
 	}
