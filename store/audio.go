@@ -5,32 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/astreinte/astreinte/recording"
 )
-
-// AudioOp is one step of a recording as kept in the store (table
-// recording_chunks, migration 0013): a row to write, or rows to delete.
-// The recordings package gives the rows their meaning (a recording is its
-// rows in Seq order, each cutting the audio at Offset and appending PCM).
-type AudioOp struct {
-	Recording string // the recording's final path
-	Seq       int64
-	Offset    int64  // byte offset of PCM in the audio
-	PCM       []byte // nil: a row that only cuts
-	Meta      string // the recording's meta (seq 0)
-	// Drop deletes the recording's rows instead of writing one: those
-	// with 0 < seq < Seq, or every row when Seq is 0.
-	Drop bool
-}
-
-// AudioChunk is one row of a recording as read back.
-type AudioChunk struct {
-	Seq    int64
-	Offset int64
-	PCM    []byte
-	Meta   string
-	At     time.Time
-}
 
 // audioRowsPerInsert bounds one INSERT's rows (6 parameters each; PostgreSQL
 // takes at most 65,535 parameters in a statement).
@@ -43,7 +20,7 @@ const audioRowsPerInsert = 500
 // the recording, and deleted by it or by the purge of a ticket already
 // filed, so nobody reads them to decide a write. A failed statement stops
 // the writing; the ops before it stay written.
-func (db *DB) WriteRecordingAudio(ctx context.Context, ops []AudioOp) error {
+func (db *DB) WriteRecordingAudio(ctx context.Context, ops []recording.Op) error {
 	pool := db.audio
 	if pool == nil {
 		pool = db.db
@@ -105,16 +82,16 @@ func (db *DB) WriteRecordingAudio(ctx context.Context, ops []AudioOp) error {
 
 // RecordingAudio returns the rows of the recording at path, in seq order;
 // none if the store has no audio of it.
-func (db *DB) RecordingAudio(ctx context.Context, path string) ([]AudioChunk, error) {
+func (db *DB) RecordingAudio(ctx context.Context, path string) ([]recording.Chunk, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT seq, offset_bytes, pcm, meta, at FROM recording_chunks
 		WHERE recording = ? ORDER BY seq`, path)
 	if err != nil {
 		return nil, fmt.Errorf("recording audio %s: %w", path, err)
 	}
 	defer rows.Close()
-	var out []AudioChunk
+	var out []recording.Chunk
 	for rows.Next() {
-		var c AudioChunk
+		var c recording.Chunk
 		if err := rows.Scan(&c.Seq, &c.Offset, &c.PCM, &c.Meta, timeCol{&c.At}); err != nil {
 			return nil, fmt.Errorf("recording audio %s: %w", path, err)
 		}
@@ -129,7 +106,7 @@ func (db *DB) RecordingAudio(ctx context.Context, path string) ([]AudioChunk, er
 // DeleteRecordingAudio deletes what the store keeps of the recording at
 // path (its audio rows), for the purge of a recording.
 func (db *DB) DeleteRecordingAudio(ctx context.Context, path string) error {
-	return db.WriteRecordingAudio(ctx, []AudioOp{{Recording: path, Drop: true}})
+	return db.WriteRecordingAudio(ctx, []recording.Op{{Recording: path, Drop: true}})
 }
 
 // openAudioPool opens the connection the recordings' audio is written on
