@@ -74,8 +74,12 @@ type Handler struct {
 	Calendar Calendar
 	// RecordDir is where recordings are written (dated sub-directories).
 	RecordDir string
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Audio, when set, copies each recording to the shared store as it
+	// is made (recording.Shipper, on PostgreSQL), so that another node has
+	// it if this one dies; nil: the file only.
+	Audio AudioShipper
+	Now   func() time.Time
+	Log   *slog.Logger
 	// OnCall says whether anyone can be paged now, and if not why; nil:
 	// nobody is promised.
 	OnCall OnCall
