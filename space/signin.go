@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"io"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -165,6 +166,11 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, c *contact)
 			return
 		}
 		if r.Method == http.MethodPost && !s.csrfOK(w, r, c.Sess.CSRF) {
+			if tooLarge(r) {
+				s.log().Warn("space: refused a form larger than allowed", "path", r.URL.Path, "contact", c.Email)
+				s.refuseLarge(w, r, c, newData{})
+				return
+			}
 			s.log().Warn("space: refused form without a valid CSRF token", "path", r.URL.Path, "contact", c.Email)
 			http.Error(w, s.lang(r).Pick("Formulaire expiré : rechargez la page.", "Form expired: reload the page."), http.StatusForbidden)
 			return
@@ -174,12 +180,14 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, c *contact)
 }
 
 // csrfOK checks a POST's token: the X-CSRF-Token header, else the form's
-// csrf field (a multipart form is parsed here, bounded).
+// csrf field (a multipart form is parsed here, bounded: a body past the
+// bound is refused, and tooLarge says so).
 func (s *Server) csrfOK(w http.ResponseWriter, r *http.Request, want string) bool {
 	if h := r.Header.Get("X-CSRF-Token"); h != "" {
 		return sameToken(h, want)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.maxRequest()+1<<20)
+	body := &sizedBody{ReadCloser: http.MaxBytesReader(w, r.Body, s.maxRequest()+1<<20)}
+	r.Body = body
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
 			return false
@@ -190,6 +198,28 @@ func (s *Server) csrfOK(w http.ResponseWriter, r *http.Request, want string) boo
 		return false
 	}
 	return sameToken(r.PostForm.Get("csrf"), want)
+}
+
+// sizedBody is a request's bounded body that remembers whether the bound
+// was hit (the form parsers do not all keep the error).
+type sizedBody struct {
+	io.ReadCloser
+	over bool
+}
+
+func (b *sizedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		b.over = true
+	}
+	return n, err
+}
+
+// tooLarge says whether r's form was refused for its size.
+func tooLarge(r *http.Request) bool {
+	b, ok := r.Body.(*sizedBody)
+	return ok && b.over
 }
 
 func sameToken(a, b string) bool {
