@@ -165,6 +165,7 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, c *contact)
 			http.Error(w, s.lang(r).Pick("Non connecté.", "Not signed in."), http.StatusUnauthorized)
 			return
 		}
+		r = s.withCustomerLang(r, c)
 		if r.Method == http.MethodPost && !s.csrfOK(w, r, c.Sess.CSRF) {
 			if tooLarge(r) {
 				s.log().Warn("space: refused a form larger than allowed", "path", r.URL.Path, "contact", c.Email)
@@ -391,7 +392,7 @@ func (s *Server) postPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hash == "" {
-		hash = string(dummyHash())
+		hash = string(s.dummyHash())
 	}
 	ok := bcrypt.CompareHashAndPassword([]byte(hash), []byte(r.PostForm.Get("password"))) == nil && err == nil
 	if ok {
@@ -408,16 +409,20 @@ func (s *Server) postPassword(w http.ResponseWriter, r *http.Request) {
 	s.signIn(w, r, addr, safeNext(r.PostForm.Get("next")))
 }
 
-var (
-	dummyOnce sync.Once
-	dummy     []byte
-)
-
-func dummyHash() []byte {
-	dummyOnce.Do(func() {
-		dummy, _ = bcrypt.GenerateFromPassword([]byte("astreinte-no-such-contact"), bcrypt.DefaultCost)
+// dummyHash is compared when an address has no password: a hash of the
+// same cost as the contacts', so that both take the same time.
+func (s *Server) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("astreinte-no-such-contact"), s.passwordCost())
 	})
-	return dummy
+	return s.dummy
+}
+
+func (s *Server) passwordCost() int {
+	if s.PasswordCost > 0 {
+		return s.PasswordCost
+	}
+	return bcrypt.DefaultCost
 }
 
 // signIn opens a session for email (a contact's address) and goes to next.
@@ -471,7 +476,7 @@ func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request, c *
 		s.showAccount(w, r, c, http.StatusBadRequest, "", l.Pick("Les deux saisies diffèrent.", "The two entries differ."))
 		return
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(p), s.passwordCost())
 	if err != nil {
 		s.serverError(w, r, "hash password", err)
 		return
