@@ -98,7 +98,7 @@ start_postgres() {
 	psql -h 127.0.0.1 -p "$PG_PORT" -U astreinte -d postgres -Atqc 'CREATE DATABASE astreinte' >/dev/null ||
 		{ tail -20 "$dir/postgres.log" >&2; die "PostgreSQL not ready after 30 s"; }
 	PG_DSN="postgres://astreinte@127.0.0.1:$PG_PORT/astreinte?sslmode=disable"
-	log "PostgreSQL $("$postgres" --version | awk '{print $NF}') pid $PG_PID on 127.0.0.1:$PG_PORT"
+	log "PostgreSQL $("$postgres" --version | awk '{print $3}') pid $PG_PID on 127.0.0.1:$PG_PORT"
 }
 
 # pg_query SQL: rows of SQL on the benchmark's database, fields split by |.
@@ -176,26 +176,33 @@ two_sampler() {
 # PostgreSQL and the nodes' disks. Writes rows; sets TWO_FAILED on a miss.
 # ok: calls SIPp saw succeed.
 check_recordings() {
-	local ok=$1 ncalls ntickets nrec missing=0 shortn=0 longn=0 part wav s want lo hi nums
+	local ok=$1 ncalls ntickets nrec missing=0 shortn=0 longn=0 part wav s lo hi nums orphans
 	pg_query "SELECT c.sip_call_id, COALESCE(t.recording, ''), COALESCE(t.duration_ms, 0), COALESCE(c.answered_at, '')
 		FROM calls c LEFT JOIN tickets t ON t.call_id = c.id WHERE c.line = 'bench'" >"$WORK/two.calls" ||
 		{ row "**FAILED**: calls and tickets" "psql failed"; TWO_FAILED=1; return; }
 	ncalls=$(pg_query "SELECT COUNT(*) FROM calls WHERE line = 'bench' AND answered_at IS NOT NULL")
 	ntickets=$(pg_query "SELECT COUNT(*) FROM tickets t JOIN calls c ON t.call_id = c.id WHERE c.line = 'bench'")
 	nrec=$(awk -F'|' '$2 != ""' "$WORK/two.calls" | wc -l)
+	orphans=$(pg_query "SELECT COUNT(*) FROM tickets WHERE call_id IS NULL")
+	row "call rows the nodes could not write (\"call log: create\" errors) / tickets without their call row" "$(cat "$WORK/node-a.log" "$WORK/node-b.log" | grep -c '"msg":"call log: create"') / $orphans"
 	# Per node, from the call rows (calls.node_id → nodes).
 	row "calls answered in PostgreSQL, per node row (calls.node_id)" "$(pg_query "SELECT COALESCE(node_id::text, 'none') || ': ' || COUNT(*) FROM calls WHERE line = 'bench' AND answered_at IS NOT NULL GROUP BY node_id ORDER BY node_id" | tr '\n' ' ')"
 	nums=$(pg_query "SELECT COUNT(*) || ' / ' || COUNT(DISTINCT number) || ' / ' || COALESCE(MAX(seq) - MIN(seq) + 1, 0) FROM tickets")
 	row "tickets / distinct numbers / span of their sequence numbers (gap-free: all equal)" "$nums"
-	# The WAVs: each on the disk of the node that took the call, as long as
-	# the call was held (the recorder runs from the answer to the BYE): at
-	# most 0.5 s short (the caller's first and last packets), at most 1 s
-	# long (the BYE's way back through Kamailio).
-	want=$HOLD
-	lo=$(awk -v w="$want" 'BEGIN{print (w - 0.5) * 8000}')
-	hi=$(awk -v w="$want" 'BEGIN{print (w + 1) * 8000}')
+	# The WAVs: each on the disk of the node that took the call, holding at
+	# least the whole message (from the end of the beep, which the node
+	# logs with its time after the answer, to the BYE: HOLD − after_answer,
+	# 0.5 s of slack for the first and last packets) and at most the call
+	# (HOLD + 1 s: the BYE's way back through Kamailio). The recorder runs
+	# from the answer; a late start under load costs greeting time only.
+	cat "$WORK/node-a.log" "$WORK/node-b.log" |
+		sed -n 's/.*"msg":"beep","call_id":"\([^"]*\)".*"after_answer":\([0-9]*\).*/\1 \2/p' >"$WORK/two.beeps"
+	hi=$(awk -v h="$HOLD" 'BEGIN{print (h + 1) * 8000}')
 	: >"$WORK/two.badwavs"
-	while IFS='|' read -r _ wav _ _; do
+	local id after
+	declare -A beep=()
+	while read -r id after; do beep[$id]=$after; done <"$WORK/two.beeps"
+	while IFS='|' read -r id wav _ _; do
 		[ -n "$wav" ] || continue
 		if ! [ -s "$wav" ]; then
 			missing=$((missing + 1))
@@ -203,18 +210,19 @@ check_recordings() {
 			continue
 		fi
 		s=$(soxi -s "$wav" 2>/dev/null || echo 0)
+		lo=$(awk -v h="$HOLD" -v a="${beep[$id]:-0}" 'BEGIN{print (h - a / 1e9 - 0.5) * 8000}')
 		if awk -v s="$s" -v lo="$lo" 'BEGIN{exit !(s < lo)}'; then
 			shortn=$((shortn + 1))
-			echo "short $wav $s samples" >>"$WORK/two.badwavs"
+			echo "short $wav $s samples, want $lo" >>"$WORK/two.badwavs"
 		elif awk -v s="$s" -v hi="$hi" 'BEGIN{exit !(s > hi)}'; then
 			longn=$((longn + 1))
-			echo "long $wav $s samples" >>"$WORK/two.badwavs"
+			echo "long $wav $s samples, want at most $hi" >>"$WORK/two.badwavs"
 		fi
 	done <"$WORK/two.calls"
 	part=$(find "$WORK/data-a" "$WORK/data-b" -name '*.part' 2>/dev/null | wc -l)
 	row "calls answered (SIPp) / call rows answered / tickets / tickets with a recording" "$ok / $ncalls / $ntickets / $nrec"
-	row "recordings missing / shorter / longer than the call held (${want} s, −0.5 s / +1 s) / left half-written (.part)" "$missing / $shortn / $longn / $part"
-	if [ "$ncalls" != "$ok" ] || [ "$ntickets" != "$ok" ] || [ "$nrec" != "$ok" ] || [ $missing -gt 0 ] || [ $shortn -gt 0 ] || [ $longn -gt 0 ] || [ "$part" -gt 0 ]; then
+	row "recordings missing / shorter than the message (beep → BYE, −0.5 s) / longer than the call (${HOLD} s + 1 s) / left half-written (.part)" "$missing / $shortn / $longn / $part"
+	if [ "$ncalls" != "$ok" ] || [ "$orphans" != 0 ] || [ "$ntickets" != "$ok" ] || [ "$nrec" != "$ok" ] || [ $missing -gt 0 ] || [ $shortn -gt 0 ] || [ $longn -gt 0 ] || [ "$part" -gt 0 ]; then
 		TWO_FAILED=1
 		row "**FAILED**" "**not every answered call has its ticket and its complete recording** (list: $WORK/two.badwavs and two.calls, with --keep)"
 		log "two-node run FAILED: calls $ok, call rows $ncalls, tickets $ntickets, with a recording $nrec, WAVs missing $missing short $shortn long $longn, .part $part"
