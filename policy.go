@@ -40,3 +40,8 @@ func (m MissedCallPolicy) Valid() bool {
 	}
 	return false
 }
+
+// EscalationDefault is the name of the escalation policy (the tiers of
+// oncall.escalation), the one every page follows today: what a ticket's
+// page records as its policy (Page.Policy).
+const EscalationDefault = "default"

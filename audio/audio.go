@@ -5,7 +5,9 @@ import "time"
 // SampleRate is the rate of all audio in this package: 8 kHz, mono, int16.
 const SampleRate = 8000
 
-// Silence returns d of silence (rounded down to whole samples).
+// Silence returns SamplesIn(d) zero samples at SampleRate: d of silence,
+// rounded down to a whole sample (125 µs), so that a d shorter than one
+// sample gives an empty slice; it returns nil when d is not positive.
 func Silence(d time.Duration) []int16 {
 	if d <= 0 {
 		return nil

@@ -287,11 +287,25 @@ func TestDecodeWAVErrors(t *testing.T) {
 }
 
 func TestSilenceConcat(t *testing.T) {
-	if n := len(Silence(120 * time.Millisecond)); n != 960 {
-		t.Errorf("Silence(120ms) has %d samples, want 960", n)
-	}
-	if s := Silence(-time.Second); s != nil {
-		t.Errorf("Silence(-1s) = %d samples, want nil", len(s))
+	for _, tt := range []struct {
+		d       time.Duration
+		samples int
+		isNil   bool
+	}{
+		{d: 120 * time.Millisecond, samples: 960},
+		{d: 125 * time.Microsecond, samples: 1},
+		{d: 249 * time.Microsecond, samples: 1}, // rounded down
+		{d: 124 * time.Microsecond, samples: 0}, // less than a sample: empty, not nil
+		{d: 0, isNil: true},
+		{d: -time.Second, isNil: true},
+	} {
+		s := Silence(tt.d)
+		if len(s) != tt.samples || (s == nil) != tt.isNil {
+			t.Errorf("Silence(%v) = %d samples (nil %t), want %d (nil %t)", tt.d, len(s), s == nil, tt.samples, tt.isNil)
+		}
+		if slices.ContainsFunc(s, func(v int16) bool { return v != 0 }) {
+			t.Errorf("Silence(%v) is not all zeros", tt.d)
+		}
 	}
 	got := Concat([]int16{1, 2}, nil, []int16{3})
 	if !slices.Equal(got, []int16{1, 2, 3}) {

@@ -17,10 +17,19 @@
 #                    bench/floor (the least any answering machine must do
 #                    per call, with astreinte's kind of sockets and
 #                    syscalls): astreinte's CPU per call-second and RSS per
-#                    call side by side with the floor's, as ratios.
+#                    call side by side with the floor's, as ratios;
+#   two-node run     with --two-nodes, instead of the set-up and floor runs:
+#                    after the concurrency run, the same SIPp load through
+#                    Kamailio (deploy/kamailio/) onto two nodes, 127.0.0.2
+#                    and 127.0.0.3, sharing a PostgreSQL server that the
+#                    script starts (bench/twonodes.sh): calls taken, CPU per
+#                    call-second and RSS per call of each node, Kamailio's
+#                    and PostgreSQL's CPU, tickets and recordings checked,
+#                    beside the single node on SQLite.
 #
 # Usage: bench/load.sh [-n N] [-t T] [-r R] [options]; bench/load.sh -h.
-# Needs sipp (Debian sip-tester), sox, tshark, sqlite3, go, ss (iproute2).
+# Needs sipp (Debian sip-tester), sox, tshark, sqlite3, go, ss (iproute2);
+# --two-nodes also kamailio, psql and PostgreSQL's server (postgresql).
 # Everything runs on loopback; every process it starts is stopped by its PID
 # and the working directory is removed at exit (--keep keeps it).
 set -uo pipefail
@@ -42,6 +51,7 @@ CAPTURE_SECS=5 # length of that capture
 RUN_CONC=1
 RUN_SETUP=1
 RUN_FLOOR=1
+TWO_NODES=0
 PROFILE=0
 CPUPROFILE=0
 KEEP=0
@@ -60,6 +70,8 @@ usage: bench/load.sh [options]
   --only-conc     skip the set-up run
   --only-setup    skip the concurrency run (and the floor run)
   --no-floor      skip the floor run (bench/floor under the same load)
+  --two-nodes     after the concurrency run, the same load through Kamailio onto
+                  two nodes sharing PostgreSQL (no set-up or floor run)
   --smoke         5 calls held 12 s, set-up run of 5 calls: checks the script
   --profile       perf record astreinte during the plateau (needs perf): top functions
   --cpuprofile    Go CPU profile (serve --pprof) over the whole concurrency run, calls'
@@ -82,6 +94,7 @@ while [ $# -gt 0 ]; do
 	--only-conc) RUN_SETUP=0; shift ;;
 	--only-setup) RUN_CONC=0; RUN_FLOOR=0; shift ;;
 	--no-floor) RUN_FLOOR=0; shift ;;
+	--two-nodes) TWO_NODES=1; shift ;;
 	--smoke) N=5; HOLD=12; CRATE=5; RATE=5; SETUP_SECS=1; SAMPLE=5; CAPTURE_SECS=3; shift ;;
 	--keep) KEEP=1; shift ;;
 	--profile) PROFILE=1; shift ;;
@@ -97,11 +110,20 @@ for v in N HOLD CRATE RATE SETUP_SECS PER_SIPP SAMPLE; do
 		exit 2
 	fi
 done
+if [ $TWO_NODES = 1 ]; then
+	[ $RUN_CONC = 1 ] || { echo "load.sh: --two-nodes compares with the concurrency run: not with --only-setup" >&2; exit 2; }
+	[ $PROFILE = 0 ] && [ $CPUPROFILE = 0 ] || { echo "load.sh: --two-nodes takes no --profile or --cpuprofile" >&2; exit 2; }
+	RUN_SETUP=0
+	RUN_FLOOR=0
+fi
 
 LOADAVG=$(cut -d" " -f1-3 /proc/loadavg)
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf '%s load.sh: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "$*"; exit 1; }
+# The two-node run's functions (read now, with the rest of this block).
+# shellcheck source=bench/twonodes.sh
+. "$REPO/bench/twonodes.sh" || exit 1
 
 # --- Tools --------------------------------------------------------------------
 
@@ -110,6 +132,13 @@ for tool in sipp:sip-tester sox:sox tshark:tshark sqlite3:sqlite3 ss:iproute2 cu
 	command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 [ $PROFILE = 1 ] && ! command -v perf >/dev/null 2>&1 && missing+=(linux-perf)
+if [ $TWO_NODES = 1 ]; then
+	command -v kamailio >/dev/null 2>&1 || missing+=(kamailio)
+	command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+	command -v soxi >/dev/null 2>&1 || missing+=(sox)
+	[ "$(id -u)" = 0 ] && ! command -v setpriv >/dev/null 2>&1 && missing+=(util-linux)
+	{ pg_bin initdb && pg_bin postgres; } >/dev/null 2>&1 || missing+=(postgresql)
+fi
 nogo=0
 command -v go >/dev/null 2>&1 || nogo=1
 if [ ${#missing[@]} -gt 0 ] || [ $nogo = 1 ]; then
@@ -141,11 +170,14 @@ fi
 
 WORK=$(mktemp -d /tmp/astreinte-bench.XXXXXX)
 PIDS=()
+# STOPSIG[PID]: the signal that stops PID when TERM is not the right one
+# (PostgreSQL: TERM waits for its clients to leave, INT disconnects them).
+declare -A STOPSIG=()
 
-stop_pid() { # stop_pid PID: TERM, up to 10 s, then KILL
+stop_pid() { # stop_pid PID: TERM (or STOPSIG[PID]), up to 10 s, then KILL
 	local pid=$1 i
 	kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null
+	kill -"${STOPSIG[$pid]:-TERM}" "$pid" 2>/dev/null
 	for i in $(seq 100); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.1
@@ -154,8 +186,10 @@ stop_pid() { # stop_pid PID: TERM, up to 10 s, then KILL
 }
 
 cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+	local i
+	# Newest first: the load before what it loads, the nodes before their
+	# database.
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}"; done
 	wait 2>/dev/null
 	if [ "$KEEP" = 1 ]; then
 		log "working directory kept: $WORK"
@@ -254,37 +288,54 @@ HTTP_PORT=$PORT
 take_port 1
 PPROF_PORT=$PORT
 MAXCALLS=$((N > RATE * 4 ? N : RATE * 4))
-# The RTP range: a block free of UDP sockets, picked at random between 33000
+# An RTP range: a block free of UDP sockets, picked at random between 33000
 # and 61000 (away from the e2e tests' 20000-31999 and sip's unit tests'
 # 40000-40100), so that astreinte does not share ports with anything else.
 RTP_SPAN=$((2 * MAXCALLS + 400))
 [ $RTP_SPAN -le 27000 ] || die "too many calls for one RTP range"
-RTP_LO=""
-for base in $(seq 33000 500 $((61000 - RTP_SPAN)) | shuf); do
-	[ $base -le 40100 ] && [ $((base + RTP_SPAN)) -ge 40000 ] && continue
-	busy=0
-	for ((p = base; p <= base + RTP_SPAN; p++)); do
-		[ -n "${TAKEN[$p]:-}" ] && busy=1 && break
+# take_rtp_block: sets RTP_BLOCK to the first port of a free block of
+# RTP_SPAN + 1 ports, and marks them taken (the two-node run takes a second
+# one).
+take_rtp_block() {
+	local base p busy
+	for base in $(seq 33000 500 $((61000 - RTP_SPAN)) | shuf); do
+		[ "$base" -le 40100 ] && [ $((base + RTP_SPAN)) -ge 40000 ] && continue
+		busy=0
+		for ((p = base; p <= base + RTP_SPAN; p++)); do
+			[ -n "${TAKEN[$p]:-}" ] && busy=1 && break
+		done
+		if [ $busy = 0 ]; then
+			for ((p = base; p <= base + RTP_SPAN; p++)); do TAKEN[$p]=1; done
+			RTP_BLOCK=$base
+			return 0
+		fi
 	done
-	[ $busy = 0 ] && RTP_LO=$base && break
-done
-[ -n "$RTP_LO" ] || die "no free block of $RTP_SPAN UDP ports for RTP in 33000-61000"
+	die "no free block of $RTP_SPAN UDP ports for RTP in 33000-61000"
+}
+take_rtp_block
+RTP_LO=$RTP_BLOCK
 RTP_HI=$((RTP_LO + RTP_SPAN))
 MAXLEN=$((HOLD + 60))
 CFG=$WORK/astreinte.yaml
-cat >"$CFG" <<EOF
+# write_config FILE DATA_DIR SIP_ADDR RTP_LO HTTP_ADDR [STORE]: the
+# benchmark's configuration; STORE, a YAML value, replaces the default
+# SQLite file in DATA_DIR.
+write_config() {
+	local file=$1 data=$2 sip=$3 rtp=$4 http=$5 store=${6:-}
+	cat >"$file" <<EOF
 # Written by bench/load.sh: every call is out of hours and leaves a message.
-data_dir: $WORK/data
+data_dir: $data
 log: {level: info, format: json}
+${store:+store: $store}
 sip:
-  listen: 127.0.0.1:$SIP_PORT
+  listen: $sip
   transports: [udp]
-  rtp_ports: $RTP_LO-$RTP_HI
+  rtp_ports: $rtp-$((rtp + RTP_SPAN))
   first_packet_timeout: 30s
   media_timeout: 15s
   drain_timeout: 5s
 http:
-  listen: 127.0.0.1:$HTTP_PORT
+  listen: $http
 # All the load comes from one address, as from a PBX or a carrier's
 # proxy: the per-source limits a first run has (10 new calls/s, 50 at
 # once) would refuse it. The global cap stays above the run.
@@ -320,7 +371,9 @@ lines:
 paging:
   sip: {enabled: false}
 EOF
-"$BIN" config check "$CFG" >"$WORK/config-check.out" 2>&1 || { cat "$WORK/config-check.out" >&2; die "benchmark configuration rejected"; }
+	"$BIN" config check "$file" >"$file.check" 2>&1 || { cat "$file.check" >&2; die "benchmark configuration $file rejected"; }
+}
+write_config "$CFG" "$WORK/data" "127.0.0.1:$SIP_PORT" "$RTP_LO" "127.0.0.1:$HTTP_PORT"
 
 # --- astreinte ---------------------------------------------------------------
 
@@ -390,11 +443,12 @@ sum_max_drops() {
 }
 
 # other_benchmarks: PIDs of other astreinte load benchmarks running now (an
-# astreinte serving a bench/load.sh configuration that is not ours).
+# astreinte serving a bench/load.sh configuration that is not ours: the
+# single node's or a two-node run's).
 other_benchmarks() {
 	local p
-	for p in $(pgrep -f 'astreinte-bench\.[A-Za-z0-9]+/astreinte\.yaml' 2>/dev/null); do
-		[ "$p" != "$APID" ] && echo "$p"
+	for p in $(pgrep -f 'astreinte-bench\.[A-Za-z0-9]+/astreinte(-[ab])?\.yaml' 2>/dev/null); do
+		[[ " $APID ${NODE_PIDS[*]} " == *" $p "* ]] || echo "$p"
 	done
 }
 
@@ -602,6 +656,7 @@ concurrency_run() {
 	wall=$(awk -v a=$t0 -v b=$t1 'BEGIN{print b-a}')
 	callsec=$((ok * HOLD))
 	A_WHOLE=$(awk -v c=$cpu_s -v s=$callsec 'BEGIN{printf "%.3f", 1000*c/s}')
+	A_CPU=$(fmtn "$cpu_s" '%.2f')
 	row "astreinte CPU, whole run (set-up, media, hang-up)" "$(fmtn "$cpu_s" '%.2f') s over $(fmtn "$wall" '%.1f') s wall = $(awk -v c=$cpu_s -v w=$wall 'BEGIN{printf "%.1f", 100*c/w}') % of a core"
 	row "**CPU per call-second**, whole run" "**$(awk -v c=$cpu_s -v s=$callsec 'BEGIN{printf "%.3f", 1000*c/s}') ms** ($callsec call-seconds)"
 	local sipp_s busy_s
@@ -829,8 +884,9 @@ setup_run() {
 [ $RUN_CONC = 1 ] && concurrency_run
 [ $RUN_CONC = 1 ] && [ $RUN_FLOOR = 1 ] && [ -n "${A_WHOLE:-}" ] && floor_run
 [ $RUN_SETUP = 1 ] && setup_run
+[ $TWO_NODES = 1 ] && two_node_run
 
-if ! kill -0 "$APID" 2>/dev/null; then
+if [ "${SINGLE_STOPPED:-0}" = 0 ] && ! kill -0 "$APID" 2>/dev/null; then
 	wait "$APID"
 	row "**astreinte exited during the run**" "status $?; the end of its log: $(tail -c 300 "$ALOG" | tr '\n|' ' /')"
 fi
@@ -869,6 +925,10 @@ cat "$WORK/table.md"
 [ -n "$OUT" ] && cp "$WORK/table.md" "$OUT"
 if grep -q '"level":"ERROR"' "$ALOG"; then
 	log "astreinte logged errors: $(grep -c '"level":"ERROR"' "$ALOG") (first: $(grep -m1 '"level":"ERROR"' "$ALOG" | cut -c1-300))"
+fi
+if [ "$TWO_FAILED" = 1 ]; then
+	log "two-node run FAILED: see the rows marked FAILED"
+	exit 1
 fi
 exit 0
 }

@@ -231,7 +231,8 @@ func orID(p oncall.Person) string {
 // in the order they are paged, for checking a configuration without
 // starting anything: sipcall calls a SIP URI, or a phone number through
 // paging.sip.proxy or paging.sip.trunk (without either, the call cannot be
-// placed); sipmessage a SIP URI; email an address.
+// placed); sipmessage a SIP URI, or a phone number through paging.sip.proxy
+// (MessagesPhones); email an address.
 func Reaching(pg Paging, p oncall.Person) []string {
 	var out []string
 	if pg.SIPEnabled() && (p.SIP != "" || p.Phone != "" && (pg.SIP.Proxy != "" || pg.SIP.Trunk != "")) {
@@ -240,7 +241,7 @@ func Reaching(pg Paging, p oncall.Person) []string {
 	if pg.Email.SMTP != "" && p.Email != "" {
 		out = append(out, "email")
 	}
-	if pg.SIP.Message && p.SIP != "" {
+	if pg.SIP.Message && (p.SIP != "" || p.Phone != "" && pg.MessagesPhones()) {
 		out = append(out, "message")
 	}
 	return out

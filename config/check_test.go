@@ -2,9 +2,12 @@ package config
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/astreinte/astreinte/oncall"
 )
 
 var checkNow = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
@@ -128,3 +131,29 @@ var column = regexp.MustCompile(`(\.yaml:\d+):\d+:`)
 // noColumns drops the columns from a report, for tests that look at
 // lines only.
 func noColumns(s string) string { return column.ReplaceAllString(s, "$1:") }
+
+// Which channels page a person: a phone number is called through the
+// proxy or the trunk, and sent SIP MESSAGEs only through a proxy of one's
+// own (a carrier's trunk carries no MESSAGE to a mobile number).
+func TestReaching(t *testing.T) {
+	phoneOnly := oncall.Person{ID: "carol", Phone: "+33611223344"}
+	withURI := oncall.Person{ID: "bob", SIP: "sip:bob@pbx"}
+	for _, tt := range []struct {
+		name string
+		sip  SIPPage
+		p    oncall.Person
+		want []string
+	}{
+		{"URI, messages on", SIPPage{Message: true}, withURI, []string{"sip", "message"}},
+		{"phone, no route", SIPPage{Message: true}, phoneOnly, nil},
+		{"phone through a proxy, messages on", SIPPage{Proxy: "pbx:5060", Message: true}, phoneOnly, []string{"sip", "message"}},
+		{"phone through a proxy, messages off", SIPPage{Proxy: "pbx:5060"}, phoneOnly, []string{"sip"}},
+		{"phone through a trunk, messages on", SIPPage{Trunk: "carrier", Proxy: "carrier:5060", Message: true}, phoneOnly, []string{"sip"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Reaching(Paging{SIP: tt.sip}, tt.p); !slices.Equal(got, tt.want) {
+				t.Errorf("Reaching = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

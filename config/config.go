@@ -167,7 +167,7 @@ type SIPPage struct {
 	Proxy       string        `yaml:"proxy"`
 	Username    string        `yaml:"username"`
 	Password    string        `yaml:"password"`
-	Message     bool          `yaml:"message"` // also send a SIP MESSAGE
+	Message     bool          `yaml:"message"` // also send a SIP MESSAGE (SIP URI, or phone number through paging.sip.proxy); tells people paged by phone that the ticket is taken
 	Trunk       string        `yaml:"trunk"`   // place call-outs through this trunk (config/trunks.go)
 }
 
@@ -571,6 +571,15 @@ func defaultBaseURL(listen string) string {
 
 // SIPEnabled reports whether SIP call-outs page technicians (default yes).
 func (p Paging) SIPEnabled() bool { return p.SIP.Enabled == nil || *p.SIP.Enabled }
+
+// MessagesPhones reports whether a technician with a phone number and no
+// SIP URI is sent SIP MESSAGEs (paging.sip.message) at that number through
+// paging.sip.proxy, where their call-outs ring: yes with a proxy of one's
+// own, not through a carrier's trunk (paging.sip.trunk), which carries no
+// MESSAGE to a mobile number.
+func (p Paging) MessagesPhones() bool {
+	return p.SIP.Message && p.SIP.Proxy != "" && p.SIP.Trunk == ""
+}
 
 // validate checks every section; each problem is one field error.
 func (c *Config) validate() astreinte.FieldErrors {

@@ -461,3 +461,53 @@ func TestCallAcknowledgedToCustomer(t *testing.T) {
 		t.Errorf("subject %q", m.Subject)
 	}
 }
+
+// TestAnswerJoinsByReferencesAlone: a customer's mail program that sends
+// References and no In-Reply-To (and a subject without the ticket's
+// number) still joins the ticket: by the acknowledgement's Message-ID
+// anywhere in a folded References list, and by the customer's own first
+// message's; an unknown References list makes a new ticket.
+func TestAnswerJoinsByReferencesAlone(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.receive(t, "From: client@sondages.test\nTo: support@example.test\nSubject: Sauvegarde en échec\n"+
+		"Message-ID: <s1@sondages.test>\n\nLa sauvegarde de nuit échoue.\n")
+	if !r.Made {
+		t.Fatalf("first mail: %+v", r)
+	}
+	msgs, _ := f.sink.all()
+	if len(msgs) != 1 {
+		t.Fatalf("%d mails, want the acknowledgement", len(msgs))
+	}
+	ack := msgs[0].MessageID
+	if ack == "" {
+		t.Fatal("the acknowledgement has no Message-ID")
+	}
+	for _, tc := range []struct {
+		name, refs string
+	}{
+		{"the acknowledgement last in a folded list", "<unrelated@elsewhere.test>\n <older@elsewhere.test> <" + ack + ">"},
+		{"the customer's own first message only", "<s1@sondages.test>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := strings.NewReplacer(" ", "-", "'", "").Replace(tc.name)
+			a := f.receive(t, "From: client@sondages.test\nTo: support@example.test\nSubject: encore\n"+
+				"Message-ID: <"+id+"@sondages.test>\nReferences: "+tc.refs+"\n\nToujours en échec : "+id+"\n")
+			if a.Made || a.JoinedBy != "thread" || a.Ticket.ID != r.Ticket.ID {
+				t.Fatalf("answer with References only: made %v, joined by %q, ticket %s (want %s)", a.Made, a.JoinedBy, a.Ticket.Number, r.Ticket.Number)
+			}
+			evs, _ := f.svc.Timeline(ctx, r.Ticket.ID)
+			if !hasEvent(evs, astreinte.EventEmail, "Toujours en échec : "+id) {
+				t.Errorf("the answer is not on the ticket's timeline: %+v", evs)
+			}
+		})
+	}
+	if msgs, _ := f.sink.all(); len(msgs) != 1 {
+		t.Errorf("%d mails: an answer is not acknowledged", len(msgs))
+	}
+	n := f.receive(t, "From: client@sondages.test\nTo: support@example.test\nSubject: autre chose\n"+
+		"Message-ID: <s9@sondages.test>\nReferences: <never-seen@elsewhere.test>\n\nUne autre demande.\n")
+	if !n.Made || n.Ticket.ID == r.Ticket.ID {
+		t.Errorf("References naming no known mail: %+v, want a new ticket", n)
+	}
+}

@@ -320,7 +320,8 @@ func (p *proc) output() string {
 var testDirs sync.Map // test name → working directory
 
 // testDir is the test's working directory (one per test, shared by its
-// helpers). On failure its content is copied to e2e/artifacts/<test>/.
+// helpers). On failure, or always with E2E_KEEP=1 (a benchmark's logs to
+// read), its content is copied to e2e/artifacts/<test>/.
 func testDir(t testing.TB) string {
 	t.Helper()
 	if d, ok := testDirs.Load(t.Name()); ok {
@@ -330,7 +331,7 @@ func testDir(t testing.TB) string {
 	testDirs.Store(t.Name(), d)
 	t.Cleanup(func() {
 		testDirs.Delete(t.Name())
-		if t.Failed() {
+		if t.Failed() || os.Getenv("E2E_KEEP") == "1" {
 			dst := filepath.Join(moduleRoot, "e2e", "artifacts", strings.ReplaceAll(t.Name(), "/", "_"))
 			if err := copyTree(d, dst, 200<<20); err != nil {
 				t.Logf("artifacts: %v", err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,16 +12,18 @@ import (
 
 // TestFirstAckStopsTheOthers_SIPp: alice (SIPp) answers her page call and
 // presses 1 six seconds in; bob, paged two seconds after her by phone
-// (SIPp, ringing) and email, is still ringing. Bob's call is cancelled
-// within a second of her key, and bob gets "pris en charge par Alice
-// Martin à HH:MM" by email on the real SMTP server. The page call said the
-// number to call back in its national groups.
+// (SIPp, ringing), email and SIP MESSAGE (paging.sip.message), is still
+// ringing. Bob's call is cancelled within a second of her key, and bob
+// gets "pris en charge par Alice Martin à HH:MM" by email on the real SMTP
+// server and by SIP MESSAGE on his phone; alice, who took it, is told
+// nothing. The page call said the number to call back in its national
+// groups.
 func TestFirstAckStopsTheOthers_SIPp(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
 	mail := startMailSink(t)
-	alicePhone := startSIPpUAS(t, "uas_answer_key1.xml")
-	bobPhone := startSIPpUAS(t, "uas_ringing.xml")
+	alicePhone := startSIPpUAS(t, "uas_answer_key1_text.xml")
+	bobPhone := startSIPpUAS(t, "uas_ringing_text.xml")
 	people := []tech{
 		{"alice", "Alice Martin", fmt.Sprintf("sip:alice@127.0.0.1:%d", alicePhone.port), ""},
 		{"bob", "Bob Durand", fmt.Sprintf("sip:bob@127.0.0.1:%d", bobPhone.port), "bob@e2e.test"},
@@ -30,7 +33,7 @@ func TestFirstAckStopsTheOthers_SIPp(t *testing.T) {
 		map[string]any{"name": "secondary", "person": "bob", "delay": "10m"},
 	}
 	o := pagingOverrides(people, nil, tiers, mail, nil, "out_of_hours")
-	o["paging"].(map[string]any)["sip"] = map[string]any{"enabled": true, "ring_timeout": "60s"}
+	o["paging"].(map[string]any)["sip"] = map[string]any{"enabled": true, "ring_timeout": "60s", "message": true}
 	svc := startAstreinte(t, o)
 	leaveMessageSIPp(t, svc, "0611223344")
 	tk, ok := svc.waitTicket(10 * time.Second)
@@ -74,6 +77,20 @@ func TestFirstAckStopsTheOthers_SIPp(t *testing.T) {
 		}
 		t.Errorf("bob got no %q email; subjects: %q; timeline:\n%s", want, subjects, timeline(svc.events(tk.ID)))
 	}
+	// The MESSAGE: one page, then one notice, to bob's phone.
+	texts, ok := poll(10*time.Second, func() []string { return bobPhone.messageBodies(t) }, func(b []string) bool {
+		return slices.ContainsFunc(b, func(s string) bool { return strings.Contains(s, want) })
+	})
+	if !ok {
+		t.Errorf("bob's phone got no SIP MESSAGE %q; got %q; timeline:\n%s", want, texts, timeline(svc.events(tk.ID)))
+	} else if len(texts) != 2 || !strings.Contains(texts[0], "Ticket "+tk.Number) || texts[1] != tk.Number+" "+want+"." {
+		t.Errorf("bob's phone got the MESSAGEs %q, want the page then %q", texts, tk.Number+" "+want+".")
+	}
+	for _, b := range alicePhone.messageBodies(t) {
+		if strings.Contains(b, "pris en charge par") {
+			t.Errorf("alice, who took the ticket, was told it was taken: %q", b)
+		}
+	}
 	if !strings.Contains(svc.log(), `prompts="digit_0 digit_6 , digit_1 digit_1 , digit_2 digit_2 , digit_3 digit_3 , digit_4 digit_4"`) {
 		t.Errorf("the page call should say 06 11 22 33 44 in groups; log:\n%s", tail(svc.log(), 30))
 	}
@@ -81,6 +98,24 @@ func TestFirstAckStopsTheOthers_SIPp(t *testing.T) {
 	if n := bobPhone.invites(); n != 1 {
 		t.Errorf("bob's phone rang %d times, want once", n)
 	}
+}
+
+// messageBodies are the bodies of the SIP MESSAGEs the UAS received, in
+// order (its message trace).
+func (u *sippUAS) messageBodies(t testing.TB) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(u.dir, u.name+"_messages.log"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, part := range strings.Split(string(b), "\nMESSAGE sip:")[1:] {
+		msg, _, _ := strings.Cut(part, "\n----")
+		if _, body, ok := strings.Cut(strings.ReplaceAll(msg, "\r\n", "\n"), "\n\n"); ok {
+			out = append(out, strings.TrimSpace(body))
+		}
+	}
+	return out
 }
 
 // traceTime is when the first message starting with start was sent or

@@ -87,7 +87,7 @@ type PageStore interface {
 	AckedUnannounced(ctx context.Context, since time.Time, channel string) ([]Page, error)
 	TakenUnannounced(ctx context.Context, since time.Time) ([]Paged, error)
 	ReclaimSending(ctx context.Context) (int, error)
-	StepDelivering(ctx context.Context, pageID int64, step int) (bool, error)
+	StepDelivering(ctx context.Context, pageID int64, step int, except []string) (bool, error)
 	TicketByID(ctx context.Context, id int64) (astreinte.Ticket, error)
 	ShiftOverrides(ctx context.Context, from, to time.Time) ([]ShiftOverride, error)
 	CalendarOverride(ctx context.Context) (*calendar.Override, error)
@@ -426,7 +426,7 @@ func (e *Engine) endOrWait(ctx context.Context, p Page, now time.Time, total int
 	ringing := e.delivering(p.TicketID, total-1)
 	var err error
 	if !ringing {
-		ringing, err = e.Store.StepDelivering(ctx, p.ID, total-1)
+		ringing, err = e.Store.StepDelivering(ctx, p.ID, total-1, e.PolicyChannels)
 	}
 	if ringing && err == nil {
 		_, err = e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step, now.Add(inflightPoll), nil, nil)

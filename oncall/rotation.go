@@ -21,6 +21,20 @@ type Person struct {
 	Language string `yaml:"language"` // "fr" (default) or "en"
 }
 
+// SIPTarget is the SIP address p is reached at: their SIP URI, else their
+// phone number at proxy ("host:port", the paging proxy or trunk), else ""
+// (no proxy, or no phone number). Calls and SIP MESSAGEs go to the same
+// address.
+func (p Person) SIPTarget(proxy string) string {
+	switch {
+	case p.SIP != "":
+		return p.SIP
+	case p.Phone != "" && proxy != "":
+		return "sip:" + strings.ReplaceAll(p.Phone, " ", "") + "@" + proxy
+	}
+	return ""
+}
+
 // RotationConfig is a rota of technicians taking turns.
 type RotationConfig struct {
 	Name         string   `yaml:"name"`

@@ -19,7 +19,8 @@ type TierConfig struct {
 	Delay    string `yaml:"delay"`    // wait for an acknowledgement before the next tier; default "5m"
 }
 
-// PolicyConfig is the escalation policy: its tiers, paged in order, and how
+// PolicyConfig is the escalation policy (astreinte.EscalationDefault, the
+// name its pages record): its tiers, paged in order, and how
 // many times the whole list runs (default 2).
 type PolicyConfig struct {
 	Tiers  []TierConfig `yaml:"tiers"`

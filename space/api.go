@@ -54,6 +54,7 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, c *contact))
 			writeJSON(w, http.StatusUnauthorized, apiError("not signed in"))
 			return
 		}
+		r = s.withCustomerLang(r, c)
 		if r.Method == http.MethodPost && !sameToken(r.Header.Get("X-CSRF-Token"), c.Sess.CSRF) {
 			writeJSON(w, http.StatusForbidden, apiError("missing or wrong X-CSRF-Token"))
 			return

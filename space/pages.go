@@ -328,7 +328,30 @@ type newData struct {
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, c *contact) {
 	l := s.lang(r)
 	s.render(w, http.StatusOK, "new", &view{L: l, Title: l.Pick("Nouvelle demande", "New request"), Nav: "new", C: c,
-		Data: newData{MaxFiles: s.maxFiles(), MaxSize: fmt.Sprintf("%d Mo", s.maxRequest()>>20)}})
+		Data: s.newData(l, "", "")})
+}
+
+// newData is the new-request form with its limits in l.
+func (s *Server) newData(l lang.Tag, subject, text string) newData {
+	return newData{Subject: subject, Text: text, MaxFiles: s.maxFiles(), MaxSize: s.sizeWords(l)}
+}
+
+// sizeWords is the request's size limit as l writes it ("10 Mo", "10 MB").
+func (s *Server) sizeWords(l lang.Tag) string {
+	return fmt.Sprintf(l.Pick("%d Mo", "%d MB"), s.maxRequest()>>20)
+}
+
+// errTooLarge is a request whose files are past the size limit.
+var errTooLarge = errors.New("request too large")
+
+// refuseLarge answers a request past the size limit: 413, the form again
+// with what could be read of it, and the limit in the reader's language.
+func (s *Server) refuseLarge(w http.ResponseWriter, r *http.Request, c *contact, d newData) {
+	l := s.lang(r)
+	d.MaxFiles, d.MaxSize = s.maxFiles(), s.sizeWords(l)
+	s.render(w, http.StatusRequestEntityTooLarge, "new", &view{L: l, Title: l.Pick("Nouvelle demande", "New request"), Nav: "new", C: c,
+		Error: fmt.Sprintf(l.Pick("Fichiers trop volumineux : %s au plus en tout. Rien n'a été enregistré.",
+			"Files too large: %s at most in all. Nothing was saved."), d.MaxSize), Data: d})
 }
 
 // readRequest reads a request form: subject, text and files, bounded.
@@ -349,9 +372,13 @@ func (s *Server) readRequest(r *http.Request, c *contact) (tickets.Request, erro
 	if len(fs) > s.maxFiles() {
 		return rq, fmt.Errorf(l.Pick("Au plus %d fichiers.", "At most %d files."), s.maxFiles())
 	}
+	var total int64
 	for _, fh := range fs {
 		if fh.Size == 0 && fh.Filename == "" {
 			continue
+		}
+		if total += fh.Size; total > s.maxRequest() {
+			return rq, errTooLarge
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -374,10 +401,13 @@ func (s *Server) readRequest(r *http.Request, c *contact) (tickets.Request, erro
 func (s *Server) postRequest(w http.ResponseWriter, r *http.Request, c *contact) {
 	l := s.lang(r)
 	rq, err := s.readRequest(r, c)
+	if errors.Is(err, errTooLarge) {
+		s.refuseLarge(w, r, c, s.newData(l, rq.Subject, rq.Text))
+		return
+	}
 	if err != nil {
 		s.render(w, http.StatusBadRequest, "new", &view{L: l, Title: l.Pick("Nouvelle demande", "New request"), Nav: "new", C: c,
-			Error: err.Error(), Data: newData{Subject: rq.Subject, Text: rq.Text, MaxFiles: s.maxFiles(),
-				MaxSize: fmt.Sprintf("%d Mo", s.maxRequest()>>20)}})
+			Error: err.Error(), Data: s.newData(l, rq.Subject, rq.Text)})
 		return
 	}
 	t, err := s.open(r.Context(), rq)
@@ -388,7 +418,7 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request, c *contact)
 		s.render(w, http.StatusInternalServerError, "new", &view{L: l, Title: l.Pick("Nouvelle demande", "New request"), Nav: "new", C: c,
 			Error: l.Pick("Votre demande n'a pas pu être enregistrée : envoyez-la de nouveau (les fichiers sont à joindre encore).",
 				"Your request could not be saved: send it again (attach the files again)."),
-			Data: newData{Subject: rq.Subject, Text: rq.Text, MaxFiles: s.maxFiles(), MaxSize: fmt.Sprintf("%d Mo", s.maxRequest()>>20)}})
+			Data: s.newData(l, rq.Subject, rq.Text)})
 		return
 	}
 	http.Redirect(w, r, Prefix+"tickets/"+t.Number+"?done=request", http.StatusSeeOther)

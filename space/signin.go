@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"io"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -164,7 +165,13 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, c *contact)
 			http.Error(w, s.lang(r).Pick("Non connecté.", "Not signed in."), http.StatusUnauthorized)
 			return
 		}
+		r = s.withCustomerLang(r, c)
 		if r.Method == http.MethodPost && !s.csrfOK(w, r, c.Sess.CSRF) {
+			if tooLarge(r) {
+				s.log().Warn("space: refused a form larger than allowed", "path", r.URL.Path, "contact", c.Email)
+				s.refuseLarge(w, r, c, newData{})
+				return
+			}
 			s.log().Warn("space: refused form without a valid CSRF token", "path", r.URL.Path, "contact", c.Email)
 			http.Error(w, s.lang(r).Pick("Formulaire expiré : rechargez la page.", "Form expired: reload the page."), http.StatusForbidden)
 			return
@@ -174,12 +181,14 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, c *contact)
 }
 
 // csrfOK checks a POST's token: the X-CSRF-Token header, else the form's
-// csrf field (a multipart form is parsed here, bounded).
+// csrf field (a multipart form is parsed here, bounded: a body past the
+// bound is refused, and tooLarge says so).
 func (s *Server) csrfOK(w http.ResponseWriter, r *http.Request, want string) bool {
 	if h := r.Header.Get("X-CSRF-Token"); h != "" {
 		return sameToken(h, want)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.maxRequest()+1<<20)
+	body := &sizedBody{ReadCloser: http.MaxBytesReader(w, r.Body, s.maxRequest()+1<<20)}
+	r.Body = body
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
 			return false
@@ -190,6 +199,28 @@ func (s *Server) csrfOK(w http.ResponseWriter, r *http.Request, want string) boo
 		return false
 	}
 	return sameToken(r.PostForm.Get("csrf"), want)
+}
+
+// sizedBody is a request's bounded body that remembers whether the bound
+// was hit (the form parsers do not all keep the error).
+type sizedBody struct {
+	io.ReadCloser
+	over bool
+}
+
+func (b *sizedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		b.over = true
+	}
+	return n, err
+}
+
+// tooLarge says whether r's form was refused for its size.
+func tooLarge(r *http.Request) bool {
+	b, ok := r.Body.(*sizedBody)
+	return ok && b.over
 }
 
 func sameToken(a, b string) bool {
@@ -361,7 +392,7 @@ func (s *Server) postPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hash == "" {
-		hash = string(dummyHash())
+		hash = string(s.dummyHash())
 	}
 	ok := bcrypt.CompareHashAndPassword([]byte(hash), []byte(r.PostForm.Get("password"))) == nil && err == nil
 	if ok {
@@ -378,16 +409,20 @@ func (s *Server) postPassword(w http.ResponseWriter, r *http.Request) {
 	s.signIn(w, r, addr, safeNext(r.PostForm.Get("next")))
 }
 
-var (
-	dummyOnce sync.Once
-	dummy     []byte
-)
-
-func dummyHash() []byte {
-	dummyOnce.Do(func() {
-		dummy, _ = bcrypt.GenerateFromPassword([]byte("astreinte-no-such-contact"), bcrypt.DefaultCost)
+// dummyHash is compared when an address has no password: a hash of the
+// same cost as the contacts', so that both take the same time.
+func (s *Server) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("astreinte-no-such-contact"), s.passwordCost())
 	})
-	return dummy
+	return s.dummy
+}
+
+func (s *Server) passwordCost() int {
+	if s.PasswordCost > 0 {
+		return s.PasswordCost
+	}
+	return bcrypt.DefaultCost
 }
 
 // signIn opens a session for email (a contact's address) and goes to next.
@@ -441,7 +476,7 @@ func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request, c *
 		s.showAccount(w, r, c, http.StatusBadRequest, "", l.Pick("Les deux saisies diffèrent.", "The two entries differ."))
 		return
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(p), s.passwordCost())
 	if err != nil {
 		s.serverError(w, r, "hash password", err)
 		return

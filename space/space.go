@@ -14,6 +14,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/astreinte/astreinte"
@@ -113,8 +114,13 @@ type Server struct {
 	// defaults).
 	MaxFiles       int
 	MaxRequestSize int64
+	// PasswordCost is the bcrypt cost of contacts' passwords (0:
+	// bcrypt.DefaultCost; tests lower it).
+	PasswordCost int
 
-	limits *limits
+	limits    *limits
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 //go:embed templates/*.html
@@ -243,8 +249,25 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, what string
 // langCookie keeps a reader's choice of language.
 const langCookie = "astreinte_lang"
 
-// lang is the reader's language: their choice, else their browser's.
+// customerLang is the context key of a signed-in reader's customer's
+// language (withCustomerLang).
+type customerLang struct{}
+
+// withCustomerLang gives r the language of c's customer record for a
+// reader who stated none, as the sign-in link is written.
+func (s *Server) withCustomerLang(r *http.Request, c *contact) *http.Request {
+	if s.statedLang(r) {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), customerLang{}, c.Customer.Lang(lang.Default)))
+}
+
+// lang is the reader's language: their choice, else their browser's,
+// else (signed in) their customer's.
 func (s *Server) lang(r *http.Request) lang.Tag {
+	if t, ok := r.Context().Value(customerLang{}).(lang.Tag); ok {
+		return t
+	}
 	setting := ""
 	if c, err := r.Cookie(langCookie); err == nil {
 		setting = c.Value

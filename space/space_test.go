@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/billing"
 	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/customers"
 	"github.com/astreinte/astreinte/mailer"
@@ -66,16 +67,17 @@ func (o *outbox) count() int {
 }
 
 type fixture struct {
-	srv  *httptest.Server
-	box  *outbox
-	svc  *tickets.Service
-	db   *store.DB
-	path string // the database file
-	now  *time.Time
-	tkts map[string]astreinte.Ticket // by customer
+	srv    *httptest.Server
+	box    *outbox
+	svc    *tickets.Service
+	ledger *tickets.Ledger
+	db     *store.DB
+	path   string // the database file
+	now    *time.Time
+	tkts   map[string]astreinte.Ticket // by customer
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...func(*Server)) *fixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "astreinte.db")
 	db, err := store.Open(path)
@@ -99,10 +101,14 @@ func newFixture(t *testing.T) *fixture {
 	}
 	cal, _ := calendar.New(calendar.Config{})
 	dir := &customers.Directory{Store: db, Region: "FR", Contracts: map[string]customers.Contract{
-		"isp": {Name: "isp"}, "tickets": {Name: "tickets", Due: map[astreinte.Channel]int{astreinte.ChannelEmail: 2}}}}
+		"isp": {Name: "isp", Billing: billing.Policy{Mode: billing.Hourly, Rate: 9000, Unit: 30 * time.Minute, VAT: 2000}}, "tickets": {Name: "tickets", Due: map[astreinte.Channel]int{astreinte.ChannelEmail: 2}}}}
 	f.svc = tickets.New(db, cal, tickets.Options{DefaultLine: "support", Now: clock, Customers: dir})
 	s := &Server{Contacts: db, Auth: db, Records: db, Requests: db, Tickets: f.svc, Ledger: tickets.NewLedger(f.svc, db),
 		Mail: f.box, Location: loc, Now: clock}
+	for _, o := range opts {
+		o(s)
+	}
+	f.ledger = s.Ledger
 	f.srv = httptest.NewServer(s.Handler())
 	s.BaseURL = f.srv.URL
 	t.Cleanup(f.srv.Close)

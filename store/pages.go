@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/astreinte/astreinte"
@@ -315,17 +316,25 @@ func (db *DB) DueSends(ctx context.Context, now time.Time, limit int) ([]astrein
 // send of that step in state sending whose deliverer is alive. On
 // PostgreSQL that is its lock held by a session of any node (a dead
 // node's lock went with its connection); on SQLite, one process per
-// file, its lease not yet expired.
-func (db *DB) StepDelivering(ctx context.Context, pageID int64, step int) (bool, error) {
-	alive := `s.next_try_at > ?`
-	args := []any{pageID, step, astreinte.SendSending, astreinte.NoticePage, ts(db.now())}
+// file, its lease not yet expired. Sends on the channels in except (the
+// policy's own channels, a webhook: they page nobody) do not count.
+func (db *DB) StepDelivering(ctx context.Context, pageID int64, step int, except []string) (bool, error) {
+	var q strings.Builder
+	q.WriteString(`SELECT COUNT(*) FROM sends s
+		WHERE s.page_id = ? AND s.step = ? AND s.state = ? AND s.event = ?`)
+	args := []any{pageID, step, astreinte.SendSending, astreinte.NoticePage}
+	for _, ch := range except {
+		q.WriteString(` AND s.channel <> ?`)
+		args = append(args, ch)
+	}
 	if db.pg {
-		alive, args = heldBy, args[:4]
+		q.WriteString(` AND ` + heldBy)
+	} else {
+		q.WriteString(` AND s.next_try_at > ?`)
+		args = append(args, ts(db.now()))
 	}
 	var n int
-	err := db.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM sends s
-		WHERE s.page_id = ? AND s.step = ? AND s.state = ? AND s.event = ? AND `+alive, args...).Scan(&n)
-	if err != nil {
+	if err := db.rdb.QueryRowContext(ctx, q.String(), args...).Scan(&n); err != nil {
 		return false, fmt.Errorf("page %d step %d in delivery: %w", pageID, step, err)
 	}
 	return n > 0, nil

@@ -439,7 +439,7 @@ func TestStepDelivering(t *testing.T) {
 	_, p := paged(t, db, "alice")
 	delivering := func(step int, want bool) {
 		t.Helper()
-		if got, err := db.StepDelivering(ctx, p.ID, step); err != nil || got != want {
+		if got, err := db.StepDelivering(ctx, p.ID, step, nil); err != nil || got != want {
 			t.Errorf("StepDelivering(step %d) at %v = %v, %v; want %v", step, clk.Now(), got, err, want)
 		}
 	}
@@ -450,6 +450,9 @@ func TestStepDelivering(t *testing.T) {
 	}
 	delivering(0, true)
 	delivering(1, false)
+	if got, err := db.StepDelivering(ctx, p.ID, 0, []string{"webhook", s[0].Channel}); err != nil || got {
+		t.Errorf("StepDelivering(step 0, except %s) = %v, %v; want false: a policy channel pages nobody", s[0].Channel, got, err)
+	}
 	clk.Add(2 * time.Minute) // the lease has run out
 	delivering(0, db.pg)     // only the lock tells on PostgreSQL
 	if err := db.FinishSend(ctx, s[0].ID, astreinte.SendDone, time.Time{}, "", nil); err != nil {

@@ -72,7 +72,7 @@ func (s *Service) merge(ctx context.Context, cs CallerStore, open astreinte.Tick
 	merged.DueAt = earliest(open.DueAt, t.DueAt)
 	var page *store.NewPage
 	if merged.Urgency == astreinte.Urgent && open.Status == astreinte.StatusNew && pages {
-		page = &store.NewPage{Policy: "default", NextAt: s.now()}
+		page = &store.NewPage{Policy: astreinte.EscalationDefault, NextAt: s.now()}
 	}
 	n := open.RecordingCount
 	if t.Recording != "" {
@@ -144,7 +144,7 @@ func (s *Service) Amend(ctx context.Context, id int64, a astreinte.Amendment) (a
 	var page *store.NewPage
 	if raise && pages && t.Status == astreinte.StatusNew {
 		if p, err := cs.PageByTicket(ctx, id); errors.Is(err, astreinte.ErrNotFound) || err == nil && p.State != astreinte.PageActive && p.State != astreinte.PageAcked {
-			page = &store.NewPage{Policy: "default", NextAt: s.now()}
+			page = &store.NewPage{Policy: astreinte.EscalationDefault, NextAt: s.now()}
 		} else if err != nil {
 			return astreinte.Filed{}, fmt.Errorf("amend ticket %s: %w", t.Number, err)
 		}

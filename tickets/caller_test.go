@@ -45,6 +45,9 @@ func TestTake(t *testing.T) {
 		if p.State == oncall.PageActive {
 			active = 1
 		}
+		if p.Policy != astreinte.EscalationDefault {
+			t.Errorf("ticket %d's page follows policy %q, want %q", id, p.Policy, astreinte.EscalationDefault)
+		}
 		return n, active
 	}
 

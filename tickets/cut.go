@@ -2,20 +2,11 @@ package tickets
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/store"
 )
-
-// cutStore files a call its node's death cut (store.DB).
-type cutStore interface {
-	FileCutCall(ctx context.Context, t *astreinte.Ticket, page *store.NewPage, endedAt time.Time, note string) (bool, error)
-}
-
-var _ cutStore = (*store.DB)(nil)
 
 // FileCut makes the ticket of call t.CallID, cut by the death of the node
 // that took it: as Create does (due time, customer, paging as the line
@@ -25,10 +16,6 @@ var _ cutStore = (*store.DB)(nil)
 // Unlike Create, a store that refuses the ticket keeps nothing in memory:
 // the call stays in progress in the store and the next pass files it.
 func (s *Service) FileCut(ctx context.Context, t *astreinte.Ticket, note string) (bool, error) {
-	cs, ok := s.store.(cutStore)
-	if !ok {
-		return false, errors.New("file cut call: this store cannot")
-	}
 	if t.Urgency == "" {
 		t.Urgency = astreinte.NotUrgent
 	}
@@ -43,9 +30,9 @@ func (s *Service) FileCut(ctx context.Context, t *astreinte.Ticket, note string)
 	}
 	var page *store.NewPage
 	if t.Paged = s.Plan(t); t.Paged {
-		page = &store.NewPage{Policy: "default", NextAt: t.CreatedAt}
+		page = &store.NewPage{Policy: astreinte.EscalationDefault, NextAt: t.CreatedAt}
 	}
-	filed, err := cs.FileCutCall(ctx, t, page, s.now(), note)
+	filed, err := s.store.FileCutCall(ctx, t, page, s.now(), note)
 	if err != nil {
 		return false, fmt.Errorf("cut call %d: %w", t.CallID, err)
 	}

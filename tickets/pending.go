@@ -139,7 +139,7 @@ func (s *Service) writePending(ctx context.Context) {
 		if p.pages {
 			// Due a little later: the page from memory is handed over
 			// first and moves it to the step it reached.
-			page = &store.NewPage{Policy: "default", NextAt: s.now().Add(5 * time.Minute)}
+			page = &store.NewPage{Policy: astreinte.EscalationDefault, NextAt: s.now().Add(5 * time.Minute)}
 			if p.handoff == nil {
 				page.NextAt = t.CreatedAt // nobody paged from memory: page now
 			}

@@ -32,6 +32,10 @@ type Store interface {
 	CreateCall(ctx context.Context, c *astreinte.Call) error
 	UpdateCall(ctx context.Context, c *astreinte.Call) error
 	Calls(ctx context.Context, limit int) ([]astreinte.Call, error)
+	// FileCutCall files, as a ticket, a call its node's death cut, in the
+	// one transaction that claims it (false: filed already, ended, or its
+	// node is back).
+	FileCutCall(ctx context.Context, t *astreinte.Ticket, page *store.NewPage, endedAt time.Time, note string) (bool, error)
 	CallerStore
 }
 
@@ -222,7 +226,7 @@ func (s *Service) Create(ctx context.Context, t *astreinte.Ticket) error {
 func (s *Service) insert(ctx context.Context, t *astreinte.Ticket, pages bool) error {
 	var page *store.NewPage
 	if t.Paged = pages; pages {
-		page = &store.NewPage{Policy: "default", NextAt: t.CreatedAt}
+		page = &store.NewPage{Policy: astreinte.EscalationDefault, NextAt: t.CreatedAt}
 	}
 	if t.Status == "" {
 		t.Status = astreinte.StatusNew

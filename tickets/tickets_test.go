@@ -96,8 +96,8 @@ func TestCreateQueuesThePageAndAnnounces(t *testing.T) {
 	if urgent.Number == "" || urgent.Status != astreinte.StatusNew || urgent.CreatedAt.IsZero() {
 		t.Fatalf("created ticket %+v: want a number, status new, a creation time", urgent)
 	}
-	if p, err := db.PageByTicket(ctx, urgent.ID); err != nil || p.State != oncall.PageActive {
-		t.Errorf("urgent ticket's page: %+v, %v; want an active page", p, err)
+	if p, err := db.PageByTicket(ctx, urgent.ID); err != nil || p.State != oncall.PageActive || p.Policy != astreinte.EscalationDefault {
+		t.Errorf("urgent ticket's page: %+v, %v; want an active page of policy %q", p, err, astreinte.EscalationDefault)
 	}
 	if _, err := db.PageByTicket(ctx, normal.ID); !errors.Is(err, astreinte.ErrNotFound) {
 		t.Errorf("normal ticket's page: error %v, want not found", err)

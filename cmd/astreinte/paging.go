@@ -60,7 +60,8 @@ func newChannels(e *env, srv *sip.Server, links oncall.AckLinks) (channels, erro
 	if cfg.SIP.Message && srv != nil {
 		mo := opts
 		mo.RingTimeout = 0
-		ch.notifiers["message"] = &sipmessage.Notifier{Sender: srv, Options: mo, Links: links, Location: e.location()}
+		ch.notifiers["message"] = &sipmessage.Notifier{Sender: srv, Options: mo, Links: links, Location: e.location(),
+			PhoneByProxy: cfg.MessagesPhones()}
 	}
 	if cfg.Email.SMTP != "" {
 		mc, err := e.cfg.Mailer()

@@ -61,12 +61,8 @@ var ErrNoKey = errors.New("answered but key 1 not pressed: not an acknowledgemen
 // Target is the URI to call for a person: their SIP URI, or their phone
 // number through the proxy/trunk.
 func (n *Notifier) Target(p oncall.Person) (string, error) {
-	if p.SIP != "" {
-		return p.SIP, nil
-	}
-	if p.Phone != "" && n.Options.Proxy != "" {
-		host := n.Options.Proxy
-		return "sip:" + strings.ReplaceAll(p.Phone, " ", "") + "@" + host, nil
+	if t := p.SIPTarget(n.Options.Proxy); t != "" {
+		return t, nil
 	}
 	return "", fmt.Errorf("%s has no SIP URI (and no phone number with a paging proxy)", p.Name)
 }

@@ -1,7 +1,9 @@
 // Package sipmessage pages a technician with a SIP MESSAGE (RFC 3428): a
 // short text to their SIP URI, which a softphone or desk phone shows at
 // once, with the facts and a link to acknowledge. It complements the
-// call-out; it never acknowledges by itself.
+// call-out; it never acknowledges by itself. It also tells the people
+// paged by phone that someone else took the ticket (oncall.NoticeTaken):
+// the MESSAGE goes to the address their phone was called at.
 package sipmessage
 
 import (
@@ -32,22 +34,38 @@ type Notifier struct {
 	// Region is how the number to call back is written ("06 12 34 56 78");
 	// "" is phone.DefaultRegion.
 	Region string
+	// PhoneByProxy: a person without a SIP URI is sent the MESSAGE at
+	// their phone number through Options.Proxy, the address their
+	// call-out rings (a PBX or SIP proxy, which delivers MESSAGE to the
+	// registered phone). Leave it off when Options.Proxy is a carrier's
+	// trunk, which carries no MESSAGE to a mobile number.
+	PhoneByProxy bool
 }
 
 var _ oncall.Notifier = (*Notifier)(nil)
 
-// Reaches reports whether p has a SIP URI to send the message to.
-func (n *Notifier) Reaches(p oncall.Person) bool { return p.SIP != "" }
+// Reaches reports whether p has an address to send the message to.
+func (n *Notifier) Reaches(p oncall.Person) bool { return n.Target(p) != "" }
 
-// Notify sends the page to the person's SIP URI.
-func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result, error) {
-	if no.Person.SIP == "" {
-		return oncall.Result{}, errors.New(no.Person.Name + " has no SIP URI")
+// Target is the SIP address p's messages go to: their SIP URI, else, with
+// PhoneByProxy, their phone number through the proxy; "" for none.
+func (n *Notifier) Target(p oncall.Person) string {
+	if p.SIP == "" && !n.PhoneByProxy {
+		return ""
 	}
-	if err := n.Sender.SendMessage(ctx, no.Person.SIP, n.Text(no), n.Options); err != nil {
+	return p.SIPTarget(n.Options.Proxy)
+}
+
+// Notify sends the notice to the person's address (Target).
+func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result, error) {
+	target := n.Target(no.Person)
+	if target == "" {
+		return oncall.Result{}, errors.New(no.Person.Name + " has no SIP URI (and no phone number with a paging proxy)")
+	}
+	if err := n.Sender.SendMessage(ctx, target, n.Text(no), n.Options); err != nil {
 		return oncall.Result{}, err
 	}
-	return oncall.Result{Detail: "message delivered to " + no.Person.SIP}, nil
+	return oncall.Result{Detail: "message delivered to " + target}, nil
 }
 
 // Text is the message: urgency, ticket, caller, when, how long, and how to

@@ -122,3 +122,61 @@ func TestTextGivesTheCallbackNumber(t *testing.T) {
 		}
 	}
 }
+
+// The people already paged are told, in their language, who took the
+// ticket and when (Paris time), in one line with no acknowledge link:
+// at their SIP URI, or, paged by phone through a proxy of one's own, at
+// the phone number the call-out rang there. Without that proxy a person
+// with only a phone number cannot be messaged.
+func TestTakenNotice(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	takenAt := time.Date(2026, 11, 24, 2, 12, 0, 0, time.UTC) // 03:12 in Paris
+	key := []byte("0123456789abcdef0123456789abcdef")
+	links := &acklink.Links{BaseURL: "https://astreinte.example.com/", Key: key, Now: func() time.Time { return takenAt }}
+	tk := astreinte.Ticket{ID: 123, Number: "2026-000123", Urgency: astreinte.Urgent, CallerNumber: "0612345678",
+		CreatedAt: takenAt.Add(-10 * time.Minute)}
+	bob := oncall.Person{ID: "bob", Name: "Bob", SIP: "sip:bob@pbx.example.com", Language: "fr"}
+	carol := oncall.Person{ID: "carol", Name: "Carol", Phone: "+33 6 11 22 33 44", Language: "en"}
+	for _, tt := range []struct {
+		name         string
+		person       oncall.Person
+		phoneByProxy bool
+		target, text string // target "": not reached, Notify fails
+	}{
+		{"SIP URI, French", bob, false, "sip:bob@pbx.example.com", "2026-000123 pris en charge par Alice à 03:12."},
+		{"SIP URI, English", oncall.Person{ID: "bob", Name: "Bob", SIP: bob.SIP, Language: "en"}, false, bob.SIP, "2026-000123 taken by Alice at 03:12."},
+		{"phone through the proxy", carol, true, "sip:+33611223344@pbx.example.com:5060", "2026-000123 taken by Alice at 03:12."},
+		{"phone through a carrier's trunk", carol, false, "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []sent
+			n := &Notifier{
+				Sender: senderFunc(func(_ context.Context, target, text string, _ sip.DialOptions) error {
+					got = append(got, sent{target, text})
+					return nil
+				}),
+				Options: sip.DialOptions{Proxy: "pbx.example.com:5060"}, Links: links, Location: paris, PhoneByProxy: tt.phoneByProxy,
+			}
+			no := oncall.Notice{Ticket: tk, Person: tt.person, Event: oncall.NoticeTaken, TakenBy: "Alice", TakenAt: takenAt}
+			if reached := n.Reaches(tt.person); reached != (tt.target != "") {
+				t.Errorf("Reaches = %t, want %t", reached, tt.target != "")
+			}
+			res, err := n.Notify(context.Background(), no)
+			if tt.target == "" {
+				if err == nil || len(got) != 0 {
+					t.Errorf("Notify sent %+v (%v), want an error and nothing sent", got, err)
+				}
+				return
+			}
+			if err != nil || res.Acked || !strings.Contains(res.Detail, tt.target) {
+				t.Fatalf("Notify: %+v, %v", res, err)
+			}
+			if len(got) != 1 || got[0] != (sent{tt.target, tt.text}) {
+				t.Errorf("sent %+v, want [{%s %q}]", got, tt.target, tt.text)
+			}
+		})
+	}
+}
