@@ -13,27 +13,11 @@
 // when a row has it, is the recording's sidecar (JSON); the last one wins.
 package recording
 
-import "time"
+import "github.com/astreinte/astreinte"
 
 // Op is one step of a recording as written to the store: a row, or the
 // deletion of rows (Drop).
-type Op struct {
-	Recording string // the recording's final path
-	Seq       int64
-	Offset    int64  // byte offset of PCM in the audio
-	PCM       []byte // nil: a row that only cuts
-	Meta      string // the recording's sidecar, when it changed
-	// Drop deletes the recording's rows instead of writing one: those
-	// with 0 < seq < Seq (superseded by a restart), or every row when Seq
-	// is 0 (the recording is deleted).
-	Drop bool
-}
+type Op = astreinte.RecordingOp
 
 // Chunk is one row of a recording as read back from the store.
-type Chunk struct {
-	Seq    int64
-	Offset int64
-	PCM    []byte
-	Meta   string
-	At     time.Time // when the row was written
-}
+type Chunk = astreinte.RecordingChunk

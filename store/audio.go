@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/astreinte/astreinte/recording"
+	"github.com/astreinte/astreinte"
 )
 
 // audioRowsPerInsert bounds one INSERT's rows (6 parameters each; PostgreSQL
@@ -20,7 +20,7 @@ const audioRowsPerInsert = 500
 // the recording, and deleted by it or by the purge of a ticket already
 // filed, so nobody reads them to decide a write. A failed statement stops
 // the writing; the ops before it stay written.
-func (db *DB) WriteRecordingAudio(ctx context.Context, ops []recording.Op) error {
+func (db *DB) WriteRecordingAudio(ctx context.Context, ops []astreinte.RecordingOp) error {
 	pool := db.audio
 	if pool == nil {
 		pool = db.db
@@ -82,16 +82,16 @@ func (db *DB) WriteRecordingAudio(ctx context.Context, ops []recording.Op) error
 
 // RecordingAudio returns the rows of the recording at path, in seq order;
 // none if the store has no audio of it.
-func (db *DB) RecordingAudio(ctx context.Context, path string) ([]recording.Chunk, error) {
+func (db *DB) RecordingAudio(ctx context.Context, path string) ([]astreinte.RecordingChunk, error) {
 	rows, err := db.rdb.QueryContext(ctx, `SELECT seq, offset_bytes, pcm, meta, at FROM recording_chunks
 		WHERE recording = ? ORDER BY seq`, path)
 	if err != nil {
 		return nil, fmt.Errorf("recording audio %s: %w", path, err)
 	}
 	defer rows.Close()
-	var out []recording.Chunk
+	var out []astreinte.RecordingChunk
 	for rows.Next() {
-		var c recording.Chunk
+		var c astreinte.RecordingChunk
 		if err := rows.Scan(&c.Seq, &c.Offset, &c.PCM, &c.Meta, timeCol{&c.At}); err != nil {
 			return nil, fmt.Errorf("recording audio %s: %w", path, err)
 		}
@@ -106,7 +106,7 @@ func (db *DB) RecordingAudio(ctx context.Context, path string) ([]recording.Chun
 // DeleteRecordingAudio deletes what the store keeps of the recording at
 // path (its audio rows), for the purge of a recording.
 func (db *DB) DeleteRecordingAudio(ctx context.Context, path string) error {
-	return db.WriteRecordingAudio(ctx, []recording.Op{{Recording: path, Drop: true}})
+	return db.WriteRecordingAudio(ctx, []astreinte.RecordingOp{{Recording: path, Drop: true}})
 }
 
 // openAudioPool opens the connection the recordings' audio is written on
