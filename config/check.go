@@ -241,7 +241,7 @@ func Reaching(pg Paging, p oncall.Person) []string {
 	if pg.Email.SMTP != "" && p.Email != "" {
 		out = append(out, "email")
 	}
-	if pg.SIP.Message && (p.SIP != "" || p.Phone != "" && pg.MessagesPhones()) {
+	if pg.SIP.Message && p.MessageTarget(pg.SIP.Proxy, pg.MessagesPhones()) != "" {
 		out = append(out, "message")
 	}
 	return out

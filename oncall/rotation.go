@@ -35,6 +35,17 @@ func (p Person) SIPTarget(proxy string) string {
 	return ""
 }
 
+// MessageTarget is the SIP address p's text messages go to: their SIP
+// URI, else, when phones is set (a proxy of one's own, which delivers
+// MESSAGE to the registered phone), their phone number at proxy; "" for
+// none.
+func (p Person) MessageTarget(proxy string, phones bool) string {
+	if p.SIP == "" && !phones {
+		return ""
+	}
+	return p.SIPTarget(proxy)
+}
+
 // RotationConfig is a rota of technicians taking turns.
 type RotationConfig struct {
 	Name         string   `yaml:"name"`

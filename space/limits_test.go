@@ -114,3 +114,29 @@ func TestAttachmentLimits(t *testing.T) {
 		}
 	})
 }
+
+// A form without files past the size bound (the password form, say) is
+// refused as too large, not shown back as the new-request form.
+func TestOtherFormTooLarge(t *testing.T) {
+	f := newFixture(t)
+	c := f.signIn(t, "client@sondages.test")
+	_, page := get(t, c, f.srv.URL+"/client/account")
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField("csrf", csrfRe.FindStringSubmatch(page)[1])
+	mw.WriteField("password", strings.Repeat("p", 2*MaxRequestSize))
+	mw.Close()
+	req, _ := http.NewRequest("POST", f.srv.URL+"/client/account/password", &b)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Accept-Language", "en")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(out), "Form too large") ||
+		strings.Contains(string(out), "request-form") {
+		t.Errorf("%d, want 413 \"Form too large\" without the request form:\n%.300s", resp.StatusCode, out)
+	}
+}

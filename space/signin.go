@@ -169,7 +169,11 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, c *contact)
 		if r.Method == http.MethodPost && !s.csrfOK(w, r, c.Sess.CSRF) {
 			if tooLarge(r) {
 				s.log().Warn("space: refused a form larger than allowed", "path", r.URL.Path, "contact", c.Email)
-				s.refuseLarge(w, r, c, newData{})
+				if r.URL.Path == Prefix+"tickets" { // the request form, the one with files
+					s.refuseLarge(w, r, c, newData{})
+					return
+				}
+				http.Error(w, s.lang(r).Pick("Formulaire trop volumineux.", "Form too large."), http.StatusRequestEntityTooLarge)
 				return
 			}
 			s.log().Warn("space: refused form without a valid CSRF token", "path", r.URL.Path, "contact", c.Email)

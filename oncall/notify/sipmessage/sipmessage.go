@@ -50,10 +50,7 @@ func (n *Notifier) Reaches(p oncall.Person) bool { return n.Target(p) != "" }
 // Target is the SIP address p's messages go to: their SIP URI, else, with
 // PhoneByProxy, their phone number through the proxy; "" for none.
 func (n *Notifier) Target(p oncall.Person) string {
-	if p.SIP == "" && !n.PhoneByProxy {
-		return ""
-	}
-	return p.SIPTarget(n.Options.Proxy)
+	return p.MessageTarget(n.Options.Proxy, n.PhoneByProxy)
 }
 
 // Notify sends the notice to the person's address (Target).
