@@ -51,6 +51,7 @@ type DB struct {
 	leases *leases         // PostgreSQL: the advisory locks of the sends this process delivers
 	pgcfg  *pgx.ConnConfig // PostgreSQL: how to connect (Listen's connection)
 	audio  *sql.DB         // PostgreSQL: where recordings' audio is written (audio.go)
+	calls  *sql.DB         // PostgreSQL: where the call log is written (calls.go)
 	node   nodeState       // this process's node, once StartNode ran (nodes.go)
 }
 
@@ -143,6 +144,9 @@ func (db *DB) Close() error {
 	}
 	if db.audio != nil {
 		errs = append(errs, db.audio.Close())
+	}
+	if db.calls != nil {
+		errs = append(errs, db.calls.Close())
 	}
 	if db.rdb != nil {
 		errs = append(errs, db.rdb.Close())

@@ -368,7 +368,7 @@ func (s *session) noteCall(c astreinte.Call, what string) {
 		return
 	}
 	go func() {
-		if c.ID = s.callRow(10 * time.Second); c.ID == 0 {
+		if c.ID = s.rowWritten(); c.ID == 0 {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)

@@ -24,3 +24,8 @@ CREATE TABLE recording_chunks (
 -- written as soon as they press the key: a call cut by its node's death is
 -- filed urgent even when nobody can read its recording.
 ALTER TABLE calls ADD COLUMN urgency TEXT NOT NULL DEFAULT '';
+
+-- A call's row is found by its SIP Call-ID: the call log's create is
+-- retried when its commit's outcome is unknown (a timeout), and must then
+-- find the row it may have written rather than write a second.
+CREATE INDEX calls_sip_call_id ON calls (sip_call_id);
