@@ -210,7 +210,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		return nil, err
 	}
 	guard.connectTrunks(srv)
-	if err := guard.startMetrics(srv, e.db, cfg.DataDir); err != nil {
+	if err := guard.startMetrics(srv, e.db, shipper, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	defer func() {
