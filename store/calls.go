@@ -53,11 +53,11 @@ func (db *DB) callWriter() *sql.DB {
 // first call wrote, if it did: a create whose outcome was unknown can be
 // retried.
 func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
-	tx, err := db.callWriter().BeginTx(ctx, nil)
+	tx, err := db.beginUnsyncedOn(ctx, db.callWriter()) // unsynced.go: bookkeeping
 	if err != nil {
 		return fmt.Errorf("create call: %w", err)
 	}
-	defer tx.Rollback()
+	defer tx.end()
 
 	if c.StartedAt.IsZero() {
 		c.StartedAt = db.now()
@@ -105,11 +105,11 @@ func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
 // the call does not undo the link CreateTicket made. It returns an error
 // wrapping astreinte.ErrNotFound when the call does not exist.
 func (db *DB) UpdateCall(ctx context.Context, c *astreinte.Call) error {
-	tx, err := db.callWriter().BeginTx(ctx, nil)
+	tx, err := db.beginUnsyncedOn(ctx, db.callWriter()) // unsynced.go: bookkeeping
 	if err != nil {
 		return fmt.Errorf("update call %d: %w", c.ID, err)
 	}
-	defer tx.Rollback()
+	defer tx.end()
 
 	res, err := tx.ExecContext(ctx, `UPDATE calls SET
 		answered_at = COALESCE(?, answered_at),
