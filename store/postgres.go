@@ -107,6 +107,8 @@ func OpenPostgres(dsn string) (*DB, error) {
 	db.rdb = r
 	db.leases = newLeases(sql.OpenDB(pgConnector{inner: stdlib.GetConnector(*cfg)}))
 	db.node.pool = sql.OpenDB(pgConnector{inner: stdlib.GetConnector(*cfg)}) // connects at StartNode
+	db.audio = openAudioPool(pgConnector{inner: stdlib.GetConnector(*cfg)})
+	db.calls = openCallPool(pgConnector{inner: stdlib.GetConnector(*cfg)})
 	return db, nil
 }
 
