@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -21,10 +20,7 @@ const audioRowsPerInsert = 500
 // filed, so nobody reads them to decide a write. A failed statement stops
 // the writing; the ops before it stay written.
 func (db *DB) WriteRecordingAudio(ctx context.Context, ops []astreinte.RecordingOp) error {
-	pool := db.audio
-	if pool == nil {
-		pool = db.db
-	}
+	pool := db.outside(db.audio)
 	at := ts(db.now())
 	var (
 		q    strings.Builder
@@ -103,17 +99,6 @@ func (db *DB) RecordingAudio(ctx context.Context, path string) ([]astreinte.Reco
 	return out, nil
 }
 
-// DeleteRecordingAudio deletes what the store keeps of the recording at
-// path (its audio rows), for the purge of a recording.
-func (db *DB) DeleteRecordingAudio(ctx context.Context, path string) error {
-	return db.WriteRecordingAudio(ctx, []astreinte.RecordingOp{{Recording: path, Drop: true}})
-}
-
-// openAudioPool opens the connection the recordings' audio is written on
-// (PostgreSQL): one, without the writers' lock.
-func openAudioPool(c pgConnector) *sql.DB {
-	p := sql.OpenDB(c)
-	p.SetMaxOpenConns(1)
-	p.SetMaxIdleConns(1)
-	return p
-}
+// audioPoolSize is the recordings' audio connections per node: one
+// shipper writes them, a batch at a time.
+const audioPoolSize = 1

@@ -71,7 +71,7 @@ func TestRecordingAudio(t *testing.T) {
 		t.Errorf("rows of %s: %d, %v", b, len(got), err)
 	}
 
-	if err := db.DeleteRecordingAudio(ctx, a); err != nil {
+	if err := db.WriteRecordingAudio(ctx, []astreinte.RecordingOp{{Recording: a, Drop: true}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := db.RecordingAudio(ctx, a); err != nil || len(got) != 0 {

@@ -31,21 +31,6 @@ func scanCall(s scanner, c *astreinte.Call) error {
 // or update is one short statement, two at once keep a burst moving.
 const callPoolSize = 2
 
-func openCallPool(c pgConnector) *sql.DB {
-	p := sql.OpenDB(c)
-	p.SetMaxOpenConns(callPoolSize)
-	p.SetMaxIdleConns(callPoolSize)
-	return p
-}
-
-// callWriter is the pool the call log is written through.
-func (db *DB) callWriter() *sql.DB {
-	if db.calls != nil {
-		return db.calls
-	}
-	return db.db
-}
-
 // CreateCall records a new inbound call and sets c.ID. A zero StartedAt is
 // set to the store's clock, an empty Outcome to in_progress, a zero Node
 // to this process's node (StartNode), if any. Called again with the same
@@ -53,7 +38,7 @@ func (db *DB) callWriter() *sql.DB {
 // first call wrote, if it did: a create whose outcome was unknown can be
 // retried.
 func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
-	tx, err := db.beginUnsyncedOn(ctx, db.callWriter()) // unsynced.go: bookkeeping
+	tx, err := db.beginUnsyncedOn(ctx, db.outside(db.calls)) // unsynced.go: bookkeeping
 	if err != nil {
 		return fmt.Errorf("create call: %w", err)
 	}
@@ -105,7 +90,7 @@ func (db *DB) CreateCall(ctx context.Context, c *astreinte.Call) error {
 // the call does not undo the link CreateTicket made. It returns an error
 // wrapping astreinte.ErrNotFound when the call does not exist.
 func (db *DB) UpdateCall(ctx context.Context, c *astreinte.Call) error {
-	tx, err := db.beginUnsyncedOn(ctx, db.callWriter()) // unsynced.go: bookkeeping
+	tx, err := db.beginUnsyncedOn(ctx, db.outside(db.calls)) // unsynced.go: bookkeeping
 	if err != nil {
 		return fmt.Errorf("update call %d: %w", c.ID, err)
 	}

@@ -116,9 +116,28 @@ func OpenPostgres(dsn string) (*DB, error) {
 	// the tickets' own.
 	acfg := cfg.Copy()
 	acfg.RuntimeParams["synchronous_commit"] = "off"
-	db.audio = openAudioPool(pgConnector{inner: stdlib.GetConnector(*acfg)})
-	db.calls = openCallPool(pgConnector{inner: stdlib.GetConnector(*acfg)})
+	db.audio = openOutside(acfg, audioPoolSize)
+	db.calls = openOutside(acfg, callPoolSize)
 	return db, nil
+}
+
+// openOutside opens a pool of n connections whose transactions do not take
+// the writers' lock: for the rows one node owns (the call log, the
+// recordings' audio), that no transaction reads to decide a write.
+func openOutside(cfg *pgx.ConnConfig, n int) *sql.DB {
+	p := sql.OpenDB(pgConnector{inner: stdlib.GetConnector(*cfg)})
+	p.SetMaxOpenConns(n)
+	p.SetMaxIdleConns(n)
+	return p
+}
+
+// outside is pool, one of those openOutside opened, or the writer where
+// there is none (SQLite: one writer whatever the rows).
+func (db *DB) outside(pool *sql.DB) *sql.DB {
+	if pool != nil {
+		return pool
+	}
+	return db.db
 }
 
 // Pools returns the store's reader and writer pools, for the metrics'
