@@ -151,15 +151,7 @@ func (s *Shipper) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case op := <-s.q:
-				batch = append(batch, op)
-			default:
-				break fill
-			}
-		}
+		batch = s.fill(batch)
 		s.write(ctx, batch)
 		batch = batch[:0]
 		if n := s.dropped.Load() + s.failed.Load(); n != lost {
@@ -170,23 +162,23 @@ func (s *Shipper) Run(ctx context.Context) {
 	}
 }
 
+// fill adds to batch what is queued, up to maxBatch rows, without waiting.
+func (s *Shipper) fill(batch []Op) []Op {
+	for len(batch) < maxBatch {
+		select {
+		case op := <-s.q:
+			batch = append(batch, op)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
 // drain writes what is left in the queue after Close.
 func (s *Shipper) drain(ctx context.Context, batch []Op) {
-	for {
-		for len(batch) < maxBatch {
-			select {
-			case op := <-s.q:
-				batch = append(batch, op)
-				continue
-			default:
-			}
-			break
-		}
-		if len(batch) == 0 {
-			return
-		}
+	for batch = s.fill(batch); len(batch) > 0; batch = s.fill(batch[:0]) {
 		s.write(ctx, batch)
-		batch = batch[:0]
 	}
 }
 

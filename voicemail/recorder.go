@@ -518,7 +518,8 @@ func (r *Recorder) Restart() error {
 	r.buf = r.buf[:0]
 	r.written, r.samples, r.synced = 0, 0, -1
 	r.m = meter{}
-	if r.cut(0, r.meta); r.ship != nil { // what came before is superseded
+	r.cut(0, r.meta)
+	if r.ship != nil { // the rows before the cut are superseded
 		r.ship.Ship(recording.Op{Recording: r.path, Seq: r.seq, Drop: true})
 	}
 	if err := r.f.Truncate(audio.WAVHeaderSize); err != nil {
