@@ -178,6 +178,9 @@ type inflight struct {
 	page     bool // a page on one of a person's channels: it may still be acknowledged
 	stop     chan struct{}
 	once     sync.Once
+	// ticket reads the ticket, once for the sends of a step (nil: each
+	// delivery reads its own).
+	ticket func() (astreinte.Ticket, error)
 }
 
 func (f *inflight) halt() { f.once.Do(func() { close(f.stop) }) }
@@ -321,7 +324,7 @@ func (e *Engine) Process(ctx context.Context) {
 			continue
 		}
 		busy[key] = true
-		e.start(ctx, s)
+		e.start(ctx, s, nil)
 	}
 }
 
@@ -329,9 +332,10 @@ func (e *Engine) Process(ctx context.Context) {
 func sendKey(s Send) string { return s.Channel + "\x00" + s.Person }
 
 // start delivers s, claimed by this engine, on a goroutine of its own
-// once a worker slot is free.
-func (e *Engine) start(ctx context.Context, s Send) {
-	f := &inflight{ticketID: s.TicketID, key: sendKey(s), step: s.Step, page: (s.Event == "" || s.Event == NoticePage) && !slices.Contains(e.PolicyChannels, s.Channel), stop: make(chan struct{})}
+// once a worker slot is free. ticket, when not nil, reads s's ticket once
+// for the sends of one step; nil reads it for s alone.
+func (e *Engine) start(ctx context.Context, s Send, ticket func() (astreinte.Ticket, error)) {
+	f := &inflight{ticketID: s.TicketID, key: sendKey(s), step: s.Step, page: (s.Event == "" || s.Event == NoticePage) && !slices.Contains(e.PolicyChannels, s.Channel), stop: make(chan struct{}), ticket: ticket}
 	e.running.Store(s.ID, f)
 	e.wg.Add(1)
 	go func() {
@@ -430,6 +434,9 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time, busy map[strin
 	}
 	if ok {
 		e.Log.Info("paging step", "ticket_id", p.TicketID, "step", p.Step, "tier", tier.Name, "person", person.ID, "sends", len(sends))
+		// The step's deliveries share one read of the ticket, read after
+		// the step (an acknowledgement made meanwhile shows in it).
+		ticket := sync.OnceValues(func() (astreinte.Ticket, error) { return e.Store.TicketByID(ctx, p.TicketID) })
 		for i, s := range sends {
 			if s.State != SendSending || ids[i] == 0 {
 				continue
@@ -437,7 +444,7 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time, busy map[strin
 			// As DueSends would have read it, before its claim.
 			s.ID, s.Attempts = ids[i], 0
 			busy[sendKey(s)] = true
-			e.start(ctx, s)
+			e.start(ctx, s, ticket)
 		}
 		if next.Equal(now) {
 			e.Trigger()
@@ -689,7 +696,11 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 // notice. It is false when s cannot be sent (its ticket unreadable, its
 // technician unknown), s then finished as it must be.
 func (e *Engine) noticeFor(ctx context.Context, log *slog.Logger, s Send, f *inflight) (Notice, bool) {
-	t, err := e.Store.TicketByID(ctx, s.TicketID)
+	read := f.ticket
+	if read == nil {
+		read = func() (astreinte.Ticket, error) { return e.Store.TicketByID(ctx, s.TicketID) }
+	}
+	t, err := read()
 	if err != nil {
 		log.Error("paging: ticket", "error", err)
 		return Notice{}, false
