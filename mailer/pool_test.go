@@ -1,6 +1,7 @@
 package mailer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/mail"
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/astreinte/astreinte/mailer/mailertest"
 )
 
 func poolMessage(i int, to string) *Message {
@@ -127,5 +130,36 @@ func TestPoolCancelled(t *testing.T) {
 	}
 	if got := sink.Sessions(); got != 1 {
 		t.Errorf("%d sessions, want 1", got)
+	}
+}
+
+// BenchmarkSendPage sends a page-sized message (a 4 s recording attached)
+// to a real SMTP server on loopback: on a new session each time (Config),
+// and on a kept one (Pool).
+func BenchmarkSendPage(b *testing.B) {
+	wav := bytes.Repeat([]byte{1, 2, 3, 4}, 16_000) // 64 KB: 4 s at 8 kHz, 16 bits
+	for _, kept := range []bool{false, true} {
+		name := "new-session"
+		if kept {
+			name = "kept-session"
+		}
+		b.Run(name, func(b *testing.B) {
+			sink := mailertest.Start(b)
+			c := &Config{Addr: sink.Addr, From: "astreinte@example.com", TLS: TLSNone, Timeout: 5 * time.Second}
+			p := &Pool{Config: c}
+			defer p.Close()
+			send := c.Send
+			if kept {
+				send = p.Send
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				m := poolMessage(0, "alice@example.com")
+				m.Parts = []Part{{ContentType: "audio/wav", Name: "message.wav", Body: bytes.NewReader(wav)}}
+				if err := send(context.Background(), m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
