@@ -274,6 +274,9 @@ type Call struct {
 	// Recording is the path of the recording being made of the call, once
 	// started: a surviving node reads it if the node that took the call dies.
 	Recording string
+	// Urgency is what the caller chose during the call ("": nothing yet),
+	// recorded as soon as they chose it: a cut call is filed with it.
+	Urgency Urgency
 }
 
 // CallOutcome is how a call ended.

@@ -497,6 +497,27 @@ start_sipp() {
 	PIDS+=("$SIPP_PID")
 }
 
+# spread_sipp PREFIX PORT NSIPP TIMEOUT_S: the concurrency run's load (N
+# calls to the bench line, each held HOLD seconds, CRATE new per second in
+# all, at least 1 per second per process) spread over NSIPP SIPp processes
+# PREFIX0, PREFIX1, … calling 127.0.0.1:PORT; sets SIPP_PIDS and
+# SIPP_STATS (their -trace_stat files).
+spread_sipp() {
+	# SIP_PORT is local: start_sipp, called from here, sends to PORT, and the
+	# caller's SIP_PORT is untouched.
+	local prefix=$1 SIP_PORT=$2 nsipp=$3 timeout=$4 i calls rate left=$N
+	SIPP_PIDS=()
+	SIPP_STATS=()
+	for ((i = 0; i < nsipp; i++)); do
+		calls=$((left / (nsipp - i)))
+		left=$((left - calls))
+		rate=$(awk -v c=$CRATE -v n=$nsipp 'BEGIN{r=c/n; if (r < 1) r = 1; printf "%g", r}')
+		start_sipp "$prefix$i" bench "$calls" "$calls" "$rate" $((HOLD * 1000)) "$timeout"
+		SIPP_PIDS+=("$SIPP_PID")
+		SIPP_STATS+=("$WORK/$prefix$i-stat.csv")
+	done
+}
+
 # wait_pids SECS PID...: wait for the processes to end, at most SECS.
 wait_pids() {
 	local secs=$1 i pid alive
@@ -559,7 +580,7 @@ fmtn() { awk -v x="$1" -v f="$2" 'BEGIN{printf f, x}'; }
 # --- Concurrency run ----------------------------------------------------------
 
 concurrency_run() {
-	local nsipp ramp timeout i calls rate pids=() stats=() left=$N
+	local nsipp ramp timeout pids=() stats=()
 	nsipp=$(((N + PER_SIPP - 1) / PER_SIPP))
 	ramp=$(awk -v n=$N -v r=$CRATE 'BEGIN{print n/r}')
 	timeout=$(awk -v r=$ramp -v h=$HOLD 'BEGIN{printf "%d", r + h + 60}')
@@ -587,14 +608,9 @@ concurrency_run() {
 		profpid=$!
 		PIDS+=("$profpid")
 	fi
-	for ((i = 0; i < nsipp; i++)); do
-		calls=$((left / (nsipp - i)))
-		left=$((left - calls))
-		rate=$(awk -v c=$CRATE -v n=$nsipp 'BEGIN{r=c/n; if (r < 1) r = 1; printf "%g", r}')
-		start_sipp "conc$i" bench "$calls" "$calls" "$rate" $((HOLD * 1000)) "$timeout"
-		pids+=("$SIPP_PID")
-		stats+=("$WORK/conc$i-stat.csv")
-	done
+	spread_sipp conc "$SIP_PORT" "$nsipp" "$timeout"
+	pids=("${SIPP_PIDS[@]}")
+	stats=("${SIPP_STATS[@]}")
 	sampler "$WORK/conc.samples" "$timeout" "${pids[@]}" 9>&- &
 	local spid=$!
 	PIDS+=("$spid")
@@ -745,7 +761,7 @@ concurrency_run() {
 # processes, RTP capture at the same moment) against bench/floor, which runs
 # while astreinte idles; then astreinte's figures beside the floor's.
 floor_run() {
-	local nsipp ramp timeout i calls rate pids=() stats=() left=$N
+	local nsipp ramp timeout i pids=() stats=()
 	local fport fdir flog fpid
 	take_port 1
 	fport=$PORT
@@ -765,20 +781,13 @@ floor_run() {
 	timeout=$(awk -v r=$ramp -v h=$HOLD 'BEGIN{printf "%d", r + h + 60}')
 	log "floor run: the same $N calls against bench/floor (pid $fpid, SIP 127.0.0.1:$fport)"
 	floor_up() { echo $(($(grep -c '^call start' "$flog") - $(grep -c '^call end' "$flog"))); }
-	local idle_rss t0 c0 t1 c1 saved=$SIP_PORT
+	local idle_rss t0 c0 t1 c1
 	idle_rss=$(status_kb "$fpid" VmRSS)
 	t0=$(date +%s.%N)
 	c0=$(cpu_ticks "$fpid")
-	SIP_PORT=$fport
-	for ((i = 0; i < nsipp; i++)); do
-		calls=$((left / (nsipp - i)))
-		left=$((left - calls))
-		rate=$(awk -v c=$CRATE -v n=$nsipp 'BEGIN{r=c/n; if (r < 1) r = 1; printf "%g", r}')
-		start_sipp "floor$i" bench "$calls" "$calls" "$rate" $((HOLD * 1000)) "$timeout"
-		pids+=("$SIPP_PID")
-		stats+=("$WORK/floor$i-stat.csv")
-	done
-	SIP_PORT=$saved
+	spread_sipp floor "$fport" "$nsipp" "$timeout"
+	pids=("${SIPP_PIDS[@]}")
+	stats=("${SIPP_STATS[@]}")
 	# Peak RSS, sampled as astreinte's is.
 	(
 		for ((i = 0; i < timeout; i++)); do

@@ -20,7 +20,7 @@
 # failure: a bold FAILED row and load.sh exits 1.
 #
 # Uses load.sh's variables and functions (WORK, BIN, REPORT, N, HOLD,
-# CRATE, PER_SIPP, take_port, take_rtp_block, write_config, start_sipp,
+# CRATE, PER_SIPP, take_port, take_rtp_block, write_config, spread_sipp,
 # wait_pids, stop_pid, cpu_ticks, status_kb, fd_count, row, fmtn, log, die,
 # PIDS, STOPSIG). Needs kamailio, psql and PostgreSQL's initdb and postgres
 # (Debian's postgresql: /usr/lib/postgresql/VERSION/bin).
@@ -238,7 +238,7 @@ check_recordings() {
 # on PostgreSQL, after the single node (stopped first: its idle process
 # would share the cores).
 two_node_run() {
-	local nsipp ramp timeout i calls rate pids=() stats=() left=$N saved=$SIP_PORT
+	local nsipp ramp timeout i pids=() stats=()
 	stop_pid "$APID"
 	SINGLE_STOPPED=1
 	start_postgres
@@ -269,16 +269,9 @@ two_node_run() {
 	ck0=$(tree_ticks "$KAM_PID")
 	cp0=$(tree_ticks "$PG_PID")
 	busy0=$(machine_busy)
-	SIP_PORT=$KAM_PORT
-	for ((i = 0; i < nsipp; i++)); do
-		calls=$((left / (nsipp - i)))
-		left=$((left - calls))
-		rate=$(awk -v c=$CRATE -v n=$nsipp 'BEGIN{r=c/n; if (r < 1) r = 1; printf "%g", r}')
-		start_sipp "two$i" bench "$calls" "$calls" "$rate" $((HOLD * 1000)) "$timeout"
-		pids+=("$SIPP_PID")
-		stats+=("$WORK/two$i-stat.csv")
-	done
-	SIP_PORT=$saved
+	spread_sipp two "$KAM_PORT" "$nsipp" "$timeout"
+	pids=("${SIPP_PIDS[@]}")
+	stats=("${SIPP_STATS[@]}")
 	two_sampler "$WORK/two.samples" "$timeout" 9>&- &
 	local spid=$!
 	PIDS+=("$spid")

@@ -229,13 +229,14 @@ func orID(p oncall.Person) string {
 
 // Reaching lists the channels the service builds from pg that can page p,
 // in the order they are paged, for checking a configuration without
-// starting anything: sipcall calls a SIP URI, or a phone number through
-// paging.sip.proxy or paging.sip.trunk (without either, the call cannot be
-// placed); sipmessage a SIP URI, or a phone number through paging.sip.proxy
-// (MessagesPhones); email an address.
+// starting anything. It asks the rules the notifiers follow: sipcall calls
+// p.SIPTarget(paging.sip.proxy) (a SIP URI, or a phone number through the
+// proxy, which a paging.sip.trunk sets to its registrar when Parse fills
+// the defaults); sipmessage writes to p.MessageTarget (MessagesPhones);
+// email an address.
 func Reaching(pg Paging, p oncall.Person) []string {
 	var out []string
-	if pg.SIPEnabled() && (p.SIP != "" || p.Phone != "" && (pg.SIP.Proxy != "" || pg.SIP.Trunk != "")) {
+	if pg.SIPEnabled() && p.SIPTarget(pg.SIP.Proxy) != "" {
 		out = append(out, "sip")
 	}
 	if pg.Email.SMTP != "" && p.Email != "" {

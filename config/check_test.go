@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/oncall/notify/sipcall"
+	"github.com/astreinte/astreinte/oncall/notify/sipmessage"
+	"github.com/astreinte/astreinte/sip"
 )
 
 var checkNow = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
@@ -149,11 +152,65 @@ func TestReaching(t *testing.T) {
 		{"phone through a proxy, messages on", SIPPage{Proxy: "pbx:5060", Message: true}, phoneOnly, []string{"sip", "message"}},
 		{"phone through a proxy, messages off", SIPPage{Proxy: "pbx:5060"}, phoneOnly, []string{"sip"}},
 		{"phone through a trunk, messages on", SIPPage{Trunk: "carrier", Proxy: "carrier:5060", Message: true}, phoneOnly, []string{"sip"}},
+		// A trunk that named no registered trunk set no proxy: the call
+		// cannot be placed.
+		{"phone, trunk without its registrar", SIPPage{Trunk: "nope", Message: true}, phoneOnly, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Reaching(Paging{SIP: tt.sip}, tt.p); !slices.Equal(got, tt.want) {
 				t.Errorf("Reaching = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// Reaching says what the notifiers will do: for each paging section (as
+// config check reads it, a trunk's registrar filled in as the proxy) and
+// each kind of person, "sip" is listed exactly when the SIP call-out
+// notifier, built as serve builds it, has an address to call, and
+// "message" exactly when the MESSAGE notifier has one to write to.
+func TestReachingAgreesWithTheNotifiers(t *testing.T) {
+	people := []oncall.Person{
+		{ID: "uri", SIP: "sip:bob@pbx.example.net"},
+		{ID: "phone", Phone: "+33 6 11 22 33 44"},
+		{ID: "both", SIP: "sip:eve@pbx.example.net", Phone: "+33611223344"},
+		{ID: "email", Email: "dan@example.com"},
+	}
+	const trunks = `
+trunks:
+  register:
+    - name: ovh
+      host: sip.example.net
+      username: "0033493918009"
+      password: secret
+`
+	for _, tt := range []struct{ name, paging string }{
+		{"no route", "paging: {sip: {message: true}}"},
+		{"proxy", `paging: {sip: {proxy: "pbx.example.net:5060", message: true}}`},
+		{"proxy, messages off", `paging: {sip: {proxy: "pbx.example.net:5060"}}`},
+		{"trunk", trunks + "paging: {sip: {trunk: ovh, message: true}}"},
+		{"trunk and proxy", trunks + `paging: {sip: {trunk: ovh, proxy: "sbc.example.net:5060", message: true}}`},
+		{"unknown trunk", trunks + "paging: {sip: {trunk: nope, message: true}}"},
+		{"call-outs off", `paging: {sip: {enabled: false, proxy: "pbx.example.net:5060", message: true}}`},
+	} {
+		cfg, _ := Check([]byte("lines:\n  - name: support\n    numbers: [\"0493918009\"]\n"+tt.paging+"\n"), "t.yaml", checkNow, CheckOptions{})
+		if cfg == nil {
+			t.Fatalf("%s: the configuration does not parse", tt.name)
+		}
+		pg := cfg.Paging
+		// As cmd/astreinte/paging.go builds them.
+		opts := sip.DialOptions{Proxy: pg.SIP.Proxy}
+		call := &sipcall.Notifier{Options: opts}
+		message := &sipmessage.Notifier{Options: opts, PhoneByProxy: pg.MessagesPhones()}
+		for _, p := range people {
+			got := Reaching(pg, p)
+			_, err := call.Target(p)
+			if want := pg.SIPEnabled() && err == nil; slices.Contains(got, "sip") != want {
+				t.Errorf("%s, %s: Reaching = %q, but the call-out notifier's target error is %v", tt.name, p.ID, got, err)
+			}
+			if want := pg.SIP.Message && message.Reaches(p); slices.Contains(got, "message") != want {
+				t.Errorf("%s, %s: Reaching = %q, but the MESSAGE notifier reaches them: %v", tt.name, p.ID, got, want)
+			}
+		}
 	}
 }

@@ -22,8 +22,8 @@ func TestFirstAckStopsTheOthers_SIPp(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "sipp")
 	mail := startMailSink(t)
-	alicePhone := startSIPpUAS(t, "uas_answer_key1_text.xml")
-	bobPhone := startSIPpUAS(t, "uas_ringing_text.xml")
+	alicePhone := startSIPpUAS(t, "uas_answer_key1.xml")
+	bobPhone := startSIPpUAS(t, "uas_ringing.xml")
 	people := []tech{
 		{"alice", "Alice Martin", fmt.Sprintf("sip:alice@127.0.0.1:%d", alicePhone.port), ""},
 		{"bob", "Bob Durand", fmt.Sprintf("sip:bob@127.0.0.1:%d", bobPhone.port), "bob@e2e.test"},

@@ -77,7 +77,16 @@ type Options struct {
 	// Registrations returns the trunks' registration states (hook for the
 	// trunk code; nil: no trunk metrics).
 	Registrations func() []Registration
-	Log           *slog.Logger
+	// Shipped returns what the recorder copied to the shared store
+	// (PostgreSQL; nil: no such metrics).
+	Shipped func() Shipped
+	Log     *slog.Logger
+}
+
+// Shipped counts the recordings' audio rows copied to the shared store.
+type Shipped struct {
+	Rows, Bytes     int64
+	Dropped, Failed int64 // rows lost: not queued (queue full), refused by the store
 }
 
 // Metrics is astreinte's Prometheus registry.
@@ -150,6 +159,12 @@ var (
 		"Escalations that ended, by how (acked, exhausted, cancelled).", []string{"state"}, nil)
 	descEscalationsActive = prometheus.NewDesc("astreinte_escalations_active",
 		"Escalations in progress.", nil, nil)
+	descShippedRows = prometheus.NewDesc("astreinte_recording_rows_shipped_total",
+		"Rows of recordings' audio written to the shared store while the calls went on.", nil, nil)
+	descShippedBytes = prometheus.NewDesc("astreinte_recording_bytes_shipped_total",
+		"Bytes of recordings' audio (PCM) written to the shared store.", nil, nil)
+	descShipLost = prometheus.NewDesc("astreinte_recording_rows_unshipped_total",
+		"Rows of recordings' audio that did not reach the shared store (the file on this node still has them), by reason: queue_full, refused.", []string{"reason"}, nil)
 	descRegistrations = prometheus.NewDesc("astreinte_trunk_registrations",
 		"Trunk registrations: 1 for the current state of each trunk.", []string{"trunk", "state"}, nil)
 )
@@ -160,7 +175,7 @@ type collector Metrics
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCalls, descActive, descInvites, descInvitesRejected, descRefused,
 		descSuppressed, descRTPReceived, descRTPLost, descRTPLate, descPages, descPagesPending, descEscalations,
-		descEscalationsActive, descRegistrations} {
+		descEscalationsActive, descRegistrations, descShippedRows, descShippedBytes, descShipLost} {
 		ch <- d
 	}
 }
@@ -187,6 +202,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		for _, r := range o.Registrations() {
 			ch <- prometheus.MustNewConstMetric(descRegistrations, prometheus.GaugeValue, 1, r.Trunk, r.State)
 		}
+	}
+	if o.Shipped != nil {
+		sh := o.Shipped()
+		ch <- prometheus.MustNewConstMetric(descShippedRows, prometheus.CounterValue, float64(sh.Rows))
+		ch <- prometheus.MustNewConstMetric(descShippedBytes, prometheus.CounterValue, float64(sh.Bytes))
+		ch <- prometheus.MustNewConstMetric(descShipLost, prometheus.CounterValue, float64(sh.Dropped), "queue_full")
+		ch <- prometheus.MustNewConstMetric(descShipLost, prometheus.CounterValue, float64(sh.Failed), "refused")
 	}
 	if o.Counts != nil {
 		c.collectCounts(ch)

@@ -74,7 +74,8 @@ func TestMetricsFromAStore(t *testing.T) {
 	}
 	defer db.Close()
 	m := New(Options{SIP: fakeSIP{}, Guard: fakeGuard{}, Counts: db,
-		Registrations: func() []Registration { return []Registration{{Trunk: "ovh", State: "registered"}} }})
+		Registrations: func() []Registration { return []Registration{{Trunk: "ovh", State: "registered"}} },
+		Shipped:       func() Shipped { return Shipped{Rows: 120, Bytes: 960000, Dropped: 3, Failed: 2} }})
 	ready := make(chan struct{})
 	close(ready)
 	h := &Health{SIPReady: ready, Probe: db.ProbeWrite, Metrics: m}
@@ -101,6 +102,10 @@ func TestMetricsFromAStore(t *testing.T) {
 		`astreinte_escalations_active 1`,
 		`astreinte_trunk_registrations{state="registered",trunk="ovh"} 1`,
 		`astreinte_sqlite_write_seconds_count 1`,
+		`astreinte_recording_rows_shipped_total 120`,
+		`astreinte_recording_bytes_shipped_total 960000`,
+		`astreinte_recording_rows_unshipped_total{reason="queue_full"} 3`,
+		`astreinte_recording_rows_unshipped_total{reason="refused"} 2`,
 		`go_goroutines `,
 		`process_open_fds `,
 	} {

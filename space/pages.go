@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -282,21 +281,16 @@ func (s *Server) serveRecording(w http.ResponseWriter, r *http.Request, c *conta
 		s.notFound(w, r)
 		return
 	}
-	f, err := os.Open(rec.Path)
+	f, err := s.Recordings.Open(r.Context(), rec.Path) // the file, else the store's copy
 	if err != nil {
 		s.log().Error("space: recording", "ticket", t.Number, "error", err)
 		s.notFound(w, r)
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		s.serverError(w, r, "recording", err)
-		return
-	}
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Cache-Control", "private, max-age=3600")
-	http.ServeContent(w, r, fmt.Sprintf("%s-%d.wav", t.Number, seq), st.ModTime(), f)
+	http.ServeContent(w, r, fmt.Sprintf("%s-%d.wav", t.Number, seq), f.ModTime, f)
 }
 
 func (s *Server) serveAttachment(w http.ResponseWriter, r *http.Request, c *contact) {

@@ -23,6 +23,7 @@ import (
 	"github.com/astreinte/astreinte/customers"
 	"github.com/astreinte/astreinte/lang"
 	"github.com/astreinte/astreinte/mailer"
+	"github.com/astreinte/astreinte/recording"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
 )
@@ -85,14 +86,17 @@ type Calendar interface {
 // Ledger and Mail are required; Approvals and Appointments add their pages
 // when set.
 type Server struct {
-	Contacts Contacts
-	Auth     Auth
-	Records  Records
-	Requests tickets.SpaceStore
-	Tickets  *tickets.Service
-	Ledger   *tickets.Ledger
-	Calendar Calendar
-	Mail     Sender
+	// Recordings opens the tickets' recordings: the file here, else the
+	// store's copy (recording.Opener; nil: files only).
+	Recordings *recording.Opener
+	Contacts   Contacts
+	Auth       Auth
+	Records    Records
+	Requests   tickets.SpaceStore
+	Tickets    *tickets.Service
+	Ledger     *tickets.Ledger
+	Calendar   Calendar
+	Mail       Sender
 	// Approvals records the customer's answers to quotes and
 	// confirmations; nil: no such forms.
 	Approvals *approvals.Service

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,9 +38,36 @@ func BenchmarkCreateCall(b *testing.B) {
 	db, _ := openTest(b)
 	ctx := context.Background()
 	b.ReportAllocs()
+	n := 0
 	for b.Loop() {
-		c := astreinte.Call{SIPCallID: "bench@pbx", Line: "support", CallerNumber: "+33612345678", Called: "support"}
+		n++
+		c := astreinte.Call{SIPCallID: "bench-" + strconv.Itoa(n) + "@pbx", Line: "support", CallerNumber: "+33612345678", Called: "support"}
 		if err := db.CreateCall(ctx, &c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCallLog is what the call log writes for one call: its row at
+// the INVITE, its recording's path, its end (ASTREINTE_BENCH_SYNCED=1:
+// every commit waits for the disk, as before the log was written
+// unsynced).
+func BenchmarkCallLog(b *testing.B) {
+	db, _ := openTest(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n++
+		c := astreinte.Call{SIPCallID: "log-" + strconv.Itoa(n) + "@pbx", Line: "support", CallerNumber: "+33612345678", Called: "support"}
+		if err := db.CreateCall(ctx, &c); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.UpdateCall(ctx, &astreinte.Call{ID: c.ID, Recording: "2026/12/07/031502-x.wav"}); err != nil {
+			b.Fatal(err)
+		}
+		c.Outcome, c.HangupBy, c.EndedAt = astreinte.OutcomeVoicemail, "caller", c.StartedAt.Add(time.Minute)
+		if err := db.UpdateCall(ctx, &c); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -57,13 +85,13 @@ func BenchmarkCreateTicketConcurrent(b *testing.B) {
 		b.Run(fmt.Sprintf("goroutines=%d", per*runtime.GOMAXPROCS(0)), func(b *testing.B) {
 			db, _ := openTest(b)
 			ctx := context.Background()
-			var made atomic.Int64
+			var made, seq atomic.Int64
 			b.SetParallelism(per)
 			b.ReportAllocs()
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					call := astreinte.Call{SIPCallID: "bench@pbx", Line: "support", CallerNumber: "+33612345678", Called: "support"}
+					call := astreinte.Call{SIPCallID: "bench-" + strconv.FormatInt(seq.Add(1), 10) + "@pbx", Line: "support", CallerNumber: "+33612345678", Called: "support"}
 					if err := db.CreateCall(ctx, &call); err != nil {
 						b.Error(err)
 						return

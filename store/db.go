@@ -50,6 +50,8 @@ type DB struct {
 	pg     bool            // PostgreSQL (postgres.go), not SQLite
 	leases *leases         // PostgreSQL: the advisory locks of the sends this process delivers
 	pgcfg  *pgx.ConnConfig // PostgreSQL: how to connect (Listen's connection)
+	audio  *sql.DB         // PostgreSQL: where recordings' audio is written (audio.go)
+	calls  *sql.DB         // PostgreSQL: where the call log is written (calls.go)
 	node   nodeState       // this process's node, once StartNode ran (nodes.go)
 }
 
@@ -139,6 +141,12 @@ func (db *DB) Close() error {
 	errs = append(errs, db.stopNode())
 	if db.leases != nil {
 		errs = append(errs, db.leases.close())
+	}
+	if db.audio != nil {
+		errs = append(errs, db.audio.Close())
+	}
+	if db.calls != nil {
+		errs = append(errs, db.calls.Close())
 	}
 	if db.rdb != nil {
 		errs = append(errs, db.rdb.Close())

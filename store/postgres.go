@@ -107,6 +107,17 @@ func OpenPostgres(dsn string) (*DB, error) {
 	db.rdb = r
 	db.leases = newLeases(sql.OpenDB(pgConnector{inner: stdlib.GetConnector(*cfg)}))
 	db.node.pool = sql.OpenDB(pgConnector{inner: stdlib.GetConnector(*cfg)}) // connects at StartNode
+	// The recordings' audio and the call log are written outside the
+	// writers' lock, and their commits do not wait for the server's disk
+	// (unsynced.go): a node's death loses nothing the server took; only
+	// the server's own crash can lose their last fraction of a second,
+	// which the recording's file on its node still has. Recordings stream
+	// megabytes a second: synced, each batch's WAL flush would queue with
+	// the tickets' own.
+	acfg := cfg.Copy()
+	acfg.RuntimeParams["synchronous_commit"] = "off"
+	db.audio = openAudioPool(pgConnector{inner: stdlib.GetConnector(*acfg)})
+	db.calls = openCallPool(pgConnector{inner: stdlib.GetConnector(*acfg)})
 	return db, nil
 }
 

@@ -23,6 +23,13 @@ var benchSynced = os.Getenv("ASTREINTE_BENCH_SYNCED") == "1"
 // waiting for the disk takes two or three fsyncs off the way from a
 // caller's hang-up to the first page, and most of the writer's queue of a
 // burst of paged calls (about seven commits of ten per paged call).
+//
+// The call log is bookkeeping too: a call's row, its recording's path, its
+// end. What a caller said is kept by the recording and its sidecar, synced
+// by the recorder, and made a ticket at start-up if the process or the
+// machine died (voicemail.Recover); the ticket's commit, synced, makes the
+// call's row written before it durable with it. A power cut can lose the
+// log's last rows, or show a call in progress that ended: never a message.
 
 // unsyncedTx is a write transaction whose commit does not wait for the
 // disk. Callers commit it as a *sql.Tx and always call end.
@@ -37,12 +44,19 @@ type unsyncedTx struct {
 // transaction ever commits unsynced; on PostgreSQL it sets
 // synchronous_commit off for the transaction only.
 func (db *DB) beginUnsynced(ctx context.Context) (*unsyncedTx, error) {
+	return db.beginUnsyncedOn(ctx, db.db)
+}
+
+// beginUnsyncedOn is beginUnsynced on pool: the writer pool, or on
+// PostgreSQL one of the pools written outside the writers' lock (the
+// call log's). On SQLite every pool is the one writer.
+func (db *DB) beginUnsyncedOn(ctx context.Context, pool *sql.DB) (*unsyncedTx, error) {
 	if benchSynced {
-		tx, err := db.db.BeginTx(ctx, nil)
+		tx, err := pool.BeginTx(ctx, nil)
 		return &unsyncedTx{Tx: tx}, err
 	}
 	if db.pg {
-		tx, err := db.db.BeginTx(ctx, nil)
+		tx, err := pool.BeginTx(ctx, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -52,7 +66,7 @@ func (db *DB) beginUnsynced(ctx context.Context) (*unsyncedTx, error) {
 		}
 		return &unsyncedTx{Tx: tx}, nil
 	}
-	conn, err := db.db.Conn(ctx)
+	conn, err := pool.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}

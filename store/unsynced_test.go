@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/astreinte/astreinte"
@@ -63,5 +64,31 @@ func TestUnsyncedLeavesWriterSynced(t *testing.T) {
 	}
 	if got := states(t, db, p.ID); len(got) != 1 || got[0] != "alice:done" {
 		t.Errorf("sends of ticket %d: %v, want alice:done", tk.ID, got)
+	}
+}
+
+// On PostgreSQL the writers' pool commits synced and the pools written
+// outside the lock (recordings' audio, call log) do not wait for the disk.
+func TestPostgresPoolsSync(t *testing.T) {
+	if testPG == nil {
+		t.Skip("PostgreSQL's pools; the SQLite run tests its one writer above")
+	}
+	db, _ := openTest(t)
+	ctx := context.Background()
+	for _, p := range []struct {
+		name string
+		pool *sql.DB
+		own  bool // the pool sets it off for its sessions
+	}{{"writers", db.db, false}, {"audio", db.audio, true}, {"call log", db.calls, true}} {
+		var setting, source string
+		if err := p.pool.QueryRowContext(ctx, pgRaw+`SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'`).
+			Scan(&setting, &source); err != nil {
+			t.Fatal(err)
+		}
+		// The tests' server runs unsynced itself: what counts for the
+		// writers is that they keep the server's setting.
+		if p.own && (setting != "off" || source != "client") || !p.own && source == "client" {
+			t.Errorf("%s pool: synchronous_commit %s set by %s", p.name, setting, source)
+		}
 	}
 }

@@ -345,7 +345,7 @@ func (s *session) startRecorder() *Recorder {
 		s.log.Error("recording directory", "error", err)
 		return nil
 	}
-	rec, err := NewRecorder(path, s.meta())
+	rec, err := NewRecorderTo(path, s.meta(), s.h.Audio)
 	if err != nil {
 		s.log.Error("cannot record", "error", err)
 		return nil
@@ -358,18 +358,23 @@ func (s *session) startRecorder() *Recorder {
 // this node dies mid-call, a surviving one finds it there
 // (FileCutCalls).
 func (s *session) noteRecording(path string) {
+	s.noteCall(astreinte.Call{Recording: path}, "recording path")
+}
+
+// noteCall writes what c sets in the call's row, aside (UpdateCall: its
+// zero fields leave the row's as they are).
+func (s *session) noteCall(c astreinte.Call, what string) {
 	if s.row == nil {
 		return
 	}
 	go func() {
-		id := s.callRow(10 * time.Second)
-		if id == 0 {
+		if c.ID = s.rowWritten(); c.ID == 0 {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 		defer cancel()
-		if err := s.h.Tickets.EndCall(ctx, &astreinte.Call{ID: id, Recording: path}); err != nil {
-			s.log.Warn("call log: recording path", "error", err)
+		if err := s.h.Tickets.EndCall(ctx, &c); err != nil {
+			s.log.Warn("call log: "+what, "error", err)
 		}
 	}()
 }

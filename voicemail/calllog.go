@@ -15,21 +15,59 @@ type callRow struct {
 	id   atomic.Int64  // 0 until written, or when the write failed
 }
 
+// Writing the call's row is tried callRowAttempts times, callRowTimeout
+// each, callRowBackoff apart and doubling: a store that is slow for a
+// moment (a burst of calls, another node holding the writers' lock, a
+// database restarting) delays the row; only one that stays down for
+// about a minute and a half loses it. The store finds the row an attempt
+// wrote when its outcome was unknown (CreateCall), so a retry never
+// writes a second.
+const (
+	callRowAttempts = 5
+	callRowTimeout  = 10 * time.Second
+)
+
+var callRowBackoff = 500 * time.Millisecond
+
 // logCall writes s.rec as the call's row, aside.
 func (s *session) logCall(ctx context.Context) *callRow {
 	r := &callRow{done: make(chan struct{})}
 	rec := s.rec // the flow goes on changing s.rec
 	go func() {
 		defer close(r.done)
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := s.h.Tickets.StartCall(wctx, &rec); err != nil {
-			s.log.Error("call log: create", "error", err)
-			return
+		wait := callRowBackoff
+		for attempt := 1; ; attempt++ {
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callRowTimeout)
+			err := s.h.Tickets.StartCall(wctx, &rec)
+			cancel()
+			if err == nil {
+				r.id.Store(rec.ID)
+				if attempt > 1 {
+					s.log.Info("call log: created after retrying", "attempts", attempt)
+				}
+				return
+			}
+			if attempt == callRowAttempts {
+				s.log.Error("call log: create: the call's row is lost", "attempts", attempt, "error", err)
+				return
+			}
+			s.log.Warn("call log: create, retrying", "attempt", attempt, "in", wait, "error", err)
+			time.Sleep(wait)
+			wait *= 2
 		}
-		r.id.Store(rec.ID)
 	}()
 	return r
+}
+
+// rowWritten waits until the call's row is written, or given up, and
+// returns its ID (0: given up). The wait is bounded by logCall's
+// attempts: use it aside, never in the caller's path.
+func (s *session) rowWritten() int64 {
+	if s.row == nil {
+		return s.rec.ID
+	}
+	<-s.row.done
+	return s.row.id.Load()
 }
 
 // callRow waits up to d for the call's row and returns its ID; 0 when it

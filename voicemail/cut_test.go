@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/astreinte/astreinte"
+	"github.com/astreinte/astreinte/recording"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/store/pgtest"
 	"github.com/astreinte/astreinte/tickets"
@@ -57,18 +58,49 @@ func TestCutCallsFiledBySurvivors(t *testing.T) {
 		t.Fatal(err)
 	}
 	feed(t, r, talking(3*8000)) // 3 s said; never closed: the node dies
+	// The fourth: recorded on A's disk, which the survivors cannot read,
+	// and copied to the store as it went: 4 s said, cut back to 2.5 s.
+	ship := recording.NewShipper(a, 0, log)
+	go ship.Run(ctx)
+	rec4 := filepath.Join(dir, "elsewhere", "four.wav")
+	if err := os.MkdirAll(filepath.Dir(rec4), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	meta4 := testMeta
+	meta4.CallerNumber = "+33644444444"
+	r4, err := NewRecorderTo(rec4, meta4, ship)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed(t, r4, talking(4*8000))
+	if err := r4.Trim(2*8000 + 4000); err != nil {
+		t.Fatal(err)
+	}
+	feed(t, r4, make([]int16, 100)) // under the half-second: not flushed when the node dies
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ship.Close(sctx)
+	cancel()
+	if st := ship.Stats(); st.Dropped != 0 || st.Failed != 0 || st.Rows < 10 {
+		t.Fatalf("shipper: %+v", st)
+	}
+	if err := os.RemoveAll(filepath.Dir(rec4)); err != nil { // another machine's disk
+		t.Fatal(err)
+	}
 	calls := []*astreinte.Call{
 		{SIPCallID: "one", Line: "support", CallerNumber: "+33611111111", Case: astreinte.CaseOutOfHours, Recording: rec1},
+		// Urgent chosen (on the row), its recording on a disk the
+		// survivors cannot read and not in the store.
 		{SIPCallID: "two", Line: "support", CallerNumber: "0622222222", Case: astreinte.CaseOutOfHours,
-			Recording: filepath.Join(dir, "on-a", "two.wav")},
+			Recording: filepath.Join(dir, "on-a", "two.wav"), Urgency: astreinte.Urgent},
 		{SIPCallID: "three", Line: "support", CallerNumber: "+33633333333", Case: astreinte.CaseOutOfHours},
+		{SIPCallID: "four", Line: "support", CallerNumber: "+33644444444", Case: astreinte.CaseOutOfHours, Recording: rec4},
 	}
 	for _, cl := range calls {
 		if err := a.CreateCall(ctx, cl); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n, err := FileCutCalls(ctx, b, svcB, log); n != 0 || err != nil {
+	if n, err := FileCutCalls(ctx, b, recording.NewOpener(b), svcB, log); n != 0 || err != nil {
 		t.Fatalf("filed %d calls of a live node (%v)", n, err)
 	}
 
@@ -79,19 +111,19 @@ func TestCutCallsFiledBySurvivors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(cs) == 3 {
+		if len(cs) == 4 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("cut calls %+v, want 3", cs)
+			t.Fatalf("cut calls %+v, want 4", cs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	var wg sync.WaitGroup
 	var made [2]int
 	for i, pass := range []func() (int, error){
-		func() (int, error) { return FileCutCalls(ctx, b, svcB, log) },
-		func() (int, error) { return FileCutCalls(ctx, c, svcC, log) },
+		func() (int, error) { return FileCutCalls(ctx, b, recording.NewOpener(b), svcB, log) },
+		func() (int, error) { return FileCutCalls(ctx, c, recording.NewOpener(c), svcC, log) },
 	} {
 		wg.Go(func() {
 			n, err := pass()
@@ -102,12 +134,12 @@ func TestCutCallsFiledBySurvivors(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if made[0]+made[1] != 3 {
-		t.Fatalf("the survivors filed %v tickets, want 3 in all", made)
+	if made[0]+made[1] != 4 {
+		t.Fatalf("the survivors filed %v tickets, want 4 in all", made)
 	}
 	tks, err := b.Tickets(ctx, astreinte.TicketFilter{})
-	if err != nil || len(tks) != 3 {
-		t.Fatalf("%d tickets (%v), want 3", len(tks), err)
+	if err != nil || len(tks) != 4 {
+		t.Fatalf("%d tickets (%v), want 4", len(tks), err)
 	}
 	byCall := map[int64]astreinte.Ticket{}
 	for _, tk := range tks {
@@ -132,10 +164,20 @@ func TestCutCallsFiledBySurvivors(t *testing.T) {
 
 	two := byCall[calls[1].ID]
 	if two.Kind != astreinte.KindMissedCall || two.Recording != "" || two.CallbackNumber != "+33622222222" ||
-		two.Urgency != astreinte.NotUrgent || two.Paged {
-		t.Errorf("the call whose recording cannot be read: %+v, want a missed call to call back at +33622222222, not paged", two)
+		two.Urgency != astreinte.Urgent || !two.Paged {
+		t.Errorf("the call whose recording cannot be read: %+v, want a missed call to call back at +33622222222, urgent (its row), paged", two)
 	}
 	checkNote(t, b, two.ID, "cannot be read here")
+	four := byCall[calls[3].ID]
+	if four.Recording != rec4 || four.Kind == astreinte.KindMissedCall || four.Duration != 2500*time.Millisecond ||
+		four.Urgency != astreinte.Urgency(testMeta.Urgency) || four.CallerNumber != "+33644444444" {
+		t.Errorf("the message on another disk, copied to the store: %+v, want its 2.5 s (after the cut-back) and its meta's urgency from the store", four)
+	}
+	checkNote(t, b, four.ID, "from the store's copy")
+	if pcm, f, err := recording.NewOpener(c).Samples(ctx, rec4); err != nil || !f.FromStore() || len(pcm) != 2*8000+4000 {
+		t.Errorf("the third node opens the fourth recording: %d samples, %v", len(pcm), err)
+	}
+
 	three := byCall[calls[2].ID]
 	if three.Kind != astreinte.KindMissedCall || three.CallbackNumber != "+33633333333" {
 		t.Errorf("the call cut in the greeting: %+v, want a missed call", three)
@@ -148,7 +190,7 @@ func TestCutCallsFiledBySurvivors(t *testing.T) {
 			t.Errorf("call %s: %+v (%v), want cut, with its ticket", cl.SIPCallID, got, err)
 		}
 	}
-	if n, err := FileCutCalls(ctx, c, svcC, log); n != 0 || err != nil {
+	if n, err := FileCutCalls(ctx, c, recording.NewOpener(c), svcC, log); n != 0 || err != nil {
 		t.Errorf("a later pass filed %d more (%v)", n, err)
 	}
 }

@@ -74,8 +74,12 @@ type Handler struct {
 	Calendar Calendar
 	// RecordDir is where recordings are written (dated sub-directories).
 	RecordDir string
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Audio, when set, copies each recording to the shared store as it
+	// is made (recording.Shipper, on PostgreSQL), so that another node has
+	// it if this one dies; nil: the file only.
+	Audio AudioShipper
+	Now   func() time.Time
+	Log   *slog.Logger
 	// OnCall says whether anyone can be paged now, and if not why; nil:
 	// nobody is promised.
 	OnCall OnCall
@@ -239,14 +243,38 @@ func (s *session) finishCall() {
 	if s.rec.Outcome == astreinte.OutcomeInProgress {
 		s.rec.Outcome = astreinte.OutcomeNoMessage
 	}
+	s.writeEnd()
+	s.log.Info("call ended", "outcome", s.rec.Outcome, "hangup_by", s.rec.HangupBy, "ticket_id", s.rec.TicketID)
+}
+
+// endWait bounds how long the call's end waits for its row before it is
+// written aside.
+var endWait = 10 * time.Second
+
+// writeEnd writes how the call ended (s.rec) in its row: at once when the
+// row is written, else aside once it is (the store is slow: logCall goes
+// on trying).
+func (s *session) writeEnd() {
+	s.rec.ID = s.callRow(endWait)
+	if s.rec.ID == 0 && s.row != nil {
+		rec := s.rec
+		go func() {
+			if rec.ID = s.rowWritten(); rec.ID != 0 {
+				s.endCall(&rec)
+			}
+		}()
+	} else if s.rec.ID != 0 {
+		s.endCall(&s.rec)
+	}
+}
+
+// endCall writes how the call ended in its row.
+func (s *session) endCall(rec *astreinte.Call) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
-	if s.rec.ID = s.callRow(10 * time.Second); s.rec.ID != 0 {
-		if err := s.h.Tickets.EndCall(ctx, &s.rec); err != nil {
-			s.log.Error("call log: update", "error", err)
-		}
+	if err := s.h.Tickets.EndCall(ctx, rec); err != nil {
+		s.log.Error("call log: update", "error", err)
 	}
-	s.log.Info("call ended", "outcome", s.rec.Outcome, "hangup_by", s.rec.HangupBy, "ticket_id", s.rec.TicketID)
 }
 
 // recordingPath is data/recordings/2026/11/23/031502-<call id>.wav.

@@ -129,6 +129,9 @@ func (s *session) urgent(during string) {
 	}
 	s.urgency = astreinte.Urgent
 	s.log.Info("urgency chosen", "urgency", astreinte.Urgent, "key", "1", "during", during)
+	// On the call's row at once: if this node dies now, the call is filed
+	// urgent by another (FileCutCalls), recording readable or not.
+	s.noteCall(astreinte.Call{Urgency: astreinte.Urgent}, "urgency")
 	if s.recorder != nil {
 		if err := s.recorder.UpdateMeta(s.meta()); err != nil {
 			s.log.Warn("recording sidecar not updated", "error", err)

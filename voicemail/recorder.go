@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/astreinte/astreinte/audio"
+	"github.com/astreinte/astreinte/recording"
 	"github.com/astreinte/astreinte/vad"
 )
 
@@ -105,10 +106,23 @@ type Recorder struct {
 	// it again.
 	synced int64
 
+	// ship, when set, copies the recording to the shared store as it is
+	// written (recording.Shipper): each flush, trim, restart and discard
+	// is a row, numbered by seq.
+	ship AudioShipper
+	seq  int64
+	meta string // the sidecar as last written, for the rows that supersede its own
+
 	closed    bool
 	discarded bool
 	res       Result
 	closeErr  error
+}
+
+// AudioShipper takes a recording's rows for the shared store, without
+// waiting or allocating (recording.Shipper); the op's PCM is copied.
+type AudioShipper interface {
+	Ship(op recording.Op) bool
 }
 
 // NewRecorder starts a recording to path. It first writes meta to path +
@@ -116,6 +130,13 @@ type Recorder struct {
 // header. It refuses to overwrite an existing recording. The directory must
 // exist.
 func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
+	return NewRecorderTo(path, meta, nil)
+}
+
+// NewRecorderTo is NewRecorder, the recording also copied to the store by
+// ship as it goes (nil: the file only): its meta first, then each
+// half-second written to the file, and every cut.
+func NewRecorderTo(path string, meta RecordingMeta, ship AudioShipper) (*Recorder, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, fmt.Errorf("record %s: %w", path, fs.ErrExist)
 	}
@@ -146,6 +167,10 @@ func NewRecorder(path string, meta RecordingMeta) (*Recorder, error) {
 		os.Remove(part)
 		os.Remove(side)
 		return nil, fmt.Errorf("record %s: write header: %w", path, err)
+	}
+	if ship != nil {
+		r.ship, r.meta = ship, string(js)
+		r.ship.Ship(recording.Op{Recording: path, Seq: 0, Meta: r.meta})
 	}
 	return r, nil
 }
@@ -210,6 +235,10 @@ func (r *Recorder) flush() error {
 		r.patchHeader()
 		r.err = fmt.Errorf("record %s: %w", r.path, err)
 		return r.err
+	}
+	if r.ship != nil {
+		r.seq++
+		r.ship.Ship(recording.Op{Recording: r.path, Seq: r.seq, Offset: r.written, PCM: r.buf[:n]})
 	}
 	r.written += int64(n)
 	r.buf = r.buf[:0]
@@ -378,6 +407,7 @@ func (r *Recorder) Trim(samples int64) error {
 		return err
 	}
 	r.samples, r.written = samples, 2*samples
+	r.cut(r.written, "")
 	if err := r.f.Truncate(audio.WAVHeaderSize + r.written); err != nil {
 		r.err = fmt.Errorf("record %s: trim: %w", r.path, err)
 		return r.err
@@ -414,6 +444,9 @@ func (r *Recorder) Discard() error {
 	}
 	r.closed, r.discarded = true, true
 	r.res, r.closeErr = Result{}, ErrRecorderClosed
+	if r.ship != nil {
+		r.ship.Ship(recording.Op{Recording: r.path, Drop: true})
+	}
 	// The audio goes first: a crash in between leaves a sidecar without
 	// audio, which RepairRecordings drops, rather than audio without meta.
 	var errs []error
@@ -485,6 +518,9 @@ func (r *Recorder) Restart() error {
 	r.buf = r.buf[:0]
 	r.written, r.samples, r.synced = 0, 0, -1
 	r.m = meter{}
+	if r.cut(0, r.meta); r.ship != nil { // what came before is superseded
+		r.ship.Ship(recording.Op{Recording: r.path, Seq: r.seq, Drop: true})
+	}
 	if err := r.f.Truncate(audio.WAVHeaderSize); err != nil {
 		r.err = fmt.Errorf("record %s: restart: %w", r.path, err)
 		return r.err
@@ -518,5 +554,21 @@ func (r *Recorder) UpdateMeta(meta RecordingMeta) error {
 		os.Remove(tmp)
 		return fmt.Errorf("record %s: sidecar: %w", r.path, err)
 	}
+	r.mu.Lock()
+	if r.ship != nil {
+		r.meta = string(js)
+		r.cut(r.written, r.meta) // at the end: cuts nothing
+	}
+	r.mu.Unlock()
 	return syncDir(filepath.Dir(side))
+}
+
+// cut ships a row that cuts the store's copy at offset bytes of PCM, with
+// meta if not empty; r.mu is held.
+func (r *Recorder) cut(offset int64, meta string) {
+	if r.ship == nil {
+		return
+	}
+	r.seq++
+	r.ship.Ship(recording.Op{Recording: r.path, Seq: r.seq, Offset: offset, Meta: meta})
 }

@@ -28,6 +28,8 @@ type Recovered struct {
 	// stopped between Close and RemoveSidecar, or creating the ticket
 	// failed). False for one repaired after a crash: it has no ticket.
 	Closed bool
+	// fromStore: read from the store's copy (FileCutCalls), no file here.
+	fromStore bool
 }
 
 // RepairRecordings finds, under dir and its sub-directories, the recordings

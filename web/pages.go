@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -458,24 +457,21 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t astreinte.T
 		http.Error(w, browserLang(r).Pick("pas d'enregistrement", "no recording"), http.StatusNotFound)
 		return
 	}
-	f, err := os.Open(path)
+	// The file here, else the copy in the store of a recording made by
+	// another node.
+	f, err := s.Recordings.Open(r.Context(), path)
 	if err != nil {
 		s.log().Error("web: recording", "ticket", t.Number, "error", err)
 		http.Error(w, browserLang(r).Pick("enregistrement indisponible", "recording unavailable"), http.StatusNotFound)
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		http.Error(w, browserLang(r).Pick("Erreur du serveur.", "Server error."), http.StatusInternalServerError)
-		return
-	}
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	http.ServeContent(sw, r, name, st.ModTime(), f)
+	http.ServeContent(sw, r, name, f.ModTime, f)
 	s.log().Info("web: recording", "ticket", t.Number, "range", r.Header.Get("Range"), "status", sw.status,
-		"bytes", sw.n, "size", st.Size(), "file", name)
+		"bytes", sw.n, "size", f.Size, "file", name, "from_store", f.FromStore())
 }
 
 // statusWriter notes the status and length of a response.

@@ -17,6 +17,7 @@ import (
 	"github.com/astreinte/astreinte/calendar"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/swaps"
+	"github.com/astreinte/astreinte/recording"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
@@ -64,9 +65,12 @@ type PagingStatus interface {
 // required.
 type Server struct {
 	Tickets Tickets
-	Key     []byte           // link signing key (acklink.LoadOrCreateKey)
-	Now     func() time.Time // default time.Now
-	Log     *slog.Logger     // default slog.Default()
+	// Recordings opens the tickets' recordings: the file here, else the
+	// store's copy (recording.Opener; nil: files only).
+	Recordings *recording.Opener
+	Key        []byte           // link signing key (acklink.LoadOrCreateKey)
+	Now        func() time.Time // default time.Now
+	Log        *slog.Logger     // default slog.Default()
 	// Location is the zone of times shown on the pages (default
 	// time.Local): the calendar's.
 	Location *time.Location

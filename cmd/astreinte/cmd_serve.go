@@ -21,6 +21,7 @@ import (
 	"github.com/astreinte/astreinte/mailin"
 	"github.com/astreinte/astreinte/metrics"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/recording"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/voicemail"
 	"github.com/astreinte/astreinte/web"
@@ -151,7 +152,10 @@ type app struct {
 	http   *httpServer
 	ops    *ops
 	mail   *mailin.Server // the inbound SMTP listener (mail.listen), nil when off
-	wg     sync.WaitGroup
+	// audio copies recordings to the store as they are made (PostgreSQL
+	// only: on SQLite the file is the recording); nil on SQLite.
+	audio *recording.Shipper
+	wg    sync.WaitGroup
 }
 
 // newApp builds the service in dependency order: store, calendar and
@@ -190,6 +194,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 	guard := newOps(cfg, log, e.now) // ops.go: who may call in, limits, metrics, health
 	flow := &voicemail.Handler{Lines: lines, Tickets: e.tickets, Calendar: e.cal, RecordDir: recs, Now: e.now, Log: log,
 		Mail: e.desk}
+	var shipper *recording.Shipper
+	if e.db.Postgres() {
+		shipper = recording.NewShipper(e.db, 0, log)
+		flow.Audio = shipper
+	}
 	onCall := wireCaller(e, flow)
 	srv, err := sip.NewServer(sip.Config{
 		Listen: cfg.SIP.Listen, Transports: cfg.SIP.Transports, ExternalIP: ext,
@@ -201,7 +210,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		return nil, err
 	}
 	guard.connectTrunks(srv)
-	if err := guard.startMetrics(srv, e.db, cfg.DataDir); err != nil {
+	if err := guard.startMetrics(srv, e.db, shipper, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -233,7 +242,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, 
 		h.shutdown()
 		return nil, err
 	}
-	return &app{env: e, log: log, sip: srv, engine: eng, http: h, ops: guard, mail: ml}, nil
+	return &app{env: e, log: log, sip: srv, engine: eng, http: h, ops: guard, mail: ml, audio: shipper}, nil
 }
 
 // flowLines gives each configured line its prompts.
@@ -275,6 +284,9 @@ func logChannels(log *slog.Logger, e *env, eng *oncall.Engine, ch channels) {
 }
 
 func (a *app) start(ctx context.Context) {
+	if a.audio != nil { // stopped by close, once the calls are over
+		go a.audio.Run(context.WithoutCancel(ctx))
+	}
 	if a.env.db.Postgres() { // the other nodes' changes reach this one's pages and engine
 		stop := a.env.tickets.Share(a.env.db)
 		a.wg.Go(func() { <-ctx.Done(); stop() })
@@ -285,7 +297,7 @@ func (a *app) start(ctx context.Context) {
 	a.wg.Go(func() { a.env.desk.Run(ctx) }) // mail to requesters
 	if a.env.db.Postgres() {
 		// Calls other nodes had in progress when they died become tickets.
-		a.wg.Go(func() { voicemail.WatchCutCalls(ctx, a.env.db, a.env.tickets, cutPoll, a.log) })
+		a.wg.Go(func() { voicemail.WatchCutCalls(ctx, a.env.db, a.env.recordings(), a.env.tickets, cutPoll, a.log) })
 	}
 }
 
@@ -312,6 +324,14 @@ func (a *app) close() {
 	closeMailListener(a.mail)
 	a.http.shutdown()
 	a.ops.close()
+	if a.audio != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		a.audio.Close(ctx)
+		cancel()
+		st := a.audio.Stats()
+		a.log.Info("recordings copied to the store", "rows", st.Rows, "bytes", st.Bytes, "batches", st.Batches,
+			"max_batch", st.MaxBatch, "dropped", st.Dropped, "failed", st.Failed)
+	}
 	a.env.Close()
 }
 

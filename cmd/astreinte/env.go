@@ -12,6 +12,7 @@ import (
 	"github.com/astreinte/astreinte/correspondence"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/swaps"
+	"github.com/astreinte/astreinte/recording"
 	"github.com/astreinte/astreinte/store"
 	"github.com/astreinte/astreinte/tickets"
 	flag "github.com/spf13/pflag"
@@ -28,6 +29,16 @@ type env struct {
 	sched   *oncall.Schedule
 	tickets *tickets.Service
 	desk    *correspondence.Desk // email with requesters (mail.go)
+}
+
+// recordings opens recordings for the readers (pages, emails, call-outs):
+// the local file, else, on PostgreSQL, the copy the node that made it
+// shipped to the store.
+func (e *env) recordings() *recording.Opener {
+	if e.db.Postgres() {
+		return recording.NewOpener(e.db)
+	}
+	return &recording.Opener{}
 }
 
 // configFlag is the global --config flag (default: $ASTREINTE_CONFIG,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/astreinte/astreinte/config"
 	"github.com/astreinte/astreinte/metrics"
+	"github.com/astreinte/astreinte/recording"
 	"github.com/astreinte/astreinte/sip"
 	"github.com/astreinte/astreinte/store"
 )
@@ -65,8 +66,9 @@ func newOps(cfg *config.Config, log *slog.Logger, now func() time.Time) *ops {
 
 // startMetrics opens the database for the metrics and the write probe:
 // connections of their own to a SQLite file, the store's pools on
-// PostgreSQL (the probe's file goes in dataDir).
-func (o *ops) startMetrics(srv *sip.Server, st *store.DB, dataDir string) error {
+// PostgreSQL (the probe's file goes in dataDir); ship, when not nil, the
+// recordings' copy to the shared store.
+func (o *ops) startMetrics(srv *sip.Server, st *store.DB, ship *recording.Shipper, dataDir string) error {
 	var db *metrics.DB
 	if st.Postgres() {
 		ro, rw := st.Pools()
@@ -78,7 +80,14 @@ func (o *ops) startMetrics(srv *sip.Server, st *store.DB, dataDir string) error 
 		}
 	}
 	o.db = db
-	o.metrics = metrics.New(metrics.Options{SIP: srv, Guard: o.guard, Counts: db, Log: o.log,
+	var shipped func() metrics.Shipped
+	if ship != nil {
+		shipped = func() metrics.Shipped {
+			st := ship.Stats()
+			return metrics.Shipped{Rows: st.Rows, Bytes: st.Bytes, Dropped: st.Dropped, Failed: st.Failed}
+		}
+	}
+	o.metrics = metrics.New(metrics.Options{SIP: srv, Guard: o.guard, Counts: db, Log: o.log, Shipped: shipped,
 		Registrations: func() []metrics.Registration {
 			if o.Registrations == nil {
 				return nil

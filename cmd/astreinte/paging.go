@@ -56,7 +56,7 @@ func newChannels(e *env, srv *sip.Server, links oncall.AckLinks) (channels, erro
 			}
 			prompts[lang] = p
 		}
-		ch.notifiers["sip"] = &sipcall.Notifier{Dialer: srv, Options: opts, Prompts: prompts, Log: e.logger()}
+		ch.notifiers["sip"] = &sipcall.Notifier{Dialer: srv, Recordings: e.recordings(), Options: opts, Prompts: prompts, Log: e.logger()}
 	}
 	if cfg.SIP.Message && srv != nil {
 		mo := opts
@@ -70,7 +70,7 @@ func newChannels(e *env, srv *sip.Server, links oncall.AckLinks) (channels, erro
 			return ch, err
 		}
 		ch.email = &email.Notifier{Now: e.now, Cfg: email.Config{
-			Config: mc, Links: links, Location: e.location(),
+			Config: mc, Links: links, Location: e.location(), Recordings: e.recordings(),
 		}}
 		ch.email.Sessions = &mailer.Pool{Config: &ch.email.Cfg.Config} // pages without a new connection each
 		ch.notifiers["email"] = ch.email

@@ -37,7 +37,7 @@ func (e *env) appointments(log *slog.Logger) *appointments.Service {
 
 // newSpace builds the customer space over e.
 func newSpace(e *env, log *slog.Logger) *space.Server {
-	return &space.Server{Contacts: e.db, Auth: e.db, Records: e.db, Requests: e.db, Tickets: e.tickets,
+	return &space.Server{Recordings: e.recordings(), Contacts: e.db, Auth: e.db, Records: e.db, Requests: e.db, Tickets: e.tickets,
 		Ledger: tickets.NewLedger(e.tickets, e.db), Calendar: e.cal, Mail: e.mailer(log),
 		Approvals: e.approvals(log), Appointments: e.appointments(log),
 		BaseURL: e.cfg.HTTP.BaseURL, Line: e.cfg.DefaultLine(), Location: e.location(), Now: e.now, Log: log,

@@ -23,7 +23,7 @@ func newWebServer(e *env, srv *sip.Server, links *acklink.Links, ch channels, en
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	return &web.Server{Tickets: e.tickets, Key: links.Key, Now: e.now, Log: log, Location: e.location(),
+	return &web.Server{Tickets: e.tickets, Recordings: e.recordings(), Key: links.Key, Now: e.now, Log: log, Location: e.location(),
 		Service: e.tickets, Accounts: accounts.New(e.db, e.now, log), Schedule: e.sched, Overrides: e.db,
 		SIP: srv, Channels: names, Paging: e.db, Customers: customerPages(e), Replies: e.desk, SecureCookies: e.cfg.HTTP.SecureCookies(),
 		Approvals: e.approvals(log), Appointments: e.appointments(log),

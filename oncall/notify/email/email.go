@@ -16,6 +16,7 @@ import (
 
 	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/recording"
 )
 
 // DefaultMaxAttachment is the largest recording attached when
@@ -27,6 +28,9 @@ const DefaultMaxAttachment = 10 << 20
 // put in pages.
 type Config struct {
 	mailer.Config
+	// Recordings opens the recording attached: the file here, else the
+	// store's copy (recording.Opener; nil: files only).
+	Recordings *recording.Opener
 	// Links makes the acknowledge link; without it the page only gives
 	// the CLI command.
 	Links oncall.AckLinks

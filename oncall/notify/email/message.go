@@ -1,19 +1,20 @@
 package email
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/mail"
-	"os"
 	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/oncall"
+	"github.com/astreinte/astreinte/recording"
 )
 
 // compose builds the page for no, and what releases its recording. The
@@ -41,7 +42,7 @@ func (n *Notifier) compose(no oncall.Notice, from, to *mail.Address, now time.Ti
 		m.Add("X-Priority", "1")
 		m.Add("Importance", "high")
 	}
-	file, att := openRecording(t, n.Cfg.maxAttachment(), w)
+	file, att := openRecording(n.Cfg.Recordings, t, n.Cfg.maxAttachment(), w)
 	release := func() {}
 	if file != nil {
 		m.Parts = []mailer.Part{{ContentType: "audio/wav", Name: att.name, Body: wavSnapshot(file)}}
@@ -57,28 +58,21 @@ func (n *Notifier) compose(no oncall.Notice, from, to *mail.Address, now time.Ti
 	return m, release
 }
 
-// openRecording opens the ticket's newest WAV file (the message the page
-// is about) if it can be attached, and says otherwise why not.
-func openRecording(t astreinte.Ticket, limit int64, w *words) (*os.File, attachment) {
+// openRecording opens the ticket's newest recording (the message the page
+// is about), the file here or the store's copy of one made on another
+// node (open), if it can be attached, and says otherwise why not.
+func openRecording(open *recording.Opener, t astreinte.Ticket, limit int64, w *words) (*recording.File, attachment) {
 	path := newest(t).Path
 	if path == "" {
 		return nil, attachment{note: w.noRecording}
 	}
-	f, err := os.Open(path)
+	f, err := open.Open(context.Background(), path)
 	if err != nil {
 		return nil, attachment{note: fmt.Sprintf(w.missing, path, reason(err))}
 	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = errors.New("not a regular file")
-	}
-	if err != nil {
+	if f.Size > limit {
 		f.Close()
-		return nil, attachment{note: fmt.Sprintf(w.missing, path, reason(err))}
-	}
-	if fi.Size() > limit {
-		f.Close()
-		size := fmt.Sprintf("%.1f MB", float64(fi.Size())/1e6)
+		size := fmt.Sprintf("%.1f MB", float64(f.Size)/1e6)
 		return nil, attachment{note: fmt.Sprintf(w.tooBig, size, path)}
 	}
 	if n := len(t.Recordings); n > 1 {
@@ -93,7 +87,7 @@ func openRecording(t astreinte.Ticket, limit int64, w *words) (*os.File, attachm
 // updates the sizes, so the header's data length is always there in full,
 // and the attachment is a whole WAV file of that length rather than a
 // header that disagrees with what follows it.
-func wavSnapshot(f *os.File) io.Reader {
+func wavSnapshot(f *recording.File) io.Reader {
 	var h [audio.WAVHeaderSize]byte
 	if _, err := f.ReadAt(h[:], 0); err != nil || string(h[0:4]) != "RIFF" || string(h[36:40]) != "data" {
 		return f // not the recorder's canonical header: sent as it is

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/oncall"
 	phonenumber "github.com/astreinte/astreinte/phone"
+	"github.com/astreinte/astreinte/recording"
 	"github.com/astreinte/astreinte/sip"
 )
 
@@ -29,8 +29,11 @@ type Dialer interface {
 
 // Notifier calls technicians. It implements oncall.Notifier.
 type Notifier struct {
-	Dialer  Dialer
-	Options sip.DialOptions
+	Dialer Dialer
+	// Recordings opens the message played: the file here, else the
+	// store's copy (recording.Opener; nil: files only).
+	Recordings *recording.Opener
+	Options    sip.DialOptions
 	// Prompts by language ("fr", "en"); the technician's language, else fr.
 	Prompts map[string]*audio.Prompts
 	// KeyTimeout is how long to wait for a key after the menu (default 8 s);
@@ -311,13 +314,7 @@ func (n *Notifier) message(path string) []int16 {
 	if path == "" {
 		return nil
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		n.log().Warn("call-out: recording unreadable", "path", path, "error", err)
-		return nil
-	}
-	defer f.Close()
-	pcm, err := audio.DecodeWAV(f)
+	pcm, _, err := n.Recordings.Samples(context.Background(), path) // the file, else the store's copy
 	if err != nil {
 		n.log().Warn("call-out: recording unreadable", "path", path, "error", err)
 		return nil
