@@ -7,6 +7,8 @@
 package mailer
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -75,24 +77,33 @@ func (c *Config) Sender() (*mail.Address, error) {
 // m.From defaults to Config.From. The error carries the failing step and
 // the server's reply; a timeout and a cancellation say so.
 func (c *Config) Send(ctx context.Context, m *Message) error {
+	from, rcpts, err := c.envelope(m)
+	if err != nil {
+		return err
+	}
+	return c.SendRaw(ctx, from, rcpts, m.Encode)
+}
+
+// envelope is m's sender (m.From, set to Config.From when nil) and
+// recipients.
+func (c *Config) envelope(m *Message) (from string, rcpts []string, err error) {
 	if !c.Configured() {
-		return ErrNotConfigured
+		return "", nil, ErrNotConfigured
 	}
 	if m.From == nil {
-		from, err := c.Sender()
+		f, err := c.Sender()
 		if err != nil {
-			return err
+			return "", nil, err
 		}
-		m.From = from
+		m.From = f
 	}
-	var rcpts []string
 	for _, a := range slices.Concat(m.To, m.Cc) {
 		rcpts = append(rcpts, a.Address)
 	}
 	if len(rcpts) == 0 {
-		return errors.New("mailer: no recipient")
+		return "", nil, errors.New("mailer: no recipient")
 	}
-	return c.SendRaw(ctx, m.From.Address, rcpts, m.Encode)
+	return m.From.Address, rcpts, nil
 }
 
 // SendRaw runs one SMTP exchange, the message written by body. The
@@ -102,10 +113,16 @@ func (c *Config) SendRaw(ctx context.Context, from string, to []string, body fun
 	if !c.Configured() {
 		return ErrNotConfigured
 	}
+	return c.within(ctx, func(ctx context.Context) error { return c.exchange(ctx, from, to, body) })
+}
+
+// within runs an exchange bounded by Timeout and words its error: the
+// server, and a timeout or a cancellation said as such.
+func (c *Config) within(ctx context.Context, exchange func(ctx context.Context) error) error {
 	timeout := c.timeout()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err := c.exchange(ctx, from, to, body)
+	err := exchange(ctx)
 	switch {
 	case err == nil:
 		return nil
@@ -120,9 +137,40 @@ func (c *Config) SendRaw(ctx context.Context, from string, to []string, body fun
 }
 
 func (c *Config) exchange(ctx context.Context, from string, to []string, body func(io.Writer) error) error {
+	conn, sc, err := c.dial(ctx)
+	if err != nil {
+		return err
+	}
+	stop := bindDeadline(ctx, conn)
+	defer stop()
+	defer sc.Close()
+	if _, err := transact(sc, from, to, body); err != nil {
+		return err
+	}
+	sc.Quit() // the message is accepted; a failed QUIT changes nothing
+	return nil
+}
+
+// bindDeadline makes ctx's deadline conn's, and cancelling ctx unblock
+// it; the function returned unbinds them (the conn then has no deadline).
+func bindDeadline(ctx context.Context, conn net.Conn) (unbind func()) {
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	return func() {
+		if stop() {
+			conn.SetDeadline(time.Time{})
+		}
+	}
+}
+
+// dial connects to the server and readies a session for messages:
+// greeting, EHLO, STARTTLS and AUTH as configured. conn is the network
+// connection under the session, for its deadlines.
+func (c *Config) dial(ctx context.Context) (net.Conn, *smtp.Client, error) {
 	host, _, err := net.SplitHostPort(c.Addr)
 	if err != nil {
-		return fmt.Errorf("address: %w", err)
+		return nil, nil, fmt.Errorf("address: %w", err)
 	}
 	mode := c.TLS
 	if mode == "" {
@@ -147,59 +195,133 @@ func (c *Config) exchange(ctx context.Context, from string, to []string, body fu
 	case TLSStartTLS, TLSRequired, TLSNone:
 		conn, err = d.DialContext(ctx, "tcp", c.Addr)
 	default:
-		return fmt.Errorf("tls mode %q: want starttls, required, none or implicit", mode)
+		return nil, nil, fmt.Errorf("tls mode %q: want starttls, required, none or implicit", mode)
 	}
 	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+		return nil, nil, fmt.Errorf("connect: %w", err)
 	}
-	deadline, _ := ctx.Deadline()
-	conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	stop := bindDeadline(ctx, conn)
 	defer stop()
 
 	sc, err := smtp.NewClient(conn, host)
 	if err != nil {
 		conn.Close()
-		return fmt.Errorf("greeting: %w", err)
+		return nil, nil, fmt.Errorf("greeting: %w", err)
 	}
-	defer sc.Close()
+	fail := func(err error) (net.Conn, *smtp.Client, error) {
+		sc.Close()
+		return nil, nil, err
+	}
 	if err := sc.Hello(helloName()); err != nil {
-		return fmt.Errorf("EHLO: %w", err)
+		return fail(fmt.Errorf("EHLO: %w", err))
 	}
 	if mode == TLSStartTLS || mode == TLSRequired {
 		if ok, _ := sc.Extension("STARTTLS"); ok {
 			if err := sc.StartTLS(tlsConf); err != nil {
-				return fmt.Errorf("STARTTLS: %w", err)
+				return fail(fmt.Errorf("STARTTLS: %w", err))
 			}
 		} else if mode == TLSRequired {
-			return errors.New("server does not offer STARTTLS, and tls is \"required\"")
+			return fail(errors.New("server does not offer STARTTLS, and tls is \"required\""))
 		}
 	}
 	if c.Username != "" {
 		if err := c.auth(sc, host); err != nil {
-			return err
+			return fail(err)
 		}
 	}
+	return conn, sc, nil
+}
+
+// transact sends one message on a ready session. begun says the body
+// was begun (DATA accepted): after an error with begun false the server
+// has taken nothing and body was not called, so the message may be sent
+// again on another session.
+func transact(sc *smtp.Client, from string, to []string, body func(io.Writer) error) (begun bool, err error) {
 	if err := sc.Mail(from); err != nil {
-		return fmt.Errorf("MAIL FROM <%s>: %w", from, err)
+		return false, fmt.Errorf("MAIL FROM <%s>: %w", from, err)
 	}
 	for _, r := range to {
 		if err := sc.Rcpt(r); err != nil {
-			return fmt.Errorf("RCPT TO <%s>: %w", r, err)
+			return false, fmt.Errorf("RCPT TO <%s>: %w", r, err)
 		}
 	}
-	wc, err := sc.Data()
+	// DATA by hand: net/smtp's writer (textproto's DotWriter) goes a
+	// byte at a time, a millisecond of CPU for a page with its recording.
+	id, err := sc.Text.Cmd("DATA")
 	if err != nil {
-		return fmt.Errorf("DATA: %w", err)
+		return false, fmt.Errorf("DATA: %w", err)
 	}
-	if err := body(wc); err != nil {
-		return fmt.Errorf("DATA: %w", err)
+	sc.Text.StartResponse(id)
+	_, _, err = sc.Text.ReadResponse(354)
+	sc.Text.EndResponse(id)
+	if err != nil {
+		return false, fmt.Errorf("DATA: %w", err)
 	}
-	if err := wc.Close(); err != nil {
-		return fmt.Errorf("message refused: %w", err)
+	dw := &dotWriter{w: sc.Text.W}
+	if err := body(dw); err != nil {
+		return true, fmt.Errorf("DATA: %w", err)
 	}
-	sc.Quit() // the message is accepted; a failed QUIT changes nothing
-	return nil
+	if err := dw.end(); err != nil {
+		return true, fmt.Errorf("DATA: %w", err)
+	}
+	if _, _, err := sc.Text.ReadResponse(250); err != nil {
+		return true, fmt.Errorf("message refused: %w", err)
+	}
+	return true, nil
+}
+
+// dotWriter writes a message body as SMTP's DATA wants it (RFC 5321
+// 4.5.2): lines end in CRLF (a bare LF becomes CRLF), and a line that
+// starts with a dot gets another one. It goes a line at a time, where
+// textproto's DotWriter goes a byte at a time.
+type dotWriter struct {
+	w      *bufio.Writer
+	midway bool // the last byte written did not end a line
+	cr     bool // the last byte written was CR
+}
+
+func (d *dotWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		line := p
+		i := bytes.IndexByte(p, '\n')
+		if i >= 0 {
+			line = p[:i]
+		}
+		if len(line) > 0 {
+			if !d.midway && line[0] == '.' {
+				d.w.WriteByte('.')
+			}
+			d.w.Write(line)
+			d.midway, d.cr = true, line[len(line)-1] == '\r'
+		}
+		if i < 0 {
+			break
+		}
+		if !d.cr {
+			d.w.WriteByte('\r')
+		}
+		d.w.WriteByte('\n')
+		d.midway, d.cr = false, false
+		p = p[i+1:]
+	}
+	// bufio keeps its first error and returns it from every later call.
+	if _, err := d.w.Write(nil); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// end ends the body: its last line, then the line with a lone dot.
+func (d *dotWriter) end() error {
+	switch {
+	case d.cr:
+		d.w.WriteByte('\n')
+	case d.midway:
+		d.w.WriteString("\r\n")
+	}
+	d.w.WriteString(".\r\n")
+	return d.w.Flush()
 }
 
 // auth logs in with PLAIN, or LOGIN when that is all the server offers.

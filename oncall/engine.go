@@ -75,6 +75,10 @@ type AckLinks interface {
 type PageStore interface {
 	DuePages(ctx context.Context, now time.Time) ([]Page, error)
 	AdvancePage(ctx context.Context, pageID int64, fromStep, toStep int, nextAt time.Time, sends []Send, events []astreinte.Event) (bool, error)
+	// FireStep is AdvancePage whose sends of State SendSending are stored
+	// claimed by the caller until leaseUntil; ids are the sends' ids, 0
+	// for one already queued.
+	FireStep(ctx context.Context, pageID int64, fromStep, toStep int, nextAt, leaseUntil time.Time, sends []Send, events []astreinte.Event) (ids []int64, ok bool, err error)
 	EndPage(ctx context.Context, pageID int64, state PageState, ev astreinte.Event) error
 	DueSends(ctx context.Context, now time.Time, limit int) ([]Send, error)
 	ClaimSend(ctx context.Context, id int64, leaseUntil time.Time) (bool, error)
@@ -174,6 +178,9 @@ type inflight struct {
 	page     bool // a page on one of a person's channels: it may still be acknowledged
 	stop     chan struct{}
 	once     sync.Once
+	// ticket reads the ticket, once for the sends of a step (nil: each
+	// delivery reads its own).
+	ticket func() (astreinte.Ticket, error)
 }
 
 func (f *inflight) halt() { f.once.Do(func() { close(f.stop) }) }
@@ -289,7 +296,7 @@ func (e *Engine) Process(ctx context.Context) {
 		e.Log.Error("paging: due pages", "error", err)
 	}
 	for _, p := range pages {
-		if err := e.fire(ctx, p, now); err != nil {
+		if err := e.fire(ctx, p, now, busy); err != nil {
 			e.Log.Error("paging: step", "page", p.ID, "ticket_id", p.TicketID, "error", err)
 		}
 	}
@@ -305,7 +312,7 @@ func (e *Engine) Process(ctx context.Context) {
 		if _, running := e.running.Load(s.ID); running {
 			continue
 		}
-		key := s.Channel + "\x00" + s.Person
+		key := sendKey(s)
 		if s.Person != "" && busy[key] {
 			// Still calling this person on this channel (a retry, the
 			// next round): never ring them twice at once; it goes when
@@ -317,22 +324,32 @@ func (e *Engine) Process(ctx context.Context) {
 			continue
 		}
 		busy[key] = true
-		f := &inflight{ticketID: s.TicketID, key: key, step: s.Step, page: (s.Event == "" || s.Event == NoticePage) && !slices.Contains(e.PolicyChannels, s.Channel), stop: make(chan struct{})}
-		e.running.Store(s.ID, f)
-		e.wg.Add(1)
-		go func(s Send) {
-			defer e.wg.Done()
-			defer e.Trigger() // once it no longer counts as running: what waited for it goes
-			defer e.running.Delete(s.ID)
-			select {
-			case e.slots <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-e.slots }()
-			e.deliver(ctx, s, f)
-		}(s)
+		e.start(ctx, s, nil)
 	}
+}
+
+// sendKey is who s pages on which channel: one delivery at a time each.
+func sendKey(s Send) string { return s.Channel + "\x00" + s.Person }
+
+// start delivers s, claimed by this engine, on a goroutine of its own
+// once a worker slot is free. ticket, when not nil, reads s's ticket once
+// for the sends of one step; nil reads it for s alone.
+func (e *Engine) start(ctx context.Context, s Send, ticket func() (astreinte.Ticket, error)) {
+	f := &inflight{ticketID: s.TicketID, key: sendKey(s), step: s.Step, page: (s.Event == "" || s.Event == NoticePage) && !slices.Contains(e.PolicyChannels, s.Channel), stop: make(chan struct{}), ticket: ticket}
+	e.running.Store(s.ID, f)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer e.Trigger() // once it no longer counts as running: what waited for it goes
+		defer e.running.Delete(s.ID)
+		select {
+		case e.slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		defer func() { <-e.slots }()
+		e.deliver(ctx, s, f)
+	}()
 }
 
 // delivering reports whether a page of the ticket's step is being
@@ -381,7 +398,11 @@ func (e *Engine) haltAcknowledged(ctx context.Context) {
 }
 
 // fire runs the page's next step: the tier's person on all their channels.
-func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
+// The step's sends are stored already claimed by this engine and their
+// deliveries start at once, but for a person being paged on the same
+// channel already (busy: the pass's deliveries in progress, by key), whose
+// send waits, pending, for that delivery to end.
+func (e *Engine) fire(ctx context.Context, p Page, now time.Time, busy map[string]bool) error {
 	tiers := e.Schedule.Tiers()
 	total := len(tiers) * max(e.Schedule.Repeat(), 1)
 	if len(tiers) == 0 {
@@ -401,12 +422,30 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time) error {
 	if len(chans) == 0 {
 		next = now // nobody here, or nobody a channel reaches: go on to the next tier at once
 	}
-	ok, err := e.Store.AdvancePage(ctx, p.ID, p.Step, p.Step+1, next, sends, events)
+	claim := map[string]bool{}
+	for i := range sends {
+		if k := sendKey(sends[i]); !busy[k] && !claim[k] {
+			sends[i].State, claim[k] = SendSending, true
+		}
+	}
+	ids, ok, err := e.Store.FireStep(ctx, p.ID, p.Step, p.Step+1, next, now.Add(e.Lease), sends, events)
 	if err != nil {
 		return err
 	}
 	if ok {
 		e.Log.Info("paging step", "ticket_id", p.TicketID, "step", p.Step, "tier", tier.Name, "person", person.ID, "sends", len(sends))
+		// The step's deliveries share one read of the ticket, read after
+		// the step (an acknowledgement made meanwhile shows in it).
+		ticket := sync.OnceValues(func() (astreinte.Ticket, error) { return e.Store.TicketByID(ctx, p.TicketID) })
+		for i, s := range sends {
+			if s.State != SendSending || ids[i] == 0 {
+				continue
+			}
+			// As DueSends would have read it, before its claim.
+			s.ID, s.Attempts = ids[i], 0
+			busy[sendKey(s)] = true
+			e.start(ctx, s, ticket)
+		}
 		if next.Equal(now) {
 			e.Trigger()
 		}
@@ -657,7 +696,11 @@ func (e *Engine) deliver(ctx context.Context, s Send, f *inflight) {
 // notice. It is false when s cannot be sent (its ticket unreadable, its
 // technician unknown), s then finished as it must be.
 func (e *Engine) noticeFor(ctx context.Context, log *slog.Logger, s Send, f *inflight) (Notice, bool) {
-	t, err := e.Store.TicketByID(ctx, s.TicketID)
+	read := f.ticket
+	if read == nil {
+		read = func() (astreinte.Ticket, error) { return e.Store.TicketByID(ctx, s.TicketID) }
+	}
+	t, err := read()
 	if err != nil {
 		log.Error("paging: ticket", "error", err)
 		return Notice{}, false

@@ -123,10 +123,23 @@ func BenchmarkCreateTicketConcurrent(b *testing.B) {
 
 // BenchmarkPageBookkeeping is the paging engine's writes for one paged
 // ticket reaching a technician on three channels: the step fired with its
-// sends (AdvancePage), each send claimed and finished. These commits do
-// not wait for the disk (unsynced.go); compare with
-// ASTREINTE_BENCH_SYNCED=1, which makes them synced as before.
+// sends, each send claimed and finished. "claimed" is what the engine
+// does: the sends stored claimed by the step (FireStep); "separate" what it
+// did before: the step (AdvancePage), the sends read and each claimed on
+// its own (ClaimSend). These commits do not wait for the disk
+// (unsynced.go); compare with ASTREINTE_BENCH_SYNCED=1, which makes them
+// synced as before.
 func BenchmarkPageBookkeeping(b *testing.B) {
+	for _, claimed := range []bool{true, false} {
+		name := "claimed"
+		if !claimed {
+			name = "separate"
+		}
+		b.Run(name, func(b *testing.B) { benchPageBookkeeping(b, claimed) })
+	}
+}
+
+func benchPageBookkeeping(b *testing.B, claimed bool) {
 	db, _ := openTest(b)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -139,18 +152,32 @@ func BenchmarkPageBookkeeping(b *testing.B) {
 		}
 		b.StartTimer()
 		sends := []astreinte.Send{{Channel: "sip", Person: "alice"}, {Channel: "email", Person: "alice"}, {Channel: "webhook", Person: "alice"}}
-		if ok, err := db.AdvancePage(ctx, p.ID, 0, 1, t0.Add(5*time.Minute), sends, nil); err != nil || !ok {
-			b.Fatalf("AdvancePage = %v, %v", ok, err)
-		}
-		queued, err := db.Sends(ctx, p.ID)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, s := range queued {
-			if ok, err := db.ClaimSend(ctx, s.ID, t0.Add(time.Minute)); err != nil || !ok {
-				b.Fatalf("ClaimSend = %v, %v", ok, err)
+		var ids []int64
+		if claimed {
+			for i := range sends {
+				sends[i].State = astreinte.SendSending
 			}
-			if err := db.FinishSend(ctx, s.ID, astreinte.SendDone, time.Time{}, "", nil); err != nil {
+			var ok bool
+			if ids, ok, err = db.FireStep(ctx, p.ID, 0, 1, t0.Add(5*time.Minute), t0.Add(time.Minute), sends, nil); err != nil || !ok {
+				b.Fatalf("FireStep = %v, %v", ok, err)
+			}
+		} else {
+			if ok, err := db.AdvancePage(ctx, p.ID, 0, 1, t0.Add(5*time.Minute), sends, nil); err != nil || !ok {
+				b.Fatalf("AdvancePage = %v, %v", ok, err)
+			}
+			queued, err := db.Sends(ctx, p.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, s := range queued {
+				if ok, err := db.ClaimSend(ctx, s.ID, t0.Add(time.Minute)); err != nil || !ok {
+					b.Fatalf("ClaimSend = %v, %v", ok, err)
+				}
+				ids = append(ids, s.ID)
+			}
+		}
+		for _, id := range ids {
+			if err := db.FinishSend(ctx, id, astreinte.SendDone, time.Time{}, "", nil); err != nil {
 				b.Fatal(err)
 			}
 		}

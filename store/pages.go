@@ -81,9 +81,31 @@ func (db *DB) PageByTicket(ctx context.Context, ticketID int64) (astreinte.Page,
 // An event with TicketID 0 gets the page's ticket.
 func (db *DB) AdvancePage(ctx context.Context, pageID int64, fromStep, toStep int, nextAt time.Time,
 	sends []astreinte.Send, events []astreinte.Event) (bool, error) {
+	pending := make([]astreinte.Send, len(sends))
+	for i, s := range sends {
+		s.State = astreinte.SendPending
+		pending[i] = s
+	}
+	_, ok, err := db.FireStep(ctx, pageID, fromStep, toStep, nextAt, time.Time{}, pending, events)
+	return ok, err
+}
+
+// FireStep is AdvancePage for a step whose sends the caller delivers at
+// once: a send whose State is SendSending is stored already claimed by the
+// caller, as ClaimSend would leave it (leased until leaseUntil, one
+// attempt counted; on PostgreSQL its lock is taken before the commit, so
+// no other node ever sees it unlocked); the others are stored pending.
+// Claiming them in the step's own transaction spares the engine a
+// look-up and one commit per send between the step and its pages.
+//
+// ids[i] is the stored id of sends[i], 0 when it was already queued (and
+// so not claimed by this call). It returns false, changing nothing, when
+// the page has moved on.
+func (db *DB) FireStep(ctx context.Context, pageID int64, fromStep, toStep int, nextAt, leaseUntil time.Time,
+	sends []astreinte.Send, events []astreinte.Event) (ids []int64, ok bool, err error) {
 	tx, err := db.beginUnsynced(ctx) // unsynced.go: fired again if a power cut loses it
 	if err != nil {
-		return false, fmt.Errorf("advance page %d: %w", pageID, err)
+		return nil, false, fmt.Errorf("advance page %d: %w", pageID, err)
 	}
 	defer tx.end()
 
@@ -92,40 +114,105 @@ func (db *DB) AdvancePage(ctx context.Context, pageID int64, fromStep, toStep in
 		WHERE id = ? AND state = ? AND step = ? RETURNING ticket_id`,
 		toStep, ts(nextAt), pageID, astreinte.PageActive, fromStep).Scan(&ticketID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("advance page %d: %w", pageID, err)
+		return nil, false, fmt.Errorf("advance page %d: %w", pageID, err)
 	}
-	if err := db.queue(ctx, tx.Tx, pageID, ticketID, sends, events); err != nil {
-		return false, fmt.Errorf("advance page %d: %w", pageID, err)
+	ids, err = db.queueSends(ctx, tx.Tx, pageID, ticketID, sends, leaseUntil)
+	if err == nil {
+		err = db.queueEvents(ctx, tx.Tx, ticketID, events)
 	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("advance page %d: %w", pageID, err)
+	if err == nil {
+		err = db.lockClaimed(ctx, sends, ids)
 	}
-	return true, nil
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		db.releaseClaimed(sends, ids)
+		return nil, false, fmt.Errorf("advance page %d: %w", pageID, err)
+	}
+	return ids, true, nil
+}
+
+// lockClaimed takes, on PostgreSQL, the locks of the sends FireStep
+// stored claimed (pglease.go); nothing on SQLite, where a claim is its
+// lease.
+func (db *DB) lockClaimed(ctx context.Context, sends []astreinte.Send, ids []int64) error {
+	if db.leases == nil {
+		return nil
+	}
+	for i, s := range sends {
+		if s.State == astreinte.SendSending && ids[i] != 0 {
+			if err := db.leases.hold(ctx, ids[i]); err != nil {
+				return fmt.Errorf("lock send %d: %w", ids[i], err)
+			}
+		}
+	}
+	return nil
+}
+
+// releaseClaimed gives back the locks lockClaimed took for a step that
+// was not committed.
+func (db *DB) releaseClaimed(sends []astreinte.Send, ids []int64) {
+	if db.leases == nil {
+		return
+	}
+	for i, s := range sends {
+		if s.State == astreinte.SendSending && i < len(ids) && ids[i] != 0 {
+			db.leases.release(ids[i])
+		}
+	}
 }
 
 // queue inserts a page's sends (pending; a send already queued under the
 // same page, step, channel and person is ignored) and events.
 func (db *DB) queue(ctx context.Context, tx *sql.Tx, pageID, ticketID int64, sends []astreinte.Send, events []astreinte.Event) error {
+	pending := make([]astreinte.Send, len(sends))
+	for i, s := range sends {
+		s.State = astreinte.SendPending
+		pending[i] = s
+	}
+	if _, err := db.queueSends(ctx, tx, pageID, ticketID, pending, time.Time{}); err != nil {
+		return err
+	}
+	return db.queueEvents(ctx, tx, ticketID, events)
+}
+
+// queueSends inserts a page's sends and returns their ids (0 for a send
+// already queued under the same page, step, channel and person: it is
+// ignored). A send whose State is SendSending is stored claimed until
+// leaseUntil with its first attempt counted, the others pending.
+func (db *DB) queueSends(ctx context.Context, tx *sql.Tx, pageID, ticketID int64, sends []astreinte.Send, leaseUntil time.Time) ([]int64, error) {
 	now := db.now()
-	for _, s := range sends {
+	ids := make([]int64, len(sends))
+	for i, s := range sends {
 		at := s.NextTryAt
 		if at.IsZero() {
 			at = now
+		}
+		state, attempts := astreinte.SendPending, 0
+		if s.State == astreinte.SendSending {
+			state, attempts, at = astreinte.SendSending, 1, leaseUntil
 		}
 		ev := s.Event
 		if ev == "" {
 			ev = astreinte.NoticePage
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sends (page_id, ticket_id, step, channel, person, state,
-			next_try_at, created_at, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (page_id, step, channel, person) DO NOTHING`,
-			pageID, ticketID, s.Step, s.Channel, s.Person, astreinte.SendPending, ts(at), ts(now), ev); err != nil {
-			return fmt.Errorf("send %s to %q: %w", s.Channel, s.Person, err)
+		err := tx.QueryRowContext(ctx, `INSERT INTO sends (page_id, ticket_id, step, channel, person, state, attempts,
+			next_try_at, created_at, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (page_id, step, channel, person) DO NOTHING RETURNING id`,
+			pageID, ticketID, s.Step, s.Channel, s.Person, state, attempts, ts(at), ts(now), ev).Scan(&ids[i])
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("send %s to %q: %w", s.Channel, s.Person, err)
 		}
 	}
+	return ids, nil
+}
+
+// queueEvents adds events to the timeline; TicketID 0 means ticketID.
+func (db *DB) queueEvents(ctx context.Context, tx *sql.Tx, ticketID int64, events []astreinte.Event) error {
 	for _, e := range events {
 		if e.TicketID == 0 {
 			e.TicketID = ticketID

@@ -460,3 +460,103 @@ func TestStepDelivering(t *testing.T) {
 	}
 	delivering(0, false)
 }
+
+// TestFireStepClaimed: a step's sends stored already claimed by the
+// engine that fired it are its own, as if it had claimed each: no other
+// worker or node takes them while they are leased (on PostgreSQL, while
+// its lock is held), the first attempt is counted, a send already queued
+// is not claimed again, and once finished they are not due again.
+func TestFireStepClaimed(t *testing.T) {
+	nodes := openNodes(t, 2)
+	a, b := nodes[0], nodes[1]
+	ctx := context.Background()
+	tk := createTicket(t, a, astreinte.Ticket{CallerNumber: "+33612345678", Urgency: astreinte.Urgent}, &NewPage{Policy: "p", NextAt: t0})
+	p, err := a.PageByTicket(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease := t0.Add(5 * time.Minute)
+	sends := []astreinte.Send{
+		{Step: 0, Channel: "sip", Person: "alice", State: astreinte.SendSending},
+		{Step: 0, Channel: "email", Person: "alice"}, // left pending: alice busy on it
+		{Step: 0, Channel: "webhook", Person: "alice", State: astreinte.SendSending},
+	}
+	ids, ok, err := a.FireStep(ctx, p.ID, 0, 1, t0.Add(10*time.Minute), lease, sends, nil)
+	if err != nil || !ok || len(ids) != 3 || ids[0] == 0 || ids[1] == 0 || ids[2] == 0 {
+		t.Fatalf("FireStep = %v, %v, %v; want three ids", ids, ok, err)
+	}
+	got, _ := a.Sends(ctx, p.ID)
+	want := map[int64]struct {
+		state    astreinte.SendState
+		attempts int
+		next     time.Time
+	}{ids[0]: {astreinte.SendSending, 1, lease}, ids[1]: {astreinte.SendPending, 0, t0}, ids[2]: {astreinte.SendSending, 1, lease}}
+	for _, s := range got {
+		w := want[s.ID]
+		if s.State != w.state || s.Attempts != w.attempts || !s.NextTryAt.Equal(w.next) {
+			t.Errorf("send %d %s: %s, %d attempts, next %v; want %s, %d, %v", s.ID, s.Channel, s.State, s.Attempts, s.NextTryAt, w.state, w.attempts, w.next)
+		}
+	}
+	for _, db := range nodes {
+		due, err := db.DueSends(ctx, t0.Add(time.Minute), 10)
+		if err != nil || len(due) != 1 || due[0].ID != ids[1] {
+			t.Errorf("DueSends = %v, %v; want only the pending email", due, err)
+		}
+	}
+	if ok, err := b.ClaimSend(ctx, ids[0], t0.Add(time.Hour)); err != nil || ok {
+		t.Errorf("another node's ClaimSend of a claimed send = %v, %v; want false", ok, err)
+	}
+	if ok, err := a.ClaimSend(ctx, ids[0], t0.Add(time.Hour)); err != nil || ok {
+		t.Errorf("another worker's ClaimSend of a claimed send = %v, %v; want false", ok, err)
+	}
+	// Fired again (a second engine read the same step): nothing changes.
+	if ids, ok, err := b.FireStep(ctx, p.ID, 0, 1, t0.Add(10*time.Minute), lease, sends, nil); err != nil || ok || ids != nil {
+		t.Errorf("FireStep from a step gone = %v, %v, %v; want false", ids, ok, err)
+	}
+	// The same sends queued again at another step's firing are ignored.
+	ids2, ok, err := a.FireStep(ctx, p.ID, 1, 1, t0.Add(10*time.Minute), lease, sends[:1], nil)
+	if err != nil || !ok || len(ids2) != 1 || ids2[0] != 0 {
+		t.Errorf("FireStep of a send already queued = %v, %v, %v; want id 0", ids2, ok, err)
+	}
+	for _, id := range []int64{ids[0], ids[2]} {
+		if err := a.FinishSend(ctx, id, astreinte.SendDone, time.Time{}, "", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, db := range nodes {
+		if due, err := db.DueSends(ctx, t0.Add(time.Hour), 10); err != nil || len(due) != 1 {
+			t.Errorf("DueSends after the finish = %v, %v; want the email only", due, err)
+		}
+	}
+}
+
+// TestFireStepClaimedReclaimed: a claimed send whose engine stopped before
+// finishing it is taken back by the next one (ReclaimSending), and
+// delivered again: pending pages survive a restart.
+func TestFireStepClaimedReclaimed(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	tk := createTicket(t, db, astreinte.Ticket{CallerNumber: "+33612345678", Urgency: astreinte.Urgent}, &NewPage{Policy: "p", NextAt: t0})
+	p, err := db.PageByTicket(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, ok, err := db.FireStep(ctx, p.ID, 0, 1, t0.Add(10*time.Minute), t0.Add(5*time.Minute),
+		[]astreinte.Send{{Step: 0, Channel: "sip", Person: "alice", State: astreinte.SendSending}}, nil)
+	if err != nil || !ok {
+		t.Fatalf("FireStep = %v, %v, %v", ids, ok, err)
+	}
+	if db.leases != nil {
+		db.leases.releaseAll() // the process is gone: its session with it
+	}
+	if n, err := db.ReclaimSending(ctx); err != nil || n != 1 {
+		t.Fatalf("ReclaimSending = %d, %v; want 1", n, err)
+	}
+	due, err := db.DueSends(ctx, t0, 10)
+	if err != nil || len(due) != 1 || due[0].ID != ids[0] || due[0].Attempts != 1 {
+		t.Fatalf("DueSends = %+v, %v; want the send, one attempt counted", due, err)
+	}
+	if ok, err := db.ClaimSend(ctx, ids[0], t0.Add(time.Minute)); err != nil || !ok {
+		t.Errorf("ClaimSend after the restart = %v, %v; want true", ok, err)
+	}
+}

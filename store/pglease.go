@@ -91,6 +91,36 @@ func (l *leases) claim(ctx context.Context, id int64, update func(newly bool) (b
 	return ok, err
 }
 
+// hold takes the lock of send id, a row not committed yet (FireStep
+// stores it claimed): nobody else can know of it, so the lock is free,
+// and held until the send is finished (release) or the step is not
+// committed (release too).
+func (l *leases) hold(ctx context.Context, id int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held[id] {
+		return nil
+	}
+	if l.conn == nil {
+		c, err := l.pool.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		l.conn = c
+	}
+	var ok bool
+	if err := l.conn.QueryRowContext(ctx, pgRaw+`SELECT pg_try_advisory_lock($1)`, sendLock(id)).Scan(&ok); err != nil {
+		l.conn.Close()
+		l.conn, l.held = nil, map[int64]bool{}
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("its lock is held by another session")
+	}
+	l.held[id] = true
+	return nil
+}
+
 // release gives send id's lock back, if this process holds it.
 func (l *leases) release(id int64) {
 	l.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"github.com/astreinte/astreinte/acklink"
 	"github.com/astreinte/astreinte/audio"
 	"github.com/astreinte/astreinte/deskmail"
+	"github.com/astreinte/astreinte/mailer"
 	"github.com/astreinte/astreinte/oncall"
 	"github.com/astreinte/astreinte/oncall/notify/email"
 	"github.com/astreinte/astreinte/oncall/notify/sipcall"
@@ -71,6 +72,7 @@ func newChannels(e *env, srv *sip.Server, links oncall.AckLinks) (channels, erro
 		ch.email = &email.Notifier{Now: e.now, Cfg: email.Config{
 			Config: mc, Links: links, Location: e.location(), Recordings: e.recordings(),
 		}}
+		ch.email.Sessions = &mailer.Pool{Config: &ch.email.Cfg.Config} // pages without a new connection each
 		ch.notifiers["email"] = ch.email
 	}
 	if cfg.Webhook.URL != "" {

@@ -38,9 +38,10 @@ type Sink struct {
 	// *smtp.SMTPError for a given reply) refuses it.
 	Refuse func(rcpt string) error
 
-	mu   sync.Mutex
-	msgs []Received
-	got  chan struct{}
+	mu    sync.Mutex
+	msgs  []Received
+	got   chan struct{}
+	conns []*smtp.Conn // every session opened, in order
 }
 
 // Start runs a sink until the test ends.
@@ -85,7 +86,30 @@ func (s *Sink) Wait(n int, timeout time.Duration) []Received {
 }
 
 // NewSession implements smtp.Backend.
-func (s *Sink) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }
+func (s *Sink) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	s.mu.Lock()
+	s.conns = append(s.conns, c)
+	s.mu.Unlock()
+	return &session{s: s}, nil
+}
+
+// Sessions is how many SMTP sessions (connections) were opened so far.
+func (s *Sink) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Drop closes every session opened so far, as a server does with idle
+// clients.
+func (s *Sink) Drop() {
+	s.mu.Lock()
+	conns := s.conns
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+}
 
 type session struct {
 	s *Sink

@@ -54,7 +54,12 @@ func (c *Config) maxAttachment() int64 {
 // Notifier sends pages by email. It implements oncall.Notifier.
 type Notifier struct {
 	Cfg Config
-	Now func() time.Time // default time.Now
+	// Sessions, when set, sends on SMTP sessions kept open between
+	// messages (a mailer.Pool over Cfg.Config), which takes the
+	// connection, EHLO, TLS and AUTH off a page's way; nil opens one per
+	// message.
+	Sessions *mailer.Pool
+	Now      func() time.Time // default time.Now
 }
 
 var _ oncall.Notifier = (*Notifier)(nil)
@@ -88,7 +93,11 @@ func (n *Notifier) Notify(ctx context.Context, no oncall.Notice) (oncall.Result,
 
 	m, closeFn := n.compose(no, from, to, n.now())
 	defer closeFn()
-	if err := n.Cfg.Send(ctx, m); err != nil {
+	send := n.Cfg.Send
+	if n.Sessions != nil {
+		send = n.Sessions.Send
+	}
+	if err := send(ctx, m); err != nil {
 		return oncall.Result{}, err
 	}
 	return oncall.Result{Detail: fmt.Sprintf("accepted by %s for %s", n.Cfg.Addr, to.Address)}, nil

@@ -49,9 +49,16 @@ type backend struct {
 	user, pass string
 	mu         sync.Mutex
 	msgs       []received
+	conns      map[*smtp.Conn]bool // connections seen (STARTTLS starts a new session on one)
 }
 
 func (be *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	be.mu.Lock()
+	if be.conns == nil {
+		be.conns = map[*smtp.Conn]bool{}
+	}
+	be.conns[c] = true
+	be.mu.Unlock()
 	return &session{be: be, conn: c}, nil
 }
 
@@ -502,5 +509,37 @@ func TestSubject(t *testing.T) {
 				t.Errorf("subject = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestNotifyKeptSession: with Sessions, pages go on one SMTP connection
+// kept open, still encrypted and authenticated.
+func TestNotifyKeptSession(t *testing.T) {
+	be := &backend{user: "astreinte", pass: "s3cret"}
+	addr, clientTLS := startSMTP(t, "starttls", be)
+	n := &Notifier{Now: func() time.Time { return now }, Cfg: Config{
+		Config: mailer.Config{Addr: addr, From: "Astreinte <astreinte@example.com>", TLS: "required", TLSConfig: clientTLS,
+			Username: be.user, Password: be.pass, Timeout: 10 * time.Second}, Location: paris,
+	}}
+	n.Sessions = &mailer.Pool{Config: &n.Cfg.Config}
+	defer n.Sessions.Close()
+	for range 3 {
+		if _, err := n.Notify(context.Background(), notice(t, "en", nil)); err != nil {
+			t.Fatalf("Notify: %v", err)
+		}
+	}
+	msgs := be.messages()
+	if len(msgs) != 3 {
+		t.Fatalf("server got %d messages, want 3", len(msgs))
+	}
+	for _, m := range msgs {
+		if !m.tls || m.user != be.user {
+			t.Errorf("tls %v, user %q; want TLS as %q", m.tls, m.user, be.user)
+		}
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if len(be.conns) != 1 {
+		t.Errorf("%d SMTP connections, want 1", len(be.conns))
 	}
 }
