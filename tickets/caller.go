@@ -27,9 +27,15 @@ type CallerStore interface {
 // (merge). Otherwise it is a new ticket, as with Create; a missed call
 // pages only when it is urgent (the line pages missed calls). Filed says
 // which, and whether a page is queued: what the caller may be promised.
+//
+// Take waits its turn (one at a time, so that a number's calls find each
+// other's ticket) however long the queue: its store work then has a
+// deadline of its own (held), whatever was left of ctx's.
 func (s *Service) Take(ctx context.Context, t *astreinte.Ticket) (astreinte.Filed, error) {
 	s.take.Lock()
 	defer s.take.Unlock()
+	ctx, cancel := held(ctx)
+	defer cancel()
 	if err := s.identify(ctx, t); err != nil {
 		return astreinte.Filed{}, err
 	}
@@ -51,6 +57,19 @@ func (s *Service) Take(ctx context.Context, t *astreinte.Ticket) (astreinte.File
 	}
 	err = s.insert(ctx, t, pages)
 	return astreinte.Filed{Paging: pages}, err
+}
+
+// heldWait is how long the store work of one Take or Amend may last, from
+// when it holds the take lock.
+const heldWait = 10 * time.Second
+
+// held is ctx for the work done under the take lock: its values, and a
+// deadline counted from now. Under a burst the lock's queue can outlast
+// the caller's deadline; the look-up of the caller's open ticket would
+// then time out and a repeat caller's message be filed as a new ticket
+// instead of joining theirs, or the ticket itself be kept in memory.
+func held(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), heldWait)
 }
 
 // merge joins t (planned by Take) to the open ticket and re-plans it: its
@@ -101,6 +120,8 @@ func (s *Service) merge(ctx context.Context, cs CallerStore, open astreinte.Tick
 func (s *Service) Amend(ctx context.Context, id int64, a astreinte.Amendment) (astreinte.Filed, error) {
 	s.take.Lock()
 	defer s.take.Unlock()
+	ctx, cancel := held(ctx)
+	defer cancel()
 	cs := s.store
 	t, err := s.store.TicketByID(ctx, id)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/astreinte/astreinte"
 	"github.com/astreinte/astreinte/oncall"
@@ -131,5 +132,49 @@ func TestTakeMissedCallPage(t *testing.T) {
 		Urgency: astreinte.NotUrgent, Case: astreinte.CaseOutOfHours}
 	if f, err := svc.Take(context.Background(), &tk); err != nil || f.Paging {
 		t.Errorf("missed call on an out_of_hours line: %+v, %v; want no page", f, err)
+	}
+}
+
+// TestTakeQueuedPastItsDeadline: a repeat caller's Take that waited in the
+// take lock's queue longer than its own deadline (a burst of calls) still
+// finds and joins the caller's open ticket: the look-up's deadline counts
+// from when the lock is held, not from the call.
+func TestTakeQueuedPastItsDeadline(t *testing.T) {
+	svc, _ := newService(t, map[string]Policy{"support": {DueUrgent: 0, DueNormal: 3, Page: astreinte.PageUrgent}})
+	call := func(rec string) astreinte.Ticket {
+		return astreinte.Ticket{Line: "support", CallerNumber: "0612345678", CallbackNumber: "+33612345678",
+			Kind: astreinte.KindVoicemail, Urgency: astreinte.NotUrgent, Case: astreinte.CaseOutOfHours,
+			Recording: rec, CreatedAt: pt("2026-12-01 22:00")}
+	}
+	first := call("/rec/a.wav")
+	if _, err := svc.Take(context.Background(), &first); err != nil {
+		t.Fatal(err)
+	}
+	svc.take.Lock() // the Takes of a burst ahead of this one
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	type result struct {
+		tk  astreinte.Ticket
+		f   astreinte.Filed
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tk := call("/rec/b.wav")
+		f, err := svc.Take(ctx, &tk)
+		done <- result{tk, f, err}
+	}()
+	<-ctx.Done()
+	time.Sleep(10 * time.Millisecond)
+	svc.take.Unlock()
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("queued Take: %v", r.err)
+	}
+	if !r.f.Merged || r.tk.ID != first.ID {
+		t.Errorf("queued Take filed %+v on ticket %d; want joined to the caller's open ticket %d", r.f, r.tk.ID, first.ID)
+	}
+	if n := svc.Pending(); n != 0 {
+		t.Errorf("%d ticket(s) kept in memory; want 0", n)
 	}
 }

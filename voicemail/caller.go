@@ -191,9 +191,8 @@ func (s *session) file() bool {
 	t.Recording, t.Duration, t.Urgency = res.Path, res.Duration, s.urgency
 	t.Marks = slices.Clone(s.marks)
 	t.CreatedAt = s.h.Now()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
-	defer cancel()
-	filed, err := s.h.Tickets.Take(ctx, t)
+	// Take bounds its own store work; the call's end must not cancel it.
+	filed, err := s.h.Tickets.Take(context.WithoutCancel(s.ctx), t)
 	switch {
 	case errors.Is(err, tickets.ErrKept):
 		// The store refused it (a full disk): it is paged from memory and
@@ -439,9 +438,8 @@ func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
 		Urgency: urgency, Case: cs, Status: astreinte.StatusNew, CreatedAt: s.h.Now(),
 		Kind: astreinte.KindMissedCall, CallbackNumber: number,
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
-	defer cancel()
-	filed, err := s.h.Tickets.Take(ctx, t)
+	// Take bounds its own store work; the call's end must not cancel it.
+	filed, err := s.h.Tickets.Take(context.WithoutCancel(s.ctx), t)
 	if errors.Is(err, tickets.ErrKept) {
 		s.log.Error("missed call: ticket not written yet, kept in memory", "error", err, "number", number)
 		return
