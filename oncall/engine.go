@@ -295,8 +295,12 @@ func (e *Engine) Process(ctx context.Context) {
 	if err != nil {
 		e.Log.Error("paging: due pages", "error", err)
 	}
+	var owed map[string]bool
+	if len(pages) > 0 {
+		owed = e.owed(ctx, now)
+	}
 	for _, p := range pages {
-		if err := e.fire(ctx, p, now, busy); err != nil {
+		if err := e.fire(ctx, p, now, busy, owed); err != nil {
 			e.Log.Error("paging: step", "page", p.ID, "ticket_id", p.TicketID, "error", err)
 		}
 	}
@@ -326,6 +330,25 @@ func (e *Engine) Process(ctx context.Context) {
 		busy[key] = true
 		e.start(ctx, s, nil)
 	}
+}
+
+// owed is who already has a send due on a channel and not running (a
+// retry): keyed as sendKey. A step fired in the same pass leaves its
+// send to them pending, to go after it, as the pass's claims in due order
+// would have it: a retry of an earlier step, then the new step's page.
+func (e *Engine) owed(ctx context.Context, now time.Time) map[string]bool {
+	due, err := e.Store.DueSends(ctx, now, 64)
+	if err != nil {
+		e.Log.Error("paging: due sends", "error", err)
+		return nil
+	}
+	owed := map[string]bool{}
+	for _, s := range due {
+		if _, running := e.running.Load(s.ID); !running && s.Person != "" {
+			owed[sendKey(s)] = true
+		}
+	}
+	return owed
 }
 
 // sendKey is who s pages on which channel: one delivery at a time each.
@@ -401,8 +424,9 @@ func (e *Engine) haltAcknowledged(ctx context.Context) {
 // The step's sends are stored already claimed by this engine and their
 // deliveries start at once, but for a person being paged on the same
 // channel already (busy: the pass's deliveries in progress, by key), whose
-// send waits, pending, for that delivery to end.
-func (e *Engine) fire(ctx context.Context, p Page, now time.Time, busy map[string]bool) error {
+// send waits, pending, for that delivery to end, and for a person owed an
+// earlier send (owed), whose send waits for it.
+func (e *Engine) fire(ctx context.Context, p Page, now time.Time, busy, owed map[string]bool) error {
 	tiers := e.Schedule.Tiers()
 	total := len(tiers) * max(e.Schedule.Repeat(), 1)
 	if len(tiers) == 0 {
@@ -424,7 +448,7 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time, busy map[strin
 	}
 	claim := map[string]bool{}
 	for i := range sends {
-		if k := sendKey(sends[i]); !busy[k] && !claim[k] {
+		if k := sendKey(sends[i]); !busy[k] && !owed[k] && !claim[k] {
 			sends[i].State, claim[k] = SendSending, true
 		}
 	}
