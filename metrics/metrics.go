@@ -86,7 +86,10 @@ type Options struct {
 // Shipped counts the recordings' audio rows copied to the shared store.
 type Shipped struct {
 	Rows, Bytes     int64
-	Dropped, Failed int64 // rows lost: not queued (queue full), refused by the store
+	Dropped, Failed int64 // rows late: not queued (queue full), refused by the store; owed
+	Owed            int64 // rows owed now, written from the files when the store keeps up
+	Repaid          int64 // rows written late, from the files
+	Lost            int64 // rows the store will not have (the file on this node has them)
 }
 
 // Metrics is astreinte's Prometheus registry.
@@ -164,7 +167,11 @@ var (
 	descShippedBytes = prometheus.NewDesc("astreinte_recording_bytes_shipped_total",
 		"Bytes of recordings' audio (PCM) written to the shared store.", nil, nil)
 	descShipLost = prometheus.NewDesc("astreinte_recording_rows_unshipped_total",
-		"Rows of recordings' audio that did not reach the shared store (the file on this node still has them), by reason: queue_full, refused.", []string{"reason"}, nil)
+		"Rows of recordings' audio not written to the shared store when they came, by reason: queue_full, refused (owed: written later from the files), lost (never: the file on this node has them).", []string{"reason"}, nil)
+	descShipOwed = prometheus.NewDesc("astreinte_recording_rows_owed",
+		"Rows of recordings' audio owed to the shared store, to be written from the files once it keeps up.", nil, nil)
+	descShipRepaid = prometheus.NewDesc("astreinte_recording_rows_repaid_total",
+		"Rows of recordings' audio written late to the shared store, read back from the files.", nil, nil)
 	descRegistrations = prometheus.NewDesc("astreinte_trunk_registrations",
 		"Trunk registrations: 1 for the current state of each trunk.", []string{"trunk", "state"}, nil)
 )
@@ -175,7 +182,7 @@ type collector Metrics
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCalls, descActive, descInvites, descInvitesRejected, descRefused,
 		descSuppressed, descRTPReceived, descRTPLost, descRTPLate, descPages, descPagesPending, descEscalations,
-		descEscalationsActive, descRegistrations, descShippedRows, descShippedBytes, descShipLost} {
+		descEscalationsActive, descRegistrations, descShippedRows, descShippedBytes, descShipLost, descShipOwed, descShipRepaid} {
 		ch <- d
 	}
 }
@@ -209,6 +216,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descShippedBytes, prometheus.CounterValue, float64(sh.Bytes))
 		ch <- prometheus.MustNewConstMetric(descShipLost, prometheus.CounterValue, float64(sh.Dropped), "queue_full")
 		ch <- prometheus.MustNewConstMetric(descShipLost, prometheus.CounterValue, float64(sh.Failed), "refused")
+		ch <- prometheus.MustNewConstMetric(descShipLost, prometheus.CounterValue, float64(sh.Lost), "lost")
+		ch <- prometheus.MustNewConstMetric(descShipOwed, prometheus.GaugeValue, float64(sh.Owed))
+		ch <- prometheus.MustNewConstMetric(descShipRepaid, prometheus.CounterValue, float64(sh.Repaid))
 	}
 	if o.Counts != nil {
 		c.collectCounts(ch)

@@ -75,7 +75,9 @@ func TestMetricsFromAStore(t *testing.T) {
 	defer db.Close()
 	m := New(Options{SIP: fakeSIP{}, Guard: fakeGuard{}, Counts: db,
 		Registrations: func() []Registration { return []Registration{{Trunk: "ovh", State: "registered"}} },
-		Shipped:       func() Shipped { return Shipped{Rows: 120, Bytes: 960000, Dropped: 3, Failed: 2} }})
+		Shipped: func() Shipped {
+			return Shipped{Rows: 120, Bytes: 960000, Dropped: 3, Failed: 2, Owed: 4, Repaid: 1, Lost: 6}
+		}})
 	ready := make(chan struct{})
 	close(ready)
 	h := &Health{SIPReady: ready, Probe: db.ProbeWrite, Metrics: m}
@@ -106,6 +108,9 @@ func TestMetricsFromAStore(t *testing.T) {
 		`astreinte_recording_bytes_shipped_total 960000`,
 		`astreinte_recording_rows_unshipped_total{reason="queue_full"} 3`,
 		`astreinte_recording_rows_unshipped_total{reason="refused"} 2`,
+		`astreinte_recording_rows_unshipped_total{reason="lost"} 6`,
+		`astreinte_recording_rows_owed 4`,
+		`astreinte_recording_rows_repaid_total 1`,
 		`go_goroutines `,
 		`process_open_fds `,
 	} {

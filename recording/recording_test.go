@@ -297,3 +297,119 @@ func warm(s *Shipper) {
 		s.release(b)
 	}
 }
+
+// recordingFile writes a WAV of rows half-seconds at path (".part": still
+// being recorded), row i's samples all i+1, as the recorder does before it
+// ships each one; it returns the rows' ops.
+func recordingFile(t *testing.T, path, file string, rows int) []Op {
+	t.Helper()
+	var hdr [audio.WAVHeaderSize]byte
+	audio.PutWAVHeader(&hdr, uint32(rows*ChunkBytes))
+	data := hdr[:]
+	var ops []Op
+	for i := range rows {
+		pcm := pcmOf(int16(i+1), ChunkBytes/2)
+		ops = append(ops, Op{Recording: path, Seq: int64(i + 1), Offset: int64(i * ChunkBytes), PCM: pcm})
+		data = append(data, pcm...)
+	}
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return ops
+}
+
+// TestShipperRepaysFromFiles: rows the queue could not take while the
+// store was stuck, and a batch the store refused, are owed and written
+// once it keeps up, their audio read back from the recordings' files (the
+// final WAV, or the .part still being recorded): the store ends with every
+// row, the same audio. Rows a restart superseded are not written, and a
+// recording deleted meanwhile loses its owed rows (counted).
+func TestShipperRepaysFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	done := filepath.Join(dir, "done.wav")
+	live := filepath.Join(dir, "live.wav")
+	gone := filepath.Join(dir, "gone.wav")
+	restarted := filepath.Join(dir, "restarted.wav")
+	doneOps := recordingFile(t, done, done, 20)
+	liveOps := recordingFile(t, live, live+".part", 20)
+	goneOps := recordingFile(t, gone, gone, 5)
+	restOps := recordingFile(t, restarted, restarted, 6)
+	trimmed := filepath.Join(dir, "trimmed.wav")
+	trimOps := recordingFile(t, trimmed, trimmed, 6)
+
+	st := &rows{gate: make(chan struct{})}
+	s := NewShipper(st, 4, quiet())
+	go s.Run(context.Background())
+	for i := range 20 {
+		s.Ship(doneOps[i])
+		s.Ship(liveOps[i])
+	}
+	for _, op := range goneOps {
+		s.Ship(op)
+	}
+	for _, op := range restOps {
+		s.Ship(op)
+	}
+	for _, op := range trimOps {
+		s.Ship(op)
+	}
+	// The end of the message trimmed: 4.5 rows kept, cut by a row of its own.
+	s.Ship(Op{Recording: trimmed, Seq: 7, Offset: 4*ChunkBytes + ChunkBytes/2})
+	if err := os.Truncate(trimmed, audio.WAVHeaderSize+4*ChunkBytes+ChunkBytes/2); err != nil {
+		t.Fatal(err)
+	}
+	// The caller started again from the 5th row: rows 1-4 superseded.
+	s.Ship(Op{Recording: restarted, Seq: 5, Drop: true})
+	if st := s.Stats(); st.Dropped < 40 || st.Owed < 40 {
+		t.Fatalf("with the store stuck: %+v; want most rows dropped and owed", st)
+	}
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	st.fail = 3 // the first batch after the gate is refused, retries included
+	st.mu.Unlock()
+	go func() {
+		for {
+			select {
+			case st.gate <- struct{}{}:
+			case <-time.After(3 * time.Second):
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for s.Stats().Owed > 0 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.Close(ctx)
+	stats := s.Stats()
+	if stats.Owed != 0 || stats.Repaid == 0 || stats.Failed == 0 {
+		t.Errorf("stats %+v: want every row repaid, a refused batch among them", stats)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, rec := range []struct {
+		path string
+		want []Op
+	}{{done, doneOps}, {live, liveOps}, {restarted, restOps[4:]},
+		{trimmed, append(trimOps[:4:4], Op{Seq: 5, PCM: trimOps[4].PCM[:ChunkBytes/2]}, Op{Seq: 7})}} {
+		got := map[int64][]byte{}
+		for _, c := range st.by[rec.path] {
+			got[c.Seq] = c.PCM
+		}
+		if len(got) != len(rec.want) {
+			t.Errorf("%s: %d rows in the store, want %d", filepath.Base(rec.path), len(got), len(rec.want))
+		}
+		for _, op := range rec.want {
+			if !bytes.Equal(got[op.Seq], op.PCM) {
+				t.Errorf("%s row %d: not the file's audio", filepath.Base(rec.path), op.Seq)
+			}
+		}
+	}
+	written := len(st.by[gone])
+	if int64(5-written) != stats.Lost {
+		t.Errorf("deleted recording: %d rows written, %d lost; want the rest of its 5 counted lost", written, stats.Lost)
+	}
+}

@@ -183,3 +183,25 @@ func benchPageBookkeeping(b *testing.B, claimed bool) {
 		}
 	}
 }
+
+// BenchmarkWriteRecordingAudio writes one batch of the recordings
+// shipper's rows (256 half-seconds of 8 KB, many calls'), as the shipper
+// does under load: rows per second is what one node can copy to the store.
+func BenchmarkWriteRecordingAudio(b *testing.B) {
+	db, _ := openTest(b)
+	ctx := context.Background()
+	pcm := make([]byte, 8000)
+	ops := make([]astreinte.RecordingOp, 256)
+	seq := int64(0)
+	b.SetBytes(int64(len(ops) * len(pcm)))
+	for b.Loop() {
+		seq++
+		for i := range ops {
+			ops[i] = astreinte.RecordingOp{Recording: "/var/lib/astreinte/rec/" + strconv.Itoa(i) + ".wav", Seq: seq, Offset: seq * 8000, PCM: pcm}
+		}
+		if err := db.WriteRecordingAudio(ctx, ops); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(ops))/b.Elapsed().Seconds(), "rows/s")
+}

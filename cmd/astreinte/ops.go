@@ -84,7 +84,8 @@ func (o *ops) startMetrics(srv *sip.Server, st *store.DB, ship *recording.Shippe
 	if ship != nil {
 		shipped = func() metrics.Shipped {
 			st := ship.Stats()
-			return metrics.Shipped{Rows: st.Rows, Bytes: st.Bytes, Dropped: st.Dropped, Failed: st.Failed}
+			return metrics.Shipped{Rows: st.Rows, Bytes: st.Bytes, Dropped: st.Dropped, Failed: st.Failed,
+				Owed: st.Owed, Repaid: st.Repaid, Lost: st.Lost}
 		}
 	}
 	o.metrics = metrics.New(metrics.Options{SIP: srv, Guard: o.guard, Counts: db, Log: o.log, Shipped: shipped,
