@@ -220,6 +220,8 @@ check_recordings() {
 		fi
 	done <"$WORK/two.calls"
 	part=$(find "$WORK/data-a" "$WORK/data-b" -name '*.part' 2>/dev/null | wc -l)
+	check_store_copies
+
 	row "calls answered (SIPp) / call rows answered / tickets / tickets with a recording" "$ok / $ncalls / $ntickets / $nrec"
 	row "recordings missing / shorter than the message (beep → BYE, −0.5 s) / longer than the call (${HOLD} s + 1 s) / left half-written (.part)" "$missing / $shortn / $longn / $part"
 	if [ "$ncalls" != "$ok" ] || [ "$orphans" != 0 ] || [ "$ntickets" != "$ok" ] || [ "$nrec" != "$ok" ] || [ $missing -gt 0 ] || [ $shortn -gt 0 ] || [ $longn -gt 0 ] || [ "$part" -gt 0 ]; then
@@ -232,6 +234,37 @@ check_recordings() {
 	cat "$WORK/node-a.log" "$WORK/node-b.log" >"$WORK/two.log"
 	find "$WORK/data-a/recordings" "$WORK/data-b/recordings" -name '*.wav' -exec stat -c '%n|%w' {} + >"$WORK/two.births" 2>/dev/null
 	"$REPORT" calls "$WORK/two.log" "$WORK/two.calls" "$WORK/two.births" "$PRELUDE_LONG" 300ms >>"$ROWS" || row "recordings" "analysis failed"
+}
+
+# check_store_copies: each recording's copy in PostgreSQL (the rows its
+# node shipped during the call, and those it owed and wrote later from the
+# file) covers the audio of the WAV on the node's disk, byte 0 to its end,
+# without a hole: what another node would serve. (Rows past the end are
+# what the final trim cut; the load's calls never restart a message, so
+# rows do not overlap.) Waits up to 60 s for the nodes to catch up; writes
+# a row; sets TWO_FAILED on a hole.
+check_store_copies() {
+	local i bad=0 total waited=0
+	awk -F'|' '$2 != "" {print $2}' "$WORK/two.calls" | while read -r wav; do
+		[ -s "$wav" ] && echo "$wav|$(($(stat -c %s "$wav") - 44))"
+	done >"$WORK/two.filebytes"
+	total=$(wc -l <"$WORK/two.filebytes")
+	for i in $(seq 0 60); do
+		waited=$i
+		pg_query "SELECT recording, offset_bytes, length(pcm) FROM recording_chunks WHERE length(pcm) > 0" >"$WORK/two.storerows"
+		awk -F'|' 'NR == FNR {size[$1] = $2; next}
+			($1 in size) && $2 < size[$1] {e = $2 + $3; if (e > size[$1]) e = size[$1]; cover[$1] += e - $2}
+			END {for (r in size) if (cover[r] != size[r]) print r "|" size[r] "|" cover[r] + 0}' \
+			"$WORK/two.filebytes" "$WORK/two.storerows" >"$WORK/two.storediff"
+		bad=$(wc -l <"$WORK/two.storediff")
+		[ "$bad" = 0 ] && break
+		sleep 1
+	done
+	row "recordings whose copy in PostgreSQL does not cover the node's WAV (bytes of audio), of $total; waited for the nodes' late rows" "$bad; ${waited} s (list: two.storediff, with --keep)"
+	if [ "$bad" != 0 ]; then
+		TWO_FAILED=1
+		row "**FAILED**" "**a recording's copy in the shared store is not the whole recording**"
+	fi
 }
 
 # two_node_run: the concurrency run's load through Kamailio onto two nodes
