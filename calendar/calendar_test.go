@@ -348,3 +348,62 @@ func TestLunchBreakAndHourForms(t *testing.T) {
 	checkState(t, c.StateAt(at("2026-04-04 23:00"), nil), State{Open: true, Reason: ReasonHours, Until: at("2026-04-05 00:00")})
 	checkState(t, c.StateAt(at("2026-04-06 10:00"), nil), State{Reason: ReasonHoliday, Label: "Paasmaandag"})
 }
+
+// TestAtAgreesWithStateAt: At, the call's decision, says what StateAt says
+// of the instant (open, reason, label) every 23 minutes over four weeks, for
+// calendars never open, always open, with hours, holidays, closures and
+// openings, with and without overrides.
+func TestAtAgreesWithStateAt(t *testing.T) {
+	base := time.Date(2026, 12, 14, 0, 0, 0, 0, time.UTC)
+	cfgs := map[string]Config{
+		"default":     {},
+		"never open":  {Hours: map[string][]string{}, Holidays: HolidayConfig{Country: "none"}},
+		"always open": {Hours: map[string][]string{"mon": {"00:00-24:00"}, "tue": {"00:00-24:00"}, "wed": {"00:00-24:00"}, "thu": {"00:00-24:00"}, "fri": {"00:00-24:00"}, "sat": {"00:00-24:00"}, "sun": {"00:00-24:00"}}, Holidays: HolidayConfig{Country: "none"}},
+		"split hours": {Hours: map[string][]string{"lundi": {"09:00-12:30", "13:30-18:00"}, "samedi": {"10:00-12:00"}}},
+		"closures":    {Closures: []Closure{{From: "2026-12-24", To: "2026-12-31", Label: "fermeture annuelle"}, {From: "2027-01-05 14:00", To: "2027-01-05 16:30", Label: "formation"}}, Openings: []Opening{{Date: "2026-12-28"}}},
+		"other zone":  {TimeZone: "America/Montreal"},
+	}
+	overrides := map[string]*Override{
+		"none":          nil,
+		"forced closed": {Open: false, Until: base.Add(100 * time.Hour), Reason: "incident", SetAt: base.Add(-time.Hour)},
+		"forced open":   {Open: true, Until: base.Add(250 * time.Hour), Reason: "astreinte renforcée", SetAt: base.Add(30 * time.Hour)},
+	}
+	for name, cfg := range cfgs {
+		c := newCal(t, cfg)
+		for oname, o := range overrides {
+			for at := base; at.Before(base.Add(4 * 7 * 24 * time.Hour)); at = at.Add(23 * time.Minute) {
+				want := c.StateAt(at, o)
+				want.Since, want.Until = time.Time{}, time.Time{}
+				if got := c.At(at, o); got != want {
+					t.Fatalf("%s, override %s, at %v: At = %+v, StateAt = %+v", name, oname, at, got, want)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkAt is the call's calendar decision, At, beside StateAt, which
+// also finds the boundaries: on a line never open (the load benchmark's)
+// and on the default week.
+func BenchmarkAt(b *testing.B) {
+	at := time.Date(2026, 12, 7, 22, 0, 0, 0, time.UTC)
+	for _, cfg := range []struct {
+		name string
+		cfg  Config
+	}{{"never-open", Config{Hours: map[string][]string{}, Holidays: HolidayConfig{Country: "none"}}}, {"default", Config{}}} {
+		c, err := New(cfg.cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(cfg.name+"/At", func(b *testing.B) {
+			for b.Loop() {
+				c.At(at, nil)
+			}
+		})
+		b.Run(cfg.name+"/StateAt", func(b *testing.B) {
+			for b.Loop() {
+				c.StateAt(at, nil)
+			}
+		})
+	}
+}

@@ -87,7 +87,11 @@ func (l Live) State(ctx context.Context, t time.Time) (State, error) {
 // CaseAt is the case a call at t falls under, with its label (holiday or
 // closure name, override reason).
 func (l Live) CaseAt(ctx context.Context, t time.Time) (astreinte.Case, string) {
-	st, _ := l.State(ctx, t)
+	var ov *Override
+	if l.Overrides != nil {
+		ov, _ = l.Overrides.CalendarOverride(ctx) // unreadable: the rules answer
+	}
+	st := l.At(t, ov)
 	return st.Case(), st.Label
 }
 
