@@ -44,8 +44,8 @@ var retries = []time.Duration{200 * time.Millisecond, time.Second}
 // from one goroutine, many calls' rows in one statement. Ship, on the
 // media path, never waits and does not allocate once warm: it copies the
 // PCM into a pooled buffer and queues it, or, when the queue is full (the
-// store slow or gone), notes the row as owed (its place, not its audio)
-// and returns. A batch the store refuses, even after retries, is owed too.
+// store slow or gone), notes the row as owed (its place, not its audio;
+// the list grows, once, to the deepest burst) and returns. A batch the store refuses, even after retries, is owed too.
 // Whenever the queue is empty the shipper writes what it owes, the audio
 // read back from the recordings' files: under a burst the store's copy
 // lags, it does not keep holes. Only a node that dies loses, to the
