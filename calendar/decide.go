@@ -76,21 +76,23 @@ type Live struct {
 // State says whether support is open at t and why. When the override
 // cannot be read, the calendar's own rules answer (and err says why).
 func (l Live) State(ctx context.Context, t time.Time) (State, error) {
-	var ov *Override
-	var err error
-	if l.Overrides != nil {
-		ov, err = l.Overrides.CalendarOverride(ctx)
-	}
+	ov, err := l.override(ctx)
 	return l.StateAt(t, ov), err
+}
+
+// override is the manual override as the store has it (nil: none, or no
+// store).
+func (l Live) override(ctx context.Context) (*Override, error) {
+	if l.Overrides == nil {
+		return nil, nil
+	}
+	return l.Overrides.CalendarOverride(ctx)
 }
 
 // CaseAt is the case a call at t falls under, with its label (holiday or
 // closure name, override reason).
 func (l Live) CaseAt(ctx context.Context, t time.Time) (astreinte.Case, string) {
-	var ov *Override
-	if l.Overrides != nil {
-		ov, _ = l.Overrides.CalendarOverride(ctx) // unreadable: the rules answer
-	}
+	ov, _ := l.override(ctx) // unreadable: the rules answer
 	st := l.At(t, ov)
 	return st.Case(), st.Label
 }
@@ -99,9 +101,6 @@ func (l Live) CaseAt(ctx context.Context, t time.Time) (astreinte.Case, string) 
 // counted; zero when not within the search horizon. When the override
 // cannot be read, the calendar's own rules answer.
 func (l Live) NextOpen(ctx context.Context, t time.Time) time.Time {
-	var ov *Override
-	if l.Overrides != nil {
-		ov, _ = l.Overrides.CalendarOverride(ctx)
-	}
+	ov, _ := l.override(ctx)
 	return l.Calendar.NextOpen(t, ov)
 }
