@@ -296,17 +296,16 @@ func (s *Shipper) repay(ctx context.Context, batch []Op) bool {
 				f = openAudio(op.Recording)
 				files[op.Recording] = f
 			}
+			if f == nil {
+				s.lost.Add(1)
+				continue
+			}
 			buf, ok := s.buffer(d.n)
 			if !ok { // the queue filled meanwhile: later
 				s.owe(op, d.n)
 				continue
 			}
 			buf = buf[:d.n]
-			if f == nil {
-				s.release(buf)
-				s.lost.Add(1)
-				continue
-			}
 			got, err := f.ReadAt(buf, audio.WAVHeaderSize+op.Offset)
 			if err != nil && !errors.Is(err, io.EOF) {
 				s.release(buf)
