@@ -58,6 +58,17 @@ func (r *rows) WriteRecordingAudio(ctx context.Context, ops []Op) error {
 	return nil
 }
 
+// open lets every write through the gate until none came for idle.
+func (r *rows) open(idle time.Duration) {
+	for {
+		select {
+		case r.gate <- struct{}{}:
+		case <-time.After(idle):
+			return
+		}
+	}
+}
+
 func (r *rows) RecordingAudio(ctx context.Context, path string) ([]Chunk, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -230,15 +241,7 @@ func TestShipperBackpressure(t *testing.T) {
 		t.Errorf("%d queued, %+v, %d buffers; want at most the queue's 8 (+1 being written), the rest counted dropped",
 			queued, s.Stats(), s.buffers.Load())
 	}
-	go func() {
-		for {
-			select {
-			case st.gate <- struct{}{}:
-			case <-time.After(2 * time.Second):
-				return
-			}
-		}
-	}()
+	go st.open(2 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.Close(ctx)
@@ -369,15 +372,7 @@ func TestShipperRepaysFromFiles(t *testing.T) {
 	st.mu.Lock()
 	st.fail = 3 // the first batch after the gate is refused, retries included
 	st.mu.Unlock()
-	go func() {
-		for {
-			select {
-			case st.gate <- struct{}{}:
-			case <-time.After(3 * time.Second):
-				return
-			}
-		}
-	}()
+	go st.open(3 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for s.Stats().Owed > 0 && ctx.Err() == nil {
