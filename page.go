@@ -31,6 +31,24 @@ const (
 	PageCancelled PageState = "cancelled" // ticket resolved before anyone acknowledged
 )
 
+// FiredStep is the first step of a new ticket's page, fired in the
+// ticket's own transaction (oncall.Engine.FirstStep): the page is written
+// already at step 1, due again at NextAt, with the step's sends and
+// timeline entries, and its deliveries start once the ticket is in.
+type FiredStep struct {
+	NextAt time.Time
+	// LeaseUntil is the claim of the sends of State SendSending, stored
+	// claimed by the engine that fired the step (the others pending).
+	LeaseUntil time.Time
+	Sends      []Send  // their PageID and TicketID are the page's
+	Events     []Event // TicketID 0: the ticket's
+	Tier       string  // for the log
+	// PageID and IDs are set by the store once written: IDs[i] is the id
+	// of Sends[i].
+	PageID int64
+	IDs    []int64
+}
+
 // Page is the escalation of one ticket: which step fires next and when.
 // Step counts tiers across rounds: step = round*len(tiers) + tier.
 type Page struct {

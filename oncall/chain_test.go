@@ -16,7 +16,7 @@ import (
 
 // chainLog is what every channel of a scenario was asked to deliver, as
 // "mm:ss channel person [event]" lines, and the most calls one person had
-// at once on one channel.
+// at once on a channel that rings.
 type chainLog struct {
 	mu      sync.Mutex
 	start   time.Time
@@ -45,6 +45,9 @@ type chainChannel struct {
 
 func (c *chainChannel) Reaches(p oncall.Person) bool { return c.reaches(p) }
 
+// Rings: "sip" calls, one at a time per person; email and webhook do not.
+func (c *chainChannel) Rings() bool { return c.name == "sip" }
+
 func (c *chainChannel) Notify(ctx context.Context, n oncall.Notice) (oncall.Result, error) {
 	who := n.Person.ID
 	if who == "" {
@@ -58,7 +61,9 @@ func (c *chainChannel) Notify(ctx context.Context, n oncall.Notice) (oncall.Resu
 	c.log.mu.Lock()
 	c.log.lines = append(c.log.lines, line)
 	c.log.active[key]++
-	c.log.maxOnce = max(c.log.maxOnce, c.log.active[key])
+	if c.Rings() {
+		c.log.maxOnce = max(c.log.maxOnce, c.log.active[key])
+	}
 	c.log.mu.Unlock()
 	defer func() {
 		c.log.mu.Lock()

@@ -59,6 +59,14 @@ type Notifier interface {
 	Reaches(p Person) bool
 }
 
+// A Ringer is a channel whose delivery occupies the person it pages, a
+// phone call: deliveries to one person on it go one at a time, never two
+// calls ringing at once. Other channels (an email, a webhook) deliver the
+// pages of two tickets together.
+type Ringer interface {
+	Rings() bool
+}
+
 // Acknowledger records that a person took a ticket through a channel and
 // stops its paging (tickets.Service); false when it was no longer new.
 type Acknowledger interface {
@@ -148,6 +156,7 @@ type Engine struct {
 	endMu   sync.Mutex // see deliver and fire
 
 	runCtx   atomic.Value // Run's context, for pages from memory
+	live     atomic.Bool  // Run is past taking back the sends left sending
 	memPages atomic.Int64
 }
 
@@ -246,7 +255,7 @@ func (e *Engine) Trigger() {
 // when Run starts was being sent by a process that is gone (killed in the
 // middle of a call-out). Waiting for their lease would delay the page by
 // minutes; taking them back now redials within seconds, and deliveries to
-// one person on one channel never overlap (see Process).
+// one person on a channel that rings never overlap (see Process).
 func (e *Engine) Run(ctx context.Context) {
 	e.init()
 	e.runCtx.Store(ctx)
@@ -256,6 +265,8 @@ func (e *Engine) Run(ctx context.Context) {
 	} else if n > 0 {
 		e.Log.Warn("paging: sends interrupted by the previous process taken back", "sends", n)
 	}
+	e.live.Store(true) // FirstStep may claim sends: none of them is taken back now
+	defer e.live.Store(false)
 	for {
 		e.Process(ctx)
 		wait := e.Poll
@@ -317,7 +328,7 @@ func (e *Engine) Process(ctx context.Context) {
 			continue
 		}
 		key := sendKey(s)
-		if s.Person != "" && busy[key] {
+		if s.Person != "" && busy[key] && e.oneAtATime(s.Channel) {
 			// Still calling this person on this channel (a retry, the
 			// next round): never ring them twice at once; it goes when
 			// the call in progress ends.
@@ -344,15 +355,23 @@ func (e *Engine) owed(ctx context.Context, now time.Time) map[string]bool {
 	}
 	owed := map[string]bool{}
 	for _, s := range due {
-		if _, running := e.running.Load(s.ID); !running && s.Person != "" {
+		if _, running := e.running.Load(s.ID); !running && s.Person != "" && e.oneAtATime(s.Channel) {
 			owed[sendKey(s)] = true
 		}
 	}
 	return owed
 }
 
-// sendKey is who s pages on which channel: one delivery at a time each.
+// sendKey is who s pages on which channel: one delivery at a time each
+// on a channel that rings (oneAtATime).
 func sendKey(s Send) string { return s.Channel + "\x00" + s.Person }
+
+// oneAtATime reports whether deliveries to one person on channel ch must
+// not overlap: ch rings (Ringer).
+func (e *Engine) oneAtATime(ch string) bool {
+	r, ok := e.Notifiers[ch].(Ringer)
+	return ok && r.Rings()
+}
 
 // start delivers s, claimed by this engine, on a goroutine of its own
 // once a worker slot is free. ticket, when not nil, reads s's ticket once
@@ -422,10 +441,10 @@ func (e *Engine) haltAcknowledged(ctx context.Context) {
 
 // fire runs the page's next step: the tier's person on all their channels.
 // The step's sends are stored already claimed by this engine and their
-// deliveries start at once, but for a person being paged on the same
-// channel already (busy: the pass's deliveries in progress, by key), whose
-// send waits, pending, for that delivery to end, and for a person owed an
-// earlier send (owed), whose send waits for it.
+// deliveries start at once, but, on a channel that rings, for a person
+// being called on it already (busy: the pass's deliveries in progress, by
+// key), whose send waits, pending, for that call to end, and for a person
+// owed an earlier call (owed), whose send waits for it.
 func (e *Engine) fire(ctx context.Context, p Page, now time.Time, busy, owed map[string]bool) error {
 	tiers := e.Schedule.Tiers()
 	total := len(tiers) * max(e.Schedule.Repeat(), 1)
@@ -448,7 +467,8 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time, busy, owed map
 	}
 	claim := map[string]bool{}
 	for i := range sends {
-		if k := sendKey(sends[i]); !busy[k] && !owed[k] && !claim[k] {
+		k := sendKey(sends[i])
+		if !e.oneAtATime(sends[i].Channel) || !busy[k] && !owed[k] && !claim[k] {
 			sends[i].State, claim[k] = SendSending, true
 		}
 	}
@@ -475,6 +495,69 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time, busy, owed map
 		}
 	}
 	return nil
+}
+
+// FirstStep is the first step of the page of a ticket about to be
+// written, for the store to fire in the ticket's own transaction
+// (astreinte.FiredStep): the first tier's person on all their channels,
+// the sends of channels that do not ring stored claimed by this engine.
+// A phone call (a channel that rings) is left pending for the next pass,
+// which calls a person one ticket at a time. It saves a page the pass
+// between the ticket and its first pages, and the step's own commit.
+//
+// nil when the engine is not running, Run past its start (a send claimed
+// before would be taken back as a dead process's), or when the step is
+// not that simple (no tiers, nobody on call or no channel to reach them:
+// the pass fires it as before, moving on to the next tier).
+func (e *Engine) FirstStep(ctx context.Context) *astreinte.FiredStep {
+	e.init()
+	if !e.live.Load() {
+		return nil
+	}
+	tiers := e.Schedule.Tiers()
+	if len(tiers) == 0 {
+		return nil
+	}
+	now := e.Now()
+	person, err := e.onCallAt(ctx, now, 0)
+	if err != nil || person.ID == "" {
+		return nil
+	}
+	sends, chans, events := e.stepSends(Page{}, now, tiers, person)
+	if len(chans) == 0 {
+		return nil
+	}
+	for i := range sends {
+		if !e.oneAtATime(sends[i].Channel) {
+			sends[i].State = SendSending
+		}
+	}
+	return &astreinte.FiredStep{NextAt: now.Add(tiers[0].Delay), LeaseUntil: now.Add(e.Lease),
+		Sends: sends, Events: events, Tier: tiers[0].Name}
+}
+
+// Fired starts the deliveries of st, the first step FirstStep made for
+// ticketID, now written with the ticket; the pass that its end triggers
+// rings the phones.
+func (e *Engine) Fired(ticketID int64, st *astreinte.FiredStep) {
+	if st == nil || st.PageID == 0 {
+		return
+	}
+	ctx := e.runContext()
+	person := ""
+	if len(st.Sends) > 0 {
+		person = st.Sends[0].Person
+	}
+	e.Log.Info("paging step", "ticket_id", ticketID, "step", 0, "tier", st.Tier, "person", person, "sends", len(st.Sends))
+	ticket := sync.OnceValues(func() (astreinte.Ticket, error) { return e.Store.TicketByID(ctx, ticketID) })
+	for i, s := range st.Sends {
+		if s.State != SendSending || st.IDs[i] == 0 {
+			continue
+		}
+		s.ID, s.PageID, s.TicketID, s.Attempts = st.IDs[i], st.PageID, ticketID, 0
+		e.start(ctx, s, ticket)
+	}
+	e.Trigger()
 }
 
 // endOrWait ends a page past its last step (total), unless a phone of

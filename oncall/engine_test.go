@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -82,6 +83,7 @@ func newWorld(t *testing.T, dir string, rec *recorder, opts ...func(*oncall.Engi
 		o(w.eng)
 	}
 	svc.Subscribe(func(tickets.Change) { w.eng.Trigger() })
+	svc.SetFirstPager(w.eng) // as serve wires it
 	var ctx context.Context
 	ctx, w.cancel = context.WithCancel(context.Background())
 	go func() { defer close(w.done); w.eng.Run(ctx) }()
@@ -313,3 +315,101 @@ func TestReachable(t *testing.T) {
 		}
 	})
 }
+
+// countFires is a store that counts the steps fired by a pass.
+type countFires struct {
+	oncall.PageStore
+	fired atomic.Int32
+}
+
+func (c *countFires) FireStep(ctx context.Context, pageID int64, fromStep, toStep int, nextAt, leaseUntil time.Time,
+	sends []oncall.Send, events []astreinte.Event) ([]int64, bool, error) {
+	c.fired.Add(1)
+	return c.PageStore.FireStep(ctx, pageID, fromStep, toStep, nextAt, leaseUntil, sends, events)
+}
+
+// gate is a channel whose deliveries wait until it opens, counting how
+// many are in flight at once.
+type gate struct {
+	open         chan struct{}
+	mu           sync.Mutex
+	active, most int
+	delivered    int
+	reaches      func(oncall.Person) bool
+}
+
+func (g *gate) Reaches(p oncall.Person) bool { return g.reaches(p) }
+
+func (g *gate) Notify(ctx context.Context, n oncall.Notice) (oncall.Result, error) {
+	g.mu.Lock()
+	g.active++
+	g.most = max(g.most, g.active)
+	g.mu.Unlock()
+	<-g.open
+	g.mu.Lock()
+	g.active--
+	g.delivered++
+	g.mu.Unlock()
+	return oncall.Result{Detail: "delivered"}, nil
+}
+
+// TestFirstStepWithTicket: a new ticket's first step is written with it
+// (no pass fires it) and its email goes at once; two tickets' emails to
+// one person go together, while her phone rings for one at a time.
+func TestFirstStepWithTicket(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		mail := &gate{open: make(chan struct{}), reaches: func(p oncall.Person) bool { return p.Email != "" }}
+		var fires *countFires
+		phone := &recorder{answer: func(oncall.Notice) (oncall.Result, error) {
+			time.Sleep(20 * time.Second) // ringing, then no answer
+			return oncall.Result{}, errors.New("no answer")
+		}}
+		w := newWorld(t, dir, phone, func(e *oncall.Engine) {
+			fires = &countFires{PageStore: e.Store}
+			e.Store = fires
+			e.Notifiers["sip"] = ringer{phone}
+			e.Notifiers["email"] = mail
+		})
+		defer w.stop()
+		synctest.Wait() // Run started
+		a := w.urgentTicket(t)
+		tk := &astreinte.Ticket{Line: "support", CallerNumber: "+33698765432", Urgency: astreinte.Urgent,
+			Case: astreinte.CaseOutOfHours, CreatedAt: time.Now(), Duration: 9 * time.Second}
+		if err := w.svc.Create(context.Background(), tk); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []int64{a.ID, tk.ID} {
+			if p, err := w.db.PageByTicket(context.Background(), id); err != nil || p.Step != 1 {
+				t.Errorf("ticket %d's page as Create returns: %+v, %v; want at step 1", id, p, err)
+			}
+		}
+		synctest.Wait()
+		mail.mu.Lock()
+		most := mail.most
+		mail.mu.Unlock()
+		if most != 2 {
+			t.Errorf("%d emails in flight at once; want the two tickets'", most)
+		}
+		expectCalls(t, phone, "alice@00:00") // the second ticket's call waits for the first
+		time.Sleep(21 * time.Second)
+		synctest.Wait()
+		expectCalls(t, phone, "alice@00:00", "alice@00:20")
+		close(mail.open)
+		synctest.Wait()
+		if n := fires.fired.Load(); n != 0 {
+			t.Errorf("%d steps fired by a pass; want none (the first steps were written with the tickets)", n)
+		}
+		evs, err := w.db.Timeline(context.Background(), a.ID)
+		if err != nil || !slices.ContainsFunc(evs, func(e astreinte.Event) bool {
+			return e.Detail == "tier 1/2 primary: paging Alice by email, sip"
+		}) {
+			t.Errorf("timeline %v, %v: no entry for the first step", evs, err)
+		}
+	})
+}
+
+// ringer is a channel that rings (one call at a time per person).
+type ringer struct{ *recorder }
+
+func (ringer) Rings() bool { return true }

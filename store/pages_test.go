@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -558,5 +559,82 @@ func TestFireStepClaimedReclaimed(t *testing.T) {
 	}
 	if ok, err := db.ClaimSend(ctx, ids[0], t0.Add(time.Minute)); err != nil || !ok {
 		t.Errorf("ClaimSend after the restart = %v, %v; want true", ok, err)
+	}
+}
+
+// TestCreateTicketFirstStep: a page's first step written with its ticket
+// is the step FireStep would have fired: the page at step 1, due at the
+// step's NextAt, its sends claimed or pending as given (locked on
+// PostgreSQL), its events on the timeline. A ticket that is not written
+// leaves no claim behind.
+func TestCreateTicketFirstStep(t *testing.T) {
+	nodes := openNodes(t, 2)
+	a, b := nodes[0], nodes[1]
+	ctx := context.Background()
+	lease := t0.Add(5 * time.Minute)
+	first := &astreinte.FiredStep{NextAt: t0.Add(10 * time.Minute), LeaseUntil: lease,
+		Sends: []astreinte.Send{
+			{Step: 0, Channel: "sip", Person: "alice", NextTryAt: t0}, // a phone: left to the pass
+			{Step: 0, Channel: "email", Person: "alice", State: astreinte.SendSending},
+			{Step: 0, Channel: "webhook", Person: "alice", State: astreinte.SendSending},
+		},
+		Events: []astreinte.Event{{At: t0, Kind: astreinte.EventPageQueued, Actor: "system", Detail: "tier 1/2 primary: paging Alice by sip, email"}}}
+	tk := createTicket(t, a, astreinte.Ticket{CallerNumber: "+33612345678", Urgency: astreinte.Urgent, CreatedAt: t0},
+		&NewPage{Policy: "p", NextAt: t0, First: first})
+	p, err := a.PageByTicket(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != first.PageID || p.Step != 1 || !p.NextAt.Equal(first.NextAt) || p.State != astreinte.PageActive {
+		t.Errorf("page = %+v; want page %d active at step 1, due %v", p, first.PageID, first.NextAt)
+	}
+	if len(first.IDs) != 3 || slices.Contains(first.IDs, 0) {
+		t.Fatalf("IDs = %v; want three ids", first.IDs)
+	}
+	got, err := a.Sends(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]astreinte.SendState{first.IDs[0]: astreinte.SendPending, first.IDs[1]: astreinte.SendSending, first.IDs[2]: astreinte.SendSending}
+	for _, s := range got {
+		if s.State != want[s.ID] || s.TicketID != tk.ID {
+			t.Errorf("send %d %s: %s of ticket %d; want %s of %d", s.ID, s.Channel, s.State, s.TicketID, want[s.ID], tk.ID)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("%d sends; want 3", len(got))
+	}
+	for _, db := range nodes {
+		if due, err := db.DueSends(ctx, t0.Add(time.Minute), 10); err != nil || len(due) != 1 || due[0].ID != first.IDs[0] {
+			t.Errorf("DueSends = %v, %v; want the phone call only", due, err)
+		}
+		if pages, err := db.DuePages(ctx, t0.Add(time.Minute)); err != nil || len(pages) != 0 {
+			t.Errorf("DuePages = %v, %v; want none before the next step", pages, err)
+		}
+	}
+	if ok, err := b.ClaimSend(ctx, first.IDs[1], t0.Add(time.Hour)); err != nil || ok {
+		t.Errorf("another node's ClaimSend of a claimed send = %v, %v; want false", ok, err)
+	}
+	evs, err := a.Timeline(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(evs, func(e astreinte.Event) bool { return e.Detail == first.Events[0].Detail }) {
+		t.Errorf("timeline %v lacks the step's entry", evs)
+	}
+
+	// Not written (its transaction fails once the step is in): no claim
+	// is left.
+	failed := &astreinte.FiredStep{NextAt: t0.Add(10 * time.Minute), LeaseUntil: lease,
+		Sends: []astreinte.Send{{Step: 0, Channel: "email", Person: "alice", State: astreinte.SendSending}}}
+	if err := a.createTicket(ctx, &astreinte.Ticket{CallerNumber: "+33612345679", CreatedAt: t0},
+		&NewPage{Policy: "p", NextAt: t0, First: failed}, func(*sql.Tx, int64, string) error { return errors.New("refused") }); err == nil {
+		t.Fatal("createTicket whose transaction fails: no error")
+	}
+	if failed.PageID != 0 || failed.IDs != nil {
+		t.Errorf("a step not written kept page %d, ids %v", failed.PageID, failed.IDs)
+	}
+	if a.leases != nil && len(a.leases.held) != 2 {
+		t.Errorf("%d send locks held; want the first ticket's two", len(a.leases.held))
 	}
 }

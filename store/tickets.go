@@ -19,6 +19,9 @@ var _ astreinte.TicketService = (*DB)(nil)
 type NewPage struct {
 	Policy string
 	NextAt time.Time
+	// First, when not nil, is the page's first step, written with it
+	// (see astreinte.FiredStep); its PageID and IDs are set on commit.
+	First *astreinte.FiredStep
 }
 
 const ticketColumns = `id, number, call_id, line, caller_number, caller_name, urgency, calendar_case,
@@ -54,7 +57,9 @@ func scanTicket(s scanner, t *astreinte.Ticket) error {
 // the ticket and, when page is not nil, queues the escalation: an active
 // page at step 0 firing at page.NextAt, and an EventPageQueued entry. The
 // page row is the paging engine's outbox, so a ticket is never stored
-// without the page that was meant to announce it.
+// without the page that was meant to announce it. With page.First, the
+// page's first step is fired in the same transaction, as FireStep would
+// have (the page at step 1, its sends claimed or pending, its events).
 //
 // Duration is stored in milliseconds.
 func (db *DB) CreateTicket(ctx context.Context, t *astreinte.Ticket, page *NewPage) error {
@@ -70,6 +75,14 @@ func (db *DB) createTicket(ctx context.Context, t *astreinte.Ticket, page *NewPa
 		return fmt.Errorf("create ticket: %w", err)
 	}
 	defer tx.Rollback()
+	var claimed []int64 // the first step's sends, locked on PostgreSQL
+	committed := false
+	defer func() {
+		if !committed && page != nil && page.First != nil {
+			db.releaseClaimed(page.First.Sends, claimed)
+			page.First.PageID, page.First.IDs = 0, nil
+		}
+	}()
 
 	now := db.now()
 	if t.CreatedAt.IsZero() {
@@ -119,14 +132,33 @@ func (db *DB) createTicket(ctx context.Context, t *astreinte.Ticket, page *NewPa
 		if nextAt.IsZero() {
 			nextAt = now
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO pages (ticket_id, policy, state, step, next_at, created_at)
-			VALUES (?, ?, ?, 0, ?, ?)`, id, page.Policy, astreinte.PageActive, ts(nextAt), ts(now)); err != nil {
+		step, first := 0, page.First
+		if first != nil {
+			step, nextAt = 1, first.NextAt
+		}
+		var pageID int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO pages (ticket_id, policy, state, step, next_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, id, page.Policy, astreinte.PageActive, step, ts(nextAt), ts(now)).Scan(&pageID); err != nil {
 			return fmt.Errorf("create ticket %s: page: %w", number, err)
 		}
 		if err := db.insertEvent(ctx, tx, astreinte.Event{
 			TicketID: id, At: now, Kind: astreinte.EventPageQueued, Actor: actorSystem, Detail: "policy " + page.Policy,
 		}); err != nil {
 			return fmt.Errorf("create ticket %s: %w", number, err)
+		}
+		if first != nil {
+			ids, err := db.queueSends(ctx, tx, pageID, id, first.Sends, first.LeaseUntil)
+			if err == nil {
+				err = db.queueEvents(ctx, tx, id, first.Events)
+			}
+			if err == nil {
+				claimed = ids
+				err = db.lockClaimed(ctx, first.Sends, ids)
+			}
+			if err != nil {
+				return fmt.Errorf("create ticket %s: first page step: %w", number, err)
+			}
+			first.PageID, first.IDs = pageID, ids
 		}
 	}
 	if more != nil {
@@ -137,6 +169,7 @@ func (db *DB) createTicket(ctx context.Context, t *astreinte.Ticket, page *NewPa
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create ticket %s: %w", number, err)
 	}
+	committed = true
 	t.ID, t.Number = id, number
 	return nil
 }

@@ -98,7 +98,23 @@ type Service struct {
 
 	take    sync.Mutex   // one Take at a time: a number's calls find each other's ticket (caller.go)
 	pending pendingState // tickets the store refused (pending.go)
+	first   FirstPager   // SetFirstPager
 }
+
+// A FirstPager fires the first step of a new ticket's page in the
+// ticket's own transaction and delivers it once written (oncall.Engine).
+type FirstPager interface {
+	// FirstStep is the step to write with the ticket; nil: the page is
+	// queued at step 0 for the pager's next pass.
+	FirstStep(ctx context.Context) *astreinte.FiredStep
+	// Fired starts the step's deliveries, the ticket written.
+	Fired(ticketID int64, st *astreinte.FiredStep)
+}
+
+// SetFirstPager has new tickets that page fire their first step with p as
+// they are written: their first pages go out as the ticket commits,
+// without waiting for p's next pass. Set once, before the service is used.
+func (s *Service) SetFirstPager(p FirstPager) { s.first = p }
 
 // Options are what New needs besides the store and the calendar.
 type Options struct {
@@ -227,12 +243,18 @@ func (s *Service) insert(ctx context.Context, t *astreinte.Ticket, pages bool) e
 	var page *store.NewPage
 	if t.Paged = pages; pages {
 		page = &store.NewPage{Policy: astreinte.EscalationDefault, NextAt: t.CreatedAt}
+		if s.first != nil {
+			page.First = s.first.FirstStep(ctx)
+		}
 	}
 	if t.Status == "" {
 		t.Status = astreinte.StatusNew
 	}
 	if err := s.store.CreateTicket(ctx, t, page); err != nil {
 		return s.keep(t, pages, err)
+	}
+	if page != nil && page.First != nil {
+		s.first.Fired(t.ID, page.First)
 	}
 	s.announce(Change{Kind: Created, TicketID: t.ID, Number: t.Number, Paging: pages})
 	return nil

@@ -96,6 +96,7 @@ func newEngine(e *env, ch channels, log *slog.Logger) *oncall.Engine {
 	}
 	e.tickets.Subscribe(func(tickets.Change) { eng.Trigger() })
 	e.tickets.SetMemoryPager(eng) // a ticket the store refuses still pages
+	e.tickets.SetFirstPager(eng)  // a ticket's first pages go as it is written
 	return eng
 }
 

@@ -49,7 +49,14 @@ type Notifier struct {
 	Log    *slog.Logger
 }
 
-var _ oncall.Notifier = (*Notifier)(nil)
+var (
+	_ oncall.Notifier = (*Notifier)(nil)
+	_ oncall.Ringer   = (*Notifier)(nil)
+)
+
+// Rings reports true: a call occupies the person, who is called for one
+// ticket at a time.
+func (n *Notifier) Rings() bool { return true }
 
 // Reaches reports whether p has a SIP URI or a phone number to call.
 func (n *Notifier) Reaches(p oncall.Person) bool { return p.SIP != "" || p.Phone != "" }
