@@ -21,15 +21,30 @@ func BenchmarkCreateTicket(b *testing.B) {
 	if err := db.CreateCall(ctx, call); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		tk := astreinte.Ticket{
-			CallID: call.ID, Line: "support", CallerNumber: "+33612345678", Urgency: astreinte.Urgent,
-			Case: astreinte.CaseOutOfHours, Recording: "/var/lib/astreinte/rec/x.wav", Duration: 42 * time.Second,
+	for _, first := range []bool{false, true} {
+		name := "page"
+		if first {
+			name = "first-step" // the page's first step written with the ticket (three sends, one event)
 		}
-		if err := db.CreateTicket(ctx, &tk, &NewPage{Policy: "default", NextAt: t0}); err != nil {
-			b.Fatal(err)
-		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				tk := astreinte.Ticket{
+					CallID: call.ID, Line: "support", CallerNumber: "+33612345678", Urgency: astreinte.Urgent,
+					Case: astreinte.CaseOutOfHours, Recording: "/var/lib/astreinte/rec/x.wav", Duration: 42 * time.Second,
+				}
+				page := &NewPage{Policy: "default", NextAt: t0}
+				if first {
+					page.First = &astreinte.FiredStep{NextAt: t0.Add(5 * time.Minute), LeaseUntil: t0.Add(time.Minute),
+						Sends: []astreinte.Send{{Channel: "sip", Person: "alice"}, {Channel: "email", Person: "alice", State: astreinte.SendSending},
+							{Channel: "webhook", Person: "alice", State: astreinte.SendSending}},
+						Events: []astreinte.Event{{At: t0, Kind: astreinte.EventPageQueued, Actor: "system", Detail: "tier 1/1 primary: paging Alice by sip, email"}}}
+				}
+				if err := db.CreateTicket(ctx, &tk, page); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
