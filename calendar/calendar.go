@@ -59,6 +59,9 @@ type Calendar struct {
 	hol      *holidays
 	closures []closure
 	openings map[date]opening
+	// never: no regular hours and no exceptional opening, the calendar
+	// of a line that only ever answers out of hours.
+	never bool
 }
 
 type closure struct {
@@ -200,6 +203,7 @@ func New(cfg Config) (*Calendar, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
+	c.never = len(c.openings) == 0 && !slices.ContainsFunc(c.week[:], func(spans []span) bool { return len(spans) > 0 })
 	return c, nil
 }
 

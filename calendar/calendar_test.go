@@ -407,3 +407,63 @@ func BenchmarkAt(b *testing.B) {
 		})
 	}
 }
+
+// TestNextOpenNeverOpen: on calendars without regular hours, NextOpen and
+// AddBusinessDays answer as the 400-day search does, which a calendar with
+// nothing to open on skips; an override forcing the line open still opens it.
+func TestNextOpenNeverOpen(t *testing.T) {
+	base := time.Date(2026, 12, 14, 3, 0, 0, 0, time.UTC)
+	cfgs := map[string]Config{
+		"never open":          {Hours: map[string][]string{}, Holidays: HolidayConfig{Country: "none"}},
+		"never open, closure": {Hours: map[string][]string{}, Closures: []Closure{{From: "2026-12-24", Label: "Noël"}}},
+		"one opening":         {Hours: map[string][]string{"mon": {"09:00-12:00"}}, Openings: []Opening{{Date: "2026-12-20", Hours: []string{"10:00-11:00"}}}},
+	}
+	overrides := map[string]*Override{
+		"none":          nil,
+		"forced closed": {Open: false, Until: base.Add(100 * time.Hour), Reason: "incident", SetAt: base.Add(-time.Hour)},
+		"forced open":   {Open: true, Until: base.Add(250 * time.Hour), Reason: "astreinte renforcée", SetAt: base.Add(30 * time.Hour)},
+	}
+	for name, cfg := range cfgs {
+		c := newCal(t, cfg)
+		for oname, o := range overrides {
+			for at := base; at.Before(base.Add(3 * 7 * 24 * time.Hour)); at = at.Add(7 * time.Hour) {
+				var want time.Time
+				for s := range c.forward(at, o, searchDays) {
+					if s.open {
+						want = s.start
+						break
+					}
+				}
+				if got := c.NextOpen(at, o); !got.Equal(want) {
+					t.Fatalf("%s, override %s, at %v: NextOpen = %v, the search %v", name, oname, at, got, want)
+				}
+			}
+		}
+		if name != "one opening" && !c.AddBusinessDays(base, 2).IsZero() {
+			t.Errorf("%s: AddBusinessDays = %v; want zero (never a business day)", name, c.AddBusinessDays(base, 2))
+		}
+	}
+	if c := newCal(t, cfgs["one opening"]); c.never {
+		t.Error("a calendar with hours is taken for one never open")
+	}
+}
+
+// BenchmarkNextOpen is the due-date's first step (tickets.Plan →
+// AddBusinessDays) on a line never open and on the default week.
+func BenchmarkNextOpen(b *testing.B) {
+	at := time.Date(2026, 12, 7, 22, 0, 0, 0, time.UTC)
+	for _, cfg := range []struct {
+		name string
+		cfg  Config
+	}{{"never-open", Config{Hours: map[string][]string{}, Holidays: HolidayConfig{Country: "none"}}}, {"default", Config{}}} {
+		c, err := New(cfg.cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(cfg.name, func(b *testing.B) {
+			for b.Loop() {
+				c.AddBusinessDays(at, 1)
+			}
+		})
+	}
+}
