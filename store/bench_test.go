@@ -220,3 +220,27 @@ func BenchmarkWriteRecordingAudio(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(ops))/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkOpenTicketFrom is the repeat caller's look-up made for every
+// message (tickets.Take), with n tickets still open from other numbers.
+func BenchmarkOpenTicketFrom(b *testing.B) {
+	for _, n := range []int{0, 200, 5000} {
+		b.Run(strconv.Itoa(n)+"-open", func(b *testing.B) {
+			db, _ := openTest(b)
+			ctx := context.Background()
+			for i := range n {
+				tk := astreinte.Ticket{Line: "support", CallerNumber: fmt.Sprintf("+3361%07d", i), Urgency: astreinte.NotUrgent,
+					Case: astreinte.CaseOutOfHours, CallbackNumber: fmt.Sprintf("+3362%07d", i)}
+				if err := db.CreateTicket(ctx, &tk, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := db.OpenTicketFrom(ctx, "support", "+33699999999"); err == nil {
+					b.Fatal("found a ticket for a new number")
+				}
+			}
+		})
+	}
+}

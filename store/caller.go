@@ -65,10 +65,16 @@ func (db *DB) OpenTicketFrom(ctx context.Context, line, number string) (astreint
 	if number == "" {
 		return t, fmt.Errorf("open ticket from an unknown number: %w", astreinte.ErrNotFound)
 	}
-	err := scanTicket(db.rdb.QueryRowContext(ctx, `SELECT `+ticketColumns+` FROM tickets
-		WHERE line = ? AND status IN ('new', 'acknowledged')
-		  AND (caller_number = ? OR id IN (SELECT ticket_id FROM ticket_caller WHERE callback_number = ?))
-		ORDER BY created_at DESC, id DESC LIMIT 1`, line, number, number), &t)
+	// Two look-ups by index (the caller's number, the callback number
+	// typed), not one OR that reads every open ticket of the line.
+	err := scanTicket(db.rdb.QueryRowContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = (
+		SELECT id FROM (
+			SELECT id, created_at FROM tickets
+			WHERE caller_number = ? AND line = ? AND status IN ('new', 'acknowledged')
+			UNION
+			SELECT t.id, t.created_at FROM ticket_caller c JOIN tickets t ON t.id = c.ticket_id
+			WHERE c.callback_number = ? AND t.line = ? AND t.status IN ('new', 'acknowledged')
+		) open ORDER BY created_at DESC, id DESC LIMIT 1)`, number, line, number, line), &t)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("open ticket from %s: %w", number, astreinte.ErrNotFound)
 	}
