@@ -55,7 +55,11 @@ func startNodeWith(t *testing.T, name, dsn string, n oncall.Notifier, sched *onc
 		Now: now, Backoff: time.Minute, Retries: 1, Poll: time.Minute,
 		Log: slog.New(slog.DiscardHandler).With("node", name),
 	}}
-	svc.Subscribe(func(tickets.Change) { nd.eng.Trigger() })
+	svc.Subscribe(func(c tickets.Change) {
+		if c.ForPager() {
+			nd.eng.Trigger()
+		}
+	})
 	var ctx context.Context
 	ctx, nd.cancel = context.WithCancel(context.Background())
 	go func() { defer close(nd.done); nd.eng.Run(ctx) }()

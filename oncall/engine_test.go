@@ -82,7 +82,11 @@ func newWorld(t *testing.T, dir string, rec *recorder, opts ...func(*oncall.Engi
 	for _, o := range opts {
 		o(w.eng)
 	}
-	svc.Subscribe(func(tickets.Change) { w.eng.Trigger() })
+	svc.Subscribe(func(c tickets.Change) { // as serve wires it
+		if c.ForPager() {
+			w.eng.Trigger()
+		}
+	})
 	svc.SetFirstPager(w.eng) // as serve wires it
 	var ctx context.Context
 	ctx, w.cancel = context.WithCancel(context.Background())

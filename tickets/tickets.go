@@ -80,6 +80,20 @@ type Change struct {
 	Remote bool
 }
 
+// ForPager reports whether c can give the paging engine work: a page
+// queued (a new ticket, a later message that restarts it), or a ticket
+// taken out of paging (acknowledged, called back, resolved), or changes
+// on other nodes perhaps missed. A ticket that does not page, a note, a
+// call's end or a quote do not: the engine's pass (five look-ups) is not
+// run for them.
+func (c Change) ForPager() bool {
+	switch c.Kind {
+	case Acknowledged, StatusSet, Resync:
+		return true
+	}
+	return c.Paging
+}
+
 // Service is the tickets service. Build it with New.
 type Service struct {
 	store       Store

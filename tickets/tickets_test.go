@@ -240,3 +240,25 @@ func TestCalls(t *testing.T) {
 		t.Errorf("Calls = %+v, %v", calls, err)
 	}
 }
+
+// TestChangeForPager: the paging engine is woken by the changes that can
+// give it work, not by every ticket's change.
+func TestChangeForPager(t *testing.T) {
+	for _, tt := range []struct {
+		c    Change
+		want bool
+	}{
+		{Change{Kind: Created}, false},
+		{Change{Kind: Created, Paging: true}, true},
+		{Change{Kind: Noted}, false},
+		{Change{Kind: Noted, Paging: true}, true}, // a later message restarted the page
+		{Change{Kind: Acknowledged}, true},
+		{Change{Kind: StatusSet}, true},
+		{Change{Kind: Resync}, true},
+		{Change{Kind: Acknowledged, Remote: true}, true},
+	} {
+		if got := tt.c.ForPager(); got != tt.want {
+			t.Errorf("%+v.ForPager() = %v; want %v", tt.c, got, tt.want)
+		}
+	}
+}

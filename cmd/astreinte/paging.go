@@ -84,7 +84,8 @@ func newChannels(e *env, srv *sip.Server, links oncall.AckLinks) (channels, erro
 }
 
 // newEngine is the escalation engine over the store, taking
-// acknowledgements through the tickets service; it wakes on every change.
+// acknowledgements through the tickets service; it wakes on every change
+// that can concern paging.
 func newEngine(e *env, ch channels, log *slog.Logger) *oncall.Engine {
 	eng := &oncall.Engine{
 		Store: e.db, Schedule: e.sched, Tickets: e.tickets, Notifiers: ch.notifiers, PolicyChannels: ch.policy,
@@ -94,7 +95,11 @@ func newEngine(e *env, ch channels, log *slog.Logger) *oncall.Engine {
 	for _, a := range e.cfg.Paging.Fallback.Emails {
 		eng.Fallback = append(eng.Fallback, oncall.Contact{Channel: "email", Address: a})
 	}
-	e.tickets.Subscribe(func(tickets.Change) { eng.Trigger() })
+	e.tickets.Subscribe(func(c tickets.Change) {
+		if c.ForPager() {
+			eng.Trigger()
+		}
+	})
 	e.tickets.SetMemoryPager(eng) // a ticket the store refuses still pages
 	e.tickets.SetFirstPager(eng)  // a ticket's first pages go as it is written
 	return eng
