@@ -57,6 +57,12 @@ func (s *session) run(cs astreinte.Case) {
 	if s.greet() == nil {
 		reason = s.waitMessageEnd(false)
 	}
+	s.messageOver(cs, reason)
+}
+
+// messageOver files the message that ended for reason, or makes the call
+// a missed call when nothing worth keeping was said.
+func (s *session) messageOver(cs astreinte.Case, reason messageEnd) {
 	beforeBeep := reason == endBeforeBeep
 	length := audio.DurationOf(s.recorder.Samples())
 	if beforeBeep {
