@@ -148,7 +148,6 @@ func (s *Server) inboundCall(req *sip.Request, tx sip.ServerTransaction) *Call {
 		srv: s, log: log, sess: sess, dlg: &sess.Dialog, conn: conn, offer: offer,
 		local: newLocalSDP(s.mediaAddrFor(req.Source()), uint16(conn.LocalAddr().(*net.UDPAddr).Port)),
 	}
-	log.Info("incoming call", "to", called)
 	return c
 }
 
@@ -163,6 +162,7 @@ func (s *Server) serveInbound(c *Call) {
 		s.nActive.Add(-1)
 		s.active.Done()
 	}()
+	c.log.Info("incoming call", "to", c.To.User)
 	ctx, cancel := context.WithCancel(s.hardCtx)
 	defer cancel()
 	s.safeServe(ctx, c)
