@@ -207,7 +207,6 @@ func newSession(cfg Config, c conn) (*Session, error) {
 		}
 	}
 	s.jb = newJitterBuffer(&s.st, s)
-	s.rd.init()
 	s.wr.init(cfg.Codec)
 	return s, nil
 }
