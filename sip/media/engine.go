@@ -251,7 +251,7 @@ func (s *Session) drainLocked() {
 	b := spareBatches.Get().(*rxBatch)
 	defer spareBatches.Put(b)
 	s.rd.use(b)
-	defer func() { s.rd.pkt, s.rd.pcm = nil, nil }() // b goes back to the pool
+	defer func() { s.rd.pkt = nil }() // b goes back to the pool
 	for range maxBatchesPerPoll {
 		n, err := s.conn.recvBatch(b)
 		for i := range n {

@@ -11,21 +11,20 @@ import (
 )
 
 // reader is the receive state of a session. The rtp.Packet a datagram is
-// parsed into and the decode buffer belong to the shard (rxBatch): whoever
-// calls receive points pkt and pcm at those of its batch first (use); a
-// session driven directly (benchmarks, fuzzing) gets its own.
+// parsed into belongs to the shard (rxBatch): whoever calls receive points
+// pkt at the one of its batch first (use); a session driven directly
+// (benchmarks, fuzzing) gets its own.
 type reader struct {
 	pkt *rtp.Packet
-	pcm []int16
 	det dtmfDetector
 }
 
-// use points the reader at the packet and decode buffer of b.
+// use points the reader at the packet of b.
 func (r *reader) use(b *rxBatch) {
 	if b.pkt.Extensions == nil {
 		readyPacket(&b.pkt)
 	}
-	r.pkt, r.pcm = &b.pkt, b.pcm[:]
+	r.pkt = &b.pkt
 }
 
 // readyPacket gives p room for the most a header can carry, so that
@@ -120,14 +119,8 @@ func (s *Session) receive(b []byte, src netip.AddrPort) {
 		}
 		return
 	}
-	if s.rd.pcm == nil {
-		s.rd.pcm = make([]int16, maxPacket)
-	}
-	payload := p.Payload[:min(len(p.Payload), len(s.rd.pcm))]
-	pcm := s.rd.pcm[:len(payload)]
-	Decode(s.codec, pcm, payload)
 	s.recMu.Lock()
-	s.jb.put(p.SSRC, p.SequenceNumber, p.Timestamp, pcm)
+	s.jb.put(p.SSRC, p.SequenceNumber, p.Timestamp, p.Payload) // decoded as the ring flushes
 	s.recMu.Unlock()
 }
 

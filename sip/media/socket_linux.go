@@ -105,8 +105,7 @@ type rxBatch struct {
 	hdr  [rxBatchLen]mmsghdr
 	iov  [rxBatchLen]syscall.Iovec
 	name [rxBatchLen]syscall.RawSockaddrInet6
-	pcm  [maxPacket]int16 // decoded audio of the packet being handled
-	pkt  rtp.Packet       // the packet being handled, parsed (reader.use)
+	pkt  rtp.Packet // the packet being handled, parsed (reader.use)
 }
 
 func (b *rxBatch) init() {

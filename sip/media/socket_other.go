@@ -15,7 +15,6 @@ type rxBatch struct {
 	buf [rxBatchLen][readBufSize]byte
 	n   [rxBatchLen]int
 	src [rxBatchLen]netip.AddrPort
-	pcm [maxPacket]int16
 	pkt rtp.Packet
 }
 
