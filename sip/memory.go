@@ -10,11 +10,11 @@ import (
 // CallMemory is the Go memory budget of one call in progress: its media
 // (jitter ring, buffers), recorder, flow goroutine and SIP dialog, with room
 // for the garbage collector. Measured at 1,000 recorded calls
-// (bench/load.sh, MemStats after a forced collection at the plateau): 25
-// KiB of live heap and 9 KiB of goroutine stack a call; the 4 KiB more
-// leave the collector the room it had when calls took 44 KiB and the
-// budget was 48.
-const CallMemory = 38 << 10
+// (bench/load.sh, MemStats after a forced collection at the plateau): 22
+// KiB of live heap and 9 KiB of goroutine stack a call. The 3 KiB more
+// leave the collector at least the room it had when calls took 46 KiB and
+// the budget was 48.
+const CallMemory = 34 << 10
 
 // memorySlack is what MemoryLimit allows beyond the process's memory when
 // it is ready and its calls' budget: web pages, paging, the garbage of a
