@@ -57,6 +57,12 @@ func (s *session) run(cs astreinte.Case) {
 	if s.greet() == nil {
 		reason = s.waitMessageEnd(false)
 	}
+	s.messageOver(cs, reason)
+}
+
+// messageOver files the message that ended for reason, or makes the call
+// a missed call when nothing worth keeping was said.
+func (s *session) messageOver(cs astreinte.Case, reason messageEnd) {
 	beforeBeep := reason == endBeforeBeep
 	length := audio.DurationOf(s.recorder.Samples())
 	if beforeBeep {
@@ -191,8 +197,7 @@ func (s *session) file() bool {
 	t.Recording, t.Duration, t.Urgency = res.Path, res.Duration, s.urgency
 	t.Marks = slices.Clone(s.marks)
 	t.CreatedAt = s.h.Now()
-	// Take bounds its own store work; the call's end must not cancel it.
-	filed, err := s.h.Tickets.Take(context.WithoutCancel(s.ctx), t)
+	filed, err := s.take(t)
 	switch {
 	case errors.Is(err, tickets.ErrKept):
 		// The store refused it (a full disk): it is paged from memory and
@@ -269,7 +274,7 @@ func (s *session) finishRecording(kept bool) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 		defer cancel()
 		a := astreinte.Amendment{Recording: res.Path, Duration: res.Duration, Marks: s.marks}
-		if _, err := s.h.Tickets.Amend(ctx, s.ticket.ID, a); err != nil {
+		if _, err := s.amend(ctx, a); err != nil {
 			s.log.Error("the caller spoke after the ticket was filed: ticket not amended", "error", err, "ticket", s.ticket.Number)
 			return // the sidecar stays: the repair pass sees the recording
 		}
@@ -438,8 +443,7 @@ func (s *session) missedCall(cs astreinte.Case, urgency astreinte.Urgency) {
 		Urgency: urgency, Case: cs, Status: astreinte.StatusNew, CreatedAt: s.h.Now(),
 		Kind: astreinte.KindMissedCall, CallbackNumber: number,
 	}
-	// Take bounds its own store work; the call's end must not cancel it.
-	filed, err := s.h.Tickets.Take(context.WithoutCancel(s.ctx), t)
+	filed, err := s.take(t)
 	if errors.Is(err, tickets.ErrKept) {
 		s.log.Error("missed call: ticket not written yet, kept in memory", "error", err, "number", number)
 		return

@@ -148,7 +148,11 @@ type session struct {
 	speechAtFiling time.Duration // det.Speech() then
 }
 
-// ServeCall runs the caller's flow for one call.
+// ServeCall runs the caller's flow for one call. It waits through the
+// call on the call's goroutine (the SIP transaction's): what is done once
+// with a large frame (the calendar decision, the answer, what follows the
+// message) is in functions that return before the long waits, so that the
+// goroutine's stack stays small while the caller speaks.
 func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 	line := h.Lines[c.Line]
 	if line == nil {
@@ -156,29 +160,48 @@ func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 		return
 	}
 	s := &session{h: h, ctx: ctx, c: c, line: line, p: line.Prompts, log: c.Log(), callID: c.ID, from: c.From, done: c.Done()}
-	now := h.Now()
-	cs, label := h.Calendar.CaseAt(ctx, now)
-	s.rec = astreinte.Call{
-		SIPCallID: c.ID, Line: line.Name, CallerNumber: c.From.User, CallerName: c.From.Display,
-		Called: c.To.User, Case: cs, StartedAt: now, Outcome: astreinte.OutcomeInProgress,
-	}
-	s.row = s.logCall(ctx)
+	cs := s.open()
 	defer s.finishCall()
-	s.log.Info("calendar decision", "case", cs, "label", label)
+	if !s.pickUp(cs) {
+		return
+	}
+	s.run(cs)
+	// A moment of silence lets the caller's jitter buffer play the end of
+	// the goodbye out before our BYE tears the call down.
+	s.pl.Play(false, audio.Silence(audio.HangupTail))
+	c.Hangup(ctx) // after the goodbye: our BYE, logged as such
+}
 
+// open decides the calendar case and writes the call's row.
+func (s *session) open() astreinte.Case {
+	now := s.h.Now()
+	cs, label := s.h.Calendar.CaseAt(s.ctx, now)
+	s.rec = astreinte.Call{
+		SIPCallID: s.c.ID, Line: s.line.Name, CallerNumber: s.c.From.User, CallerName: s.c.From.Display,
+		Called: s.c.To.User, Case: cs, StartedAt: now, Outcome: astreinte.OutcomeInProgress,
+	}
+	s.row = s.logCall(s.ctx)
+	s.log.Info("calendar decision", "case", cs, "label", label)
+	return cs
+}
+
+// pickUp redirects the call during opening hours when the line says so,
+// or rings and answers it; it reports whether the call was answered.
+func (s *session) pickUp(cs astreinte.Case) bool {
+	c, ctx, line := s.c, s.ctx, s.line
 	if cs.Open() && line.RedirectTo != "" {
 		if err := c.Redirect(line.RedirectTo); err != nil {
 			s.log.Error("redirect", "error", err)
 			s.rec.Outcome = astreinte.OutcomeFailed
-			return
+			return false
 		}
 		s.rec.Outcome = astreinte.OutcomeRedirected
 		s.log.Info("redirected to the support desk", "to", line.RedirectTo)
-		return
+		return false
 	}
 	if err := c.Ring(); err != nil {
 		s.ended(err)
-		return
+		return false
 	}
 	if line.AnswerAfter > 0 {
 		t := time.NewTimer(line.AnswerAfter)
@@ -187,27 +210,23 @@ func (h *Handler) ServeCall(ctx context.Context, c *sip.Call) {
 		case <-c.Done():
 			t.Stop()
 			s.rec.Outcome = astreinte.OutcomeCancelled
-			return
+			return false
 		case <-ctx.Done():
 			t.Stop()
 			c.Reject(503, "Service Unavailable")
 			s.rec.Outcome = astreinte.OutcomeRejected
-			return
+			return false
 		}
 	}
 	if err := c.Answer(ctx); err != nil {
 		s.ended(err)
-		return
+		return false
 	}
-	s.rec.AnsweredAt = h.Now()
+	s.rec.AnsweredAt = s.h.Now()
 	s.sm = c.Media()
 	s.m = s.sm
 	s.pl = audio.Player{Ctx: ctx, Call: c, Media: s.m}
-	s.run(cs)
-	// A moment of silence lets the caller's jitter buffer play the end of
-	// the goodbye out before our BYE tears the call down.
-	s.pl.Play(false, audio.Silence(audio.HangupTail))
-	c.Hangup(ctx) // after the goodbye: our BYE, logged as such
+	return true
 }
 
 // ended sets the outcome of a call that ended before it was answered.
@@ -349,12 +368,9 @@ func (s *session) waitMessageEnd(spoke bool) messageEnd {
 			switch waited := now.Sub(waitFrom); {
 			case !nudged && waited >= speakNudgeAfter:
 				nudged = true
-				s.log.Info("nothing said since the beep: asked to speak")
-				s.mark(astreinte.MarkPrompt, audio.PromptSpeakAfterBeep)
-				if _, err := s.pl.Play(false, s.p.Must(audio.PromptSpeakAfterBeep), s.p.Must(audio.PromptBeep)); err != nil {
+				if s.nudge() != nil {
 					return endHangup
 				}
-				s.mark(astreinte.MarkBeep, audio.PromptSpeakAfterBeep)
 				waitFrom = time.Now()
 			case nudged && waited >= speakWaitAfterNudge:
 				return endSilence
@@ -370,6 +386,18 @@ func (s *session) waitMessageEnd(spoke bool) messageEnd {
 			return endShutdown
 		}
 	}
+}
+
+// nudge asks a caller who has said nothing since the beep to speak, and
+// beeps again.
+func (s *session) nudge() error {
+	s.log.Info("nothing said since the beep: asked to speak")
+	s.mark(astreinte.MarkPrompt, audio.PromptSpeakAfterBeep)
+	if _, err := s.pl.Play(false, s.p.Must(audio.PromptSpeakAfterBeep), s.p.Must(audio.PromptBeep)); err != nil {
+		return err
+	}
+	s.mark(astreinte.MarkBeep, audio.PromptSpeakAfterBeep)
+	return nil
 }
 
 // quietWatch decides when the caller has been quiet long enough to end the

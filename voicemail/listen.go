@@ -142,7 +142,7 @@ func (s *session) urgent(during string) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
-	filed, err := s.h.Tickets.Amend(ctx, s.ticket.ID, astreinte.Amendment{Urgent: true})
+	filed, err := s.amend(ctx, astreinte.Amendment{Urgent: true})
 	if err != nil {
 		s.log.Error("urgency after the ticket was filed: not recorded", "ticket", s.ticket.Number, "error", err)
 		return

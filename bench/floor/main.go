@@ -49,7 +49,7 @@ const (
 	recvInterval = 5 * frame // as astreinte's receiver
 	batchLen     = 8         // datagrams per recvmmsg(2), as astreinte
 	maxBatches   = 4
-	chunk        = 8000 // bytes of PCM per write(2): half a second, as astreinte's recorder
+	chunk        = 8000 // bytes of PCM per write(2): half a second (astreinte writes a quarter, 4 KB less memory a call)
 	payload      = 160  // one 20 ms G.711 frame
 )
 

@@ -215,7 +215,7 @@ func (sh *shard) pollWith(s *Session, b *rxBatch) {
 	}
 	s.rxMu.Lock()
 	defer s.rxMu.Unlock()
-	s.rd.pcm = b.pcm[:]
+	s.rd.use(b)
 	for range maxBatchesPerPoll {
 		n, err := s.conn.recvBatch(b)
 		if err != nil {
@@ -250,8 +250,8 @@ func (s *Session) drainLocked() {
 	}
 	b := spareBatches.Get().(*rxBatch)
 	defer spareBatches.Put(b)
-	s.rd.pcm = b.pcm[:]
-	defer func() { s.rd.pcm = nil }() // b goes back to the pool
+	s.rd.use(b)
+	defer func() { s.rd.pkt = nil }() // b goes back to the pool
 	for range maxBatchesPerPoll {
 		n, err := s.conn.recvBatch(b)
 		for i := range n {

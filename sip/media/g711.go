@@ -107,18 +107,19 @@ func Encode(c Codec, dst []byte, src []int16) {
 // Decode expands src into dst with codec c; dst must hold len(src) samples.
 // It panics if c is neither PCMU nor PCMA, like an index out of range.
 func Decode(c Codec, dst []int16, src []byte) {
-	var table *[256]int16
+	decode(c.decodeTable(), dst, src)
+}
+
+// decodeTable is the 16-bit sample of each code of c. It panics if c is
+// neither PCMU nor PCMA.
+func (c Codec) decodeTable() *[256]int16 {
 	switch c {
 	case PCMU:
-		table = &ulawTable
+		return &ulawTable
 	case PCMA:
-		table = &alawTable
+		return &alawTable
 	default:
 		panic("media: Decode with unsupported codec " + c.String())
-	}
-	dst = dst[:len(src)]
-	for i, b := range src {
-		dst[i] = table[b]
 	}
 }
 

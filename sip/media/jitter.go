@@ -2,7 +2,9 @@ package media
 
 // Recording path: caller audio is placed in a fixed ring by RTP timestamp and
 // flushed to the SampleWriter once it is playoutDelay behind the newest
-// sample, so that late and reordered packets still land in their slot.
+// sample, so that late and reordered packets still land in their slot. The
+// ring holds the G.711 codes as they came, a byte a sample, and decodes them
+// to 16-bit samples as it flushes.
 
 const (
 	ringSize     = 1 << 11 // samples in the ring: 256 ms at 8 kHz, 2.5 times the playout delay
@@ -11,6 +13,7 @@ const (
 	maxJump      = SampleRate      // a timestamp jump beyond 1 s rebases the stream…
 	maxPause     = 30 * SampleRate // …unless it is a pause in sending up to 30 s
 	maxPacket    = 2048            // largest payload, in samples, placed in the ring
+	flushChunk   = FrameSamples    // samples decoded at once by flush
 )
 
 // jitterBuffer reorders one received audio stream. Positions are sample
@@ -19,8 +22,12 @@ const (
 // Samples in [tail, head) are pending; everything before tail was flushed.
 // Invariant: the filled bit of every slot outside [tail, head) is clear.
 type jitterBuffer struct {
-	samples [ringSize]int16
-	filled  [ringSize / 64]uint64 // a bit per slot: a packet wrote it
+	// codes is an allocation of its own: 2,048 bytes is a size class,
+	// where the ring inside the struct would make one of 2,736 take 3,072.
+	codes  *[ringSize]byte
+	dec    *[256]int16           // the codec's decoding table
+	filled [ringSize / 64]uint64 // a bit per slot: a packet wrote it
+	pcm    [flushChunk]int16     // flush decodes here (on its stack, it would escape to the sink)
 
 	started bool
 	ssrc    uint32
@@ -47,8 +54,8 @@ type sink interface {
 // before the first one never gives a negative position.
 const origin = 1 << 40
 
-func newJitterBuffer(st *counters, out sink) *jitterBuffer {
-	return &jitterBuffer{st: st, out: out, head: origin, tail: origin, frame: FrameSamples}
+func newJitterBuffer(st *counters, out sink, c Codec) *jitterBuffer {
+	return &jitterBuffer{codes: new([ringSize]byte), dec: c.decodeTable(), st: st, out: out, head: origin, tail: origin, frame: FrameSamples}
 }
 
 // rebase makes the packet (ssrc, seq, ts) continue at the write position.
@@ -65,14 +72,14 @@ func (j *jitterBuffer) noteSeq(ssrc uint32, seq uint16) {
 	}
 }
 
-// put places one packet of decoded samples and flushes what is older than
-// the playout delay. Outcomes go to the counters.
-func (j *jitterBuffer) put(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
+// put places one packet's G.711 payload, a code a sample, and flushes what
+// is older than the playout delay. Outcomes go to the counters.
+func (j *jitterBuffer) put(ssrc uint32, seq uint16, ts uint32, pcm []byte) {
 	j.place(ssrc, seq, ts, pcm)
 	j.flush(j.head - playoutDelay)
 }
 
-func (j *jitterBuffer) place(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
+func (j *jitterBuffer) place(ssrc uint32, seq uint16, ts uint32, pcm []byte) {
 	if len(pcm) == 0 {
 		return
 	}
@@ -137,19 +144,19 @@ func (j *jitterBuffer) place(ssrc uint32, seq uint16, ts uint32, pcm []int16) {
 	j.write(pos, pcm)
 }
 
-// write copies pcm into the ring at pos, which is at or after tail.
-func (j *jitterBuffer) write(pos int64, pcm []int16) {
+// write copies pcm (codes) into the ring at pos, which is at or after tail.
+func (j *jitterBuffer) write(pos int64, pcm []byte) {
 	end := pos + int64(len(pcm))
 	if end-j.tail > ringSize {
 		// A gap longer than the ring (256 ms lost, under maxJump): the
 		// ring never overwrites pending samples, so what is older than
 		// the ring is flushed now, a packet reordered into it is late.
-		// The ring stays small (4.3 KB a call) for a rare case.
+		// The ring stays small (2.6 KB a call) for a rare case.
 		j.flush(end - ringSize)
 	}
 	for len(pcm) > 0 {
 		i := pos & ringMask
-		c := copy(j.samples[i:], pcm)
+		c := copy(j.codes[i:], pcm)
 		j.fill(i, i+int64(c))
 		pcm = pcm[c:]
 		pos += int64(c)
@@ -176,39 +183,56 @@ func (j *jitterBuffer) fill(lo, hi int64) {
 	}
 }
 
-// flush hands the samples in [tail, upto) to the sink, with silence in the
-// slots no packet filled, and advances tail.
+// flush hands the samples in [tail, upto) to the sink, decoded, with
+// silence in the slots no packet filled, and advances tail.
 func (j *jitterBuffer) flush(upto int64) {
 	for j.tail < upto {
 		i := j.tail & ringMask
-		n := min(upto-j.tail, ringSize-i)
-		chunk := j.samples[i : i+n]
+		n := min(upto-j.tail, ringSize-i, flushChunk)
+		codes, out := j.codes[i:i+n], j.pcm[:n]
 		for k := int64(0); k < n; {
+			// The slots of one bitmap word at a time.
 			b := i + k
 			w := &j.filled[b>>6]
-			if b&63 == 0 && n-k >= 64 && *w == ^uint64(0) {
-				// 64 slots written by packets: the common case.
-				*w = 0
-				if j.gapRun > 0 {
-					j.endGap()
-				}
-				k += 64
-				continue
+			c := min(n-k, 64-b&63)
+			m := ^uint64(0)
+			if c < 64 {
+				m = (uint64(1)<<c - 1) << (b & 63)
 			}
-			if m := uint64(1) << (b & 63); *w&m != 0 {
+			if *w&m == m {
+				// Every slot written by packets: the common case.
 				*w &^= m
 				if j.gapRun > 0 {
 					j.endGap()
 				}
-			} else {
-				chunk[k] = 0
-				j.gapRun++
+				decode(j.dec, out[k:k+c], codes[k:k+c])
+				k += c
+				continue
 			}
-			k++
+			for end := k + c; k < end; k++ {
+				if m := uint64(1) << ((i + k) & 63); *w&m != 0 {
+					*w &^= m
+					if j.gapRun > 0 {
+						j.endGap()
+					}
+					out[k] = j.dec[codes[k]]
+				} else {
+					out[k] = 0
+					j.gapRun++
+				}
+			}
 		}
 		j.tail += n
 		j.emitted = true
-		j.out.emit(chunk)
+		j.out.emit(out)
+	}
+}
+
+// decode expands the codes src into dst with table, a tight loop.
+func decode(table *[256]int16, dst []int16, src []byte) {
+	dst = dst[:len(src)]
+	for i, b := range src {
+		dst[i] = table[b]
 	}
 }
 

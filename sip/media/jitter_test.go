@@ -41,6 +41,30 @@ func seqVals(from, to int) []int16 {
 	return out
 }
 
+// code is the µ-law code a test packet of value v carries: v itself, and
+// 0xFF, a zero sample, for 0.
+func code(v int16) byte {
+	if v == 0 {
+		return 0xFF
+	}
+	return byte(v)
+}
+
+// decoded is what the ring records for packets of values vals (0 for
+// silence as well).
+func decoded(vals ...int16) []int16 {
+	out := make([]int16, len(vals))
+	for i, v := range vals {
+		out[i] = UlawDecode(code(v))
+	}
+	return out
+}
+
+// codes is a packet of n samples of value v, as the ring takes it.
+func codes(v int16, n int) []byte {
+	return slices.Repeat([]byte{code(v)}, n)
+}
+
 func TestJitterBuffer(t *testing.T) {
 	const a, b = 0x1111, 0x2222
 	s := stream(a, 100, 5000, 0, 40)
@@ -123,22 +147,18 @@ func TestJitterBuffer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var st counters
 			var rec recorder
-			j := newJitterBuffer(&st, &rec)
+			j := newJitterBuffer(&st, &rec, PCMU)
 			for _, p := range tc.in {
 				n := p.n
 				if n == 0 {
 					n = FrameSamples
 				}
-				pcm := make([]int16, n)
-				for i := range pcm {
-					pcm[i] = p.v
-				}
-				j.put(p.ssrc, p.seq, p.ts, pcm)
+				j.put(p.ssrc, p.seq, p.ts, codes(p.v, n))
 			}
 			j.flushAll()
-			want := frames(tc.want...)
+			want := frames(decoded(tc.want...)...)
 			if tc.want == nil {
-				want = slices.Concat(slices.Repeat([]int16{1}, 80), slices.Repeat([]int16{2}, 80), frames(3))
+				want = slices.Concat(slices.Repeat(decoded(1), 80), slices.Repeat(decoded(2), 80), frames(decoded(3)...))
 			}
 			if got := rec.get(); !slices.Equal(got, want) {
 				t.Errorf("recorded %v, want %v", runs(got), runs(want))
@@ -153,9 +173,9 @@ func TestJitterBuffer(t *testing.T) {
 func TestJitterBufferFlushesBehindPlayout(t *testing.T) {
 	var st counters
 	var rec recorder
-	j := newJitterBuffer(&st, &rec)
+	j := newJitterBuffer(&st, &rec, PCMU)
 	for k := range 10 {
-		j.put(1, uint16(k), uint32(k*FrameSamples), frames(int16(k+1)))
+		j.put(1, uint16(k), uint32(k*FrameSamples), codes(int16(k+1), FrameSamples))
 		wantLen := max(0, (k+1)*FrameSamples-playoutDelay)
 		if got := len(rec.get()); got != wantLen {
 			t.Fatalf("after packet %d: %d samples flushed, want %d", k, got, wantLen)
@@ -163,11 +183,11 @@ func TestJitterBufferFlushesBehindPlayout(t *testing.T) {
 	}
 	// A long stream goes round the ring many times.
 	for k := 10; k < 10+3*ringSize/FrameSamples; k++ {
-		j.put(1, uint16(k), uint32(k*FrameSamples), frames(int16(k+1)))
+		j.put(1, uint16(k), uint32(k*FrameSamples), codes(int16(k+1), FrameSamples))
 	}
 	j.flushAll()
 	got := rec.get()
-	want := frames(seqVals(1, 10+3*ringSize/FrameSamples)...)
+	want := frames(decoded(seqVals(1, 10+3*ringSize/FrameSamples)...)...)
 	if !slices.Equal(got, want) {
 		t.Fatalf("long stream: %d samples, want %d", len(got), len(want))
 	}

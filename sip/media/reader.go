@@ -10,20 +10,28 @@ import (
 	"github.com/pion/rtp"
 )
 
-// reader is the receive state of a session: one reused rtp.Packet. The
-// read and decode buffers belong to the shard (rxBatch): whoever calls
-// receive points pcm at the buffer of its batch first; a session driven
-// directly (benchmarks, fuzzing) gets one of its own.
+// reader is the receive state of a session. The rtp.Packet a datagram is
+// parsed into belongs to the shard (rxBatch): whoever calls receive points
+// pkt at the one of its batch first (use); a session driven directly
+// (benchmarks, fuzzing) gets its own.
 type reader struct {
-	pkt rtp.Packet
-	pcm []int16
+	pkt *rtp.Packet
 	det dtmfDetector
 }
 
-func (r *reader) init() {
-	// Room for the most a header can carry, so that Unmarshal never grows them.
-	r.pkt.CSRC = make([]uint32, 0, 15)
-	r.pkt.Extensions = make([]rtp.Extension, 0, 16)
+// use points the reader at the packet of b.
+func (r *reader) use(b *rxBatch) {
+	if b.pkt.Extensions == nil {
+		readyPacket(&b.pkt)
+	}
+	r.pkt = &b.pkt
+}
+
+// readyPacket gives p room for the most a header can carry, so that
+// Unmarshal never grows its slices.
+func readyPacket(p *rtp.Packet) {
+	p.CSRC = make([]uint32, 0, 15)
+	p.Extensions = make([]rtp.Extension, 0, 16)
 }
 
 // readError handles a failed receive: the session gives up after
@@ -82,7 +90,11 @@ func (s *Session) receive(b []byte, src netip.AddrPort) {
 	}
 	audio := pt == uint8(s.codec)
 	event := s.dtmfPT != 0 && pt == s.dtmfPT
-	p := &s.rd.pkt
+	if s.rd.pkt == nil {
+		s.rd.pkt = new(rtp.Packet)
+		readyPacket(s.rd.pkt)
+	}
+	p := s.rd.pkt
 	if !audio && !event || p.Unmarshal(b) != nil {
 		s.st.badPackets.Add(1)
 		return
@@ -107,14 +119,8 @@ func (s *Session) receive(b []byte, src netip.AddrPort) {
 		}
 		return
 	}
-	if s.rd.pcm == nil {
-		s.rd.pcm = make([]int16, maxPacket)
-	}
-	payload := p.Payload[:min(len(p.Payload), len(s.rd.pcm))]
-	pcm := s.rd.pcm[:len(payload)]
-	Decode(s.codec, pcm, payload)
 	s.recMu.Lock()
-	s.jb.put(p.SSRC, p.SequenceNumber, p.Timestamp, pcm)
+	s.jb.put(p.SSRC, p.SequenceNumber, p.Timestamp, p.Payload) // decoded as the ring flushes
 	s.recMu.Unlock()
 }
 

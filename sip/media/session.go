@@ -206,8 +206,7 @@ func newSession(cfg Config, c conn) (*Session, error) {
 			return nil, err
 		}
 	}
-	s.jb = newJitterBuffer(&s.st, s)
-	s.rd.init()
+	s.jb = newJitterBuffer(&s.st, s, cfg.Codec)
 	s.wr.init(cfg.Codec)
 	return s, nil
 }

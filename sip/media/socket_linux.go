@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"github.com/pion/rtp"
 )
 
 // udpSocket is an RTP socket served by the engine's passes instead of the Go
@@ -103,7 +105,7 @@ type rxBatch struct {
 	hdr  [rxBatchLen]mmsghdr
 	iov  [rxBatchLen]syscall.Iovec
 	name [rxBatchLen]syscall.RawSockaddrInet6
-	pcm  [maxPacket]int16 // decoded audio of the packet being handled
+	pkt  rtp.Packet // the packet being handled, parsed (reader.use)
 }
 
 func (b *rxBatch) init() {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+
+	"github.com/pion/rtp"
 )
 
 // rxBatch holds the datagrams of one receive call.
@@ -13,7 +15,7 @@ type rxBatch struct {
 	buf [rxBatchLen][readBufSize]byte
 	n   [rxBatchLen]int
 	src [rxBatchLen]netip.AddrPort
-	pcm [maxPacket]int16
+	pkt rtp.Packet
 }
 
 // newUDPSocket needs recvmmsg(2) on 64-bit Linux, where astreinte runs.

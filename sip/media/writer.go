@@ -12,9 +12,8 @@ import (
 // count, never from the clock.
 type sender struct {
 	pkt     rtp.Packet
-	payload []byte  // FrameSamples encoded samples
-	silence []byte  // FrameSamples encoded zeros
-	frame   []int16 // the last frame of a prompt, padded with silence
+	payload []byte // FrameSamples encoded samples
+	silence []byte // FrameSamples encoded zeros, shared by every session of the codec
 	out     []byte
 	codec   Codec
 	ts0     uint32
@@ -23,14 +22,21 @@ type sender struct {
 	cur     *playRequest
 }
 
+// silenceFrames are a frame of encoded zeros in each codec, read-only.
+var silenceFrames = func() (f struct{ ulaw, alaw [FrameSamples]byte }) {
+	for i := range FrameSamples {
+		f.ulaw[i], f.alaw[i] = PCMU.silence(), PCMA.silence()
+	}
+	return f
+}()
+
 func (w *sender) init(c Codec) {
 	w.codec = c
 	w.payload = make([]byte, FrameSamples)
-	w.silence = make([]byte, FrameSamples)
-	for i := range w.silence {
-		w.silence[i] = c.silence()
+	w.silence = silenceFrames.ulaw[:]
+	if c == PCMA {
+		w.silence = silenceFrames.alaw[:]
 	}
-	w.frame = make([]int16, FrameSamples)
 	w.out = make([]byte, 12+FrameSamples)
 	w.pkt.Version = 2
 	w.pkt.PayloadType = uint8(c)
@@ -147,12 +153,12 @@ func (s *Session) tick(cur *playRequest) (last bool) {
 		s.wr.mark = true
 	}
 	frame := cur.pcm[cur.off:]
+	var padded [FrameSamples]int16 // the last frame, padded with silence
 	if len(frame) >= FrameSamples {
 		frame = frame[:FrameSamples]
 	} else {
-		n := copy(s.wr.frame, frame)
-		clear(s.wr.frame[n:])
-		frame = s.wr.frame
+		copy(padded[:], frame)
+		frame = padded[:]
 	}
 	cur.off = min(cur.off+FrameSamples, len(cur.pcm))
 	s.sendFrame(frame)
