@@ -57,13 +57,10 @@ type Notifier interface {
 	// it needs). A channel paged once per step for nobody in particular
 	// (a webhook, listed in Engine.PolicyChannels) reaches no one.
 	Reaches(p Person) bool
-}
-
-// A Ringer is a channel whose delivery occupies the person it pages, a
-// phone call: deliveries to one person on it go one at a time, never two
-// calls ringing at once. Other channels (an email, a webhook) deliver the
-// pages of two tickets together.
-type Ringer interface {
+	// Rings reports whether a delivery occupies the person it pages, a
+	// phone call: deliveries to one person on the channel go one at a
+	// time, never two calls ringing at once. Other channels (an email, a
+	// webhook) deliver the pages of two tickets together.
 	Rings() bool
 }
 
@@ -367,10 +364,10 @@ func (e *Engine) owed(ctx context.Context, now time.Time) map[string]bool {
 func sendKey(s Send) string { return s.Channel + "\x00" + s.Person }
 
 // oneAtATime reports whether deliveries to one person on channel ch must
-// not overlap: ch rings (Ringer).
+// not overlap: ch rings.
 func (e *Engine) oneAtATime(ch string) bool {
-	r, ok := e.Notifiers[ch].(Ringer)
-	return ok && r.Rings()
+	n, ok := e.Notifiers[ch]
+	return ok && n.Rings()
 }
 
 // start delivers s, claimed by this engine, on a goroutine of its own

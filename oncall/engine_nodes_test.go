@@ -109,6 +109,8 @@ func (np nodePhone) Notify(ctx context.Context, n oncall.Notice) (oncall.Result,
 
 func (np nodePhone) Reaches(p oncall.Person) bool { return p.SIP != "" }
 
+func (np nodePhone) Rings() bool { return true }
+
 func (p *phones) got() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -32,6 +32,8 @@ func (x *texts) Notify(_ context.Context, n oncall.Notice) (oncall.Result, error
 
 func (x *texts) Reaches(p oncall.Person) bool { return p.SIP != "" }
 
+func (x *texts) Rings() bool { return false }
+
 func (x *texts) all() []string {
 	x.mu.Lock()
 	defer x.mu.Unlock()

@@ -67,6 +67,9 @@ var _ oncall.Notifier = (*Notifier)(nil)
 // Reaches reports whether p has an email address.
 func (n *Notifier) Reaches(p oncall.Person) bool { return p.Email != "" }
 
+// Rings reports false: the emails for two tickets go together.
+func (n *Notifier) Rings() bool { return false }
+
 func (n *Notifier) now() time.Time {
 	if n.Now != nil {
 		return n.Now()

@@ -49,10 +49,7 @@ type Notifier struct {
 	Log    *slog.Logger
 }
 
-var (
-	_ oncall.Notifier = (*Notifier)(nil)
-	_ oncall.Ringer   = (*Notifier)(nil)
-)
+var _ oncall.Notifier = (*Notifier)(nil)
 
 // Rings reports true: a call occupies the person, who is called for one
 // ticket at a time.

@@ -47,6 +47,10 @@ var _ oncall.Notifier = (*Notifier)(nil)
 // Reaches reports whether p has an address to send the message to.
 func (n *Notifier) Reaches(p oncall.Person) bool { return n.Target(p) != "" }
 
+// Rings reports false: a message does not hold the line; two tickets'
+// messages go together.
+func (n *Notifier) Rings() bool { return false }
+
 // Target is the SIP address p's messages go to: their SIP URI, else, with
 // PhoneByProxy, their phone number through the proxy; "" for none.
 func (n *Notifier) Target(p oncall.Person) string {

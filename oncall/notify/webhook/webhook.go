@@ -63,6 +63,9 @@ var _ oncall.Notifier = (*Notifier)(nil)
 // escalation (Engine.PolicyChannels), not as one of a person's channels.
 func (n *Notifier) Reaches(oncall.Person) bool { return false }
 
+// Rings reports false: the posts for two tickets go together.
+func (n *Notifier) Rings() bool { return false }
+
 // Payload is the JSON document posted (version 1).
 type Payload struct {
 	Version  int    `json:"version"`
