@@ -499,11 +499,11 @@ func (e *Engine) fire(ctx context.Context, p Page, now time.Time, busy, owed map
 // (astreinte.FiredStep): the first tier's person on all their channels,
 // the sends of channels that do not ring stored claimed by this engine.
 // A phone call (a channel that rings) is left pending for the next pass,
-// which calls a person one ticket at a time. It saves a page the pass
-// between the ticket and its first pages, and the step's own commit.
+// which calls a person one ticket at a time. It spares a page the pass
+// between the ticket and its first deliveries, and the step's own commit.
 //
-// nil when the engine is not running, Run past its start (a send claimed
-// before would be taken back as a dead process's), or when the step is
+// nil until Run is past its start (a send claimed before would be taken
+// back as a dead process's) and after it returns, and when the step is
 // not that simple (no tiers, nobody on call or no channel to reach them:
 // the pass fires it as before, moving on to the next tier).
 func (e *Engine) FirstStep(ctx context.Context) *astreinte.FiredStep {
