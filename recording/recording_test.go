@@ -408,3 +408,35 @@ func TestShipperRepaysFromFiles(t *testing.T) {
 		t.Errorf("deleted recording: %d rows written, %d lost; want the rest of its 5 counted lost", written, stats.Lost)
 	}
 }
+
+// TestShipperStopsWhileOwingToARefusingStore: rows owed to a store that
+// refuses every write do not keep Run from stopping: Close returns, and
+// Run with it, once ctx ends; what is owed stays on the disk.
+func TestShipperStopsWhileOwingToARefusingStore(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "owed.wav")
+	ops := recordingFile(t, path, path, 3)
+	st := &rows{fail: 1 << 30}
+	s := NewShipper(st, 4, quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); s.Run(ctx) }()
+	for _, op := range ops {
+		s.Ship(op)
+	}
+	for s.Stats().Failed == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop, cancelStop := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancelStop()
+	s.Close(stop) // the store still refuses: gives up when stop ends
+	cancel()
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run still going 10 s after Close and its context's end: owed rows kept it repaying")
+	}
+	if st := s.Stats(); st.Owed == 0 || st.Rows != 0 {
+		t.Errorf("stats %+v: want the rows still owed, none written", st)
+	}
+}

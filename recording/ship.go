@@ -231,7 +231,7 @@ func (s *Shipper) Run(ctx context.Context) {
 	var late, lost int64 // dropped+failed and lost already logged
 	behind := false
 	for {
-		if len(s.q) == 0 && s.repay(ctx, batch) {
+		if len(s.q) == 0 && !s.stopping(ctx) && s.repay(ctx, batch) {
 			batch = batch[:0]
 		} else {
 			select {
@@ -262,6 +262,20 @@ func (s *Shipper) Run(ctx context.Context) {
 			s.log.Info("recordings: the store's copy caught up", "repaid", s.repaid.Load())
 			behind = false
 		}
+	}
+}
+
+// stopping reports whether Close was called or ctx ended: Run then
+// drains its queue (drain repays only while the store takes rows), rather
+// than repaying what it owes to a store that may never take it.
+func (s *Shipper) stopping(ctx context.Context) bool {
+	select {
+	case <-s.stop:
+		return true
+	case <-ctx.Done():
+		return true
+	default:
+		return false
 	}
 }
 
