@@ -349,6 +349,40 @@ func TestLunchBreakAndHourForms(t *testing.T) {
 	checkState(t, c.StateAt(at("2026-04-06 10:00"), nil), State{Reason: ReasonHoliday, Label: "Paasmaandag"})
 }
 
+// overridesAround are no override, and the line forced closed and forced
+// open for some days around base, to try a calendar's answers under.
+func overridesAround(base time.Time) map[string]*Override {
+	return map[string]*Override{
+		"none":          nil,
+		"forced closed": {Open: false, Until: base.Add(100 * time.Hour), Reason: "incident", SetAt: base.Add(-time.Hour)},
+		"forced open":   {Open: true, Until: base.Add(250 * time.Hour), Reason: "astreinte renforcée", SetAt: base.Add(30 * time.Hour)},
+	}
+}
+
+// benchCal is a calendar a per-call benchmark runs on.
+type benchCal struct {
+	name string
+	cal  *Calendar
+}
+
+// benchCalendars are a line never open (the load benchmark's) and the
+// default week.
+func benchCalendars(b *testing.B) []benchCal {
+	var out []benchCal
+	for _, name := range []string{"never-open", "default"} {
+		cfg := Config{}
+		if name == "never-open" {
+			cfg = Config{Hours: map[string][]string{}, Holidays: HolidayConfig{Country: "none"}}
+		}
+		c, err := New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, benchCal{name, c})
+	}
+	return out
+}
+
 // TestAtAgreesWithStateAt: At, the call's decision, says what StateAt says
 // of the instant (open, reason, label) every 23 minutes over four weeks, for
 // calendars never open, always open, with hours, holidays, closures and
@@ -363,11 +397,7 @@ func TestAtAgreesWithStateAt(t *testing.T) {
 		"closures":    {Closures: []Closure{{From: "2026-12-24", To: "2026-12-31", Label: "fermeture annuelle"}, {From: "2027-01-05 14:00", To: "2027-01-05 16:30", Label: "formation"}}, Openings: []Opening{{Date: "2026-12-28"}}},
 		"other zone":  {TimeZone: "America/Montreal"},
 	}
-	overrides := map[string]*Override{
-		"none":          nil,
-		"forced closed": {Open: false, Until: base.Add(100 * time.Hour), Reason: "incident", SetAt: base.Add(-time.Hour)},
-		"forced open":   {Open: true, Until: base.Add(250 * time.Hour), Reason: "astreinte renforcée", SetAt: base.Add(30 * time.Hour)},
-	}
+	overrides := overridesAround(base)
 	for name, cfg := range cfgs {
 		c := newCal(t, cfg)
 		for oname, o := range overrides {
@@ -387,14 +417,8 @@ func TestAtAgreesWithStateAt(t *testing.T) {
 // and on the default week.
 func BenchmarkAt(b *testing.B) {
 	at := time.Date(2026, 12, 7, 22, 0, 0, 0, time.UTC)
-	for _, cfg := range []struct {
-		name string
-		cfg  Config
-	}{{"never-open", Config{Hours: map[string][]string{}, Holidays: HolidayConfig{Country: "none"}}}, {"default", Config{}}} {
-		c, err := New(cfg.cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, cfg := range benchCalendars(b) {
+		c := cfg.cal
 		b.Run(cfg.name+"/At", func(b *testing.B) {
 			for b.Loop() {
 				c.At(at, nil)
@@ -418,11 +442,7 @@ func TestNextOpenNeverOpen(t *testing.T) {
 		"never open, closure": {Hours: map[string][]string{}, Closures: []Closure{{From: "2026-12-24", Label: "Noël"}}},
 		"one opening":         {Hours: map[string][]string{"mon": {"09:00-12:00"}}, Openings: []Opening{{Date: "2026-12-20", Hours: []string{"10:00-11:00"}}}},
 	}
-	overrides := map[string]*Override{
-		"none":          nil,
-		"forced closed": {Open: false, Until: base.Add(100 * time.Hour), Reason: "incident", SetAt: base.Add(-time.Hour)},
-		"forced open":   {Open: true, Until: base.Add(250 * time.Hour), Reason: "astreinte renforcée", SetAt: base.Add(30 * time.Hour)},
-	}
+	overrides := overridesAround(base)
 	for name, cfg := range cfgs {
 		c := newCal(t, cfg)
 		for oname, o := range overrides {
@@ -452,14 +472,8 @@ func TestNextOpenNeverOpen(t *testing.T) {
 // AddBusinessDays) on a line never open and on the default week.
 func BenchmarkNextOpen(b *testing.B) {
 	at := time.Date(2026, 12, 7, 22, 0, 0, 0, time.UTC)
-	for _, cfg := range []struct {
-		name string
-		cfg  Config
-	}{{"never-open", Config{Hours: map[string][]string{}, Holidays: HolidayConfig{Country: "none"}}}, {"default", Config{}}} {
-		c, err := New(cfg.cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, cfg := range benchCalendars(b) {
+		c := cfg.cal
 		b.Run(cfg.name, func(b *testing.B) {
 			for b.Loop() {
 				c.AddBusinessDays(at, 1)
