@@ -593,13 +593,10 @@ func (e *Engine) onCallAt(ctx context.Context, now time.Time, ti int) (Person, e
 	if err != nil {
 		return Person{}, err
 	}
-	var person Person
-	for _, oc := range e.Schedule.WhoAt(now, ovs, calOv) {
-		if oc.TierIndex == ti {
-			person = oc.Person
-		}
+	if people := e.Schedule.PeopleAt(now, ovs, calOv); ti < len(people) {
+		return people[ti], nil
 	}
-	return person, nil
+	return Person{}, nil
 }
 
 // stepSends are the sends of p's step to person (one per channel that
@@ -1045,8 +1042,8 @@ func (e *Engine) Reachable(ctx context.Context, t time.Time) bool {
 	if err != nil {
 		return false
 	}
-	for _, oc := range e.Schedule.WhoAt(t, ovs, calOv) {
-		if oc.Person.ID != "" && len(e.ChannelsOf(oc.Person)) > 0 {
+	for _, p := range e.Schedule.PeopleAt(t, ovs, calOv) {
+		if p.ID != "" && len(e.ChannelsOf(p)) > 0 {
 			return true
 		}
 	}

@@ -262,10 +262,8 @@ func (e *Engine) whoIsOn(ctx context.Context, now time.Time, ti int) Person {
 	if err != nil {
 		calOv = nil
 	}
-	for _, oc := range e.Schedule.WhoAt(now, ovs, calOv) {
-		if oc.TierIndex == ti {
-			return oc.Person
-		}
+	if people := e.Schedule.PeopleAt(now, ovs, calOv); ti < len(people) {
+		return people[ti]
 	}
 	return Person{}
 }

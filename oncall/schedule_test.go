@@ -337,3 +337,59 @@ func TestAckTargetConfig(t *testing.T) {
 		t.Errorf("bad values: %v", err)
 	}
 }
+
+// TestPeopleAtAgreesWithWhoAt: PeopleAt, what paging asks, names the
+// person WhoAt names for every tier, every 37 minutes over three weeks,
+// on the default week and on a line never open, with and without a shift
+// override and the calendar forced open or closed.
+func TestPeopleAtAgreesWithWhoAt(t *testing.T) {
+	weekend := ShiftOverride{ID: 7, Replaced: "alice", By: "carol", From: pt("2026-03-28 09:00"), To: pt("2026-03-30 12:00"), SetAt: pt("2026-03-20 10:00")}
+	for name, cfg := range map[string]calendar.Config{
+		"default":    {},
+		"never open": {Hours: map[string][]string{}, Holidays: calendar.HolidayConfig{Country: "none"}},
+	} {
+		s := newTestSchedule(t, newCal(t, cfg))
+		for oname, calOv := range map[string]*calendar.Override{
+			"none":          nil,
+			"forced open":   {Open: true, Until: pt("2026-03-26 12:00"), SetAt: pt("2026-03-24 09:45")},
+			"forced closed": {Until: pt("2026-03-27 11:00"), SetAt: pt("2026-03-25 09:45")},
+		} {
+			for _, ovs := range [][]ShiftOverride{nil, {weekend}} {
+				for at := pt("2026-03-20 00:00"); at.Before(pt("2026-04-10 00:00")); at = at.Add(37 * time.Minute) {
+					people := s.PeopleAt(at, ovs, calOv)
+					for i, oc := range s.WhoAt(at, ovs, calOv) {
+						if people[i] != oc.Person {
+							t.Fatalf("%s, %s, %d overrides, %v, tier %d: PeopleAt %q, WhoAt %q", name, oname, len(ovs), at, i, people[i].ID, oc.Person.ID)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkPeopleAt is who paging calls for a ticket (PeopleAt) beside
+// WhoAt, on a line never open, where WhoAt's bounds search 400 days.
+func BenchmarkPeopleAt(b *testing.B) {
+	cal, err := calendar.New(calendar.Config{Hours: map[string][]string{}, Holidays: calendar.HolidayConfig{Country: "none"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := NewSchedule(ScheduleConfig{People: testPeople(),
+		Rotations:  []RotationConfig{{Name: "astreinte", Participants: []string{"alice", "bob"}, Shift: "1w", Start: "2026-03-23 09:00"}},
+		Escalation: PolicyConfig{Tiers: []TierConfig{{Rotation: "astreinte"}}}}, cal)
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := pt("2026-12-07 22:00")
+	b.Run("PeopleAt", func(b *testing.B) {
+		for b.Loop() {
+			s.PeopleAt(at, nil, nil)
+		}
+	})
+	b.Run("WhoAt", func(b *testing.B) {
+		for b.Loop() {
+			s.WhoAt(at, nil, nil)
+		}
+	})
+}

@@ -34,6 +34,30 @@ type Gap struct {
 	Tier     string // the first tier's name ("" when there is no tier at all)
 }
 
+// PeopleAt is, for each tier in order, who is on call at t: WhoAt's
+// Person, without the times it holds from and until. It asks the calendar
+// about the instant alone, where WhoAt's bounds for an out_of_hours
+// rotation have it search for support's opening and closing, up to 400
+// days each way (0.7 ms on a line that never opens). Paging and the call's
+// promise need no more.
+func (s *Schedule) PeopleAt(t time.Time, ovs []ShiftOverride, calOv *calendar.Override) []Person {
+	var st *calendar.State
+	out := make([]Person, len(s.tiers))
+	for i, tier := range s.tiers {
+		if r := s.rotation(tier.Rotation); r != nil && !r.all {
+			if st == nil {
+				x := s.cal.At(t, calOv)
+				st = &x
+			}
+			if st.Open {
+				continue
+			}
+		}
+		out[i] = s.person(s.tierPieceAt(tier, t, ovs).id)
+	}
+	return out
+}
+
 // WhoAt returns, for each tier in order, who is on call at t and until
 // when. ovs are the shift overrides in force; calOv, if not nil, the
 // calendar override (it decides when out_of_hours rotations count). A tier
